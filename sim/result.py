@@ -1,0 +1,25 @@
+"""The contract every simulation result follows (see ../DESIGN notes in the README)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from viewers.spec import Layer
+
+
+class Result(Protocol):
+    """What ``sim.<kind>.run`` returns."""
+
+    title: str
+
+    def summary(self) -> dict:
+        """Metrics as plain JSON-able data, units in key names."""
+
+    def layers(self) -> list[Layer]:
+        """Viewer-neutral layers in the city CRS."""
+
+    def figures(self) -> list[tuple[str, bytes]]:
+        """(caption, PNG bytes) charts for the page and reports."""
+
+    def save(self, folder: Path) -> list[Path]:
+        """Write data layers (GeoTIFF / GeoPackage / NetCDF) into ``folder``; return the files."""

@@ -1,0 +1,104 @@
+"""Scenario files: a validated YAML naming the city, the simulation and its parameters.
+
+Example::
+
+    name: city_overview
+    title: Sample city overview
+    city: ../data_samples/chenzhou      # relative to this file
+    simulation: overview
+    start: 2026-07-15T18:00:00+08:00     # wall clock of t = 0 (Asia/Shanghai)
+    params: {}
+
+Unknown keys and wrong types are rejected with the file, the key and the reason.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from twin.errors import ScenarioError
+
+
+class Scenario(BaseModel):
+    """Top level of a scenario file; ``params`` is validated by the simulation's own model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="output folder name: out/<name>/")
+    title: str = ""
+    description: str = ""
+    city: Path = Field(description="city folder, relative to the scenario file")
+    simulation: str = Field(description="registered simulation kind, e.g. 'overview'")
+    start: datetime = Field(default=datetime.fromisoformat("2026-01-01T00:00:00+08:00"),
+                            description="wall clock of t = 0, ISO 8601; Asia/Shanghai (+08:00) when no offset is given")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", v):
+            raise ValueError("use letters, digits, '_' and '-' only (it names the output folder)")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _tz(cls, v: datetime) -> datetime:
+        from datetime import timedelta, timezone
+
+        return v if v.tzinfo else v.replace(tzinfo=timezone(timedelta(hours=8)))
+
+
+def load_scenario(path: str | os.PathLike) -> tuple[Scenario, BaseModel]:
+    """Read and validate a scenario file; returns the scenario and its validated params.
+
+    ``scenario.city`` is resolved relative to the file.
+    """
+    from sim import REGISTRY
+
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(f"{p}: scenario file not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError(f"{p}: malformed YAML ({where}{getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{p}: expected a mapping with keys name, city, simulation, params")
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"{p}: {_first_error(exc)}") from None
+    if sc.simulation not in REGISTRY:
+        raise ScenarioError(f"{p}: key 'simulation' = '{sc.simulation}' is not known; expected one of {sorted(REGISTRY)}")
+    params_model = REGISTRY[sc.simulation].Params
+    try:
+        params = params_model.model_validate(sc.params)
+    except ValidationError as exc:
+        raise ScenarioError(f"{p}: {_first_error(exc, prefix='params')}") from None
+    if not sc.city.is_absolute():
+        sc.city = (p.parent / sc.city).resolve()
+    return sc, params
+
+
+def _first_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line: the key path and the reason (the first error; the count when there are more)."""
+    errs = exc.errors()
+    e = errs[0]
+    loc = ".".join(str(x) for x in ((prefix,) if prefix else ()) + tuple(e["loc"]))
+    msg = e["msg"]
+    if e["type"] == "extra_forbidden":
+        msg = "unknown key (not in the schema)"
+    elif e["type"] == "missing":
+        msg = "required key is missing"
+    else:
+        msg = f"{msg} (got {e.get('input')!r})"[:200]
+    more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
+    return f"key '{loc}': {msg}{more}"

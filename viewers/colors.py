@@ -1,0 +1,47 @@
+"""Colour ramps and class colours shared by the page and the PNG previews."""
+from __future__ import annotations
+
+import numpy as np
+
+# Buildings by use (RGBA)
+USE_COLORS: dict[str, list[int]] = {
+    "residential": [232, 196, 150, 255], "commercial": [120, 160, 220, 255], "industrial": [170, 140, 190, 255],
+    "public": [240, 150, 120, 255], "school": [250, 210, 90, 255], "hospital": [235, 90, 90, 255],
+    "religious": [200, 170, 120, 255], "other": [190, 190, 190, 255],
+}
+# Roads by class (RGBA) and drawn width (m)
+ROAD_COLORS: dict[str, list[int]] = {
+    "motorway": [200, 60, 40, 255], "trunk": [220, 90, 40, 255], "primary": [235, 120, 30, 255],
+    "secondary": [245, 190, 60, 255], "tertiary": [250, 235, 150, 255], "residential": [255, 255, 255, 255],
+    "unclassified": [255, 255, 255, 255], "service": [235, 235, 235, 255], "living_street": [235, 235, 235, 255],
+}
+ROAD_WIDTH_M = {"motorway": 24.0, "trunk": 22.0, "primary": 20.0, "secondary": 14.0, "tertiary": 10.0}
+PLACE_COLORS: dict[str, list[int]] = {
+    "scenic_spot": [40, 160, 70, 255], "shelter": [30, 120, 220, 255], "hazmat_site": [200, 30, 160, 255],
+    "hospital": [220, 30, 30, 255], "fire_station": [250, 80, 0, 255], "river_gauge": [0, 90, 200, 255],
+    "reservoir": [60, 140, 230, 255],
+}
+
+# Hypsometric tint stops: (fraction of elevation range, RGB)
+_HYPSO = np.array([
+    [0.00, 150, 190, 130], [0.10, 185, 210, 150], [0.30, 215, 215, 160],
+    [0.55, 200, 175, 130], [0.80, 170, 140, 110], [1.00, 235, 230, 225],
+], dtype=float)
+
+
+def ramp(values: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Interpolate RGB(A) colour stops [(position 0..1, r, g, b[, a]), ...] at normalised values."""
+    v = np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0)
+    return np.stack([np.interp(v, stops[:, 0], stops[:, i]) for i in range(1, stops.shape[1])], axis=-1)
+
+
+def terrain_rgba(z: np.ndarray, shade: np.ndarray, *, water: np.ndarray | None = None) -> np.ndarray:
+    """Hypsometric tint modulated by a hillshade (0..1); NaN cells transparent, water blue."""
+    lo, hi = np.nanpercentile(z, 1), np.nanpercentile(z, 99.5)
+    rgb = ramp((z - lo) / max(hi - lo, 1e-6), _HYPSO)
+    s = np.nan_to_num(shade, nan=0.7)
+    rgb = rgb * (0.45 + 0.75 * s[..., None])
+    if water is not None:
+        rgb[water] = [110, 165, 215]
+    a = np.where(np.isnan(z), 0, 255)
+    return np.concatenate([np.clip(rgb, 0, 255), a[..., None]], axis=-1).astype(np.uint8)
