@@ -49,8 +49,8 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
         h, w = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (w, h)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (w, h)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
     def xy(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,8 +62,9 @@ class Raster:
 
     def rowcol(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integer (row, col) of the cells containing points (x, y); may be out of range."""
-        inv = ~self.transform
-        c, r = inv * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        t = ~self.transform
+        xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        c, r = t.a * xa + t.b * ya + t.c, t.d * xa + t.e * ya + t.f
         return np.floor(r).astype(np.int64), np.floor(c).astype(np.int64)
 
     def copy(self, data: np.ndarray | None = None) -> "Raster":

@@ -25,7 +25,7 @@ import yaml
 from pyproj import CRS
 
 from terrain.raster import Raster, read_raster, write_raster
-from twin.crs import require_projected
+from twin.crs import require_projected, same_crs
 from twin.errors import CityError, InputError
 from twin.places import frame_to_places, places_to_frame, validate_places
 from twin.roads import frames_to_graph, graph_to_frames, validate_graph
@@ -68,12 +68,12 @@ class City:
     def validate(self) -> None:
         """Raise :class:`CityError` when layers disagree on CRS or break the schema."""
         where = f"city '{self.name}'"
-        if self.terrain.crs != self.crs:
+        if not same_crs(self.terrain.crs, self.crs):
             raise CityError(f"{where}: terrain CRS {self.terrain.crs.to_string()} differs from city CRS {self.crs.to_string()}")
         if not np.isfinite(self.terrain.data).any():
             raise CityError(f"{where}: terrain is all nodata")
         for lname, gdf in (("buildings", self.buildings), ("places", self.places)):
-            if gdf.crs is None or CRS.from_user_input(gdf.crs) != self.crs:
+            if gdf.crs is None or not same_crs(gdf.crs, self.crs):
                 raise CityError(f"{where}: layer '{lname}' CRS {gdf.crs} differs from city CRS {self.crs.to_string()}")
         missing = [c for c in BUILDING_COLUMNS if c not in self.buildings.columns]
         if missing:
@@ -84,7 +84,7 @@ class City:
         if (self.buildings["height_m"] <= 0).any() or self.buildings["height_m"].isna().any():
             raise CityError(f"{where}: every building needs height_m > 0")
         g_crs = self.roads.graph.get("crs")
-        if g_crs is None or CRS.from_user_input(g_crs) != self.crs:
+        if g_crs is None or not same_crs(g_crs, self.crs):
             raise CityError(f"{where}: road graph CRS {g_crs} differs from city CRS {self.crs.to_string()}")
         validate_graph(self.roads, where=f"{where} roads")
         validate_places(self.places, where=f"{where} places")
@@ -199,7 +199,7 @@ def load_city(path: str | os.PathLike) -> City:
         raise InputError(f"{mpath}: key 'crs' = {str(man['crs'])[:60]!r} is not a CRS (expected e.g. EPSG:4547)") from None
     crs = require_projected(crs, what=f"{mpath}: crs")
     terrain = read_raster(root / man["terrain"])
-    if terrain.crs != crs:
+    if not same_crs(terrain.crs, crs):
         raise CityError(f"{root / man['terrain']}: CRS {terrain.crs.to_string()} differs from manifest crs {crs.to_string()}")
     terrain.crs = crs
     gpkg = root / man["layers"]
@@ -226,7 +226,7 @@ def load_city(path: str | os.PathLike) -> City:
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, gpkg: Path, layer: str) -> None:
-    pyogrio.write_dataframe(gdf, gpkg, layer=layer, driver="GPKG", append=False)
+    pyogrio.write_dataframe(gdf, gpkg, layer=layer, driver="GPKG", append=False, promote_to_multi=False)
 
 
 def _read_layer(gpkg: Path, layer: str, crs: CRS) -> gpd.GeoDataFrame:
@@ -236,7 +236,7 @@ def _read_layer(gpkg: Path, layer: str, crs: CRS) -> gpd.GeoDataFrame:
         raise InputError(f"{gpkg}: cannot read layer '{layer}' ({str(exc).splitlines()[0]})") from None
     if gdf.crs is None:
         raise CityError(f"{gpkg}: layer '{layer}' has no CRS")
-    if CRS.from_user_input(gdf.crs) != crs:
+    if not same_crs(gdf.crs, crs):
         raise CityError(f"{gpkg}: layer '{layer}' CRS {gdf.crs.to_string()} differs from manifest crs {crs.to_string()}")
     return gdf.set_crs(crs, allow_override=True)
 

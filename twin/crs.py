@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -519,3 +519,21 @@ def crs_to_gcj02(x: npt.ArrayLike, y: npt.ArrayLike, crs: CRSLike) -> tuple[Coor
     """
     lon, lat = to_lonlat(x, y, crs)
     return wgs84_to_gcj02(lon, lat)
+
+
+def same_crs(a: Any, b: Any) -> bool:
+    """True when two CRSs describe the same coordinates.
+
+    Exact equality first; then PROJ-string equality, because the EPSG databases
+    inside rasterio, pyogrio and pyproj may differ in edition (EPSG:3067 is on
+    EUREF-FIN in one and ETRS89 in another: the same coordinates, different names).
+    """
+    ca, cb = CRS.from_user_input(a), CRS.from_user_input(b)
+    if ca == cb or ca.equals(cb, ignore_axis_order=True):
+        return True
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pa, pb = ca.to_proj4(), cb.to_proj4()
+    return bool(pa) and pa == pb

@@ -126,7 +126,7 @@ from twin.city import City
 from twin.crs import gk3_crs, require_projected
 from twin.errors import CityError, InputError, TwinError
 from twin.places import make_places
-from twin.roads import (DEFAULT_LANES, DEFAULT_SPEED_KPH, LANE_CAPACITY_VPH, default_phase_plan,
+from twin.roads import (DEFAULT_SPEED_KPH, default_lanes, LANE_CAPACITY_VPH, default_phase_plan,
                         road_class)
 from twin.schema import BUILDING_COLUMNS, BUILDING_USES
 
@@ -562,7 +562,7 @@ def build_road_graph(nodes: pd.DataFrame, edges: gpd.GeoDataFrame,
                         continue
                     sp = parse_maxspeed(tags.get("maxspeed:forward" if fwd else "maxspeed:backward")) \
                         or parse_maxspeed(tags.get("maxspeed")) or DEFAULT_SPEED_KPH[cls]
-                    lanes = lanes_per_direction(tags, ow, fwd) or DEFAULT_LANES[cls]
+                    lanes = lanes_per_direction(tags, ow, fwd) or default_lanes(hw)
                     attrs = {
                         "length_m": length, "speed_kph": float(sp), "lanes": int(lanes),
                         "capacity_vph": float(lanes * LANE_CAPACITY_VPH[cls]), "oneway": ow != 0,

@@ -50,6 +50,11 @@ def road_class(highway: str) -> str:
     return h if h in DEFAULT_SPEED_KPH else "unclassified"
 
 
+def default_lanes(highway: str) -> int:
+    """Lanes per direction when untagged: the class default, but one lane on ``*_link`` ramps."""
+    return 1 if (highway or "").endswith("_link") else DEFAULT_LANES[road_class(highway)]
+
+
 def default_phase_plan(cycle_s: float = 90.0, *, offset_s: float = 0.0, main_share: float = 0.55,
                        yellow_s: float = 3.0, all_red_s: float = 2.0) -> dict[str, Any]:
     """A two-phase fixed-time plan (main street, then side street).
@@ -172,7 +177,7 @@ def nearest_node(g: nx.MultiDiGraph, x: float, y: float) -> Any:
 
 
 __all__ = [
-    "LANE_CAPACITY_VPH", "DEFAULT_SPEED_KPH", "DEFAULT_LANES", "road_class", "default_phase_plan",
+    "LANE_CAPACITY_VPH", "DEFAULT_SPEED_KPH", "DEFAULT_LANES", "road_class", "default_lanes", "default_phase_plan",
     "check_phase_plan", "graph_to_frames", "frames_to_graph", "validate_graph", "edge_travel_time_s",
     "add_travel_times", "straight_edge", "nearest_node",
 ]

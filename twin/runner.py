@@ -63,8 +63,7 @@ def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root
     write_page(result.layers(), tmp / "index.html", crs=city.crs, title=summary["title"],
                view=view_for_bounds((lon[0], lat[0], lon[1], lat[1])), start_iso=sc.start.isoformat(),
                figures=result.figures(), summary=summary["metrics"],
-               links=[("all scenarios", "../index.html")],
-               ground_z=float(np.nanmedian(city.terrain.data)))
+               links=[("all scenarios", "../demo/index.html")])
     replace_dir(tmp, dest)
     return dest
 

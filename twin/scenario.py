@@ -75,27 +75,31 @@ def load_scenario(path: str | os.PathLike) -> tuple[Scenario, BaseModel]:
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{p}: {_first_error(exc)}") from None
+        raise ScenarioError(f"{p}: {_first_error(exc, model=Scenario)}") from None
     if sc.simulation not in REGISTRY:
         raise ScenarioError(f"{p}: key 'simulation' = '{sc.simulation}' is not known; expected one of {sorted(REGISTRY)}")
     params_model = REGISTRY[sc.simulation].Params
     try:
         params = params_model.model_validate(sc.params)
     except ValidationError as exc:
-        raise ScenarioError(f"{p}: {_first_error(exc, prefix='params')}") from None
+        raise ScenarioError(f"{p}: {_first_error(exc, prefix='params', model=params_model)}") from None
     if not sc.city.is_absolute():
         sc.city = (p.parent / sc.city).resolve()
     return sc, params
 
 
-def _first_error(exc: ValidationError, prefix: str = "") -> str:
-    """One line: the key path and the reason (the first error; the count when there are more)."""
-    errs = exc.errors()
+def _first_error(exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None) -> str:
+    """One line: the key path and the reason (unknown keys first, since a typo explains the rest)."""
+    errs = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     e = errs[0]
     loc = ".".join(str(x) for x in ((prefix,) if prefix else ()) + tuple(e["loc"]))
     msg = e["msg"]
     if e["type"] == "extra_forbidden":
-        msg = "unknown key (not in the schema)"
+        import difflib
+
+        known = list(model.model_fields) if model is not None and len(e["loc"]) == 1 else []
+        close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
+        msg = "unknown key (not in the schema)" + (f"; did you mean '{close[0]}'?" if close else "")
     elif e["type"] == "missing":
         msg = "required key is missing"
     else:

@@ -126,16 +126,17 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool) -> lis
     raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' is not a pydeck layer")
 
 
-def mesh_payload(layer: Layer, mesh: Any, crs: CRS, deck_id: str, visible: bool, ground_z: float) -> dict[str, Any]:
+def mesh_payload(layer: Layer, mesh: Any, crs: CRS, deck_id: str, visible: bool) -> dict[str, Any]:
     """Binary mesh buffers (base64) in east-north-up metres around an origin, for SimpleMeshLayer.
 
     Vertices are converted through WGS-84 so grid convergence of the projected CRS
-    does not rotate the mesh; heights are shown relative to ``ground_z`` because
-    the page draws terrain as a flat map.
+    does not rotate the mesh; heights are shown relative to the mesh's own low
+    ground (2nd percentile of vertex z) because the page draws terrain as a flat map.
     """
     from twin.crs import to_lonlat
 
     v = np.asarray(mesh.vertices, dtype=float)
+    ground_z = float(np.percentile(v[:, 2], 2))
     lon, lat = to_lonlat(v[:, 0], v[:, 1], crs)
     lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
     r_earth = 6371008.8

@@ -13,7 +13,6 @@ import base64
 import html
 import json
 import os
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,7 @@ def view_for_bounds(bounds_lonlat: tuple[float, float, float, float], *, pitch: 
 
 def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title: str,
                view: dict[str, float], start_iso: str | None = None, figures: list[tuple[str, bytes]] | None = None,
-               summary: dict[str, Any] | None = None, links: list[tuple[str, str]] | None = None,
-               ground_z: float = 0.0) -> Path:
+               summary: dict[str, Any] | None = None, links: list[tuple[str, str]] | None = None) -> Path:
     """Render ``layers`` to an offline HTML page at ``path`` (written atomically).
 
     Parameters
@@ -54,7 +52,6 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
     figures : (caption, PNG bytes) shown in the side panel
     summary : metrics shown as a table in the side panel
     links : (label, relative href) links shown at the top (e.g. from the demo index)
-    ground_z : elevation subtracted from mesh heights (the map is drawn flat)
     """
     deck_layers, meshes, meta_layers = [], [], []
     times: set[float] = set()
@@ -66,7 +63,7 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
             did = lay.id if idx is None else f"{lay.id}__f{idx}"
             vis = lay.visible and (idx is None or idx == 0)
             if lay.kind == "mesh":
-                meshes.append(mesh_payload(lay, data, crs, did, vis, ground_z))
+                meshes.append(mesh_payload(lay, data, crs, did, vis))
                 ids.append(did)
             else:
                 for dl in layer_to_pydeck(lay, data, did, vis):
@@ -108,7 +105,7 @@ def _side_html(summary: dict[str, Any] | None, figs: list[tuple[str, str]], link
     parts = []
     if links:
         parts.append("<div class='links'>" + " · ".join(
-            f"<a href='{html.escape(h)}'>{html.escape(t)}</a>" for t, h in links) + "</div>")
+            f"<a href='{html.escape(h)}' target='_top'>{html.escape(t)}</a>" for t, h in links) + "</div>")
     if summary:
         rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_short(v))}</td></tr>"
                        for k, v in _flatten(summary).items())
@@ -134,13 +131,3 @@ def _short(v: Any) -> str:
         return f"{v:,.3f}".rstrip("0").rstrip(".")
     s = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
     return s if len(s) < 120 else s[:117] + "..."
-
-
-def clock_label(start_iso: str | None, t_s: float) -> str:
-    """Slider label text: elapsed time, plus wall clock when the start is known (same as the page's JS)."""
-    h, rem = divmod(int(round(t_s)), 3600)
-    m, s = divmod(rem, 60)
-    lab = f"T+{h:02d}:{m:02d}:{s:02d}"
-    if start_iso:
-        lab += " (" + (datetime.fromisoformat(start_iso) + timedelta(seconds=t_s)).strftime("%Y-%m-%d %H:%M:%S") + ")"
-    return lab
