@@ -25,6 +25,7 @@ import yaml
 from pyproj import CRS
 
 from terrain.raster import Raster, read_raster, write_raster
+from twin.atomic import replace_dir
 from twin.crs import require_projected, same_crs
 from twin.errors import CityError, InputError
 from twin.places import frame_to_places, places_to_frame, validate_places
@@ -165,16 +166,7 @@ class City:
             save_mesh(self.mesh, tmp / "mesh.glb", offset=offset)
             manifest["mesh"] = {"file": "mesh.glb", "offset": offset, "up_axis": "y"}
         (tmp / MANIFEST).write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        if dest.exists():
-            old = dest.with_name(dest.name + ".old")
-            if old.exists():
-                shutil.rmtree(old)
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(dest)
-        return dest
+        return replace_dir(tmp, dest)
 
 
 def load_city(path: str | os.PathLike) -> City:

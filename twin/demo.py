@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from twin.city import City
 from twin.runner import run_scenario
-from viewers.page import write_text_atomic
+from twin.atomic import write_text_atomic
 
 
 def run_demo(scenarios: Path, *, out_root: Path, progress: bool = False) -> Path:

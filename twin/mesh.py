@@ -27,6 +27,7 @@ import numpy as np
 import trimesh
 from affine import Affine
 
+from twin.atomic import write_bytes_atomic
 from twin.errors import CityError, InputError
 from twin.mesh_kernels import rasterize_tris
 
@@ -42,17 +43,6 @@ MESH_SUFFIXES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply"}
 _RAY_CHUNK = 1 << 20
 
 #: RGBA colour per value of the building ``use`` column (lower-case keys).
-USE_COLORS: dict[str, tuple[int, int, int, int]] = {
-    "residential": (230, 205, 165, 255),
-    "commercial": (120, 160, 225, 255),
-    "retail": (120, 160, 225, 255),
-    "office": (150, 175, 215, 255),
-    "industrial": (165, 160, 155, 255),
-    "public": (215, 130, 125, 255),
-    "education": (215, 130, 125, 255),
-    "hospital": (235, 110, 110, 255),
-    "mixed": (200, 175, 220, 255),
-}
 DEFAULT_COLOR: tuple[int, int, int, int] = (200, 200, 200, 255)
 
 
@@ -201,16 +191,7 @@ def save_mesh(mesh: trimesh.Trimesh, path: str | os.PathLike, *, offset: Sequenc
     data = out.export(file_type=ft)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return p
+    return write_bytes_atomic(p, data)
 
 
 def export_glb(mesh: trimesh.Trimesh, path: str | os.PathLike, *, offset: Sequence[float]) -> Path:
@@ -320,31 +301,20 @@ def sample_heights(mesh: trimesh.Trimesh, x: np.ndarray | float, y: np.ndarray |
 
 # --------------------------------------------------------------------------- LOD1 extrusion
 
+def _use_colors() -> Mapping[str, Sequence[int]]:
+    from viewers.colors import USE_COLORS
+
+    return USE_COLORS
+
+
 def _bilinear(r: "Raster", x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Bilinear DEM value at (x, y) between cell centres; nearest cell where a
-    neighbour is NaN; edges clamped within the raster; NaN outside it."""
-    h, w = r.shape
-    inv = ~r.transform
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    fc = inv.a * x + inv.b * y + inv.c
-    fr = inv.d * x + inv.e * y + inv.f
-    inside = (fc >= 0) & (fc <= w) & (fr >= 0) & (fr <= h)
-    fc = np.clip(fc - 0.5, 0, w - 1)
-    fr = np.clip(fr - 0.5, 0, h - 1)
-    c0 = np.floor(fc).astype(np.int64)
-    r0 = np.floor(fr).astype(np.int64)
-    c1 = np.minimum(c0 + 1, w - 1)
-    r1 = np.minimum(r0 + 1, h - 1)
-    tc = fc - c0
-    tr = fr - r0
-    d = np.asarray(r.data, dtype=np.float64)
-    z = ((d[r0, c0] * (1 - tc) + d[r0, c1] * tc) * (1 - tr)
-         + (d[r1, c0] * (1 - tc) + d[r1, c1] * tc) * tr)
+    """Bilinear DEM value at (x, y); the containing cell's value where a neighbour is NaN."""
+    from terrain.sample import sample
+
+    z = sample(r, x, y, method="bilinear")
     bad = np.isnan(z)
     if bad.any():
-        z[bad] = d[np.rint(fr[bad]).astype(np.int64), np.rint(fc[bad]).astype(np.int64)]
-    z[~inside] = np.nan
+        z[bad] = sample(r, np.asarray(x)[bad], np.asarray(y)[bad], method="nearest")
     return z
 
 
@@ -454,7 +424,7 @@ def extrude_buildings(buildings: "gpd.GeoDataFrame", *, height_col: str = "heigh
     block's underside (e.g. ``min_height``); ``height_col`` is the height of
     the roof above ground. Holes are kept, each block is closed (watertight)
     and outward-facing. Faces are coloured by ``color_col`` through
-    ``colors`` (default :data:`USE_COLORS`) when that column exists.
+    ``colors`` (default :data:`viewers.colors.USE_COLORS`) when that column exists.
     ``mesh.metadata["face_building"]`` holds the row position of each face.
     Returns an empty mesh for an empty frame.
     """
@@ -514,7 +484,7 @@ def extrude_buildings(buildings: "gpd.GeoDataFrame", *, height_col: str = "heigh
     mesh = trimesh.Trimesh(vertices=np.column_stack([xy, z]), faces=faces, process=False)
     mesh.metadata["face_building"] = frow
     if color_col is not None and color_col in buildings.columns:
-        pal = {str(k).lower(): (tuple(int(c) for c in v) + (255,))[:4] for k, v in (colors or USE_COLORS).items()}
+        pal = {str(k).lower(): (tuple(int(c) for c in v) + (255,))[:4] for k, v in (colors or _use_colors()).items()}
         uses = buildings[color_col].astype("string").str.lower().fillna("").to_numpy()
         row_rgba = np.array([pal.get(u, DEFAULT_COLOR) for u in uses], dtype=np.uint8)
         mesh.visual.face_colors = row_rgba[frow]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.atomic import replace_dir
 from twin.city import City, load_city
 from twin.crs import to_lonlat
 from twin.scenario import Scenario, load_scenario
@@ -66,19 +67,6 @@ def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root
                links=[("all scenarios", "../demo/index.html")])
     replace_dir(tmp, dest)
     return dest
-
-
-def replace_dir(tmp: Path, dest: Path) -> None:
-    """Rename a finished ``tmp`` folder to ``dest``, replacing an older result only now."""
-    if dest.exists():
-        old = dest.with_name(dest.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        dest.rename(old)
-        tmp.rename(dest)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(dest)
 
 
 def _json_default(o: Any) -> Any:

@@ -20,6 +20,7 @@ import numpy as np
 import pydeck
 from pyproj import CRS
 
+from twin.atomic import write_text_atomic
 from viewers.deck import deck_json, layer_to_pydeck, legend_json, mesh_payload
 from viewers.spec import Layer
 
@@ -90,15 +91,6 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
             v = v.replace("</script", "<\\/script")
         page = page.replace(k, v)
     return write_text_atomic(Path(path), page)
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write text to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def _side_html(summary: dict[str, Any] | None, figs: list[tuple[str, str]], links: list[tuple[str, str]] | None) -> str:

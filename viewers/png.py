@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from twin.atomic import write_bytes_atomic  # noqa: E402
 from viewers.spec import Layer  # noqa: E402
 
 
@@ -68,9 +69,4 @@ def preview_png(layers: list[Layer], *, title: str = "", bounds=None, time_s: fl
 
 def save_png(png: bytes, path: str | os.PathLike) -> Path:
     """Write PNG bytes atomically."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
-    tmp.write_bytes(png)
-    os.replace(tmp, p)
-    return p
+    return write_bytes_atomic(path, png)

@@ -13,6 +13,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from terrain.raster import Raster
 from twin.errors import CityError, InputError
 from twin.mesh import (
+from viewers.colors import USE_COLORS
     choose_offset,
     export_glb,
     extrude_buildings,
@@ -240,7 +241,7 @@ def test_extrude_buildings_volumes_and_heights():
         assert part.is_watertight
     assert len(mesh.metadata["face_building"]) == len(mesh.faces)
     cols = mesh.visual.face_colors
-    np.testing.assert_array_equal(cols[mesh.metadata["face_building"] == 0][0], [230, 205, 165, 255])
+    np.testing.assert_array_equal(cols[mesh.metadata["face_building"] == 0][0], USE_COLORS["residential"])
     np.testing.assert_array_equal(cols[mesh.metadata["face_building"] == 2][0], [200, 200, 200, 255])
 
 
