@@ -12,8 +12,8 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from terrain.raster import Raster
 from twin.errors import CityError, InputError
-from twin.mesh import (
 from viewers.colors import USE_COLORS
+from twin.mesh import (
     choose_offset,
     export_glb,
     extrude_buildings,
