@@ -7,7 +7,7 @@ import numpy as np
 from terrain.surface import hillshade
 from twin.city import City
 from twin.places import PLACE_COLUMNS
-from viewers.colors import PLACE_COLORS, ROAD_COLORS, ROAD_WIDTH_M, USE_COLORS, terrain_rgba
+from viewers.colors import PLACE_COLORS, ROAD_COLORS, ROAD_WIDTH_M, USE_COLORS, terrain_rgba, value_colors
 from viewers.spec import Layer
 
 
@@ -51,15 +51,30 @@ def roads_frame(city: City) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=city.crs)
 
 
-def roads_layer(city: City, edges: gpd.GeoDataFrame | None = None, *, color_by: str = "highway") -> Layer:
+def roads_layer(city: City, edges: gpd.GeoDataFrame | None = None, *, color_by: str = "highway",
+                cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
+                layer_id: str = "roads", title: str | None = None) -> Layer:
+    """Road edges coloured by class, or by a numeric column of ``edges`` (a simulation result).
+
+    Parameters
+    ----------
+    edges : edge table (default: :func:`roads_frame`), possibly with result columns
+    color_by : ``"highway"`` for class colours, or a numeric column name (colour ramp ``cmap``)
+    """
     e = roads_frame(city) if edges is None else edges.copy()
+    tooltip = ["name", "highway", "lanes", "speed_kph", "capacity_vph", "length_m"]
     if color_by == "highway":
         e["color"] = [ROAD_COLORS.get(h.replace("_link", ""), ROAD_COLORS["unclassified"]) for h in e["highway"]]
-        legend = [(h, c) for h, c in ROAD_COLORS.items() if h in set(e["highway"])]
+        legend: list | dict = [(h, c) for h, c in ROAD_COLORS.items() if h in set(e["highway"])]
+    else:
+        if color_by not in e.columns:
+            raise KeyError(f"roads layer: no column '{color_by}' to colour by")
+        e["color"], legend = value_colors(e[color_by].to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax)
+        legend["unit"] = color_by
+        tooltip = [color_by, *tooltip]
     e["width_m"] = [ROAD_WIDTH_M.get(h.replace("_link", ""), 7.0) for h in e["highway"]]
-    return Layer("roads", "Roads (by class)", "lines", data=e, legend=legend,
-                 tooltip=["name", "highway", "lanes", "speed_kph", "capacity_vph", "length_m"],
-                 style={"width_col": "width_m", "min_px": 1})
+    return Layer(layer_id, title or ("Roads (by class)" if color_by == "highway" else f"Roads ({color_by})"),
+                 "lines", data=e, legend=legend, tooltip=tooltip, style={"width_col": "width_m", "min_px": 1})
 
 
 def signals_layer(city: City) -> Layer:

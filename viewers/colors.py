@@ -45,3 +45,24 @@ def terrain_rgba(z: np.ndarray, shade: np.ndarray, *, water: np.ndarray | None =
         rgb[water] = [110, 165, 215]
     a = np.where(np.isnan(z), 0, 255)
     return np.concatenate([np.clip(rgb, 0, 255), a[..., None]], axis=-1).astype(np.uint8)
+
+
+def value_colors(values: np.ndarray, *, cmap: str = "viridis", vmin: float | None = None,
+                 vmax: float | None = None, alpha: int = 255) -> tuple[list[list[int]], dict]:
+    """RGBA per value from a matplotlib colour map, and the matching ramp legend.
+
+    NaN values get grey. Returns (colours, legend) where legend is
+    ``{"ramp": [...], "vmin": ..., "vmax": ...}`` as the page expects.
+    """
+    from matplotlib import colormaps
+
+    v = np.asarray(values, dtype=float)
+    lo = float(np.nanmin(v)) if vmin is None else vmin
+    hi = float(np.nanmax(v)) if vmax is None else vmax
+    cm = colormaps[cmap]
+    t = np.clip((v - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    rgba = (cm(np.nan_to_num(t)) * 255).astype(int)
+    rgba[:, 3] = alpha
+    rgba[np.isnan(v)] = [160, 160, 160, alpha]
+    ramp = [[int(c) for c in (np.array(cm(x)) * 255)[:3]] for x in np.linspace(0, 1, 6)]
+    return rgba.tolist(), {"ramp": ramp, "vmin": f"{lo:g}", "vmax": f"{hi:g}"}

@@ -118,7 +118,7 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool) -> lis
                          get_radius=st.get("radius_m", 30.0), radius_min_pixels=st.get("min_px", 5), stroked=True,
                          get_line_color=[255, 255, 255, 230], line_width_min_pixels=1.5, **common)]
         if st.get("label_col"):
-            out.append(pdk.Layer("TextLayer", data=rows, get_position="pos", get_text="label", get_size=12,
+            out.append(pdk.Layer("TextLayer", data=rows, get_position="pos", get_text="label", get_size=11, font_family=pdk.types.String("Helvetica, Arial, sans-serif"),
                                  get_color=[20, 20, 20, 255], get_pixel_offset=[0, -14], background=True,
                                  get_background_color=[255, 255, 255, 200], id=deck_id + "__labels",
                                  visible=visible, pickable=False, character_set=pdk.types.String("auto")))

@@ -435,3 +435,34 @@ def test_build_road_graph_directions_and_merging():
     assert counts["signals"] == 1
     assert g.edges[1, 3, 0]["length_m"] == pytest.approx(
         Geod(ellps="WGS84").inv(25.0, 60.0, 25.0 + 2 * d, 60.0)[2], rel=1e-3)
+
+
+# ---------------------------------------------------------------- the command line
+def test_cli_import_osm_then_info(pbf, tmp_path):
+    """`twin import-osm PBF --dem DEM --out CITY --mesh OBJ` then `twin info CITY` (as the README shows)."""
+    import json
+    import subprocess
+    import sys
+
+    import trimesh
+
+    dem_path, (x0, y0) = write_dem(tmp_path / "dem.tif")
+    box = trimesh.creation.box(extents=(40.0, 30.0, 20.0))
+    box.apply_translation((0, 0, 10.0))
+    obj = tmp_path / "district.obj"
+    box.export(obj)
+    out = tmp_path / "helsinki"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "twin.cli", "--quiet", *a],  # noqa: E731
+                                    capture_output=True, text=True, timeout=600)
+    p = run("import-osm", pbf, "--dem", str(dem_path), "--out", str(out), "--mesh", str(obj),
+            "--mesh-offset", f"{x0 + 500},{y0 + 500},15")
+    assert p.returncode == 0, p.stderr
+    info = json.loads(run("info", str(out), "--json").stdout)
+    assert info["crs"] == f"EPSG:{UTM35N}" and info["buildings"] > 300 and info["signals"] > 0
+    assert info["mesh_faces"] == 12
+    city = load_city(out)
+    scc = max(len(c) for c in nx.strongly_connected_components(city.roads)) / city.roads.number_of_nodes()
+    assert scc >= 0.90
+    # the mesh sits where the offset put it: box centre at (x0+500, y0+500), base at z=15
+    lo, hi = city.mesh.bounds
+    assert np.allclose((lo + hi)[:2] / 2, (x0 + 500, y0 + 500), atol=1e-3) and lo[2] == pytest.approx(15.0, abs=1e-3)

@@ -1,0 +1,66 @@
+"""Layer builders and the deck conversion, without a browser."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import twin
+from viewers.city_layers import city_layers, roads_frame, roads_layer
+from viewers.colors import value_colors
+from viewers.deck import image_to_lonlat, layer_to_pydeck
+from viewers.page import view_for_bounds
+
+
+def test_twin_load_city_is_public(sample_city):
+    assert twin.load_city is not None and isinstance(sample_city, twin.City)
+
+
+def test_roads_coloured_by_a_result(sample_city):
+    e = roads_frame(sample_city)
+    e["depth_m"] = np.linspace(0.0, 1.0, len(e))
+    lay = roads_layer(sample_city, e, color_by="depth_m", cmap="Blues", vmin=0, vmax=1)
+    cols = np.array(list(lay.data["color"]))
+    # the ramp is monotone in the blue colour map: darker (lower red) as depth grows
+    assert cols[0, 0] > cols[-1, 0] and lay.legend["vmin"] == "0" and lay.legend["vmax"] == "1"
+    with pytest.raises(KeyError, match="no column 'speed'"):
+        roads_layer(sample_city, e, color_by="speed")
+
+
+def test_value_colors_nan_grey():
+    cols, _ = value_colors(np.array([0.0, np.nan, 1.0]))
+    assert cols[1] == [160, 160, 160, 255]
+
+
+def test_image_warp_keeps_bounds(sample_city):
+    """The terrain image warped to WGS-84 covers the city's extent (to within one pixel)."""
+    from twin.crs import to_lonlat
+
+    lay = city_layers(sample_city)[0]
+    rgba, tr, crs = lay.data
+    img, (w, s, e, n) = image_to_lonlat(rgba, tr, crs)
+    l, b, r, t = sample_city.bounds
+    lon, lat = to_lonlat(np.array([l, r, l, r]), np.array([b, b, t, t]), crs)
+    px = (e - w) / img.shape[1]
+    assert w <= lon.min() + px and e >= lon.max() - px and s <= lat.min() + px and n >= lat.max() - px
+    assert (img[..., 3] > 0).mean() > 0.9
+
+
+def test_deck_layers_are_plain_json(sample_city):
+    for lay in city_layers(sample_city):
+        if lay.kind == "mesh":
+            continue
+        for dl in layer_to_pydeck(lay, lay.data, lay.id, True):
+            d = json.loads(dl.to_json())
+            # literal strings must stay literals (pydeck would turn them into JS expressions)
+            assert not any(isinstance(v, str) and v.startswith("@@=") and k in ("widthUnits", "characterSet")
+                           for k, v in d.items())
+
+
+def test_view_zoom_fits_width():
+    """deck.gl web-mercator: metres per pixel = 2 pi R cos(lat) / (512 2^zoom)."""
+    v = view_for_bounds((113.0, 25.77, 113.05, 25.81), width_px=1280)
+    span = 0.05 * 111320 * np.cos(np.radians(25.79))
+    mpp = 2 * np.pi * 6378137 * np.cos(np.radians(v["latitude"])) / (512 * 2 ** (v["zoom"] + 0.2))
+    assert mpp * 1280 == pytest.approx(span, rel=0.01)
