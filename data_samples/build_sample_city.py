@@ -100,7 +100,7 @@ def make_terrain(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict
     noise = fbm(n, rng)
     ridge = fbm(n, rng, beta=2.8)
     # floodplain: gentle rise away from the river
-    z = floor + 3.0 + 0.0035 * np.abs(d) + 0.35 * noise
+    z = floor + 3.0 + 0.0035 * np.abs(d) + 0.12 * noise  # graded urban floodplain
     # hills beyond the floodplain edge (east edge varies along the valley)
     w_east = 1650.0 + 120.0 * np.sin(2 * np.pi * v / 3100.0)
     w_west = 720.0 + 80.0 * np.sin(2 * np.pi * v / 2300.0 + 1.0)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sim import overview
+from sim import flood, overview
 
 REGISTRY: dict[str, ModuleType] = {
     "overview": overview,
+    "flood": flood,
 }

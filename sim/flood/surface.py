@@ -1,0 +1,116 @@
+"""The flood model's grids from the city: bed, roughness, losses, rain pattern, inflow cells."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rasterio.features import rasterize
+
+from sim.flood.params import Params
+from terrain.burn import burn_buildings, footprint_mask
+from terrain.raster import Raster, read_raster
+from terrain.warp import align_to, resample
+from twin.city import City
+from twin.errors import InputError
+
+
+@dataclass
+class Grids:
+    """Everything the solver needs on one grid (city CRS)."""
+
+    bed: Raster  # m, buildings included per the scenario
+    ground: Raster  # m, the DEM on the solver grid (for depth-on-ground products)
+    manning: np.ndarray  # s m^-1/3
+    loss_mm_h: np.ndarray
+    building_mask: np.ndarray  # bool
+
+
+def build_grids(city: City, p: Params) -> Grids:
+    """Resample the DEM, put the buildings in, and rasterise roughness and losses."""
+    dem = city.terrain
+    if np.isnan(dem.data).any():
+        raise InputError(f"city '{city.name}' terrain: {int(np.isnan(dem.data).sum())} nodata cells (holes) inside the "
+                         "DEM; fill them (e.g. terrain.warp / GDAL fillnodata) before a flood run")
+    res = p.resolution_m or dem.res[0]
+    ground = dem if abs(res - dem.res[0]) < 1e-9 else resample(dem, res, resampling="average")
+    shape, tr = ground.shape, ground.transform
+    bmask = footprint_mask(ground, city.buildings) if len(city.buildings) else np.zeros(shape, bool)
+    mode = p.buildings.mode
+    bed = ground
+    if mode == "blocks":
+        bed = burn_buildings(ground, city.buildings)
+    elif mode == "mesh":
+        bed = burn_buildings(ground, city.buildings)
+        if city.mesh is None:
+            raise InputError(f"buildings.mode 'mesh': city '{city.name}' has no reality mesh")
+        from twin.mesh import rasterize_dsm
+
+        dsm = rasterize_dsm(city.mesh, tr, shape)
+        cover = np.isfinite(dsm)
+        bed = bed.copy(np.where(cover, np.maximum(dsm, ground.data), bed.data).astype(np.float32))
+    n = _manning(city, p, ground, bmask)
+    loss = np.full(shape, p.losses.infiltration_mm_h, np.float32)
+    if p.losses.drainage_mm_h > 0:
+        near = _near_roads(city, ground, p.losses.drainage_buffer_m)
+        loss += np.where(near, np.float32(p.losses.drainage_mm_h), np.float32(0))
+    return Grids(bed=bed, ground=ground, manning=n, loss_mm_h=loss, building_mask=bmask)
+
+
+def _manning(city: City, p: Params, ground: Raster, bmask: np.ndarray) -> np.ndarray:
+    m = p.manning
+    if m.raster is not None:
+        r = read_raster(m.raster)
+        r = align_to(r, ground, resampling="nearest")
+        n = np.where(np.isfinite(r.data), r.data, m.default).astype(np.float32)
+        if (n <= 0).any():
+            raise InputError(f"{m.raster}: Manning's n must be > 0 everywhere")
+    else:
+        n = np.full(ground.shape, m.default, np.float32)
+        if m.urban_buffer_m > 0:
+            n[_near_roads(city, ground, m.urban_buffer_m)] = m.urban
+        water = city.places[city.places["kind"] == "reservoir"]
+        if len(water):
+            wm = rasterize(((g, 1) for g in water.geometry), out_shape=ground.shape, transform=ground.transform,
+                           fill=0, dtype="uint8").astype(bool)
+            n[wm] = m.water
+        roads = [(d["geometry"].buffer(m.road_width_m / 2, cap_style="flat"), 1)
+                 for _, _, d in city.roads.edges(data=True)]
+        if roads:
+            rm = rasterize(roads, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8")
+            n[rm.astype(bool)] = m.road
+    if p.buildings.mode == "roughness":
+        n[bmask] = p.buildings.roughness_n
+    return n
+
+
+def _near_roads(city: City, ground: Raster, dist_m: float) -> np.ndarray:
+    shapes = [(d["geometry"].buffer(dist_m), 1) for _, _, d in city.roads.edges(data=True)]
+    if not shapes:
+        return np.zeros(ground.shape, bool)
+    return rasterize(shapes, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8").astype(bool)
+
+
+def inflow_cells(city: City, p: Params, ground: Raster) -> list[tuple[str, int, int, float, float]]:
+    """(name, row, col, x, y) of each inflow; raises when a point lies outside the DEM."""
+    out = []
+    for k, spec in enumerate(p.inflows):
+        if spec.place is not None:
+            sel = city.places[city.places["name"] == spec.place]
+            if sel.empty:
+                raise InputError(f"inflows[{k}] '{spec.name}': no place named '{spec.place}' in city '{city.name}'")
+            attrs = sel["attrs"].iloc[0]
+            if "outlet_xy" in attrs:
+                x, y = attrs["outlet_xy"]
+            else:
+                c = sel.geometry.iloc[0].centroid
+                x, y = c.x, c.y
+        else:
+            x, y = spec.at
+        r, c = ground.rowcol(np.array([x]), np.array([y]))
+        r, c = int(r[0]), int(c[0])
+        if not (0 <= r < ground.shape[0] and 0 <= c < ground.shape[1]):
+            l, b, rr, t = ground.bounds
+            raise InputError(f"inflows[{k}] '{spec.name}': point ({x:.1f}, {y:.1f}) lies outside the DEM "
+                             f"({l:.0f}..{rr:.0f}, {b:.0f}..{t:.0f})")
+        out.append((spec.name, r, c, float(x), float(y)))
+    return out
