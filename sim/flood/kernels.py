@@ -223,36 +223,49 @@ def update_depth(h, qx, qy, fp, rain, pattern, loss_rate, dt, dx, t, wet_depth, 
     for i in prange(ny):
         row_lost = zero
         row_max = zero
+        hr = h[i]
+        qxr = qx[i]
+        qnr = qy[i]
+        qsr = qy[i + 1]
+        fu = fp[i]
+        fr = fp[i + 1]
+        fd = fp[i + 2]
+        pr = pattern[i * pi]
+        lr_ = loss_rate[i * li]
         for j in range(nx):
-            fs = fp[i + 1, j + 1]
-            qw = qx[i, j]
-            qw = qw * (fp[i + 1, j] if qw > zero else fs)
-            qe = qx[i, j + 1]
-            qe = qe * (fs if qe > zero else fp[i + 1, j + 2])
-            qn = qy[i, j]
-            qn = qn * (fp[i, j + 1] if qn > zero else fs)
-            qs = qy[i + 1, j]
-            qs = qs * (fs if qs > zero else fp[i + 2, j + 1])
-            hn = max(h[i, j] + rain * pattern[i * pi, j * pj] + r * ((qw - qe) + (qn - qs)), zero)
-            take = min(loss_rate[i * li, j * lj] * dtf, hn)
+            fs = fr[j + 1]
+            qw = qxr[j]
+            qw = qw * (fr[j] if qw > zero else fs)
+            qe = qxr[j + 1]
+            qe = qe * (fs if qe > zero else fr[j + 2])
+            qn = qnr[j]
+            qn = qn * (fu[j + 1] if qn > zero else fs)
+            qs = qsr[j]
+            qs = qs * (fs if qs > zero else fd[j + 1])
+            hn = max(hr[j] + rain * pr[j * pj] + r * ((qw - qe) + (qn - qs)), zero)
+            take = min(lr_[j * lj] * dtf, hn)
             hn -= take
             row_lost += take
-            h[i, j] = hn
+            hr[j] = hn
             row_max = max(row_max, hn)
         if track:
+            hm = h_max[i]
+            ar = arrival[i]
             for j in range(nx):
-                hn = h[i, j]
-                h_max[i, j] = max(h_max[i, j], hn)
-                arrival[i, j] = min(arrival[i, j], tt) if hn > wet else arrival[i, j]
+                hn = hr[j]
+                hm[j] = max(hm[j], hn)
+                ar[j] = min(ar[j], tt) if hn > wet else ar[j]
         if track_velocity:
+            vm = v_max[i]
+            hvm = hv_max[i]
             for j in range(nx):
-                hn = h[i, j]
+                hn = hr[j]
                 if hn > hmin:
-                    ux = half * (qx[i, j] + qx[i, j + 1])
-                    uy = half * (qy[i, j] + qy[i + 1, j])
+                    ux = half * (qxr[j] + qxr[j + 1])
+                    uy = half * (qnr[j] + qsr[j])
                     v = np.sqrt(ux * ux + uy * uy) / hn
-                    v_max[i, j] = max(v_max[i, j], v)
-                    hv_max[i, j] = max(hv_max[i, j], hn * (v + half))
+                    vm[j] = max(vm[j], v)
+                    hvm[j] = max(hvm[j], hn * (v + half))
         row_stats[i, 0] = row_lost
         row_stats[i, 1] = row_max
 
