@@ -40,8 +40,8 @@ def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
                             loss_mm_h=grids.loss_mm_h, output_times_s=[params.warmup_s], progress=cb, **common)
         h0 = warm.depth[-1]
     outs = np.arange(0.0, params.duration_s + 1e-6, params.output_interval_s)
-    if outs[-1] < params.duration_s - 1e-6:
-        outs = np.append(outs, params.duration_s)
+    outs = np.unique(np.concatenate([outs, [params.duration_s],
+                                     [t for t in params.output_times_s if t <= params.duration_s]]))
     with _bar(progress, "flood") as cb:
         out = simulate(grids.bed.data, ground.res[0], duration_s=params.duration_s, h0=h0, rain=rain,
                        inflows=inflows, loss_mm_h=grids.loss_mm_h, output_times_s=outs, progress=cb,

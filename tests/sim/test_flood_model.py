@@ -199,3 +199,55 @@ def test_ea_test4_against_lisflood_fp(shared_data):
         peak_ref = ref.iloc[:, k + 1].max()
         assert model.max() == pytest.approx(peak_ref, rel=0.10), (k, model.max(), peak_ref)
         assert np.sqrt(np.mean((model - refk) ** 2)) < 0.03, k
+
+
+# ------------------------------------------------------------------------ surfaces and inputs
+def test_building_modes_and_manning_raster(sample_city, tmp_path):
+    """'blocks' raises footprint cells to roof level, 'mesh' takes the reality mesh's DSM where it
+    covers the grid, 'roughness' keeps the ground and gives building cells their own n, and a
+    Manning raster is used as given."""
+    from sim.flood.surface import build_grids
+    from terrain.raster import write_raster
+    from twin.mesh import rasterize_dsm
+
+    base = dict(duration_s=60, resolution_m=20)
+    blocks = build_grids(sample_city, Params(**base))
+    m = blocks.building_mask
+    assert m.any() and (blocks.bed.data[m] > blocks.ground.data[m] + 2.0).all()
+    assert np.array_equal(blocks.bed.data[~m], blocks.ground.data[~m])
+    mesh = build_grids(sample_city, Params(**base, buildings={"mode": "mesh"}))
+    dsm = rasterize_dsm(sample_city.mesh, mesh.ground.transform, mesh.ground.shape)
+    cov = np.isfinite(dsm)
+    assert cov.sum() > 500
+    np.testing.assert_allclose(mesh.bed.data[cov], np.maximum(dsm[cov], mesh.ground.data[cov]), atol=1e-4)
+    rough = build_grids(sample_city, Params(**base, buildings={"mode": "roughness", "roughness_n": 0.25}))
+    assert np.array_equal(rough.bed.data, rough.ground.data) and (rough.manning[rough.building_mask] == 0.25).all()
+    nr = rough.ground.copy(np.full(rough.ground.shape, 0.07, np.float32))
+    write_raster(nr, tmp_path / "n.tif")
+    g = build_grids(sample_city, Params(**base, buildings={"mode": "none"}, manning={"raster": str(tmp_path / "n.tif")}))
+    assert np.allclose(g.manning, 0.07)
+
+
+def test_gridded_rain_from_netcdf(sample_city, tmp_path):
+    """Rain grids (time, y, x) in mm/h: the volume that falls equals the grids' sum x their duration
+    x the cell area (rel 1e-5), the west half getting twice the east half's rain."""
+    import xarray as xr
+
+    from sim.flood import run
+
+    l, b, r, t = sample_city.bounds
+    xs = np.arange(l + 50, r, 100.0)
+    ys = np.arange(t - 50, b, -100.0)
+    west = xs < (l + r) / 2
+    g1 = np.where(west[None, :], 40.0, 20.0) * np.ones((len(ys), 1))
+    ds = xr.Dataset({"rain": (("time", "y", "x"), np.stack([g1, 0.5 * g1]))},
+                    coords={"time": [0.0, 600.0], "y": ys, "x": xs})
+    ds.to_netcdf(tmp_path / "rain.nc")
+    p = Params(duration_s=1200, resolution_m=40, buildings={"mode": "none"},
+               rain={"kind": "hyetograph", "times_s": [0, 600], "grids": str(tmp_path / "rain.nc")})
+    res = run(sample_city, p)
+    ny, nx = res.ground.shape
+    expected = (40 + 20) / 2 * 1.5 / 1000 * (600 / 3600) * ny * nx * 40.0 ** 2
+    assert res.out.series["rain_m3"][-1] == pytest.approx(expected, rel=1e-3)
+    pat = res.rain.pattern[0]
+    assert pat[:, : nx // 2 - 2].mean() == pytest.approx(2 * pat[:, nx // 2 + 2:].mean(), rel=1e-3)
