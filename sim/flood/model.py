@@ -12,7 +12,7 @@ from tqdm import tqdm
 from sim.flood import impacts as imp
 from sim.flood.params import ChicagoStorm, Hyetograph, Params
 from sim.flood.rain import chicago_hyetograph
-from sim.flood.result import FloodResult
+from sim.flood.result import FloodResult, on_ground
 from sim.flood.solver import Boundary, Inflow, Rain, simulate
 from sim.flood.surface import Grids, build_grids, inflow_cells
 from terrain.raster import Raster
@@ -44,10 +44,8 @@ def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
                                      [t for t in params.output_times_s if t <= params.duration_s]]))
     with _bar(progress, "flood") as cb:
         out = simulate(grids.bed.data, ground.res[0], duration_s=params.duration_s, h0=h0, rain=rain,
-                       inflows=inflows, loss_mm_h=grids.loss_mm_h, output_times_s=outs, progress=cb,
-                       track_every=2, **common)
-    depth_max = ground.copy(np.where(grids.building_mask & (params.buildings.mode in ("blocks", "mesh")), 0.0,
-                                     out.h_max).astype(np.float32))
+                       inflows=inflows, loss_mm_h=grids.loss_mm_h, output_times_s=outs, progress=cb, **common)
+    depth_max = ground.copy(on_ground(out.h_max, grids.building_mask, params.buildings.mode))
     sampler = imp.EdgeSampler(city.roads, ground)
     roads = imp.road_impacts(city.roads, sampler, depth_max.data, out.depth, out.times_s, params.closure_depth_m)
     g_flood = imp.flooded_graph(city.roads, roads, closure_depth_m=params.closure_depth_m)

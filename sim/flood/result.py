@@ -59,6 +59,14 @@ def hazard_class(hr: np.ndarray, wet: np.ndarray) -> np.ndarray:
     return np.where(wet, np.digitize(hr, [lo for lo, _, _ in HAZARD_CLASSES[1:]]) + 1, 0).astype(np.uint8)
 
 
+def on_ground(a: np.ndarray, building_mask: np.ndarray, buildings_mode: str) -> np.ndarray:
+    """Values only where the cell is ground: with buildings as blocks, building cells are walls
+    (their 'depth' is roof rain that the model moves to the ground) and read 0."""
+    if buildings_mode in ("blocks", "mesh"):
+        return np.where(building_mask, 0.0, a).astype(np.float32)
+    return np.asarray(a, np.float32)
+
+
 def classes_rgba(cls: np.ndarray, colors: list[list[int]]) -> np.ndarray:
     lut = np.zeros((len(colors) + 1, 4), np.uint8)
     lut[1:] = colors
@@ -87,10 +95,7 @@ class FloodResult:
         return self.grids.ground
 
     def _on_ground(self, a: np.ndarray) -> np.ndarray:
-        """Values only where the cell is ground (in block mode building cells are walls)."""
-        if self.params.buildings.mode in ("blocks", "mesh"):
-            return np.where(self.grids.building_mask, 0.0, a).astype(np.float32)
-        return a.astype(np.float32)
+        return on_ground(a, self.grids.building_mask, self.params.buildings.mode)
 
     @property
     def depth_max(self) -> np.ndarray:
