@@ -27,7 +27,7 @@ sample: $(STAMP)
 	$(BIN)/python data_samples/build_sample_city.py
 
 bench: $(STAMP)
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf out .pytest_cache

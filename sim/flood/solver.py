@@ -251,7 +251,12 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
                 dh = np.float32(q * dt / (cell_area * len(inf.rows)))
                 h[inf.rows, inf.cols] += dh
                 acc["inflow_m3"] += float(dh) * cell_area * len(inf.rows)
-                hmax = max(hmax, float(h[inf.rows, inf.cols].max()))
+                hc = h[inf.rows, inf.cols]
+                hmax = max(hmax, float(hc.max()))
+                # the kernel tracked maxima before this addition: keep the inflow cells' own
+                h_max[inf.rows, inf.cols] = np.maximum(h_max[inf.rows, inf.cols], hc)
+                arr = arrival[inf.rows, inf.cols]
+                arrival[inf.rows, inf.cols] = np.where((hc > wet_depth) & (arr > t), np.float32(t), arr)
         t += dt
         last_dt = dt
         steps += 1
