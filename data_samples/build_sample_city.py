@@ -42,7 +42,7 @@ from shapely.ops import polygonize, unary_union
 from terrain.raster import Raster
 from terrain.sample import sample
 from twin.city import City
-from twin.places import make_places
+from twin.places import make_places as places_frame
 from twin.roads import LANE_CAPACITY_VPH, default_phase_plan
 
 CRS_EPSG = 4547
@@ -382,7 +382,6 @@ def _flat_mask(dem: Raster) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ places
 def make_places(dem: Raster, res_info: dict, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from twin.places import make_places as _mk
 
     def P(u, v):
         return Point(u + X0, v + Y0)
@@ -443,7 +442,7 @@ def make_places(dem: Raster, res_info: dict, buildings: gpd.GeoDataFrame) -> gpd
          "crest_level_m": res_info["crest_level_m"], "dam_xy": [res_info["dam_xy"][0] + X0, res_info["dam_xy"][1] + Y0],
          "outlet_xy": [res_info["outlet_xy"][0] + X0, res_info["outlet_xy"][1] + Y0]},
     ]
-    return _mk(recs, CRS.from_epsg(CRS_EPSG))
+    return places_frame(recs, CRS.from_epsg(CRS_EPSG))
 
 
 # -------------------------------------------------------------------------------- mesh
