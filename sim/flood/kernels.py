@@ -315,3 +315,86 @@ def boundary_outflow(qx, qy, fp, dx):
         qe = qx[i, nx]
         s += qe * (fp[i + 1, nx] if qe > 0 else 1.0)
     return s * dx
+
+
+@njit(cache=True)
+def _hydrograph(t, ts, qs, a, b):
+    """Discharge at t of hydrograph k (points ts[a:b], qs[a:b]), linear, zero outside."""
+    if b - a == 0 or t < ts[a] or t > ts[b - 1]:
+        return 0.0
+    return np.interp(t, ts[a:b], qs[a:b])
+
+
+@njit(cache=True)
+def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, loss, kinds, values, stage_t, stage_v, stage_start,
+            inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rain_m_s, t, t_stop, dt_max, alpha, dx,
+            theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, step0, hmax, row_stats, acc):
+    """Step from ``t`` to ``t_stop`` without returning to Python (the per-step Python cost was
+    larger than the kernels on grids below ~0.1 M cells).
+
+    Rain is constant over the call (``rain_m_s`` times ``pattern``). ``acc`` accumulates the
+    volumes [rain, inflow, boundary outflow, losses] (m^3, float64). The face arrays are
+    double-buffered: after an odd number of steps the current discharges are in ``qx2, qy2``.
+    Returns (t, steps taken, last dt, largest depth).
+    """
+    ny, nx = h.shape
+    cell = dx * dx
+    steps = 0
+    last_dt = 0.0
+    psum = 0.0
+    for i in range(pattern.shape[0]):
+        for j in range(pattern.shape[1]):
+            psum += pattern[i, j]
+    if pattern.shape[0] == 1 and pattern.shape[1] == 1:
+        psum = pattern[0, 0] * ny * nx
+    a_x, a_y, b_x, b_y = qx, qy, qx2, qy2
+    while t < t_stop - 1e-9:
+        dt = dt_max if hmax <= h_min else min(dt_max, alpha * dx / np.sqrt(9.81 * hmax))
+        dt = min(dt, t_stop - t)
+        r = np.float32(rain_m_s * dt)
+        acc[0] += float(r) * psum * cell
+        face_fluxes(h, z, n2, a_x, a_y, b_x, b_y, dt, dx, theta, h_min)
+        for i in range(ny):
+            b_x[i, 0] = a_x[i, 0]
+            b_x[i, nx] = a_x[i, nx]
+        for j in range(nx):
+            b_y[0, j] = a_y[0, j]
+            b_y[ny, j] = a_y[ny, j]
+        a_x, b_x = b_x, a_x
+        a_y, b_y = b_y, a_y
+        for k in range(4):
+            s0, s1 = stage_start[k], stage_start[k + 1]
+            if s1 > s0:
+                values[k] = np.interp(t + 0.5 * dt, stage_t[s0:s1], stage_v[s0:s1])
+        boundary_fluxes(h, z, n2, a_x, a_y, kinds, values, dt, dx, h_min)
+        outflow_factors(h, a_x, a_y, r, pattern, fp, dt, dx)
+        acc[2] += boundary_outflow(a_x, a_y, fp, dx) * dt
+        track = (step0 + steps) % track_every == 0
+        update_depth(h, a_x, a_y, fp, r, pattern, loss, dt, dx, t + dt, wet_depth, h_max, arrival, hv_max,
+                     v_max, h_min, track, track, row_stats)
+        lost = 0.0
+        hmax = 0.0
+        for i in range(ny):
+            lost += row_stats[i, 0]
+            if row_stats[i, 1] > hmax:
+                hmax = row_stats[i, 1]
+        acc[3] += lost * cell
+        # point inflows enter with the step's other sources, after the update, so the depth a
+        # frame shows at an inflow cell is the one the next fluxes see; its maxima follow
+        for g in range(inf_start.shape[0] - 1):
+            c0, c1 = inf_start[g], inf_start[g + 1]
+            q = _hydrograph(t + 0.5 * dt, hyd_t, hyd_q, hyd_start[g], hyd_start[g + 1])
+            if q > 0 and c1 > c0:
+                dh = np.float32(q * dt / (cell * (c1 - c0)))
+                for c in range(c0, c1):
+                    i, j = inf_rows[c], inf_cols[c]
+                    h[i, j] += dh
+                    hmax = max(hmax, float(h[i, j]))
+                    h_max[i, j] = max(h_max[i, j], h[i, j])
+                    if h[i, j] > wet_depth and arrival[i, j] > t + dt:
+                        arrival[i, j] = np.float32(t + dt)
+                acc[1] += float(dh) * cell * (c1 - c0)
+        t += dt
+        last_dt = dt
+        steps += 1
+    return t, steps, last_dt, hmax

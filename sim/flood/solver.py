@@ -209,6 +209,20 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         frames_h.append(h.copy())
         frames_v.append(_speed(h, qx, qy, h_min))
 
+    # inflows and stage hydrographs as flat arrays for the compiled stepper
+    inf_rows = np.concatenate([np.asarray(i.rows, np.int64) for i in inflows]) if inflows else np.zeros(0, np.int64)
+    inf_cols = np.concatenate([np.asarray(i.cols, np.int64) for i in inflows]) if inflows else np.zeros(0, np.int64)
+    inf_start = np.cumsum([0] + [len(i.rows) for i in inflows]).astype(np.int64)
+    hyd_t = np.concatenate([np.asarray(i.times_s, np.float64) for i in inflows]) if inflows else np.zeros(0)
+    hyd_q = np.concatenate([np.asarray(i.q_m3_s, np.float64) for i in inflows]) if inflows else np.zeros(0)
+    hyd_start = np.cumsum([0] + [len(i.times_s) for i in inflows]).astype(np.int64)
+    st = [(np.asarray(b[e].level_times_s, np.float64), np.asarray(b[e].level_series_m, np.float64))
+          if b[e].level_times_s is not None else (np.zeros(0), np.zeros(0)) for e in EDGES]
+    stage_t = np.concatenate([x for x, _ in st])
+    stage_v = np.concatenate([v for _, v in st])
+    stage_start = np.cumsum([0] + [len(x) for x, _ in st]).astype(np.int64)
+    accv = np.zeros(4, np.float64)  # rain, inflow, outflow, losses (m^3)
+
     wall0 = time.perf_counter()
     record_series()
     next_series = series_every_s
@@ -217,49 +231,23 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         oi += 1
     hmax = float(K.max_depth(h))
     while t < duration_s - 1e-9:
-        dt = dt_max if hmax <= h_min else min(dt_max, alpha * dx / np.sqrt(9.81 * hmax))
-        t_next = duration_s
+        t_stop = min(duration_s, next_series)
         if oi < len(outs):
-            t_next = min(t_next, outs[oi])
+            t_stop = min(t_stop, outs[oi])
         if rain is not None:
-            t_next = min(t_next, rain.next_change(t))
-        dt = min(dt, t_next - t)
-        if dt <= 0:
-            dt = 1e-6
-        r = float(np.float32(rain.rate_m_s(t) * dt)) if rain is not None else 0.0
-        pattern, pattern_sum = pattern_for(t)
-        acc["rain_m3"] += r * pattern_sum * cell_area
-        K.face_fluxes(h, z, n2, qx, qy, qx2, qy2, dt, dx, theta, h_min)
-        qx2[:, 0], qx2[:, nx] = qx[:, 0], qx[:, nx]
-        qy2[0, :], qy2[ny, :] = qy[0, :], qy[ny, :]
-        qx, qx2 = qx2, qx
-        qy, qy2 = qy2, qy
-        for k in staged:
-            values[k] = b[EDGES[k]].value(t + 0.5 * dt)
-        K.boundary_fluxes(h, z, n2, qx, qy, kinds, values, dt, dx, h_min)
-        K.outflow_factors(h, qx, qy, r, pattern, f, dt, dx)
-        acc["outflow_m3"] += K.boundary_outflow(qx, qy, f, dx) * dt
-        K.update_depth(h, qx, qy, f, r, pattern, loss, dt, dx, t + dt, wet_depth, h_max, arrival,
-                       hv_max, v_max, h_min, steps % track_every == 0, steps % track_every == 0, row_stats)
-        acc["loss_m3"] += float(row_stats[:, 0].sum(dtype=np.float64)) * cell_area
-        hmax = float(row_stats[:, 1].max())
-        # point inflows enter with the step's other sources: the depth a frame shows at the
-        # inflow cell is the one the next fluxes see
-        for inf in inflows:
-            q = inf.q(t + 0.5 * dt)
-            if q > 0:
-                dh = np.float32(q * dt / (cell_area * len(inf.rows)))
-                h[inf.rows, inf.cols] += dh
-                acc["inflow_m3"] += float(dh) * cell_area * len(inf.rows)
-                hc = h[inf.rows, inf.cols]
-                hmax = max(hmax, float(hc.max()))
-                # the kernel tracked maxima before this addition: keep the inflow cells' own
-                h_max[inf.rows, inf.cols] = np.maximum(h_max[inf.rows, inf.cols], hc)
-                arr = arrival[inf.rows, inf.cols]
-                arrival[inf.rows, inf.cols] = np.where((hc > wet_depth) & (arr > t), np.float32(t), arr)
-        t += dt
-        last_dt = dt
-        steps += 1
+            t_stop = min(t_stop, rain.next_change(t))
+        pattern, _ = pattern_for(t)
+        rate = rain.rate_m_s(t) if rain is not None else 0.0
+        t, n_steps, dt_last, hmax = K.advance(
+            h, z, n2, qx, qy, qx2, qy2, f, pattern, loss, kinds, values, stage_t, stage_v, stage_start,
+            inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rate, t, t_stop, dt_max, alpha, dx,
+            theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv)
+        if n_steps % 2 == 1:  # the stepper double-buffers the faces
+            qx, qx2 = qx2, qx
+            qy, qy2 = qy2, qy
+        steps += n_steps
+        last_dt = dt_last if n_steps else last_dt
+        acc.update(rain_m3=accv[0], inflow_m3=accv[1], outflow_m3=accv[2], loss_m3=accv[3])
         if oi < len(outs) and t >= outs[oi] - 1e-9:
             record_frame()
             oi += 1
