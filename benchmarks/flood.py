@@ -373,7 +373,7 @@ def main(argv=None) -> int:
         for dx, o in ours.items():
             hm = o["h_max"]
             say(f"   ours {dx:.0f} m: h_max at the inflow cells {hm[o['rows'], 0].max():.3f} m, next column "
-                f"{hm[o['rows'], 1].max():.3f} m (the solver tracks h_max before adding the step's inflow)")
+                f"{hm[o['rows'], 1].max():.3f} m")
         if len(anu) > 1:
             g = agreement(anu[1]["h_max"], ref["h_max"])
             say(f"   (ANUGA {anu[1]['threads']} thr vs {ref['threads']} thr: RMSE {g['rmse']:.1e} m)")

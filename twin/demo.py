@@ -18,7 +18,8 @@ def run_demo(scenarios: Path, *, out_root: Path, progress: bool = False) -> Path
     cache: dict[Path, City] = {}
     done = []
     for f in tqdm(files, desc="scenarios", disable=not progress):
-        done.append(run_scenario(f, out_root=out_root, progress=progress, city_cache=cache))
+        done.append(run_scenario(f, out_root=out_root, progress=progress, city_cache=cache,
+                                 links=[("all scenarios", "../demo/index.html")]))
     demo = out_root / "demo"
     demo.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -29,6 +29,7 @@ from affine import Affine
 
 from twin.atomic import write_bytes_atomic
 from twin.errors import CityError, InputError
+from twin.schema import USE_COLORS
 from twin.mesh_kernels import rasterize_tris
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,6 @@ UpAxis = Literal["z", "y"]
 MESH_SUFFIXES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply"}
 _RAY_CHUNK = 1 << 20
 
-#: RGBA colour per value of the building ``use`` column (lower-case keys).
 DEFAULT_COLOR: tuple[int, int, int, int] = (200, 200, 200, 255)
 
 
@@ -301,12 +301,6 @@ def sample_heights(mesh: trimesh.Trimesh, x: np.ndarray | float, y: np.ndarray |
 
 # --------------------------------------------------------------------------- LOD1 extrusion
 
-def _use_colors() -> Mapping[str, Sequence[int]]:
-    from viewers.colors import USE_COLORS
-
-    return USE_COLORS
-
-
 def _bilinear(r: "Raster", x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Bilinear DEM value at (x, y); the containing cell's value where a neighbour is NaN."""
     from terrain.sample import sample
@@ -424,7 +418,7 @@ def extrude_buildings(buildings: "gpd.GeoDataFrame", *, height_col: str = "heigh
     block's underside (e.g. ``min_height``); ``height_col`` is the height of
     the roof above ground. Holes are kept, each block is closed (watertight)
     and outward-facing. Faces are coloured by ``color_col`` through
-    ``colors`` (default :data:`viewers.colors.USE_COLORS`) when that column exists.
+    ``colors`` (default :data:`twin.schema.USE_COLORS`) when that column exists.
     ``mesh.metadata["face_building"]`` holds the row position of each face.
     Returns an empty mesh for an empty frame.
     """
@@ -484,7 +478,7 @@ def extrude_buildings(buildings: "gpd.GeoDataFrame", *, height_col: str = "heigh
     mesh = trimesh.Trimesh(vertices=np.column_stack([xy, z]), faces=faces, process=False)
     mesh.metadata["face_building"] = frow
     if color_col is not None and color_col in buildings.columns:
-        pal = {str(k).lower(): (tuple(int(c) for c in v) + (255,))[:4] for k, v in (colors or _use_colors()).items()}
+        pal = {str(k).lower(): (tuple(int(c) for c in v) + (255,))[:4] for k, v in (colors or USE_COLORS).items()}
         uses = buildings[color_col].astype("string").str.lower().fillna("").to_numpy()
         row_rgba = np.array([pal.get(u, DEFAULT_COLOR) for u in uses], dtype=np.uint8)
         mesh.visual.face_colors = row_rgba[frow]

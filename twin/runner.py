@@ -22,7 +22,7 @@ from viewers.page import view_for_bounds, write_page
 
 
 def run_scenario(path: str | os.PathLike, *, out_root: str | os.PathLike = "out", progress: bool = False,
-                 city_cache: dict[Path, City] | None = None) -> Path:
+                 city_cache: dict[Path, City] | None = None, links: list[tuple[str, str]] | None = None) -> Path:
     """Run one scenario file and return the output folder."""
     from sim import REGISTRY
 
@@ -33,10 +33,11 @@ def run_scenario(path: str | os.PathLike, *, out_root: str | os.PathLike = "out"
     t0 = time.perf_counter()
     result = REGISTRY[sc.simulation].run(city, params, progress=progress)
     elapsed = time.perf_counter() - t0
-    return write_result(sc, city, result, params=params, out_root=Path(out_root), elapsed_s=elapsed)
+    return write_result(sc, city, result, params=params, out_root=Path(out_root), elapsed_s=elapsed, links=links)
 
 
-def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root: Path, elapsed_s: float) -> Path:
+def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root: Path, elapsed_s: float,
+                 links: list[tuple[str, str]] | None = None) -> Path:
     """Write summary.json, the result's data files and index.html atomically into out_root/<name>/."""
     dest = out_root / sc.name
     tmp = out_root / f"{sc.name}.partial"
@@ -64,7 +65,7 @@ def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root
     write_page(result.layers(), tmp / "index.html", crs=city.crs, title=summary["title"],
                view=view_for_bounds((lon[0], lat[0], lon[1], lat[1])), start_iso=sc.start.isoformat(),
                figures=result.figures(), summary=summary["metrics"],
-               links=[("all scenarios", "../demo/index.html")])
+               links=links)
     replace_dir(tmp, dest)
     return dest
 

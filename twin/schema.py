@@ -15,6 +15,13 @@ BUILDING_COLUMNS: dict[str, str] = {
     "name": "str: optional name ('' when unknown)",
 }
 BUILDING_USES = ("residential", "commercial", "industrial", "public", "school", "hospital", "religious", "other")
+# Display colour of each use (RGBA), for maps and the LOD1 mesh
+USE_COLORS: dict[str, list[int]] = {
+    "residential": [232, 196, 150, 255], "commercial": [120, 160, 220, 255], "industrial": [170, 140, 190, 255],
+    "public": [240, 150, 120, 255], "school": [250, 210, 90, 255], "hospital": [235, 90, 90, 255],
+    "religious": [200, 170, 120, 255], "other": [190, 190, 190, 255],
+}
+
 
 # Road graph (networkx.MultiDiGraph; node and edge attributes)
 NODE_ATTRS: dict[str, str] = {

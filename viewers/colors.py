@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-# Buildings by use (RGBA)
-USE_COLORS: dict[str, list[int]] = {
-    "residential": [232, 196, 150, 255], "commercial": [120, 160, 220, 255], "industrial": [170, 140, 190, 255],
-    "public": [240, 150, 120, 255], "school": [250, 210, 90, 255], "hospital": [235, 90, 90, 255],
-    "religious": [200, 170, 120, 255], "other": [190, 190, 190, 255],
-}
+from twin.schema import USE_COLORS
+
+__all__ = ["USE_COLORS", "ROAD_COLORS", "ROAD_WIDTH_M", "PLACE_COLORS", "ramp", "terrain_rgba", "value_colors"]
+
 # Roads by class (RGBA) and drawn width (m)
 ROAD_COLORS: dict[str, list[int]] = {
     "motorway": [200, 60, 40, 255], "trunk": [220, 90, 40, 255], "primary": [235, 120, 30, 255],

@@ -34,7 +34,7 @@ class EdgeSampler:
     def __init__(self, g: nx.MultiDiGraph, grid: Raster):
         self.keys = list(g.edges(keys=True))
         step = max(grid.res) / 2
-        rows, cols, starts = [], [], []
+        rows, cols, inside, starts = [], [], [], []
         n = 0
         for u, v, k in self.keys:
             geom: LineString = g.edges[u, v, k]["geometry"]
@@ -46,14 +46,16 @@ class EdgeSampler:
             starts.append(n)
             rows.append(r)
             cols.append(c)
+            inside.append(ok)
             n += len(r)
         self.rows = np.concatenate(rows)
         self.cols = np.concatenate(cols)
+        self.inside = np.concatenate(inside)
         self.starts = np.asarray(starts)
 
     def max_depth(self, depth: np.ndarray) -> np.ndarray:
-        """Largest depth along each edge (m), in the order of ``self.keys``."""
-        return np.maximum.reduceat(depth[self.rows, self.cols], self.starts)
+        """Largest depth along each edge (m), in the order of ``self.keys``; 0 off the grid."""
+        return np.maximum.reduceat(np.where(self.inside, depth[self.rows, self.cols], 0.0), self.starts)
 
 
 def road_impacts(g: nx.MultiDiGraph, sampler: EdgeSampler, h_max: np.ndarray, frames: np.ndarray,
@@ -83,10 +85,10 @@ def flooded_graph(g: nx.MultiDiGraph, edges: gpd.GeoDataFrame, depth_col: str = 
     flooded speeds of the rest."""
     h = g.copy()
     add_travel_times(h)
-    speed = flooded_speed_kph(edges[depth_col].to_numpy(), edges["speed_kph"].to_numpy(), closure_depth_m)
-    for (u, v, k), d, s in zip(edges[["u", "v", "key"]].itertuples(index=False, name=None),
-                               edges[depth_col].to_numpy(), speed):
-        if d > closure_depth_m or s <= 0:
+    speed = edges["flooded_speed_kph"].to_numpy() if depth_col == "max_depth_m" and "flooded_speed_kph" in edges \
+        else flooded_speed_kph(edges[depth_col].to_numpy(), edges["speed_kph"].to_numpy(), closure_depth_m)
+    for (u, v, k), s in zip(edges[["u", "v", "key"]].itertuples(index=False, name=None), speed):
+        if s <= 0:
             h.remove_edge(u, v, k)
         else:
             h.edges[u, v, k]["travel_time_s"] = h.edges[u, v, k]["length_m"] / (s / 3.6)
@@ -146,18 +148,19 @@ def rescue_routes(city: Any, g_dry: nx.MultiDiGraph, g_flooded: nx.MultiDiGraph,
     bases = pd.concat([of_kind(city.places, "fire_station").assign(base="fire_station"),
                        of_kind(city.places, "hospital").assign(base="hospital")])
     rows = []
+    # the flooded graph keeps every node (only edges are removed): one nearest-node lookup per base
+    base_nodes = [(nearest_node(g_dry, p.x, p.y), b["name"], b["base"])
+                  for p, (_, b) in zip(bases.geometry.representative_point(), bases.iterrows())]
     for name, x, y in targets:
         tgt_dry = nearest_node(g_dry, x, y)
         best = None
-        for _, b in bases.iterrows():
-            p = b.geometry.representative_point()
-            src = nearest_node(g_flooded, p.x, p.y)
+        for src, bname, btype in base_nodes:
             try:
                 t, path = nx.single_source_dijkstra(g_flooded, src, tgt_dry, weight="travel_time_s")
             except nx.NetworkXNoPath:
                 continue
             if best is None or t < best[0]:
-                best = (t, path, b["name"], b["base"], nearest_node(g_dry, p.x, p.y))
+                best = (t, path, bname, btype, src)
         if best is None:
             rows.append({"target": name, "from": "", "base": "", "time_s": np.inf, "dry_time_s": np.nan,
                          "delay_s": np.inf, "reachable": False, "geometry": Point(x, y)})

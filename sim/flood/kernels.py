@@ -66,7 +66,7 @@ def face_fluxes(h, z, n2, qx, qy, qx_new, qy_new, dt, dx, theta, h_min):
     ny, nx = h.shape
     si = 1 if n2.shape[0] > 1 else 0  # index stride 0 reads the single value (no branch)
     sj = 1 if n2.shape[1] > 1 else 0
-    g = np.float32(9.81)
+    g = G
     dt = np.float32(dt)
     inv_dx = np.float32(1.0) / np.float32(dx)
     th = np.float32(theta)
@@ -121,7 +121,7 @@ def boundary_fluxes(h, z, n2, qx, qy, kinds, values, dt, dx, h_min):
     without the theta term.
     """
     ny, nx = h.shape
-    g = np.float32(9.81)
+    g = G
     for k in range(4):
         kind = kinds[k]
         m = nx if k < 2 else ny
@@ -195,16 +195,15 @@ def outflow_factors(h, qx, qy, rain, pattern, fp, dt, dx):
 
 @njit(parallel=True, fastmath=True, cache=True)
 def update_depth(h, qx, qy, fp, rain, pattern, loss_rate, dt, dx, t, wet_depth, h_max, arrival, hv_max, v_max,
-                 h_min, track, track_velocity, row_stats):
+                 h_min, track, row_stats):
     """Continuity with limited fluxes, rain (``rain * pattern``) and losses; tracks maxima.
 
     A face's discharge is scaled by its donor's factor (``fp``, padded, see
     :func:`outflow_factors`). Per row, ``row_stats[i, 0]`` receives the depth lost to
     infiltration/drainage (m, summed over the row) and ``row_stats[i, 1]`` the largest
     new depth, so the caller closes the mass balance and picks the next time step without
-    another pass. Speeds and the hazard product h (v + 0.5) are tracked when
-    ``track_velocity``. Maximum depth and arrival are updated when ``track`` (the caller
-    does it every few steps). ``pattern`` and ``loss_rate`` may be (1, 1) arrays for
+    another pass. Maximum depth, arrival, speed and the hazard product h (v + 0.5) are
+    updated when ``track`` (the caller does it every few steps). ``pattern`` and ``loss_rate`` may be (1, 1) arrays for
     uniform values. Written without data-dependent branches so LLVM vectorises it.
     """
     ny, nx = h.shape
@@ -255,7 +254,7 @@ def update_depth(h, qx, qy, fp, rain, pattern, loss_rate, dt, dx, t, wet_depth, 
                 hn = hr[j]
                 hm[j] = max(hm[j], hn)
                 ar[j] = min(ar[j], tt) if hn > wet else ar[j]
-        if track_velocity:
+        if track:
             vm = v_max[i]
             hvm = hv_max[i]
             for j in range(nx):
@@ -326,13 +325,14 @@ def _hydrograph(t, ts, qs, a, b):
 
 
 @njit(cache=True)
-def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, loss, kinds, values, stage_t, stage_v, stage_start,
+def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, psum, loss, kinds, values, stage_t, stage_v, stage_start,
             inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rain_m_s, t, t_stop, dt_max, alpha, dx,
             theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, step0, hmax, row_stats, acc):
     """Step from ``t`` to ``t_stop`` without returning to Python (the per-step Python cost was
     larger than the kernels on grids below ~0.1 M cells).
 
-    Rain is constant over the call (``rain_m_s`` times ``pattern``). ``acc`` accumulates the
+    Rain is constant over the call (``rain_m_s`` times ``pattern``, whose cell sum is
+    ``psum``). ``acc`` accumulates the
     volumes [rain, inflow, boundary outflow, losses] (m^3, float64). The face arrays are
     double-buffered: after an odd number of steps the current discharges are in ``qx2, qy2``.
     Returns (t, steps taken, last dt, largest depth).
@@ -341,15 +341,9 @@ def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, loss, kinds, values, stage_
     cell = dx * dx
     steps = 0
     last_dt = 0.0
-    psum = 0.0
-    for i in range(pattern.shape[0]):
-        for j in range(pattern.shape[1]):
-            psum += pattern[i, j]
-    if pattern.shape[0] == 1 and pattern.shape[1] == 1:
-        psum = pattern[0, 0] * ny * nx
     a_x, a_y, b_x, b_y = qx, qy, qx2, qy2
     while t < t_stop - 1e-9:
-        dt = dt_max if hmax <= h_min else min(dt_max, alpha * dx / np.sqrt(9.81 * hmax))
+        dt = dt_max if hmax <= h_min else min(dt_max, alpha * dx / np.sqrt(G * hmax))
         dt = min(dt, t_stop - t)
         r = np.float32(rain_m_s * dt)
         acc[0] += float(r) * psum * cell
@@ -371,7 +365,7 @@ def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, loss, kinds, values, stage_
         acc[2] += boundary_outflow(a_x, a_y, fp, dx) * dt
         track = (step0 + steps) % track_every == 0
         update_depth(h, a_x, a_y, fp, r, pattern, loss, dt, dx, t + dt, wet_depth, h_max, arrival, hv_max,
-                     v_max, h_min, track, track, row_stats)
+                     v_max, h_min, track, row_stats)
         lost = 0.0
         hmax = 0.0
         for i in range(ny):

@@ -27,8 +27,8 @@ def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
     ground = grids.ground
     rain = make_rain(params, grids)
     cells = inflow_cells(city, params, ground)
-    inflows = [Inflow(name, np.array([r]), np.array([c]), list(spec.times_s), list(spec.q_m3_s))
-               for (name, r, c, _, _), spec in zip(cells, params.inflows)]
+    inflows = [Inflow(name, rows, cols, list(spec.times_s), list(spec.q_m3_s))
+               for (name, rows, cols, _, _), spec in zip(cells, params.inflows)]
     bounds = make_boundaries(params)
     common = dict(manning=grids.manning, boundaries=bounds, theta=params.theta, alpha=params.alpha,
                   dt_max=params.dt_max_s, wet_depth=params.wet_depth_m)

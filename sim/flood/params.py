@@ -67,6 +67,8 @@ class InflowSpec(_Strict):
     place: str | None = None
     times_s: list[float]
     q_m3_s: list[NonNeg]
+    radius_m: NonNeg = Field(15.0, description="spread over the cells within this distance (a river's width), "
+                                               "at least the cell holding the point")
 
     @model_validator(mode="after")
     def _check(self) -> "InflowSpec":
@@ -143,7 +145,8 @@ class Params(_Strict):
     wet_depth_m: float = Field(0.1, gt=0, description="depth that counts as arrival")
     closure_depth_m: float = Field(0.3, gt=0, description="roads deeper than this are impassable")
     building_depth_m: float = Field(0.15, gt=0, description="buildings with water deeper than this around them are flooded")
-    debris_factor: Literal["none", "conservative", "urban"] = "urban"
+    debris_factor: Literal["none", "pasture", "woodland", "urban"] = Field(
+        "urban", description="land cover for the debris factor of FD2320/TR2 Table 3.1")
     rescue_targets: list[RescueTarget] = Field(default_factory=list)
 
     @field_validator("inflows")

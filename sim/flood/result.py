@@ -16,6 +16,7 @@ from shapely.geometry import Point, shape
 
 from terrain.raster import Raster, write_raster
 from viewers.city_layers import roads_layer, terrain_layer
+from viewers.png import save_png
 from viewers.spec import Layer
 
 # Water-depth classes (m) for maps and polygons; 0.15 m is the ponding limit of GB 51222-2017
@@ -34,6 +35,9 @@ def depth_class(depth: np.ndarray) -> np.ndarray:
     return np.digitize(np.nan_to_num(depth), edges).astype(np.uint8)
 
 
+DEBRIS_KINDS = ("none", "pasture", "woodland", "urban")
+
+
 def debris_factor(depth: np.ndarray, speed: np.ndarray, kind: str) -> np.ndarray:
     """Debris factor DF of FD2320/TR2 (2006) Table 3.1 by land cover: 0 up to 0.25 m; above,
     pasture 0 (0.5 when deeper than 0.75 m or faster than 2 m/s), woodland 0.5 (1), urban 1."""
@@ -46,7 +50,9 @@ def debris_factor(depth: np.ndarray, speed: np.ndarray, kind: str) -> np.ndarray
         return np.where(mid & high, 0.5, 0.0)
     if kind == "woodland":
         return np.where(high & mid, 1.0, np.where(mid, 0.5, 0.0))
-    return np.where(mid, 1.0, 0.0)
+    if kind == "urban":
+        return np.where(mid, 1.0, 0.0)
+    raise ValueError(f"debris factor kind '{kind}': expected one of {DEBRIS_KINDS}")
 
 
 def hazard_rating(hv_max: np.ndarray, depth_max: np.ndarray, speed_max: np.ndarray, kind: str) -> np.ndarray:
@@ -99,7 +105,9 @@ class FloodResult:
 
     @property
     def depth_max(self) -> np.ndarray:
-        return self._on_ground(self.out.h_max)
+        if "depth_max" not in self._cache:
+            self._cache["depth_max"] = self._on_ground(self.out.h_max)
+        return self._cache["depth_max"]
 
     @property
     def hazard(self) -> np.ndarray:
@@ -147,10 +155,10 @@ class FloodResult:
         }
 
     def _rain_total_mm(self) -> float:
-        r = self.rain
-        if r is None:
-            return 0.0
-        return float(sum(rate * (t1 - t0) / 3600.0 for rate, t0, t1 in zip(r.rate_mm_h, r.times_s, r.times_s[1:])))
+        """Mean rain depth over the grid (mm): the volume that fell / the area (right for
+        hyetographs, patterns and gridded rain alike)."""
+        ny, nx = self.ground.shape
+        return float(self.out.series["rain_m3"][-1] / (ny * nx * self.out.dx ** 2) * 1000.0)
 
     # ------------------------------------------------------------------------ layers
     def layers(self) -> list[Layer]:
@@ -214,7 +222,10 @@ class FloodResult:
 
     # ----------------------------------------------------------------------- figures
     def figures(self) -> list[tuple[str, bytes]]:
-        return [("Rain, discharges and stored volume", self._hydrograph_png()), ("Maximum depth", self._map_png())]
+        if "figures" not in self._cache:
+            self._cache["figures"] = [("Rain, discharges and stored volume", self._hydrograph_png()),
+                                      ("Maximum depth", self._map_png())]
+        return self._cache["figures"]
 
     def _hydrograph_png(self) -> bytes:
         import matplotlib.pyplot as plt
@@ -284,9 +295,8 @@ class FloodResult:
         files.append(gpkg)
         pd.DataFrame(self.out.series).to_csv(folder / "series.csv", index=False)
         files.append(folder / "series.csv")
-        for (cap, png), name in zip(self.figures(), ("hydrograph.png", "max_depth.png")):
-            (folder / name).write_bytes(png)
-            files.append(folder / name)
+        for (_, png), name in zip(self.figures(), ("hydrograph.png", "max_depth.png")):
+            files.append(save_png(png, folder / name))
         return files
 
     def depth_polygons(self) -> gpd.GeoDataFrame:

@@ -81,11 +81,12 @@ class Rain:
             return 0.0
         return float(self.rate_mm_h[k]) / 1000.0 / 3600.0
 
-    def pattern_at(self, t: float) -> np.ndarray | None:
+    def pattern_index(self, t: float) -> int:
+        """Which grid of a (k, ny, nx) pattern applies at t (0 for a single grid)."""
         if self.pattern is None or self.pattern.ndim == 2:
-            return self.pattern
+            return 0
         k = int(np.searchsorted(self.times_s, t, side="right")) - 1
-        return self.pattern[min(max(k, 0), len(self.pattern) - 1)]
+        return min(max(k, 0), len(self.pattern) - 1)
 
     def next_change(self, t: float) -> float:
         k = int(np.searchsorted(self.times_s, t, side="right"))
@@ -157,18 +158,16 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     h = np.zeros((ny, nx), np.float32) if h0 is None else np.ascontiguousarray(h0, dtype=np.float32).copy()
     n2 = _grid_or_scalar(np.square(np.asarray(manning, dtype=np.float32)), (ny, nx), "manning")
     loss = _grid_or_scalar(np.asarray(loss_mm_h, np.float32) / np.float32(3.6e6), (ny, nx), "loss_mm_h")
-    ones = np.ones((1, 1), np.float32)
-    patterns = {}  # id -> (contiguous float32 grid, its sum)
-
-    def pattern_for(tt: float) -> tuple[np.ndarray, float]:
-        pt = rain.pattern_at(tt) if rain is not None else None
-        key = id(pt)
-        if key not in patterns:
-            arr = ones if pt is None else np.ascontiguousarray(pt, dtype=np.float32)
-            if pt is not None and (arr.shape != (ny, nx) or (arr < 0).any() or not np.isfinite(arr).all()):
-                raise ValueError("rain pattern must be finite, >= 0 and on the bed's grid")
-            patterns[key] = (arr, float(ny * nx) if pt is None else float(arr.sum(dtype=np.float64)))
-        return patterns[key]
+    # rain patterns, checked and converted once: a (1, 1) array for uniform rain
+    if rain is None or rain.pattern is None:
+        patterns = [(np.ones((1, 1), np.float32), float(ny * nx))]
+    else:
+        grids = rain.pattern if rain.pattern.ndim == 3 else rain.pattern[None]
+        if grids.shape[1:] != (ny, nx):
+            raise ValueError(f"rain pattern of shape {grids.shape[1:]} is not on the bed's grid {(ny, nx)}")
+        if not np.isfinite(grids).all() or (grids < 0).any():
+            raise ValueError("rain pattern has negative or non-finite multipliers")
+        patterns = [(np.ascontiguousarray(g, dtype=np.float32), float(g.sum(dtype=np.float64))) for g in grids]
     row_stats = np.zeros((ny, 2), np.float32)
     qx = np.zeros((ny, nx + 1), np.float32)
     qy = np.zeros((ny + 1, nx), np.float32)
@@ -184,22 +183,20 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     b.update(boundaries or {})
     kinds = np.array([_KIND[b[e].kind] for e in EDGES], np.int64)
     values = np.array([b[e].value(0.0) for e in EDGES], np.float64)
-    staged = [k for k, e in enumerate(EDGES) if b[e].level_times_s is not None]
     outs = sorted(float(t) for t in output_times_s if 0 <= t <= duration_s)
     frames_h, frames_v, frame_t = [], [], []
     series: dict[str, list[float]] = {k: [] for k in ("time_s", "stored_m3", "rain_m3", "inflow_m3", "outflow_m3",
                                                        "loss_m3", "dt_s", "max_depth_m", "flooded_area_m2")}
     cell_area = dx * dx
-    v0 = K.total_volume(h, dx)
-    acc = {"rain_m3": 0.0, "inflow_m3": 0.0, "outflow_m3": 0.0, "loss_m3": 0.0}
+    accv = np.zeros(4, np.float64)  # rain, inflow, boundary outflow, losses (m^3)
     t, steps, next_series, oi = 0.0, 0, 0.0, 0
     last_dt = 0.0
 
     def record_series():
         series["time_s"].append(t)
         series["stored_m3"].append(K.total_volume(h, dx))
-        for k2, v in acc.items():
-            series[k2].append(v)
+        for k2, v in zip(("rain_m3", "inflow_m3", "outflow_m3", "loss_m3"), accv):
+            series[k2].append(float(v))
         series["dt_s"].append(last_dt)
         series["max_depth_m"].append(float(K.max_depth(h)))
         series["flooded_area_m2"].append(float(np.count_nonzero(h > wet_depth)) * cell_area)
@@ -221,7 +218,6 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     stage_t = np.concatenate([x for x, _ in st])
     stage_v = np.concatenate([v for _, v in st])
     stage_start = np.cumsum([0] + [len(x) for x, _ in st]).astype(np.int64)
-    accv = np.zeros(4, np.float64)  # rain, inflow, outflow, losses (m^3)
 
     wall0 = time.perf_counter()
     record_series()
@@ -236,10 +232,10 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             t_stop = min(t_stop, outs[oi])
         if rain is not None:
             t_stop = min(t_stop, rain.next_change(t))
-        pattern, _ = pattern_for(t)
+        pattern, pattern_sum = patterns[rain.pattern_index(t) if rain is not None else 0]
         rate = rain.rate_m_s(t) if rain is not None else 0.0
         t, n_steps, dt_last, hmax = K.advance(
-            h, z, n2, qx, qy, qx2, qy2, f, pattern, loss, kinds, values, stage_t, stage_v, stage_start,
+            h, z, n2, qx, qy, qx2, qy2, f, pattern, pattern_sum, loss, kinds, values, stage_t, stage_v, stage_start,
             inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rate, t, t_stop, dt_max, alpha, dx,
             theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv)
         if n_steps % 2 == 1:  # the stepper double-buffers the faces
@@ -247,7 +243,6 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             qy, qy2 = qy2, qy
         steps += n_steps
         last_dt = dt_last if n_steps else last_dt
-        acc.update(rain_m3=accv[0], inflow_m3=accv[1], outflow_m3=accv[2], loss_m3=accv[3])
         if oi < len(outs) and t >= outs[oi] - 1e-9:
             record_frame()
             oi += 1
@@ -258,7 +253,6 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
                 progress(min(t / duration_s, 1.0))
     wall = time.perf_counter() - wall0
     s_arr = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
-    s_arr["stored_m3"][0] = v0
     return SolverOutput(
         dx=dx, times_s=np.asarray(frame_t, np.float64),
         depth=np.stack(frames_h) if frames_h else np.zeros((0, ny, nx), np.float32),

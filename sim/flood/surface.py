@@ -90,8 +90,10 @@ def _near_roads(city: City, ground: Raster, dist_m: float) -> np.ndarray:
     return rasterize(shapes, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8").astype(bool)
 
 
-def inflow_cells(city: City, p: Params, ground: Raster) -> list[tuple[str, int, int, float, float]]:
-    """(name, row, col, x, y) of each inflow; raises when a point lies outside the DEM."""
+def inflow_cells(city: City, p: Params, ground: Raster) -> list[tuple[str, np.ndarray, np.ndarray, float, float]]:
+    """(name, rows, cols, x, y) of each inflow: the cells whose centres lie within its
+    ``radius_m`` (at least the cell holding the point, so a river enters across its width
+    rather than through one cell); raises when the point lies outside the DEM."""
     out = []
     for k, spec in enumerate(p.inflows):
         if spec.place is not None:
@@ -112,5 +114,13 @@ def inflow_cells(city: City, p: Params, ground: Raster) -> list[tuple[str, int, 
             l, b, rr, t = ground.bounds
             raise InputError(f"inflows[{k}] '{spec.name}': point ({x:.1f}, {y:.1f}) lies outside the DEM "
                              f"({l:.0f}..{rr:.0f}, {b:.0f}..{t:.0f})")
-        out.append((spec.name, r, c, float(x), float(y)))
+        k_r = int(np.ceil(spec.radius_m / ground.res[1]))
+        k_c = int(np.ceil(spec.radius_m / ground.res[0]))
+        rr, cc = np.mgrid[max(r - k_r, 0): min(r + k_r + 1, ground.shape[0]),
+                          max(c - k_c, 0): min(c + k_c + 1, ground.shape[1])]
+        cx, cy = ground.xy(rr.ravel(), cc.ravel())
+        near = np.hypot(cx - x, cy - y) <= spec.radius_m
+        rows = np.append(rr.ravel()[near], r) if not near.any() else rr.ravel()[near]
+        cols = np.append(cc.ravel()[near], c) if not near.any() else cc.ravel()[near]
+        out.append((spec.name, rows.astype(np.int64), cols.astype(np.int64), float(x), float(y)))
     return out

@@ -251,3 +251,21 @@ def test_gridded_rain_from_netcdf(sample_city, tmp_path):
     assert res.out.series["rain_m3"][-1] == pytest.approx(expected, rel=1e-3)
     pat = res.rain.pattern[0]
     assert pat[:, : nx // 2 - 2].mean() == pytest.approx(2 * pat[:, nx // 2 + 2:].mean(), rel=1e-3)
+
+
+def test_inflow_spreads_over_its_radius(sample_city):
+    """A river inflow enters through the cells within radius_m of its point (not one cell), each
+    cell centre within the radius; a zero radius keeps just the cell holding the point."""
+    from sim.flood.surface import build_grids, inflow_cells
+
+    at = (402487.0, 2851600.0)
+    p = Params(duration_s=60, resolution_m=10, buildings={"mode": "none"},
+               inflows=[{"name": "river", "at": at, "times_s": [0, 60], "q_m3_s": [40, 40], "radius_m": 25.0},
+                        {"name": "pipe", "at": at, "times_s": [0, 60], "q_m3_s": [1, 1], "radius_m": 0.0}])
+    g = build_grids(sample_city, p).ground
+    (_, rows, cols, x, y), (_, r1, c1, _, _) = inflow_cells(sample_city, p, g)
+    cx, cy = g.xy(rows, cols)
+    assert np.hypot(cx - x, cy - y).max() <= 25.0 and len(rows) == len(set(zip(rows, cols)))
+    assert abs(len(rows) - np.pi * 25.0 ** 2 / 100.0) <= 8  # cells of 10 m within 25 m: ~20
+    rr, cc = g.rowcol(np.array([x]), np.array([y]))
+    assert list(r1) == [rr[0]] and list(c1) == [cc[0]]
