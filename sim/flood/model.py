@@ -32,18 +32,18 @@ def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
     bounds = make_boundaries(params)
     common = dict(manning=grids.manning, boundaries=bounds, theta=params.theta, alpha=params.alpha,
                   dt_max=params.dt_max_s, wet_depth=params.wet_depth_m)
-    h0 = None
+    h0 = q0 = None
     if params.warmup_s > 0 and inflows:
         base = [Inflow(i.name, i.rows, i.cols, [0.0, params.warmup_s], [i.q(i.times_s[0])] * 2) for i in inflows]
         with _bar(progress, "flood warm-up") as cb:
             warm = simulate(grids.bed.data, ground.res[0], duration_s=params.warmup_s, inflows=base,
                             loss_mm_h=grids.loss_mm_h, output_times_s=[params.warmup_s], progress=cb, **common)
-        h0 = warm.depth[-1]
+        h0, q0 = warm.depth[-1], (warm.final_qx, warm.final_qy)
     outs = np.arange(0.0, params.duration_s + 1e-6, params.output_interval_s)
     outs = np.unique(np.concatenate([outs, [params.duration_s],
                                      [t for t in params.output_times_s if t <= params.duration_s]]))
     with _bar(progress, "flood") as cb:
-        out = simulate(grids.bed.data, ground.res[0], duration_s=params.duration_s, h0=h0, rain=rain,
+        out = simulate(grids.bed.data, ground.res[0], duration_s=params.duration_s, h0=h0, q0=q0, rain=rain,
                        inflows=inflows, loss_mm_h=grids.loss_mm_h, output_times_s=outs, progress=cb, **common)
     depth_max = ground.copy(on_ground(out.h_max, grids.building_mask, params.buildings.mode))
     sampler = imp.EdgeSampler(city.roads, ground)

@@ -106,6 +106,8 @@ class SolverOutput:
     hv_max: np.ndarray  # max over time of h (v + 0.5), m^2/s
     arrival_s: np.ndarray  # first time depth > wet_depth, inf if never
     series: dict[str, np.ndarray] = field(default_factory=dict)
+    final_qx: np.ndarray | None = None  # face discharges at the end (m^2/s), to continue a run
+    final_qy: np.ndarray | None = None
     steps: int = 0
     wall_s: float = 0.0
     cells: int = 0
@@ -126,7 +128,8 @@ class SolverOutput:
 
 
 def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_s: float,
-             h0: np.ndarray | None = None, rain: Rain | None = None, inflows: list[Inflow] | tuple = (),
+             h0: np.ndarray | None = None, q0: tuple[np.ndarray, np.ndarray] | None = None,
+             rain: Rain | None = None, inflows: list[Inflow] | tuple = (),
              loss_mm_h: float | np.ndarray = 0.0, boundaries: dict[str, Boundary] | None = None,
              theta: float = 0.9, alpha: float = 0.7, h_min: float = 1e-3, wet_depth: float = 0.1,
              dt_max: float = 10.0, output_times_s: list[float] | np.ndarray = (), series_every_s: float = 60.0,
@@ -137,6 +140,8 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     ----------
     manning : Manning's n (s m^-1/3), scalar or per cell
     h0 : initial depth (m), default dry
+    q0 : initial face discharges (qx (ny, nx+1), qy (ny+1, nx), m^2/s), e.g. the ``final_qx,
+        final_qy`` of a warm-up run, so flow continues instead of starting from rest
     rain : rainfall hyetograph (and pattern)
     inflows : point inflow hydrographs
     loss_mm_h : infiltration + drainage capacity (mm/h), scalar or per cell; removes up to
@@ -169,8 +174,10 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             raise ValueError("rain pattern has negative or non-finite multipliers")
         patterns = [(np.ascontiguousarray(g, dtype=np.float32), float(g.sum(dtype=np.float64))) for g in grids]
     row_stats = np.zeros((ny, 2), np.float32)
-    qx = np.zeros((ny, nx + 1), np.float32)
-    qy = np.zeros((ny + 1, nx), np.float32)
+    qx = np.zeros((ny, nx + 1), np.float32) if q0 is None else np.array(q0[0], np.float32)
+    qy = np.zeros((ny + 1, nx), np.float32) if q0 is None else np.array(q0[1], np.float32)
+    if qx.shape != (ny, nx + 1) or qy.shape != (ny + 1, nx):
+        raise ValueError(f"q0 shapes {qx.shape}, {qy.shape} do not fit the bed {(ny, nx)}")
     qx2 = np.zeros_like(qx)
     qy2 = np.zeros_like(qy)
     f = np.ones((ny + 2, nx + 2), np.float32)  # outflow factors, padded with ones
@@ -257,7 +264,8 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         dx=dx, times_s=np.asarray(frame_t, np.float64),
         depth=np.stack(frames_h) if frames_h else np.zeros((0, ny, nx), np.float32),
         speed=np.stack(frames_v) if frames_v else np.zeros((0, ny, nx), np.float32),
-        h_max=h_max, v_max=v_max, hv_max=hv_max, arrival_s=arrival, series=s_arr, steps=steps, wall_s=wall,
+        h_max=h_max, v_max=v_max, hv_max=hv_max, arrival_s=arrival, series=s_arr, final_qx=qx, final_qy=qy,
+        steps=steps, wall_s=wall,
         cells=ny * nx)
 
 
