@@ -84,7 +84,14 @@ def _manning(city: City, p: Params, ground: Raster, bmask: np.ndarray) -> np.nda
 
 
 def _near_roads(city: City, ground: Raster, dist_m: float) -> np.ndarray:
-    shapes = [(d["geometry"].buffer(dist_m), 1) for _, _, d in city.roads.edges(data=True)]
+    """Cells within ``dist_m`` of a road (each street once, though the graph holds both directions)."""
+    seen: set[tuple] = set()
+    shapes = []
+    for u, v, k, d in city.roads.edges(keys=True, data=True):
+        key = (min(str(u), str(v)), max(str(u), str(v)), round(d["length_m"], 3))
+        if key not in seen:
+            seen.add(key)
+            shapes.append((d["geometry"].buffer(dist_m), 1))
     if not shapes:
         return np.zeros(ground.shape, bool)
     return rasterize(shapes, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8").astype(bool)
