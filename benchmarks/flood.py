@@ -128,6 +128,16 @@ def bench_kernel(n: int, dx: float, steps: int, reps: int) -> dict:
                 rates=rates, wet=wet, balance=warm.balance_error())
 
 
+
+def kernel_section(title: str, n: int, steps: int, reps: int, say) -> dict:
+    """Run :func:`bench_kernel` and print its common report lines."""
+    say("")
+    say(f"== {title}")
+    k = bench_kernel(n, 5.0, steps, reps)
+    say(f"   cells {k['cells']:,}  steps {k['steps']}  wall {k['wall']:.2f} s  wet share {k['wet']:.3f}  "
+        f"-> {fmt_m(k['rate'])}cell-updates/s  (runs: {', '.join(fmt_m(r) for r in k['rates'])})")
+    return k
+
 def city_params(resolution_m: float, duration_s: float, warmup_s: float):
     import yaml
 
@@ -305,12 +315,8 @@ def main(argv=None) -> int:
 
     # ---- 1
     n1, steps1, reps = (1000, 30, 1) if q else (2000, 100, 3)
-    say("")
-    say(f"== 1. kernel throughput: synthetic {n1} x {n1} at 5 m, all wet (h0 0.3 m + 60 mm/h rain), "
-        f"free edges, median of {reps}")
-    k1 = bench_kernel(n1, 5.0, steps1, reps)
-    say(f"   cells {k1['cells']:,}  steps {k1['steps']}  wall {k1['wall']:.2f} s  wet share {k1['wet']:.3f}  "
-        f"-> {fmt_m(k1['rate'])}cell-updates/s  (runs: {', '.join(fmt_m(r) for r in k1['rates'])})")
+    k1 = kernel_section(f"1. kernel throughput: synthetic {n1} x {n1} at 5 m, all wet (h0 0.3 m + 60 mm/h rain), "
+                        f"free edges, median of {reps}", n1, steps1, reps, say)
     say(f"   volume balance error {k1['balance']:.1e}")
     fixed = []
     for _ in range(reps):
@@ -380,12 +386,8 @@ def main(argv=None) -> int:
 
     # ---- 3
     n3, steps3, reps3 = (3400, 8, 1) if q else (3400, 30, 3)
-    say("")
-    say(f"== 3. big city: throughput on {n3} x {n3} = {n3 * n3 / 1e6:.2f} M cells (synthetic, as in 1.), "
-        f"median of {reps3}")
-    k3 = bench_kernel(n3, 5.0, steps3, reps3)
-    say(f"   steps {k3['steps']}  wall {k3['wall']:.2f} s  -> {fmt_m(k3['rate'])}cell-updates/s  "
-        f"(runs: {', '.join(fmt_m(r) for r in k3['rates'])})")
+    k3 = kernel_section(f"3. big city: throughput on {n3} x {n3} = {n3 * n3 / 1e6:.2f} M cells (synthetic, as in 1.), "
+                        f"median of {reps3}", n3, steps3, reps3, say)
     base = cities.get(5.0) or cities[10.0]
     dt_med = base["dt_median"] if base["res"] == 5.0 else base["dt_median"] / 2
     dt_mean = base["dt_mean"] if base["res"] == 5.0 else base["dt_mean"] / 2
