@@ -40,11 +40,11 @@ def build_grids(city: City, p: Params) -> Grids:
     if mode == "blocks":
         bed = burn_buildings(ground, city.buildings)
     elif mode == "mesh":
-        bed = burn_buildings(ground, city.buildings)
         if city.mesh is None:
             raise InputError(f"buildings.mode 'mesh': city '{city.name}' has no reality mesh")
         from twin.mesh import rasterize_dsm
 
+        bed = burn_buildings(ground, city.buildings)
         dsm = rasterize_dsm(city.mesh, tr, shape)
         cover = np.isfinite(dsm)
         bed = bed.copy(np.where(cover, np.maximum(dsm, ground.data), bed.data).astype(np.float32))
@@ -73,17 +73,13 @@ def _manning(city: City, p: Params, ground: Raster, bmask: np.ndarray) -> np.nda
             wm = rasterize(((g, 1) for g in water.geometry), out_shape=ground.shape, transform=ground.transform,
                            fill=0, dtype="uint8").astype(bool)
             n[wm] = m.water
-        roads = [(d["geometry"].buffer(m.road_width_m / 2, cap_style="flat"), 1)
-                 for _, _, d in city.roads.edges(data=True)]
-        if roads:
-            rm = rasterize(roads, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8")
-            n[rm.astype(bool)] = m.road
+        n[_near_roads(city, ground, m.road_width_m / 2, cap_style="flat")] = m.road
     if p.buildings.mode == "roughness":
         n[bmask] = p.buildings.roughness_n
     return n
 
 
-def _near_roads(city: City, ground: Raster, dist_m: float) -> np.ndarray:
+def _near_roads(city: City, ground: Raster, dist_m: float, *, cap_style: str = "round") -> np.ndarray:
     """Cells within ``dist_m`` of a road (each street once, though the graph holds both directions)."""
     seen: set[tuple] = set()
     shapes = []
@@ -91,7 +87,7 @@ def _near_roads(city: City, ground: Raster, dist_m: float) -> np.ndarray:
         key = (min(str(u), str(v)), max(str(u), str(v)), round(d["length_m"], 3))
         if key not in seen:
             seen.add(key)
-            shapes.append((d["geometry"].buffer(dist_m), 1))
+            shapes.append((d["geometry"].buffer(dist_m, cap_style=cap_style), 1))
     if not shapes:
         return np.zeros(ground.shape, bool)
     return rasterize(shapes, out_shape=ground.shape, transform=ground.transform, fill=0, dtype="uint8").astype(bool)
