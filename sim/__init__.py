@@ -1,4 +1,6 @@
-"""Simulations. Each subpackage exports ``Params`` (pydantic) and ``run(city, params, *, progress) -> Result``.
+"""Simulations. Each subpackage exports ``Params`` (pydantic) and
+``run(city, params, *, progress, start) -> Result`` (``start``: the scenario's wall-clock time of
+t = 0, a tz-aware datetime, or None).
 
 :data:`REGISTRY` maps a scenario's ``simulation:`` name to its package; a new
 simulation is one subpackage and one line here.
@@ -7,9 +9,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sim import flood, overview
+from sim import flood, hazmat, overview
 
 REGISTRY: dict[str, ModuleType] = {
     "overview": overview,
     "flood": flood,
+    "hazmat": hazmat,
 }

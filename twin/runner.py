@@ -31,7 +31,7 @@ def run_scenario(path: str | os.PathLike, *, out_root: str | os.PathLike = "out"
     if city_cache is not None:
         city_cache[sc.city] = city
     t0 = time.perf_counter()
-    result = REGISTRY[sc.simulation].run(city, params, progress=progress)
+    result = REGISTRY[sc.simulation].run(city, params, progress=progress, start=sc.start)
     elapsed = time.perf_counter() - t0
     return write_result(sc, city, result, params=params, out_root=Path(out_root), elapsed_s=elapsed, links=links)
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from twin.schema import USE_COLORS
 
-__all__ = ["USE_COLORS", "ROAD_COLORS", "ROAD_WIDTH_M", "PLACE_COLORS", "ramp", "terrain_rgba", "value_colors"]
+__all__ = ["USE_COLORS", "ROAD_COLORS", "ROAD_WIDTH_M", "PLACE_COLORS", "ramp", "terrain_rgba", "value_colors", "cmap_stops", "cmap_rgba"]
 
 # Roads by class (RGBA) and drawn width (m)
 ROAD_COLORS: dict[str, list[int]] = {
@@ -64,3 +64,22 @@ def value_colors(values: np.ndarray, *, cmap: str = "viridis", vmin: float | Non
     rgba[np.isnan(v)] = [160, 160, 160, alpha]
     ramp = [[int(c) for c in (np.array(cm(x)) * 255)[:3]] for x in np.linspace(0, 1, 6)]
     return rgba.tolist(), {"ramp": ramp, "vmin": f"{lo:g}", "vmax": f"{hi:g}"}
+
+
+def cmap_stops(cmap: str, n: int = 6) -> list[list[int]]:
+    """``n`` RGB colours evenly along a matplotlib colour map (a ramp legend)."""
+    from matplotlib import colormaps
+
+    return [[int(c * 255) for c in colormaps[cmap](x)[:3]] for x in np.linspace(0, 1, n)]
+
+
+def cmap_rgba(values: np.ndarray, cmap: str, *, vmax: float | None = None, alpha: int = 200) -> np.ndarray:
+    """Values >= 0 through a colour map, normalised to ``vmax`` (default their max);
+    negative or NaN values are transparent. Returns uint8 RGBA (..., 4)."""
+    from matplotlib import colormaps
+
+    v = np.nan_to_num(np.asarray(values, float), nan=-1.0)
+    hi = (v.max() if (v >= 0).any() else 1.0) if vmax is None else vmax
+    rgba = (colormaps[cmap](np.clip(v / max(hi, 1e-9), 0, 1)) * 255).astype(np.uint8)
+    rgba[..., 3] = np.where(v >= 0, alpha, 0)
+    return rgba

@@ -60,8 +60,13 @@ def preview_png(layers: list[Layer], *, title: str = "", bounds=None, time_s: fl
     ax.tick_params(labelsize=7)
     ax.set_xlabel("easting (m)")
     ax.set_ylabel("northing (m)")
-    buf = io.BytesIO()
     fig.tight_layout()
+    return fig_png(fig)
+
+
+def fig_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed)."""
+    buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()

@@ -15,6 +15,7 @@ from shapely.geometry import LineString, Point
 from terrain.raster import Raster
 from twin.places import of_kind
 from twin.roads import add_travel_times, nearest_node
+from twin.routing import multi_source_times, path_coords
 
 
 def flooded_speed_kph(depth_m: np.ndarray, limit_kph: np.ndarray, closure_depth_m: float) -> np.ndarray:
@@ -122,7 +123,7 @@ def shelter_access(city: Any, g_flooded: nx.MultiDiGraph, depth: Raster, thresho
     stations = of_kind(city.places, "fire_station")
     st_nodes = [nearest_node(g_flooded, p.x, p.y) for p in stations.geometry.representative_point()]
     rows = []
-    times = _multi_source_times(g_flooded, st_nodes)
+    times = multi_source_times(g_flooded, st_nodes)
     for _, s in shelters.iterrows():
         p = s.geometry.representative_point()
         r, c = depth.rowcol(np.array([p.x]), np.array([p.y]))
@@ -133,12 +134,6 @@ def shelter_access(city: Any, g_flooded: nx.MultiDiGraph, depth: Raster, thresho
                      "travel_time_from_fire_station_s": float(t), "reachable": bool(np.isfinite(t)),
                      "usable": bool(np.isfinite(t) and d <= threshold_m), "geometry": s.geometry})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=city.crs)
-
-
-def _multi_source_times(g: nx.MultiDiGraph, sources: list[Any]) -> dict[Any, float]:
-    if not sources:
-        return {}
-    return nx.multi_source_dijkstra_path_length(g, set(sources), weight="travel_time_s")
 
 
 def rescue_routes(city: Any, g_dry: nx.MultiDiGraph, g_flooded: nx.MultiDiGraph,
@@ -167,17 +162,8 @@ def rescue_routes(city: Any, g_dry: nx.MultiDiGraph, g_flooded: nx.MultiDiGraph,
             continue
         t, path, bname, btype, src_dry = best
         t_dry = nx.shortest_path_length(g_dry, src_dry, tgt_dry, weight="travel_time_s")
-        coords = _path_coords(g_flooded, path)
+        coords = path_coords(g_flooded, path)
         rows.append({"target": name, "from": bname, "base": btype, "time_s": float(t), "dry_time_s": float(t_dry),
                      "delay_s": float(t - t_dry), "reachable": True,
                      "geometry": LineString(coords) if len(coords) > 1 else Point(x, y)})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=city.crs)
-
-
-def _path_coords(g: nx.MultiDiGraph, path: list[Any]) -> list[tuple[float, float]]:
-    coords: list[tuple[float, float]] = []
-    for u, v in zip(path, path[1:]):
-        k = min(g[u][v], key=lambda kk: g[u][v][kk]["travel_time_s"])
-        cs = list(g.edges[u, v, k]["geometry"].coords)
-        coords.extend(cs if not coords else cs[1:])
-    return coords

@@ -3,11 +3,11 @@ local-inertial solver, then the impacts on roads, buildings, shelters and rescue
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
-from tqdm import tqdm
 
 from sim.flood import impacts as imp
 from sim.flood.params import ChicagoStorm, Hyetograph, Params
@@ -15,12 +15,13 @@ from sim.flood.rain import chicago_hyetograph
 from sim.flood.result import FloodResult, on_ground
 from sim.flood.solver import Boundary, Inflow, Rain, simulate
 from sim.flood.surface import Grids, build_grids, inflow_cells
+from sim.progress import progress_bar
 from terrain.raster import Raster
 from twin.city import City
 from twin.errors import InputError
 
 
-def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
+def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> FloodResult:
     """Simulate the scenario's flood on ``city`` and assess its impacts."""
     t_start = time.perf_counter()
     grids = build_grids(city, params)
@@ -35,14 +36,14 @@ def run(city: City, params: Params, *, progress: bool = False) -> FloodResult:
     h0 = q0 = None
     if params.warmup_s > 0 and inflows:
         base = [Inflow(i.name, i.rows, i.cols, [0.0, params.warmup_s], [i.q(i.times_s[0])] * 2) for i in inflows]
-        with _bar(progress, "flood warm-up") as cb:
+        with progress_bar(progress, "flood warm-up") as cb:
             warm = simulate(grids.bed.data, ground.res[0], duration_s=params.warmup_s, inflows=base,
                             loss_mm_h=grids.loss_mm_h, output_times_s=[params.warmup_s], progress=cb, **common)
         h0, q0 = warm.depth[-1], (warm.final_qx, warm.final_qy)
     outs = np.arange(0.0, params.duration_s + 1e-6, params.output_interval_s)
     outs = np.unique(np.concatenate([outs, [params.duration_s],
                                      [t for t in params.output_times_s if t <= params.duration_s]]))
-    with _bar(progress, "flood") as cb:
+    with progress_bar(progress, "flood") as cb:
         out = simulate(grids.bed.data, ground.res[0], duration_s=params.duration_s, h0=h0, q0=q0, rain=rain,
                        inflows=inflows, loss_mm_h=grids.loss_mm_h, output_times_s=outs, progress=cb, **common)
     depth_max = ground.copy(on_ground(out.h_max, grids.building_mask, params.buildings.mode))
@@ -155,26 +156,6 @@ def default_targets(buildings) -> list[tuple[str, float, float]]:
     fl = buildings[buildings["flooded"]].sort_values("population", ascending=False).head(3)
     return [(f"building {r.building_id} ({r.flood_depth_m:.2f} m)", r.geometry.centroid.x, r.geometry.centroid.y)
             for r in fl.itertuples()]
-
-
-class _bar:
-    """A tqdm bar over the simulated fraction, or nothing."""
-
-    def __init__(self, on: bool, desc: str):
-        self.bar = tqdm(total=1000, desc=desc, unit="‰", leave=False) if on else None
-
-    def __enter__(self):
-        if self.bar is None:
-            return None
-
-        def cb(frac: float) -> None:
-            self.bar.n = int(frac * 1000)
-            self.bar.refresh()
-        return cb
-
-    def __exit__(self, *a):
-        if self.bar is not None:
-            self.bar.close()
 
 
 __all__ = ["run", "make_rain", "roof_to_ground", "make_boundaries"]

@@ -1,7 +1,6 @@
 """The flood result: metrics, map layers, charts and files (NetCDF, GeoTIFF, GeoPackage)."""
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ from shapely.geometry import Point, shape
 
 from terrain.raster import Raster, write_raster
 from viewers.city_layers import roads_layer, terrain_layer
-from viewers.png import save_png
+from viewers.colors import cmap_rgba, cmap_stops
+from viewers.png import fig_png, save_png
 from viewers.spec import Layer
 
 # Water-depth classes (m) for maps and polygons; 0.15 m is the ponding limit of GB 51222-2017
@@ -177,8 +177,8 @@ class FloodResult:
         if self.params.buildings.mode in ("blocks", "mesh"):
             arr_h[self.grids.building_mask] = np.nan
         lays.append(Layer("flood_arrival", f"Arrival time (depth > {self.params.wet_depth_m:g} m)", "image",
-                          data=(_ramp_rgba(np.nan_to_num(arr_h, nan=-1.0), "plasma_r"), g.transform, crs),
-                          legend={"ramp": _ramp_colors("plasma_r"), "vmin": "0 h",
+                          data=(cmap_rgba(arr_h, "plasma_r"), g.transform, crs),
+                          legend={"ramp": cmap_stops("plasma_r"), "vmin": "0 h",
                                   "vmax": f"{np.nanmax(arr_h) if np.isfinite(arr_h).any() else 0:.1f} h", "unit": "arrival"},
                           visible=False))
         hc = hazard_class(self.hazard, self.depth_max > 0.05)
@@ -256,7 +256,7 @@ class FloodResult:
         a2.legend(loc="upper left", fontsize=8)
         a2b.legend(loc="lower right", fontsize=8)
         fig.tight_layout()
-        return _png(fig)
+        return fig_png(fig)
 
     def _map_png(self) -> bytes:
         import matplotlib.pyplot as plt
@@ -276,7 +276,7 @@ class FloodResult:
         ax.set_title(f"Maximum depth; red: roads > {self.params.closure_depth_m:g} m")
         ax.tick_params(labelsize=7)
         fig.tight_layout()
-        return _png(fig)
+        return fig_png(fig)
 
     # ---------------------------------------------------------------------------- save
     def save(self, folder: Path) -> list[Path]:
@@ -337,29 +337,3 @@ class FloodResult:
 
 def _r(v: float) -> float | None:
     return round(float(v), 1) if np.isfinite(v) else None
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _ramp_colors(cmap: str) -> list[list[int]]:
-    from matplotlib import colormaps
-
-    return [[int(c * 255) for c in colormaps[cmap](x)[:3]] for x in np.linspace(0, 1, 6)]
-
-
-def _ramp_rgba(values: np.ndarray, cmap: str) -> np.ndarray:
-    """Values >= 0 through a colour map (normalised to their max); negative = transparent."""
-    from matplotlib import colormaps
-
-    v = np.asarray(values, float)
-    hi = v.max() if (v >= 0).any() else 1.0
-    rgba = (colormaps[cmap](np.clip(v / max(hi, 1e-9), 0, 1)) * 255).astype(np.uint8)
-    rgba[..., 3] = np.where(v >= 0, 200, 0)
-    return rgba

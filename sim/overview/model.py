@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +47,6 @@ class OverviewResult:
         return [save_png(png, folder / "map.png") for _, png in self.figures()[:1]]
 
 
-def run(city: City, params: Params, *, progress: bool = False) -> OverviewResult:
+def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> OverviewResult:
     """Nothing to simulate: wrap the city so the runner can draw and summarise it."""
     return OverviewResult(city, params)

@@ -1,0 +1,221 @@
+"""Isolated-intersection signal timing by Webster's method, with a common corridor cycle.
+
+Webster, F. V. (1958) *Traffic Signal Settings*, Road Research Technical Paper 39, HMSO, London:
+
+* optimum cycle ``C0 = (1.5 L + 5) / (1 - Y)`` (eq. 6 there), L = lost time per cycle, Y = sum of the
+  critical flow ratios ``y = q / s`` of the phases;
+* effective greens in proportion to the phases' y: ``g_i = (y_i / Y)(C - L)``;
+* average delay per vehicle on an approach (eq. 2 there)
+  ``d = C(1-l)^2 / (2(1-l x)) + x^2 / (2 q (1-x)) - 0.65 (C/q^2)^(1/3) x^(2+5l)``,
+  l = g/C, x = q / (s g / C) the degree of saturation.
+
+Lost time per phase is taken equal to its yellow + all-red (the start-up loss and the used part of the
+yellow cancel), so the effective green equals the displayed green. The corridor runs the longest of the
+intersections' cycles (the critical intersection) so that the signals can be coordinated.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from sim.greenwave.corridor import movement_volumes_vph
+from sim.greenwave.plan import MOVEMENTS, Corridor, Intersection, Phase, Plan, SignalTiming
+from twin.errors import InputError
+
+SEQUENCES = ("two_phase", "lead_lead", "lag_lag", "lead_lag")
+_MOVE_IDX = {m: k for k, m in enumerate(MOVEMENTS)}
+
+
+def webster_cycle_s(lost_s: float, flow_ratio_sum: float) -> float:
+    """Webster's optimum cycle ``C0 = (1.5 L + 5) / (1 - Y)`` (Webster 1958, eq. 6), seconds; inf when Y >= 1."""
+    if flow_ratio_sum >= 1.0:
+        return float("inf")
+    return (1.5 * lost_s + 5.0) / (1.0 - flow_ratio_sum)
+
+
+def webster_delay_terms_s(cycle_s: float, green_ratio: float, flow_vph: float,
+                          sat_flow_vph: float) -> tuple[float, float, float]:
+    """The three terms of Webster's delay (1958, eq. 2), seconds per vehicle: uniform-arrival delay
+    ``C(1-l)^2/(2(1-l x))``, random-arrival delay ``x^2/(2q(1-x))`` and the empirical correction
+    ``0.65 (C/q^2)^(1/3) x^(2+5l)`` (subtracted). q in vehicles/s; x = q/(s l)."""
+    lam = float(green_ratio)
+    q = float(flow_vph) / 3600.0
+    x = flow_vph / (sat_flow_vph * lam) if lam > 0 else float("inf")
+    if q <= 0:
+        return (cycle_s * (1 - lam) ** 2 / 2.0, 0.0, 0.0)
+    if x >= 1.0:
+        return (float("inf"), float("inf"), 0.0)
+    d1 = cycle_s * (1.0 - lam) ** 2 / (2.0 * (1.0 - lam * x))
+    d2 = x * x / (2.0 * q * (1.0 - x))
+    d3 = 0.65 * (cycle_s / q ** 2) ** (1.0 / 3.0) * x ** (2.0 + 5.0 * lam)
+    return d1, d2, d3
+
+
+def webster_delay_s(cycle_s: float, green_ratio: float, flow_vph: float, sat_flow_vph: float) -> float:
+    """Webster's (1958, eq. 2) average delay per vehicle of one approach, seconds (inf when x >= 1)."""
+    d1, d2, d3 = webster_delay_terms_s(cycle_s, green_ratio, flow_vph, sat_flow_vph)
+    return d1 + d2 - d3
+
+
+def min_greens_s(it: Intersection, *, yellow_s: float = 3.0, all_red_s: float = 2.0, lane_width_m: float = 3.5,
+                 ped_walk_s: float = 7.0, ped_speed_m_s: float = 1.2, min_green_s: float = 5.0) -> dict[str, float]:
+    """Minimum displayed green per phase name from the pedestrians crossing during it.
+
+    A pedestrian phase needs a walk interval plus the crossing time ``ped_walk_s + W / ped_speed_m_s``
+    (7 s + W / 1.2 m/s); the clearance part may run on into the phase's yellow and all-red. Pedestrians
+    cross the main street (W = its lanes both ways x lane width) during the side phase and the side
+    street during the main-street phases; protected left phases have no pedestrians.
+    """
+    w_main = (it.lanes_out + it.lanes_in) * lane_width_m
+    w_side = 2 * it.side_lanes * lane_width_m
+    inter = yellow_s + all_red_s
+    ped_side = ped_walk_s + w_main / ped_speed_m_s - inter
+    ped_main = ped_walk_s + w_side / ped_speed_m_s - inter
+    return {"side": max(min_green_s, ped_side), "main": max(min_green_s, ped_main),
+            "main_out": min_green_s, "main_in": min_green_s, "left": min_green_s}
+
+
+def _phase_ratios(it: Intersection, q: np.ndarray, seq: str, left_lanes: int) -> list[tuple[str, float]]:
+    """(phase name, critical flow ratio y) in phase order for one intersection.
+
+    Two-phase plans serve left turners permissively in the through lanes; with protected left phases the
+    left turners use ``left_lanes`` lanes of their own. Side approaches take half the side volume each.
+    """
+    s = it.sat_flow_vphpl
+    q_out, q_in, ql_out, ql_in, q_side = (float(v) for v in q)
+    y_side = 0.5 * q_side / (it.side_lanes * s)
+    if seq == "two_phase" or (ql_out <= 0 and ql_in <= 0):
+        y_main = max((q_out + ql_out) / (it.lanes_out * s), (q_in + ql_in) / (it.lanes_in * s))
+        return [("main", y_main), ("side", y_side)]
+    yo, yi = q_out / (it.lanes_out * s), q_in / (it.lanes_in * s)
+    ylo, yli = ql_out / (left_lanes * s), ql_in / (left_lanes * s)
+    if seq == "lead_lead":
+        return [("left", max(ylo, yli)), ("main", max(yo, yi)), ("side", y_side)]
+    if seq == "lag_lag":
+        return [("main", max(yo, yi)), ("left", max(ylo, yli)), ("side", y_side)]
+    # lead_lag: out-left leads with the out through, both throughs, in-left lags with the in through.
+    # Green ~ y: main_out ~ ylo, main_in ~ yli, the shared phase ~ what the throughs still need.
+    return [("main_out", ylo), ("main", max(yo - ylo, yi - yli, 0.0)), ("main_in", yli), ("side", y_side)]
+
+
+def _allocate(ys: np.ndarray, avail_s: float, mins: np.ndarray) -> np.ndarray:
+    """Split ``avail_s`` of effective green in proportion to ``ys`` (Webster), no phase below its minimum:
+    phases whose share falls short are fixed at their minimum and the rest re-shared."""
+    fixed = np.zeros(len(ys), bool)
+    g = mins.copy()
+    for _ in range(len(ys) + 1):
+        free = ~fixed
+        rest = avail_s - mins[fixed].sum()
+        wsum = ys[free].sum()
+        share = ys[free] / wsum if wsum > 0 else np.full(free.sum(), 1.0 / max(free.sum(), 1))
+        g[free] = rest * share
+        short = free & (g < mins - 1e-9)
+        if not short.any():
+            break
+        fixed |= short
+        g[fixed] = mins[fixed]
+    return g
+
+
+def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_sequence: str = "two_phase",
+                   yellow_s: float = 3.0, all_red_s: float = 2.0, cycle_min_s: float = 60.0,
+                   cycle_max_s: float = 150.0, left_lanes: int = 1, lane_width_m: float = 3.5,
+                   ped_walk_s: float = 7.0, ped_speed_m_s: float = 1.2, min_green_s: float = 5.0,
+                   round_cycle: bool = True) -> Plan:
+    """Webster timings for every signal of the corridor on one common cycle, offsets 0.
+
+    Each intersection's optimum cycle C0 (Webster 1958) is computed from its critical flow ratios; the
+    corridor cycle is the largest C0 (the critical intersection), rounded up to a whole second and
+    clamped to [cycle_min_s, cycle_max_s], or ``cycle_s`` when given. Greens are shared in proportion to
+    y with pedestrian minimum greens (:func:`min_greens_s`). ``meta`` reports per intersection C0, Y,
+    the lost time, the degree of saturation x and Webster delay per movement; a ``warnings.warn``
+    names every intersection where some x > 1.
+    """
+    if phase_sequence not in SEQUENCES:
+        raise InputError(f"phase_sequence {phase_sequence!r}: expected one of {list(SEQUENCES)}")
+    if not 0 < cycle_min_s <= cycle_max_s:
+        raise InputError(f"cycle range {cycle_min_s:g}-{cycle_max_s:g} s: expected 0 < cycle_min_s <= cycle_max_s")
+    if yellow_s < 0 or all_red_s < 0:
+        raise InputError(f"yellow_s {yellow_s:g} / all_red_s {all_red_s:g}: expected non-negative seconds")
+    vols = movement_volumes_vph(corridor)
+    inter_s = yellow_s + all_red_s
+    ratios, c0, big_y, lost, need = [], [], [], [], []
+    for it, q in zip(corridor.intersections, vols):
+        ph = _phase_ratios(it, q, phase_sequence, left_lanes)
+        mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
+                            ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
+        y = float(sum(v for _, v in ph))
+        L = inter_s * len(ph)
+        ratios.append(ph)
+        big_y.append(y)
+        lost.append(L)
+        c0.append(webster_cycle_s(L, y))
+        need.append(L + sum(mins[n] for n, _ in ph))  # shortest cycle that holds the minimum greens
+    crit = int(np.argmax(c0))
+    if cycle_s is None:
+        c = min(max(c0[crit], cycle_min_s, max(need)), cycle_max_s)
+        if round_cycle:
+            c = float(np.ceil(c - 1e-9))
+    else:
+        c = float(cycle_s)
+        if c <= 0 or not np.isfinite(c):
+            raise InputError(f"cycle_s {cycle_s!r}: expected a positive number of seconds")
+    if c < max(need) - 1e-9:
+        k = int(np.argmax(need))
+        raise InputError(f"cycle {c:g} s: too short for the minimum greens at {corridor.intersections[k].name!r}; "
+                         f"expected at least {need[k]:.1f} s")
+    timings, x_all, d_all, greens_all = [], [], [], []
+    for it, q, ph, L in zip(corridor.intersections, vols, ratios, lost):
+        mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
+                            ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
+        g = _allocate(np.array([v for _, v in ph]), c - L, np.array([mins[n] for n, _ in ph]))
+        g = np.round(g, 1)
+        g[int(np.argmax(g))] += (c - L) - g.sum()  # rounding remainder to the longest phase
+        t = SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
+        timings.append(t)
+        greens_all.append({n: float(gi) for (n, _), gi in zip(ph, g)})
+        xs, ds = _saturation(it, q, t, left_lanes)
+        x_all.append(xs)
+        d_all.append(ds)
+        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0}
+        if over:
+            warnings.warn(f"webster: intersection {it.name!r} is over capacity at cycle {c:g} s: degree of "
+                          f"saturation {over} > 1 (volumes above capacity)", stacklevel=2)
+    meta: dict[str, Any] = {
+        "method": "webster", "phase_sequence": phase_sequence, "cycle_s": c,
+        "critical": corridor.intersections[crit].name,
+        "c0_s": [float(v) for v in c0], "flow_ratio_sum": big_y, "lost_s": lost,
+        "flow_ratios": [{n: float(v) for n, v in ph} for ph in ratios],
+        "greens_s": greens_all, "degree_of_saturation": x_all, "delay_s": d_all,
+    }
+    return Plan(name="webster", timings=timings, meta=meta)
+
+
+def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int) -> tuple[dict, dict]:
+    """Degree of saturation x = q / (s g / C) and Webster delay per movement of one intersection."""
+    has_left = any(p.name != "main" and p.name != "side" for p in t.phases)
+    xs, ds = {}, {}
+    for m in MOVEMENTS:
+        flow = float(q[_MOVE_IDX[m]])
+        if m in ("left_out", "left_in") and not has_left:
+            continue  # permissive: counted with the through movement
+        if m == "out":
+            lanes, flow = it.lanes_out, flow + (0 if has_left else float(q[_MOVE_IDX["left_out"]]))
+        elif m == "in":
+            lanes, flow = it.lanes_in, flow + (0 if has_left else float(q[_MOVE_IDX["left_in"]]))
+        elif m == "side":
+            lanes, flow = it.side_lanes, 0.5 * flow  # one approach
+        else:
+            lanes = left_lanes
+        _, green, _ = t.window(m)
+        sat = it.sat_flow_vphpl * lanes
+        lam = green / t.cycle_s
+        xs[m] = float(flow / (sat * lam)) if lam > 0 else float("inf")
+        ds[m] = float(webster_delay_s(t.cycle_s, lam, flow, sat)) if lam > 0 else float("inf")
+    return xs, ds
+
+
+__all__ = ["webster_cycle_s", "webster_delay_s", "webster_delay_terms_s", "min_greens_s", "webster_timing",
+           "SEQUENCES"]

@@ -1,0 +1,495 @@
+"""Hazardous-chemical release on the twin: source term, weather, dispersion on a grid around
+the source (Gaussian plume, puffs when the wind shifts, Britter–McQuaid when the cloud is
+dense), threat zones, and what they mean for buildings, people, roads, evacuation and crews.
+
+Time-varying releases in a steady wind use the quasi-steady plume with the rate emitted at
+the retarded time t − x/u (a slender-plume approximation: along-wind diffusion neglected,
+conservative for peaks); wind shifts switch to Gaussian puffs advected step by step.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from affine import Affine
+
+from sim.hazmat import impacts as imp
+from sim.hazmat import kernels as K
+from sim.hazmat.chemicals import Chemical, get_chemical
+from sim.hazmat.densegas import air_density_kg_m3, dense_centreline, dense_plume_width, is_dense, reduced_gravity
+from sim.hazmat.params import Params, Release, Weather
+from sim.hazmat.sigmas import SCHEME_BRIGGS_RURAL, SCHEME_BRIGGS_URBAN, SCHEME_PG_RURAL, SCHEME_SIMILARITY, class_index
+from sim.hazmat.source import SourceTerm, direct_release, gas_tank_hole, liquid_tank_hole
+from sim.hazmat.weather import (check_class, default_mixing_height_m, pasquill_class, roughness_m,
+                                wind_at_height)
+from sim.hazmat.zones import LEVELS, SIGMA_THETA_DEG, confidence_envelope, zone_polygons
+from terrain.raster import Raster
+from terrain.sample import sample
+from twin.city import City
+from twin.crs import to_lonlat
+from twin.errors import InputError
+from twin.places import of_kind
+
+if TYPE_CHECKING:
+    from sim.hazmat.result import HazmatResult
+
+WIND_MIN_HEIGHT_M = 10.0  # ISC3 (EPA-454/B-95-003b, Vol. II 1.1.5.1): no lower than the 10-m measurement height
+TERRAIN_WEIGHT = 0.5  # AERMOD two-state weighting (Cimorelli et al. 2005, eq. 1 with f = 0.5)
+URBAN_Z0_M = 0.3  # roughness above which Briggs urban sigmas are used
+
+
+@dataclass
+class Met:
+    """Resolved weather for the run (see :func:`resolve_met`)."""
+
+    u_ref_m_s: float
+    z_ref_m: float
+    wind_from_deg: float
+    stability: str
+    z0_m: float
+    urban: bool
+    h_mix_m: float
+    u_release_m_s: float
+    air_k: float
+    ground_k: float
+    sigma_theta_deg: float
+    ustar_m_s: float | None = None
+    L_m: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def locate_release(city: City, rel: Release) -> tuple[tuple[float, float], dict | None, str]:
+    """Source position (city CRS), the inventory tank it comes from (or None) and a label."""
+    if rel.at is not None:
+        xy = (float(rel.at[0]), float(rel.at[1]))
+        label = f"release at {xy[0]:.0f}, {xy[1]:.0f}"
+        tank = None
+    else:
+        sites = of_kind(city.places, "hazmat_site")
+        hit = sites[sites["name"] == rel.site]
+        if hit.empty:
+            import difflib
+            near = difflib.get_close_matches(rel.site or "", sites["name"].tolist(), n=3)
+            raise InputError(f"release.site {rel.site!r}: no hazmat_site of that name"
+                             + (f"; did you mean {', '.join(map(repr, near))}?" if near else
+                                f"; the city has {sites['name'].tolist()}"))
+        site = hit.iloc[0]
+        chem = get_chemical(rel.chemical)
+        inv = [t for t in site["inventory"] if get_chemical(t["chemical"]).name == chem.name]
+        if not inv:
+            raise InputError(f"release.chemical {rel.chemical!r}: site {rel.site!r} stores "
+                             f"{[t['chemical'] for t in site['inventory']]}")
+        tank = inv[0]
+        c = site.geometry.representative_point()
+        xy = tuple(map(float, tank.get("tank_xy", (c.x, c.y))))
+        label = f"{chem.name} tank at {rel.site}"
+    l, b, r, t = city.bounds
+    if not (l <= xy[0] <= r and b <= xy[1] <= t):
+        raise InputError(f"release position {xy[0]:.0f}, {xy[1]:.0f} lies outside the city extent "
+                         f"({l:.0f}-{r:.0f} E, {b:.0f}-{t:.0f} N, {city.crs.to_string()})")
+    return xy, tank, label
+
+
+def resolve_met(city: City, w: Weather, xy: tuple[float, float], release_h_m: float,
+                start: datetime | None) -> Met:
+    """Stability, roughness, mixing height and the transport wind for the run."""
+    notes: list[str] = []
+    z0 = roughness_m(w.roughness) if isinstance(w.roughness, str) else float(w.roughness)
+    urban = z0 >= URBAN_Z0_M
+    if w.stability is not None:
+        cls = w.stability.strip().upper()
+        check_class(cls, "weather.stability")
+    else:
+        if start is None:
+            raise InputError("weather.stability: not given and no scenario start time to apply the Turner method; "
+                             "give stability (A-F) or a start time")
+        lon, lat = to_lonlat(np.array([xy[0]]), np.array([xy[1]]), city.crs)
+        u10 = wind_at_height(w.wind_speed_m_s, w.wind_height_m, 10.0, "D", urban)
+        cls = pasquill_class(float(u10), w.cloud_oktas, start, float(lat[0]), float(lon[0]), w.ceiling_m)
+        notes.append(f"stability {cls} by the Turner method at {start.isoformat()}")
+    u_rel = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
+    if u_rel < 1.0:
+        notes.append(f"transport wind {u_rel:.2f} m/s raised to 1 m/s (Gaussian models do not hold in calm air)")
+        u_rel = 1.0
+    h_mix = w.mixing_height_m or default_mixing_height_m(cls, w.wind_speed_m_s, z0, w.wind_height_m)
+    air = w.air_temperature_c + 273.15
+    ground = (w.ground_temperature_c if w.ground_temperature_c is not None else w.air_temperature_c) + 273.15
+    st = w.sigma_theta_deg or SIGMA_THETA_DEG[cls]
+    return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(h_mix), u_rel, air, ground,
+               float(st), w.ustar_m_s, w.monin_obukhov_m, notes)
+
+
+def make_source(chem: Chemical, rel: Release, tank: dict | None, met: Met, duration_s: float) -> SourceTerm:
+    """The release rate over time from the scenario's release (defaults from the tank), up
+    to ``duration_s`` for pools that evaporate longer."""
+    tank = tank or {}
+    t_k = (rel.temperature_c if rel.temperature_c is not None else tank.get("temperature_c", met.air_k - 273.15)) + 273.15
+    if rel.kind == "direct":
+        if rel.rates_kg_s is not None:
+            return direct_release(np.asarray(rel.rates_kg_s, float), np.asarray(rel.times_s, float), chem, t_k)
+        return direct_release(float(rel.rate_kg_s), float(rel.duration_s), chem, t_k)
+    p_bar = rel.pressure_bar if rel.pressure_bar is not None else tank.get("pressure_bar")
+    mass = rel.mass_kg if rel.mass_kg is not None else tank.get("mass_kg")
+    if p_bar is None or mass is None:
+        raise InputError(f"release: a {rel.kind} release needs pressure_bar and mass_kg (or a site tank that has them)")
+    if rel.kind == "gas_tank_hole":
+        vol = rel.volume_m3 if rel.volume_m3 is not None else tank.get("volume_m3")
+        if vol is None:
+            raise InputError("release.volume_m3: a gas_tank_hole release needs the tank volume")
+        return gas_tank_hole(chem, p_bar * 1e5, t_k, rel.hole_diameter_m, vol)
+    return liquid_tank_hole(chem, p_bar * 1e5, t_k, rel.hole_diameter_m, mass, rel.liquid_head_m,
+                            bund_area_m2=rel.bund_area_m2, wind_m_s=met.u_release_m_s, T_ground_k=met.ground_k,
+                            t_max_s=duration_s)
+
+
+def sigma_scheme(params: Params, met: Met) -> tuple[int, np.ndarray, str]:
+    """(scheme, parameter vector, name) of the dispersion coefficients."""
+    choice = params.sigmas
+    if choice == "auto":
+        choice = "similarity" if met.ustar_m_s is not None else ("briggs_urban" if met.urban else "pg_rural")
+    if choice == "similarity":
+        if met.ustar_m_s is None:
+            raise InputError("sigmas 'similarity' needs weather.ustar_m_s and weather.monin_obukhov_m")
+        from sim.hazmat.similarity import similarity_params
+        p = similarity_params(met.ustar_m_s, met.L_m, met.sigma_theta_deg, met.u_ref_m_s, met.z_ref_m, met.z0_m,
+                              met.h_mix_m, 0.0)
+        return SCHEME_SIMILARITY, np.asarray(p, float), "similarity (Gryning et al. 1987)"
+    scheme = {"pg_rural": SCHEME_PG_RURAL, "briggs_rural": SCHEME_BRIGGS_RURAL,
+              "briggs_urban": SCHEME_BRIGGS_URBAN}[choice]
+    names = {"pg_rural": "Pasquill-Gifford-Turner (rural)", "briggs_rural": "Briggs open country",
+             "briggs_urban": "Briggs urban (McElroy-Pooler)"}
+    return scheme, np.array([float(class_index(met.stability)), 0.0, 0.0]), names[choice]
+
+
+@dataclass
+class Grid:
+    """Receptor grid around the source: cell centres, heights and the raster frame."""
+
+    raster: Raster  # template (zeros), city CRS
+    x: np.ndarray  # receptor eastings (flattened, row-major)
+    y: np.ndarray
+    z_agl: np.ndarray  # receptor height above local ground, m (terrain-following state)
+    z_flat: np.ndarray  # receptor height above the source's ground, m (horizontal-plume state)
+
+
+def make_grid(city: City, xy: tuple[float, float], params: Params) -> Grid:
+    """A square grid of ``2 extent_m`` at ``resolution_m`` centred on the source (cells may
+    extend beyond the city's DEM, where the ground is taken level with the source)."""
+    res, half = params.resolution_m, params.extent_m
+    n = int(math.ceil(2 * half / res))
+    x0, y0 = xy[0] - n * res / 2, xy[1] + n * res / 2
+    tr = Affine(res, 0, x0, 0, -res, y0)
+    cols, rows = np.meshgrid(np.arange(n), np.arange(n))
+    x = (x0 + (cols + 0.5) * res).ravel()
+    y = (y0 - (rows + 0.5) * res).ravel()
+    z_src = float(sample(city.terrain, np.array([xy[0]]), np.array([xy[1]]))[0])
+    zg = sample(city.terrain, x, y)
+    zg = np.where(np.isfinite(zg), zg, z_src)
+    zr = np.full(x.size, params.receptor_height_m)
+    return Grid(Raster(np.zeros((n, n), np.float32), tr, city.crs), x, y, zr,
+                zr + np.maximum(zg - z_src, 0.0))
+
+
+def thresholds(chem: Chemical, params: Params, air_k: float) -> tuple[dict[str, float], dict[str, str]]:
+    """Zone thresholds in kg/m³ and their labels (red/orange/yellow = level 3/2/1)."""
+    z = params.zones
+    out, labels = {}, {}
+    for level, lvl in zip(LEVELS, (3, 2, 1)):
+        if z.guideline == "custom":
+            ppm = z.custom_ppm[3 - lvl]
+            out[level] = chem.ppm_to_kg_m3(ppm, air_k)
+            labels[level] = f"{ppm:g} ppm (user)"
+            continue
+        try:
+            kg = chem.threshold_kg_m3(z.guideline, lvl, z.minutes)
+        except InputError:
+            kg = None
+        if kg is None or not np.isfinite(kg):
+            continue
+        out[level] = kg
+        labels[level] = f"{z.guideline}-{lvl}" + (f" ({z.minutes} min)" if z.guideline == "AEGL" else "") + \
+            f": {kg / chem.ppm_to_kg_m3(1.0, air_k):.3g} ppm"
+    if not out:
+        raise InputError(f"zones.guideline {z.guideline!r}: {chem.name} has no such levels; use guideline 'custom' "
+                         "with custom_ppm")
+    return out, labels
+
+
+@dataclass
+class Dispersion:
+    """Concentration on the grid: frames at ``times_s`` and the maximum over the run."""
+
+    times_s: np.ndarray
+    frames: np.ndarray  # (nt, ny, nx) float32, kg/m³ at receptor height
+    cmax: np.ndarray  # (ny, nx) float32, kg/m³, maximum over all evaluation times
+    model: str
+    dense: bool
+    ri: float  # Britter-McQuaid criterion value of the release (continuous form)
+    unit_fn: object = None  # callable(xs, ys, zs_agl, zs_flat, t_s) -> concentration at points
+
+
+def _rate_series(src: SourceTerm) -> tuple[np.ndarray, np.ndarray]:
+    """Interval edges (n+1) and piecewise-constant rates (n) of a source term (whose last
+    rate, 0, marks the end)."""
+    return np.asarray(src.times_s, float), np.asarray(src.rate_kg_s[:-1], float)
+
+
+def _rate_at(edges: np.ndarray, rates: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Release rate at emission times ``s`` (0 outside the release)."""
+    k = np.searchsorted(edges, s, side="right") - 1
+    ok = (k >= 0) & (k < rates.size)
+    return np.where(ok, rates[np.clip(k, 0, rates.size - 1)], 0.0)
+
+
+def _max_rate_before(edges: np.ndarray, rates: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Largest rate emitted at any time in [0, s] (0 for s < 0)."""
+    cm = np.maximum.accumulate(rates)
+    k = np.searchsorted(edges, s, side="right") - 1
+    return np.where(s >= edges[0], cm[np.clip(k, 0, rates.size - 1)], 0.0)
+
+
+def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, chem: Chemical, met: Met,
+             scheme: int, p: np.ndarray, params: Params, progress=None) -> Dispersion:
+    """Concentration frames and maximum on the grid (see the module docstring for the method)."""
+    edges, rates = _rate_series(src)
+    q_peak = float(rates.max())
+    t_out = np.arange(0.0, params.duration_s + 1e-9, params.output_interval_s)
+    ny, nx = grid.raster.shape
+    u10 = float(wind_at_height(met.u_ref_m_s, met.z_ref_m, 10.0, met.stability, met.urban))
+    rho_air = air_density_kg_m3(met.air_k)
+    rho0 = float(src.density_kg_m3)
+    g0p = reduced_gravity(rho0, rho_air)
+    ri = float("nan")
+    dense = params.model == "dense"
+    if g0p > 0:
+        q0 = q_peak / rho0
+        from sim.hazmat.densegas import richardson_continuous
+        ri = richardson_continuous(g0p, q0, u10)
+        if params.model == "auto":
+            dense = is_dense(g0p, u10, q0_m3_s=q0)
+    elif params.model == "dense":
+        raise InputError(f"model 'dense': the {chem.name} cloud ({rho0:.2f} kg/m³) is not heavier than air "
+                         f"({rho_air:.2f} kg/m³); use 'auto' or 'gaussian'")
+    if params.weather.shifts and not dense:
+        return _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress)
+    # steady wind: unit field times the rate at the retarded time
+    u = u10 if dense else met.u_release_m_s
+    ex, ey = -math.sin(math.radians(met.wind_from_deg)), -math.cos(math.radians(met.wind_from_deg))
+
+    def unit(xs, ys, z_agl, z_flat):
+        xd = (xs - xy[0]) * ex + (ys - xy[1]) * ey
+        if dense:
+            yd = (ys - xy[1]) * ex - (xs - xy[0]) * ey
+            c = _dense_unit(xd, yd, q_peak, rho0, src.temperature_k, u10, chem, met, g0p)
+        else:
+            c = np.zeros(xs.size)
+            c2 = np.zeros(xs.size)
+            K.plume_conc(xs, ys, z_agl, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c)
+            K.plume_conc(xs, ys, z_flat, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c2)
+            c = (1 - TERRAIN_WEIGHT) * c + TERRAIN_WEIGHT * c2
+        return c, xd
+
+    c_unit, xd = unit(grid.x, grid.y, grid.z_agl, grid.z_flat)
+    lag = np.maximum(xd, 0.0) / u
+    frames = np.stack([(c_unit * _rate_at(edges, rates, t - lag)).reshape(ny, nx) for t in t_out]).astype(np.float32)
+    cmax = (c_unit * _max_rate_before(edges, rates, params.duration_s - lag)).reshape(ny, nx).astype(np.float32)
+
+    def at_points(xs, ys, z_agl, z_flat, t):
+        cu, xdp = unit(xs, ys, z_agl, z_flat)
+        return cu[None, :] * _rate_at(edges, rates, t[:, None] - np.maximum(xdp, 0.0)[None, :] / u)
+
+    name = "dense gas (Britter & McQuaid 1988)" if dense else "Gaussian plume (quasi-steady)"
+    return Dispersion(t_out, frames, cmax, name, dense, ri, at_points)
+
+
+def _dense_unit(xd, yd, q_peak, rho0, t0_k, u10, chem, met, g0p):
+    """Dense-gas concentration per unit release rate (kg/m³ per kg/s) at downwind/crosswind
+    offsets: the Britter-McQuaid centreline for the peak rate, scaled linearly to other rates,
+    with a Gaussian crosswind profile of sigma = half the BM half-width (edge at 2 sigma) or
+    the passive Briggs sigma_y, whichever is larger."""
+    from sim.hazmat.sigmas import briggs_sigmas
+
+    out = np.zeros(xd.size)
+    ok = xd > 0
+    if not ok.any() or q_peak <= 0:
+        return out
+    x = xd[ok]
+    cm = dense_centreline(x, q_peak, rho0, t0_k, u10, chem.molar_mass_kg_mol, ta_k=met.air_k,
+                          stability=met.stability, urban=met.urban)
+    half = dense_plume_width(x, g0p, q_peak / rho0, u10)
+    sy_passive, _ = briggs_sigmas(x, met.stability, met.urban)
+    sig = np.maximum(half / 2.0, sy_passive)
+    out[ok] = cm / q_peak * np.exp(-0.5 * (yd[ok] / sig) ** 2)
+    return out
+
+
+def _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress) -> Dispersion:
+    """Gaussian puffs advected by a wind that changes at the scenario's shift times."""
+    shifts = params.weather.shifts
+    dt = 10.0
+    rel_t, rel_m = K.release_puffs(edges, rates, 20.0)
+    n = rel_t.size
+    px, py = np.full(n, xy[0]), np.full(n, xy[1])
+    pdist = np.zeros(n)
+    ph = np.full(n, hs)
+    ny, nx = grid.raster.shape
+    frames = np.zeros((t_out.size, ny, nx), np.float32)
+    cmax = np.zeros(ny * nx, np.float32)
+    c1, c2 = np.zeros(grid.x.size), np.zeros(grid.x.size)
+    eval_every = max(1, int(round(60.0 / dt)))
+    steps = int(math.ceil(params.duration_s / dt))
+    history = []  # (t, released count, px, py, pdist) snapshots for point series
+
+    def wind(t):
+        d, u = met.wind_from_deg, met.u_release_m_s
+        for s in shifts:
+            if t >= s.at_s:
+                d = s.wind_from_deg
+                if s.wind_speed_m_s:
+                    u = float(wind_at_height(s.wind_speed_m_s, met.z_ref_m, max(hs, WIND_MIN_HEIGHT_M),
+                                             met.stability, met.urban))
+        return d, max(u, 1.0)
+
+    def field(m):
+        K.puff_conc(grid.x, grid.y, grid.z_agl, px[:m], py[:m], ph[:m], rel_m[:m], pdist[:m], scheme, p, met.h_mix_m, c1)
+        K.puff_conc(grid.x, grid.y, grid.z_flat, px[:m], py[:m], ph[:m], rel_m[:m], pdist[:m], scheme, p, met.h_mix_m, c2)
+        return (1 - TERRAIN_WEIGHT) * c1 + TERRAIN_WEIGHT * c2
+
+    k_out = 0
+    for s in range(steps + 1):
+        t = s * dt
+        m = int(np.searchsorted(rel_t, t, side="right"))
+        history.append((t, m, px[:m].copy(), py[:m].copy(), pdist[:m].copy()))
+        want_frame = k_out < t_out.size and t >= t_out[k_out] - 1e-9
+        if want_frame or s % eval_every == 0:
+            c = field(m)
+            np.maximum(cmax, c, out=cmax)
+            while k_out < t_out.size and t >= t_out[k_out] - 1e-9:
+                frames[k_out] = c.reshape(ny, nx)
+                k_out += 1
+        if progress:
+            progress(s / max(steps, 1))
+        d, u = wind(t)
+        # puffs released during this step travel only the part of the step after their release
+        frac = np.clip((t + dt - rel_t[:int(np.searchsorted(rel_t, t + dt, side='right'))]) / dt, 0.0, 1.0)
+        mm = frac.size
+        ex, ey = -math.sin(math.radians(d)), -math.cos(math.radians(d))
+        px[:mm] += ex * u * dt * frac
+        py[:mm] += ey * u * dt * frac
+        pdist[:mm] += u * dt * frac
+
+    def at_points(xs, ys, z_agl, z_flat, tq):
+        out = np.zeros((tq.size, xs.size))
+        a, b = np.zeros(xs.size), np.zeros(xs.size)
+        times = np.array([h[0] for h in history])
+        for i, tt in enumerate(tq):
+            j = min(int(np.searchsorted(times, tt, side="right")) - 1, len(history) - 1)
+            _, m, hx, hy, hd = history[max(j, 0)]
+            K.puff_conc(xs, ys, z_agl, hx, hy, ph[:m], rel_m[:m], hd, scheme, p, met.h_mix_m, a)
+            K.puff_conc(xs, ys, z_flat, hx, hy, ph[:m], rel_m[:m], hd, scheme, p, met.h_mix_m, b)
+            out[i] = (1 - TERRAIN_WEIGHT) * a + TERRAIN_WEIGHT * b
+        return out
+
+    return Dispersion(t_out, frames, cmax.reshape(ny, nx), "Gaussian puffs (wind shifts)", False, ri, at_points)
+
+
+def point_series(disp: Dispersion, city: City, points: list[tuple[str, float, float, float]], xy: tuple[float, float],
+                 params: Params, dt_s: float = 10.0) -> pd.DataFrame:
+    """Outdoor and indoor concentration (kg/m³) every ``dt_s`` at named points.
+
+    Indoors follows dC_in/dt = λ (C_out − C_in) with λ the air-change rate (the one-box model
+    ALOHA uses, Wilson 1987), integrated exactly for C_out constant over each step."""
+
+    if not points:
+        return pd.DataFrame(columns=["time_s", "point", "outdoor_kg_m3", "indoor_kg_m3"])
+    t = np.arange(0.0, params.duration_s + 1e-9, dt_s)
+    xs = np.array([p[1] for p in points])
+    ys = np.array([p[2] for p in points])
+    z_src = float(sample(city.terrain, np.array([xy[0]]), np.array([xy[1]]))[0])
+    zg = sample(city.terrain, xs, ys)
+    zg = np.where(np.isfinite(zg), zg, z_src)
+    z_agl = np.full(xs.size, params.receptor_height_m)
+    cout = disp.unit_fn(xs, ys, z_agl, z_agl + np.maximum(zg - z_src, 0.0), t)
+    cin = np.zeros_like(cout)
+    for j, (_, _, _, ach) in enumerate(points):
+        a = math.exp(-ach / 3600.0 * dt_s)
+        for i in range(1, t.size):
+            cin[i, j] = cout[i - 1, j] + (cin[i - 1, j] - cout[i - 1, j]) * a
+    rows = {"time_s": np.repeat(t, len(points)), "point": [p[0] for p in points] * t.size,
+            "outdoor_kg_m3": cout.ravel(), "indoor_kg_m3": cin.ravel()}
+    return pd.DataFrame(rows)
+
+
+def default_points(exposed, n: int = 3) -> list[tuple[str, float, float, float]]:
+    """Without points in the scenario: the most populous buildings in the most severe zones,
+    and every hospital or school reached by any zone."""
+    from sim.hazmat.zones import LEVELS as _L
+
+    sel = exposed[exposed.zone != ""].copy()
+    if sel.empty:
+        return []
+    sel["rank"] = sel.zone.map({lvl: i for i, lvl in enumerate(_L)})
+    pick = sel.sort_values(["rank", "population"], ascending=[True, False]).head(n)
+    extra = sel[sel.use.isin(["hospital", "school"])]
+    if len(extra):
+        pick = pd.concat([pick, extra[~extra.building_id.isin(pick.building_id)]])
+    out = []
+    for _, b in pick.iterrows():
+        c = b.geometry.centroid
+        label = b["name"] or f"{b['use']} {b['building_id']}"
+        out.append((f"{label} ({b.zone} zone)", float(c.x), float(c.y), 0.5))
+    return out
+
+
+def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> "HazmatResult":
+    """Simulate the scenario's release on ``city`` and assess its impacts."""
+    from sim.hazmat.result import HazmatResult
+    from sim.progress import progress_bar
+
+    t_start = time.perf_counter()
+    chem = get_chemical(params.release.chemical)
+    xy, tank, label = locate_release(city, params.release)
+    hs = params.release.height_m
+    met = resolve_met(city, params.weather, xy, hs, start)
+    src = make_source(chem, params.release, tank, met, params.duration_s)
+    scheme, p, scheme_name = sigma_scheme(params, met)
+    grid = make_grid(city, xy, params)
+    thr, labels = thresholds(chem, params, met.air_k)
+    with progress_bar(progress, "hazmat dispersion") as cb:
+        disp = disperse(grid, xy, hs, src, chem, met, scheme, p, params, cb)
+    cmax = grid.raster.copy(disp.cmax)
+    zones = zone_polygons(cmax, thr, xy, labels)
+    envelope = None
+    if len(zones):
+        outer = zones.geometry.iloc[-1]
+        envelope = confidence_envelope(outer, xy, met.sigma_theta_deg, params.zones.confidence)
+    exposed = imp.building_exposure(city.buildings, zones)
+    by_zone = imp.road_zones(city.roads, zones)
+    closed = imp.closed_roads(city.roads, by_zone["red"])
+    evac = imp.evacuate(city, exposed, zones, by_zone, params.evacuation)
+    crews = imp.crew_routes(city, by_zone, zones, xy, met.wind_from_deg)
+    pts = [(q.name, q.at[0], q.at[1], q.air_changes_per_h) for q in params.points] or default_points(exposed)
+    series = point_series(disp, city, pts, xy, params)
+    prob = members = None
+    ens = params.ensemble
+    if ens.members > 0:
+        from sim.hazmat.ensemble import draw_members, exceedance_probability
+
+        level = ens.level if ens.level in thr else min(thr, key=lambda k: LEVELS.index(k))
+        members = draw_members(met.u_ref_m_s, met.z_ref_m, met.wind_from_deg, met.stability, met.z0_m, met.urban,
+                               hs, ens, params.weather.mixing_height_m)
+        e_scheme = scheme if scheme <= 2 else (SCHEME_BRIGGS_URBAN if met.urban else SCHEME_PG_RURAL)
+        prob = exceedance_probability(grid.x, grid.y, grid.z_agl, xy, hs, float(np.max(src.rate_kg_s)), e_scheme,
+                                      members, thr[level], workers=ens.workers, scheduler=ens.scheduler)
+        prob = grid.raster.copy(prob.reshape(grid.raster.shape).astype(np.float32))
+        members["level"] = level
+    return HazmatResult(city=city, params=params, chem=chem, label=label, source_xy=xy, met=met, source=src,
+                        scheme_name=scheme_name, grid=grid, disp=disp, thresholds=thr, labels=labels, zones=zones,
+                        envelope=envelope, exposed=exposed, by_zone=by_zone, closed=closed, evacuation=evac,
+                        crews=crews, points=pts, series=series, prob=prob, members=members, start=start,
+                        run_time_s=time.perf_counter() - t_start)

@@ -1,0 +1,236 @@
+"""Hazmat orchestration: zones, retarded-time plume, indoor exposure, evacuation queueing,
+shelter assignment, ensembles (in process, local processes, Dask) and the run on the sample
+city, each against a closed form or an independent computation."""
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+from affine import Affine
+from pyproj import CRS
+from shapely.geometry import LineString, Polygon
+
+from sim.hazmat import impacts as imp
+from sim.hazmat import model as M
+from sim.hazmat.ensemble import draw_members, exceedance_probability
+from sim.hazmat.kernels import plume_conc
+from sim.hazmat.params import Ensemble, Evacuation, Params
+from sim.hazmat.sigmas import SCHEME_PG_RURAL, pg_turner_sigmas
+from sim.hazmat.zones import confidence_envelope, zone_polygons
+from terrain.raster import Raster
+from twin.errors import InputError
+
+CRS_ = CRS.from_epsg(4547)
+
+
+def _plume_grid(res=5.0, n=400, q=1.0, u=3.0, cls=3):
+    """Ground-level plume of a ground-level source (class D, wind from the west) on a grid."""
+    tr = Affine(res, 0, -100.0, 0, -res, n * res / 2)
+    cols, rows = np.meshgrid(np.arange(n), np.arange(n))
+    x = (-100.0 + (cols + 0.5) * res).ravel()
+    y = (n * res / 2 - (rows + 0.5) * res).ravel()
+    c = np.zeros(x.size)
+    plume_conc(x, y, np.zeros(x.size), 0.0, 0.0, 0.0, q, u, 270.0, SCHEME_PG_RURAL, np.array([float(cls)]), 0.0, c)
+    return Raster(c.reshape(n, n).astype(np.float32), tr, CRS_), x, y
+
+
+def test_zone_reach_and_area_match_the_closed_form_plume():
+    """Ground source, ground receptors: C(x, y) = Q/(π σy σz u) exp(−y²/2σy²). The zone edge on
+    the axis is where Q/(π σy σz u) = thr and its half-width w(x) = σy sqrt(2 ln(C0(x)/thr));
+    the polygon's reach must match within one cell and its area (∫ 2w dx) within 2 %."""
+    q, u, thr = 1.0, 3.0, 2e-5
+    grid, _, _ = _plume_grid(q=q, u=u)
+    z = zone_polygons(grid, {"red": thr}, (0.0, 0.0))
+    xs = np.linspace(1.0, 2000.0, 200001)
+    sy, sz = pg_turner_sigmas(xs, 3)
+    c0 = q / (math.pi * sy * sz * u)
+    inside = c0 > thr
+    x_end = xs[inside][-1]
+    width = 2 * sy[inside] * np.sqrt(2 * np.log(c0[inside] / thr))
+    area = np.trapezoid(width, xs[inside])
+    assert z.iloc[0].reach_m == pytest.approx(x_end, abs=5.0 * 1.5)
+    assert z.iloc[0].area_m2 == pytest.approx(area, rel=0.02)
+
+
+def test_zones_are_nested_and_envelope_widens_by_the_confidence_angle():
+    grid, _, _ = _plume_grid()
+    z = zone_polygons(grid, {"red": 1e-4, "orange": 2e-5, "yellow": 5e-6}, (0.0, 0.0))
+    assert list(z.zone) == ["red", "orange", "yellow"]
+    assert z.reach_m.is_monotonic_increasing
+    assert z.geometry.iloc[1].buffer(1e-6).contains(z.geometry.iloc[0])
+    # a thin ray along +x: the envelope spans ±1.96 σθ around it
+    ray = LineString([(0, 0), (1000, 0)]).buffer(0.5)
+    env, lines = confidence_envelope(ray, (0.0, 0.0), 10.0, 0.95, step_deg=0.25)
+    half = 1.959964 * 10.0
+    ang = [math.degrees(math.atan2(ln.coords[-1][1], ln.coords[-1][0])) for ln in lines]
+    assert sorted(ang) == pytest.approx([-half, half], abs=0.05)
+    # the envelope's outermost points lie at the same angles (area of a circular sector)
+    assert env.area == pytest.approx(math.radians(2 * half) / 2 * 1000 ** 2, rel=0.02)
+
+
+def _params(**over) -> Params:
+    d = {"release": {"chemical": "chlorine", "at": [402720.0, 2855400.0], "rate_kg_s": 1.0, "duration_s": 600},
+         "weather": {"wind_speed_m_s": 4.0, "wind_from_deg": 0.0, "stability": "D", "roughness": "rural"},
+         "model": "gaussian", "duration_s": 1800, "output_interval_s": 300, "extent_m": 1500, "resolution_m": 25}
+    d.update(over)
+    return Params.model_validate(d)
+
+
+def test_retarded_time_plume_at_a_point(sample_city):
+    """A 600 s release in a steady wind reaches a receptor x m downwind at t = x/u and leaves
+    at x/u + 600 s; in between it equals the steady plume (the unit field times the rate)."""
+    p = _params()
+    chem = M.get_chemical("chlorine")
+    xy, tank, _ = M.locate_release(sample_city, p.release)
+    met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
+    src = M.make_source(chem, p.release, tank, met, p.duration_s)
+    scheme, sp, _ = M.sigma_scheme(p, met)
+    grid = M.make_grid(sample_city, xy, p)
+    disp = M.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p)
+    x_dw = 500.0  # due south (wind from the north)
+    t = np.arange(0.0, 1800.0, 10.0)
+    pt = (xy[0], xy[1] - x_dw)
+    c = disp.unit_fn(np.array([pt[0]]), np.array([pt[1]]), np.array([1.5]), np.array([1.5]), t)[:, 0]
+    u = met.u_release_m_s
+    on = (t >= x_dw / u) & (t < x_dw / u + 600.0)
+    assert (c[~on] == 0).all() and (c[on] > 0).all()
+    steady = np.zeros(1)
+    plume_conc(np.array([pt[0]]), np.array([pt[1]]), np.array([1.5]), xy[0], xy[1], p.release.height_m, 1.0, u,
+               0.0, scheme, sp, met.h_mix_m, steady)
+    assert c[on] == pytest.approx(np.full(on.sum(), steady[0]), rel=1e-9)
+    # the maximum grid holds the peak rate wherever the cloud arrives within the run
+    assert disp.cmax.max() == pytest.approx(disp.frames.max(), rel=1e-6)
+
+
+def test_indoor_one_box_model_matches_the_exponential(sample_city):
+    """C_out = C0 from t = t0: indoors C_in = C0 (1 − exp(−λ (t − t0))) (one-box, exact)."""
+    class D:
+        @staticmethod
+        def unit_fn(xs, ys, za, zf, t):
+            return np.where(t[:, None] >= 100.0, 2e-3, 0.0) * np.ones(xs.size)[None, :]
+    p = _params(duration_s=3600)
+    s = M.point_series(D, sample_city, [("home", 402720.0, 2855000.0, 0.5)], (402720.0, 2855400.0), p)
+    t = s.time_s.to_numpy()
+    expect = np.where(t >= 110.0, 2e-3 * (1 - np.exp(-0.5 / 3600 * (t - 100.0))), 0.0)
+    assert s.indoor_kg_m3.to_numpy() == pytest.approx(expect, rel=1e-9, abs=1e-15)
+
+
+def _line_graph(cap_vph=1800.0, length_m=1000.0, speed_kph=36.0):
+    g = nx.MultiDiGraph(crs=CRS_)
+    g.add_node(1, x=0.0, y=0.0)
+    g.add_node(2, x=length_m, y=0.0)
+    g.add_edge(1, 2, length_m=length_m, speed_kph=speed_kph, capacity_vph=cap_vph, lanes=1, name="a",
+               highway="primary", geometry=LineString([(0, 0), (length_m, 0)]), travel_time_s=length_m / (speed_kph / 3.6))
+    return g
+
+
+def test_point_queue_clearance_matches_the_closed_form():
+    """All vehicles leave at t≈0 onto one link of capacity c: the last one is served at
+    N·3600/c and arrives a free-flow time later (Vickrey point queue)."""
+    g = _line_graph()
+    p = Evacuation(departure_mean_min=1e-6, group_vehicles=1)
+    n = 300.0
+    t, pcu, _ = imp._simulate_clearance(g, [(0, [1, 2], n)], p)
+    assert pcu.sum() == pytest.approx(n)
+    assert t.max() == pytest.approx(n * 3600 / 1800 + 100.0, abs=0.01)
+
+
+def test_rayleigh_departures_have_the_requested_mean():
+    assert imp.rayleigh_quantiles(20000, 1200.0).mean() == pytest.approx(1200.0, rel=1e-3)
+
+
+def test_shelter_assignment_is_optimal_and_within_capacity():
+    rng = np.random.default_rng(3)
+    persons = rng.uniform(250, 400, 6)  # 1,500-2,400 persons for 1,200 places
+    cap = np.array([500.0, 300.0, 400.0])
+    cost = rng.uniform(100, 1000, (6, 3))
+    x, unshel = imp._assign(persons, cap, cost)
+    assert (x.sum(0) <= cap + 1e-6).all()
+    assert (x.sum(1) <= persons + 1e-6).all() and (x >= -1e-9).all()
+    assert unshel == pytest.approx(persons.sum() - cap.sum(), abs=1e-6)  # demand exceeds capacity
+    from scipy.optimize import linprog  # the same problem with every unit forced into a shelter
+    served = x.sum(1)
+    c = cost.ravel()
+    a_eq = np.kron(np.eye(6), np.ones(3))
+    a_ub = np.kron(np.ones(6), np.eye(3))
+    ref = linprog(c, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=served, method="highs")
+    assert (x * cost).sum() == pytest.approx(ref.fun, rel=1e-7)
+
+
+def test_ensemble_without_spread_is_the_deterministic_plume():
+    _, x, y = _plume_grid(res=20.0, n=100)
+    z = np.zeros(x.size)
+    ens = Ensemble(members=8, wind_dir_sd_deg=0.0, wind_speed_sd_frac=0.0, stability_spread=0)
+    mem = draw_members(3.0, 10.0, 270.0, "D", 0.03, False, 0.0, ens, h_mix_m=800.0)
+    prob = exceedance_probability(x, y, z, (0.0, 0.0), 0.0, 1.0, SCHEME_PG_RURAL, mem, 2e-5)
+    c = np.zeros(x.size)
+    plume_conc(x, y, z, 0.0, 0.0, 0.0, 1.0, mem["u_m_s"][0], 270.0, SCHEME_PG_RURAL, np.array([3.0]), 800.0, c)
+    assert set(np.unique(prob)) <= {0.0, 1.0}
+    assert ((prob == 1.0) == (c > 2e-5)).all()
+
+
+def test_ensemble_is_the_same_in_process_in_local_processes_and_on_dask():
+    distributed = pytest.importorskip("distributed")
+    _, x, y = _plume_grid(res=40.0, n=60)
+    z = np.full(x.size, 1.5)
+    ens = Ensemble(members=40, seed=7)
+    mem = draw_members(3.0, 10.0, 270.0, "D", 0.03, False, 1.0, ens)
+    args = (x, y, z, (0.0, 0.0), 1.0, 1.0, SCHEME_PG_RURAL, mem, 1e-5)
+    ref = exceedance_probability(*args, block=7)
+    assert 0 < ref.max() <= 1 and len(np.unique(ref)) > 5  # a spread of probabilities
+    assert exceedance_probability(*args, block=7, workers=2) == pytest.approx(ref, abs=0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc:
+        assert exceedance_probability(*args, block=7, scheduler=lc.scheduler_address) == pytest.approx(ref, abs=0)
+
+
+def test_chlorine_run_on_the_sample_city(sample_city):
+    """The sample plant's chlorine tank: a dense release (BM criterion > 0.15), nested zones,
+    people counted once, red-zone roads closed, a reachable staging point, mass released
+    within the inventory."""
+    from twin.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    sc, p = load_scenario(ROOT / "scenarios" / "hazmat_chlorine_leak.yaml")
+    r = M.run(sample_city, p, start=sc.start)
+    s = r.summary()
+    assert s["model"].startswith("dense gas") and s["britter_mcquaid_criterion"] > 0.15
+    assert s["weather"]["stability"] == "F"  # clear night, 2 m/s (Turner)
+    reach = [s["zones"][k]["reach_m"] for k in ("red", "orange", "yellow") if k in s["zones"]]
+    assert reach == sorted(reach) and reach[0] > 500
+    total = float(np.nansum(sample_city.buildings.population))
+    assert sum(z["population"] for z in s["zones"].values()) <= total + 1e-6
+    assert s["roads_closed"] > 0
+    assert any(c["time_min"] is not None for c in s["crews"])
+    assert s["source"]["released_in_run_kg"] <= 25000.0
+    ev = s["evacuation"]
+    assert ev["persons"] + ev["unsheltered_persons"] == pytest.approx(s["zones"]["red"]["population"], rel=1e-6)
+    assert 0 < ev["clearance_50pct_min"] <= ev["clearance_90pct_min"] <= ev["clearance_100pct_min"]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"weather": {"wind_speed_m_s": 0.0, "wind_from_deg": 0.0}}, "calm"),
+    ({"release": {"chemical": "chlorin", "at": [402720.0, 2855400.0], "rate_kg_s": 1.0, "duration_s": 60}},
+     "did you mean 'chlorine'"),
+    ({"release": {"chemical": "chlorine", "at": [302720.0, 2855400.0], "rate_kg_s": 1.0, "duration_s": 60}},
+     "outside the city extent"),
+    ({"weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 0.0, "stability": "G"}}, "A"),
+    ({"release": {"chemical": "chlorine", "at": [402720.0, 2855400.0], "rate_kg_s": -1.0, "duration_s": 60}},
+     "rate_kg_s must be > 0"),
+])
+def test_bad_input_is_named(sample_city, change, words):
+    with pytest.raises((InputError, ValueError)) as e:
+        p = _params(**change)
+        M.run(sample_city, p)
+    assert words in str(e.value)
+
+
+def test_polygon_helpers_count_each_building_once():
+    zones = gpd.GeoDataFrame({"zone": ["red", "orange"]}, geometry=[Polygon([(0, 0), (10, 0), (10, 10), (0, 10)]),
+                                                                  Polygon([(0, 0), (30, 0), (30, 30), (0, 30)])], crs=CRS_)
+    b = gpd.GeoSeries([Polygon([(1, 1), (2, 1), (2, 2)]), Polygon([(20, 20), (21, 20), (21, 21)]),
+                       Polygon([(50, 50), (51, 50), (51, 51)])], crs=CRS_)
+    from sim.hazmat.zones import in_zone
+    assert list(in_zone(b, zones)) == ["red", "orange", ""]
