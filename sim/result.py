@@ -11,6 +11,8 @@ class Result(Protocol):
     """What ``sim.<kind>.run`` returns."""
 
     title: str
+    # optional: ``focus_bounds`` (left, bottom, right, top in the city CRS) where the page
+    # opens; the city's extent when absent
 
     def summary(self) -> dict:
         """Metrics as plain JSON-able data, units in key names."""

@@ -60,7 +60,7 @@ def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root
     }
     (tmp / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False, default=_json_default),
                                       encoding="utf-8")
-    l, b, r, t = city.bounds
+    l, b, r, t = getattr(result, "focus_bounds", None) or city.bounds
     lon, lat = to_lonlat(np.array([l, r]), np.array([b, t]), city.crs)
     write_page(result.layers(), tmp / "index.html", crs=city.crs, title=summary["title"],
                view=view_for_bounds((lon[0], lat[0], lon[1], lat[1])), start_iso=sc.start.isoformat(),

@@ -206,7 +206,7 @@ def thresholds(chem: Chemical, params: Params, air_k: float) -> tuple[dict[str, 
             labels[level] = f"{ppm:g} ppm (user)"
             continue
         try:
-            kg = chem.threshold_kg_m3(z.guideline, lvl, z.minutes)
+            kg = chem.threshold_kg_m3(z.guideline, lvl, z.minutes, T_k=air_k)
         except InputError:
             kg = None
         if kg is None or not np.isfinite(kg):

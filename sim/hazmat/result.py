@@ -57,6 +57,17 @@ class HazmatResult:
     def title(self) -> str:
         return f"{self.chem.name.capitalize()} release — {self.label}"
 
+    @property
+    def focus_bounds(self) -> tuple[float, float, float, float]:
+        """The yellow zone and the source with a margin, within the city (where the page opens)."""
+        x, y = self.source_xy
+        l, b, r, t = x - 800, y - 800, x + 800, y + 800
+        if len(self.zones):
+            zl, zb, zr, zt = self.zones.total_bounds
+            l, b, r, t = min(l, zl - 200), min(b, zb - 200), max(r, zr + 200), max(t, zt + 200)
+        cl, cb, cr, ct = self.city.bounds
+        return (max(l, cl), max(b, cb), min(r, cr), min(t, ct))
+
     def ppm(self, kg_m3):
         return np.asarray(kg_m3) / self.chem.ppm_to_kg_m3(1.0, self.met.air_k)
 
