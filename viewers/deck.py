@@ -73,8 +73,8 @@ def _round(coords: Any, nd: int = 7) -> list:
     return [[round(c, nd) for c in p] for p in coords]
 
 
-def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool) -> list[pdk.Layer]:
-    """pydeck layers for one frame (or the static data) of a Layer."""
+def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: CRS | None = None) -> list[pdk.Layer]:
+    """pydeck layers for one frame (or the static data) of a Layer (``crs``: of trips paths)."""
     st = layer.style
     common = dict(id=deck_id, visible=visible, pickable=bool(layer.tooltip), opacity=st.get("opacity", 1.0))
     if layer.kind == "image":
@@ -123,6 +123,19 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool) -> lis
                                  get_background_color=[255, 255, 255, 200], id=deck_id + "__labels",
                                  visible=visible, pickable=False, character_set=pdk.types.String("auto")))
         return out
+    if layer.kind == "trips":
+        from twin.crs import to_lonlat
+
+        rows = []
+        for tr in data:
+            xy = np.asarray(tr["path"], float)
+            lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs)
+            rows.append({"path": _round(np.column_stack([lon, lat])), "ts": [round(float(t), 2) for t in tr["timestamps"]],
+                         "color": [int(c) for c in tr["color"]]})
+        return [pdk.Layer("TripsLayer", data=rows, get_path="path", get_timestamps="ts", get_color="color",
+                          current_time=0, trail_length=float(st.get("trail_s", 30.0)),
+                          width_min_pixels=st.get("min_px", 3), get_width=st.get("width_m", 4.0),
+                          cap_rounded=True, joint_rounded=True, fade_trail=True, **{**common, "pickable": False})]
     raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' is not a pydeck layer")
 
 

@@ -67,7 +67,7 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
                 meshes.append(mesh_payload(lay, data, crs, did, vis))
                 ids.append(did)
             else:
-                for dl in layer_to_pydeck(lay, data, did, vis):
+                for dl in layer_to_pydeck(lay, data, did, vis, crs):
                     deck_layers.append(dl)
                     ids.append(dl.id)
         times.update(lay.times)

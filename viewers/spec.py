@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["image", "polygons", "lines", "points", "mesh"]
+Kind = Literal["image", "polygons", "lines", "points", "mesh", "trips"]
 
 
 @dataclass
@@ -53,4 +53,6 @@ class Layer:
 
     @property
     def times(self) -> list[float]:
+        if self.kind == "trips":
+            return [float(t) for t in self.style.get("times", [])]
         return [float(t) for t, _ in self.frames] if self.frames else []

@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.hazmat.sigmas import sigma_yz
+from sim.hazmat.similarity import similarity_point, similarity_ubar
 from twin.errors import InputError
 
 TWO_PI = 2.0 * math.pi
@@ -316,3 +317,26 @@ def exceedance_count(xr: np.ndarray, yr: np.ndarray, zr: np.ndarray, xs: float, 
                 if _plume_point(xd, yd, zr[i], hs, q_kg_s, u_arr[k], scheme, pm[k],
                                 h_mix_arr[k]) > threshold_kg_m3:
                     count_out[i] += 1
+
+
+@njit(parallel=True, cache=True)
+def similarity_conc(xr: np.ndarray, yr: np.ndarray, zr: np.ndarray, xs: float, ys: float, q_kg_s: float,
+                    wind_from_deg: float, p: np.ndarray, out: np.ndarray) -> None:
+    """Steady plume of the boundary-layer similarity model (kg/m^3) into ``out`` at receptors
+    (xr, yr, zr) from a near-ground source at (xs, ys); ``p`` from
+    :func:`sim.hazmat.similarity.similarity_params` (the source height is in it)."""
+    ex, ey = _downwind(wind_from_deg)
+    for i in prange(xr.size):
+        dx = xr[i] - xs
+        dy = yr[i] - ys
+        xd = dx * ex + dy * ey
+        out[i] = similarity_point(xd, dy * ex - dx * ey, zr[i], q_kg_s, p) if xd > 0.0 else 0.0
+
+
+@njit(cache=True)
+def similarity_travel_s(x_dw_m: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
+    """Travel time (s) to downwind distances at the similarity plume's transport speed,
+    x / u_bar(x) (0 upwind)."""
+    for i in range(x_dw_m.size):
+        x = x_dw_m[i]
+        out[i] = x / similarity_ubar(x, p) if x > 0.0 else 0.0

@@ -101,6 +101,9 @@ def resolve_met(city: City, w: Weather, xy: tuple[float, float], release_h_m: fl
     notes: list[str] = []
     z0 = roughness_m(w.roughness) if isinstance(w.roughness, str) else float(w.roughness)
     urban = z0 >= URBAN_Z0_M
+    lon, lat = (float(v[0]) for v in to_lonlat(np.array([xy[0]]), np.array([xy[1]]), city.crs))
+    if w.ustar_m_s is not None:
+        return _similarity_met(w, z0, urban, lat, release_h_m)
     if w.stability is not None:
         cls = w.stability.strip().upper()
         check_class(cls, "weather.stability")
@@ -108,9 +111,8 @@ def resolve_met(city: City, w: Weather, xy: tuple[float, float], release_h_m: fl
         if start is None:
             raise InputError("weather.stability: not given and no scenario start time to apply the Turner method; "
                              "give stability (A-F) or a start time")
-        lon, lat = to_lonlat(np.array([xy[0]]), np.array([xy[1]]), city.crs)
         u10 = wind_at_height(w.wind_speed_m_s, w.wind_height_m, 10.0, "D", urban)
-        cls = pasquill_class(float(u10), w.cloud_oktas, start, float(lat[0]), float(lon[0]), w.ceiling_m)
+        cls = pasquill_class(float(u10), w.cloud_oktas, start, lat, lon, w.ceiling_m)
         notes.append(f"stability {cls} by the Turner method at {start.isoformat()}")
     u_rel = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
     if u_rel < 1.0:
@@ -122,6 +124,27 @@ def resolve_met(city: City, w: Weather, xy: tuple[float, float], release_h_m: fl
     st = w.sigma_theta_deg or SIGMA_THETA_DEG[cls]
     return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(h_mix), u_rel, air, ground,
                float(st), w.ustar_m_s, w.monin_obukhov_m, notes)
+
+
+def _similarity_met(w: Weather, z0: float, urban: bool, lat: float, release_h_m: float) -> Met:
+    """Met from the boundary-layer scaling parameters: class by Golder (1972) from L and z0
+    (for reporting, the dense-gas far field and ensembles), mixing height and sigma-theta
+    completed by :func:`sim.hazmat.similarity.fill_met` where not given."""
+    from sim.hazmat.similarity import fill_met
+    from sim.hazmat.weather import golder_class
+
+    full = fill_met(w.ustar_m_s, w.monin_obukhov_m, lat_deg=lat, sigma_theta_deg=w.sigma_theta_deg,
+                    u_ref_m_s=w.wind_speed_m_s, z_ref_m=w.wind_height_m, z0_m=z0, h_mix_m=w.mixing_height_m)
+    cls = w.stability.strip().upper() if w.stability else golder_class(w.monin_obukhov_m, z0)
+    check_class(cls, "weather.stability")
+    u_rel = max(float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls,
+                                     urban)), 1.0)
+    air = w.air_temperature_c + 273.15
+    ground = (w.ground_temperature_c if w.ground_temperature_c is not None else w.air_temperature_c) + 273.15
+    notes = [f"similarity met: u* {w.ustar_m_s} m/s, L {w.monin_obukhov_m} m, h {full['h_mix_m']:.0f} m, "
+             f"sigma-theta {full['sigma_theta_deg']:.1f} deg; class {cls} (Golder)"]
+    return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(full["h_mix_m"]), u_rel,
+               air, ground, float(full["sigma_theta_deg"]), w.ustar_m_s, w.monin_obukhov_m, notes)
 
 
 def make_source(chem: Chemical, rel: Release, tank: dict | None, met: Met, duration_s: float) -> SourceTerm:
@@ -157,7 +180,7 @@ def sigma_scheme(params: Params, met: Met) -> tuple[int, np.ndarray, str]:
             raise InputError("sigmas 'similarity' needs weather.ustar_m_s and weather.monin_obukhov_m")
         from sim.hazmat.similarity import similarity_params
         p = similarity_params(met.ustar_m_s, met.L_m, met.sigma_theta_deg, met.u_ref_m_s, met.z_ref_m, met.z0_m,
-                              met.h_mix_m, 0.0)
+                              met.h_mix_m, params.release.height_m)
         return SCHEME_SIMILARITY, np.asarray(p, float), "similarity (Gryning et al. 1987)"
     scheme = {"pg_rural": SCHEME_PG_RURAL, "briggs_rural": SCHEME_BRIGGS_RURAL,
               "briggs_urban": SCHEME_BRIGGS_URBAN}[choice]
@@ -276,6 +299,8 @@ def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, ch
         raise InputError(f"model 'dense': the {chem.name} cloud ({rho0:.2f} kg/m³) is not heavier than air "
                          f"({rho_air:.2f} kg/m³); use 'auto' or 'gaussian'")
     if params.weather.shifts and not dense:
+        if scheme == SCHEME_SIMILARITY:  # puffs carry Gaussian sigmas: use the class's curves
+            scheme, p = (SCHEME_BRIGGS_URBAN if met.urban else SCHEME_PG_RURAL), np.array([class_index(met.stability)], float)
         return _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress)
     # steady wind: unit field times the rate at the retarded time
     u = u10 if dense else met.u_release_m_s
@@ -289,19 +314,30 @@ def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, ch
         else:
             c = np.zeros(xs.size)
             c2 = np.zeros(xs.size)
-            K.plume_conc(xs, ys, z_agl, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c)
-            K.plume_conc(xs, ys, z_flat, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c2)
+            if scheme == SCHEME_SIMILARITY:
+                K.similarity_conc(xs, ys, z_agl, xy[0], xy[1], 1.0, met.wind_from_deg, p, c)
+                K.similarity_conc(xs, ys, z_flat, xy[0], xy[1], 1.0, met.wind_from_deg, p, c2)
+            else:
+                K.plume_conc(xs, ys, z_agl, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c)
+                K.plume_conc(xs, ys, z_flat, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c2)
             c = (1 - TERRAIN_WEIGHT) * c + TERRAIN_WEIGHT * c2
         return c, xd
 
+    def travel_s(xd):
+        if scheme == SCHEME_SIMILARITY and not dense:
+            out = np.zeros(xd.size)
+            K.similarity_travel_s(np.ascontiguousarray(xd, dtype=np.float64), p, out)
+            return out
+        return np.maximum(xd, 0.0) / u
+
     c_unit, xd = unit(grid.x, grid.y, grid.z_agl, grid.z_flat)
-    lag = np.maximum(xd, 0.0) / u
+    lag = travel_s(xd)
     frames = np.stack([(c_unit * _rate_at(edges, rates, t - lag)).reshape(ny, nx) for t in t_out]).astype(np.float32)
     cmax = (c_unit * _max_rate_before(edges, rates, params.duration_s - lag)).reshape(ny, nx).astype(np.float32)
 
     def at_points(xs, ys, z_agl, z_flat, t):
         cu, xdp = unit(xs, ys, z_agl, z_flat)
-        return cu[None, :] * _rate_at(edges, rates, t[:, None] - np.maximum(xdp, 0.0)[None, :] / u)
+        return cu[None, :] * _rate_at(edges, rates, t[:, None] - travel_s(xdp)[None, :])
 
     name = "dense gas (Britter & McQuaid 1988)" if dense else "Gaussian plume (quasi-steady)"
     return Dispersion(t_out, frames, cmax, name, dense, ri, at_points)
