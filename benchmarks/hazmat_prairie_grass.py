@@ -9,7 +9,8 @@ samplers 1.5 m, 10-min releases; see the data folder's PROVENANCE.md) is predict
   fits, ``sim/hazmat/sigmas.py``), ground reflection, the class from L and z0 by Golder (1972)
   (``sim/hazmat/weather.py``), the tabulated wind speed as given (taken to be at 2 m);
 * the **similarity model** (``sim/hazmat/similarity.py``; Gryning et al. 1987 with a
-  boundary-layer K profile, sigma_y from the measured sigma_theta), the default where u*, L
+  boundary-layer K profile; sigma_y from the measured sigma_theta with AERMOD's lateral spread,
+  EPA-454/R-03-004 eqs. 77-78), the default where u*, L
   are known; mixing heights not in the data (stable runs) are filled as the product fills them
   (Nieuwstadt 1981 at 42.49 N).
 
@@ -22,9 +23,34 @@ on NMSE and FAC2 overall; meets the criteria in the stable and the unstable grou
 baseline's error, taken as NMSE (one of the criteria; it counts scatter as well as bias), in
 each of class A, class F and the stable 800-m arcs where the baseline fails the criteria.
 
-Sensitivity rows show what single alternative choices would give; they are not tuned variants
-(the default uses one literature constant set, chosen before these rows were computed, except
-where the docstring of ``similarity.py`` says otherwise).
+The releases last 10 min; the travel time to the 800-m arc is 70-300 s, so the plume is
+taken as steady at the arcs.
+
+Sensitivity rows show what single alternative choices give. No constant is fitted to these
+data, but the model's structure was settled while looking at them, and the rows show each
+step: the first version was the surface-layer model of GHIS87 alone (row "surface layer
+only"); the boundary-layer K profile and the mixing-height cap were added after that version
+over-predicted the very unstable far arcs; sigma_y used the travel time x/u_bar first, briefly
+int dx/u_bar, and x/u_bar again (both alternatives, and x/u_ref, are rows). The k rescaling of
+u* was decided from the wind-profile consistency check below, before any concentration was
+compared.
+
+Lateral spread. The first default was Draxler's (1976) f_y with T_i = 1000 s (row "old dflt"):
+sigma_y was 1.3-1.5 x the observed width in stable air and the arc-max targets failed. Three
+published alternatives were then evaluated, all reported as rows: AERMOD (EPA-454/R-03-004
+eqs. 77-78; the default now), Taylor's form with Hanna's (1982) Lagrangian time scale at the
+mean plume height, and Draxler's f_y with T_i = 300 s (a value recalled from secondary
+literature for surface releases and NOT verified against Draxler 1976; shown only because it
+was tried). AERMOD was chosen because it is the regulatory formulation for surface releases,
+with the Lagrangian time scale tied to the boundary-layer depth (Venkatram et al. 1984) and
+AERMOD's own stable/unstable choice of that depth. The choice WAS informed by this comparison,
+and AERMOD's alpha = 78 and p = 0.3 were fitted by its developers to Prairie Grass (MFD sec.
+5.5.1.1), so the arc-maximum scores of the default are not an independent validation of the
+lateral part: treat them as a consistency check. AERMOD with z_i = the model's own mixing height
+(Nieuwstadt 1981 in stable air) instead of z_im is also a row. The default's sigma_y is 0.6-0.9 x
+the observed width in unstable air (diagnostics below): it reaches the observed sampler maximum
+partly because that maximum exceeds the Gaussian-equivalent peak there (row "vs cmax").
+No sampling-time factor is applied: sigma_theta and the plume are both 10-min averages.
 """
 from __future__ import annotations
 
@@ -75,7 +101,8 @@ def targets(df: pd.DataFrame, base: pd.DataFrame, simp: pd.DataFrame) -> None:
     for q in QUANT:
         b, s = _metrics(df, base, g["all"], q), _metrics(df, simp, g["all"], q)
         ok = s["nmse"] < b["nmse"] and s["fac2"] > b["fac2"]
-        print(f"[{'PASS' if ok else 'FAIL'}] {q:3s} beats baseline overall: NMSE {s['nmse']:.2f} vs {b['nmse']:.2f}, "
+        print(f"[{'PASS' if ok else 'FAIL'}] {q:3s} beats baseline overall: "
+              f"NMSE {s['nmse']:.2f} vs {b['nmse']:.2f}, "
               f"FAC2 {s['fac2']:.2f} vs {b['fac2']:.2f}")
     for q in QUANT:
         for grp in ("stable", "unstable"):
@@ -90,26 +117,37 @@ def targets(df: pd.DataFrame, base: pd.DataFrame, simp: pd.DataFrame) -> None:
                 continue
             ok = s["nmse"] <= 0.5 * b["nmse"]
             print(f"[{'PASS' if ok else 'FAIL'}] {q:3s} {grp:12s}: NMSE {b['nmse']:.2f} -> {s['nmse']:.2f} "
-                  f"(need <= {0.5 * b['nmse']:.3f}); |ln MG| {abs(math.log(b['mg'])):.2f} -> {abs(math.log(s['mg'])):.2f}")
+                  f"(need <= {0.5 * b['nmse']:.3f}); "
+                  f"|ln MG| {abs(math.log(b['mg'])):.2f} -> {abs(math.log(s['mg'])):.2f}")
 
 
 def _sigma_variant(df: pd.DataFrame, simp: pd.DataFrame, how: str) -> pd.DataFrame:
-    """The default Cy with another travel time in sigma_y = sigma_theta u_ref t f_y(t)."""
+    """The default Cy with another sigma_y: the default (AERMOD) scheme with the travel time
+    ``x/u_ref`` or ``int dx/u_bar`` (``how`` = "x/u_ref", "lagrangian"), with z_i = the model's
+    mixing height h instead of z_im ("aermod z_i = h"), or Draxler's f_y with T_i = 300 s
+    ("draxler 300")."""
     out = simp.copy()
-    sth = np.radians(df["sigma_theta_deg"].to_numpy())
-    u = df["wind_m_s"].to_numpy()
-    x = df["x_m"].to_numpy()
-    if how == "x/u_ref":
-        t = x / u
-    else:  # Lagrangian mean travel time int dx / u_bar(x)
-        t = np.empty(len(df))
-        for _, gr in df.groupby("run", sort=False):
-            p = _params(gr.iloc[0])
+    sy = np.empty(len(df))
+    for _, gr in df.groupby("run", sort=False):
+        p = _params(gr.iloc[0])
+        inv_L, us, h, zs, sv = (float(v) for v in p[5:10])
+        x = gr["x_m"].to_numpy()
+        t = x / np.array([sim.similarity_ubar(float(v), p) for v in x])
+        kw = dict(ustar_m_s=us, inv_L=inv_L, h_m=h, z_source_m=zs, zbar_m=simp.loc[gr.index, "zbar_m"].to_numpy())
+        if how == "x/u_ref":
+            t = x / gr["wind_m_s"].to_numpy()
+        elif how == "lagrangian":
             xs = np.linspace(0.0, 800.0, 4001)[1:]
             inv = np.array([1.0 / sim.similarity_ubar(float(v), p) for v in xs])
             tt = np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(xs))])
-            t[gr.index] = np.interp(gr["x_m"].to_numpy(), xs, tt)
-    sy = sth * u * t / (1.0 + 0.9 * np.sqrt(t / sim.DRAXLER_TI_S))
+            t = np.interp(x, xs, tt)
+        if how == "draxler 300":
+            sy[gr.index] = sv * t / (1.0 + 0.9 * np.sqrt(t / 300.0))
+        elif how == "aermod z_i = h":
+            alpha = sim.AERMOD_ALPHA * sim.AERMOD_Z_PG_M / max(zs, sim.AERMOD_Z_PG_M)
+            sy[gr.index] = sv * t / (1.0 + alpha * sv * t / h) ** sim.AERMOD_P
+        else:
+            sy[gr.index] = sim.lateral_sigma_y_m(t, sv, **kw)
     out["c_s_m3"] = out["cy_s_m2"] / (math.sqrt(2.0 * math.pi) * sy)
     out["sigma_y_m"] = sy
     return out
@@ -131,6 +169,10 @@ def sensitivity(df: pd.DataFrame, simp: pd.DataFrame) -> None:
         ("z0 = 0.006 m (DisperSim3D)", evaluate(df, "similarity", z0_m=0.006), None),
         ("sigma_y with t = x / u_ref", _sigma_variant(df, simp, "x/u_ref"), None),
         ("sigma_y with t = int dx / u_bar", _sigma_variant(df, simp, "lagrangian"), None),
+        ("lateral Draxler T_i=1000 s (old dflt)", evaluate(df, "similarity", lateral="draxler"), None),
+        ("lateral Hanna (1982) T_L, Taylor p=1/2", evaluate(df, "similarity", lateral="hanna"), None),
+        ("lateral Draxler T_i=300 s (unverified)", _sigma_variant(df, simp, "draxler 300"), None),
+        ("lateral AERMOD, z_i = model h", _sigma_variant(df, simp, "aermod z_i = h"), None),
         ("default vs Gaussian-equiv. cmax", simp, "cg_obs_s_m3"),
     ]
     g = groups(df)

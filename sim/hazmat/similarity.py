@@ -26,22 +26,40 @@ van Ulden 1978, Atmos. Environ. 12, 2125-2129):
 * **Wind profile.** Monin-Obukhov ``u(z) = u_ref F(z) / F(z_ref)``, ``F = ln(z_e/z0) -
   psi_m(z_e/L) + psi_m(z0/L)`` (Paulson 1970), anchored to the measured wind ``u_ref`` at
   ``z_ref`` (``u*/k F(z)`` when none is given); 0 below z0; constant above h.
-* **Lateral.** ``sigma_y = sigma_v t f_y(t)``, ``sigma_v = u_ref sigma_theta`` (small-angle
-  relation, Pasquill 1976), ``f_y = 1 / (1 + 0.9 sqrt(t / 1000 s))`` (Draxler 1976, Atmos.
-  Environ. 10, 99-105), travel time ``t = x / u_bar`` at the plume's transport speed (as in
-  AERMOD's ``x / u_eff``). Point concentration = ``Cy`` times the Gaussian in ``y``.
+* **Lateral.** ``sigma_v = u_ref sigma_theta`` (small-angle relation, Pasquill 1976) and the
+  travel time ``t = x / u_bar`` at the plume's transport speed (as AERMOD's ``x / u_eff``). The
+  default (``lateral="aermod"``) is AERMOD's ambient lateral spread (EPA-454/R-03-004, 2004,
+  "AERMOD: description of model formulation", eqs. 76-78; Cimorelli et al. 2005, J. Appl.
+  Meteorol. 44, 682-708): Taylor's ``sigma_v t / (1 + t/(2 T_Ly))^p`` with ``T_Ly = l/sigma_v``
+  and ``l = z_i / alpha`` (Venkatram et al. 1984), i.e.
+  ``sigma_y = sigma_v t / (1 + alpha X)^p``, ``X = sigma_v t / z_i``, ``alpha = 78 z_PG /
+  max(z_s, z_PG)``, ``z_PG = 0.46 m``, ``p = 0.3``; ``z_i`` is the mechanical mixing height
+  ``z_im = 2300 u*^1.5`` (Venkatram 1980; MFD eq. 24) in stable and neutral air and
+  ``max(h, z_im)`` in unstable air (MFD: the CBL depth is the larger of the convective and the
+  mechanical heights). NOTE: AERMOD's alpha = 78 and p = 0.3 were fitted by its developers to
+  Prairie Grass (MFD sec. 5.5.1.1, their Fig. 17), so Prairie Grass is not an independent test
+  of this part. Alternatives (sensitivity only, :func:`lateral_sigma_y_m`): ``"draxler"``,
+  ``f_y = 1 / (1 + 0.9 sqrt(t / T_i))``, ``T_i = 1000 s`` (Draxler 1976, Atmos. Environ. 10,
+  99-105; the previous default), and ``"hanna"``, Taylor's form with ``p = 0.5`` and the
+  Lagrangian time scale of Hanna (1982, in Nieuwstadt & van Dop, Atmospheric Turbulence and Air
+  Pollution Modelling, ch. 7) at the mean plume height: ``T_Lv = 0.15 h/sigma_v`` (unstable),
+  ``0.07 h/sigma_v (z/h)^0.5`` (stable), ``0.5 z/sigma_w / (1 + 15 f z/u*)``, ``sigma_w = 1.3 u*``
+  (neutral, h/|L| < 1). Point concentration = ``Cy`` times the Gaussian in ``y``.
 
 Constants (one set, all from the literature, nothing fitted here): von Karman ``k = 0.40``;
 Businger-Dyer functions (Dyer 1974, Boundary-Layer Meteorol. 7, 363-372, as used by GHIS87):
 ``phi_m = 1 + 5 zeta``, ``phi_h = 1 + 5 zeta`` (stable), ``phi_m = (1 - 16 zeta)^-1/4``,
 ``phi_h = (1 - 16 zeta)^-1/2`` (unstable); ``p = 1.55``, ``c = 0.6`` (van Ulden 1978); surface
-layer ``0.1 h``; Draxler ``T_i = 1000 s``. ``u*`` is the one defined with ``k = 0.40``.
+layer ``0.1 h``; AERMOD ``alpha = 78``, ``p = 0.3``, ``z_PG = 0.46 m``, ``z_im = 2300 u*^1.5``.
+``u*`` is the one defined with ``k = 0.40``.
 
 Tables are interpolated linearly in ln x and held constant outside 0.1 m .. 100 km.
 
 Validity: sources near the ground (``z_source`` well below the mean plume height at the
-receptors; the plume starts as a ground-source plume of mean height ``max(z_source, 2 z0)``,
-the virtual-source start of GHIS87), receptors above the roughness elements, flat terrain.
+receptors; the plume starts as a ground-source plume of mean height ``max(z_source, 10 z0)``,
+the virtual-source start of GHIS87; 10 z0 is about the height of the roughness elements, below
+which the similarity profiles, and the local exponents in s, do not hold (Garratt 1992, The
+Atmospheric Boundary Layer, sec. 4.2)), receptors above the roughness elements, flat terrain.
 
 Parameter vector ``p`` (float64, built by :func:`similarity_params`):
 
@@ -81,8 +99,17 @@ GAMMA_H = 16.0  # unstable phi_h = (1 - GAMMA_H zeta)^-1/2 (Dyer 1974)
 P_GROWTH = 1.55  # van Ulden (1978): dz/dt = K(p z)/(p z)
 C_SHAPE = 0.6  # van Ulden (1978): representative height c z_bar (wind, shape exponents)
 SURFACE_LAYER_FRACTION = 0.1  # surface layer = 0.1 h (Troen & Mahrt 1986; Holtslag & Boville 1993)
-DRAXLER_TI_S = 1000.0  # Draxler (1976) f_y time scale
-SIGMA_V_NEUTRAL = 1.9  # sigma_v / u* in neutral and stable air (Panofsky & Dutton 1984, Atmospheric Turbulence, Table 7.1)
+DRAXLER_TI_S = 1000.0  # Draxler (1976) f_y time scale (alternative "draxler")
+AERMOD_ALPHA = 78.0  # AERMOD lateral spread, EPA-454/R-03-004 eq. 77 (fitted there to Prairie Grass)
+AERMOD_P = 0.3  # exponent of the same equation
+AERMOD_Z_PG_M = 0.46  # Prairie Grass release height, the reference of alpha's scaling (MFD eq. 78)
+ZIM_COEF = 2300.0  # mechanical mixing height z_im = 2300 u*^1.5 (Venkatram 1980; MFD eq. 24)
+LATERAL_SCHEMES = ("aermod", "draxler", "hanna")
+DEFAULT_LATERAL = "aermod"
+# sigma_v / u* in neutral and stable air (Panofsky & Dutton 1984, Atmospheric Turbulence, ch. 7)
+SIGMA_V_NEUTRAL = 1.9
+# smallest start height / z0: the profiles hold above the roughness elements (~10 z0, Garratt 1992)
+ZBAR0_OVER_Z0 = 10.0
 F_CORIOLIS_MIN = 1.0e-5  # |f| floor (near the equator) for the Nieuwstadt (1981) depth
 
 HEADER = 16
@@ -192,7 +219,51 @@ def transport_speed(zbar_m: np.ndarray, s: np.ndarray, u_scale_m_s: float, z0_m:
     return np.trapezoid(u * w, ln_tau, axis=1)
 
 
+def aermod_zi_m(ustar_m_s: float, inv_L: float, h_m: float) -> float:
+    """Length scale z_i (m) of AERMOD's lateral spread: the mechanical mixing height
+    ``2300 u*^1.5`` (Venkatram 1980; EPA-454/R-03-004 eq. 24) in stable and neutral air, the
+    larger of it and the mixing height h in unstable air (z_im alone when h is unbounded)."""
+    zim = ZIM_COEF * ustar_m_s**1.5
+    if inv_L < 0.0 and math.isfinite(h_m):
+        return max(h_m, zim)
+    return zim
+
+
+def lateral_sigma_y_m(t_s: np.ndarray, sigma_v_m_s: float, *, scheme: str = DEFAULT_LATERAL, ustar_m_s: float,
+                      inv_L: float, h_m: float, z_source_m: float, zbar_m: np.ndarray | float) -> np.ndarray:
+    """Lateral spread sigma_y (m) after travel time t (s) for the turbulence sigma_v (m/s).
+
+    ``scheme``: ``"aermod"`` (default; EPA-454/R-03-004 eqs. 77-78, module doc), ``"draxler"``
+    (Draxler 1976, T_i = 1000 s) or ``"hanna"`` (Taylor with Hanna 1982's T_Lv at the mean plume
+    height ``zbar_m``, which may be an array matching t). All tend to ``sigma_v t`` as t -> 0.
+    """
+    t = np.asarray(t_s, float)
+    if scheme == "aermod":
+        alpha = AERMOD_ALPHA * AERMOD_Z_PG_M / max(z_source_m, AERMOD_Z_PG_M)
+        x_nd = sigma_v_m_s * t / aermod_zi_m(ustar_m_s, inv_L, h_m)
+        return sigma_v_m_s * t / (1.0 + alpha * x_nd) ** AERMOD_P
+    if scheme == "draxler":
+        return sigma_v_m_s * t / (1.0 + 0.9 * np.sqrt(t / DRAXLER_TI_S))
+    if scheme == "hanna":
+        z = np.maximum(np.asarray(zbar_m, float), 1e-3)
+        h = h_m if math.isfinite(h_m) else aermod_zi_m(ustar_m_s, 0.0, h_m)
+        f = 1.0e-4  # Hanna's neutral T_L is written with f = 1e-4 1/s (15 f z/u* = 1.5e-3 z/u*)
+        if inv_L == 0.0 or h * abs(inv_L) < 1.0:
+            tl = 0.5 * z / (1.3 * ustar_m_s) / (1.0 + 15.0 * f * z / ustar_m_s)
+        elif inv_L < 0.0:
+            tl = np.full_like(z, 0.15 * h / sigma_v_m_s)
+        else:
+            tl = 0.07 * h / sigma_v_m_s * np.sqrt(np.minimum(z / h, 1.0))
+        return sigma_v_m_s * t / np.sqrt(1.0 + t / (2.0 * tl))
+    raise InputError(f"lateral {scheme!r}: expected one of {', '.join(LATERAL_SCHEMES)}")
+
+
 # --------------------------------------------------------------------------- parameters
+
+
+def _num(v: float | None) -> float:
+    """float(v), NaN for None (so that a missing value fails its check with an InputError)."""
+    return math.nan if v is None else float(v)
 
 
 def _check(name: str, value: float, ok: bool, expected: str) -> float:
@@ -203,26 +274,39 @@ def _check(name: str, value: float, ok: bool, expected: str) -> float:
 
 def similarity_params(ustar_m_s: float, L_m: float, sigma_theta_deg: float, u_ref_m_s: float | None,
                       z_ref_m: float, z0_m: float, h_mix_m: float | None, z_source_m: float) -> np.ndarray:
+    """Parameter vector of the similarity model (layout in the module docstring), with the default
+    lateral spread (AERMOD); arguments as :func:`build_params`."""
+    return build_params(ustar_m_s, L_m, sigma_theta_deg, u_ref_m_s, z_ref_m, z0_m, h_mix_m, z_source_m)
+
+
+def build_params(ustar_m_s: float, L_m: float, sigma_theta_deg: float, u_ref_m_s: float | None,
+                 z_ref_m: float, z0_m: float, h_mix_m: float | None, z_source_m: float, *,
+                 lateral: str = DEFAULT_LATERAL) -> np.ndarray:
     """Parameter vector of the similarity model (layout in the module docstring).
 
     ``ustar_m_s`` friction velocity (k = 0.40); ``L_m`` Monin-Obukhov length (+-inf neutral);
     ``sigma_theta_deg`` standard deviation of the wind direction; ``u_ref_m_s`` measured wind at
     ``z_ref_m`` (None/NaN: the profile from u*); ``z0_m`` roughness; ``h_mix_m`` mixing height
-    (None/inf: unbounded; see :func:`fill_met` for defaults); ``z_source_m`` release height.
+    (None/inf: unbounded; see :func:`fill_met` for defaults); ``z_source_m`` release height;
+    ``lateral`` the sigma_y scheme (:func:`lateral_sigma_y_m`; alternatives for sensitivity runs).
     """
+    if lateral not in LATERAL_SCHEMES:
+        raise InputError(f"lateral {lateral!r}: expected one of {', '.join(LATERAL_SCHEMES)}")
+    ustar_m_s, L_m, sigma_theta_deg = (_num(v) for v in (ustar_m_s, L_m, sigma_theta_deg))
+    z_ref_m, z0_m, z_source_m = (_num(v) for v in (z_ref_m, z0_m, z_source_m))
     us = _check("ustar_m_s", ustar_m_s, math.isfinite(ustar_m_s) and ustar_m_s > 0, "a friction velocity > 0 m/s")
     L = _check("L_m", L_m, not math.isnan(L_m) and L_m != 0, "a nonzero Monin-Obukhov length in m (inf: neutral)")
     sth = _check("sigma_theta_deg", sigma_theta_deg, math.isfinite(sigma_theta_deg) and 0 < sigma_theta_deg < 90,
-                 "a wind-direction standard deviation in degrees, 0 < value < 90")
+                 "a wind-direction standard deviation in degrees, 0 < value < 90 (fill_met gives a default)")
     z0 = _check("z0_m", z0_m, math.isfinite(z0_m) and z0_m > 0, "a roughness length > 0 m")
     zr = _check("z_ref_m", z_ref_m, math.isfinite(z_ref_m) and z_ref_m > z0, f"a wind height above z0 = {z0} m")
     h = math.inf if h_mix_m is None or (isinstance(h_mix_m, float) and math.isnan(h_mix_m)) else float(h_mix_m)
     _check("h_mix_m", h, h > 0, "a mixing height > 0 m (None: unbounded)")
     zs = _check("z_source_m", z_source_m, math.isfinite(z_source_m) and z_source_m >= 0, "a release height >= 0 m")
     inv_L = 0.0 if math.isinf(L) else 1.0 / L
-    if max(zs, 2.0 * z0) >= 0.5 * h:
-        raise InputError(f"z_source_m {zs} / z0_m {z0}: expected a near-ground release (and 2 z0) below half "
-                         f"the mixing height ({h} m)")
+    if max(zs, ZBAR0_OVER_Z0 * z0) >= 0.5 * h:
+        raise InputError(f"z_source_m {zs} / z0_m {z0}: expected a near-ground release (and {ZBAR0_OVER_Z0:g} z0) "
+                         f"below half the mixing height ({h} m)")
 
     if u_ref_m_s is None or math.isnan(u_ref_m_s):
         u_ref = math.nan
@@ -237,7 +321,7 @@ def similarity_params(ustar_m_s: float, L_m: float, sigma_theta_deg: float, u_re
         u_sig = u_ref
     sigma_v = math.radians(sth) * u_sig
 
-    zb0 = max(zs, 2.0 * z0)
+    zb0 = max(zs, ZBAR0_OVER_Z0 * z0)
     zb_top = min(0.5 * h, 1.0e5)
     zb = np.exp(np.linspace(math.log(zb0), math.log(max(zb_top, 1.001 * zb0)), _N_ZBAR))
     s = shape_exponent(zb, z0, inv_L, h)
@@ -254,7 +338,8 @@ def similarity_params(ustar_m_s: float, L_m: float, sigma_theta_deg: float, u_re
     st = np.interp(xt, x, s)
     ut = np.interp(xt, x, ub)
     tt = xt / ut  # travel time at the plume's transport speed
-    sy = sigma_v * tt / (1.0 + 0.9 * np.sqrt(tt / DRAXLER_TI_S))
+    sy = lateral_sigma_y_m(tt, sigma_v, scheme=lateral, ustar_m_s=us, inv_L=inv_L, h_m=h, z_source_m=zs,
+                           zbar_m=zt)
 
     p = np.zeros(HEADER + 4 * n)
     p[:13] = [1.0, n, lnx[0], lnx[1] - lnx[0], z0, inv_L, us, h, zs, sigma_v, u_ref, zr, zb0]
@@ -297,6 +382,7 @@ def fill_met(ustar_m_s: float, L_m: float, *, lat_deg: float, sigma_theta_deg: f
     """
     from sim.hazmat.weather import MIXING_HEIGHT_R91_M, golder_class_index
 
+    ustar_m_s, L_m, lat_deg, z0_m = (_num(v) for v in (ustar_m_s, L_m, lat_deg, z0_m))
     us = _check("ustar_m_s", ustar_m_s, math.isfinite(ustar_m_s) and ustar_m_s > 0, "a friction velocity > 0 m/s")
     L = _check("L_m", L_m, not math.isnan(L_m) and L_m != 0, "a nonzero Monin-Obukhov length in m (inf: neutral)")
     _check("lat_deg", lat_deg, -90 <= lat_deg <= 90, "a latitude in degrees, -90..90")

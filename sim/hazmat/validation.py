@@ -66,7 +66,8 @@ def chang_hanna(obs: Iterable[float], pred: Iterable[float], floor: float | None
         raise InputError("obs/pred: expected finite values")
     if floor is None:
         if np.any(o <= 0) or np.any(p <= 0):
-            raise InputError("obs/pred: values <= 0 found; expected positive values or a floor (detection threshold) > 0")
+            raise InputError("obs/pred: values <= 0 found; expected positive values "
+                             "or a floor (detection threshold) > 0")
         of, pf = o, p
     else:
         if not (math.isfinite(floor) and floor > 0):
@@ -188,12 +189,14 @@ def predict_baseline(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict_similarity(df: pd.DataFrame, *, fill_h: bool = True, kappa_rescale: bool = True,
-                       z0_m: float = Z0_M, h_override_m: float | None = None) -> pd.DataFrame:
+                       z0_m: float = Z0_M, h_override_m: float | None = None,
+                       lateral: str | None = None) -> pd.DataFrame:
     """Boundary-layer similarity model (:mod:`sim.hazmat.similarity`), one parameter vector per
     run; missing mixing heights filled as the product does (:func:`similarity.fill_met`).
     Options exist for the sensitivity rows of the benchmark only: ``kappa_rescale=False`` uses
-    the tabulated u* unchanged, ``h_override_m=inf`` the surface-layer model of GHIS87 alone."""
-    from sim.hazmat.similarity import (fill_met, similarity_cy, similarity_params, similarity_sigma_y,
+    the tabulated u* unchanged, ``h_override_m=inf`` the surface-layer model of GHIS87 alone,
+    ``lateral`` another sigma_y scheme (:data:`similarity.LATERAL_SCHEMES`; None: the default)."""
+    from sim.hazmat.similarity import (DEFAULT_LATERAL, build_params, fill_met, similarity_cy, similarity_sigma_y,
                                        similarity_zbar)
 
     c = np.empty(len(df))
@@ -210,8 +213,9 @@ def predict_similarity(df: pd.DataFrame, *, fill_h: bool = True, kappa_rescale: 
                          h_mix_m=None if math.isnan(h) else h)["h_mix_m"]
         if h_override_m is not None:
             h = h_override_m
-        p = similarity_params(us, float(r["L_m"]), float(r["sigma_theta_deg"]), float(r["wind_m_s"]),
-                              WIND_HEIGHT_M, z0_m, None if math.isnan(h) else h, float(r["z_source_m"]))
+        p = build_params(us, float(r["L_m"]), float(r["sigma_theta_deg"]), float(r["wind_m_s"]), WIND_HEIGHT_M,
+                         z0_m, None if math.isnan(h) else h, float(r["z_source_m"]),
+                         lateral=lateral or DEFAULT_LATERAL)
         for i in g.index:
             x, z = float(df.at[i, "x_m"]), float(df.at[i, "z_receptor_m"])
             cy[i] = similarity_cy(x, z, 1.0, p)
