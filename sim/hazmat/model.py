@@ -2,9 +2,10 @@
 the source (Gaussian plume, puffs when the wind shifts, Britter–McQuaid when the cloud is
 dense), threat zones, and what they mean for buildings, people, roads, evacuation and crews.
 
-Time-varying releases in a steady wind use the quasi-steady plume with the rate emitted at
-the retarded time t − x/u (a slender-plume approximation: along-wind diffusion neglected,
-conservative for peaks); wind shifts switch to Gaussian puffs advected step by step.
+Releases of at least ``SHORT_RELEASE_S`` in a steady wind use the quasi-steady plume with the
+rate emitted at the retarded time t − x/u (a slender-plume approximation: along-wind
+diffusion neglected, conservative for peaks); wind shifts and short releases switch to
+Gaussian puffs advected step by step.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 WIND_MIN_HEIGHT_M = 10.0  # ISC3 (EPA-454/B-95-003b, Vol. II 1.1.5.1): no lower than the 10-m measurement height
 TERRAIN_WEIGHT = 0.5  # AERMOD two-state weighting (Cimorelli et al. 2005, eq. 1 with f = 0.5)
 URBAN_Z0_M = 0.3  # roughness above which Briggs urban sigmas are used
+SHORT_RELEASE_S = 300.0  # shorter releases are followed as puffs (along-wind spread lowers their peaks)
 
 
 @dataclass
@@ -298,7 +300,7 @@ def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, ch
     elif params.model == "dense":
         raise InputError(f"model 'dense': the {chem.name} cloud ({rho0:.2f} kg/m³) is not heavier than air "
                          f"({rho_air:.2f} kg/m³); use 'auto' or 'gaussian'")
-    if params.weather.shifts and not dense:
+    if (params.weather.shifts or src.duration_s < SHORT_RELEASE_S) and not dense:
         if scheme == SCHEME_SIMILARITY:  # puffs carry Gaussian sigmas: use the class's curves
             scheme, p = (SCHEME_BRIGGS_URBAN if met.urban else SCHEME_PG_RURAL), np.array([class_index(met.stability)], float)
         return _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress)
@@ -365,7 +367,8 @@ def _dense_unit(xd, yd, q_peak, rho0, t0_k, u10, chem, met, g0p):
 
 
 def _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress) -> Dispersion:
-    """Gaussian puffs advected by a wind that changes at the scenario's shift times."""
+    """Gaussian puffs advected by a wind that changes at the scenario's shift times (also used
+    for short releases, whose peaks along-wind spread lowers)."""
     shifts = params.weather.shifts
     dt = 10.0
     rel_t, rel_m = K.release_puffs(edges, rates, 20.0)
@@ -377,7 +380,7 @@ def _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progre
     frames = np.zeros((t_out.size, ny, nx), np.float32)
     cmax = np.zeros(ny * nx, np.float32)
     c1, c2 = np.zeros(grid.x.size), np.zeros(grid.x.size)
-    eval_every = max(1, int(round(60.0 / dt)))
+    eval_every = max(1, int(round(30.0 / dt)))  # maximum grid sampled every 30 s
     steps = int(math.ceil(params.duration_s / dt))
     history = []  # (t, released count, px, py, pdist) snapshots for point series
 
@@ -431,7 +434,8 @@ def _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progre
             out[i] = (1 - TERRAIN_WEIGHT) * a + TERRAIN_WEIGHT * b
         return out
 
-    return Dispersion(t_out, frames, cmax.reshape(ny, nx), "Gaussian puffs (wind shifts)", False, ri, at_points)
+    why = "wind shifts" if shifts else "short release"
+    return Dispersion(t_out, frames, cmax.reshape(ny, nx), f"Gaussian puffs ({why})", False, ri, at_points)
 
 
 def point_series(disp: Dispersion, city: City, points: list[tuple[str, float, float, float]], xy: tuple[float, float],
