@@ -1,0 +1,697 @@
+"""Numba step functions of the corridor micro-simulator (arrays in, arrays updated in place).
+
+Model. Krauss car following in SUMO's discrete form (Krauss 1998, "Microscopic modeling of
+traffic flow: investigation of collision free vehicle dynamics", DLR report 98-08, ch. 4;
+discretised as in SUMO's documentation, Krajzewicz et al. 2012 and Lopez et al. 2018, IEEE ITSC
+"Microscopic traffic simulation using SUMO"), first-order ("semi-implicit Euler") update:
+
+    x(t+dt) = x(t) + v(t+dt) dt
+
+The safe speed is the largest speed ``x`` such that braking by ``B = b dt`` every step after a
+reaction time ``tau`` still stops within the available distance ``g`` (see
+:func:`max_safe_stop_speed`); behind a leader of speed ``vl`` the distance is the gap plus the
+leader's own braking distance (:func:`brake_gap`). Then, per step,
+
+    v_pos  = min(v_safe(leader), v_stop(red line), v_turn(exit), v_safe(lane block))
+    v_max  = min(v_des, v + a dt, v_pos)
+    v_min  = min(max(0, v - b dt), max(v_pos, v - b_emergency dt))
+    v(t+dt) = max(v_min, dawdle(v_max))
+    dawdle(s) = s - sigma dt U min(s, a),  U ~ uniform[0, 1)
+
+(the ``min(s, a)`` is SUMO's rule that a slow vehicle dawdles in proportion to its speed).
+
+Geometry. Both directions run on their own coordinate from 0 at their entry to ``L`` at their
+exit; junction ``m`` (in travel order) is a point at ``js[d, m]``. Each direction is cut at the
+junctions into links ``k = 0..n`` (link k ends at junction k, link n at the corridor end); each
+link lane is a FIFO ring buffer of vehicle indices (front first), so a vehicle's leader is the
+previous entry, or for the front vehicle the back vehicle of the same lane on the next link.
+No lane changing except the mandatory change away from a blocked lane (``block``). Side-street
+approaches (two per junction, "north" s=0 and "south" s=1) are single FIFO lanes per side lane
+of length ``side_len``; they discharge on the side window into the corridor (joiners) or leave
+(crossers).
+
+Signals. ``windows[i, m] = (cycle, green start on the corridor clock mod cycle, green, yellow)``
+per intersection ``i`` (corridor order) and movement ``m`` in (out, in, left_out, left_in, side).
+At red a vehicle stops at the line; at yellow it stops only if its braking distance at the
+comfortable deceleration ``b`` fits before the line (otherwise it goes).
+
+Random numbers are a counter-based hash of (seed, vehicle id, step), so a run split into chunks
+draws exactly the numbers of an unsplit run.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# ---- parameter vector ``par`` (float64)
+P_DT, P_ACCEL, P_DECEL, P_EMERG, P_SIGMA, P_TAU, P_LEN, P_MINGAP, P_V_MAIN, P_V_SIDE, P_SIDE_LEN, \
+    P_WARMUP, P_L, P_LC_DIST = range(14)
+N_PAR = 14
+
+# ---- per-vehicle float64 columns ``vf``
+F_X, F_T_IN, F_X_IN, F_WAIT = range(4)
+N_VF = 4
+# ---- per-vehicle float32 columns ``vs``
+S_V, S_SF = range(2)
+N_VS = 2
+# ---- per-vehicle int32 columns ``vi``
+I_LOC, I_DIR, I_EXIT, I_LEFT, I_ORIG, I_HALT, I_NSTOP, I_VID, I_LANE, I_LINK = range(10)
+N_VI = 10
+LOC_FREE, LOC_MAIN, LOC_SIDE = 0, 1, 2
+
+# ---- trip records: ``rec_f`` (float64) and ``rec_i`` (int32) columns
+R_T_IN, R_T_OUT, R_FF, R_WAIT = range(4)
+N_RF = 4
+R_KIND, R_DIR, R_ORIG, R_EXIT, R_STOPS, R_VID = range(6)
+N_RI = 6
+REC_END, REC_TURN, REC_SIDE = 0, 1, 2  # reached the corridor end / turned off / crossed a side stop line
+
+# ---- counters ``cnt`` (int64)
+C_FREE_TOP, C_HWM, C_REC_N, C_IN, C_OUT, C_UPDATES, C_TRAJ_N, C_OVERFLOW, C_STEP = range(9)
+N_CNT = 9
+
+GREEN, YELLOW, RED = 0, 1, 2
+HALT_SPEED = 0.1  # m/s; SUMO's halting threshold (a stop = speed falls to <= 0.1 m/s)
+POS_EPS = 0.1  # m; vehicles stop this far before a stop line (SUMO's POSITION_EPS)
+NUM_EPS = 0.001  # m; numerical margin of the safe-stop distance (SUMO's NUMERICAL_EPS)
+ORIG_SIDE0 = 2  # origin code of side approach (i, s) is ORIG_SIDE0 + 2 i + s
+
+
+# ----------------------------------------------------------------------------- model functions
+@njit(cache=True)
+def brake_gap(v, decel, dt, headway):
+    """Distance covered while braking from ``v`` by ``decel dt`` per step (Euler), plus ``v headway``.
+
+    Sum of the speeds after each braking step times dt: steps = floor(v / (decel dt)).
+    """
+    red = decel * dt
+    steps = np.floor(v / red)
+    return dt * (steps * v - red * steps * (steps + 1.0) * 0.5) + v * headway
+
+
+@njit(cache=True)
+def max_safe_stop_speed(gap, decel, dt, headway):
+    """Largest next-step speed ``x`` from which the vehicle, reacting after ``headway`` and then
+    braking by ``B = decel dt`` per step, covers no more than ``gap``.
+
+    With ``x = n B + r`` (0 <= r < B) the distance is ``x headway + dt (B n (n-1)/2 + n r)``, i.e.
+    ``h(n) + r (n dt + headway)`` with ``h(n) = B dt n (n-1)/2 + n B headway``: n is the largest
+    integer with ``h(n) <= gap`` (root of the quadratic) and r takes up the rest.
+    """
+    g = gap - NUM_EPS
+    if g < 0.0:
+        return 0.0
+    b = decel * dt
+    s = dt
+    t = headway
+    n = np.floor((s * 0.5 - t + np.sqrt((t - 0.5 * s) ** 2 + 2.0 * s * g / b)) / s)
+    if n < 0.0:
+        n = 0.0
+    h = 0.5 * n * (n - 1.0) * b * s + n * b * t
+    r = (g - h) / (n * s + t)
+    return n * b + r
+
+
+@njit(cache=True)
+def follow_speed(gap, v_lead, decel, dt, tau):
+    """Krauss safe speed behind a leader: stop within gap + the leader's braking distance."""
+    return max_safe_stop_speed(gap + brake_gap(v_lead, decel, dt, 0.0), decel, dt, tau)
+
+
+@njit(cache=True)
+def free_speed(dist, v_target, decel, dt):
+    """Largest next-step speed from which braking by ``decel dt`` per step reaches ``v_target``
+    within ``dist`` (used to slow to the turn speed before an exit).
+
+    Braking for y steps from ``v_target + y B`` covers ``(y+1) v_target dt + B dt y (y+1)/2``;
+    y is the real root, floored, and the remaining distance raises the speed evenly.
+    """
+    v = v_target * dt
+    if dist < v:
+        return v_target
+    b = decel * dt * dt
+    y = ((np.sqrt((b + 2.0 * v) ** 2 + 8.0 * b * dist) - b) * 0.5 - v) / b
+    if y < 0.0:
+        y = 0.0
+    yf = np.floor(y)
+    exact = (yf * yf + yf) * 0.5 * b + yf * v + (v if y > yf else 0.0)
+    rest = dist - exact
+    if rest < 0.0:
+        rest = 0.0
+    return rest / (yf + 1.0) / dt + yf * decel * dt + v_target
+
+
+@njit(cache=True)
+def next_speed(v, v_pos, v_des, u, par):
+    """Krauss speed update with SUMO's bounds and dawdling (see the module docstring)."""
+    dt = par[P_DT]
+    acc = par[P_ACCEL]
+    v_max = min(v_des, v + acc * dt, v_pos)
+    v_min = min(max(0.0, v - par[P_DECEL] * dt), max(v_pos, max(0.0, v - par[P_EMERG] * dt)))
+    dawdled = v_max - par[P_SIGMA] * dt * u * min(v_max, acc)
+    if dawdled < 0.0:
+        dawdled = 0.0
+    return max(v_min, dawdled)
+
+
+@njit(cache=True)
+def uniform01(seed, vid, step):
+    """Counter-based uniform [0, 1): SplitMix64 finaliser (Steele, Lea & Flood 2014) of the key."""
+    z = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(vid) * np.uint64(0xD1B54A32D192ED03) \
+        + np.uint64(step) * np.uint64(0x8CB92BA72F3D8DD7) + np.uint64(0x632BE59BD9B4E019)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def signal_states(windows, t, sig):
+    """GREEN/YELLOW/RED per (intersection, movement) at time ``t`` from the plan windows."""
+    for i in range(windows.shape[0]):
+        for m in range(windows.shape[1]):
+            cyc = windows[i, m, 0]
+            g = windows[i, m, 2]
+            y = windows[i, m, 3]
+            if cyc <= 0.0 or (g <= 0.0 and y <= 0.0):
+                sig[i, m] = RED
+                continue
+            tau = (t - windows[i, m, 1]) % cyc
+            if tau < g:
+                sig[i, m] = GREEN
+            elif tau < g + y:
+                sig[i, m] = YELLOW
+            else:
+                sig[i, m] = RED
+
+
+@njit(cache=True)
+def line_speed(v, dist, state, par):
+    """Speed bound from a stop line ``dist`` ahead in signal ``state`` (inf when it may go)."""
+    if state == GREEN:
+        return np.inf
+    if state == YELLOW and brake_gap(v, par[P_DECEL], par[P_DT], 0.0) > dist - POS_EPS:
+        return np.inf  # cannot stop comfortably: go
+    return max_safe_stop_speed(dist - POS_EPS, par[P_DECEL], par[P_DT], par[P_DT])
+
+
+# ----------------------------------------------------------------------------- ring buffers
+@njit(cache=True)
+def _at(buf, hc, q):
+    """Vehicle at FIFO position ``q`` (0 = front) of a ring buffer ``buf`` with (head, count) ``hc``."""
+    return buf[(hc[0] + q) % buf.shape[0]]
+
+
+@njit(cache=True)
+def _push(buf, hc, a, cnt):
+    """Append ``a`` at the back (False and an overflow count when full)."""
+    if hc[1] >= buf.shape[0]:
+        cnt[C_OVERFLOW] += 1
+        return False
+    buf[(hc[0] + hc[1]) % buf.shape[0]] = a
+    hc[1] += 1
+    return True
+
+
+@njit(cache=True)
+def _pop(buf, hc):
+    """Drop the front entry."""
+    hc[0] = (hc[0] + 1) % buf.shape[0]
+    hc[1] -= 1
+
+
+@njit(cache=True)
+def _remove_at(buf, hc, q):
+    """Remove FIFO position ``q``, shifting the ones behind it forward."""
+    cap = buf.shape[0]
+    for p in range(q, hc[1] - 1):
+        buf[(hc[0] + p) % cap] = buf[(hc[0] + p + 1) % cap]
+    hc[1] -= 1
+
+
+@njit(cache=True)
+def _insert_at(buf, hc, q, a):
+    """Insert vehicle ``a`` at FIFO position ``q``, shifting the ones from q backward."""
+    cap = buf.shape[0]
+    for p in range(hc[1], q, -1):
+        buf[(hc[0] + p) % cap] = buf[(hc[0] + p - 1) % cap]
+    buf[(hc[0] + q) % cap] = a
+    hc[1] += 1
+
+
+# ----------------------------------------------------------------------------- vehicles
+@njit(cache=True)
+def _alloc(free, cnt):
+    """A free vehicle slot (-1 and an overflow count when none is left)."""
+    top = cnt[C_FREE_TOP]
+    if top <= 0:
+        cnt[C_OVERFLOW] += 1
+        return -1
+    a = free[top - 1]
+    cnt[C_FREE_TOP] = top - 1
+    if a + 1 > cnt[C_HWM]:
+        cnt[C_HWM] = a + 1
+    return a
+
+
+@njit(cache=True)
+def _release(a, free, cnt, vi):
+    """Return vehicle ``a`` to the free pool (it left the network)."""
+    vi[a, I_LOC] = LOC_FREE
+    free[cnt[C_FREE_TOP]] = a
+    cnt[C_FREE_TOP] += 1
+    cnt[C_OUT] += 1
+
+
+@njit(cache=True)
+def _record(kind, a, t, ff, vf, vi, rec_f, rec_i, cnt):
+    """Append a trip record of vehicle ``a`` at time ``t`` (free-flow time ``ff``)."""
+    r = cnt[C_REC_N]
+    if r >= rec_f.shape[0]:
+        cnt[C_OVERFLOW] += 1
+        return
+    rec_f[r, R_T_IN] = vf[a, F_T_IN]
+    rec_f[r, R_T_OUT] = t
+    rec_f[r, R_FF] = ff
+    rec_f[r, R_WAIT] = vf[a, F_WAIT]
+    rec_i[r, R_KIND] = kind
+    rec_i[r, R_DIR] = vi[a, I_DIR]
+    rec_i[r, R_ORIG] = vi[a, I_ORIG]
+    rec_i[r, R_EXIT] = vi[a, I_EXIT]
+    rec_i[r, R_STOPS] = vi[a, I_NSTOP]
+    rec_i[r, R_VID] = vi[a, I_VID]
+    cnt[C_REC_N] = r + 1
+
+
+@njit(cache=True)
+def _turns_right(d, s):
+    """Whether joining direction ``d`` from side ``s`` is a right turn (out runs with north, s=0,
+    on its left; in runs the other way)."""
+    return (d == 0 and s == 1) or (d == 1 and s == 0)
+
+
+@njit(cache=True)
+def _side_target(d, s, nl):
+    """Corridor lane a joiner enters: right turn -> lane 0 (rightmost), left turn -> leftmost."""
+    return 0 if _turns_right(d, s) else nl[d] - 1
+
+
+@njit(cache=True)
+def _side_lane(d, s, n_side):
+    """Side-street lane a joiner uses: the rightmost for a right turn, the leftmost for a left
+    turn (lane designation; crossers use any lane)."""
+    return 0 if _turns_right(d, s) else n_side - 1
+
+
+@njit(cache=True)
+def _m_of(d, i, n):
+    """Travel-order index of intersection ``i`` in direction ``d``."""
+    return i if d == 0 else n - 1 - i
+
+
+# ----------------------------------------------------------------------------- one chunk of steps
+@njit(cache=True)
+def run_steps(step0, n_steps, par, seed, windows, js, jmap, nl, side_nl, prot_left, sat_h_s,
+              vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc, pocket, block,
+              dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax, qmax_side, cnt, traj, traj_every):
+    """Advance the corridor ``n_steps`` steps of ``par[P_DT]`` from step index ``step0``.
+
+    Order within a step at time t (as in SUMO): signal states at t; all speeds from the state at
+    t; all moves; junction transfers, exits and arrivals (recorded at t); lane changes off
+    blocked lanes; pocket discharge; insertions of vehicles due by t; queue metrics; trajectory
+    sample. Returns nothing; every array is updated in place.
+    """
+    n = js.shape[1]
+    dt = par[P_DT]
+    L = par[P_L]
+    vlen = par[P_LEN]
+    mgap = par[P_MINGAP]
+    decel = par[P_DECEL]
+    tau = par[P_TAU]
+    v_main = par[P_V_MAIN]
+    v_side = par[P_V_SIDE]
+    side_len = par[P_SIDE_LEN]
+    sig = np.empty((windows.shape[0], windows.shape[1]), np.int8)
+    qcount = np.zeros((2, n), np.int64)
+    qside = np.zeros((n, 2), np.int64)
+    for st in range(n_steps):
+        step = step0 + st
+        t = step * dt
+        signal_states(windows, t, sig)
+        n_upd = 0
+        # ---------------------------------------------------------- plan: corridor vehicles
+        for d in range(2):
+            for k in range(n + 1):
+                x_line = js[d, k] if k < n else L
+                i_int = jmap[d, k] if k < n else -1
+                for j in range(nl[d]):
+                    buf = fifo[d, k, j]
+                    hc = fhc[d, k, j]
+                    for q in range(hc[1]):
+                        a = _at(buf, hc, q)
+                        x = vf[a, F_X]
+                        v = np.float64(vs[a, S_V])
+                        sf = np.float64(vs[a, S_SF])
+                        v_des = v_main * sf
+                        v_pos = v_des
+                        exiting = k < n and vi[a, I_EXIT] == k
+                        if q > 0:
+                            b = _at(buf, hc, q - 1)
+                            v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
+                        elif k < n and not exiting:
+                            hc2 = fhc[d, k + 1, j]
+                            if hc2[1] > 0:
+                                b = _at(fifo[d, k + 1, j], hc2, hc2[1] - 1)
+                                v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
+                        xb = block[d, j]
+                        if xb > x:
+                            v_pos = min(v_pos, follow_speed(xb - x - mgap, 0.0, decel, dt, tau))
+                        if k < n:
+                            dist = x_line - x
+                            if exiting:
+                                v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
+                            if not (exiting and vi[a, I_LEFT] == 1 and prot_left[i_int, d]):
+                                v_pos = min(v_pos, line_speed(v, dist, sig[i_int, d], par))
+                        u = uniform01(seed, vi[a, I_VID], step)
+                        vnew[a] = next_speed(v, v_pos, v_des, u, par)
+                        n_upd += 1
+        # ---------------------------------------------------------- plan: side approaches
+        for i in range(n):
+            for s in range(2):
+                for j in range(side_nl[i]):
+                    buf = sfifo[i, s, j]
+                    hc = shc[i, s, j]
+                    for q in range(hc[1]):
+                        a = _at(buf, hc, q)
+                        x = vf[a, F_X]
+                        v = np.float64(vs[a, S_V])
+                        sf = np.float64(vs[a, S_SF])
+                        v_des = v_side * sf
+                        v_pos = v_des
+                        if q > 0:
+                            b = _at(buf, hc, q - 1)
+                            v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
+                        elif vi[a, I_DIR] >= 0:  # joiner: leader is the back of its corridor lane
+                            d = vi[a, I_DIR]
+                            m = _m_of(d, i, n)
+                            lane = _side_target(d, s, nl)
+                            hc2 = fhc[d, m + 1, lane]
+                            if hc2[1] > 0:
+                                b = _at(fifo[d, m + 1, lane], hc2, hc2[1] - 1)
+                                gap = (vf[b, F_X] - js[d, m]) + (side_len - x) - vlen - mgap
+                                v_pos = min(v_pos, follow_speed(gap, vs[b, S_V], decel, dt, tau))
+                        v_pos = min(v_pos, line_speed(v, side_len - x, sig[i, 4], par))
+                        u = uniform01(seed, vi[a, I_VID], step)
+                        vnew[a] = next_speed(v, v_pos, v_des, u, par)
+                        n_upd += 1
+        cnt[C_UPDATES] += n_upd
+        # ---------------------------------------------------------- move, halting, stops
+        for a in range(cnt[C_HWM]):
+            if vi[a, I_LOC] == LOC_FREE:
+                continue
+            vn = vnew[a]
+            vs[a, S_V] = vn
+            vf[a, F_X] += vn * dt
+            if vn <= HALT_SPEED:
+                vf[a, F_WAIT] += dt
+                if vi[a, I_HALT] == 0:
+                    vi[a, I_HALT] = 1
+                    vi[a, I_NSTOP] += 1
+            else:
+                vi[a, I_HALT] = 0
+        # ---------------------------------------------------------- transfers at junctions
+        for d in range(2):
+            for k in range(n + 1):
+                x_line = js[d, k] if k < n else L
+                for j in range(nl[d]):
+                    buf = fifo[d, k, j]
+                    hc = fhc[d, k, j]
+                    while hc[1] > 0:
+                        a = _at(buf, hc, 0)
+                        if vf[a, F_X] < x_line:
+                            break
+                        _pop(buf, hc)
+                        sf = np.float64(vs[a, S_SF])
+                        if k == n:
+                            _record(REC_END, a, t, (L - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
+                            _release(a, free, cnt, vi)
+                        elif vi[a, I_EXIT] == k:
+                            _record(REC_TURN, a, t, (x_line - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
+                            if vi[a, I_LEFT] == 1 and prot_left[jmap[d, k], d]:
+                                pocket[d, k] += 1.0
+                            _release(a, free, cnt, vi)
+                        else:
+                            vi[a, I_LINK] = k + 1
+                            _push(fifo[d, k + 1, j], fhc[d, k + 1, j], a, cnt)
+        for i in range(n):
+            for s in range(2):
+                for j in range(side_nl[i]):
+                    buf = sfifo[i, s, j]
+                    hc = shc[i, s, j]
+                    while hc[1] > 0:
+                        a = _at(buf, hc, 0)
+                        if vf[a, F_X] < side_len:
+                            break
+                        _pop(buf, hc)
+                        sf = np.float64(vs[a, S_SF])
+                        _record(REC_SIDE, a, t, (side_len - vf[a, F_X_IN]) / (v_side * sf), vf, vi, rec_f, rec_i, cnt)
+                        d = vi[a, I_DIR]
+                        if d < 0:
+                            _release(a, free, cnt, vi)
+                            continue
+                        m = _m_of(d, i, n)
+                        lane = _side_target(d, s, nl)
+                        x_new = js[d, m] + (vf[a, F_X] - side_len)
+                        hc2 = fhc[d, m + 1, lane]
+                        if hc2[1] > 0:  # never overtake the lane's back vehicle on entry
+                            b = _at(fifo[d, m + 1, lane], hc2, hc2[1] - 1)
+                            x_new = min(x_new, vf[b, F_X] - vlen)
+                        vf[a, F_X] = x_new
+                        vf[a, F_X_IN] = js[d, m]
+                        vf[a, F_T_IN] = t
+                        vf[a, F_WAIT] = 0.0
+                        vi[a, I_NSTOP] = 0
+                        vi[a, I_LOC] = LOC_MAIN
+                        vi[a, I_LANE] = lane
+                        vi[a, I_LINK] = m + 1
+                        _push(fifo[d, m + 1, lane], hc2, a, cnt)
+        # ---------------------------------------------------------- mandatory lane changes off a block
+        for d in range(2):
+            for j in range(nl[d]):
+                if not block[d, j] < np.inf:
+                    continue
+                _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block)
+        # ---------------------------------------------------------- protected-left pockets
+        for d in range(2):
+            for k in range(n):
+                i = jmap[d, k]
+                if pocket[d, k] > 0.0 and sig[i, 2 + d] == GREEN:
+                    pocket[d, k] = max(0.0, pocket[d, k] - dt / sat_h_s[i])
+        # ---------------------------------------------------------- insertions
+        _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc, sfifo, shc,
+                    block, dem_f, dem_i, dem_off, dem_ptr, cnt)
+        # ---------------------------------------------------------- queues (halting vehicles per approach)
+        if t >= par[P_WARMUP]:
+            qcount[:, :] = 0
+            qside[:, :] = 0
+            for d in range(2):
+                for k in range(n):
+                    for j in range(nl[d]):
+                        buf = fifo[d, k, j]
+                        hc = fhc[d, k, j]
+                        for q in range(hc[1]):
+                            if vs[_at(buf, hc, q), S_V] < HALT_SPEED:
+                                qcount[d, k] += 1
+                    i = jmap[d, k]
+                    qq = qcount[d, k] + np.int64(np.ceil(pocket[d, k]))
+                    if qq > qmax[d, i]:
+                        qmax[d, i] = qq
+            for i in range(n):
+                for s in range(2):
+                    for j in range(side_nl[i]):
+                        buf = sfifo[i, s, j]
+                        hc = shc[i, s, j]
+                        for q in range(hc[1]):
+                            if vs[_at(buf, hc, q), S_V] < HALT_SPEED:
+                                qside[i, s] += 1
+                    if qside[i, s] > qmax_side[i, s]:
+                        qmax_side[i, s] = qside[i, s]
+        # ---------------------------------------------------------- trajectory sample
+        if traj_every > 0 and step % traj_every == 0:
+            for a in range(cnt[C_HWM]):
+                if vi[a, I_LOC] != LOC_MAIN:
+                    continue
+                r = cnt[C_TRAJ_N]
+                if r >= traj.shape[0]:
+                    break
+                d = vi[a, I_DIR]
+                traj[r, 0] = t
+                traj[r, 1] = vf[a, F_X] if d == 0 else L - vf[a, F_X]
+                traj[r, 2] = d
+                traj[r, 3] = vi[a, I_VID]
+                traj[r, 4] = vs[a, S_V]
+                traj[r, 5] = vi[a, I_LANE]
+                cnt[C_TRAJ_N] = r + 1
+        cnt[C_STEP] = step + 1
+
+
+@njit(cache=True)
+def _gap_ok(x_lead, v_lead, x, v, par):
+    """Gap acceptance: the follower needs no more than the comfortable deceleration."""
+    dt = par[P_DT]
+    gap = x_lead - par[P_LEN] - x - par[P_MINGAP]
+    if gap < 0.0:
+        return False
+    return follow_speed(gap, v_lead, par[P_DECEL], dt, par[P_TAU]) >= v - par[P_DECEL] * dt
+
+
+@njit(cache=True)
+def _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block):
+    """Vehicles within ``P_LC_DIST`` upstream of the block on lane ``j`` move to a free
+    neighbour lane when both the new leader and the new follower accept the gap."""
+    xb = block[d, j]
+    n = js.shape[1]
+    for k in range(n + 1):
+        buf = fifo[d, k, j]
+        hc = fhc[d, k, j]
+        q = 0
+        while q < hc[1]:
+            a = _at(buf, hc, q)
+            x = vf[a, F_X]
+            v = np.float64(vs[a, S_V])
+            if not (x < xb and xb - x <= par[P_LC_DIST]):
+                q += 1
+                continue
+            moved = False
+            for dj in (-1, 1):
+                j2 = j + dj
+                if j2 < 0 or j2 >= nl[d] or block[d, j2] > x and block[d, j2] - x <= par[P_LC_DIST]:
+                    continue
+                buf2 = fifo[d, k, j2]
+                hc2 = fhc[d, k, j2]
+                if hc2[1] >= buf2.shape[0]:
+                    continue
+                p = 0  # insertion position: after every vehicle ahead of x
+                while p < hc2[1] and vf[_at(buf2, hc2, p), F_X] > x:
+                    p += 1
+                ok = True
+                if p > 0:
+                    b = _at(buf2, hc2, p - 1)
+                    ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
+                elif k < n and fhc[d, k + 1, j2][1] > 0:
+                    hc3 = fhc[d, k + 1, j2]
+                    b = _at(fifo[d, k + 1, j2], hc3, hc3[1] - 1)
+                    ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
+                if ok and p < hc2[1]:
+                    f = _at(buf2, hc2, p)
+                    ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
+                elif ok and k > 0 and fhc[d, k - 1, j2][1] > 0:
+                    hc3 = fhc[d, k - 1, j2]
+                    f = _at(fifo[d, k - 1, j2], hc3, 0)
+                    ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
+                if ok:
+                    _remove_at(buf, hc, q)
+                    _insert_at(buf2, hc2, p, a)
+                    vi[a, I_LANE] = j2
+                    moved = True
+                    break
+            if not moved:
+                q += 1
+
+
+@njit(cache=True)
+def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc, sfifo, shc, block,
+                dem_f, dem_i, dem_off, dem_ptr, cnt):
+    """Insert the vehicles due by ``t`` at their origins, front at one vehicle length from the
+    start, at the largest safe speed (SUMO departPos="base", departSpeed="max"), in the least
+    occupied lane with room (departLane="free"); an origin whose next vehicle does not fit waits."""
+    n = js.shape[1]
+    dt = par[P_DT]
+    vlen = par[P_LEN]
+    mgap = par[P_MINGAP]
+    decel = par[P_DECEL]
+    tau = par[P_TAU]
+    x0 = vlen
+    n_orig = dem_ptr.shape[0]
+    for o in range(n_orig):
+        while dem_ptr[o] < dem_off[o + 1] and dem_f[dem_ptr[o], 0] <= t + 1e-9:
+            e = dem_ptr[o]
+            sf = dem_f[e, 1]
+            best = -1
+            best_n = 1 << 30
+            best_v = 0.0
+            if o < ORIG_SIDE0:
+                d = o
+                v_des = par[P_V_MAIN] * sf
+                x_end0 = js[d, 0] if n > 0 else par[P_L]
+                for j in range(nl[d]):
+                    if block[d, j] < x_end0:
+                        continue  # no entry onto a lane blocked within the first link
+                    hc = fhc[d, 0, j]
+                    if hc[1] >= fifo.shape[3]:
+                        continue
+                    v_ins = v_des
+                    if hc[1] > 0:
+                        b = _at(fifo[d, 0, j], hc, hc[1] - 1)
+                        gap = vf[b, F_X] - vlen - x0 - mgap
+                        if gap < 0.0:
+                            continue
+                        v_ins = min(v_ins, follow_speed(gap, vs[b, S_V], decel, dt, tau))
+                    if n > 0:
+                        st = sig[jmap[d, 0], d]
+                        if st != GREEN:
+                            v_ins = min(v_ins, max_safe_stop_speed(js[d, 0] - x0 - POS_EPS, decel, dt, dt))
+                    if hc[1] < best_n:
+                        best, best_n, best_v = j, hc[1], v_ins
+            else:
+                i = (o - ORIG_SIDE0) // 2
+                s = (o - ORIG_SIDE0) % 2
+                v_des = par[P_V_SIDE] * sf
+                d_join = dem_i[e, 0]
+                for j in range(side_nl[i]):
+                    if d_join >= 0 and j != _side_lane(d_join, s, side_nl[i]):
+                        continue
+                    hc = shc[i, s, j]
+                    if hc[1] >= sfifo.shape[3]:
+                        continue
+                    v_ins = v_des
+                    if hc[1] > 0:
+                        b = _at(sfifo[i, s, j], hc, hc[1] - 1)
+                        gap = vf[b, F_X] - vlen - x0 - mgap
+                        if gap < 0.0:
+                            continue
+                        v_ins = min(v_ins, follow_speed(gap, vs[b, S_V], decel, dt, tau))
+                    if sig[i, 4] != GREEN:
+                        v_ins = min(v_ins, max_safe_stop_speed(par[P_SIDE_LEN] - x0 - POS_EPS, decel, dt, dt))
+                    if hc[1] < best_n:
+                        best, best_n, best_v = j, hc[1], v_ins
+            if best < 0:
+                break
+            a = _alloc(free, cnt)
+            if a < 0:
+                return
+            vf[a, F_X] = x0
+            vf[a, F_T_IN] = t
+            vf[a, F_X_IN] = x0
+            vf[a, F_WAIT] = 0.0
+            vs[a, S_V] = best_v
+            vs[a, S_SF] = sf
+            vi[a, I_DIR] = dem_i[e, 0]
+            vi[a, I_EXIT] = dem_i[e, 1]
+            vi[a, I_LEFT] = dem_i[e, 2]
+            vi[a, I_ORIG] = o
+            vi[a, I_HALT] = 0
+            vi[a, I_NSTOP] = 0
+            vi[a, I_VID] = dem_i[e, 3]
+            vi[a, I_LANE] = best
+            vi[a, I_LINK] = 0
+            if o < ORIG_SIDE0:
+                vi[a, I_LOC] = LOC_MAIN
+                _push(fifo[o, 0, best], fhc[o, 0, best], a, cnt)
+            else:
+                vi[a, I_LOC] = LOC_SIDE
+                i = (o - ORIG_SIDE0) // 2
+                s = (o - ORIG_SIDE0) % 2
+                _push(sfifo[i, s, best], shc[i, s, best], a, cnt)
+            cnt[C_IN] += 1
+            dem_ptr[o] = e + 1

@@ -1,0 +1,457 @@
+"""The same corridor in Eclipse SUMO: network, signal programs and demand; a run's metrics; and
+SUMO's own offset optimiser (``tools/tlsCoordinator.py``) as a reference plan.
+
+The SUMO scenario is built to match :mod:`sim.greenwave.microsim` one-to-one:
+
+* a straight plain-XML network (nodes, edges with explicit ``length`` so every link has the
+  corridor's spacing, connections, traffic-light logics with our own link indices) compiled
+  with ``netconvert --no-internal-links`` (junctions are points, as in ours);
+* through traffic keeps its lane; turns off the corridor go from every lane; side-street
+  traffic turning right (left) onto the corridor uses the rightmost (leftmost) side lane into
+  the rightmost (leftmost) corridor lane; every movement of a phase is a priority green ``G``
+  (turns do not yield, as in ours);
+* the vehicles are *the same vehicles* as ours (:func:`sim.greenwave.microsim.make_demand`
+  with the same seed: departure, route and speedFactor), inserted with ``departLane="free"``,
+  ``departSpeed="max"``, ``departPos="base"``; the vType is SUMO's Krauss with the default
+  passenger parameters and no discretionary lane changing (``lcSpeedGain=0``, ``lcKeepRight=0``);
+* a turning vehicle's route ends at the start of the side-street exit (``arrivalPos="0"``),
+  whose speed limit is the turn speed, as ours leaves at the stop line.
+
+Only the dawdling random numbers differ. Metrics come from ``--tripinfo-output`` (duration,
+waitingCount = stops, timeLoss = delay); side-street delay/stops from the crossing side traffic
+(its trip ends at the junction, so its timeLoss is the approach delay).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.greenwave import microsim as ms
+from sim.greenwave.plan import PHASE_MOVEMENTS, Corridor, Plan, SignalTiming
+from twin.errors import InputError
+
+PROGRAM_ID = "gw"
+
+
+def sumo_home() -> Path:
+    """SUMO's installation folder (the ``eclipse-sumo`` wheel, else ``$SUMO_HOME``).
+
+    Found without importing the wheel: importing ``sumo`` or ``libsumo`` points ``PROJ_LIB`` /
+    ``PROJ_DATA`` at SUMO's own PROJ data for the whole process, which breaks pyproj.
+    """
+    spec = importlib.util.find_spec("sumo")
+    if spec is not None and spec.origin:
+        return Path(spec.origin).parent
+    home = os.environ.get("SUMO_HOME")
+    if not home:
+        raise InputError("SUMO: not installed; expected the eclipse-sumo package or $SUMO_HOME")
+    return Path(home)
+
+
+@contextmanager
+def _own_environment():
+    """Undo what importing SUMO's Python packages does to the process environment."""
+    keep = {k: os.environ.get(k) for k in ("PROJ_LIB", "PROJ_DATA", "SUMO_HOME")}
+    try:
+        yield
+    finally:
+        for k, v in keep.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _env() -> dict[str, str]:
+    """Environment for SUMO's programs (they find their data through SUMO_HOME)."""
+    return dict(os.environ, SUMO_HOME=str(sumo_home()))
+
+
+def _libsumo():
+    with _own_environment():
+        import libsumo
+    return libsumo
+
+
+def available() -> bool:
+    try:
+        return (sumo_home() / "bin" / "sumo").exists()
+    except InputError:
+        return False
+
+
+@dataclass
+class SumoFiles:
+    folder: Path
+    net: Path
+    routes: Path
+    config: Path
+    vehicles: Path  # CSV: our demand (vid, origin, direction, exit_m, left, speed_factor, t_s)
+    duration_s: float
+    warmup_s: float
+    n_signals: int
+
+
+# ----------------------------------------------------------------------------- network
+def _node(geo: ms.Geometry, d: int, m: int) -> str:
+    """Node at travel-order junction m of direction d (m = -1 the entry, m = n the exit)."""
+    n = geo.n
+    if m < 0:
+        return "start" if d == 0 else "end"
+    if m >= n:
+        return "end" if d == 0 else "start"
+    return f"J{geo.jmap[d, m]}"
+
+
+def _edge(d: int, k: int) -> str:
+    return f"{'oi'[d]}{k}"
+
+
+def _exit_edge(d: int, i: int, left: int) -> str:
+    """Side exit of a turn off direction d at intersection i: out runs east with north on its left."""
+    north = (d == 0) == bool(left)
+    return f"x{'N' if north else 'S'}{i}"
+
+
+def _movement(d: int, left: bool, protected: np.ndarray, i: int) -> str:
+    if left and protected[i, d]:
+        return ("left_out", "left_in")[d]
+    return ("out", "in")[d]
+
+
+def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tuple[str, str, int, int, str]]]:
+    """Per intersection: (from edge, to edge, from lane, to lane, movement), in link-index order."""
+    n = geo.n
+    out: dict[int, list] = {i: [] for i in range(n)}
+    for d in range(2):
+        nl = int(geo.nl[d])
+        for m in range(n):
+            i = int(geo.jmap[d, m])
+            for j in range(nl):
+                out[i].append((_edge(d, m), _edge(d, m + 1), j, j, _movement(d, False, protected, i)))
+            for left in (0, 1):
+                for j in range(nl):
+                    out[i].append((_edge(d, m), _exit_edge(d, i, left), j, 0, _movement(d, bool(left), protected, i)))
+    for i in range(n):
+        sl = int(geo.side_nl[i])
+        for s, side in enumerate("NS"):
+            for j in range(sl):
+                out[i].append((f"a{side}{i}", f"x{'SN'[s]}{i}", j, j, "side"))
+                for d in range(2):  # as kernels._side_lane / _side_target
+                    m = i if d == 0 else n - 1 - i
+                    right = (d == 0 and s == 1) or (d == 1 and s == 0)
+                    if j == (0 if right else sl - 1):
+                        lane = 0 if right else int(geo.nl[d]) - 1
+                        out[i].append((f"a{side}{i}", _edge(d, m + 1), j, lane, "side"))
+    return out
+
+
+def _phases(timing: SignalTiming, movements: list[str]) -> list[tuple[float, str]]:
+    """SUMO phases (duration, state) of one timing: each plan phase gives green, yellow and
+    all-red intervals; a movement also served by the next phase stays green through the change
+    (so the program reproduces ``SignalTiming.window``)."""
+    ph = timing.phases
+    res = []
+    for a, p in enumerate(ph):
+        nxt = set(PHASE_MOVEMENTS[ph[(a + 1) % len(ph)].name])
+        cur = set(PHASE_MOVEMENTS[p.name])
+        g = "".join("G" if mv in cur else "r" for mv in movements)
+        y = "".join(("G" if mv in nxt else "y") if mv in cur else "r" for mv in movements)
+        r = "".join("G" if (mv in cur and mv in nxt) else "r" for mv in movements)
+        for dur, state in ((p.green_s, g), (p.yellow_s, y), (p.all_red_s, r)):
+            if dur > 1e-9:
+                res.append((float(dur), state))
+    return res
+
+
+def _write_xml(path: Path, root: ET.Element) -> None:
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s: float = 3600.0,
+               warmup_s: float = 600.0, seed: int = 0, dt_s: float = 1.0, params: ms.Params | None = None,
+               demand: ms.Demand | None = None) -> SumoFiles:
+    """Write and compile the SUMO scenario of ``corridor`` under ``plan`` into ``folder``.
+
+    The demand is ours (``make_demand(corridor, warmup_s + duration_s, seed)`` unless given), so
+    both simulators see the same vehicles.
+    """
+    p = params or ms.Params()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    geo = ms.geometry(corridor)
+    n, L = geo.n, geo.length_m
+    if len(plan.timings) != n:
+        raise InputError(f"plan {plan.name!r} has {len(plan.timings)} timings: expected {n}")
+    total = warmup_s + duration_s
+    dem = demand if demand is not None else ms.make_demand(corridor, total, seed, p)
+    w = plan.windows()
+    protected = w[:, 2:4, 2] > 0.0
+    v_main = corridor.speed_kph / 3.6
+    v_side = p.side_speed_kph / 3.6
+    pos = corridor.positions_m
+
+    nodes = ET.Element("nodes")
+    ET.SubElement(nodes, "node", id="start", x="0", y="0", type="priority")
+    ET.SubElement(nodes, "node", id="end", x=f"{L:.3f}", y="0", type="priority")
+    for i, x in enumerate(pos):
+        ET.SubElement(nodes, "node", id=f"J{i}", x=f"{x:.3f}", y="0", type="traffic_light", tl=f"J{i}")
+        ET.SubElement(nodes, "node", id=f"N{i}", x=f"{x:.3f}", y=f"{p.side_len_m:.3f}", type="priority")
+        ET.SubElement(nodes, "node", id=f"S{i}", x=f"{x:.3f}", y=f"{-p.side_len_m:.3f}", type="priority")
+    edges = ET.Element("edges")
+    for d in range(2):
+        bounds = np.concatenate([[0.0], geo.js[d], [L]])
+        for k in range(n + 1):
+            ET.SubElement(edges, "edge", id=_edge(d, k), attrib={
+                "from": _node(geo, d, k - 1), "to": _node(geo, d, k), "numLanes": str(int(geo.nl[d])),
+                "speed": f"{v_main:.4f}", "length": f"{bounds[k + 1] - bounds[k]:.3f}", "priority": "2"})
+    for i in range(n):
+        for side in "NS":
+            for eid, a, b in ((f"a{side}{i}", f"{side}{i}", f"J{i}"), (f"x{side}{i}", f"J{i}", f"{side}{i}")):
+                ET.SubElement(edges, "edge", id=eid, attrib={
+                    "from": a, "to": b, "numLanes": str(int(geo.side_nl[i])), "speed": f"{v_side:.4f}",
+                    "length": f"{p.side_len_m:.3f}", "priority": "1"})
+    cons = ET.Element("connections")
+    tll = ET.Element("tlLogics")
+    conn = _connections(geo, protected)
+    for i in range(n):
+        movements = [c[4] for c in conn[i]]
+        tl = ET.SubElement(tll, "tlLogic", id=f"J{i}", type="static", programID=PROGRAM_ID,
+                           offset=f"{plan.timings[i].offset_s % plan.timings[i].cycle_s:.2f}")
+        for dur, state in _phases(plan.timings[i], movements):
+            ET.SubElement(tl, "phase", duration=f"{dur:.2f}", state=state)
+        for li, (fe, te, fl, tlane, _) in enumerate(conn[i]):
+            ET.SubElement(cons, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane)})
+            ET.SubElement(tll, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane),
+                                                     "tl": f"J{i}", "linkIndex": str(li)})
+    for name, root in (("nodes.nod.xml", nodes), ("edges.edg.xml", edges), ("conns.con.xml", cons), ("tls.tll.xml", tll)):
+        _write_xml(folder / name, root)
+    net = folder / "net.net.xml"
+    cmd = [str(sumo_home() / "bin" / "netconvert"), "--node-files", "nodes.nod.xml", "--edge-files", "edges.edg.xml",
+           "--connection-files", "conns.con.xml", "--tllogic-files", "tls.tll.xml", "--output-file", net.name,
+           "--no-internal-links", "true", "--no-turnarounds", "true", "--offset.disable-normalization", "true",
+           "--junctions.corner-detail", "0", "--tls.discard-simple", "false", "--no-warnings", "true"]
+    run = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=_env())
+    if run.returncode != 0:
+        raise RuntimeError(f"netconvert failed: {run.stderr.strip()[-2000:]}")
+
+    routes = folder / "routes.rou.xml"
+    _write_routes(routes, geo, dem, p, lambda k: True)
+    vehicles = folder / "vehicles.csv"
+    pd.DataFrame({"vid": np.arange(len(dem)), "t_s": dem.t_s, "origin": dem.origin, "direction": dem.direction,
+                  "exit_m": dem.exit_m, "left": dem.left, "speed_factor": dem.speed_factor}).to_csv(vehicles, index=False)
+    add = ET.Element("additional")  # vehicles leaving each side approach after the warm-up
+    ET.SubElement(add, "edgeData", id="side", file="side_edges.xml", begin=f"{warmup_s:g}", end=f"{total:g}",
+                  edges=" ".join(f"a{side}{i}" for i in range(n) for side in "NS"))
+    _write_xml(folder / "side.add.xml", add)
+    cfg = ET.Element("configuration")
+    inp = ET.SubElement(cfg, "input")
+    ET.SubElement(inp, "net-file", value=net.name)
+    ET.SubElement(inp, "route-files", value=routes.name)
+    ET.SubElement(inp, "additional-files", value="side.add.xml")
+    tm = ET.SubElement(cfg, "time")
+    ET.SubElement(tm, "begin", value="0")
+    ET.SubElement(tm, "end", value=f"{total:g}")
+    ET.SubElement(tm, "step-length", value=f"{dt_s:g}")
+    proc = ET.SubElement(cfg, "processing")
+    ET.SubElement(proc, "time-to-teleport", value="-1")
+    ET.SubElement(proc, "collision.action", value="warn")
+    rnd = ET.SubElement(cfg, "random_number")
+    ET.SubElement(rnd, "seed", value=str(int(seed)))
+    out = ET.SubElement(cfg, "output")
+    ET.SubElement(out, "tripinfo-output", value="tripinfo.xml")
+    rep = ET.SubElement(cfg, "report")
+    ET.SubElement(rep, "no-step-log", value="true")
+    ET.SubElement(rep, "no-warnings", value="true")
+    ET.SubElement(rep, "duration-log.statistics", value="true")
+    config = folder / "run.sumocfg"
+    _write_xml(config, cfg)
+    return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n)
+
+
+def _side_depart_lane(geo: ms.Geometry, dem: ms.Demand, k: int) -> str:
+    """departLane of vehicle ``k``: a joiner starts in the side lane of its turn, others "free"."""
+    o, d = int(dem.origin[k]), int(dem.direction[k])
+    if o < 2 or d < 0:
+        return "free"
+    i, s = divmod(o - 2, 2)
+    right = (d == 0 and s == 1) or (d == 1 and s == 0)
+    return str(0 if right else int(geo.side_nl[i]) - 1)
+
+
+def _route_edges(geo: ms.Geometry, dem: ms.Demand, k: int) -> tuple[list[str], bool]:
+    """Edges of vehicle ``k`` and whether it ends on a side exit (arrivalPos 0)."""
+    n = geo.n
+    o, d, ex, left = int(dem.origin[k]), int(dem.direction[k]), int(dem.exit_m[k]), int(dem.left[k])
+    if o < 2:
+        first = 0
+        edges: list[str] = []
+    else:
+        i, s = divmod(o - 2, 2)
+        side = "NS"[s]
+        if d < 0:
+            return [f"a{side}{i}", f"x{'SN'[s]}{i}"], True
+        first = (i if d == 0 else n - 1 - i) + 1
+        edges = [f"a{side}{i}"]
+    last = ex if ex < n else n
+    edges += [_edge(d, kk) for kk in range(first, last + 1)]
+    if ex < n:
+        edges.append(_exit_edge(d, int(geo.jmap[d, ex]), left))
+        return edges, True
+    return edges, False
+
+
+def _write_routes(path: Path, geo: ms.Geometry, dem: ms.Demand, p: ms.Params, keep) -> None:
+    """vType and one vehicle per demand entry, each with its own route (what tlsCoordinator needs)."""
+    root = ET.Element("routes")
+    ET.SubElement(root, "vType", id="car", vClass="passenger", carFollowModel="Krauss",
+                  accel=f"{p.accel_m_s2:g}", decel=f"{p.decel_m_s2:g}", emergencyDecel=f"{p.emergency_decel_m_s2:g}",
+                  sigma=f"{p.sigma:g}", tau=f"{p.tau_s:g}", length=f"{p.length_m:g}", minGap=f"{p.min_gap_m:g}",
+                  speedFactor=f"normc(1,{p.speed_factor_sd:g},0.2,2)", lcSpeedGain="0", lcKeepRight="0")
+    for k in range(len(dem)):
+        if not keep(k):
+            continue
+        edges, to_side = _route_edges(geo, dem, k)
+        att = {"id": str(k), "type": "car", "depart": f"{dem.t_s[k]:.2f}", "departLane": _side_depart_lane(geo, dem, k),
+               "departSpeed": "max", "departPos": "base", "speedFactor": f"{dem.speed_factor[k]:.5f}"}
+        if to_side:
+            att["arrivalPos"] = "0"
+        v = ET.SubElement(root, "vehicle", attrib=att)
+        ET.SubElement(v, "route", edges=" ".join(edges))
+    _write_xml(path, root)
+
+
+# ----------------------------------------------------------------------------- running
+def _tripinfo(path: Path) -> pd.DataFrame:
+    rows = []
+    for _, el in ET.iterparse(path, events=("end",)):
+        if el.tag == "tripinfo":
+            a = el.attrib
+            rows.append((int(a["id"]), float(a["depart"]), float(a["arrival"]), float(a["duration"]),
+                         float(a["timeLoss"]), int(a["waitingCount"]), float(a["waitingTime"])))
+            el.clear()
+    return pd.DataFrame(rows, columns=["vid", "depart", "arrival", "duration", "time_loss", "stops", "wait_s"])
+
+
+def sumo_trips(files: SumoFiles) -> pd.DataFrame:
+    """SUMO's tripinfo in our trip-record columns (kind, dir, orig, t_in_s, t_out_s, ff_s, stops)."""
+    ti = _tripinfo(files.folder / "tripinfo.xml")
+    veh = pd.read_csv(files.vehicles).set_index("vid")
+    v = veh.loc[ti["vid"]].reset_index()
+    n = files.n_signals
+    kind = np.where(v["direction"].to_numpy() < 0, "side",
+                    np.where(v["exit_m"].to_numpy() >= n, "end", "turn"))
+    return pd.DataFrame({
+        "kind": pd.Categorical(kind, ["end", "turn", "side"]), "dir": v["direction"].to_numpy(),
+        "orig": v["origin"].to_numpy(), "exit": v["exit_m"].to_numpy(),
+        "t_in_s": ti["depart"].to_numpy(), "t_out_s": ti["arrival"].to_numpy(),
+        "ff_s": (ti["duration"] - ti["time_loss"]).to_numpy(), "wait_s": ti["wait_s"].to_numpy(),
+        "stops": ti["stops"].to_numpy(), "vid": ti["vid"].to_numpy()})
+
+
+def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
+    """Run the scenario; metrics with the same keys and warm-up rule as ``microsim.result``.
+
+    With libsumo the simulation is stepped in-process: ``vehicle_updates_per_s`` is the sum over
+    steps of the vehicles in the network divided by the time spent in ``simulationStep`` only,
+    and the halting vehicles (speed < 0.1 m/s) of every approach edge give the max queues. With
+    the binary, the updates per second are SUMO's own ``UPS`` statistic and no queues are read.
+    """
+    folder = files.folder
+    total = files.duration_s + files.warmup_s
+    n = files.n_signals
+    metrics: dict = {}
+    if use_libsumo:
+        ls = _libsumo()
+        ls.start([str(sumo_home() / "bin" / "sumo"), "-c", str(files.config)])
+        try:
+            main_edges = {(d, k): _edge(d, k) for d in range(2) for k in range(n)}
+            qmax = np.zeros((2, n), int)
+            qside = np.zeros((n, 2), int)
+            updates = 0
+            step_s = 0.0
+            dt = ls.simulation.getDeltaT()
+            while ls.simulation.getTime() < total - 1e-9:
+                t0 = time.perf_counter()
+                ls.simulationStep()
+                step_s += time.perf_counter() - t0
+                updates += ls.vehicle.getIDCount()
+                if ls.simulation.getTime() - dt >= files.warmup_s - 1e-9:
+                    for (d, k), e in main_edges.items():
+                        i = k if d == 0 else n - 1 - k
+                        qmax[d, i] = max(qmax[d, i], ls.edge.getLastStepHaltingNumber(e))
+                    for i in range(n):
+                        for s, side in enumerate("NS"):
+                            qside[i, s] = max(qside[i, s], ls.edge.getLastStepHaltingNumber(f"a{side}{i}"))
+        finally:
+            ls.close()
+        metrics["vehicle_updates_per_s"] = updates / step_s if step_s > 0 else float("nan")
+        metrics["sumo_step_s"] = step_s
+        for d, name in enumerate(ms.DIRECTIONS):
+            metrics[f"max_queue_{name}_veh"] = qmax[d].tolist()
+        metrics["max_queue_side_veh"] = qside.max(axis=1).tolist()
+    else:
+        run = subprocess.run([str(sumo_home() / "bin" / "sumo"), "-c", str(files.config)], cwd=folder,
+                             capture_output=True, text=True, env=_env())
+        if run.returncode != 0:
+            raise RuntimeError(f"sumo failed: {run.stderr.strip()[-2000:]}")
+        ups = [float(line.split("UPS:")[1].split()[0]) for line in run.stdout.splitlines() if "UPS:" in line]
+        metrics["vehicle_updates_per_s"] = ups[-1] if ups else float("nan")
+    tr = sumo_trips(files)
+    metrics.update(ms.summarize(tr, files.warmup_s, total))
+    # side delay and stops come from the crossing side traffic (its trip ends at the junction);
+    # the side throughput counts every vehicle leaving a side approach
+    left = sum(float(e.attrib.get("left", 0.0)) for e in ET.parse(folder / "side_edges.xml").getroot().iter("edge"))
+    metrics["throughput_side_vph"] = left / (files.duration_s / 3600.0)
+    metrics["side_sample"] = "crossers"
+    return metrics
+
+
+# ----------------------------------------------------------------------------- tlsCoordinator
+def tls_coordinator_plan(files: SumoFiles, corridor: Corridor, plan: Plan, *, direction: str = "out",
+                         speed_factor: float | None = None) -> Plan:
+    """Offsets from SUMO's ``tools/tlsCoordinator.py`` for one direction, cycle and splits kept.
+
+    The tool coordinates consecutive signals pairwise along the routes, weighted by how many
+    routes use each pair, so it is given one route per vehicle of ``direction`` (the corridor
+    vehicles of our demand). ``speed_factor`` is the tool's assumed mean speed / limit (its own
+    default 0.8 when None).
+    """
+    if direction not in ms.DIRECTIONS:
+        raise InputError(f"direction {direction!r}: expected one of {ms.DIRECTIONS}")
+    d = ms.DIRECTIONS.index(direction)
+    geo = ms.geometry(corridor)
+    veh = pd.read_csv(files.vehicles)
+    dem = ms.Demand(veh["t_s"].to_numpy(), veh["origin"].to_numpy(np.int32), veh["direction"].to_numpy(np.int32),
+                    veh["exit_m"].to_numpy(np.int32), veh["left"].to_numpy(np.int32), veh["speed_factor"].to_numpy())
+    routes = files.folder / f"coord_{direction}.rou.xml"
+    _write_routes(routes, geo, dem, ms.Params(), lambda k: dem.origin[k] == d)
+    out = files.folder / f"coord_{direction}.add.xml"
+    cmd = [sys.executable, str(sumo_home() / "tools" / "tlsCoordinator.py"), "-n", str(files.net), "-r", str(routes),
+           "-o", str(out)]
+    if speed_factor is not None:
+        cmd += ["--speed-factor", f"{speed_factor:g}"]
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join([str(sumo_home() / "tools"), env.get("PYTHONPATH", "")])
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        raise RuntimeError(f"tlsCoordinator failed: {run.stderr.strip()[-2000:]}")
+    offsets = np.array([t.offset_s for t in plan.timings], float)
+    for el in ET.parse(out).getroot().iter("tlLogic"):
+        i = int(el.attrib["id"][1:])
+        offsets[i] = float(el.attrib["offset"])
+    res = plan.with_offsets(offsets, name=f"{plan.name} + tlsCoordinator")
+    res.meta = dict(plan.meta, source="SUMO tools/tlsCoordinator.py", direction=direction,
+                    speed_factor=0.8 if speed_factor is None else speed_factor)
+    return res

@@ -1,0 +1,104 @@
+"""The time–space diagram planners read every day: signal bars (green/amber/red per
+direction) at each intersection's position, the green bands at the design speeds, and
+simulated vehicle trajectories on top."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.greenwave.plan import MOVEMENTS, Corridor, Plan
+from viewers.png import fig_png
+
+_OUT, _IN = MOVEMENTS.index("out"), MOVEMENTS.index("in")
+
+
+def green_at(windows: np.ndarray, sig: int, mov: int, t: np.ndarray) -> np.ndarray:
+    """True where movement ``mov`` of signal ``sig`` shows green at corridor times ``t``."""
+    cyc, start, green, _ = windows[sig, mov]
+    return ((np.asarray(t) - start) % cyc) < green
+
+
+def band_windows(plan: Plan, corridor: Corridor, speed_m_s: float, direction: str,
+                 step_s: float = 0.25) -> list[tuple[float, float]]:
+    """Start-time intervals [a, b) (corridor clock, at the first signal met) of constant-speed
+    trajectories that pass every signal on green, within one cycle; their total width is the
+    band. Measured by sampling start times every ``step_s``."""
+    w = plan.windows()
+    pos = corridor.positions_m
+    c = plan.cycle_s
+    t0 = np.arange(0.0, c, step_s)
+    if direction == "out":
+        ok = np.all([green_at(w, i, _OUT, t0 + (pos[i] - pos[0]) / speed_m_s) for i in range(len(pos))], axis=0)
+    else:
+        ok = np.all([green_at(w, i, _IN, t0 + (pos[-1] - pos[i]) / speed_m_s) for i in range(len(pos))], axis=0)
+    out, start = [], None
+    for t, g in zip(t0, ok):
+        if g and start is None:
+            start = t
+        if not g and start is not None:
+            out.append((start, t))
+            start = None
+    if start is not None:
+        out.append((start, c))
+    # merge a band wrapping the cycle end with the one at its start
+    if len(out) > 1 and out[0][0] == 0.0 and out[-1][1] == c:
+        out = [(out[-1][0], out[0][1] + c)] + out[1:-1]
+    return out
+
+
+def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, speed_out_m_s: float,
+                   speed_in_m_s: float, trajectories: pd.DataFrame | None = None, title: str = "",
+                   traj_every: int = 3) -> bytes:
+    """The diagram as PNG bytes: time on x (s), distance along the corridor on y (m; cross
+    streets on the right). Trajectories (``microsim`` layout: t_s, pos_m in each direction's
+    own coordinate, dir, vid) of every ``traj_every``-th vehicle: outbound blue, inbound purple."""
+    import matplotlib.pyplot as plt
+
+    w = plan.windows()
+    pos = corridor.positions_m
+    fig, ax = plt.subplots(figsize=(9.0, 5.6), dpi=100)
+    t = np.arange(t0_s, t1_s, 0.5)
+    bar = max(corridor.length_m / 120.0, 6.0)
+    for i, p in enumerate(pos):
+        for mov, dy in ((_OUT, -bar), (_IN, bar)):
+            cyc, start, green, yellow = w[i, mov]
+            phase = (t - start) % cyc
+            col = np.where(phase < green, 0, np.where(phase < green + yellow, 1, 2))
+            colors = np.array([[0.1, 0.65, 0.2], [0.95, 0.75, 0.1], [0.85, 0.1, 0.1]])
+            edges = np.flatnonzero(np.diff(col)) + 1
+            for a, b in zip(np.r_[0, edges], np.r_[edges, len(t)]):
+                ax.add_patch(plt.Rectangle((t[a], p + dy - bar / 2), t[b - 1] - t[a] + 0.5, bar,
+                                           color=colors[col[a]], lw=0, zorder=3))
+    if trajectories is not None and len(trajectories):
+        tr = trajectories[(trajectories.t_s >= t0_s) & (trajectories.t_s <= t1_s)
+                          & (trajectories.vid % max(1, traj_every) == 0)]
+        for (d, _), g in tr.groupby(["dir", "vid"], sort=False):
+            y = g.pos_m if d == 0 else corridor.length_m - g.pos_m  # inbound positions run from the far end
+            ax.plot(g.t_s, y, lw=0.45, color="#1f4e9c" if d == 0 else "#7b3294", alpha=0.6, zorder=2)
+    c = plan.cycle_s
+    for direction, v, col in (("out", speed_out_m_s, "#2ca25f"), ("in", speed_in_m_s, "#756bb1")):
+        if not v:
+            continue
+        span = (pos[-1] - pos[0]) / v
+        for a, b in band_windows(plan, corridor, v, direction):
+            k0 = int(np.floor((t0_s - span - b) / c))
+            for k in range(k0, int(np.ceil((t1_s - a) / c)) + 1):
+                ta, tb = a + k * c, b + k * c
+                if direction == "out":
+                    xs = [ta, tb, tb + span, ta + span]
+                    ys = [pos[0], pos[0], pos[-1], pos[-1]]
+                else:
+                    xs = [ta, tb, tb + span, ta + span]
+                    ys = [pos[-1], pos[-1], pos[0], pos[0]]
+                ax.fill(xs, ys, color=col, alpha=0.18, lw=0, zorder=1)
+    ax2 = ax.twinx()
+    ax2.set_yticks(pos, [it.name for it in corridor.intersections], fontsize=7)
+    ax.set_xlim(t0_s, t1_s)
+    ax.set_ylim(pos[0] - 4 * bar, pos[-1] + 4 * bar)
+    ax2.set_ylim(ax.get_ylim())
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"distance along {corridor.name} (m)")
+    band = f"bands {plan.band_out_s or 0:.0f} s out / {plan.band_in_s or 0:.0f} s in" if plan.band_out_s is not None else ""
+    ax.set_title(title or f"{plan.name}: cycle {c:.0f} s {band}", fontsize=10)
+    fig.tight_layout()
+    return fig_png(fig)
