@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sim import flood, hazmat, overview
+from sim import flood, greenwave, hazmat, overview
 
 REGISTRY: dict[str, ModuleType] = {
     "overview": overview,
     "flood": flood,
     "hazmat": hazmat,
+    "greenwave": greenwave,
 }

@@ -26,9 +26,14 @@ def test_environment_matches_pyproject():
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_specs = {_name(d): _spec(d) for d in conda}
-    # every runtime dependency is a conda-forge package with the same lower bound
+    pip_specs = {_name(d.split("#")[0]): _spec(d.split("#")[0]) for d in pip if not d.startswith("-")}
+    # every runtime dependency is a conda-forge package (or, for PyPI-only ones, a pip line)
+    # with the same lower bound
     for req in py["dependencies"]:
         name = CONDA_NAME.get(_name(req), _name(req))
+        if name in pip_specs:
+            assert pip_specs[name] == _spec(req), (pip_specs[name], req)
+            continue
         assert name in conda_specs, f"environment.yml lacks {name} (pyproject: {req})"
         assert conda_specs[name] == _spec(req).replace(_name(req), name, 1), (conda_specs[name], req)
     # python version and the project itself (with the dev extra) through pip
