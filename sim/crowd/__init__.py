@@ -1,0 +1,1 @@
+"""Tourist-crowd simulation: visitor calendar/forecast and pedestrian micro-simulation."""

@@ -1,0 +1,578 @@
+"""Holiday-aware arrival forecast per scenic spot: daily regression, hourly/15-min by profile.
+
+Daily model, one per spot: weighted least squares (statsmodels ``WLS``) on log(1 + arrivals)
+with a level, linear trend, day of week (outside holiday blocks), month (season), rain class (CMA
+daily grades, GB/T 28592-2012: light < 10 mm, moderate 10-25 mm, heavy >= 25 mm), make-up working
+day, and for each holiday its level, day-in-holiday position (first/second/third/middle/penult/
+last; the Spring Festival by lunar day, the eve = -1, plus its last day), block length, and last
+year's same-holiday uplift of the spot (log ratio of its block mean to the 4 weeks before).  A
+log-linear multiplicative model is the standard form for tourism demand with calendar effects
+(Song & Li 2008, Tourism Management 29(2):203).  Two-step feasible GLS: residual variance
+estimated separately for holiday days off and other days, then WLS; prediction intervals are the
+model's predictive distribution (``get_prediction(..., weights).summary_frame()`` obs interval:
+parameter and residual variance, Student t), back-transformed.  One model per spot keeps the fit
+linear in the number of spots.
+
+Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
+(workday, weekend, holiday day off) estimated from sub-daily counts; a 15-min step from an hourly
+profile shares each hour equally.  Intervals are the daily interval times the profile share (the
+within-day sampling noise is not added).  A day type missing from the profile counts falls back
+to another type, shown in the output's ``profile_day_type``.
+
+``backtest`` holds out holidays (rolling origin: fit on everything before the block), and compares
+with the seasonal-naive baseline (same holiday last year, same day position, scaled by the ratio
+of the 4-week pre-holiday levels): MAPE (Hyndman & Koehler 2006, IJF 22(4):679) and the
+coverage of the prediction intervals.
+"""
+from __future__ import annotations
+
+import contextlib
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
+from sim.crowd.history import FREQS, resample_counts
+from twin.errors import InputError
+
+try:  # one BLAS thread: the per-spot matrices are small, threads only contend (5x faster)
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    def _threadpool_limits(limits: int):
+        return contextlib.nullcontext()
+
+RAIN_CLASSES: tuple[tuple[str, float], ...] = (("light", 0.1), ("moderate", 10.0), ("heavy", 25.0))
+PRE_HOLIDAY_DAYS = 28
+DAY_TYPES = ("workday", "weekend", "holiday")
+
+
+def rain_class_fractions(rain_mm: np.ndarray) -> np.ndarray:
+    """One-hot (n, 3) light/moderate/heavy rain from daily rain (mm), GB/T 28592-2012 grades."""
+    r = np.asarray(rain_mm, dtype=float)
+    out = np.zeros((len(r), 3))
+    out[:, 0] = (r >= 0.1) & (r < 10.0)
+    out[:, 1] = (r >= 10.0) & (r < 25.0)
+    out[:, 2] = r >= 25.0
+    return out
+
+
+def position_code(k: int, n: int) -> str:
+    """Day k of an n-day block as first/second/third/middle/penult/last (only for 1-day blocks)."""
+    if n <= 1:
+        return "only"
+    if k == 1:
+        return "first"
+    if k == n:
+        return "last"
+    if k == 2:
+        return "second"
+    if k == 3 and n >= 5:
+        return "third"
+    if k == n - 1:
+        return "penult"
+    return "middle"
+
+
+def _calendar_frame(cal: HolidayCalendar, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    days = cal.day_table(start.date(), end.date())
+    cny = {y: pd.Timestamp(festival_dates(y)["spring_festival"]) for y in
+           range(start.year, end.year + 1)}
+    year = days.index.year
+    lunar = (days.index - pd.DatetimeIndex([cny[y] for y in year])).days
+    days["sf_lunar_day"] = np.where(days["holiday"].eq("spring_festival") & days["status"].eq("day_off"),
+                                    np.clip(lunar, -2, 9), 99)
+    return days
+
+
+def _block_starts(days: pd.DataFrame) -> pd.DataFrame:
+    """One row per block in ``days``: holiday, year, first/last day."""
+    off = days[days["status"] == "day_off"]
+    first = off[off["day_in_holiday"] == 1]
+    rows = []
+    for d, r in first.iterrows():
+        last = d + pd.Timedelta(days=int(r["holiday_length_days"]) - 1)
+        y = last.year if r["holiday"] == "new_year" else d.year
+        rows.append({"holiday": r["holiday"], "year": y, "first": d, "last": last,
+                     "length_days": int(r["holiday_length_days"])})
+    return pd.DataFrame(rows, columns=["holiday", "year", "first", "last", "length_days"])
+
+
+def _uplifts(daily: pd.DataFrame, days: pd.DataFrame) -> dict[tuple[str, str, int], float]:
+    """Log uplift of each spot's holiday block over its 4 pre-holiday weeks (normal days)."""
+    out: dict[tuple[str, str, int], float] = {}
+    piv = np.log1p(daily.pivot(index="time", columns="spot", values="arrivals_persons"))
+    normal = days["status"].reindex(piv.index).eq("normal")
+    for b in _block_starts(days.loc[piv.index[0]:piv.index[-1]]).itertuples():
+        blk = piv.loc[b.first:b.last]
+        pre = piv.loc[b.first - pd.Timedelta(days=PRE_HOLIDAY_DAYS):b.first - pd.Timedelta(days=1)]
+        pre = pre[normal.reindex(pre.index).fillna(False).to_numpy()]
+        if len(blk) != b.length_days or len(pre) < 7:
+            continue
+        for s in piv.columns:
+            out[(s, b.holiday, b.year)] = float(blk[s].mean() - pre[s].mean())
+    return out
+
+
+@dataclass
+class SpotFit:
+    """One spot's fitted WLS regression, its regressor names and residual variance per day group."""
+
+    result: object
+    columns: list[str]
+    group_var: dict[str, float]
+
+
+@dataclass
+class DailyModel:
+    """Fitted daily arrival models, one per spot (see module docstring); use :func:`forecast`."""
+
+    fits: dict[str, SpotFit]
+    spots: list[str]
+    t0: pd.Timestamp
+    history: pd.DataFrame
+    calendar: HolidayCalendar
+    weather: pd.DataFrame | None
+    rain_clim: np.ndarray
+    uplift: dict[tuple[str, str, int], float]
+    interval: float
+    profiles: pd.DataFrame | None = None
+    profile_freq: str | None = None
+
+
+def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> pd.DataFrame:
+    """Regressors of one spot's rows (columns time, spot, calendar columns, rain fractions)."""
+    n = len(rows)
+    cols: dict[str, np.ndarray] = {}
+    spot = rows["spot"].to_numpy()
+    dow = rows["time"].dt.day_of_week.to_numpy()
+    month = rows["time"].dt.month.to_numpy()
+    off = rows["status"].eq("day_off").to_numpy()
+    makeup = rows["status"].eq("makeup_workday").to_numpy()
+    hol = rows["holiday"].to_numpy()
+    rain = rows[["rain_light", "rain_moderate", "rain_heavy"]].to_numpy()
+    cols["level"] = np.ones(n)
+    cols["trend_per_year"] = ((rows["time"] - t0).dt.days / 365.25).to_numpy()
+    for k in range(1, 7):  # inside a holiday block the weekday does not matter
+        cols[f"dow:{k}"] = ((dow == k) & ~off).astype(float)
+    for mo in range(2, 13):
+        cols[f"month:{mo}"] = (month == mo).astype(float)
+    for j, (name, _) in enumerate(RAIN_CLASSES):
+        cols[f"rain:{name}"] = rain[:, j]
+    cols["makeup_workday"] = makeup.astype(float)
+    pos = np.array([position_code(int(k), int(L)) for k, L in
+                    zip(rows["day_in_holiday"], rows["holiday_length_days"])])
+    sf = rows["sf_lunar_day"].to_numpy()
+    length = rows["holiday_length_days"].to_numpy(dtype=float)
+    for h in HOLIDAYS:
+        mh = off & (hol == h)
+        if not mh.any():
+            continue
+        # the holiday's level; its first day (lunar day 0 for the Spring Festival) is the
+        # reference position
+        cols[f"holiday:{h}"] = mh.astype(float)
+        if h == "spring_festival":
+            for d in np.unique(sf[mh]):
+                if d != 0:
+                    cols[f"sf_lunar_day:{int(d)}"] = (mh & (sf == d)).astype(float)
+            cols["sf_last_day"] = (mh & (pos == "last")).astype(float)
+        else:
+            for c in np.unique(pos[mh]):
+                if c != "first":
+                    cols[f"position:{h}:{c}"] = (mh & (pos == c)).astype(float)
+        long_ = mh & (length >= 4)
+        if long_.any():  # length effect among the long blocks (5-10 days), relative to 7 days;
+            # fit() drops it where the training blocks all have one length
+            cols[f"log_length:{h}"] = np.where(long_, np.log(np.maximum(length, 1.0) / 7.0), 0.0)
+    other = off & ~np.isin(hol, HOLIDAYS)  # official one-offs ("special")
+    if other.any():
+        cols["special_day_off"] = other.astype(float)
+    ly = np.zeros(n)
+    miss = np.zeros(n)
+    yr = rows["time"].dt.year.to_numpy()
+    mo_ = rows["time"].dt.month.to_numpy()
+    for i in np.flatnonzero(off & np.isin(hol, HOLIDAYS)):
+        y = yr[i] + 1 if hol[i] == "new_year" and mo_[i] == 12 else yr[i]
+        v = uplift.get((spot[i], hol[i], y - 1))
+        if v is None:
+            miss[i] = 1.0
+        else:
+            ly[i] = v
+    cols["last_year_uplift"] = ly
+    cols["last_year_missing"] = miss
+    return pd.DataFrame(cols, index=rows.index)
+
+
+def _rain_columns(times: pd.Series, weather: pd.DataFrame | None, clim: np.ndarray,
+                  strict: bool) -> np.ndarray:
+    dates = times.dt.normalize()
+    if weather is None:
+        return clim[dates.dt.month.to_numpy() - 1] if clim.any() else np.zeros((len(times), 3))
+    r = weather["rain_mm"].reindex(pd.DatetimeIndex(dates))
+    if strict and r.isna().any():
+        first = dates[r.isna().to_numpy()].iloc[0]
+        raise InputError(f"weather: no rain_mm for {first.date()}; expected weather for every "
+                         f"history day (or fit without weather)")
+    out = rain_class_fractions(r.fillna(0.0).to_numpy())
+    gap = r.isna().to_numpy()
+    out[gap] = clim[dates.dt.month.to_numpy()[gap] - 1]
+    return out
+
+
+def _rows(spots: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, cal: HolidayCalendar,
+          weather: pd.DataFrame | None, clim: np.ndarray, strict: bool) -> pd.DataFrame:
+    days = _calendar_frame(cal, start, end)
+    rows = pd.concat([days.reset_index().rename(columns={"date": "time"}).assign(spot=s) for s in spots],
+                     ignore_index=True)
+    rain = _rain_columns(rows["time"], weather, clim, strict)
+    rows["rain_light"], rows["rain_moderate"], rows["rain_heavy"] = rain.T
+    return rows
+
+
+def _daily(history: pd.DataFrame) -> pd.DataFrame:
+    f = history.attrs.get("freq", "1D")
+    if f not in FREQS:
+        raise InputError(f"history freq {f!r}: expected one of {', '.join(FREQS)}")
+    d = history if f == "1D" else resample_counts(history, "1D")
+    return d[["time", "spot", "arrivals_persons"]].copy()
+
+
+def within_day_profiles(counts: pd.DataFrame, calendar: HolidayCalendar | None = None) -> pd.DataFrame:
+    """Share of the daily arrivals in each sub-daily slot, per spot and day type.
+
+    ``counts`` is a validated sub-daily series (:func:`sim.crowd.history.load_counts`).  Returns a
+    frame indexed by (spot, day_type, slot) with column ``share`` (each spot/day type sums to 1);
+    ``slot`` is the offset from midnight.  Ratio of sums over all days of that type.
+    """
+    f = counts.attrs.get("freq")
+    if f is None or f == "1D":
+        raise InputError(f"profile counts at {f}: expected a sub-daily step (15min, 30min or 1h)")
+    cal = calendar or HolidayCalendar()
+    c = counts.copy()
+    c["date"] = c["time"].dt.normalize()
+    days = cal.day_table(c["date"].min().date(), c["date"].max().date())
+    dtype = np.where(days["status"] == "day_off", "holiday",
+                     np.where(days["is_workday"], "workday", "weekend"))
+    c["day_type"] = pd.Series(dtype, index=days.index).reindex(c["date"]).to_numpy()
+    c["slot"] = c["time"] - c["date"]
+    num = c.groupby(["spot", "day_type", "slot"])["arrivals_persons"].sum()
+    den = c.groupby(["spot", "day_type"])["arrivals_persons"].sum()
+    share = (num / den.reindex(num.index.droplevel("slot")).to_numpy()).rename("share")
+    out = share.to_frame()
+    out.attrs["freq"] = f
+    return out
+
+
+def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
+        weather: pd.DataFrame | None = None, profile_counts: pd.DataFrame | None = None,
+        exclude: Iterable[tuple[str, str]] = (), interval: float = 0.9) -> DailyModel:
+    """Fit the daily model on validated counts (any step; summed to days).
+
+    ``weather``: :func:`sim.crowd.history.load_weather` frame covering the history (optional).
+    ``profile_counts``: sub-daily counts for the within-day profiles (needed for hourly output).
+    ``exclude``: (start, end) date ranges left out of the fit (e.g. closures), by the user's choice.
+    """
+    if not 0.5 <= interval < 1.0:
+        raise InputError(f"interval {interval!r}: expected a coverage in [0.5, 1)")
+    cal = calendar or HolidayCalendar()
+    daily = _daily(history)
+    spots = sorted(daily["spot"].unique())
+    t0 = daily["time"].min()
+    start, end = daily["time"].min(), daily["time"].max()
+    clim = np.zeros((12, 3))
+    if weather is not None:
+        w = weather.loc[start - pd.Timedelta(days=366):end]
+        frac = rain_class_fractions(w["rain_mm"].to_numpy())
+        for m in range(12):
+            sel = w.index.month == m + 1
+            if sel.any():
+                clim[m] = frac[sel].mean(axis=0)
+    rows = _rows(spots, start, end, cal, weather, clim, strict=weather is not None)
+    rows = rows.merge(daily, on=["time", "spot"], how="left")
+    if rows["arrivals_persons"].isna().any():
+        r = rows[rows["arrivals_persons"].isna()].iloc[0]
+        raise InputError(f"history: spot {r['spot']!r} has no count for {r['time'].date()}; "
+                         f"expected all spots over the same dates")
+    days = _calendar_frame(cal, start, end)
+    uplift = _uplifts(daily, days)
+    keep = np.ones(len(rows), dtype=bool)
+    for a, b in exclude:
+        a_, b_ = pd.Timestamp(a), pd.Timestamp(b)
+        if b_ < a_:
+            raise InputError(f"exclude ({a}, {b}): expected start <= end")
+        keep &= ~((rows["time"] >= a_) & (rows["time"] <= b_)).to_numpy()
+    rows = rows[keep].reset_index(drop=True)
+    fits: dict[str, SpotFit] = {}
+    with _threadpool_limits(1):
+        for sp, r in rows.groupby("spot", sort=True):
+            fits[sp] = _fit_spot(r, t0, uplift)
+    model = DailyModel(fits, spots, t0, daily, cal, weather, clim, uplift, interval)
+    if profile_counts is not None:
+        model.profiles = within_day_profiles(profile_counts, cal)
+        model.profile_freq = model.profiles.attrs["freq"]
+    return model
+
+
+def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> SpotFit:
+    """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS."""
+    X = _design(r, t0, uplift)
+    X = X.loc[:, (X != 0).any(axis=0)]
+    Xa = X.to_numpy()
+    # drop columns that add nothing (a holiday absent from the window, collinear codes):
+    # R of the QR decomposition has a ~0 diagonal entry for each dependent column
+    rd = np.abs(np.diag(np.linalg.qr(Xa, mode="r")))
+    indep = rd > 1e-9 * rd.max()
+    X, Xa = X.loc[:, indep], Xa[:, indep]
+    y = np.log1p(r["arrivals_persons"].to_numpy())
+    group = np.where(r["status"].eq("day_off"), "holiday", "normal")
+    ols = sm.OLS(y, Xa, hasconst=True).fit()
+    var = {g: float(np.var(ols.resid[group == g])) for g in ("holiday", "normal")
+           if (group == g).any()}
+    w = 1.0 / np.array([var[g] for g in group])
+    res = sm.WLS(y, Xa, weights=w, hasconst=True).fit()
+    return SpotFit(res, list(X.columns), var)
+
+
+def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
+    if spots is None:
+        return list(model.spots)
+    for s in spots:
+        if s not in model.spots:
+            close = difflib.get_close_matches(str(s), model.spots, n=3, cutoff=0.5)
+            raise InputError(f"spot {s!r}: expected one of the fitted spots"
+                             + (f" (close: {', '.join(close)})" if close else f" ({', '.join(model.spots)})"))
+    return list(spots)
+
+
+def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None = None,
+                  weather: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Daily arrivals with the prediction interval, one row per (date, spot).
+
+    Columns: time, spot, arrivals_persons (median), lo_persons, hi_persons (central ``interval``),
+    holiday, status, day_in_holiday, holiday_length_days, calendar_source, provisional.
+    Rain from ``weather`` (else the model's weather, else the monthly climatology of the history).
+    """
+    s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if e < s:
+        raise InputError(f"forecast range {s.date()}..{e.date()}: expected start <= end")
+    spots = _check_spots(model, spots)
+    wx = weather if weather is not None else model.weather
+    rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False)
+    mean = np.empty(len(rows))
+    lo = np.empty(len(rows))
+    hi = np.empty(len(rows))
+    for sp, r in rows.groupby("spot", sort=False):
+        f = model.fits[sp]
+        X = _design(r, model.t0, model.uplift).reindex(columns=f.columns, fill_value=0.0)
+        group = np.where(r["status"].eq("day_off"), "holiday", "normal")
+        w = 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
+        sf = f.result.get_prediction(X.to_numpy(), weights=w).summary_frame(alpha=1.0 - model.interval)
+        i = rows.index.get_indexer(r.index)
+        mean[i] = sf["mean"].to_numpy()
+        lo[i] = sf["obs_ci_lower"].to_numpy()
+        hi[i] = sf["obs_ci_upper"].to_numpy()
+    out = pd.DataFrame({
+        "time": rows["time"], "spot": rows["spot"],
+        "arrivals_persons": np.expm1(mean),
+        "lo_persons": np.maximum(np.expm1(lo), 0.0),
+        "hi_persons": np.expm1(hi),
+        "holiday": rows["holiday"], "status": rows["status"], "day_in_holiday": rows["day_in_holiday"],
+        "holiday_length_days": rows["holiday_length_days"], "calendar_source": rows["source"],
+        "provisional": rows["provisional"]})
+    out.attrs.update(interval=model.interval, freq="1D")
+    return out.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
+
+
+def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence[str] | None = None,
+             weather: pd.DataFrame | None = None, capacities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Arrivals at ``freq`` (``1D``, ``1h`` or ``15min``) for [start, end] (whole days).
+
+    Sub-daily steps need the model's within-day profiles (``fit(..., profile_counts=...)``).
+    With ``capacities`` (:func:`sim.crowd.capacity.scenic_capacities`) adds ``alert`` and
+    ``alert_hi`` (at the upper bound): daily arrivals against the daily capacity, sub-daily
+    occupancy (arrivals of the last average stay, ``occupancy_persons``) against the
+    instantaneous capacity (LB/T 034-2014; yellow 80 %, red 100 %).
+    """
+    if freq not in ("1D", "1h", "15min"):
+        raise InputError(f"freq {freq!r}: expected 1D, 1h or 15min")
+    day = predict_daily(model, start, end, spots=spots, weather=weather)
+    if freq == "1D":
+        out = day
+    else:
+        if model.profiles is None:
+            raise InputError(f"freq {freq}: the model has no within-day profile; expected "
+                             f"fit(..., profile_counts=<sub-daily counts>)")
+        pf = model.profile_freq
+        if FREQS[freq] < FREQS[pf]:
+            split = int(FREQS[pf] / FREQS[freq])
+        elif FREQS[freq] == FREQS[pf]:
+            split = 1
+        else:
+            raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
+        prof = model.profiles["share"]
+        dtype = np.where(day["status"] == "day_off", "holiday",
+                         np.where((day["status"] == "makeup_workday") |
+                                  ((day["status"] == "normal") & (day["time"].dt.day_of_week < 5)),
+                                  "workday", "weekend"))
+        parts = []
+        slots_all = pd.timedelta_range("0h", "1D", freq=FREQS[pf], closed="left")
+        for (spot, dt_), g in day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False):
+            have = set(prof.index.droplevel("slot"))
+            key = next(((spot, t) for t in (dt_, "weekend", "workday", "holiday") if (spot, t) in have), None)
+            if key is None:
+                raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
+                                 f"counts for every forecast spot")
+            sh = prof.loc[key].reindex(slots_all, fill_value=0.0).to_numpy()
+            sh = np.repeat(sh / split, split)
+            offs = np.arange(len(sh)) * FREQS[freq]
+            n = len(g)
+            rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
+            rep["time"] = rep["time"] + np.tile(offs, n)
+            for c in ("arrivals_persons", "lo_persons", "hi_persons"):
+                rep[c] = rep[c].to_numpy() * np.tile(sh, n)
+            rep["profile_day_type"] = key[1]  # the profile used (another type if none was seen)
+            parts.append(rep.drop(columns="day_type"))
+        out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
+        out = out.reset_index(drop=True)
+        out.attrs.update(interval=model.interval, freq=freq)
+    if capacities is not None:
+        out = _add_alerts(out, capacities, freq)
+    return out
+
+
+def _add_alerts(fc: pd.DataFrame, cap: pd.DataFrame, freq: str) -> pd.DataFrame:
+    from sim.crowd.capacity import alert_levels, occupancy_from_arrivals
+
+    c = cap.set_index("name")
+    out = []
+    for spot, g in fc.groupby("spot", sort=False):
+        if spot not in c.index:
+            raise InputError(f"capacities: no row for spot {spot!r}; expected scenic_capacities(city)")
+        g = g.copy()
+        r = c.loc[spot]
+        if freq == "1D":
+            g["alert"] = alert_levels(g["arrivals_persons"].to_numpy(), r["daily_capacity_persons"])
+            g["alert_hi"] = alert_levels(g["hi_persons"].to_numpy(), r["daily_capacity_persons"])
+        else:
+            step_min = FREQS[freq] / pd.Timedelta("1min")
+            g["occupancy_persons"] = occupancy_from_arrivals(g["arrivals_persons"].to_numpy(), step_min,
+                                                             float(r["stay_h"]))
+            occ_hi = occupancy_from_arrivals(g["hi_persons"].to_numpy(), step_min, float(r["stay_h"]))
+            g["alert"] = alert_levels(g["occupancy_persons"].to_numpy(), r["instant_capacity_persons"])
+            g["alert_hi"] = alert_levels(occ_hi, r["instant_capacity_persons"])
+        out.append(g)
+    res = pd.concat(out, ignore_index=True)
+    res.attrs.update(fc.attrs)
+    return res
+
+
+# ------------------------------------------------------------------ baseline and backtest
+def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: str, year: int,
+                   spots: Sequence[str] | None = None) -> pd.DataFrame:
+    """Same holiday last year, same day position (the last day to the last day), scaled by the
+    ratio of the spot's mean over the 4 weeks before this year's and last year's blocks."""
+    daily = _daily(history)
+    piv = daily.pivot(index="time", columns="spot", values="arrivals_persons")
+    pad = pd.Timedelta(days=400)
+    days = _calendar_frame(calendar, piv.index[0] - pad, piv.index[-1] + pad)
+    blocks = _block_starts(days)
+    this = blocks[(blocks["holiday"] == holiday) & (blocks["year"] == year)]
+    last = blocks[(blocks["holiday"] == holiday) & (blocks["year"] == year - 1)]
+    if this.empty or last.empty:
+        raise InputError(f"baseline {holiday} {year}: expected the holiday in {year} and {year - 1}")
+    b, a = this.iloc[0], last.iloc[0]
+    if a["last"] > piv.index[-1] or a["first"] < piv.index[0]:
+        raise InputError(f"baseline {holiday} {year}: history lacks {holiday} {year - 1}")
+    pre = pd.Timedelta(days=PRE_HOLIDAY_DAYS)
+    one = pd.Timedelta(days=1)
+    lvl_now = piv.loc[b["first"] - pre:b["first"] - one].mean()
+    lvl_then = piv.loc[a["first"] - pre:a["first"] - one].mean()
+    scale = lvl_now / lvl_then
+    n, m = int(b["length_days"]), int(a["length_days"])
+    rows = []
+    for k in range(1, n + 1):
+        j = m if k == n else min(k, m - 1) if m > 1 else 1
+        d_then = a["first"] + pd.Timedelta(days=j - 1)
+        d_now = b["first"] + pd.Timedelta(days=k - 1)
+        for s in (spots or list(piv.columns)):
+            rows.append({"time": d_now, "spot": s, "baseline_persons": float(piv.loc[d_then, s] * scale[s])})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class BacktestReport:
+    """Per day and spot: actual, model median and interval, baseline; plus summaries."""
+
+    table: pd.DataFrame
+    by_holiday: pd.DataFrame
+    mape_model: float
+    mape_baseline: float
+    coverage: float
+    interval: float
+
+    def __str__(self) -> str:
+        return (f"backtest on {len(self.by_holiday)} held-out holidays, {len(self.table)} spot-days: "
+                f"MAPE model {100 * self.mape_model:.1f} % vs seasonal naive "
+                f"{100 * self.mape_baseline:.1f} %; {100 * self.interval:.0f} % interval coverage "
+                f"{100 * self.coverage:.1f} %")
+
+
+def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
+             weather: pd.DataFrame | None = None,
+             holidays: Sequence[str] = ("spring_festival", "national_day"),
+             years: Sequence[int] | None = None, interval: float = 0.9,
+             exclude: Iterable[tuple[str, str]] = ()) -> BacktestReport:
+    """Rolling-origin backtest on held-out holiday blocks (default: the last two years' Spring
+    Festivals and National Days in the history).  For each block the model is fitted on the days
+    before it and forecasts the block's days (with the observed weather, i.e. a perfect weather
+    forecast); the baseline is :func:`seasonal_naive`.  MAPE and interval coverage over all
+    (spot, day) pairs."""
+    cal = calendar or HolidayCalendar()
+    daily = _daily(history)
+    end = daily["time"].max()
+    start = daily["time"].min()
+    days = _calendar_frame(cal, start, end)
+    blocks = _block_starts(days)
+    blocks = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["last"] <= end)]
+    for h in holidays:
+        if h not in HOLIDAYS:
+            raise InputError(f"backtest holiday {h!r}: expected one of {', '.join(HOLIDAYS)}")
+    if years is None:
+        ys = sorted(blocks["year"].unique())[-2:]
+    else:
+        ys = list(years)
+    sel = blocks[blocks["year"].isin(ys)]
+    missing = [(h, y) for h in holidays for y in ys if not ((sel["holiday"] == h) & (sel["year"] == y)).any()]
+    if missing:
+        raise InputError(f"backtest: {missing[0][0]} {missing[0][1]} is not complete in the history "
+                         f"({start.date()}..{end.date()}); expected held-out holidays inside it")
+    parts, summ = [], []
+    for b in sel.sort_values("first").itertuples():
+        train = daily[daily["time"] < b.first]
+        train.attrs["freq"] = "1D"
+        m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval)
+        fc = predict_daily(m, b.first, b.last, weather=weather)
+        base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year)
+        t = fc.merge(daily.rename(columns={"arrivals_persons": "actual_persons"}), on=["time", "spot"])
+        t = t.merge(base, on=["time", "spot"])
+        t["holiday_block"] = f"{b.holiday} {b.year}"
+        parts.append(t)
+        ape_m = (t["arrivals_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
+        ape_b = (t["baseline_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
+        cov = ((t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])).mean()
+        summ.append({"holiday": b.holiday, "year": b.year, "days": b.length_days,
+                     "mape_model": ape_m.mean(), "mape_baseline": ape_b.mean(), "coverage": cov})
+    table = pd.concat(parts, ignore_index=True)
+    if (table["actual_persons"] <= 0).any():
+        r = table[table["actual_persons"] <= 0].iloc[0]
+        raise InputError(f"backtest: spot {r['spot']!r} has 0 arrivals on {r['time'].date()}; "
+                         f"MAPE needs positive actuals")
+    ape_m = (table["arrivals_persons"] - table["actual_persons"]).abs() / table["actual_persons"]
+    ape_b = (table["baseline_persons"] - table["actual_persons"]).abs() / table["actual_persons"]
+    act = table["actual_persons"]
+    cov = (act >= table["lo_persons"]) & (act <= table["hi_persons"])
+    return BacktestReport(table, pd.DataFrame(summ), float(ape_m.mean()), float(ape_b.mean()),
+                          float(cov.mean()), interval)

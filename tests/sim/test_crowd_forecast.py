@@ -1,0 +1,176 @@
+"""Crowd history validation and the holiday-aware forecast on the SYNTHETIC sample history."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.crowd import forecast as F
+from sim.crowd.calendar import HolidayCalendar
+from sim.crowd.capacity import scenic_capacities
+from sim.crowd.history import load_counts, load_weather, resample_counts
+from tests.conftest import ROOT
+from twin.errors import InputError
+
+DATA = ROOT / "data_samples" / "chenzhou_crowd"
+SUXIAN = "Suxian Hill Scenic Area"
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("bch", ROOT / "data_samples" / "build_crowd_history.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def data(sample_city):
+    return {"daily": load_counts(DATA / "history.csv", sample_city),
+            "hourly": load_counts(DATA / "history_hourly_2026.csv", sample_city),
+            "weather": load_weather(DATA / "weather.csv"), "calendar": HolidayCalendar()}
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    return F.fit(data["daily"], calendar=data["calendar"], weather=data["weather"],
+                 profile_counts=data["hourly"])
+
+
+@pytest.fixture(scope="module")
+def report(data):
+    return F.backtest(data["daily"], calendar=data["calendar"], weather=data["weather"])
+
+
+# ------------------------------------------------------------------ the shipped synthetic data
+def test_sample_history_is_synthetic_complete_and_consistent(data):
+    for f in ("history.csv", "history_hourly_2026.csv", "weather.csv"):
+        assert "SYNTHETIC" in (DATA / f).read_text(encoding="utf-8").splitlines()[0]
+    d = data["daily"]
+    assert d.attrs["freq"] == "1D" and d["spot"].nunique() == 7
+    assert d["time"].min() == pd.Timestamp("2019-01-01") and d["time"].max() == pd.Timestamp("2026-12-31")
+    # hourly counts sum exactly to the daily counts (conservation)
+    m = resample_counts(data["hourly"], "1D").merge(d, on=["spot", "time"])
+    assert len(m) == 7 * 365 and (m["arrivals_persons_x"] == m["arrivals_persons_y"]).all()
+
+
+def test_fit_recovers_the_generators_effects(model):
+    """Synthetic truth (build_crowd_history.py): Suxian grows 6 %/yr; rain factors 0.82/0.6/0.42."""
+    f = model.fits[SUXIAN]
+    p = dict(zip(f.columns, f.result.params))
+    assert p["trend_per_year"] == pytest.approx(np.log(1.06), abs=0.01)
+    for name, factor in (("light", 0.82), ("moderate", 0.6), ("heavy", 0.42)):
+        assert p[f"rain:{name}"] == pytest.approx(np.log(factor), abs=0.06), name
+    # the indoor cave feels rain with exponent 0.3: heavy rain 0.42^0.3
+    g = model.fits["Wanhua Rock Cave"]
+    assert dict(zip(g.columns, g.result.params))["rain:heavy"] == pytest.approx(0.3 * np.log(0.42), abs=0.06)
+
+
+def test_within_day_profile_recovers_the_generators_shape(model):
+    b = _builder()
+    prof = model.profiles["share"]
+    for spot in (SUXIAN, "Chenjiang Riverside Park"):
+        for t in ("workday", "weekend", "holiday"):
+            got = prof.loc[(spot, t)].reindex(pd.timedelta_range("0h", periods=24, freq="1h"), fill_value=0.0)
+            true = b.within_day_shape(b.SPOTS[spot], t)
+            # total-variation distance; multinomial sampling error of ~1e5-1e6 arrivals is < 1 %
+            assert 0.5 * np.abs(got.to_numpy() - true).sum() < 0.02, (spot, t)
+
+
+# ------------------------------------------------------------------ backtest
+def test_backtest_beats_seasonal_naive_on_held_out_holidays(report):
+    # held out: the Spring Festivals and National Days of 2025 and 2026
+    assert sorted(zip(report.by_holiday["holiday"], report.by_holiday["year"])) == [
+        ("national_day", 2025), ("national_day", 2026), ("spring_festival", 2025), ("spring_festival", 2026)]
+    assert report.mape_model < report.mape_baseline
+    # the synthetic counts carry irreducible noise: NB2 dispersion 0.02 -> log-sd about 0.14,
+    # whose mean absolute error sqrt(2/pi)*0.14 = 11 % is a floor no model can beat
+    floor = np.sqrt(2 / np.pi) * np.sqrt(0.02)
+    assert 0.8 * floor < report.mape_model < 1.8 * floor
+    # 90 % intervals: coverage within 3 binomial standard deviations of 0.9
+    n = len(report.table)
+    assert abs(report.coverage - 0.9) < 3 * np.sqrt(0.9 * 0.1 / n)
+
+
+def test_seasonal_naive_is_last_years_day_scaled(data):
+    d = data["daily"]
+    base = F.seasonal_naive(d, data["calendar"], "national_day", 2026, spots=[SUXIAN])
+    piv = d.pivot(index="time", columns="spot", values="arrivals_persons")[SUXIAN]
+    scale = piv["2026-09-03":"2026-09-30"].mean() / piv["2025-09-03":"2025-09-30"].mean()
+    # 2026: 1-7 Oct; 2025: 1-8 Oct (merged with Mid-Autumn); the last day maps to the last day
+    assert base.iloc[0]["baseline_persons"] == pytest.approx(piv["2025-10-01"] * scale)
+    assert base.iloc[-1]["baseline_persons"] == pytest.approx(piv["2025-10-08"] * scale)
+
+
+# ------------------------------------------------------------------ forecasts
+def test_provisional_spring_festival_forecast_is_marked_and_conserved(model, sample_city):
+    cap = scenic_capacities(sample_city)
+    day = F.forecast(model, "2027-02-04", "2027-02-14", capacities=cap)
+    sf = day[day["holiday"].eq("spring_festival") & day["status"].eq("day_off")]
+    assert day["provisional"].all() and (day["calendar_source"] == "provisional").all()
+    assert (day["lo_persons"] < day["arrivals_persons"]).all()
+    assert (day["arrivals_persons"] < day["hi_persons"]).all()
+    # the eve is the quietest day and the 2nd-4th days of the first month the busiest
+    s = sf[sf["spot"] == SUXIAN].set_index("time")["arrivals_persons"]
+    assert s.idxmin() == pd.Timestamp("2027-02-05")
+    assert s.idxmax() in pd.date_range("2027-02-07", "2027-02-09")
+    q = F.forecast(model, "2027-02-07", "2027-02-08", freq="15min", capacities=cap)
+    assert len(q) == 7 * 2 * 96 and (q["profile_day_type"] == "holiday").all()
+    # 15-min arrivals add up to the daily forecast (mass conservation of the profile split)
+    tot = q.groupby(["spot", q["time"].dt.normalize()])[["arrivals_persons", "hi_persons"]].sum()
+    ref = day.set_index(["spot", "time"]).loc[tot.index, ["arrivals_persons", "hi_persons"]]
+    assert np.allclose(tot.to_numpy(), ref.to_numpy(), rtol=1e-9)
+    assert set(q["alert"]) <= {"green", "yellow", "red"} and "occupancy_persons" in q
+
+
+def test_forecast_errors_name_the_item(model):
+    with pytest.raises(InputError, match="spot 'Suxian Hil Scenic Area'.*close: Suxian Hill Scenic Area"):
+        F.forecast(model, "2027-01-01", "2027-01-02", spots=["Suxian Hil Scenic Area"])
+    with pytest.raises(InputError, match="holiday new_year 2150: no source covers it"):
+        F.forecast(model, "2150-01-01", "2150-01-02")
+    bare = F.DailyModel(model.fits, model.spots, model.t0, model.history, model.calendar, None,
+                        model.rain_clim, model.uplift, model.interval)
+    with pytest.raises(InputError, match="freq 1h: the model has no within-day profile"):
+        F.forecast(bare, "2027-01-01", "2027-01-01", freq="1h")
+
+
+# ------------------------------------------------------------------ bad counts
+def _csv(tmp_path, rows, header="time,spot,count"):
+    p = tmp_path / "c.csv"
+    p.write_text(header + "\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+GOOD = ["2026-01-01 00:00,Beihu Park,1", "2026-01-01 01:00,Beihu Park,2", "2026-01-01 02:00,Beihu Park,3"]
+
+
+@pytest.mark.parametrize("rows, needle", [
+    (GOOD[:2] + ["2026-01-01 02:00,Behu Park,3"], r"row 4: spot 'Behu Park'.*close: Beihu Park"),
+    (GOOD[:2] + ["2026-01-01 02:00,Beihu Park,-5"], r"row 4 \(spot 'Beihu Park', time 2026-01-01 02:00:00\): "
+                                                    r"count '-5'"),
+    (GOOD[:2] + ["2026-01-01 02:00,Beihu Park,abc"], r"row 4 .*count 'abc'"),
+    (GOOD[:2] + ["2026-01-01 04:00,Beihu Park,3"], r"spot 'Beihu Park' has 2 missing 1h step\(s\), the first "
+                                                   r"at 2026-01-01 02:00:00"),
+    (GOOD + ["2026-01-01 01:00,Beihu Park,9"], r"rows 3 and 5: spot 'Beihu Park' time 2026-01-01 01:00:00 "
+                                               r"given twice"),
+    (GOOD[:2] + ["yesterday,Beihu Park,3"], r"row 4: time 'yesterday'"),
+    (GOOD[:2] + ["2026-01-01 02:20,Beihu Park,3"], r"not on the 1h grid"),
+])
+def test_bad_counts_are_named(tmp_path, sample_city, rows, needle):
+    with pytest.raises(InputError, match=needle):
+        load_counts(_csv(tmp_path, rows), sample_city, freq="1h")
+
+
+def test_counts_accept_place_ids_and_refuse_partial_days(tmp_path, sample_city):
+    c = load_counts(_csv(tmp_path, ["2026-01-01 00:00,scenic_spot-4,1", "2026-01-01 01:00,scenic_spot-4,2"]),
+                    sample_city)
+    assert set(c["spot"]) == {"Beihu Park"} and c.attrs["freq"] == "1h"
+    with pytest.raises(InputError, match="period 2026-01-01 00:00:00 has 2 of 24 1h steps"):
+        resample_counts(c, "1D")
+    with pytest.raises(InputError, match="missing column\\(s\\) count"):
+        load_counts(_csv(tmp_path, ["2026-01-01,Beihu Park"], header="time,spot"), sample_city)
+    w = tmp_path / "w.csv"
+    w.write_text("date,rain_mm\n2026-01-01,0\n2026-01-03,1.5\n", encoding="utf-8")
+    with pytest.raises(InputError, match="1 missing date\\(s\\), the first 2026-01-02"):
+        load_weather(w)
