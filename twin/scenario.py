@@ -17,12 +17,21 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from twin.errors import ScenarioError
+
+
+def _relative_to_scenario(v: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    return (Path(base) / v).resolve() if base is not None and not v.is_absolute() else v
+
+
+ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
+"""A file path in a scenario's params: relative paths are taken from the scenario file's folder."""
 
 
 class Scenario(BaseModel):
@@ -80,7 +89,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Scenario, BaseModel]:
         raise ScenarioError(f"{p}: key 'simulation' = '{sc.simulation}' is not known; expected one of {sorted(REGISTRY)}")
     params_model = REGISTRY[sc.simulation].Params
     try:
-        params = params_model.model_validate(sc.params)
+        params = params_model.model_validate(sc.params, context={"base_dir": p.parent})
     except ValidationError as exc:
         raise ScenarioError(f"{p}: {_first_error(exc, prefix='params', model=params_model)}") from None
     if not sc.city.is_absolute():
