@@ -130,6 +130,7 @@ class MicroResult:
     vehicle_updates_per_s: float
     max_queue_veh: np.ndarray  # (2, n) halting vehicles per main approach (out, in), max after warm-up
     max_queue_side_veh: np.ndarray  # (n, 2) per side approach (north, south)
+    signals: np.ndarray | None = None  # (steps, n, 5) int8 signal state per step (kernels.GREEN/YELLOW/RED), when recorded
 
 
 # ----------------------------------------------------------------------------- geometry and demand
@@ -263,6 +264,7 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
          K.P_SIDE_LEN, K.P_WARMUP, K.P_L, K.P_LC_DIST]] = [
         dt_s, p.accel_m_s2, p.decel_m_s2, p.emergency_decel_m_s2, p.sigma, p.tau_s, p.length_m, p.min_gap_m,
         v_main, p.side_speed_kph / 3.6, p.side_len_m, warmup_s, L, p.lane_change_dist_m]
+    par[K.P_EV_VID] = -1.0  # no emergency vehicle (see control.EmergencyVehicle)
     jam = p.length_m + p.min_gap_m
     links = np.diff(np.concatenate([[0.0], geo.js[0], [L]]))
     cap = int(links.max() / jam * 1.5) + 16
@@ -399,17 +401,61 @@ def result(state: MicroState) -> MicroResult:
 
 def simulate(corridor: Corridor, plan: Plan, *, duration_s: float = 3600.0, warmup_s: float = 600.0, seed: int = 0,
              dt_s: float = 0.5, record_trajectories: bool = False, params: Params | None = None,
-             demand: Demand | None = None, chunk_s: float = 60.0) -> MicroResult:
+             demand: Demand | None = None, chunk_s: float = 60.0, control: str = "fixed",
+             control_params=None, emergency=None, schedule=None, record_signals: bool = False) -> MicroResult:
     """Run ``warmup_s + duration_s`` seconds of the corridor under ``plan``; metrics cover the
     vehicles entering after the warm-up. Stepped in chunks of ``chunk_s`` (as the event-driven
-    orchestration will, with plan switches between chunks)."""
+    orchestration will, with plan switches between chunks).
+
+    ``control`` (see :mod:`sim.greenwave.control`): "fixed" runs the plan's windows (the default;
+    with a pre-empting ``emergency`` vehicle the plan runs as a state machine), "actuated"
+    coordinated-actuated on the plan's cycle, offsets and force-offs, "max_pressure" Varaiya's
+    max-pressure on the plan's phases; ``control_params`` a ``control.ControlParams`` or dict.
+    ``emergency``: a ``control.EmergencyVehicle`` added to the demand (metrics ``emergency_*``;
+    the other metrics leave it out). ``schedule``: a ``control.WindowSchedule`` of fixed windows
+    changing over time (a plan transition) instead of ``plan``'s (fixed control only).
+    ``record_signals``: keep every step's signal states in ``MicroResult.signals`` and report the
+    green shares after the warm-up.
+    """
+    from sim.greenwave import control as ctl  # control builds on this module
+
+    if control not in ctl.MODES:
+        raise InputError(f"control {control!r}: expected one of {ctl.MODES}")
     total = warmup_s + duration_s
+    ev_vid = -1
+    if emergency is not None:
+        base = demand if demand is not None else make_demand(corridor, total, seed, params or Params())
+        demand, ev_vid = ctl.add_emergency(base, emergency, len(corridor))
+    use_ctl = control != "fixed" or (emergency is not None and emergency.preempt)
+    if schedule is not None and use_ctl:
+        raise InputError(f"schedule with control {control!r}: expected fixed control without pre-emption")
     st = init_state(corridor, plan, total_s=total, warmup_s=warmup_s, seed=seed, dt_s=dt_s, params=params,
                     demand=demand, record_trajectories=record_trajectories)
-    w = plan.windows()
+    if ev_vid >= 0:
+        st.par[K.P_EV_VID] = float(ev_vid)
     steps_chunk = max(1, int(round(chunk_s / dt_s)))
     n_total = int(round(total / dt_s))
-    while st.step < n_total:
-        s1 = min(n_total, st.step + steps_chunk)
-        run_chunk(st, w, st.t_s, s1 * dt_s)
-    return result(st)
+    signals = None
+    if use_ctl:
+        c = ctl.make_controller(st, plan, "plan" if control == "fixed" else control, control_params,
+                                emergency=emergency, log_steps=n_total if record_signals else 0)
+        while st.step < n_total:
+            s1 = min(n_total, st.step + steps_chunk)
+            ctl.run_chunk_ctl(st, c, st.t_s, s1 * dt_s)
+        signals = c.sig_log if record_signals else None
+    elif schedule is not None:
+        ctl.run_schedule(st, schedule, total, chunk_s)
+        signals = ctl.schedule_states(schedule, n_total, dt_s) if record_signals else None
+    else:
+        w = plan.windows()
+        while st.step < n_total:
+            s1 = min(n_total, st.step + steps_chunk)
+            run_chunk(st, w, st.t_s, s1 * dt_s)
+        signals = ctl.window_states(w, n_total, dt_s) if record_signals else None
+    res = result(st)
+    if ev_vid >= 0:
+        ctl.split_emergency(res, st, ev_vid)
+    if signals is not None:
+        res.signals = signals
+        res.metrics.update(ctl.green_shares(signals, int(round(warmup_s / dt_s))))
+    return res

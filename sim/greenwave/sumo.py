@@ -174,6 +174,69 @@ def _phases(timing: SignalTiming, movements: list[str]) -> list[tuple[float, str
     return res
 
 
+def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: list[str], geo: ms.Geometry,
+                    cpar, dt_s: float) -> ET.Element:
+    """SUMO ``type="actuated"`` program of one signal, coordinated on the plan (SUMO's actuated
+    traffic lights, "coordinated" parameter: earliestEnd/latestEnd count from the offset):
+
+    * main-street phases: minDur = the min green, maxDur = the cycle, earliestEnd = the planned green
+      end (yield point); their lanes get no detector (``NO_DETECTOR``), so they end at the yield
+      point; the one before a side phase lists itself first in ``next`` and so rests in green
+      until a side detector has a vehicle (phase skipping);
+    * side phases: minDur = the min green, maxDur = the planned green, latestEnd = the planned green
+      end (force-off), extended while SUMO's automatic detectors (``detector-gap`` s upstream at
+      the approach speed) see gaps below ``max-gap``;
+    * a resting main phase also gets latestEnd = its yield point + 1 s: SUMO moves earliestEnd into
+      the next cycle when a phase cannot end between earliestEnd and latestEnd, so a main phase
+      that returns early (after its yield point) holds until the next cycle's yield point (without
+      it, SUMO ends such a phase after its min green whenever its previous start was in the
+      previous cycle); with ``next`` listing itself first it still rests while no side is called;
+    * protected-left phases stay fixed (the left pocket is not a SUMO lane here, so no detector),
+      and a main phase before one does not rest;
+    * yellow and all-red as in the fixed program;
+    * the offset is rounded to the step ``dt_s``: SUMO switches phases on steps, and a main phase
+      starting a fraction of a step before its cycle start would be taken for one of the old
+      cycle, past its earliestEnd (it would end after its min green).
+    """
+    C = timing.cycle_s
+    off = round(timing.offset_s / dt_s) * dt_s % C
+    tl = ET.SubElement(tll, "tlLogic", id=f"J{i}", type="actuated", programID=PROGRAM_ID, offset=f"{off:.2f}")
+    for key, val in (("coordinated", "true"), ("max-gap", f"{cpar.passage_s:g}"),
+                     ("detector-gap", f"{cpar.detector_gap_s:g}"), ("show-detectors", "true")):
+        ET.SubElement(tl, "param", key=key, value=val)  # show-detectors: SUMO only tracks a detector's last green then
+    n = geo.n
+    for d in range(2):  # main-street approach lanes of this signal carry no detector
+        m = i if d == 0 else n - 1 - i
+        for j in range(int(geo.nl[d])):
+            ET.SubElement(tl, "param", key=f"{_edge(d, m)}_{j}", value="NO_DETECTOR")
+    rows = _phases(timing, movements)
+    ph = timing.phases
+    idx, k = [], 0  # index of each plan phase's green in the SUMO program
+    for p in ph:
+        idx.append(k)
+        k += sum(1 for dur in (p.green_s, p.yellow_s, p.all_red_s) if dur > 1e-9)
+    cum = np.cumsum([0.0] + [p.length_s for p in ph])
+    green_rows = {j: a for a, j in enumerate(idx) if ph[a].green_s > 1e-9}
+    for r, (dur, state) in enumerate(rows):
+        att = {"duration": f"{dur:.2f}", "state": state}
+        a = green_rows.get(r)
+        if a is not None:
+            p = ph[a]
+            mn = min(cpar.min_green_s, p.green_s)
+            end = f"{(cum[a] + p.green_s) % C:.2f}"
+            nxt = ph[(a + 1) % len(ph)]
+            if any(mv in PHASE_MOVEMENTS[p.name] for mv in ("out", "in")):
+                att.update(minDur=f"{mn:.2f}", maxDur=f"{C:.2f}", earliestEnd=end)
+                if nxt.name == "side" and len(rows) > r + 1:
+                    att["next"] = f"{r} {r + 1}"
+                    if cum[a] + p.green_s + 1.0 < C:  # see the docstring
+                        att["latestEnd"] = f"{cum[a] + p.green_s + 1.0:.2f}"
+            elif p.name == "side":
+                att.update(minDur=f"{mn:.2f}", maxDur=f"{p.green_s:.2f}", latestEnd=end)
+        ET.SubElement(tl, "phase", attrib=att)
+    return tl
+
+
 def _write_xml(path: Path, root: ET.Element) -> None:
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -181,12 +244,20 @@ def _write_xml(path: Path, root: ET.Element) -> None:
 
 def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s: float = 3600.0,
                warmup_s: float = 600.0, seed: int = 0, dt_s: float = 1.0, params: ms.Params | None = None,
-               demand: ms.Demand | None = None) -> SumoFiles:
+               demand: ms.Demand | None = None, control: str = "fixed", control_params=None) -> SumoFiles:
     """Write and compile the SUMO scenario of ``corridor`` under ``plan`` into ``folder``.
 
     The demand is ours (``make_demand(corridor, warmup_s + duration_s, seed)`` unless given), so
-    both simulators see the same vehicles.
+    both simulators see the same vehicles. ``control``: "fixed" (static programs) or "actuated"
+    (SUMO's coordinated actuated programs for the plan, see :func:`_actuated_logic`;
+    ``control_params`` a ``control.ControlParams`` or dict).
     """
+    from sim.greenwave.control import ControlParams
+
+    if control not in ("fixed", "actuated"):
+        raise InputError(f"SUMO control {control!r}: expected 'fixed' or 'actuated'")
+    cpar = ControlParams.of(control_params)
+    cpar.validate()
     p = params or ms.Params()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -227,10 +298,13 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     conn = _connections(geo, protected)
     for i in range(n):
         movements = [c[4] for c in conn[i]]
-        tl = ET.SubElement(tll, "tlLogic", id=f"J{i}", type="static", programID=PROGRAM_ID,
-                           offset=f"{plan.timings[i].offset_s % plan.timings[i].cycle_s:.2f}")
-        for dur, state in _phases(plan.timings[i], movements):
-            ET.SubElement(tl, "phase", duration=f"{dur:.2f}", state=state)
+        if control == "actuated":
+            _actuated_logic(tll, i, plan.timings[i], movements, geo, cpar, dt_s)
+        else:
+            tl = ET.SubElement(tll, "tlLogic", id=f"J{i}", type="static", programID=PROGRAM_ID,
+                               offset=f"{plan.timings[i].offset_s % plan.timings[i].cycle_s:.2f}")
+            for dur, state in _phases(plan.timings[i], movements):
+                ET.SubElement(tl, "phase", duration=f"{dur:.2f}", state=state)
         for li, (fe, te, fl, tlane, _) in enumerate(conn[i]):
             ET.SubElement(cons, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane)})
             ET.SubElement(tll, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane),

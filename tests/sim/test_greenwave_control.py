@@ -1,0 +1,277 @@
+"""Signal control modes and events of the corridor micro-simulator: coordinated-actuated control
+(limits: no side demand, saturating side demand), the plan as a state machine, max-pressure
+(Varaiya 2013), emergency-vehicle pre-emption, smooth vs immediate plan transitions, and SUMO's
+actuated programs side by side with ours."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.greenwave import control as ctl
+from sim.greenwave import kernels as K
+from sim.greenwave import microsim as ms
+from sim.greenwave import sumo as gs
+from sim.greenwave.plan import Corridor, Intersection, Phase, Plan, SignalTiming
+from twin.errors import InputError
+
+V60 = 60.0 / 3.6
+SMALL = [0.0, 380.0, 690.0, 1220.0]
+SIX = [0.0, 380.0, 690.0, 1220.0, 1580.0, 2010.0]
+
+
+def _corridor(pos_m, *, lead_m=300.0, lanes=3, vol_vph=1200.0, side_vph=400.0, turn=0.1, side_to_main=0.5,
+              side_lanes=1, vol_in_vph=None) -> Corridor:
+    its = [Intersection(node=i, name=f"X{i}", pos_m=lead_m + p, x=lead_m + p, y=0.0, lanes_out=lanes, lanes_in=lanes,
+                        side_lanes=side_lanes, side_volume_vph=side_vph, turn_left=turn, turn_right=turn,
+                        side_to_main=side_to_main) for i, p in enumerate(pos_m)]
+    return Corridor("test", "EPSG:3857", its, length_m=pos_m[-1] + 2 * lead_m, speed_kph=60.0,
+                    volume_out_vph=vol_vph, volume_in_vph=vol_vph if vol_in_vph is None else vol_in_vph)
+
+
+def _two_phase(c: Corridor, offsets_s, *, cycle_s=100.0, main_s=55.0) -> Plan:
+    return Plan("p", [SignalTiming(cycle_s, float(o), [Phase("main", main_s, 3.0, 2.0),
+                                                         Phase("side", cycle_s - main_s - 10.0, 3.0, 2.0)])
+                      for o in offsets_s])
+
+
+def _green(sig: np.ndarray, m: int) -> np.ndarray:
+    return sig[..., m] == K.GREEN
+
+
+# ----------------------------------------------------------------------------- actuated
+def test_actuated_without_side_demand_never_serves_the_side():
+    """No side call: the coordinated phase rests in green, so the main street gets the whole
+    cycle (no phase change, hence no lost time) against g/C = 55/100 under the fixed plan."""
+    c = _corridor(SMALL, side_vph=0.0)
+    p = _two_phase(c, [0, 20, 40, 60])
+    fixed = ms.simulate(c, p, duration_s=600, warmup_s=100, seed=1, record_signals=True)
+    act = ms.simulate(c, p, duration_s=600, warmup_s=100, seed=1, control="actuated", record_signals=True)
+    assert fixed.metrics["green_share_out"] == pytest.approx(0.55, abs=1e-9)
+    assert act.metrics["green_share_out"] == 1.0 and act.metrics["green_share_in"] == 1.0
+    assert act.metrics["green_share_side"] == 0.0
+    assert _green(act.signals[200:], 0).all()  # at every signal once the side phase running at t = 0 ended
+    # with the main street always green, through vehicles only stop behind turning vehicles (~0)
+    assert act.metrics["stops_out_per_veh"] < 0.05 < fixed.metrics["stops_out_per_veh"]
+
+
+def test_actuated_with_saturating_side_demand_is_the_fixed_plan():
+    """A queue on every side approach calls the side phase at every yield point and keeps it
+    extended to its force-off: the signal states are the fixed plan's at every step."""
+    c = _corridor(SMALL, side_vph=4000.0)
+    p = _two_phase(c, [0, 20, 40, 60])
+    act = ms.simulate(c, p, duration_s=800, warmup_s=0, seed=2, control="actuated", record_signals=True)
+    fixed = ctl.window_states(p.windows(), len(act.signals), 0.5)
+    first = int(100.0 / 0.5)  # after the first cycle (the side queues build up from an empty start)
+    assert np.array_equal(act.signals[first:], fixed[first:])
+
+
+@pytest.mark.parametrize("phases", [
+    [Phase("main_out", 10, 3, 2), Phase("main", 40, 3, 2), Phase("main_in", 12, 3, 2), Phase("side", 25, 3, 2)],
+    [Phase("main", 50, 3, 2), Phase("left", 17, 3, 2), Phase("side", 25, 3, 2)],
+])
+def test_plan_state_machine_equals_the_windows(phases):
+    """The controller in plan mode (what pre-emption runs on) reproduces ``Plan.windows()``
+    exactly: lead-lag left turns (windows merged across phases), a protected-left phase, offsets
+    off the step grid. (Each movement is served once a cycle: ``Plan.windows()`` holds one window
+    per movement.)"""
+    c = _corridor(SMALL, side_vph=300.0)
+    cyc = sum(p.length_s for p in phases)
+    p = Plan("l", [SignalTiming(cyc, o, phases) for o in (0.0, 37.3, 71.25, 104.9)])
+    st = ms.init_state(c, p, total_s=700.0, seed=3)
+    cc = ctl.make_controller(st, p, "plan", log_steps=1400)
+    ctl.run_chunk_ctl(st, cc, 0.0, 700.0)
+    assert np.array_equal(cc.sig_log, ctl.window_states(p.windows(), 1400, 0.5))
+
+
+def test_actuated_side_phase_gaps_out_and_returns_the_time_to_the_main_street():
+    """Light side demand: the side phase ends on a gap before its force-off, so the main street
+    gets more than its planned share and the side less (and never more than planned)."""
+    c = _corridor(SMALL, side_vph=200.0)
+    p = _two_phase(c, [0, 20, 40, 60])
+    act = ms.simulate(c, p, duration_s=1200, warmup_s=200, seed=4, control="actuated", record_signals=True)
+    assert act.metrics["green_share_out"] > 0.55 + 0.05
+    assert act.metrics["green_share_side"] < 0.35 - 0.05
+    side_green = _green(act.signals[400:], 4)
+    for i in range(len(c)):  # no side green longer than the planned 35 s
+        runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], side_green[:, i].astype(int), [0]]))))[::2]
+        assert runs.max() * 0.5 <= 35.0
+
+
+# ----------------------------------------------------------------------------- max-pressure
+def _queues_then_max_pressure(n_main: int, n_side: int, lanes: int):
+    """``n_main`` vehicles out on the main street and ``n_side`` on the north side approach wait
+    at an all-red signal for 80 s, then max-pressure takes over."""
+    c = _corridor([100.0], lanes=lanes, vol_vph=0.0, side_vph=0.0, turn=0.0, side_to_main=0.0)
+    p = _two_phase(c, [0.0])
+    t = np.concatenate([np.arange(n_main) * 0.5, np.arange(n_side) * 1.0])
+    orig = np.array([0] * n_main + [K.ORIG_SIDE0] * n_side)
+    dirs = np.array([0] * n_main + [-1] * n_side)
+    dem = ms.Demand.from_lists(t, orig, dirs, [1] * (n_main + n_side))
+    st = ms.init_state(c, p, total_s=300.0, seed=1, demand=dem, params=ms.Params(speed_factor_sd=0.0))
+    red = p.windows()
+    red[:, :, 2:] = 0.0
+    ms.run_chunk(st, red, 0.0, 80.0)
+    queued = st.arrays["vs"][:, K.S_V] < K.HALT_SPEED
+    live = st.arrays["vi"][:, K.I_LOC]
+    assert ((live == K.LOC_MAIN) & queued).sum() == n_main and ((live == K.LOC_SIDE) & queued).sum() == n_side
+    cc = ctl.make_controller(st, p, "max_pressure", log_steps=600)
+    ctl.run_chunk_ctl(st, cc, 80.0, 300.0)
+    first = cc.sig_log[160:, 0]  # from t = 80 s
+    served = "main" if first[0, 0] == K.GREEN else ("side" if first[0, 4] == K.GREEN else "none")
+    return served, cc.sig_log[160:], ms.result(st)
+
+
+@pytest.mark.parametrize("n_main,n_side,lanes,expect", [
+    (12, 6, 1, "main"),  # pressure s x queue: 12 s > 6 s
+    (5, 9, 1, "side"),  # 5 s < 9 s
+    (8, 10, 2, "main"),  # two main lanes: 8 x 2 s > 10 s although the side queue is longer
+])
+def test_max_pressure_serves_the_largest_pressure_first(n_main, n_side, lanes, expect):
+    """Varaiya (2013) MP controller: with empty downstream links the first phase served is the one of
+    largest saturation flow x queue; the other follows once the first has cleared (everyone leaves)."""
+    served, sig, r = _queues_then_max_pressure(n_main, n_side, lanes)
+    assert served == expect
+    other = 4 if expect == "main" else 0
+    assert _green(sig, other).any()  # then the other approach is served
+    assert r.metrics["n_out"] == n_main + n_side  # and every vehicle has left by 300 s
+
+
+def test_max_pressure_keeps_queues_bounded_inside_the_capacity_region():
+    """Demand inside the capacity region (Varaiya 2013: MP stabilises every such demand): throughput = demand and
+    bounded queues; a fixed plan whose side green is too short for the same demand is not stable."""
+    c = _corridor([100.0], lanes=1, vol_vph=700.0, vol_in_vph=0.0, side_vph=700.0, turn=0.0, side_to_main=0.0)
+    mp = ms.simulate(c, _two_phase(c, [0.0]), duration_s=1800, warmup_s=300, seed=5, control="max_pressure")
+    short = _two_phase(c, [0.0], main_s=80.0)  # side green 10 s of 100: capacity 2 x 1800 x 0.1 = 360 < 700 veh/h
+    fx = ms.simulate(c, short, duration_s=1800, warmup_s=300, seed=5)
+    for m, ok in ((mp.metrics, True), (fx.metrics, False)):
+        stable = (abs(m["throughput_side_vph"] / 700.0 - 1.0) < 0.10 and abs(m["throughput_out_vph"] / 700.0 - 1.0) < 0.10
+                  and max(m["max_queue_side_veh"]) < 12)
+        assert stable == ok, m
+
+
+# ----------------------------------------------------------------------------- emergency vehicle
+@pytest.mark.parametrize("direction", ["out", "in"])
+def test_preemption_gives_the_emergency_vehicle_a_clear_run(direction):
+    """Every signal shows red when the vehicle comes (main green 10 s of 100, offsets 50 s):
+    without pre-emption it stops; with it, no stop and travel time = distance / (1.2 x limit)."""
+    c = _corridor(SIX, vol_vph=0.0, side_vph=0.0)
+    p = _two_phase(c, [50.0] * len(c), main_s=10.0)
+    dist = c.length_m - 5.0  # inserted with its back at the start, arrives with its front at the end
+    runs = {}
+    for pre in (False, True):
+        ev = ctl.EmergencyVehicle(direction=direction, t_s=0.0, speed_factor=1.2, preempt=pre)
+        runs[pre] = ms.simulate(c, p, duration_s=500, warmup_s=0, seed=1, emergency=ev, record_signals=True,
+                                params=ms.Params(speed_factor_sd=0.0))
+    assert runs[False].metrics["emergency_stops"] >= 1
+    m = runs[True].metrics
+    assert m["emergency_stops"] == 0
+    assert m["emergency_travel_time_s"] == pytest.approx(dist / (1.2 * V60), rel=0.05)
+    # the signals return to the plan once it has passed: from two cycles after its arrival on
+    # they are the plan's windows again
+    t_back = m["emergency_travel_time_s"] + 200.0
+    k = int(t_back / 0.5)
+    assert np.array_equal(runs[True].signals[k:], ctl.window_states(p.windows(), len(runs[True].signals), 0.5)[k:])
+
+
+def test_preemption_in_traffic_is_faster_and_the_rest_is_reported_without_it():
+    """With traffic the pre-empted run is at least as fast; the emergency vehicle is not among
+    the trips and its own metrics are reported."""
+    c = _corridor(SMALL, vol_vph=1200.0, side_vph=400.0)
+    p = _two_phase(c, [0, 20, 40, 60], main_s=30.0)
+    out = {}
+    for pre in (False, True):
+        ev = ctl.EmergencyVehicle(direction="in", t_s=400.0, preempt=pre)
+        out[pre] = ms.simulate(c, p, duration_s=600, warmup_s=200, seed=6, emergency=ev)
+    base = ms.simulate(c, p, duration_s=600, warmup_s=200, seed=6)
+    ev_vid = len(ms.make_demand(c, 800.0, 6))  # appended after the drawn vehicles
+    for r in out.values():
+        assert not (r.trips.vid == ev_vid).any()
+        assert r.metrics["emergency_arrived"]
+    assert out[True].metrics["emergency_travel_time_s"] <= out[False].metrics["emergency_travel_time_s"]
+    assert out[True].metrics["emergency_stops"] <= out[False].metrics["emergency_stops"]
+    # without pre-emption the vehicle only joins the traffic: the other vehicles' metrics match
+    # the run without it within the noise of one more vehicle
+    assert out[False].metrics["n_through_out"] == pytest.approx(base.metrics["n_through_out"], abs=3)
+
+
+# ----------------------------------------------------------------------------- plan transitions
+def test_smooth_transition_stops_fewer_vehicles_than_an_immediate_switch():
+    """Switch at 900 s from an outbound wave (cycle 100 s) to an inbound wave (cycle 80 s):
+    the smooth transition (cycles within +-20 %) stops fewer vehicles entering in the transition
+    period than the immediate jump; afterwards the signals are exactly the new plan."""
+    c = _corridor(SIX, vol_vph=900.0, side_vph=300.0)
+    old = _two_phase(c, c.positions_m / V60, cycle_s=100.0, main_s=55.0)
+    new = _two_phase(c, (c.length_m - c.positions_m) / V60, cycle_s=80.0, main_s=43.0)
+    t_sw = 900.0
+    stops = {}
+    for method in ("smooth", "immediate"):
+        sch = ctl.transition_windows(old, new, t_sw, method)
+        s = []
+        for seed in range(3):
+            r = ms.simulate(c, old, duration_s=1500, warmup_s=300, seed=seed, schedule=sch,
+                            record_signals=(seed == 0))
+            tr = r.trips
+            sel = (tr.kind == "end") & (tr.t_in_s >= t_sw - 100.0) & (tr.t_in_s < t_sw + 400.0)
+            s.append(tr[sel].stops.mean())
+            if seed == 0:
+                k0, k1 = int(np.ceil(sch.done_s / 0.5)), int(np.floor(t_sw / 0.5))
+                assert np.array_equal(r.signals[k0:], ctl.window_states(new.windows(), len(r.signals), 0.5)[k0:])
+                assert np.array_equal(r.signals[:k1], ctl.window_states(old.windows(), k1, 0.5))
+        stops[method] = float(np.mean(s))
+        if method == "smooth":
+            for i, cyc in enumerate(sch.cycles_s):
+                assert all(abs(x / 80.0 - 1.0) <= 0.2 + 1e-9 for x in cyc)
+                # the last transition cycle ends where a cycle of the new plan starts
+                end = sch.switch_s[i] + sum(cyc)
+                assert min((end - new.timings[i].offset_s) % 80.0, -(end - new.timings[i].offset_s) % 80.0) < 1e-6
+            assert sch.done_s <= t_sw + 100.0 + 3 * 96.0
+    assert stops["smooth"] < 0.9 * stops["immediate"], stops
+
+
+def test_transition_cycles_closed_form():
+    """Offset error e on cycle C: shortest way within +-20 %: one cycle of C + e (e <= 0.2 C) or
+    e (e >= 0.8 C), two of (e + C) / 2 or (e + 2 C)/2, three of (e + 2C) / 3 at e = C/2."""
+    assert ctl.transition_cycles(0.0, 80.0, 0.2) == []
+    assert ctl.transition_cycles(10.0, 80.0, 0.2) == [90.0]
+    assert ctl.transition_cycles(70.0, 80.0, 0.2) == [70.0]
+    assert ctl.transition_cycles(25.0, 80.0, 0.2) == [92.5, 92.5]
+    assert ctl.transition_cycles(40.0, 80.0, 0.2) == pytest.approx([200.0 / 3] * 3)
+
+
+# ----------------------------------------------------------------------------- SUMO
+@pytest.mark.skipif(not gs.available(), reason="Eclipse SUMO not installed")
+def test_sumo_actuated_program_matches_ours(tmp_path):
+    """SUMO's coordinated actuated program written for the plan against our actuated control on
+    the same network and vehicles: travel times within 8 %, side delay within 15 %; and both
+    improve on the fixed plan the same way."""
+    c = _corridor(SMALL, vol_vph=1200.0, side_vph=400.0, turn=0.05)
+    p = _two_phase(c, c.positions_m / (50.0 / 3.6))
+    res = {}
+    for mode in ("fixed", "actuated"):
+        f = gs.write_sumo(c, p, tmp_path / mode, duration_s=900, warmup_s=300, seed=11, dt_s=1.0, control=mode)
+        res[mode] = (gs.run_sumo(f, use_libsumo=False),
+                     ms.simulate(c, p, duration_s=900, warmup_s=300, seed=11, dt_s=1.0, control=mode).metrics)
+    theirs, ours = res["actuated"]
+    print({k: (ours[k], theirs[k]) for k in ("travel_time_out_s", "travel_time_in_s", "delay_side_s")})
+    for d in ("out", "in"):
+        assert ours[f"travel_time_{d}_s"] == pytest.approx(theirs[f"travel_time_{d}_s"], rel=0.08)
+    assert ours["delay_side_s"] == pytest.approx(theirs["delay_side_s"], rel=0.15)
+    for k in (0, 1):  # inbound (against the wave) gains from the early return in both simulators
+        assert res["actuated"][k]["travel_time_in_s"] < 0.85 * res["fixed"][k]["travel_time_in_s"]
+
+
+# ----------------------------------------------------------------------------- input errors
+def test_bad_control_input_is_rejected():
+    c = _corridor(SMALL)
+    p = _two_phase(c, [0, 0, 0, 0])
+    with pytest.raises(InputError, match="control"):
+        ms.simulate(c, p, duration_s=60, control="adaptive")
+    with pytest.raises(InputError, match="control_params"):
+        ms.simulate(c, p, duration_s=60, control="actuated", control_params={"gap_s": 3.0})
+    with pytest.raises(InputError, match="emergency direction"):
+        ms.simulate(c, p, duration_s=60, emergency=ctl.EmergencyVehicle(direction="north"))
+    with pytest.raises(InputError, match="transition method"):
+        ctl.transition_windows(p, p, 100.0, "fast")
+    side_only = Plan("s", [SignalTiming(50.0, 0.0, [Phase("side", 45.0, 3.0, 2.0)])] * len(c))
+    with pytest.raises(InputError, match="main-street phase"):
+        ms.simulate(c, side_only, duration_s=60, control="actuated")
