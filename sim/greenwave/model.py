@@ -242,9 +242,61 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         metrics.loc[name, "band_in_s"] = bi
     periods = period_plans(city, c, params)
     em = emergency_route(city, params)
+    rec = plans.get("optimised") or plans.get("maxband") or next(iter(plans.values()))
+    events = corridor_events(c, rec, periods, em, params)
     return GreenwaveResult(city=city, params=params, corridor=c, plans=plans, metrics=metrics, trajectories=traj,
-                           speeds=speeds, periods=periods, emergency=em, start=start,
+                           speeds=speeds, periods=periods, emergency=em, events=events, start=start,
                            run_time_s=time.perf_counter() - t0)
+
+
+def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyRoute | None,
+                    p: Params) -> dict[str, Any]:
+    """The SimPy event runs on the corridor (first seed): the switch between the first two
+    time-of-day plans with a smooth vs an immediate transition, the scenario's lane closures
+    against the same run without them, and the emergency vehicle's run along the corridor with
+    and without pre-emption when its route follows the corridor."""
+    from sim.greenwave.control import EmergencyVehicle
+    from sim.greenwave.events import run_events
+
+    cp = microsim.padded(c)
+    sim = p.simulation
+    seed = sim.seeds[0]
+    kw = dict(duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s)
+    out: dict[str, Any] = {}
+    if len(periods) >= 2:
+        a, b = periods[0]["plan"], periods[1]["plan"]
+        a.name, b.name = periods[0]["period"], periods[1]["period"]
+        t_sw = sim.warmup_s + sim.duration_s / 2
+        runs = {m: run_events(cp, a, switch_to=b, switch_s=t_sw, transition=m, **kw) for m in ("smooth", "immediate")}
+        out["plan_switch"] = {"from": a.name, "to": b.name, "at_s": t_sw,
+                              "stops_per_veh_in_transition": {m: round(r.transition_stops_per_veh, 2)
+                                                              for m, r in runs.items()},
+                              "log": runs["smooth"].log}
+    if p.incidents:
+        with_inc = run_events(cp, plan, incidents=p.incidents, **kw)
+        base = run_events(cp, plan, **kw)
+        out["incidents"] = {"log": with_inc.log, **{
+            f"{k}_with_s": round(with_inc.metrics[k], 1) for k in ("travel_time_out_s", "travel_time_in_s")},
+            **{f"{k}_without_s": round(base.metrics[k], 1) for k in ("travel_time_out_s", "travel_time_in_s")}}
+    if em is not None and len(em.signals):
+        on = [n for n in em.signals.node if n in {i.node for i in c.intersections}]
+        if len(on) >= 2:
+            pos = {i.node: i.pos_m for i in c.intersections}
+            direction = "out" if pos[on[-1]] > pos[on[0]] else "in"
+            t_ev = sim.warmup_s + min(p.emergency.depart_s, sim.duration_s / 2)
+            res = {}
+            for pre in (True, False):
+                r = microsim.simulate(cp, plan, emergency=EmergencyVehicle(direction, t_ev, p.emergency.speed_factor, pre),
+                                      **kw)
+                res[pre] = r.metrics
+            out["emergency_on_corridor"] = {
+                "direction": direction, "signals_on_corridor": len(on),
+                "travel_time_preempted_s": round(res[True]["emergency_travel_time_s"], 1),
+                "stops_preempted": res[True]["emergency_stops"],
+                "travel_time_without_s": round(res[False]["emergency_travel_time_s"], 1),
+                "stops_without": res[False]["emergency_stops"],
+                "side_delay_change_s": round(res[True]["delay_side_s"] - res[False]["delay_side_s"], 2)}
+    return out
 
 
 __all__ = ["run", "build_corridor", "make_plans", "simulate_variants", "period_plans", "emergency_route"]

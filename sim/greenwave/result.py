@@ -40,6 +40,7 @@ class GreenwaveResult:
     speeds: dict[str, tuple[float, float]]
     periods: list[dict]
     emergency: Any
+    events: dict = field(default_factory=dict)
     start: datetime | None = None
     run_time_s: float = 0.0
     _cache: dict = field(default_factory=dict, repr=False)
@@ -94,6 +95,8 @@ class GreenwaveResult:
                                 "signals": int(len(e.signals)), "time_with_preemption_s": round(e.time_preempted_s, 1),
                                 "time_expected_without_s": round(e.time_expected_s, 1),
                                 "saved_s": round(e.time_expected_s - e.time_preempted_s, 1)}
+        if self.events:
+            out["events"] = self.events
         sim = self.params.simulation
         out["simulation"] = {"seeds": list(sim.seeds), "duration_s": sim.duration_s, "warmup_s": sim.warmup_s,
                              "vehicle_updates_per_s": _r(float(m["vehicle_updates_per_s"].median()))
