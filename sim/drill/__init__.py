@@ -1,0 +1,1 @@
+"""Emergency drills: rescue resources, incident needs and their matching."""
