@@ -1,0 +1,311 @@
+"""Scenic-network simulation (sim/crowd/network.py): conservation, queueing theory, measures."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.crowd import network as N
+from twin.errors import InputError
+from twin.routing import nearest_nodes, path_edges, routable
+
+SUXIAN, BEIHU, YUXI, FENGSHAN = ("Suxian Hill Scenic Area", "Beihu Park", "Yuxi Ancient Street",
+                                 "Fengshan Reservoir Lake")
+
+
+def _xy(city, name: str) -> tuple[float, float]:
+    p = city.places.set_index("name").loc[name].geometry.representative_point()
+    return float(p.x), float(p.y)
+
+
+def _spot(name: str, **kw) -> N.SpotConfig:
+    base = dict(name=name, capacity_persons=1e9, gates=2, gate_rate_persons_min=1.0, parking_cars=math.inf,
+                parking_coaches=math.inf, dwell_mean_min=30.0, dwell_cv=0.5, open_h=0.0, close_h=24.0)
+    base.update(kw)
+    return N.SpotConfig(**base)
+
+
+def _const(spots: dict[str, float], start: str, hours: float) -> pd.DataFrame:
+    """Constant arrivals (persons/min per spot) in 15-min steps from ``start`` for ``hours``."""
+    t = pd.date_range(start, periods=int(round(hours * 4)), freq="15min")
+    return pd.concat([pd.DataFrame({"time": t, "spot": s, "arrivals_persons": r * 15.0}) for s, r in spots.items()],
+                     ignore_index=True)
+
+
+def _gate_cfg(city, *, c: int, group: int = 1, **kw) -> N.NetworkConfig:
+    """One spot, person-sized groups by car with unlimited parking, the hub at the spot (no
+    travel): arrivals reach the gate as they arrive."""
+    return N.NetworkConfig(spots=(_spot(BEIHU, gates=c, dwell_mean_min=0.01, dwell_cv=0.0),),
+                           modes={"car": N.ModeConfig(1.0, 1.0)}, group_persons=group, diversion=False,
+                           choice=N.ChoiceConfig(next_spot_prob=0.0), hub=_xy(city, BEIHU), **kw)
+
+
+def _wait_stats(r: N.NetworkResult, spot: str) -> tuple[float, float, float]:
+    """Person-weighted mean wait, share that waited, persons served."""
+    w = r.gate_waits[r.gate_waits["spot"] == spot]
+    n = w["persons"].to_numpy(float)
+    return (float((w["wait_min"] * n).sum() / n.sum()), float(n[w["wait_min"].to_numpy() > 0].sum() / n.sum()),
+            float(n.sum()))
+
+
+# ------------------------------------------------------------------ closed forms
+def test_erlang_c_reduces_to_mm1_and_mm2():
+    """M/M/1: Wq = rho/(mu - lambda); M/M/2: Wq = rho^2/(mu (1 - rho^2)), rho = lambda/(2 mu)
+    (Gross et al. 2008, Sec. 2.2-2.3)."""
+    for lam, mu in ((0.5, 1.0), (2.7, 3.0)):
+        assert N.erlang_c_wait_min(lam, mu, 1) == pytest.approx((lam / mu) / (mu - lam), rel=1e-12)
+    for lam, mu in ((1.2, 1.0), (5.0, 4.0)):
+        rho = lam / (2 * mu)
+        assert N.erlang_c_wait_min(lam, mu, 2) == pytest.approx(rho ** 2 / (mu * (1 - rho ** 2)), rel=1e-12)
+    with pytest.raises(InputError, match="utilisation"):
+        N.erlang_c_wait_min(2.0, 1.0, 2)
+
+
+def test_mmc_gate_matches_erlang_c(sample_city):
+    """Poisson arrivals 1.2/min, exponential service 1/min per gate, 2 gates (rho = 0.6), about
+    40,000 persons: Erlang C gives P(wait) = 2 rho^2/(1 + rho) = 0.45 and Wq = 0.5625 min.
+    Sampling sd at this length (40 independent reference runs of the Lindley recursion):
+    1.6 % for P(wait), 4.6 % for Wq, so the tolerances are 5 % and 15 % (about 3 sd); the
+    5 % test on Wq is the slow one below."""
+    lam, c = 1.2, 2
+    r = N.simulate_network(sample_city, _const({BEIHU: lam}, "2026-03-02", 560.0), _gate_cfg(sample_city, c=c), seed=11)
+    w, p_wait, n = _wait_stats(r, BEIHU)
+    assert n > 38_000
+    assert p_wait == pytest.approx(2 * 0.6 ** 2 / 1.6, rel=0.05)
+    assert w == pytest.approx(N.erlang_c_wait_min(lam, 1.0, c), rel=0.15)
+    # time-average queue length Lq = lambda Wq (Little) against the closed form, same tolerance
+    lq = float(r.steps.gate_queue_persons.sel(spot=BEIHU).mean())
+    span = len(r.steps.time) * 15.0
+    assert lq * span / (560 * 60) == pytest.approx(lam * N.erlang_c_wait_min(lam, 1.0, c), rel=0.15)
+
+
+@pytest.mark.slow
+def test_mmc_gate_mean_wait_within_5_percent(sample_city):
+    """As above with about 240,000 persons (sd of Wq ~1.9 %): Wq within 5 % of Erlang C."""
+    lam, c = 1.2, 2
+    r = N.simulate_network(sample_city, _const({BEIHU: lam}, "2026-03-02", 3360.0), _gate_cfg(sample_city, c=c), seed=5)
+    w, _, n = _wait_stats(r, BEIHU)
+    assert n > 235_000
+    assert w == pytest.approx(N.erlang_c_wait_min(lam, 1.0, c), rel=0.05)
+
+
+def test_extra_gate_measure_matches_erlang_c_for_three_gates(sample_city):
+    """``extra_gates`` turns the rho = 0.9 two-gate queue (Wq = 4.26 min) into three gates
+    (rho = 0.6, Wq = 0.296 min); 10,000 persons, tolerance 20 % (about 3 sd)."""
+    arr = _const({BEIHU: 1.8}, "2026-03-02", 93.0)
+    cfg = _gate_cfg(sample_city, c=2)
+    r = N.simulate_network(sample_city, arr, cfg, seed=2, measures={"extra_gates": {BEIHU: 1}})
+    assert r.config.spot(BEIHU).gates == 3
+    w, _, n = _wait_stats(r, BEIHU)
+    assert n > 9_500
+    assert w == pytest.approx(N.erlang_c_wait_min(1.8, 1.0, 3), rel=0.2)
+
+
+# ------------------------------------------------------------------ a network with everything on
+@pytest.fixture(scope="module")
+def busy(sample_city):
+    """Three spots, all modes, small shuttles (groups split), next spots, diversion, a quota
+    with re-booking, admission stop at red, one day of Poisson arrivals, groups of 15."""
+    spots = (
+        _spot(SUXIAN, capacity_persons=1500.0, gates=3, gate_rate_persons_min=8.0, parking_cars=300.0,
+              parking_coaches=12.0, dwell_mean_min=120.0, attractiveness=1.0, open_h=8.0, close_h=18.0),
+        _spot(BEIHU, capacity_persons=800.0, gates=2, gate_rate_persons_min=8.0, parking_cars=80.0,
+              parking_coaches=4.0, dwell_mean_min=60.0, attractiveness=0.5, open_h=7.0, close_h=20.0,
+              reservation_quota_persons_day=3000.0),
+        _spot(YUXI, capacity_persons=1200.0, gates=3, gate_rate_persons_min=8.0, parking_cars=100.0,
+              parking_coaches=4.0, dwell_mean_min=90.0, attractiveness=0.5, open_h=9.0, close_h=21.0),
+    )
+    cfg = N.NetworkConfig(spots=spots, shuttle=N.ShuttleConfig(headway_min=12.0, capacity_persons=40, first_h=6.0,
+                                                              last_h=21.5),
+                          choice=N.ChoiceConfig(next_spot_prob=0.5), group_persons=15, quota_policy="other_spot",
+                          admission_stop_at_red=True)
+    arr = _const({SUXIAN: 14.0, BEIHU: 9.0, YUXI: 9.0}, "2026-10-02 07:30", 9.0)
+    return N.simulate_network(sample_city, arr, cfg, seed=3)
+
+
+def test_conservation_is_exact(busy):
+    """Arrived = departed + present (persons in every state) at the end of every 15-min step."""
+    s = busy.steps
+    assert busy.counters["arrived_persons"] > 15_000
+    np.testing.assert_array_equal(s.cum_arrived_persons.values - s.cum_departed_persons.values,
+                                  s.present_persons.values)
+    assert s.present_persons.values.max() > 1_000  # the check is not on an empty network
+    assert busy.counters["present_persons"] == 0.0
+    assert busy.counters["arrived_persons"] == busy.counters["departed_persons"]
+    # every feature was exercised
+    c = busy.counters
+    assert c["diverted_persons"] > 0 and busy.shuttle_runs["persons"].max() == 40
+    assert (busy.shuttle_runs["persons"] % 15 != 0).any()  # groups were split across buses
+    assert s.turned_away_persons.sum() == 0  # re-booked instead
+    assert s.parking_queue_vehicles.max() > 0
+
+
+def test_gates_respect_opening_hours_shuttle_capacity_and_admission_stop(busy):
+    s = busy.steps
+    hours = pd.DatetimeIndex(s.time.values).hour
+    for sp in busy.config.spots:
+        e = s.gate_entries_persons.sel(spot=sp.name).values
+        assert e[(hours < sp.open_h) | (hours >= sp.close_h)].sum() == 0
+        # admission stops at the red level: never more inside than the capacity
+        assert s.occupancy_max_persons.sel(spot=sp.name).max() <= sp.capacity_persons
+    assert busy.shuttle_runs["persons"].max() <= busy.config.shuttle.capacity_persons
+    # the quota of Beihu Park is never exceeded on any day
+    e = s.gate_entries_persons.sel(spot=BEIHU).to_series()
+    assert e.groupby(e.index.normalize()).sum().max() <= 3000.0
+
+
+def test_littles_law_at_every_gate(busy):
+    """Sample-path Little's law (Stidham 1974): with queues empty at both ends, the time
+    integral of the queue equals the sum of the persons' waits; the queue is integrated from
+    the level changes, the waits come from the groups, two separate records. Groups closed out
+    at closing time waited without being served: they count with their wait. Tolerance 1e-9."""
+    s = busy.steps
+    for sp in busy.config.spots:
+        q = s.gate_queue_persons.sel(spot=sp.name).values
+        assert q[-1] == 0 and q[0] == 0
+        integral = q.sum() * busy.config.step_min
+        w = busy.gate_waits[busy.gate_waits["spot"] == sp.name]
+        lam_w = float((w["persons"] * w["wait_min"]).sum())
+        assert lam_w > 1_000  # person-minutes: real queues formed
+        assert integral == pytest.approx(lam_w, rel=1e-9)
+
+
+def test_road_links_carry_every_car_trip(sample_city):
+    """Car-only, one spot, 3 persons per car, groups of 6: every link of the fastest route
+    from the hub to the spot carries 2 cars per group, every link back the same."""
+    spot = _spot(YUXI, gates=20, gate_rate_persons_min=10.0, dwell_mean_min=20.0)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"car": N.ModeConfig(1.0, 3.0)}, group_persons=6,
+                          arrival_process="even", choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False,
+                          hub=_xy(sample_city, SUXIAN))
+    r = N.simulate_network(sample_city, _const({YUXI: 6.0}, "2026-05-01 09:00", 2.0), cfg, seed=1)
+    groups = r.counters["arrived_persons"] / 6
+    assert groups == 120
+    g = routable(sample_city.roads)
+    hub, dest = nearest_nodes(g, *zip(_xy(sample_city, SUXIAN), sample_city.places.set_index("name")
+                                      .loc[YUXI].geometry.representative_point().coords[0]))
+    cars = r.link_vehicles.sel(vehicle="car").sum("time").values
+    key = {(u, v, k): i for i, (u, v, k) in enumerate(zip(r.links.u, r.links.v, r.links.key))}
+    for a, b in ((hub, dest), (dest, hub)):
+        path = nx.shortest_path(g, a, b, weight="travel_time_s")
+        for e in path_edges(g, path):
+            assert cars[key[e]] == pytest.approx(2 * groups, abs=1e-9)
+    assert r.link_vehicles.sel(vehicle=["coach", "shuttle_bus"]).sum() == 0
+    tl = r.traffic_lines()
+    assert (tl["pcu_h"] >= 0).all() and tl["vc_ratio"].max() > 0
+
+
+def test_reservation_cap_is_never_exceeded_and_the_rest_turned_away(sample_city):
+    """A cap of 2,000 persons/day against 4,320/day of demand, two days: entries = cap each day
+    exactly (bookings split groups to fill it), the rest is reported as turned away."""
+    cfg = replace(_gate_cfg(sample_city, c=20, group=12),
+                  spots=(_spot(BEIHU, gates=20, gate_rate_persons_min=10.0, dwell_mean_min=30.0),))
+    cfg = N.apply_measures(cfg, {"reservation_cap": 2000})
+    assert cfg.spot(BEIHU).reservation_quota_persons_day == 2000
+    arr = pd.concat([_const({BEIHU: 12.0}, f"2026-05-0{d} 08:00", 6.0) for d in (1, 2)], ignore_index=True)
+    r = N.simulate_network(sample_city, arr, cfg, seed=4)
+    s = r.steps
+    day = pd.DatetimeIndex(s.time.values).day
+    for d in (1, 2):
+        sel = day == d
+        assert s.gate_entries_persons.sel(spot=BEIHU).values[sel].sum() == 2000
+        assert s.turned_away_persons.sel(spot=BEIHU).values[sel].sum() == s.arrived_persons.values[sel].sum() - 2000
+
+
+def test_diversion_lowers_the_peak_of_an_over_capacity_spot(sample_city):
+    """Fengshan (capacity 700) gets twice what it can hold; Beihu and Yuxi have room. With
+    diversion messages the peak at Fengshan drops by at least 15 %, those diverted go to the
+    other spots, and everyone still gets in somewhere (open all day, no quota)."""
+    spots = (_spot(FENGSHAN, capacity_persons=700.0, gates=6, gate_rate_persons_min=8.0, dwell_mean_min=120.0,
+                   attractiveness=0.5),
+             _spot(BEIHU, capacity_persons=4000.0, gates=6, gate_rate_persons_min=8.0, dwell_mean_min=120.0,
+                   attractiveness=0.5),
+             _spot(YUXI, capacity_persons=4000.0, gates=6, gate_rate_persons_min=8.0, dwell_mean_min=120.0,
+                   attractiveness=0.5))
+    cfg = N.NetworkConfig(spots=spots, choice=N.ChoiceConfig(next_spot_prob=0.0), group_persons=10)
+    arr = _const({FENGSHAN: 12.0, BEIHU: 3.0, YUXI: 3.0}, "2026-10-03 08:00", 4.0)
+    on = N.simulate_network(sample_city, arr, cfg, seed=8)
+    off = N.simulate_network(sample_city, arr, cfg, seed=8, measures={"diversion": False})
+    peak_on = float(on.steps.occupancy_max_persons.sel(spot=FENGSHAN).max())
+    peak_off = float(off.steps.occupancy_max_persons.sel(spot=FENGSHAN).max())
+    assert peak_off > 1.5 * 700  # over capacity without messages
+    assert peak_on < 0.85 * peak_off
+    assert on.counters["diverted_persons"] > 0 and off.counters["diverted_persons"] == 0
+    assert on.alerts["level"].isin(["yellow", "red"]).any()
+    others = [BEIHU, YUXI]
+    assert on.steps.gate_entries_persons.sel(spot=others).sum() > off.steps.gate_entries_persons.sel(spot=others).sum()
+    for r in (on, off):
+        assert r.counters["gate_entries_persons"] == r.counters["arrived_persons"]
+
+
+def test_shuttle_wait_is_half_the_headway(sample_city):
+    """Riders arriving at random under a fixed headway H wait H/2 on average (random incidence,
+    Larson & Odoni 1981, Urban Operations Research, Sec. 2.10: E[W] = E[H^2] / (2 E[H])).
+    Headway 10 and 5 min (``shuttle_headway_min`` measure), buses never full, about 4,000
+    groups each: sd of the mean 0.29/sqrt(4000) H, tolerance 4 %."""
+    spot = _spot(YUXI, gates=10, gate_rate_persons_min=10.0, dwell_mean_min=10.0)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=2,
+                          shuttle=N.ShuttleConfig(headway_min=10.0, capacity_persons=1000, first_h=7.0, last_h=20.0),
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False)
+    arr = _const({YUXI: 11.0}, "2026-05-01 07:00", 12.0)
+    for h in (10.0, 5.0):
+        r = N.simulate_network(sample_city, arr, cfg, seed=6, measures={"shuttle_headway_min": h})
+        s = r.steps.sel(spot=YUXI)
+        n = float(s.hub_boarded_persons.sum())
+        assert n > 7_500
+        hub_w = float(np.nansum(s.hub_wait_min * s.hub_boarded_persons) / n)
+        assert hub_w == pytest.approx(h / 2, rel=0.04)
+
+
+# ------------------------------------------------------------------ configuration and input errors
+def test_default_config_and_forecast_demand(sample_city):
+    cfg = N.default_config(sample_city)
+    assert len(cfg.spots) == 7 and cfg.group_persons == 20
+    su = cfg.spot(SUXIAN)
+    # LB/T 034-2014 stay by grade (5A: 4 h) and the spot's capacity attribute (area / 60 m^2)
+    assert su.dwell_mean_min == 240.0 and su.capacity_persons == pytest.approx(273346.8 / 60.0)
+    # a gate-count forecast is divided by the expected visits per tourist, 1 + p + p^2
+    assert N.visits_per_tourist(cfg) == pytest.approx(1 + 0.3 + 0.09)
+    fc = _const({SUXIAN: 1.39}, "2026-05-01 08:00", 1.0)
+    assert N.arrivals_from_forecast(fc, cfg)["arrivals_persons"].sum() == pytest.approx(1.39 * 60 / 1.39)
+
+
+def test_default_run_takes_spots_and_opening_hours_from_the_arrivals(sample_city):
+    """Without a config: the arrivals' spots, open from the first to the end of the last step
+    with arrivals; nobody enters outside those hours and everyone who arrived has left."""
+    arr = pd.concat([_const({BEIHU: 4.0}, "2026-05-01 09:00", 6.0), _const({YUXI: 2.0}, "2026-05-01 10:00", 8.0)],
+                    ignore_index=True)
+    r = N.simulate_network(sample_city, arr, seed=2)
+    assert [s.name for s in r.config.spots] == [BEIHU, YUXI]
+    assert (r.config.spot(BEIHU).open_h, r.config.spot(BEIHU).close_h) == (9.0, 15.0)
+    assert (r.config.spot(YUXI).open_h, r.config.spot(YUXI).close_h) == (10.0, 18.0)
+    hours = pd.DatetimeIndex(r.steps.time.values).hour
+    e = r.steps.gate_entries_persons.sel(spot=BEIHU).values
+    assert e[(hours < 9) | (hours >= 15)].sum() == 0 and e.sum() > 0
+    assert r.counters["present_persons"] == 0 and r.counters["departed_persons"] == r.counters["arrived_persons"]
+
+
+def test_bad_inputs_raise_input_error(sample_city):
+    cfg = N.default_config(sample_city, spots=[BEIHU])
+    arr = _const({BEIHU: 1.0}, "2026-05-01 08:00", 1.0)
+    with pytest.raises(InputError, match="Beihu Prak"):
+        N.simulate_network(sample_city, arr.assign(spot="Beihu Prak"), cfg)
+    with pytest.raises(InputError, match="configuration"):
+        N.simulate_network(sample_city, arr.assign(spot=YUXI), cfg)
+    with pytest.raises(InputError, match="arrivals_persons"):
+        N.simulate_network(sample_city, arr.assign(arrivals_persons=-1.0), cfg)
+    with pytest.raises(InputError, match="columns"):
+        N.simulate_network(sample_city, arr.drop(columns="spot"), cfg)
+    with pytest.raises(InputError, match="measure 'more_gates'"):
+        N.simulate_network(sample_city, arr, cfg, measures={"more_gates": 1})
+    with pytest.raises(InputError, match="extra_gates spot"):
+        N.apply_measures(cfg, {"extra_gates": {YUXI: 1}})
+    with pytest.raises(InputError, match="group_persons"):
+        N.default_config(sample_city, group_persons=0)
+    with pytest.raises(InputError, match="mode shares"):
+        N.default_config(sample_city, modes={"car": N.ModeConfig(0.5, 3.0)})
+    with pytest.raises(InputError, match="hub"):
+        N.simulate_network(sample_city, arr, replace(cfg, hub="Nowhere Station"))
