@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sim import flood, greenwave, hazmat, overview
+from sim import crowd, flood, greenwave, hazmat, overview
 
 REGISTRY: dict[str, ModuleType] = {
     "overview": overview,
     "flood": flood,
     "hazmat": hazmat,
     "greenwave": greenwave,
+    "crowd": crowd,
 }
