@@ -27,6 +27,8 @@ sample: $(STAMP)
 	$(BIN)/python data_samples/build_sample_city.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python -m pip install -q --no-deps "jupedsim>=1.4.2" "deprecated>=1.2.18" "wrapt>=1.14"
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

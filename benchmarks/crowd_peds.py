@@ -1,0 +1,336 @@
+"""Pedestrian micro-simulation (sim/crowd/peds.py) against laboratory data and JuPedSim.
+
+Cases, all with the data in ../shared/data/pedestrian_experiments (PROVENANCE.md there):
+
+1. Wuppertal 2018 bottleneck run 040_c_56_h- (0.5 m entrance, w = 5.6 m, 75 persons): the
+   measured walkable area and the 75 start positions of frame 0; egress time (last crossing
+   of the gate line) and mean flow (n-1)/(t_last-t_first), with PedPy's N-t curve on the
+   measured and on the simulated trajectories alike.
+2. Flow against bottleneck width 0.5-3 m: a room in front of a 0.4 m deep door
+   (:func:`sim.crowd.peds.bottleneck_room`), flow (N90-N10)/(t90-t10) at the door line,
+   compared with the spread (min..max) of the comparable rows of bottleneck_flows.csv
+   (:func:`sim.crowd.peds.measured_flow_spread`).
+3. Fundamental diagram (ours only; JuPedSim has no periodic boundary): periodic 3 m corridor,
+   PedPy Voronoi density/speed, mean speed per 0.5 /m^2 bin against fundamental_diagram_uo.csv
+   and Weidmann's curve.
+4. Speed: agent-steps per second at 1,000 and 20,000 agents (median of repeats) in a square
+   hall, agents at 1 /m^2 and at 0.25 /m^2 walking to an exit side (:func:`case_speed`).
+
+JuPedSim (``pip install --no-deps jupedsim deprecated wrapt``) runs cases 1, 2 and 4 with its
+CollisionFreeSpeedModel at its defaults (radius 0.2 m, time gap 1 s, desired speed 1.2 m/s,
+repulsion 8/0.1 m, walls 5/0.02 m) and with our calibrated agent parameters (same radius, time
+gap and desired-speed draw); trajectories at 25 fps go through the same PedPy metrics.
+
+Usage: ``python benchmarks/crowd_peds.py [--repeats 3] [--seeds 2] [--skip-speed]``
+(about 25 min on two shared cores, most of it in JuPedSim's runs); ``--calibrate`` reruns
+the one-off grid search behind ``peds.CALIBRATED`` (about 25 min).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+from shapely.geometry import box
+
+from sim.crowd import peds as P
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pedestrian_experiments"
+WIDTHS_M = (0.5, 0.8, 1.0, 1.2, 1.6, 2.0, 2.5, 3.0)
+FD_DENSITIES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
+STALL_S = 40.0  # a JuPedSim run stops when nobody has left for this long (clogged)
+
+
+# ---------------------------------------------------------------- JuPedSim runner
+def _jps_params(n: int, params: P.CsmParams | None, seed: int) -> tuple[np.ndarray, ...]:
+    """(radius, time gap, desired speed) per agent: JuPedSim defaults or ours."""
+    if params is None:
+        return np.full(n, 0.2), np.full(n, 1.0), np.full(n, 1.2)
+    ag = P.make_agents(np.zeros((n, 2)), params, seed)
+    return ag.radius_m, ag.time_gap_s, ag.desired_speed_m_s
+
+
+def _jps_admissible(xy: np.ndarray, walkable, radius: np.ndarray) -> np.ndarray:
+    """Move start points so JuPedSim's start checks pass (> r from walls, no overlaps).
+
+    JuPedSim refuses agents closer than their radius to a wall or to another agent; measured
+    head positions can be closer. Points are pushed off walls and apart in small steps; the
+    largest shift is reported by the caller.
+    """
+    p = xy.copy()
+    bnd = walkable.boundary
+    for _ in range(200):
+        moved = False
+        for i in range(len(p)):
+            pt = shapely.Point(p[i])
+            d = bnd.distance(pt)
+            if d < radius[i] + 0.01 or not walkable.contains(pt):
+                q = shapely.ops.nearest_points(bnd, pt)[0]
+                v = p[i] - np.array(q.coords[0])
+                nv = np.hypot(*v)
+                if not walkable.contains(pt) or nv < 1e-9:
+                    v, nv = -v, max(nv, 1e-9)
+                p[i] += v / nv * 0.02
+                moved = True
+        dd = np.hypot(*(p[:, None, :] - p[None, :, :]).transpose(2, 0, 1))
+        np.fill_diagonal(dd, np.inf)
+        lim = radius[:, None] + radius[None, :] + 0.01
+        i, j = np.nonzero(dd < lim)
+        for a, b in zip(i, j):
+            if a < b:
+                v = p[a] - p[b]
+                v = v / max(np.hypot(*v), 1e-9)
+                p[a] += 0.01 * v
+                p[b] -= 0.01 * v
+                moved = True
+        if not moved:
+            break
+    return p
+
+
+def jps_run(walkable, exit_poly, xy: np.ndarray, params: P.CsmParams | None, *, seed: int = 0,
+            t_max: float = 200.0, dt: float = 0.01, fps: float = 25.0,
+            record: bool = True) -> tuple[pd.DataFrame, float, int]:
+    """JuPedSim CollisionFreeSpeedModel run; returns (trajectories id/frame/x/y, shift, n)."""
+    import jupedsim as jps
+
+    n = len(xy)
+    rad, tg, v0 = _jps_params(n, params, seed)
+    model = jps.CollisionFreeSpeedModel() if params is None else jps.CollisionFreeSpeedModel(
+        strength_neighbor_repulsion=params.a_neighbor,
+        range_neighbor_repulsion=params.d_neighbor_m,
+        strength_geometry_repulsion=params.a_wall, range_geometry_repulsion=params.d_wall_m)
+    sim = jps.Simulation(model=model, geometry=walkable, dt=dt)
+    ex = sim.add_exit_stage(exit_poly)
+    jr = sim.add_journey(jps.JourneyDescription([ex]))
+    xy2 = _jps_admissible(np.asarray(xy, float), walkable, rad)
+    shift = float(np.hypot(*(xy2 - xy).T).max()) if n else 0.0
+    ids = []
+    for k in range(n):
+        ids.append(sim.add_agent(jps.CollisionFreeSpeedModelAgentParameters(
+            journey_id=jr, stage_id=ex, position=(float(xy2[k, 0]), float(xy2[k, 1])),
+            radius=float(rad[k]), time_gap=float(tg[k]), desired_speed=float(v0[k]))))
+    every = max(int(round(1.0 / (fps * dt))), 1)
+    rows = []
+    frame = 0
+    last_n, last_change = sim.agent_count(), 0.0
+    while sim.agent_count() > 0 and sim.elapsed_time() < t_max:
+        if record:
+            for a in sim.agents():
+                rows.append((a.id, frame, a.position[0], a.position[1]))
+        sim.iterate(every)
+        frame += 1
+        if sim.agent_count() != last_n:
+            last_n, last_change = sim.agent_count(), sim.elapsed_time()
+        elif sim.elapsed_time() - last_change > STALL_S:
+            break  # nobody has left for STALL_S seconds: a clog that does not dissolve
+    tr = pd.DataFrame(rows, columns=["id", "frame", "x", "y"])
+    return tr, shift, n
+
+
+# ---------------------------------------------------------------- cases
+def case_wuppertal(models: dict, seeds: int) -> pd.DataFrame:
+    run = P.load_bottleneck_run(DATA)
+    meas = P.crossing_metrics(run.measured, run.fps, run.line)
+    rows = [{"model": "measured", "seed": -1, **meas}]
+    walk = run.geometry.walkable
+    exit_poly = run.geometry.exits[0]
+    for name, (kind, prm) in models.items():
+        for s in range(seeds):
+            if kind == "ours":
+                res = P.simulate_bottleneck_run(run, prm, seed=s)
+                tr, fps = res.trajectories, res.fps
+            else:
+                tr, shift, _ = jps_run(walk, exit_poly, run.initial_xy_m, prm, seed=s)
+                fps = 25.0
+            m = P.crossing_metrics(tr, fps, run.line)
+            if m["n"] < meas["n"]:  # clogged: not everyone got through, no egress time
+                m["egress_time_s"] = np.inf
+            rows.append({"model": name, "seed": s, **m})
+    df = pd.DataFrame(rows)
+    df["err_egress"] = df.egress_time_s / meas["egress_time_s"] - 1
+    df["err_flow"] = df.flow_first_last_per_s / meas["flow_first_last_per_s"] - 1
+    return df
+
+
+def case_widths(models: dict, seeds: int) -> pd.DataFrame:
+    spread = P.measured_flow_spread(DATA / "bottleneck_flows.csv", WIDTHS_M)
+    rows = []
+    for w in WIDTHS_M:
+        for s in range(seeds):
+            room = P.bottleneck_room(w, seed=s)
+            for name, (kind, prm) in models.items():
+                if kind == "ours":
+                    m = P.room_flow(room, prm, seed=s)
+                else:
+                    exit_poly = room.geometry.exits[0]
+                    tr, _, _ = jps_run(room.geometry.walkable, exit_poly, room.initial_xy_m,
+                                       prm, seed=s, t_max=300.0)
+                    m = P.crossing_metrics(tr, 25.0, room.line)
+                rows.append({"model": name, "width_m": w, "seed": s,
+                             "flow_per_s": m["flow_10_90_per_s"]})
+    df = pd.DataFrame(rows).groupby(["model", "width_m"], as_index=False).flow_per_s.mean()
+    df = df.merge(spread[["width_m", "flow_min_per_s", "flow_max_per_s"]], on="width_m")
+    lo, hi, f = df.flow_min_per_s, df.flow_max_per_s, df.flow_per_s
+    df["rel_outside"] = np.where(f < lo, f / lo - 1, np.where(f > hi, f / hi - 1, 0.0))
+    df["rel_err_mid"] = f / (0.5 * (lo + hi)) - 1
+    return df
+
+
+def case_fd(params: P.CsmParams, seed: int = 0) -> pd.DataFrame:
+    meas = P.load_fd_measured(DATA)
+    fd = P.corridor_fd(FD_DENSITIES, params, seed=seed, t_meas_s=30.0, meas_fps=2.0)
+    return P.fd_bin_errors(fd, meas)
+
+
+def _hall(density: float, n_max: int) -> tuple[shapely.Polygon, shapely.Polygon, float]:
+    """Square hall that holds ``n_max`` agents at ``density`` in its left part; exit strip."""
+    side = math.ceil(math.sqrt(n_max / density)) + 20.0
+    return box(0, 0, side, side), box(side - 2, 0, side, side), side
+
+
+def case_speed(repeats: int, n_list=(1000, 20000), densities=(1.0, 0.25),
+               steps: int = 100) -> pd.DataFrame:
+    """Agent-steps per second of ours and of JuPedSim's CFSM (defaults), median of repeats.
+
+    Agents stand on a hexagonal lattice at ``density`` in a square block at the hall's left
+    wall and walk to the exit strip on the right; ``steps`` steps are timed after one warm-up
+    step (ours dt = 0.02 s, JuPedSim dt = 0.01 s, its default; the cost of a step does not
+    depend on dt).
+    """
+    import jupedsim as jps
+    import numba
+
+    rows = []
+    for rho in densities:
+        walk, exit_poly, side = _hall(rho, max(n_list))
+        geo = P.Geometry.from_polygon(walk, [exit_poly], cell_m=0.25)
+        for n in n_list:
+            blk = math.sqrt(n / rho)
+            block = box(2.0, side / 2 - blk / 2 - 1, 4.0 + blk, side / 2 + blk / 2 + 1)
+            xy = P.hex_positions(block, rho, n, 0)
+            ag = P.make_agents(xy, P.CALIBRATED, 0)
+            P.simulate(geo, ag, dt=0.02, t_max=0.02, record_every=0, fields=False)  # JIT
+            ts = []
+            for _ in range(repeats):
+                res = P.simulate(geo, ag, dt=0.02, t_max=steps * 0.02, record_every=0,
+                                 fields=False)
+                ts.append(res.agent_steps / res.wall_time_s)
+            rows.append({"model": "ours (CSM, numba)", "density_per_m2": rho, "n": n,
+                         "agent_steps_per_s": float(np.median(ts)),
+                         "threads": numba.get_num_threads()})
+            ts = []
+            for _ in range(repeats):
+                sim = jps.Simulation(model=jps.CollisionFreeSpeedModel(), geometry=walk, dt=0.01)
+                ex = sim.add_exit_stage(exit_poly)
+                jr = sim.add_journey(jps.JourneyDescription([ex]))
+                for p in xy:
+                    sim.add_agent(jps.CollisionFreeSpeedModelAgentParameters(
+                        journey_id=jr, stage_id=ex, position=(float(p[0]), float(p[1]))))
+                sim.iterate(1)
+                t0 = time.perf_counter()
+                sim.iterate(steps)
+                ts.append(steps * sim.agent_count() / (time.perf_counter() - t0))
+            rows.append({"model": "JuPedSim CFSM (default)", "density_per_m2": rho, "n": n,
+                         "agent_steps_per_s": float(np.median(ts)), "threads": 1})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- calibration
+def calibrate() -> None:
+    """The one-off grid search behind peds.CALIBRATED (T, r; everything else fixed).
+
+    Scores: FD mean absolute speed error over the 0.5 /m^2 bins (20 m periodic corridor, 30 s
+    at 2 fps, 2 seeds) and the Wuppertal run's egress-time and mean-flow errors (mean of 3
+    seeds). Grid: T 0.55-0.8 s (0.05), r 0.16-0.19 m (0.01). Selection: the smallest FD error
+    among the points whose Wuppertal errors are both within 5 % (half the acceptance); the
+    combined objective FD/0.15 + |egress|/0.1 + |flow|/0.1 is printed as well.
+    """
+    meas = P.load_fd_measured(DATA)
+    run = P.load_bottleneck_run(DATA)
+    ref = P.crossing_metrics(run.measured, run.fps, run.line)
+    rows = []
+    for t_gap, r in itertools.product(np.arange(0.55, 0.801, 0.05), np.arange(0.16, 0.191, 0.01)):
+        prm = P.CsmParams(time_gap_s=round(float(t_gap), 3), radius_m=round(float(r), 3),
+                          overtake=P.CALIBRATED.overtake)
+        mae = np.mean([P.fd_bin_errors(P.corridor_fd(FD_DENSITIES, prm, length_m=20.0, seed=s,
+                                                     t_meas_s=30.0, meas_fps=2.0),
+                                       meas).err_sim.abs().mean() for s in range(2)])
+        eg, fl = [], []
+        for s in range(3):
+            res = P.simulate_bottleneck_run(run, prm, seed=s)
+            m = P.crossing_metrics(res.trajectories, res.fps, run.line)
+            eg.append(m["egress_time_s"] / ref["egress_time_s"] - 1)
+            fl.append(m["flow_first_last_per_s"] / ref["flow_first_last_per_s"] - 1)
+        obj = mae / 0.15 + abs(np.mean(eg)) / 0.1 + abs(np.mean(fl)) / 0.1
+        rows.append({"T_s": prm.time_gap_s, "r_m": prm.radius_m, "fd_mae": mae,
+                     "egress_err": np.mean(eg), "flow_err": np.mean(fl), "objective": obj})
+        print(rows[-1], flush=True)
+    df = pd.DataFrame(rows).sort_values("objective")
+    print(df.head(10).round(3).to_string(index=False))
+    ok = df[(df.egress_err.abs() <= 0.05) & (df.flow_err.abs() <= 0.05)].sort_values("fd_mae")
+    print("selection rule: smallest FD MAE with the Wuppertal egress and flow within 5 %")
+    print(ok.head(5).round(3).to_string(index=False))
+
+
+# ---------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-jupedsim-calibrated", action="store_true")
+    ap.add_argument("--calibrate", action="store_true")
+    a = ap.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"reference data folder {DATA} not present")
+    if a.calibrate:
+        calibrate()
+        return
+    pd.set_option("display.width", 160)
+    models = {"ours (calibrated CSM)": ("ours", P.CALIBRATED),
+              "JuPedSim CFSM default": ("jps", None)}
+    if not a.skip_jupedsim_calibrated:
+        models["JuPedSim CFSM, our agent params"] = ("jps", P.CALIBRATED)
+    print(f"calibrated parameters: {P.CALIBRATED}")
+
+    wu = case_wuppertal(models, a.seeds)
+    print("\n1. Wuppertal 040_c_56_h- (0.5 m): egress time and mean flow (PedPy N-t, gate line)")
+    print(wu.round(3).to_string(index=False))
+    print(wu.groupby("model")[["n", "egress_time_s", "flow_first_last_per_s", "err_egress",
+                               "err_flow"]].mean().round(3).to_string())
+    print("  (n < 75: the run clogged, nobody left for 40 s; egress time = inf)")
+
+    fw = case_widths(models, a.seeds)
+    print("\n2. Flow vs width (10-90 % flow at the door), measured spread of comparable rows")
+    print(fw.round(3).to_string(index=False))
+    summ = fw.assign(inside=fw.rel_outside.eq(0.0), abs_out=fw.rel_outside.abs(),
+                     abs_mid=fw.rel_err_mid.abs()).groupby("model")[
+        ["inside", "abs_out", "abs_mid"]].agg({"inside": "sum", "abs_out": "mean",
+                                                "abs_mid": "mean"})
+    print(summ.rename(columns={"inside": "widths inside", "abs_out": "mean |rel. outside|",
+                               "abs_mid": "mean |rel. err vs mid|"}).round(3).to_string())
+
+    fd = case_fd(P.CALIBRATED)
+    print("\n3. Fundamental diagram, periodic 3 m corridor (ours), per density bin")
+    print(fd.round(3).to_string(index=False))
+    print(f"MAE ours {fd.err_sim.abs().mean():.3f} m/s, Weidmann {fd.err_weidmann.abs().mean():.3f}"
+          " m/s")
+
+    if not a.skip_speed:
+        sp = case_speed(a.repeats)
+        print(f"\n4. Speed: agent-steps per second (median of {a.repeats})")
+        print(sp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        for (rho, n), g in sp.groupby(["density_per_m2", "n"]):
+            s = g.set_index("model").agent_steps_per_s
+            print(f"  {rho} /m^2, n={n}: ours / JuPedSim = {s.iloc[0] / s.iloc[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
