@@ -40,7 +40,7 @@ import numpy as np
 
 from sim.greenwave import kernels as K
 from sim.greenwave import microsim as ms
-from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Phase, Plan, SignalTiming
+from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Plan, SignalTiming
 from twin.errors import InputError
 
 MODES = ("fixed", "actuated", "max_pressure")
