@@ -74,3 +74,21 @@ def of_kind(places: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     sel = places[places["kind"] == kind]
     attrs = pd.DataFrame(list(sel["attrs"]), index=sel.index)
     return gpd.GeoDataFrame(pd.concat([sel.drop(columns="attrs"), attrs], axis=1), geometry="geometry", crs=places.crs)
+
+
+def place_named(places: gpd.GeoDataFrame, name: str, *, key: str, kind: str | None = None) -> pd.Series:
+    """The place called ``name`` (of ``kind`` when given); an :class:`InputError` naming the
+    scenario ``key`` with the closest names otherwise."""
+    import difflib
+
+    from twin.errors import InputError
+
+    pool = places if kind is None else places[places["kind"] == kind]
+    hit = pool[pool["name"] == name]
+    if hit.empty:
+        near = difflib.get_close_matches(str(name), pool["name"].tolist(), n=3)
+        what = f"{kind} " if kind else "place "
+        raise InputError(f"{key} {name!r}: no {what}of that name"
+                         + (f"; did you mean {', '.join(map(repr, near))}?" if near else
+                            f"; the city has {pool['name'].tolist()}"))
+    return hit.iloc[0]

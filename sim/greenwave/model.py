@@ -22,6 +22,7 @@ from sim.greenwave.webster import webster_timing
 from sim.progress import progress_bar
 from twin.city import City
 from twin.errors import InputError
+from twin.places import place_named
 from twin.routing import nearest_nodes, path_edges, path_line, routable
 
 if TYPE_CHECKING:
@@ -170,22 +171,9 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
     if e is None:
         return None
     g = routable(city.roads)
-    places = city.places
-    hit = places[places["name"] == e.from_place]
-    if hit.empty:
-        import difflib
-        near = difflib.get_close_matches(e.from_place, places["name"].tolist(), n=3)
-        raise InputError(f"emergency.from_place {e.from_place!r}: no such place"
-                         + (f"; did you mean {', '.join(map(repr, near))}?" if near else ""))
-    a = hit.geometry.iloc[0].representative_point()
+    a = place_named(city.places, e.from_place, key="emergency.from_place").geometry.representative_point()
     if e.to_place is not None:
-        tgt = places[places["name"] == e.to_place]
-        if tgt.empty:
-            import difflib
-            near = difflib.get_close_matches(e.to_place, places["name"].tolist(), n=3)
-            raise InputError(f"emergency.to_place {e.to_place!r}: no such place"
-                             + (f"; did you mean {', '.join(map(repr, near))}?" if near else ""))
-        b = tgt.geometry.iloc[0].representative_point()
+        b = place_named(city.places, e.to_place, key="emergency.to_place").geometry.representative_point()
         bx, by, tname = b.x, b.y, e.to_place
     else:
         bx, by, tname = e.to_xy[0], e.to_xy[1], f"{e.to_xy[0]:.0f}, {e.to_xy[1]:.0f}"

@@ -34,7 +34,7 @@ from terrain.sample import sample
 from twin.city import City
 from twin.crs import to_lonlat
 from twin.errors import InputError
-from twin.places import of_kind
+from twin.places import place_named
 
 if TYPE_CHECKING:
     from sim.hazmat.result import HazmatResult
@@ -72,20 +72,12 @@ def locate_release(city: City, rel: Release) -> tuple[tuple[float, float], dict 
         label = f"release at {xy[0]:.0f}, {xy[1]:.0f}"
         tank = None
     else:
-        sites = of_kind(city.places, "hazmat_site")
-        hit = sites[sites["name"] == rel.site]
-        if hit.empty:
-            import difflib
-            near = difflib.get_close_matches(rel.site or "", sites["name"].tolist(), n=3)
-            raise InputError(f"release.site {rel.site!r}: no hazmat_site of that name"
-                             + (f"; did you mean {', '.join(map(repr, near))}?" if near else
-                                f"; the city has {sites['name'].tolist()}"))
-        site = hit.iloc[0]
+        site = place_named(city.places, rel.site, key="release.site", kind="hazmat_site")
         chem = get_chemical(rel.chemical)
-        inv = [t for t in site["inventory"] if get_chemical(t["chemical"]).name == chem.name]
+        inv = [t for t in site["attrs"]["inventory"] if get_chemical(t["chemical"]).name == chem.name]
         if not inv:
             raise InputError(f"release.chemical {rel.chemical!r}: site {rel.site!r} stores "
-                             f"{[t['chemical'] for t in site['inventory']]}")
+                             f"{[t['chemical'] for t in site['attrs']['inventory']]}")
         tank = inv[0]
         c = site.geometry.representative_point()
         xy = tuple(map(float, tank.get("tank_xy", (c.x, c.y))))
