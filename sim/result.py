@@ -1,8 +1,9 @@
 """The contract every simulation result follows (see ../DESIGN notes in the README)."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from viewers.spec import Layer
 
@@ -25,3 +26,13 @@ class Result(Protocol):
 
     def save(self, folder: Path) -> list[Path]:
         """Write data layers (GeoTIFF / GeoPackage / NetCDF) into ``folder``; return the files."""
+
+
+def rounded(v: Any, nd: int = 2) -> float | None:
+    """``v`` as a float rounded to ``nd`` decimals for summary.json; None when it is missing,
+    not a number or not finite (JSON has no NaN)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return round(v, nd) if math.isfinite(v) else None

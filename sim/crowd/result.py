@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
 from twin.places import of_kind
 from viewers.city_layers import roads_layer, terrain_layer
@@ -200,11 +201,3 @@ class CrowdResult:
         for (cap, png), name in zip(self.figures(), ("occupancy.png", "daily_arrivals.png")):
             files.append(save_png(png, folder / name))
         return files
-
-
-def _r(v: Any) -> float | None:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return round(v, 2) if np.isfinite(v) else None

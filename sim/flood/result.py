@@ -13,6 +13,7 @@ import pyogrio
 from rasterio.features import shapes
 from shapely.geometry import Point, shape
 
+from sim.result import rounded
 from terrain.raster import Raster, write_raster
 from viewers.city_layers import roads_layer, terrain_layer
 from viewers.colors import cmap_rgba, cmap_stops
@@ -147,8 +148,8 @@ class FloodResult:
             "buildings_flooded": int(len(fl)),
             "population_affected": float(np.nansum(fl["population"].to_numpy(float))),
             "shelters_usable": f"{int(self.shelters['usable'].sum())}/{len(self.shelters)}",
-            "rescue_routes": [{"target": r.target, "from": r["from"], "time_s": _r(r.time_s),
-                               "delay_s": _r(r.delay_s)} for _, r in self.routes.iterrows()],
+            "rescue_routes": [{"target": r.target, "from": r["from"], "time_s": rounded(r.time_s, 1),
+                               "delay_s": rounded(r.delay_s, 1)} for _, r in self.routes.iterrows()],
             "solver": {"steps": o.steps, "wall_s": round(o.wall_s, 2),
                        "cell_updates_per_s": float(f"{o.cell_updates_per_s:.3e}")},
             "run_time_s": round(self.run_time_s, 2),
@@ -333,7 +334,3 @@ class FloodResult:
         enc = {v: {"zlib": True, "complevel": 4} for v in ("depth", "speed", "max_depth", "arrival_time")}
         ds.to_netcdf(path, encoding=enc)
         return path
-
-
-def _r(v: float) -> float | None:
-    return round(float(v), 1) if np.isfinite(v) else None

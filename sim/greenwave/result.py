@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 from sim.greenwave.plan import Corridor, Plan
 from sim.greenwave.tsd import time_space_png
+from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
 from viewers.city_layers import roads_layer, terrain_layer
 from viewers.png import fig_png, save_png
@@ -254,14 +255,6 @@ class GreenwaveResult:
             slug = "plans_compared" if cap.startswith("Plans") else f"time_space_{k + 1}"
             files.append(save_png(png, folder / f"{slug}.png"))
         return files
-
-
-def _r(v: Any) -> float | None:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return round(v, 2) if np.isfinite(v) else None
 
 
 def _pct(a: float, b: float) -> float | None:
