@@ -218,6 +218,12 @@ def road_lines() -> list[dict]:
     return L
 
 
+def crosses_river(geom_local: LineString) -> bool:
+    """A road segment (local u, v metres) that crosses the river centre line is a bridge."""
+    vs = np.linspace(-100.0, 4900.0, 1001)
+    return bool(geom_local.intersects(LineString(np.column_stack([river_u(vs), vs]))))
+
+
 def build_graph(lines: list[dict], dem: Raster) -> nx.MultiDiGraph:
     """Node the polylines at every crossing and build the directed road graph (EPSG:4547)."""
     merged = unary_union([l["geometry"] for l in lines])
@@ -241,12 +247,13 @@ def build_graph(lines: list[dict], dem: Raster) -> nx.MultiDiGraph:
         u, v = node(seg.coords[0]), node(seg.coords[-1])
         if u == v:
             continue
+        bridge = crosses_river(seg)
         for a, b, cs in ((u, v, coords), (v, u, coords[::-1])):
             geom = LineString(cs)
             lanes = int(src["lanes"])
             g.add_edge(a, b, length_m=float(geom.length), speed_kph=float(src["speed_kph"]), lanes=lanes,
                        capacity_vph=lanes * LANE_CAPACITY_VPH[src["highway"]], oneway=False,
-                       highway=src["highway"], name=src["name"], geometry=geom)
+                       highway=src["highway"], name=src["name"], bridge=bridge, geometry=geom)
     xs = np.array([g.nodes[n]["x"] for n in g.nodes])
     ys = np.array([g.nodes[n]["y"] for n in g.nodes])
     elev = sample(dem, xs, ys)

@@ -276,6 +276,7 @@ def build_road_graph(nodes: pd.DataFrame, edges: gpd.GeoDataFrame,
         cls = road_class(hw)
         ow = parse_oneway(tags)
         name = _str(tags.get("name"))
+        bridge = _str(tags.get("bridge")) not in ("", "no")  # deck above the ground: floods do not reach it
         for piece in _split_gaps(seq):
             for chain in _chains(piece, breaks):
                 coords = [xy[n] for n in chain]
@@ -294,7 +295,7 @@ def build_road_graph(nodes: pd.DataFrame, edges: gpd.GeoDataFrame,
                     attrs = {
                         "length_m": length, "speed_kph": float(sp), "lanes": int(lanes),
                         "capacity_vph": float(lanes * LANE_CAPACITY_VPH[cls]), "oneway": ow != 0,
-                        "highway": hw, "name": name, "geometry": geom,
+                        "highway": hw, "name": name, "bridge": bridge, "geometry": geom,
                     }
                     sig = (u, v, geom.wkb, tuple((k, a) for k, a in attrs.items() if k != "geometry"))
                     if sig in seen_edges:

@@ -41,6 +41,9 @@ EDGE_ATTRS: dict[str, str] = {
     "name": "str: road name ('' when unknown)",
     "geometry": "shapely LineString in the city CRS, from u to v",
 }
+OPTIONAL_EDGE_ATTRS: dict[str, str] = {
+    "bridge": "bool: the link is a bridge (OSM bridge=*): water under its deck does not flood it",
+}
 
 # Places (GeoDataFrame): typed features with per-kind attributes in `attrs`
 PLACE_KINDS: dict[str, dict[str, type | tuple]] = {

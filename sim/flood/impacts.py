@@ -30,7 +30,8 @@ def flooded_speed_kph(depth_m: np.ndarray, limit_kph: np.ndarray, closure_depth_
 
 
 class EdgeSampler:
-    """Sample points along every road edge (about one per grid cell) to read depths fast."""
+    """Sample points along every road edge (about one per grid cell) to read depths fast; a
+    bridge (edge attribute ``bridge``) is sampled at its two ends only."""
 
     def __init__(self, g: nx.MultiDiGraph, grid: Raster):
         self.keys = list(g.edges(keys=True))
@@ -40,7 +41,9 @@ class EdgeSampler:
         for u, v, k in self.keys:
             geom: LineString = g.edges[u, v, k]["geometry"]
             m = max(int(np.ceil(geom.length / step)), 1)
-            pts = [geom.interpolate(s) for s in np.linspace(0.0, geom.length, m + 1)]
+            # a bridge deck is above the water beneath it: only its approaches (the ends) can flood
+            along = [0.0, geom.length] if g.edges[u, v, k].get("bridge") else np.linspace(0.0, geom.length, m + 1)
+            pts = [geom.interpolate(s) for s in along]
             r, c = grid.rowcol(np.array([p.x for p in pts]), np.array([p.y for p in pts]))
             ok = (r >= 0) & (r < grid.shape[0]) & (c >= 0) & (c < grid.shape[1])
             r, c = np.where(ok, r, 0), np.where(ok, c, 0)

@@ -56,6 +56,25 @@ def test_road_under_half_a_metre_is_closed_and_route_avoids_it():
     assert t == pytest.approx((200 + 2 * np.hypot(200, 200) - 200) / 10.0, rel=1e-9)
 
 
+def test_bridge_over_deep_water_stays_open_but_its_flooded_approach_closes_it():
+    """Water under a bridge deck (edge attribute ``bridge``) does not close it; water at one of
+    its ends (the approach) does."""
+    g = _ladder()
+    for a, b in (("B", "C"), ("C", "B")):
+        g.edges[a, b, 0]["bridge"] = True
+    grid = Raster(np.zeros((30, 50), np.float32), Affine(10, 0, -50, 0, -10, 250), CRS4547)
+    depth = grid.data.copy()
+    r, c = grid.rowcol(np.array([300.0]), np.array([0.0]))
+    depth[r[0] - 1: r[0] + 2, c[0] - 2: c[0] + 3] = 3.0  # a 3 m deep river under the middle of B-C
+    sampler = imp.EdgeSampler(g, grid)
+    edges = imp.road_impacts(g, sampler, depth, depth[None], np.array([0.0]), closure_depth_m=0.3)
+    assert not edges["closed"].any()
+    rb, cb = grid.rowcol(np.array([400.0]), np.array([0.0]))
+    depth[rb[0], cb[0]] = 0.5  # the approach at C floods
+    edges = imp.road_impacts(g, imp.EdgeSampler(g, grid), depth, depth[None], np.array([0.0]), closure_depth_m=0.3)
+    assert {"BC", "CB"} <= set(edges.loc[edges["closed"], "name"])
+
+
 def test_shallow_water_slows_traffic_per_pregnolato():
     """Pregnolato et al. (2017) eq. 3: 86.9 km/h in dry conditions, 50.9 km/h at 100 mm, 2.1 km/h
     at 300 mm, closed beyond the closure depth; never above the speed limit."""

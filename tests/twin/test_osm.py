@@ -27,7 +27,7 @@ from twin.osm import (
     lanes_per_direction, parse_height, parse_levels, parse_maxspeed, parse_oneway, place_kind,
 )
 from twin.roads import DEFAULT_SPEED_KPH, LANE_CAPACITY_VPH, default_phase_plan, road_class
-from twin.schema import BUILDING_COLUMNS, BUILDING_USES, EDGE_ATTRS, NODE_ATTRS
+from twin.schema import BUILDING_COLUMNS, BUILDING_USES, EDGE_ATTRS, NODE_ATTRS, OPTIONAL_EDGE_ATTRS
 
 HELSINKI_LONLAT = (24.9352073, 60.1641581, 24.953411, 60.1791074)  # extent of the driving network
 UTM35N = 32635
@@ -110,9 +110,10 @@ def test_edge_attributes(city):
     g = city.roads
     assert g.number_of_edges() > 1000
     for u, v, k, d in g.edges(keys=True, data=True):
-        assert set(d) == set(EDGE_ATTRS)
+        assert set(EDGE_ATTRS) <= set(d) <= set(EDGE_ATTRS) | set(OPTIONAL_EDGE_ATTRS)
         assert d["length_m"] > 0 and d["speed_kph"] > 0 and d["capacity_vph"] > 0
         assert isinstance(d["lanes"], int) and d["lanes"] >= 1
+        assert isinstance(d["bridge"], bool)
         assert d["capacity_vph"] == d["lanes"] * LANE_CAPACITY_VPH[road_class(d["highway"])]
         assert isinstance(d["oneway"], bool) and isinstance(d["name"], str) and d["highway"]
         geom = d["geometry"]
@@ -120,6 +121,9 @@ def test_edge_attributes(city):
         assert geom.coords[0] == (g.nodes[u]["x"], g.nodes[u]["y"])
         assert geom.coords[-1] == (g.nodes[v]["x"], g.nodes[v]["y"])
         assert d["length_m"] == pytest.approx(geom.length)
+    # OSM bridge=* ways (the extract crosses several waterways): some links are bridges, most are not
+    share = np.mean([d["bridge"] for *_, d in g.edges(data=True)])
+    assert 0.0 < share < 0.2
     # Helsinki tags maxspeed on almost every way (30 / 40); two ways fall back to defaults
     speeds = pd.Series([d["speed_kph"] for *_, d in g.edges(data=True)]).value_counts()
     assert speeds[30.0] > 500 and speeds[40.0] > 200
