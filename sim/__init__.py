@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sim import crowd, flood, greenwave, hazmat, overview
+from sim import crowd, drill, flood, greenwave, hazmat, overview
 
 REGISTRY: dict[str, ModuleType] = {
     "overview": overview,
@@ -17,4 +17,5 @@ REGISTRY: dict[str, ModuleType] = {
     "hazmat": hazmat,
     "greenwave": greenwave,
     "crowd": crowd,
+    "drill": drill,
 }

@@ -106,7 +106,8 @@ def _first_error(exc: ValidationError, prefix: str = "", model: type[BaseModel] 
     if e["type"] == "extra_forbidden":
         import difflib
 
-        known = list(model.model_fields) if model is not None and len(e["loc"]) == 1 else []
+        sub = _model_at(model, e["loc"][:-1]) if model is not None else None
+        known = list(sub.model_fields) if sub is not None else []
         close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
         msg = "unknown key (not in the schema)" + (f"; did you mean '{close[0]}'?" if close else "")
     elif e["type"] == "missing":
@@ -115,3 +116,26 @@ def _first_error(exc: ValidationError, prefix: str = "", model: type[BaseModel] 
         msg = f"{msg} (got {e.get('input')!r})"[:200]
     more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
     return f"key '{loc}': {msg}{more}"
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class found by following ``loc`` (field names and list indices) from
+    ``model``, or None where the path leaves the models (for 'did you mean' on nested keys)."""
+    import typing
+
+    def models_in(tp: Any) -> list[type[BaseModel]]:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return [tp]
+        return [m for a in typing.get_args(tp) for m in models_in(a)]
+
+    cur: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list index: the element type was already taken from the field
+        if not (isinstance(cur, type) and issubclass(cur, BaseModel)) or part not in cur.model_fields:
+            return None
+        found = models_in(cur.model_fields[part].annotation)
+        if len(found) != 1:
+            return None
+        cur = found[0]
+    return cur if isinstance(cur, type) and issubclass(cur, BaseModel) else None

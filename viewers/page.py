@@ -40,7 +40,8 @@ def view_for_bounds(bounds_lonlat: tuple[float, float, float, float], *, pitch: 
 
 def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title: str,
                view: dict[str, float], start_iso: str | None = None, figures: list[tuple[str, bytes]] | None = None,
-               summary: dict[str, Any] | None = None, links: list[tuple[str, str]] | None = None) -> Path:
+               summary: dict[str, Any] | None = None, links: list[tuple[str, str]] | None = None,
+               events: list[dict[str, Any]] | None = None) -> Path:
     """Render ``layers`` to an offline HTML page at ``path`` (written atomically).
 
     Parameters
@@ -53,6 +54,8 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
     figures : (caption, PNG bytes) shown in the side panel
     summary : metrics shown as a table in the side panel
     links : (label, relative href) links shown at the top (e.g. from the demo index)
+    events : time-stamped log entries ({t_s, kind, text, reason}) listed in a panel that follows the
+        slider (entries up to the slider time, the latest highlighted)
     """
     deck_layers, meshes, meta_layers = [], [], []
     times: set[float] = set()
@@ -85,6 +88,9 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
         "/*__DECK_JSON__*/null": deck_json(deck_layers, view),
         "/*__META__*/null": json.dumps(meta),
         "/*__MESHES__*/null": json.dumps(meshes),
+        "/*__EVENTS__*/null": json.dumps([{"t_s": float(e["t_s"]), "kind": str(e.get("kind", "")),
+                                           "text": str(e.get("text", "")), "reason": str(e.get("reason", ""))}
+                                          for e in (events or [])]),
     }
     for k, v in replacements.items():
         if k != "/*__BUNDLE__*/":

@@ -132,7 +132,7 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
             if o in dist:
                 cost[i, j] = dist[o]
                 paths[i, j] = pth[o][::-1]
-    assign, unshel = _assign(cl.persons.to_numpy(), cap, cost)
+    assign, unshel = assign_to_shelters(cl.persons.to_numpy(), cap, cost)
 
     rows, groups = [], []
     for i, r in cl.iterrows():
@@ -156,7 +156,7 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
     return EvacuationResult(clusters, sh, arr_t, arr_pcu, float(unshel))
 
 
-def _assign(persons: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, float]:
+def assign_to_shelters(persons: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, float]:
     """Transportation LP: persons of each cluster to shelters within capacity at least total
     cost; people who fit nowhere (capacity or no route) stay unassigned at a high penalty."""
     n, m = cost.shape

@@ -147,7 +147,7 @@ def test_shelter_assignment_is_optimal_and_within_capacity():
     persons = rng.uniform(250, 400, 6)  # 1,500-2,400 persons for 1,200 places
     cap = np.array([500.0, 300.0, 400.0])
     cost = rng.uniform(100, 1000, (6, 3))
-    x, unshel = imp._assign(persons, cap, cost)
+    x, unshel = imp.assign_to_shelters(persons, cap, cost)
     assert (x.sum(0) <= cap + 1e-6).all()
     assert (x.sum(1) <= persons + 1e-6).all() and (x >= -1e-9).all()
     assert unshel == pytest.approx(persons.sum() - cap.sum(), abs=1e-6)  # demand exceeds capacity

@@ -1,0 +1,628 @@
+"""Time-dependent road state and routing for emergency drills.
+
+The drill clock (seconds) carries a set of restrictions on the road graph: timed closures
+(landslides, incident lane closures, manual blocks), flood depth frames and hazard zones
+(toxic concentration frames). Their combination is piecewise constant in time: it only
+changes at :meth:`RoadState.change_times`, so everything derived from one state (edge
+factors, the sparse graph Dijkstra runs on, shortest-path trees) is cached per state
+interval.
+
+Per edge and time the state is one *factor*: 1 free, 0 closed, 0 < f < 1 slowed (the edge
+takes ``travel_time_s / f``). Several restrictions on one edge combine by the minimum (the
+most restrictive governs). Restrictions marked ``avoidable_by_protected`` (toxic zones) do
+not apply to protected resources (hazmat teams in protective equipment).
+
+Routing is adaptive (:meth:`RoadState.route`): a vehicle plans on the state it knows, drives,
+re-plans when the state changes and never enters a closed edge; it waits at a node when no
+route exists. :func:`time_dependent_fastest` is the forecast counterpart: earliest arrival
+knowing all future states (time-dependent Dijkstra with waiting at nodes, which makes the
+arrival function FIFO; Orda & Rom 1990, J. ACM 37(3), 607-625).
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from sim.flood.impacts import EdgeSampler, flooded_speed_kph
+from terrain.raster import Raster
+from twin.errors import InputError
+from twin.routing import routable
+
+ACCESS_SPEED_M_S = 5.0  # same as matching.road_travel_times: 18 km/h on yards and lanes the graph lacks
+KINDS = ("flood", "toxic", "landslide", "incident", "manual")
+_NO_PRED = -9999  # scipy's predecessor value for "none"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One timed restriction on a set of edges, active for ``t_from_s <= t < t_to_s``."""
+
+    edges: tuple[tuple[Any, Any, Any], ...]
+    t_from_s: float
+    t_to_s: float  # math.inf = until the end
+    kind: str  # "flood" | "toxic" | "landslide" | "incident" | "manual"
+    reason: str  # human text for the log, e.g. "depth 0.42 m > 0.3 m"
+    avoidable_by_protected: bool = False  # True for toxic zones: protected resources may enter
+    speed_factor: float = 0.0  # 0 = closed; 0 < f < 1 = slowed
+
+
+@dataclass
+class Trip:
+    """One drive from a point to a point on the drill clock."""
+
+    reachable: bool
+    t_depart_s: float
+    t_arrive_s: float  # inf if unreachable
+    xy: np.ndarray  # (n, 2) path coordinates in the city CRS, access legs included
+    times_s: np.ndarray  # (n,) drill time at each vertex (non-decreasing)
+    edges: list[tuple[Any, Any, Any, float, float]]  # (u, v, k, t_enter_s, t_exit_s) driven
+    replans: list[tuple[float, str]] = field(default_factory=list)  # (time, reason)
+    waits: list[tuple[float, float, str]] = field(default_factory=list)  # (t_from, t_to, reason)
+    length_m: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.t_arrive_s - self.t_depart_s
+
+
+@dataclass
+class _Layer:
+    """Frame-based restriction (flood depth or hazard zone): frame k holds from times_s[k]
+    to times_s[k+1], the last one for ever; before the first frame nothing is restricted."""
+
+    kind: str
+    times_s: np.ndarray  # (n,) absolute drill times, strictly increasing
+    factor: np.ndarray  # (n, E) edge factor per frame
+    value: np.ndarray  # (n, E) max raster value along each edge (for the log)
+    threshold: float
+    avoidable: bool
+    label: str
+
+
+@dataclass
+class _Net:
+    """One state as a sparse graph: fastest parallel edge per node pair."""
+
+    csr: sparse.csr_matrix
+    csr_t: sparse.csr_matrix
+    best_eid: np.ndarray  # (n_pairs,) edge id of the fastest open parallel edge (-1 when all closed)
+    factor: np.ndarray  # (E,)
+
+
+class RoadState:
+    """Time-varying state of the road graph on the drill clock (seconds).
+
+    ``g`` is a routable copy of the city's graph (``travel_time_s`` on every edge); the
+    city's own graph is never modified."""
+
+    def __init__(self, g: nx.MultiDiGraph):
+        if g.number_of_nodes() == 0:
+            raise InputError("road graph with 0 nodes: expected a non-empty nx.MultiDiGraph")
+        self.g: nx.MultiDiGraph = routable(g)
+        self.nodes: list[Any] = list(self.g.nodes)
+        self._nid = {n: i for i, n in enumerate(self.nodes)}
+        self.node_xy = np.array([(self.g.nodes[n]["x"], self.g.nodes[n]["y"]) for n in self.nodes], float)
+        self._tree_xy = cKDTree(self.node_xy)
+        self.edge_keys: list[tuple[Any, Any, Any]] = list(self.g.edges(keys=True))
+        self._eid = {e: i for i, e in enumerate(self.edge_keys)}
+        E = len(self.edge_keys)
+        data = [self.g.edges[e] for e in self.edge_keys]
+        self.tt_s = np.array([d["travel_time_s"] for d in data], float)
+        self.length_m = np.array([d["length_m"] for d in data], float)
+        self.speed_kph = np.array([d["speed_kph"] for d in data], float)
+        self._names = [str(d.get("name") or "") for d in data]
+        self._ea = np.array([self._nid[u] for u, _, _ in self.edge_keys], np.int64)
+        self._eb = np.array([self._nid[v] for _, v, _ in self.edge_keys], np.int64)
+        pairs: dict[tuple[int, int], int] = {}
+        self._epair = np.array([pairs.setdefault((a, b), len(pairs)) for a, b in zip(self._ea, self._eb)], np.int64)
+        self._pair = pairs
+        self._pa = np.array([a for a, _ in pairs], np.int64)
+        self._pb = np.array([b for _, b in pairs], np.int64)
+        self._geom = [self._oriented(e, d) for e, d in zip(self.edge_keys, data)]
+        self._out: list[list[int]] = [[] for _ in self.nodes]
+        for i, a in enumerate(self._ea):
+            self._out[a].append(i)
+        self._closures: list[Closure] = []
+        self._cl_eids: list[np.ndarray] = []
+        self._layers: list[_Layer] = []
+        self._samplers: dict[tuple, EdgeSampler] = {}
+        self._E = E
+        self._dirty = True
+        self._reset_caches()
+
+    # ------------------------------------------------------------------ building the state
+    def add(self, c: Closure) -> None:
+        """Add one timed restriction (its edges as (u, v, k); (u, v) means every parallel edge)."""
+        if c.kind not in KINDS:
+            raise InputError(f"closure kind {c.kind!r}: expected one of {', '.join(KINDS)}")
+        if not (c.t_to_s > c.t_from_s) or math.isnan(c.t_from_s) or math.isnan(c.t_to_s):
+            raise InputError(f"closure times {c.t_from_s}..{c.t_to_s} s: expected t_to_s > t_from_s")
+        if not 0.0 <= c.speed_factor <= 1.0:
+            raise InputError(f"closure speed_factor {c.speed_factor}: expected 0 (closed) to 1 (free)")
+        eids: list[int] = []
+        for e in c.edges:
+            if len(e) == 2 and self.g.has_edge(e[0], e[1]):
+                eids.extend(self._eid[(e[0], e[1], k)] for k in self.g[e[0]][e[1]])
+            elif len(e) == 3 and tuple(e) in self._eid:
+                eids.append(self._eid[tuple(e)])
+            else:
+                raise InputError(f"closure edge {e!r}: expected an edge (u, v, k) of the road graph")
+        self._closures.append(c)
+        self._cl_eids.append(np.unique(np.asarray(eids, np.int64)))
+        self._dirty = True
+
+    def add_flood(self, times_s: np.ndarray, depth_frames: np.ndarray, grid: Raster, *, offset_s: float = 0.0,
+                  closure_depth_m: float = 0.3) -> None:
+        """Flood depth frames on ``grid`` (frame k from drill time ``offset_s + times_s[k]``).
+
+        Per frame and edge: the largest depth along the edge (:class:`EdgeSampler`); closed
+        where deeper than ``closure_depth_m``, otherwise, where wet, slowed to
+        ``flooded_speed_kph / speed limit`` (Pregnolato et al. 2017, Transp. Res. D 55, 67-81,
+        eq. 3)."""
+        if not closure_depth_m > 0:
+            raise InputError(f"closure_depth_m {closure_depth_m}: expected > 0")
+        t, depth = self._sample(times_s, depth_frames, grid, offset_s, "depth_frames")
+        limit = self.speed_kph[None, :]
+        factor = np.where(depth > 0.0, flooded_speed_kph(depth, limit, closure_depth_m) / limit, 1.0)
+        self._layers.append(_Layer("flood", t, factor, depth, float(closure_depth_m), False, "flood"))
+        self._dirty = True
+
+    def add_zone(self, times_s: np.ndarray, frames: np.ndarray, grid: Raster, threshold: float, *,
+                 offset_s: float = 0.0, kind: str = "toxic", label: str = "AEGL-3 (red) zone") -> None:
+        """Hazard zone frames (e.g. toxic concentration): an edge is avoided while the largest
+        frame value along it is >= ``threshold``, except by protected resources."""
+        if kind not in KINDS:
+            raise InputError(f"zone kind {kind!r}: expected one of {', '.join(KINDS)}")
+        if not (np.isfinite(threshold) and threshold > 0):
+            raise InputError(f"zone threshold {threshold}: expected a finite value > 0")
+        t, value = self._sample(times_s, frames, grid, offset_s, "frames")
+        factor = np.where(value >= threshold, 0.0, 1.0)
+        self._layers.append(_Layer(kind, t, factor, value, float(threshold), True, label))
+        self._dirty = True
+
+    def _sample(self, times_s: np.ndarray, frames: np.ndarray, grid: Raster, offset_s: float,
+                what: str) -> tuple[np.ndarray, np.ndarray]:
+        """(absolute times (n,), max frame value along each edge (n, E))."""
+        t = np.atleast_1d(np.asarray(times_s, float))
+        fr = np.asarray(frames)  # no float64 copy of the whole stack: only the sampled cells are converted
+        if fr.ndim == 2:
+            fr = fr[None]
+        if t.ndim != 1 or len(t) == 0 or not np.isfinite(t).all() or np.any(np.diff(t) <= 0):
+            raise InputError(f"times_s {t.tolist()[:5]}...: expected finite, strictly increasing seconds")
+        if fr.shape != (len(t), *grid.shape):
+            raise InputError(f"{what} shape {fr.shape}: expected {(len(t), *grid.shape)} (times x grid rows x cols)")
+        if not np.isfinite(offset_s):
+            raise InputError(f"offset_s {offset_s}: expected a finite number of seconds")
+        key = (tuple(grid.transform), grid.shape)
+        if key not in self._samplers:
+            self._samplers[key] = EdgeSampler(self.g, grid)
+        s = self._samplers[key]
+        vals = np.where(s.inside[None, :], np.nan_to_num(fr[:, s.rows, s.cols].astype(float), nan=0.0), 0.0)
+        per_edge = np.maximum.reduceat(vals, s.starts, axis=1)
+        order = np.array([self._eid[e] for e in s.keys])
+        out = np.zeros((len(t), self._E))
+        out[:, order] = per_edge
+        return t + float(offset_s), out
+
+    # ------------------------------------------------------------------ evaluating the state
+    def _reset_caches(self) -> None:
+        self._nets: dict[tuple[int, bool], _Net] = {}
+        self._trees: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _factors_at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(unprotected, protected) factor arrays (m, E) at each of ``times``."""
+        m = len(times)
+        U = np.ones((m, self._E))
+        P = np.ones((m, self._E))
+        for L in self._layers:
+            k = np.searchsorted(L.times_s, times, side="right") - 1
+            F = np.where((k >= 0)[:, None], L.factor[np.maximum(k, 0)], 1.0)
+            np.minimum(U, F, out=U)
+            if not L.avoidable:
+                np.minimum(P, F, out=P)
+        for c, eids in zip(self._closures, self._cl_eids):
+            rows = np.flatnonzero((c.t_from_s <= times) & (times < c.t_to_s))
+            if len(rows) == 0 or len(eids) == 0:
+                continue
+            ix = np.ix_(rows, eids)
+            U[ix] = np.minimum(U[ix], c.speed_factor)
+            if not c.avoidable_by_protected:
+                P[ix] = np.minimum(P[ix], c.speed_factor)
+        return U, P
+
+    def _refresh(self) -> None:
+        """Recompute the change times and the state of every interval after an ``add``."""
+        if not self._dirty:
+            return
+        cand = [c.t_from_s for c in self._closures] + [c.t_to_s for c in self._closures]
+        for L in self._layers:
+            cand.extend(L.times_s.tolist())
+        C = np.unique(np.asarray([x for x in cand if np.isfinite(x)], float))
+        U, P = self._factors_at(np.concatenate([[-np.inf], C]))
+        changed = np.any(U[1:] != U[:-1], axis=1) | np.any(P[1:] != P[:-1], axis=1)
+        keep = np.concatenate([[True], changed])
+        self._ct = C[changed]
+        self._U, self._P = U[keep], P[keep]  # row 0: before the first change time
+        self._dirty = False
+        self._reset_caches()
+
+    def _interval(self, t: float) -> int:
+        """Index of the state holding at t: 0 before the first change time, j after the j-th."""
+        self._refresh()
+        return int(np.searchsorted(self._ct, t, side="right"))
+
+    def _state(self, j: int, protected: bool) -> np.ndarray:
+        return (self._P if protected else self._U)[j]
+
+    def change_times(self, t0: float = -math.inf, t1: float = math.inf) -> np.ndarray:
+        """Sorted drill times in [t0, t1] at which any edge's state changes (protected or not)."""
+        self._refresh()
+        return self._ct[(self._ct >= t0) & (self._ct <= t1)].copy()
+
+    def factors(self, t: float, protected: bool = False) -> np.ndarray:
+        """Factor of every edge at t, in the order of ``edge_keys`` (1 free, 0 closed)."""
+        return self._state(self._interval(t), protected).copy()
+
+    def _edge(self, u: Any, v: Any, k: Any) -> int:
+        try:
+            return self._eid[(u, v, k)]
+        except KeyError:
+            raise InputError(f"edge ({u!r}, {v!r}, {k!r}): expected an edge (u, v, k) of the road graph") from None
+
+    def edge_factor(self, u: Any, v: Any, k: Any, t: float, protected: bool = False) -> float:
+        """1 free, 0 closed, else the slowdown factor of edge (u, v, k) at t."""
+        return float(self._state(self._interval(t), protected)[self._edge(u, v, k)])
+
+    def closed_edges(self, t: float, protected: bool = False) -> list[tuple[Any, Any, Any]]:
+        """Edges (u, v, k) with factor 0 at t."""
+        f = self._state(self._interval(t), protected)
+        return [self.edge_keys[i] for i in np.flatnonzero(f <= 0.0)]
+
+    def _reasons(self, e: int, t: float, protected: bool, closed_only: bool) -> list[str]:
+        """Texts of the restrictions acting on edge e at t (only the closing ones if closed_only)."""
+        out: list[str] = []
+        for L in self._layers:
+            if protected and L.avoidable:
+                continue
+            k = int(np.searchsorted(L.times_s, t, side="right")) - 1
+            if k < 0 or L.factor[k, e] >= 1.0 or (closed_only and L.factor[k, e] > 0.0):
+                continue
+            val = L.value[k, e]
+            if L.kind == "flood":
+                out.append(f"flood depth {val:.2f} m > {L.threshold:g} m" if L.factor[k, e] <= 0 else
+                           f"flood depth {val:.2f} m: {L.factor[k, e] * self.speed_kph[e]:.0f} km/h")
+            else:
+                out.append(f"{L.label}: {val:.3g} >= {L.threshold:.3g}")
+        for c, eids in zip(self._closures, self._cl_eids):
+            if protected and c.avoidable_by_protected:
+                continue
+            if c.t_from_s <= t < c.t_to_s and c.speed_factor < 1.0 and (not closed_only or c.speed_factor <= 0.0) \
+                    and np.any(eids == e):
+                out.append(c.reason or c.kind)
+        return out
+
+    def why_closed(self, u: Any, v: Any, k: Any, t: float, protected: bool = False) -> str:
+        """Why edge (u, v, k) is closed at t ("; "-joined reasons), "" when it is open."""
+        e = self._edge(u, v, k)
+        if self._state(self._interval(t), protected)[e] > 0.0:
+            return ""
+        return "; ".join(self._reasons(e, t, protected, closed_only=True))
+
+    def edge_label(self, e: int) -> str:
+        u, v, _ = self.edge_keys[e]
+        return self._names[e] or f"{u}->{v}"
+
+    # ------------------------------------------------------------------ graphs and trees per state
+    def _net(self, j: int, protected: bool) -> _Net:
+        key = (j, bool(protected))
+        net = self._nets.get(key)
+        if net is None:
+            f = self._state(j, protected)
+            with np.errstate(divide="ignore"):
+                w = np.where(f > 0.0, self.tt_s / np.where(f > 0.0, f, 1.0), np.inf)
+            order = np.lexsort((w, self._epair))
+            _, first = np.unique(self._epair[order], return_index=True)
+            best = order[first]
+            wp = w[best]
+            ok = np.isfinite(wp) & (self._pa != self._pb)
+            n = len(self.nodes)
+            csr = sparse.csr_matrix((wp[ok], (self._pa[ok], self._pb[ok])), shape=(n, n))
+            net = _Net(csr, csr.T.tocsr(), np.where(np.isfinite(wp), best, -1), f)
+            self._nets[key] = net
+        return net
+
+    def _tree(self, j: int, protected: bool, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """(time to node d from every node, next node toward d) on state j: one Dijkstra on the
+        reversed graph, cached per (state, protected, destination)."""
+        key = (j, bool(protected), d)
+        tr = self._trees.get(key)
+        if tr is None:
+            if len(self._trees) > 4096:
+                self._trees.clear()
+            dist, pred = dijkstra(self._net(j, protected).csr_t, directed=True, indices=d, return_predecessors=True)
+            tr = (dist, pred)
+            self._trees[key] = tr
+        return tr
+
+    def _plan(self, a: int, d: int, j: int, protected: bool) -> tuple[float, list[int]] | None:
+        """(time, edge ids) of the fastest route from node a to node d on state j, or None."""
+        dist, nxt = self._tree(j, protected, d)
+        if not np.isfinite(dist[a]):
+            return None
+        net = self._net(j, protected)
+        cost = float(dist[a])
+        path: list[int] = []
+        while a != d:
+            b = int(nxt[a])
+            path.append(int(net.best_eid[self._pair[(a, b)]]))
+            a = b
+        return cost, path
+
+    def _snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(nearest node index, straight distance to it in m) for each point."""
+        p = np.asarray(xy, float).reshape(-1, 2)
+        if not np.isfinite(p).all():
+            raise InputError("point coordinates: expected finite x, y in the city CRS")
+        dist, idx = self._tree_xy.query(p)
+        return np.asarray(idx, np.int64), np.asarray(dist, float)
+
+    # ------------------------------------------------------------------ queries
+    def travel_times(self, src_xy: np.ndarray, dst_xy: np.ndarray, t: float, *, protected: np.ndarray | None = None,
+                     speed_factor: np.ndarray | None = None) -> np.ndarray:
+        """(n_src, n_dst) travel times (s) on the state of time t, inf where unreachable.
+
+        Access to the nearest node at :data:`ACCESS_SPEED_M_S`, fastest route with edge time
+        ``travel_time_s / factor`` (closed edges excluded), access from the nearest node;
+        each row divided by the source's ``speed_factor``. (``sim.drill.matching.match``
+        divides by resource speed factors itself: leave ``speed_factor`` None for it.)
+        Dijkstra runs once per distinct node on the smaller side (reversed graph from the
+        destinations when they are fewer)."""
+        sn, sa = self._snap(src_xy)
+        dn, da = self._snap(dst_xy)
+        ns, nd = len(sn), len(dn)
+        prot = np.zeros(ns, bool) if protected is None else np.asarray(protected, bool).reshape(-1)
+        sf = np.ones(ns) if speed_factor is None else np.asarray(speed_factor, float).reshape(-1)
+        if len(prot) != ns:
+            raise InputError(f"protected of length {len(prot)}: expected one flag per source ({ns})")
+        if len(sf) != ns or not np.all(sf > 0) or not np.isfinite(sf).all():
+            raise InputError(f"speed_factor {sf.tolist()[:5]}: expected {ns} finite values > 0")
+        out = np.full((ns, nd), np.inf)
+        if ns == 0 or nd == 0:
+            return out
+        j = self._interval(t)
+        for p in np.unique(prot):
+            rows = np.flatnonzero(prot == p)
+            net = self._net(j, bool(p))
+            us, uinv = np.unique(sn[rows], return_inverse=True)
+            ud, dinv = np.unique(dn, return_inverse=True)
+            if len(ud) < len(us):
+                D = dijkstra(net.csr_t, directed=True, indices=ud)  # (len(ud), N): node -> destination
+                M = D[dinv][:, sn[rows]].T
+            else:
+                D = dijkstra(net.csr, directed=True, indices=us)
+                M = D[uinv][:, dn]
+            out[rows] = sa[rows, None] / ACCESS_SPEED_M_S + M + da[None, :] / ACCESS_SPEED_M_S
+        return out / sf[:, None]
+
+    def _next_change(self, t: float) -> float | None:
+        self._refresh()
+        i = int(np.searchsorted(self._ct, t, side="right"))
+        return float(self._ct[i]) if i < len(self._ct) else None
+
+    def route(self, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *, protected: bool = False,
+              speed_factor: float = 1.0, replan: bool = True) -> Trip:
+        """Drive from src to dst starting at t0, reacting to the state as it changes.
+
+        Plan the fastest route on the state at t0. At each node: if the state changed since
+        the plan was made (``replan``), plan again on the current state (the old route is
+        kept while it is still as fast); always check the next edge when entering it and
+        plan again if it is closed. An edge once entered is finished, at the speed of the
+        state at entry. Where no route exists the vehicle waits at its node until the next
+        change time; after the last change time the trip is unreachable and ends there."""
+        if not (np.isfinite(speed_factor) and speed_factor > 0):
+            raise InputError(f"speed_factor {speed_factor}: expected a finite value > 0")
+        if not np.isfinite(t0):
+            raise InputError(f"t0 {t0}: expected a finite drill time in seconds")
+        self._refresh()
+        (s,), (acc_s,) = self._snap(src_xy)
+        (d,), (acc_d,) = self._snap(dst_xy)
+        src = np.asarray(src_xy, float).reshape(2)
+        dst = np.asarray(dst_xy, float).reshape(2)
+        xs: list[np.ndarray] = [src[None, :]]
+        ts: list[np.ndarray] = [np.array([t0])]
+        t = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))
+        xs.append(self.node_xy[s][None, :])
+        ts.append(np.array([t]))
+        length = acc_s
+        edges: list[tuple[Any, Any, Any, float, float]] = []
+        replans: list[tuple[float, str]] = []
+        waits: list[tuple[float, float, str]] = []
+        cur, plan, plan_j, reachable = int(s), None, -1, True
+        guard = 0
+        while cur != d:
+            guard += 1
+            if guard > 100 * (self._E + len(self._ct) + 10):
+                raise RuntimeError("route: no progress (internal error)")
+            j = self._interval(t)
+            f = self._state(j, protected)
+            blocked = plan is not None and f[plan[0]] <= 0.0
+            if plan is None or blocked or (replan and j != plan_j):
+                new = self._plan(cur, d, j, protected)
+                if new is None:
+                    tn = self._next_change(t)
+                    why = f"no open route from node {self.nodes[cur]} to node {self.nodes[d]}"
+                    if tn is None:
+                        replans.append((t, why + " and no later change: unreachable"))
+                        reachable = False
+                        break
+                    waits.append((t, tn, why))
+                    xs.append(self.node_xy[cur][None, :])
+                    ts.append(np.array([tn]))
+                    t, plan = tn, None
+                    continue
+                cost_new, path_new = new
+                if plan is not None:
+                    with np.errstate(divide="ignore"):
+                        old_cost = float(np.sum(self.tt_s[plan] / f[plan])) if np.all(f[plan] > 0) else math.inf
+                    if old_cost <= cost_new * (1 + 1e-12) + 1e-9:
+                        path_new = plan  # still a fastest route: keep it (no spurious replans on ties)
+                    elif path_new != plan:
+                        replans.append((t, self._replan_reason(plan, plan_j, j, t, protected)))
+                plan, plan_j = path_new, j
+            e = plan.pop(0)
+            dt = float(self.tt_s[e] / f[e] / speed_factor)
+            pts, frac = self._geom[e]
+            xs.append(pts[1:])
+            ts.append(t + frac[1:] * dt)
+            u, v, k = self.edge_keys[e]
+            edges.append((u, v, k, t, t + dt))
+            length += self.length_m[e]
+            t += dt
+            cur = int(self._eb[e])
+        if reachable:
+            t += acc_d / (ACCESS_SPEED_M_S * speed_factor)
+            xs.append(dst[None, :])
+            ts.append(np.array([t]))
+            length += acc_d
+        return Trip(reachable, float(t0), float(t) if reachable else math.inf, np.concatenate(xs),
+                    np.concatenate(ts), edges, replans, waits, float(length))
+
+    def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool) -> str:
+        """Log text for a changed plan: the first closed or slowed edge of the old route."""
+        f_old, f = self._state(j_old, protected), self._state(j, protected)
+        for e in plan:
+            if f[e] <= 0.0:
+                why = "; ".join(self._reasons(e, t, protected, closed_only=True))
+                return f"edge {self.edge_label(e)} closed: {why}"
+        for e in plan:
+            if f[e] < f_old[e]:
+                why = "; ".join(self._reasons(e, t, protected, closed_only=False))
+                return f"edge {self.edge_label(e)} slowed to {f[e]:.2f} x free flow: {why}"
+        return f"faster route after the state change at {self._ct[j - 1]:.0f} s" if j > 0 else "faster route"
+
+    def _oriented(self, e: tuple[Any, Any, Any], d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(vertices from u to v, cumulative length fraction) of an edge's geometry."""
+        u, v, _ = e
+        pu = self.node_xy[self._nid[u]]
+        pv = self.node_xy[self._nid[v]]
+        geom = d.get("geometry")
+        pts = np.asarray(geom.coords, float)[:, :2] if geom is not None and not geom.is_empty \
+            else np.array([pu, pv])
+        if np.hypot(*(pts[0] - pv)) < np.hypot(*(pts[0] - pu)):
+            pts = pts[::-1].copy()
+        seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        frac = cum / cum[-1] if cum[-1] > 0 else np.linspace(0.0, 1.0, len(pts))
+        return pts, frac
+
+
+def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *,
+                           protected: bool = False, speed_factor: float = 1.0) -> Trip:
+    """Earliest-arrival ("forecast") route knowing every future state.
+
+    Time-dependent Dijkstra (label setting on arrival time) where a vehicle may wait at a
+    node: leaving edge e from node a at time t costs ``min over t' >= t of t' + w_e(t')`` with
+    ``w_e`` the edge time of the state at entry, piecewise constant, so t' is t or a later
+    change time. Waiting makes the arrival function non-decreasing (FIFO), which keeps label
+    setting exact (Orda & Rom 1990, J. ACM 37(3), 607-625). Same edge model as
+    :meth:`RoadState.route`, so its arrival is a lower bound for the adaptive trip."""
+    if not (np.isfinite(speed_factor) and speed_factor > 0):
+        raise InputError(f"speed_factor {speed_factor}: expected a finite value > 0")
+    if not np.isfinite(t0):
+        raise InputError(f"t0 {t0}: expected a finite drill time in seconds")
+    st = state
+    st._refresh()
+    ct = st._ct
+    S = st._P if protected else st._U
+    (s,), (acc_s,) = st._snap(src_xy)
+    (d,), (acc_d,) = st._snap(dst_xy)
+    src = np.asarray(src_xy, float).reshape(2)
+    dst = np.asarray(dst_xy, float).reshape(2)
+    t_s = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))
+    n = len(st.nodes)
+    arr = np.full(n, np.inf)
+    parent: list[tuple[int, int, float] | None] = [None] * n
+    arr[s] = t_s
+    done = np.zeros(n, bool)
+    heap = [(t_s, int(s))]
+    while heap:
+        ta, a = heapq.heappop(heap)
+        if done[a]:
+            continue
+        done[a] = True
+        if a == d:
+            break
+        j0 = int(np.searchsorted(ct, ta, side="right"))
+        for e in st._out[a]:
+            b = int(st._eb[e])
+            if done[b]:
+                continue
+            best, dep_best = arr[b], None
+            j, dep = j0, ta
+            while dep < best:
+                f = S[j][e]
+                if f > 0.0:
+                    cand = float(dep + st.tt_s[e] / f / speed_factor)
+                    if cand < best:
+                        best, dep_best = cand, dep
+                j += 1
+                if j > len(ct):
+                    break
+                dep = float(ct[j - 1])
+            if dep_best is not None:
+                arr[b] = best
+                parent[b] = (a, e, dep_best)
+                heapq.heappush(heap, (best, b))
+    xs: list[np.ndarray] = [src[None, :], st.node_xy[s][None, :]]
+    ts: list[np.ndarray] = [np.array([t0]), np.array([t_s])]
+    if not np.isfinite(arr[d]):
+        return Trip(False, float(t0), math.inf, np.concatenate(xs), np.concatenate(ts), [],
+                    [(t_s, f"no route from node {st.nodes[s]} to node {st.nodes[d]} at any time")], [], float(acc_s))
+    chain: list[tuple[int, int, float]] = []
+    b = int(d)
+    while parent[b] is not None:
+        a, e, dep = parent[b]  # type: ignore[misc]
+        chain.append((a, e, dep))
+        b = a
+    chain.reverse()
+    edges: list[tuple[Any, Any, Any, float, float]] = []
+    waits: list[tuple[float, float, str]] = []
+    length = acc_s
+    for a, e, dep in chain:
+        if dep > arr[a]:
+            waits.append((float(arr[a]), dep, f"waiting for edge {st.edge_label(e)} (forecast)"))
+            xs.append(st.node_xy[a][None, :])
+            ts.append(np.array([dep]))
+        j = int(np.searchsorted(ct, dep, side="right"))
+        dt = float(st.tt_s[e] / S[j][e] / speed_factor)
+        pts, frac = st._geom[e]
+        xs.append(pts[1:])
+        ts.append(dep + frac[1:] * dt)
+        u, v, k = st.edge_keys[e]
+        edges.append((u, v, k, dep, dep + dt))
+        length += st.length_m[e]
+    t = float(arr[d]) + acc_d / (ACCESS_SPEED_M_S * speed_factor)
+    xs.append(dst[None, :])
+    ts.append(np.array([t]))
+    return Trip(True, float(t0), t, np.concatenate(xs), np.concatenate(ts), edges, [], waits, float(length + acc_d))
+
+
+def edges_of(state: RoadState, edges: Iterable[tuple[Any, Any, Any]]) -> tuple[tuple[Any, Any, Any], ...]:
+    """The given edges plus their reverse twins (u, v) -> (v, u): a blocked road blocks both ways."""
+    out = []
+    for u, v, k in edges:
+        out.append((u, v, k))
+        if state.g.has_edge(v, u):
+            out.extend((v, u, kk) for kk in state.g[v][u])
+    return tuple(dict.fromkeys(out))
+
+
+__all__ = ["ACCESS_SPEED_M_S", "KINDS", "Closure", "RoadState", "Trip", "edges_of", "time_dependent_fastest"]

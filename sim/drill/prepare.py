@@ -1,0 +1,399 @@
+"""Everything a drill's plans share, resolved once before the SimPy runs: resources, rules,
+districts, hazards on the drill clock, the time each inject and action fires (hazard conditions
+resolved on the hazard frames), landslide runouts, and per-building exposure to the hazards.
+
+All user-facing checks happen here, with the key that is wrong: unknown places, resources and
+roads, points outside the city, times outside the drill, conditions on a hazard the drill lacks.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from sim.drill import hazards as hz
+from sim.drill.network import RoadState
+from sim.drill.params import IncidentSpec, Params, Where
+from sim.drill.resources import load_resources
+from sim.drill.rules import load_rules
+from twin.errors import InputError
+from twin.routing import edges_hitting, nearest_nodes
+
+
+@dataclass
+class Resolved:
+    """An inject or plan action with its trigger resolved."""
+
+    spec: Any
+    key: str
+    t_s: float | None  # None: condition never holds, or waits for an incident type
+    incident_type: str | None
+    delay_s: float
+    why: str
+    xy: tuple[float, float] | None = None
+    edges: list | None = None
+    runout: Any = None
+    incident: Any = None
+    aid_rows: Any = None
+
+
+class Prepared:
+    """Shared inputs of all plan variants of one drill (see the module docstring)."""
+
+    def __init__(self, city: Any, params: Params, start: datetime, *, progress: bool = False):
+        self.city, self.params, self.start = city, params, start
+        self.duration_s = params.duration_h * 3600.0
+        self.resources = load_resources(params.resources, city)
+        self.rules = load_rules(params.rules)
+        self.districts = hz.load_districts(params.districts, city.crs)
+        self.flood = hz.load_flood(params.flood, city, start, progress=progress) if params.flood else None
+        self.hazmat = None
+        self.hazmat_incident = None
+        self.hazmat_why = ""
+        if params.hazmat is not None:
+            t0, why = self._trigger(params.hazmat, "hazmat")
+            if t0 is not None and t0 + params.hazmat.delay_min * 60 < self.duration_s:
+                t0 += params.hazmat.delay_min * 60.0
+                self.hazmat = hz.run_hazmat(params.hazmat, city, t0, start)
+                self.hazmat_why = why
+                # forces report to the upwind staging point at the zone edge (hazmat.impacts.crew_routes)
+                st = self.hazmat.result.crews.attrs.get("staging_xy") or self.hazmat.source_xy
+                self.hazmat_incident = IncidentSpec(
+                    id=params.hazmat.incident_id, type="hazmat_release", grade=params.hazmat.grade,
+                    name=f"{self.hazmat.result.chem.name} release (staging point upwind)",
+                    where=Where(xy=(float(st[0]), float(st[1]))))
+        self.geo = self._geohazard() if params.geohazard is not None else None
+        self._buildings()
+        self._shelters()
+        self.events = [self._event(i, e) for i, e in enumerate(params.events)]
+        self.actions = {p.name: [self._action(f"plans[{i}].actions[{j}]", a) for j, a in enumerate(p.actions)]
+                        for i, p in enumerate(params.plans)}
+        ts = []
+        if self.flood is not None:
+            ts += list(self.flood.times_s)
+        if self.hazmat is not None:
+            ts += list(self.hazmat.times_s)
+        self.hazard_times = sorted({float(t) for t in ts if 0 <= t <= self.duration_s})
+
+    # ------------------------------------------------------------------ triggers
+    def _trigger(self, trig: Any, key: str) -> tuple[float | None, str]:
+        """(drill time, reason) of a trigger's first firing; (None, ...) when it never fires or
+        waits for an incident type."""
+        if trig.at is not None:
+            t = hz.seconds(trig.at, self.start, key=f"{key}.at")
+            if t > self.duration_s:
+                raise InputError(f"{key}.at {trig.at!r} is T+{t / 3600:.2f} h: outside the drill (0 to "
+                                 f"{self.params.duration_h:g} h)")
+            return t, f"scheduled at {trig.at}"
+        w = trig.when
+        if w.incident_type is not None:
+            return None, f"an incident of type {w.incident_type} opened"
+        if w.gauge is not None or w.depth_at is not None:
+            if self.flood is None:
+                raise InputError(f"{key}.when: a flood condition needs the drill's 'flood' hazard")
+            fl = self.flood
+            if w.gauge is not None:
+                g = hz._place(self.city, w.gauge, key=f"{key}.when.gauge")
+                x, y = g.geometry.centroid.x, g.geometry.centroid.y
+                if w.level_above_m is not None:
+                    lev, what = float(w.level_above_m), f"{w.level_above_m:g} m"
+                else:
+                    attrs = g.get("attrs") or {}
+                    k = f"{w.level_above}_level_m"
+                    if k not in attrs:
+                        raise InputError(f"{key}.when.level_above {w.level_above!r}: gauge {w.gauge!r} has no {k}")
+                    lev, what = float(attrs[k]), f"its {w.level_above} level {float(attrs[k]):.2f} m"
+                t = fl.first_time(lambda k, t: fl.level_at(x, y, t) > lev)
+                why = f"gauge {w.gauge} above {what}" + (f" (level {fl.level_at(x, y, t):.2f} m)" if t is not None else "")
+            else:
+                x, y = hz.locate(w.depth_at, self.city, key=f"{key}.when.depth_at")
+                r = max(self.flood.ground.res) * 1.5
+                t = fl.first_time(lambda k, t: fl.depth_at(x, y, t, r) > w.depth_above_m)
+                name = w.depth_at.place or f"({x:.0f}, {y:.0f})"
+                why = f"flood depth at {name} above {w.depth_above_m:g} m" + (
+                    f" ({fl.depth_at(x, y, t, r):.2f} m)" if t is not None else "")
+        else:
+            if self.hazmat is None:
+                raise InputError(f"{key}.when.zone: a zone condition needs the drill's 'hazmat' hazard "
+                                 "(and its release within the drill)")
+            area = hz.area_of(w.reaches, self.city, self.districts, key=f"{key}.when.reaches")
+            hm = self.hazmat
+            if w.zone not in hm.thresholds:
+                raise InputError(f"{key}.when.zone {w.zone!r}: the hazmat run has zones {sorted(hm.thresholds)}")
+            reg = hz.region_mask(area, hm.grid)
+            t = None
+            for k, tk in enumerate(hm.times_s):
+                if (hm.mask(w.zone, k) & reg).any():
+                    t = float(tk)
+                    break
+            why = f"{w.zone} zone reaches {w.reaches}"
+        if t is not None and t > self.duration_s:
+            t = None
+        return t, why
+
+    def _resolved(self, spec: Any, key: str) -> Resolved:
+        t, why = self._trigger(spec, key)
+        itype = spec.when.incident_type if spec.when is not None else None
+        closes = getattr(spec, "kind", None) in ("landslide", "road_closure") or getattr(spec, "do", None) == "close_roads"
+        if itype is not None and closes:
+            raise InputError(f"{key}.when.incident_type: a road closure or landslide needs a time or a hazard "
+                             "condition (routes must know closures when they happen)")
+        return Resolved(spec, key, t, itype, spec.delay_min * 60.0, why)
+
+    # ------------------------------------------------------------------ injects
+    def _event(self, i: int, e: Any) -> Resolved:
+        key = f"events[{i}]"
+        r = self._resolved(e, key)
+        if e.kind == "incident":
+            r.xy = hz.locate(e.incident.where, self.city, key=f"{key}.incident.where")
+        elif e.kind == "landslide":
+            if self.geo is None:
+                raise InputError(f"{key}: a landslide inject needs the drill's 'geohazard' block (the warning)")
+            r.runout = self._landslide(e, key)
+            hit = r.runout.closed_roads
+            pt = (hit.geometry.union_all().intersection(r.runout.footprint).centroid if len(hit)
+                  else Point(*r.runout.path.xy[-1]))
+            r.xy = (float(pt.x), float(pt.y))
+            r.incident = IncidentSpec(id=f"LS{i}", type="landslide", grade=e.landslide_grade,
+                                      name=f"landslide, slope unit {r.runout.unit}", where=Where(xy=r.xy))
+        elif e.kind == "road_closure":
+            r.edges = self._edges(e.roads, e.near, e.radius_m, key)
+        return r
+
+    def _landslide(self, e: Any, key: str) -> Any:
+        from sim.geohazard.warning import landslide_runout
+
+        vol = {"volume_m3": e.landslide_volume_m3} if e.landslide_volume_m3 else {}
+        if e.landslide_xy is not None:
+            hz.locate(Where(xy=e.landslide_xy), self.city, key=f"{key}.landslide_xy")
+            return landslide_runout(self.city, tuple(e.landslide_xy), result=self.geo, **vol)
+        if e.slope_unit != "auto":
+            if not 0 <= int(e.slope_unit) < len(self.geo.units):
+                raise InputError(f"{key}.slope_unit {e.slope_unit}: expected 0..{len(self.geo.units) - 1} or 'auto'")
+            return landslide_runout(self.city, int(e.slope_unit), result=self.geo, **vol)
+        # auto: among the failing cells (factor of safety < 1 at the storm's rain) of the most-warned
+        # units, nearest to a road first, the slide that closes roads, else the one that buries the
+        # most people, else the one ending nearest to a road
+        geo = self.geo
+        uid = geo.terrain.unit_id
+        lev = np.where(uid >= 0, geo.units.level.to_numpy()[np.clip(uid, 0, None)], 0)
+        fail = (lev >= 1) & (np.nan_to_num(geo.fs.data, nan=np.inf) < 1.0)
+        if not fail.any():
+            raise InputError(f"{key}: slope_unit auto: no warned slope unit has failing cells at "
+                             f"{geo.rain_mm_24h:.0f} mm / 24 h; give slope_unit or landslide_xy")
+        top = lev[fail].max()
+        rr, cc = np.nonzero(fail & (lev == top))
+        xs, ys = geo.fs.xy(rr, cc)
+        roads = shapely.union_all([d["geometry"] for *_, d in self.city.roads.edges(keys=True, data=True)])
+        dist = shapely.distance(shapely.points(xs, ys), roads)
+        pop = self.city.buildings["population"].fillna(0).to_numpy(float)
+        bgeom = self.city.buildings.geometry.values
+        best, best_key = None, None
+        for i in np.argsort(dist, kind="stable")[:60]:
+            ro = landslide_runout(self.city, (float(xs[i]), float(ys[i])), result=geo,
+                                  **({"volume_m3": e.landslide_volume_m3} if e.landslide_volume_m3 else {}))
+            buried = float(pop[shapely.intersects(bgeom, ro.footprint)].sum())
+            k = (len(ro.edges) > 0, buried, -float(ro.line.distance(roads)))
+            if best_key is None or k > best_key:
+                best, best_key = ro, k
+            if ro.edges:
+                break
+        return best
+
+    def _edges(self, roads: list[str], near: Where | None, radius_m: float, key: str) -> list:
+        g = self.city.roads
+        out = []
+        if roads:
+            names = {d.get("name", "") for *_, d in g.edges(keys=True, data=True)}
+            for n in roads:
+                if n not in names:
+                    import difflib
+
+                    close = difflib.get_close_matches(n, sorted(x for x in names if x), n=3)
+                    raise InputError(f"{key}.roads {n!r}: no road of that name"
+                                     + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+            out += [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True) if d.get("name", "") in roads]
+        if near is not None:
+            x, y = hz.locate(near, self.city, key=f"{key}.near")
+            out += edges_hitting(g, Point(x, y).buffer(radius_m))
+        return sorted(set(out), key=str)
+
+    # ------------------------------------------------------------------ actions
+    def _action(self, key: str, a: Any) -> Resolved:
+        r = self._resolved(a, key)
+        ids = set(self.resources.resource_id)
+        if a.do == "preposition":
+            bad = [x for x in a.resources if x not in ids]
+            if bad:
+                import difflib
+
+                close = difflib.get_close_matches(bad[0], sorted(ids), n=3)
+                raise InputError(f"{key}.resources {bad[0]!r}: no such resource in {self.params.resources.name}"
+                                 + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+            r.xy = hz.locate(a.to, self.city, key=f"{key}.to")
+        elif a.do == "mutual_aid":
+            r.xy = hz.locate(a.to, self.city, key=f"{key}.to")
+            rows = load_resources(a.resources_csv, self.city)
+            clash = sorted(set(rows.resource_id) & ids)
+            if clash:
+                raise InputError(f"{key}.resources_csv {a.resources_csv.name}: resource ids {clash[:3]} already exist")
+            r.aid_rows = rows
+        elif a.do == "close_roads":
+            r.edges = self._edges(a.roads, a.near, a.radius_m, key)
+        elif a.do == "open_shelters" and a.shelters != "all":
+            known = set(self.shelters.name)
+            for s in a.shelters:
+                if s not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(s, sorted(known), n=3)
+                    raise InputError(f"{key}.shelters {s!r}: no shelter of that name"
+                                     + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+        elif a.do == "evacuate":
+            if a.zone is not None and self.params.hazmat is None:
+                raise InputError(f"{key}.zone: evacuating a zone needs the drill's 'hazmat' hazard")
+            if a.depth_above_m is not None and self.flood is None:
+                raise InputError(f"{key}.depth_above_m: needs the drill's 'flood' hazard")
+            if a.district is not None:
+                hz.area_of(a.district, self.city, self.districts, key=f"{key}.district")
+            if a.near is not None:
+                r.xy = hz.locate(a.near, self.city, key=f"{key}.near")
+        return r
+
+    # ------------------------------------------------------------------ geohazard
+    def _geohazard(self) -> Any:
+        from sim.geohazard.warning import warn
+
+        g = self.params.geohazard
+        rain = g.rain_mm_24h
+        if rain is None:
+            if self.flood is None or not self.flood.rain_mm_24h:
+                raise InputError("geohazard.rain_mm_24h: not given and the drill has no flood storm to take it from")
+            rain = self.flood.rain_mm_24h
+        self.geo_warn_s = hz.seconds(g.warn_at, self.start, key="geohazard.warn_at")
+        return warn(self.city, float(rain), unit_area_m2=g.unit_area_m2)
+
+    # ------------------------------------------------------------------ people and places
+    def _buildings(self) -> None:
+        b = self.city.buildings
+        c = b.geometry.centroid
+        pop = b["population"].fillna(0).to_numpy(float) if "population" in b else np.zeros(len(b))
+        self.buildings = pd.DataFrame({"building_id": b["building_id"].to_numpy() if "building_id" in b else np.arange(len(b)),
+                                       "x_m": c.x.to_numpy(), "y_m": c.y.to_numpy(), "population": pop})
+        self.buildings["node"] = nearest_nodes(self.city.roads, self.buildings.x_m, self.buildings.y_m)
+        nb = len(b)
+        self.flood_risk = np.zeros((0, nb), bool)
+        if self.flood is not None:
+            fl = self.flood
+            ring = shapely.segmentize(b.geometry.buffer(fl.ground.res[0] * 0.75).exterior.values, fl.ground.res[0])
+            counts = shapely.get_num_coordinates(ring)
+            xy = shapely.get_coordinates(ring)
+            rr, cc = fl.ground.rowcol(xy[:, 0], xy[:, 1])
+            ny, nx = fl.ground.shape
+            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+            rr, cc = np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            self.building_depth = np.stack([np.maximum.reduceat(np.where(ok, d[rr, cc], 0.0), starts)
+                                            for d in fl.depth_m])
+            self.flood_risk = self.building_depth > self.params.risk_depth_m
+        self.zone_risk = np.zeros((0, nb), bool)
+        if self.hazmat is not None:
+            hm = self.hazmat
+            rr, cc = hm.grid.rowcol(self.buildings.x_m.to_numpy(), self.buildings.y_m.to_numpy())
+            ny, nx = hm.grid.shape
+            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+            rr, cc = np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)
+            lev = self.params.risk_zone
+            self.zone_risk = np.stack([ok & hm.mask(lev, k)[rr, cc] for k in range(len(hm.times_s))])
+
+    def at_risk(self, t: float) -> np.ndarray:
+        out = np.zeros(len(self.buildings), bool)
+        if self.flood is not None and (k := hz.frame_index(self.flood.times_s, t)) >= 0:
+            out |= self.flood_risk[k]
+        if self.hazmat is not None and (k := hz.frame_index(self.hazmat.times_s, t)) >= 0:
+            out |= self.zone_risk[k]
+        return out
+
+    def risk_reason(self, t: float) -> str:
+        parts = []
+        if self.flood is not None and hz.frame_index(self.flood.times_s, t) >= 0:
+            parts.append(f"flood deeper than {self.params.risk_depth_m:g} m at the building")
+        if self.hazmat is not None and hz.frame_index(self.hazmat.times_s, t) >= 0:
+            parts.append(f"inside the {self.params.risk_zone} toxic zone")
+        return " or ".join(parts)
+
+    def buildings_in(self, act: Resolved, t: float) -> np.ndarray:
+        a = act.spec
+        b = self.buildings
+        sel = np.ones(len(b), bool)
+        if a.zone is not None:
+            hm = self.hazmat
+            k = hz.frame_index(hm.times_s, t) if hm is not None else -1
+            if k < 0:
+                return np.zeros(len(b), bool)
+            rr, cc = hm.grid.rowcol(b.x_m.to_numpy(), b.y_m.to_numpy())
+            ny, nx = hm.grid.shape
+            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+            m = hm.mask(a.zone, k)
+            sel &= ok & m[np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)]
+        if a.district is not None:
+            area = hz.area_of(a.district, self.city, self.districts, key=f"{act.key}.district")
+            sel &= shapely.contains_xy(area, b.x_m.to_numpy(), b.y_m.to_numpy())
+        if a.near is not None:
+            sel &= np.hypot(b.x_m.to_numpy() - act.xy[0], b.y_m.to_numpy() - act.xy[1]) <= a.radius_m
+        if a.depth_above_m is not None:
+            k = hz.frame_index(self.flood.times_s, t)
+            sel &= (self.building_depth[k] > a.depth_above_m) if k >= 0 else False
+        return sel
+
+    def _shelters(self) -> None:
+        pl = self.city.places
+        sh = pl[pl["kind"] == "shelter"]
+        cap = [float((a or {}).get("capacity_persons", 0.0)) for a in sh["attrs"]]
+        c = sh.geometry.centroid
+        self.shelters = pd.DataFrame({"name": sh["name"].to_numpy(), "x_m": c.x.to_numpy(), "y_m": c.y.to_numpy(),
+                                      "capacity_persons": cap})
+
+    def shelter_safe(self, name: str, t: float) -> bool:
+        s = self.shelters.set_index("name").loc[name]
+        if self.flood is not None and self.flood.depth_at(s.x_m, s.y_m, t, 15.0) > self.params.risk_depth_m:
+            return False
+        if self.hazmat is not None:
+            k = hz.frame_index(self.hazmat.times_s, t)
+            if k >= 0:
+                rr, cc = self.hazmat.grid.rowcol(np.array([s.x_m]), np.array([s.y_m]))
+                ny, nx = self.hazmat.grid.shape
+                if 0 <= rr[0] < ny and 0 <= cc[0] < nx and self.hazmat.mask(self.params.risk_zone, k)[rr[0], cc[0]]:
+                    return False
+        return True
+
+    # ------------------------------------------------------------------ shared helpers
+    def clock(self, t_s: float) -> str:
+        """Wall-clock HH:MM of drill time ``t_s``."""
+        from datetime import timedelta
+
+        return (self.start + timedelta(seconds=float(t_s))).strftime("%H:%M")
+
+    def work_factor(self, incident_id: str) -> float:
+        """Log-normal (sigma 0.2) factor on the time on scene, drawn from the seed and the incident id
+        so that every plan sees the same draw for the same incident."""
+        rng = np.random.default_rng([self.params.seed, zlib.crc32(incident_id.encode())])
+        return float(rng.lognormal(0.0, 0.2))
+
+    def road_state(self) -> RoadState:
+        rs = RoadState(self.city.roads)
+        if self.flood is not None:
+            rs.add_flood(self.flood.times_s, self.flood.depth_m, self.flood.ground,
+                         closure_depth_m=self.flood.closure_depth_m)
+        if self.hazmat is not None:
+            lev = self.params.hazmat.red_zone
+            rs.add_zone(self.hazmat.times_s, self.hazmat.conc, self.hazmat.grid, self.hazmat.thresholds[lev],
+                        kind="toxic", label=f"{lev} toxic zone")
+        return rs
+

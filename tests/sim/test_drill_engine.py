@@ -1,0 +1,256 @@
+"""The drill engine on the sample city with a synthetic flood (a saved flood.nc whose depth rises
+0.1 m per 10-min frame over the west bank), the sample chlorine leak at T+1 h and two plans.
+
+Checks: conditions fire at the first frame where they hold; no route uses a link closed when it
+is travelled; no resource is in two places at once; people are conserved; the same seed gives the
+same drill; bad drill files fail with the key named.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from twin.errors import InputError, ScenarioError
+from twin.scenario import load_scenario
+
+WET = (401700.0, 2853900.0, 402150.0, 2854600.0)  # west-bank rectangle that floods
+F1_XY = [401950.0, 2854250.0]
+DT = 600.0
+
+
+def _flood_nc(path: Path, city) -> Path:
+    import xarray as xr
+
+    l, b, r, t = city.bounds
+    res = 20.0
+    xs = np.arange(l + res / 2, r, res)
+    ys = np.arange(t - res / 2, b, -res)
+    X, Y = np.meshgrid(xs, ys)
+    inside = (X >= WET[0]) & (X <= WET[2]) & (Y >= WET[1]) & (Y <= WET[3])
+    times = np.arange(0.0, 13 * DT, DT)
+    depth = np.stack([np.where(inside, np.float32(min(0.1 * k, 1.0)), np.float32(0.0)) for k in range(len(times))])
+    ds = xr.Dataset({"depth": (("time", "y", "x"), depth.astype(np.float32))},
+                    coords={"time": times, "y": ys, "x": xs})
+    ds.to_netcdf(path)
+    return path
+
+
+def _drill(tmp: Path, city, **over) -> dict:
+    d = {
+        "name": "drill_test", "city": str(ROOT / "data_samples" / "chenzhou"), "simulation": "drill",
+        "start": "2026-06-18T18:00:00+08:00",
+        "params": {
+            "duration_h": 3, "seed": 3,
+            "resources": str(ROOT / "data_samples" / "chenzhou_resources.csv"),
+            "districts": str(ROOT / "data_samples" / "chenzhou_districts.geojson"),
+            "flood": {"netcdf": str(_flood_nc(tmp / "flood.nc", city))},
+            "hazmat": {"scenario": str(ROOT / "scenarios" / "hazmat_chlorine_leak.yaml"), "at": "+1h",
+                       "incident_id": "HZ1", "grade": "II"},
+            "events": [
+                {"when": {"depth_at": {"xy": F1_XY}, "depth_above_m": 0.5}, "kind": "incident",
+                 "incident": {"id": "F1", "type": "flood_rescue", "grade": "III", "where": {"xy": F1_XY},
+                              "people": 20}},
+                {"at": "18:20", "kind": "incident",
+                 "incident": {"id": "T1", "type": "people_trapped", "grade": "III",
+                              "where": {"place": "Yuxi Ancient Street"}}},
+                {"at": "+30min", "kind": "road_closure", "text": "retaining wall", "near": {"xy": [403000, 2855300]},
+                 "radius_m": 40, "duration_min": 60},
+            ],
+            "plans": [
+                {"name": "slow", "dispatch_delay_min": 8, "actions": [
+                    {"when": {"depth_at": {"xy": F1_XY}, "depth_above_m": 0.35}, "do": "open_shelters",
+                     "shelters": ["West Bank Sports Ground"]},
+                    {"when": {"depth_at": {"xy": F1_XY}, "depth_above_m": 0.35}, "delay_min": 10, "do": "evacuate",
+                     "near": {"xy": F1_XY}, "radius_m": 300, "departure_mean_min": 15}]},
+                {"name": "fast", "dispatch_delay_min": 0, "actions": [
+                    {"at": "18:00", "do": "open_shelters", "shelters": "all"},
+                    {"at": "18:05", "do": "preposition", "resources": ["BH-W1", "NH-W1"],
+                     "to": {"place": "West Bank Sports Ground"}},
+                    {"when": {"depth_at": {"xy": F1_XY}, "depth_above_m": 0.1}, "do": "evacuate",
+                     "near": {"xy": F1_XY}, "radius_m": 300, "departure_mean_min": 15},
+                    {"when": {"incident_type": "hazmat_release"}, "do": "evacuate", "zone": "red",
+                     "departure_mean_min": 15}]},
+            ],
+        },
+    }
+    d["params"].update(over)
+    return d
+
+
+def _run(tmp: Path, doc: dict, city):
+    import sim.drill as D
+
+    f = tmp / f"{doc['name']}.yaml"
+    f.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    sc, p = load_scenario(f)
+    return D.run(city, p, start=sc.start)
+
+
+@pytest.fixture(scope="module")
+def drill(sample_city, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("drill")
+    return _run(tmp, _drill(tmp, sample_city), sample_city), tmp
+
+
+def test_condition_fires_at_the_first_frame_where_it_holds(drill):
+    """Depth over the rectangle is 0.1 k m at frame k (every 600 s): 'depth > 0.5 m' first holds at
+    k = 6, so F1 opens at exactly 3600 s; the 0.35 m evacuation trigger at k = 4 plus its 10-min
+    delay moves people from 3000 s on."""
+    res, _ = drill
+    inc = res.tables["incidents"]
+    assert set(inc.opened_s[inc.incident_id == "F1"]) == {6 * DT}
+    log = res.tables["log"]
+    ev = log[(log.plan == "slow") & (log.kind == "evacuate")]
+    assert ev.t_s.min() == pytest.approx(4 * DT + 600.0)
+    assert set(inc.opened_s[inc.incident_id == "HZ1"]) == {3600.0}
+
+
+def test_routes_never_use_a_link_closed_when_it_is_travelled(drill):
+    """Every edge of every trip (out, back, staging) is open for that resource when it enters it,
+    while the flood, the toxic zone and the road closure do close links during the drill."""
+    res, _ = drill
+    n_edges = n_closed_seen = 0
+    for run in res.runs:
+        for tr in run.trips:
+            for u, v, k, t_in, _ in tr["edges"]:
+                n_edges += 1
+                assert run.road.edge_factor(u, v, k, t_in, protected=tr["protected"]) > 0, (tr["resource_id"], t_in)
+                n_closed_seen += run.road.edge_factor(u, v, k, t_in, protected=False) == 0
+        assert len(run.road.closed_edges(5 * DT)) > 0, "the flood closes roads"
+        assert any(len(run.road.closed_edges(t)) > len(run.road.closed_edges(5 * DT)) for t in (3900.0, 4500.0))
+    assert n_edges > 200
+
+
+def test_no_resource_is_in_two_places_at_once(drill):
+    """For every resource row, the units away at any moment (dispatch to return) never exceed its
+    quantity; a returned unit is the only way back into the pool."""
+    res, _ = drill
+    tasks = res.tables["tasks"]
+    resources = res.prep.resources.set_index("resource_id")
+    assert len(tasks) > 10
+    for (plan, rid), grp in tasks.groupby(["plan", "resource_id"]):
+        qty = float(resources.quantity.get(rid, np.inf))
+        end = grp.back_s.fillna(res.prep.duration_s).to_numpy(float)
+        ts = np.concatenate([grp.dispatched_s.to_numpy(float), end])
+        dq = np.concatenate([grp.quantity.to_numpy(float), -grp.quantity.to_numpy(float)])
+        order = np.lexsort((dq, ts))  # at equal times a return comes before a new dispatch
+        assert np.cumsum(dq[order]).max() <= qty + 1e-9, (plan, rid)
+        if (grp.kind if "kind" in grp else pd.Series(dtype=str)).eq("supply").any():
+            continue
+
+
+def test_people_are_conserved_and_shelters_never_overfilled(drill):
+    res, _ = drill
+    total = float(res.prep.buildings.population.sum())
+    ppl = res.tables["people"]
+    sh = res.tables["shelters"]
+    assert (ppl.sheltered.max()) > 0, "someone reached a shelter"
+    for r in ppl.itertuples(index=False):
+        assert r.population_in_place_total + r.evacuating + r.sheltered == pytest.approx(total, rel=1e-12)
+        assert r.at_risk == pytest.approx(r.in_place + r.evacuating + r.sheltered, rel=1e-12)
+        load = sh[(sh.plan == r.plan) & (sh.t_s == r.t_s)].load_persons.sum()
+        assert load == pytest.approx(r.sheltered, rel=1e-9, abs=1e-6)
+    assert (sh.load_persons <= sh.capacity_persons + 1e-6).all()
+
+
+def test_same_seed_same_drill(drill, sample_city):
+    res, tmp = drill
+    again = _run(tmp, _drill(tmp, sample_city), sample_city)
+    a, b = res.tables, again.tables
+    for k in ("log", "tasks", "people"):
+        pd.testing.assert_frame_equal(a[k].reset_index(drop=True), b[k].reset_index(drop=True))
+
+
+def test_plans_compared_on_the_same_events(drill):
+    """Both plans face the same incidents at the same times; the faster dispatch decision shows in
+    the first dispatch of each incident (opened + delay, to the second)."""
+    res, _ = drill
+    inc = res.tables["incidents"]
+    a = inc[inc.plan == "slow"].set_index("incident_id").opened_s
+    b = inc[inc.plan == "fast"].set_index("incident_id").opened_s
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index(), check_names=False)
+    tasks = res.tables["tasks"]
+    first = tasks.groupby(["plan", "incident_id"]).dispatched_s.min() - tasks.groupby(
+        ["plan", "incident_id"]).opened_s.min()
+    assert first.loc["slow"].min() == pytest.approx(8 * 60.0)
+    assert first.loc["fast"].min() == pytest.approx(0.0)
+    m = res.summary()
+    assert set(m["plans"]) == {"slow", "fast"}
+
+
+def test_road_closure_inject_closes_its_links_for_its_duration(drill):
+    res, _ = drill
+    run = res.runs[0]
+    from shapely.geometry import Point
+    from twin.routing import edges_hitting
+
+    edges = edges_hitting(run.road.g, Point(403000, 2855300).buffer(40))
+    assert edges
+    for u, v, k in edges:
+        assert run.road.edge_factor(u, v, k, 1800.0 + 1.0) == 0.0
+        assert "retaining wall" in run.road.why_closed(u, v, k, 1801.0)
+        assert run.road.edge_factor(u, v, k, 1799.0) > 0
+        assert run.road.why_closed(u, v, k, 1800.0 + 3600.0 + 1.0) == "" or "zone" in run.road.why_closed(
+            u, v, k, 5401.0)
+
+
+def test_layers_and_files(drill, tmp_path):
+    res, _ = drill
+    kinds = {lay.id: lay for lay in res.layers()}
+    for lid in ("flood_depth", "threat_zones", "roads_closed", "incidents", "shelter_load", "resources_0"):
+        assert lid in kinds, lid
+    trips = kinds["resources_0"].data
+    assert all(np.all(np.diff(t["timestamps"]) >= -1e-9) for t in trips)
+    ev = res.events()
+    assert ev and all(e1["t_s"] <= e2["t_s"] for e1, e2 in zip(ev, ev[1:]))
+    files = res.save(tmp_path)
+    names = {Path(f).name for f in files}
+    assert {"review.html", "tasks.csv", "log.csv", "drill.gpkg"} <= names
+    assert "http://" not in (tmp_path / "review.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda d: d["params"]["plans"][1]["actions"][1].update(resources=["BH-W9"]), "plans[1].actions[1].resources"),
+    (lambda d: d["params"]["events"][1]["incident"]["where"].update(place="Yuxi Old Street"), "Yuxi Ancient Street"),
+    (lambda d: d["params"]["events"][0]["incident"]["where"].update(xy=[500000.0, 2854000.0]), "outside the city"),
+    (lambda d: d["params"]["events"][1].update(at="23:30"), "outside the drill"),
+    (lambda d: d["params"]["events"][2].update(at=None, when={"incident_type": "fire"}), "road closure"),
+    (lambda d: d["params"].pop("hazmat") and d["params"]["plans"][1]["actions"].__setitem__(
+        3, {"when": {"zone": "orange", "reaches": "Beihu"}, "do": "warn"}), "hazmat"),
+    (lambda d: d["params"]["plans"][0]["actions"][0].update(shelters=["Nowhere Park"]), "Nowhere Park"),
+    (lambda d: d["params"]["events"][2].update(roads=["Renmin Raod"], near=None), "Renmin Road"),
+])
+def test_bad_drill_input_names_the_key(mutate, needle, sample_city, tmp_path):
+    doc = copy.deepcopy(_drill(tmp_path, sample_city))
+    mutate(doc)
+    with pytest.raises((InputError, ScenarioError)) as e:
+        _run(tmp_path, doc, sample_city)
+    assert needle in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_same_ids_and_unknown_keys_rejected_by_the_schema(sample_city, tmp_path):
+    doc = _drill(tmp_path, sample_city)
+    doc["params"]["events"][1]["incident"]["id"] = "F1"
+    with pytest.raises(ScenarioError, match="incident ids must be unique"):
+        _run(tmp_path, doc, sample_city)
+    doc = _drill(tmp_path, sample_city)
+    doc["params"]["plans"][0]["dispatch_delay"] = 3
+    with pytest.raises(ScenarioError, match="dispatch_delay_min"):
+        _run(tmp_path, doc, sample_city)
+
+
+def test_math_is_finite_where_it_should_be(drill):
+    res, _ = drill
+    tasks = res.tables["tasks"]
+    arrived = tasks[np.isfinite(tasks.arrival_s)]
+    assert (arrived.arrival_s >= arrived.departed_s - 1e-9).all()
+    assert (arrived.departed_s >= arrived.dispatched_s - 1e-9).all()
+    assert math.isfinite(res.summary()["plans"]["fast"]["first_arrival_median_s"])
