@@ -173,7 +173,8 @@ class PlanRun:
                 else "its debris reaches no road"))
             self.open_incident(ev.incident, ev.xy, f"landslide on slope unit {ro.unit} ({ro.unit_level} warning)")
         elif spec.kind == "road_closure":
-            self._close(ev, f"road closure ({spec.text or 'closed'}): {len(ev.edges)} links"
+            what = "closed" if spec.speed_factor == 0 else f"at {spec.speed_factor:.0%} of their speed (lanes closed)"
+            self._close(ev, f"road incident ({spec.text or 'closure'}): {len(ev.edges)} links {what}"
                         + (f" for {spec.duration_min:g} min" if spec.duration_min else ""))
 
     def _closure_of(self, item: Any) -> Closure | None:
@@ -189,7 +190,8 @@ class PlanRun:
                            f"landslide debris (slope unit {ro.unit}, {ro.unit_level} warning)")
         if kind == "road_closure" and item.edges:
             t1 = t + spec.duration_min * 60 if spec.duration_min else math.inf
-            return Closure(tuple(item.edges), t, t1, "incident", spec.text or "road closed")
+            return Closure(tuple(item.edges), t, t1, "incident", spec.text or "road closed",
+                           speed_factor=spec.speed_factor)
         if kind == "close_roads" and item.edges:
             return Closure(tuple(item.edges), t, math.inf, "manual", spec.name or "closed by the plan")
         return None

@@ -4,8 +4,8 @@ landslide warning, with the queries the drill's conditions ask ("gauge above its
 
 Hazards are computed before the drill's SimPy run (they do not depend on the plan), so a condition
 is resolved to the first hazard frame where it holds; frames are step functions (frame k holds
-until frame k + 1). Flood runs are memoised in-process by scenario file and modification time,
-so comparing plans or re-running a drill does not repeat them.
+until frame k + 1). ``sim.flood.run`` reuses its last identical run, so re-running a drill (or
+running it after the same flood scenario) does not repeat the flood.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from twin.errors import InputError, ScenarioError
 from twin.places import place_named
 
 ZONE_LEVELS = ("red", "orange", "yellow")
-_FLOOD_CACHE: dict[tuple, Any] = {}
 
 
 # --------------------------------------------------------------------------- time specs
@@ -131,19 +130,16 @@ def load_flood(spec: Any, city: Any, start: datetime, *, progress: bool = False)
 
 
 def _run_flood(path: Path, city: Any, progress: bool) -> Any:
+    """Run a flood scenario file on ``city`` (sim.flood.run reuses its last identical run)."""
     from sim import flood
     from twin.scenario import load_scenario
 
     if not path.exists():
         raise InputError(f"flood.scenario {path}: file not found")
-    key = (str(path.resolve()), path.stat().st_mtime_ns, city.name, id(city))
-    if key not in _FLOOD_CACHE:
-        sc, fp = load_scenario(path)
-        if sc.simulation != "flood":
-            raise ScenarioError(f"flood.scenario {path}: simulation is '{sc.simulation}', expected 'flood'")
-        _FLOOD_CACHE.clear()
-        _FLOOD_CACHE[key] = flood.run(city, fp, progress=progress)
-    return _FLOOD_CACHE[key]
+    sc, fp = load_scenario(path)
+    if sc.simulation != "flood":
+        raise ScenarioError(f"flood.scenario {path}: simulation is '{sc.simulation}', expected 'flood'")
+    return flood.run(city, fp, progress=progress)
 
 
 # --------------------------------------------------------------------------- hazmat

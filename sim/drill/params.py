@@ -153,6 +153,8 @@ class Event(Trigger):
     near: Where | None = None
     radius_m: float = Field(150.0, gt=0)
     duration_min: float | None = Field(None, gt=0)
+    speed_factor: float = Field(0.0, ge=0, lt=1, description="road_closure: 0 closes the links; 0 < f < 1 keeps "
+                                "them open at f x their speed (lanes closed by the incident)")
 
     @model_validator(mode="after")
     def _fields(self) -> "Event":

@@ -3,6 +3,7 @@ local-inertial solver, then the impacts on roads, buildings, shelters and rescue
 from __future__ import annotations
 
 import time
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +22,25 @@ from twin.city import City
 from twin.errors import InputError
 
 
+_LAST: dict[str, object] = {}
+
+
 def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> FloodResult:
-    """Simulate the scenario's flood on ``city`` and assess its impacts."""
+    """Simulate the scenario's flood on ``city`` and assess its impacts.
+
+    The run is deterministic, so the last result is reused when the same city object is run
+    again with identical parameters (a drill that embeds the flood scenario the demo has just
+    run, plan variants re-using their hazards); results are read-only by contract."""
+    pj = params.model_dump_json()
+    ref = _LAST.get("city")
+    if ref is not None and ref() is city and _LAST.get("params") == pj:
+        return _LAST["result"]  # type: ignore[return-value]
+    res = _simulate(city, params, progress)
+    _LAST.update(city=weakref.ref(city), params=pj, result=res)
+    return res
+
+
+def _simulate(city: City, params: Params, progress: bool) -> FloodResult:
     t_start = time.perf_counter()
     grids = build_grids(city, params)
     ground = grids.ground
