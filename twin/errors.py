@@ -20,3 +20,12 @@ class CityError(TwinError):
 
 class ScenarioError(TwinError):
     """A scenario file does not validate against its schema."""
+
+
+def did_you_mean(value: object, choices, n: int = 3, cutoff: float = 0.6) -> str:
+    """``"; did you mean 'a', 'b'?"`` with the closest of ``choices`` to ``value``, or ``""`` when none
+    is close: the tail of an error message about an unknown name."""
+    import difflib
+
+    near = difflib.get_close_matches(str(value), sorted({str(c) for c in choices}), n=n, cutoff=cutoff)
+    return f"; did you mean {', '.join(map(repr, near))}?" if near else ""

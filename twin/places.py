@@ -79,16 +79,12 @@ def of_kind(places: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
 def place_named(places: gpd.GeoDataFrame, name: str, *, key: str, kind: str | None = None) -> pd.Series:
     """The place called ``name`` (of ``kind`` when given); an :class:`InputError` naming the
     scenario ``key`` with the closest names otherwise."""
-    import difflib
-
-    from twin.errors import InputError
+    from twin.errors import InputError, did_you_mean
 
     pool = places if kind is None else places[places["kind"] == kind]
     hit = pool[pool["name"] == name]
     if hit.empty:
-        near = difflib.get_close_matches(str(name), pool["name"].tolist(), n=3)
         what = f"{kind} " if kind else "place "
         raise InputError(f"{key} {name!r}: no {what}of that name"
-                         + (f"; did you mean {', '.join(map(repr, near))}?" if near else
-                            f"; the city has {pool['name'].tolist()}"))
+                         + (did_you_mean(name, pool["name"]) or f"; the city has {pool['name'].tolist()}"))
     return hit.iloc[0]

@@ -22,7 +22,7 @@ from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 from terrain.raster import Raster
-from twin.errors import InputError, ScenarioError
+from twin.errors import InputError, ScenarioError, did_you_mean
 from twin.places import place_named
 
 ZONE_LEVELS = ("red", "orange", "yellow")
@@ -153,6 +153,8 @@ class HazmatFrames:
     grid: Raster
     thresholds: dict[str, float]  # red/orange/yellow -> kg/m3
     source_xy: tuple[float, float]
+    staging_xy: tuple[float, float]
+    chemical: str
     result: Any = None
     _polys: dict = field(default_factory=dict, repr=False)
 
@@ -172,7 +174,10 @@ class HazmatFrames:
 
 
 def run_hazmat(spec: Any, city: Any, t0_s: float, start: datetime) -> HazmatFrames:
-    """Run the hazmat scenario as a release starting at drill time ``t0_s``."""
+    """The release starting at drill time ``t0_s``: the hazmat scenario run with its clock starting
+    then (Turner stability from that time), or a saved ``hazmat.nc`` shifted to it."""
+    if spec.netcdf is not None:
+        return _hazmat_netcdf(Path(spec.netcdf), city, t0_s)
     from sim import hazmat
     from twin.scenario import load_scenario
 
@@ -184,8 +189,36 @@ def run_hazmat(spec: Any, city: Any, t0_s: float, start: datetime) -> HazmatFram
     th = {lev: float(res.thresholds[lev]) for lev in ZONE_LEVELS if lev in res.thresholds}
     if not th:
         raise InputError(f"hazmat.scenario {path}: its zones {list(res.thresholds)} have no red/orange/yellow level")
+    st = res.crews.attrs.get("staging_xy") or res.source_xy  # crews report upwind at the zone edge
     return HazmatFrames(t0_s, np.asarray(res.disp.times_s, float) + t0_s, np.asarray(res.disp.frames),
-                        res.grid.raster, th, tuple(res.source_xy), res)
+                        res.grid.raster, th, tuple(map(float, res.source_xy)), (float(st[0]), float(st[1])),
+                        res.chem.name, res)
+
+
+def _hazmat_netcdf(path: Path, city: Any, t0_s: float) -> HazmatFrames:
+    import json
+
+    import xarray as xr
+    from affine import Affine
+
+    if not path.exists():
+        raise InputError(f"hazmat.netcdf {path}: file not found (a hazmat.nc that `twin run` wrote)")
+    with xr.open_dataset(path) as ds:
+        need = ("thresholds_kg_m3", "source_xy", "staging_xy", "chemical")
+        if "concentration" not in ds or any(k not in ds.attrs for k in need):
+            raise InputError(f"hazmat.netcdf {path}: expected 'concentration' (time, y, x) and attributes {list(need)} "
+                             "(written by CityTwin's hazmat run)")
+        xs, ys = ds["x"].values, ds["y"].values
+        dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
+        tr = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
+        conc = ds["concentration"].values.astype(np.float32)
+        times = ds["time"].values.astype(float) + t0_s
+        th = {k: float(v) for k, v in json.loads(ds.attrs["thresholds_kg_m3"]).items() if k in ZONE_LEVELS}
+        src, st = json.loads(ds.attrs["source_xy"]), json.loads(ds.attrs["staging_xy"])
+        chem = str(ds.attrs["chemical"])
+    grid = Raster(np.zeros(conc.shape[1:], np.float32), tr, city.crs)
+    return HazmatFrames(t0_s, times, np.nan_to_num(conc), grid, th, (float(src[0]), float(src[1])),
+                        (float(st[0]), float(st[1])), chem, None)
 
 
 # --------------------------------------------------------------------------- places and districts
@@ -219,11 +252,8 @@ def area_of(name: str, city: Any, districts: gpd.GeoDataFrame | None, *, key: st
         g = _place(city, name, key=key).geometry
     except InputError:
         known = [] if districts is None else districts["name"].tolist()
-        import difflib
-
-        near = difflib.get_close_matches(name, known + city.places["name"].tolist(), n=3)
         raise InputError(f"{key} {name!r}: not a district {known} nor a place of the city"
-                         + (f"; did you mean {', '.join(map(repr, near))}?" if near else "")) from None
+                         + did_you_mean(name, known + city.places["name"].tolist())) from None
     return g.buffer(1.0) if g.geom_type == "Point" else g
 
 

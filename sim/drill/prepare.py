@@ -22,7 +22,7 @@ from sim.drill.network import RoadState
 from sim.drill.params import IncidentSpec, Params, Where
 from sim.drill.resources import load_resources
 from sim.drill.rules import load_rules
-from twin.errors import InputError
+from twin.errors import InputError, did_you_mean
 from twin.routing import edges_hitting, nearest_nodes
 
 
@@ -63,11 +63,9 @@ class Prepared:
                 self.hazmat = hz.run_hazmat(params.hazmat, city, t0, start)
                 self.hazmat_why = why
                 # forces report to the upwind staging point at the zone edge (hazmat.impacts.crew_routes)
-                st = self.hazmat.result.crews.attrs.get("staging_xy") or self.hazmat.source_xy
                 self.hazmat_incident = IncidentSpec(
                     id=params.hazmat.incident_id, type="hazmat_release", grade=params.hazmat.grade,
-                    name=f"{self.hazmat.result.chem.name} release (staging point upwind)",
-                    where=Where(xy=(float(st[0]), float(st[1]))))
+                    name=f"{self.hazmat.chemical} release (staging point upwind)", where=Where(xy=self.hazmat.staging_xy))
         self.geo = self._geohazard() if params.geohazard is not None else None
         self._buildings()
         self._shelters()
@@ -213,11 +211,7 @@ class Prepared:
             names = {d.get("name", "") for *_, d in g.edges(keys=True, data=True)}
             for n in roads:
                 if n not in names:
-                    import difflib
-
-                    close = difflib.get_close_matches(n, sorted(x for x in names if x), n=3)
-                    raise InputError(f"{key}.roads {n!r}: no road of that name"
-                                     + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+                    raise InputError(f"{key}.roads {n!r}: no road of that name" + did_you_mean(n, [x for x in names if x]))
             out += [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True) if d.get("name", "") in roads]
         if near is not None:
             x, y = hz.locate(near, self.city, key=f"{key}.near")
@@ -231,11 +225,8 @@ class Prepared:
         if a.do == "preposition":
             bad = [x for x in a.resources if x not in ids]
             if bad:
-                import difflib
-
-                close = difflib.get_close_matches(bad[0], sorted(ids), n=3)
                 raise InputError(f"{key}.resources {bad[0]!r}: no such resource in {self.params.resources.name}"
-                                 + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+                                 + did_you_mean(bad[0], ids))
             r.xy = hz.locate(a.to, self.city, key=f"{key}.to")
         elif a.do == "mutual_aid":
             r.xy = hz.locate(a.to, self.city, key=f"{key}.to")
@@ -250,11 +241,7 @@ class Prepared:
             known = set(self.shelters.name)
             for s in a.shelters:
                 if s not in known:
-                    import difflib
-
-                    close = difflib.get_close_matches(s, sorted(known), n=3)
-                    raise InputError(f"{key}.shelters {s!r}: no shelter of that name"
-                                     + (f"; did you mean {', '.join(map(repr, close))}?" if close else ""))
+                    raise InputError(f"{key}.shelters {s!r}: no shelter of that name" + did_you_mean(s, known))
         elif a.do == "evacuate":
             if a.zone is not None and self.params.hazmat is None:
                 raise InputError(f"{key}.zone: evacuating a zone needs the drill's 'hazmat' hazard")
