@@ -248,9 +248,11 @@ class FloodHazard(_Strict):
 
 
 class HazmatHazard(Trigger):
-    """The chemical release: a hazmat scenario run when its trigger fires (the release starts then)."""
+    """The chemical release, starting when its trigger fires: a hazmat scenario run then, or the
+    concentration frames of an earlier run (its ``hazmat.nc``) shifted to that time."""
 
-    scenario: ScenarioPath
+    scenario: ScenarioPath | None = None
+    netcdf: ScenarioPath | None = None
     incident_id: str = "HZ1"
     grade: str = "II"
     red_zone: Literal["red", "orange", "yellow"] = Field("red", description="zone the teams avoid (protected excepted)")
@@ -259,6 +261,12 @@ class HazmatHazard(Trigger):
     @classmethod
     def _grade(cls, v: Any) -> str:
         return parse_grade(v, where="hazmat grade")
+
+    @model_validator(mode="after")
+    def _source(self) -> "HazmatHazard":
+        if (self.scenario is None) == (self.netcdf is None):
+            raise ValueError("give exactly one of 'scenario' (a hazmat scenario file) or 'netcdf' (a saved hazmat.nc)")
+        return self
 
 
 class GeohazardSpec(_Strict):

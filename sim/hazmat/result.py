@@ -323,7 +323,10 @@ class HazmatResult:
             coords={"time": ("time", self.disp.times_s, {"units": "s", "long_name": "seconds from scenario start"}),
                     "y": ("y", ys, {"units": "m"}), "x": ("x", xs, {"units": "m"})},
             attrs={"title": "CityTwin hazmat run", "city": self.city.name, "Conventions": "CF-1.8",
-                   "model": self.disp.model, "params": json.dumps(json.loads(self.params.model_dump_json()))})
+                   "model": self.disp.model, "params": json.dumps(json.loads(self.params.model_dump_json())),
+                   "chemical": self.chem.name, "thresholds_kg_m3": json.dumps(self.thresholds),
+                   "source_xy": json.dumps(list(map(float, self.source_xy))),
+                   "staging_xy": json.dumps(list(map(float, self.crews.attrs.get("staging_xy") or self.source_xy)))})
         tmp = path.with_suffix(".nc.tmp")
         ds.to_netcdf(tmp, encoding={v: {"zlib": True, "complevel": 4} for v in ("concentration", "max_concentration")})
         tmp.replace(path)
