@@ -19,7 +19,7 @@ from sim.progress import progress_bar
 from twin.city import City
 
 if TYPE_CHECKING:
-    from sim.crowd.result import CrowdResult
+    from sim.crowd.result import CrowdResult, GateResult
 
 
 def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame, dict]:
@@ -45,10 +45,16 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame,
     return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}
 
 
-def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> "CrowdResult":
-    """Forecast (or replay) the period's arrivals and simulate the scenic network."""
+def run(city: City, params: Params, *, progress: bool = False,
+        start: datetime | None = None) -> "CrowdResult | GateResult":
+    """Forecast (or replay) the period's arrivals and simulate the scenic network; with a
+    ``gate`` block, the pedestrian micro-simulation of that spot's gate area instead."""
     from sim.crowd.result import CrowdResult
 
+    if params.gate is not None:
+        from sim.crowd import gate
+
+        return gate.run(city, params, progress=progress, start=start)
     t0 = time.perf_counter()
     table = load_holiday_table(params.holiday_table) if params.holiday_table else None
     cal = HolidayCalendar(table)

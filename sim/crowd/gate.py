@@ -1,0 +1,758 @@
+"""Gate area of a scenic spot: a pedestrian micro-simulation run from a scenario.
+
+The area is either a template built round the spot's entrance (an approach plaza, a row of
+``lanes`` turnstile lanes, an exit path into the spot) or a walkable polygon given in the
+scenario with its gates as segments of its boundary (each opening into a short exit pocket
+outside). Visitors arrive at the plaza's far edge
+(the entry line) as a Poisson process of the given rate (or of the spot's forecast peak
+15-minute arrivals), walk to the gates and leave through the exit. Motion is the validated
+collision-free speed model of :mod:`sim.crowd.peds` (``CALIBRATED`` parameters, its kernel
+``run_csm``), advanced in chunks of ``CHUNK_S`` so that the run can add agents and hold them:
+
+* arrivals are placed on free slots along the entry line at the start of each chunk; with
+  no free slot they wait outside the area (spill-back, counted as ``waiting_outside``);
+* with ``check_time_s`` > 0 each lane is one server (a ticket/ID check): the front-most
+  unchecked person in the lane stands (desired speed ~0) for a Gamma-distributed service time
+  of mean ``check_time_s`` and coefficient of variation ``check_cv`` (the service law of the
+  scenic-network gates, :mod:`sim.crowd.network`), the others in the lane wait behind. Starts
+  and ends of services fall on chunk boundaries, so a lane's service cycle is ``check_time_s``
+  plus up to one chunk; the flow it yields is measured, not assumed.
+
+Outputs: crossings of each gate line (flow time series), persons between entry and gate (the
+queue in the sense of cumulative arrival/departure curves, Newell 1993, Transp. Res. B 27(4)),
+density and speed fields averaged over ``frame_s`` windows on ``field_cell_m`` cells
+(count / walkable area of the cell, the definition of :func:`sim.crowd.peds.simulate`),
+Fruin (1971) walkway level of service, warning episodes where a cell's window density exceeds
+the threshold (4 persons/m^2 by default), and the clearance (egress) time when the run
+continues after arrivals stop.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numba
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+import shapely.validation
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from sim.crowd import peds as P
+from sim.crowd import peds_kernels as K
+from twin.errors import InputError
+
+CHUNK_S = 0.5  # agents are added, held and recorded every CHUNK_S seconds of simulated time
+HOLD_SPEED_M_S = 1e-3  # desired speed of a person being checked (0 would make the overtake term 0/0)
+BOUNDARY_TOL_M = 0.05  # a gate given in the scenario must lie within this of the polygon boundary
+# Exit pocket added beyond each gate of a polygon area; people leave from its last 0.5 m, so
+# the 1.5 m before it exceed a chunk's walk at the fastest desired speed (2.2 m/s x CHUNK_S):
+# every leaver is recorded once beyond the gate line and its crossing is seen
+EXIT_POCKET_M = 2.0
+CHECK_ZONE_MIN_M = 1.2  # check zones at least this long, > v0_max * CHUNK_S, so nobody slips through
+# Below this many agents in the area a chunk runs on one thread: numba's parallel launches
+# (two per step) cost more than they save at a few hundred agents (measured here: 1.3-1.7x
+# faster single-threaded with 100-250 agents on two busy cores).
+PARALLEL_MIN_AGENTS = 1000
+CARDINALS = {"east": (1.0, 0.0), "north": (0.0, 1.0), "west": (-1.0, 0.0), "south": (0.0, -1.0)}
+
+
+# ---------------------------------------------------------------- geometry
+@dataclass
+class GateArea:
+    """Walkable area (city CRS), where people arrive, where they leave and the counted gates.
+
+    ``gates`` are line segments across the openings (lanes, or a polygon's gates), counted by
+    crossing; ``check_zones``: one polygon per gate where the check happens (template only).
+    """
+
+    spot: str
+    walkable: Polygon
+    entry: LineString
+    exits: list[BaseGeometry]
+    gates: list[LineString]
+    gate_names: list[str]
+    check_zones: list[Polygon] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return tuple(float(v) for v in self.walkable.bounds)  # type: ignore[return-value]
+
+
+def spot_entrance(city: Any, spot: str, *, key: str = "gate.spot") -> tuple[str, Point, np.ndarray]:
+    """(spot name, entrance point, inward unit vector) of a scenic spot.
+
+    The entrance is the point of the spot's boundary nearest to the road node the scenic
+    network uses for the spot (nearest to its representative point); the inward direction is
+    the compass direction (E/N/W/S) that enters the polygon there, the one best aligned with
+    the way from that node (or, when the node lies inside the spot, with the way to the spot's
+    centre).
+    """
+    from twin.places import place_named
+    from twin.routing import nearest_nodes
+
+    row = place_named(city.places, spot, key=key, kind="scenic_spot")
+    poly = row.geometry
+    rp = poly.representative_point()
+    g = city.roads
+    node = nearest_nodes(g, [rp.x], [rp.y])[0]
+    npt = Point(g.nodes[node]["x"], g.nodes[node]["y"])
+    e = shapely.ops.nearest_points(poly.exterior, npt)[0]
+    ref = (np.array([e.x - npt.x, e.y - npt.y]) if not poly.contains(npt)
+           else np.array([poly.centroid.x - e.x, poly.centroid.y - e.y]))
+    return str(row["name"]), e, _inward(poly, e, ref)
+
+
+def _inward(poly: Polygon, e: Point, ref: np.ndarray) -> np.ndarray:
+    """The compass direction c with e + 3c inside and e - 3c outside ``poly``, best aligned with ref."""
+    best, score = None, -np.inf
+    for c in CARDINALS.values():
+        cv = np.array(c)
+        ok = poly.contains(Point(e.x + 3 * cv[0], e.y + 3 * cv[1])) and \
+            not poly.contains(Point(e.x - 3 * cv[0], e.y - 3 * cv[1]))
+        s = float(cv @ ref) + (1e6 if ok else 0.0)
+        if s > score:
+            best, score = cv, s
+    return best
+
+
+def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6,
+                  post_width_m: float = 0.3, lane_length_m: float = 1.2,
+                  plaza_width_m: float | None = None, plaza_depth_m: float = 20.0,
+                  exit_width_m: float | None = None, exit_length_m: float = 12.0,
+                  approach_from: str = "auto", entrance_xy: Sequence[float] | None = None,
+                  key: str = "gate") -> GateArea:
+    """The built-in gate area at a spot's entrance (:func:`spot_entrance`).
+
+    In the frame (u along the walking direction, v to its left) with the gate row's upstream
+    face at u = 0 on the entrance: plaza u in [-plaza_depth, 0] x v in [-W/2, W/2]; ``lanes``
+    lanes of ``lane_width_m`` between posts of ``post_width_m`` (and at both ends), u in
+    [0, lane_length]; exit path u in [lane_length, lane_length + exit_length] of
+    ``exit_width_m``; people leave through its last metre. ``approach_from`` (north/east/
+    south/west, or auto) is the side the plaza lies on; ``entrance_xy`` moves the gate.
+    """
+    name, e, d = spot_entrance(city, spot, key=f"{key}.spot")
+    if approach_from != "auto":
+        if approach_from not in CARDINALS:
+            raise InputError(f"{key}.approach_from {approach_from!r}: expected auto, {', '.join(CARDINALS)}")
+        d = -np.array(CARDINALS[approach_from])
+    if entrance_xy is not None:
+        try:
+            ex, ey = (float(v) for v in entrance_xy)
+        except (TypeError, ValueError):
+            raise InputError(f"{key}.entrance_xy {entrance_xy!r}: expected [x, y] in the city CRS") from None
+        e = Point(ex, ey)
+    if not (isinstance(lanes, (int, np.integer)) and 1 <= lanes <= 60):
+        raise InputError(f"{key}.lanes {lanes!r}: expected an integer 1 .. 60")
+    for k, v, lo, hi in (("lane_width_m", lane_width_m, 0.4, 10.0), ("post_width_m", post_width_m, 0.05, 5.0),
+                         ("lane_length_m", lane_length_m, 0.2, 20.0), ("plaza_depth_m", plaza_depth_m, 3.0, 200.0),
+                         ("exit_length_m", exit_length_m, 3.0, 200.0)):
+        if not (math.isfinite(v) and lo <= v <= hi):
+            raise InputError(f"{key}.{k} {v!r}: expected {lo:g} .. {hi:g} m")
+    row_w = lanes * lane_width_m + (lanes + 1) * post_width_m
+    pw = max(20.0, row_w + 4.0) if plaza_width_m is None else float(plaza_width_m)
+    xw = max(6.0, row_w + 1.0) if exit_width_m is None else float(exit_width_m)
+    if not (row_w <= pw <= 400.0):
+        raise InputError(f"{key}.plaza_width_m {pw!r}: expected {row_w:.2f} (the row of lanes) .. 400 m")
+    if not (1.0 <= xw <= 400.0):
+        raise InputError(f"{key}.exit_width_m {xw!r}: expected 1 .. 400 m")
+    L, Le = lane_length_m, exit_length_m
+    n = np.array([-d[1], d[0]])
+    o = np.array([e.x, e.y])
+
+    def world(u0: float, u1: float, v0: float, v1: float) -> Polygon:
+        pts = [o + u * d + v * n for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))]
+        return Polygon(pts)
+
+    def seg(u0: float, v0: float, u1: float, v1: float) -> LineString:
+        return LineString([o + u0 * d + v0 * n, o + u1 * d + v1 * n])
+
+    plaza = world(-plaza_depth_m, 0.0, -pw / 2, pw / 2)
+    lane_boxes, gates, zones = [], [], []
+    zl = max(L, CHECK_ZONE_MIN_M)
+    for k in range(lanes):
+        v0 = -row_w / 2 + post_width_m + k * (lane_width_m + post_width_m)
+        lane_boxes.append(world(0.0, L, v0, v0 + lane_width_m))
+        gates.append(seg(L / 2, v0, L / 2, v0 + lane_width_m))
+        zones.append(world(L - zl, L, v0, v0 + lane_width_m))
+    path = world(L, L + Le, -xw / 2, xw / 2)
+    walk = shapely.union_all([plaza, *lane_boxes, path]).buffer(0)
+    walk = shapely.set_precision(walk, 1e-6)
+    if not isinstance(walk, Polygon):
+        raise InputError(f"{key}: the template did not give one connected area; check lane and exit sizes")
+    exit_box = world(L + Le - 1.0, L + Le, -xw / 2, xw / 2)
+    entry = seg(-plaza_depth_m, -pw / 2, -plaza_depth_m, pw / 2)
+    names = [f"lane {k + 1}" for k in range(lanes)]
+    return GateArea(spot=name, walkable=walk, entry=entry, exits=[exit_box], gates=gates, gate_names=names,
+                    check_zones=zones,
+                    meta={"template": True, "entrance_xy": [e.x, e.y], "inward": d.tolist(),
+                          "row_width_m": row_w, "plaza_m2": plaza.area, "lane_width_m": lane_width_m})
+
+
+def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
+                 gates_xy: Sequence[Sequence[Sequence[float]]], entry_xy: Sequence[Sequence[float]], *,
+                 key: str = "gate") -> GateArea:
+    """A gate area given as a closed ring of (x, y) in the city CRS with its gates and entry
+    as two-point segments on the ring (within ``BOUNDARY_TOL_M``); each gate opens into an
+    exit pocket ``EXIT_POCKET_M`` deep outside the ring."""
+    from twin.places import place_named
+
+    name = str(place_named(city.places, spot, key=f"{key}.spot", kind="scenic_spot")["name"])
+    try:
+        ring = np.asarray(polygon_xy, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{key}.polygon: expected a list of [x, y] points") from None
+    if ring.ndim != 2 or ring.shape[1] != 2 or len(ring) < 4 or not np.isfinite(ring).all():
+        raise InputError(f"{key}.polygon shape {ring.shape}: expected >= 4 finite [x, y] points (a closed ring)")
+    if not np.allclose(ring[0], ring[-1], rtol=0.0, atol=1e-6):
+        raise InputError(f"{key}.polygon: first point {ring[0].tolist()} != last {ring[-1].tolist()}; "
+                         "expected a closed ring")
+    poly = Polygon(ring)
+    if not poly.is_valid or poly.area <= 0:
+        raise InputError(f"{key}.polygon: expected a valid polygon ({shapely.validation.explain_validity(poly)})")
+    bnd = poly.exterior
+
+    def on_boundary(seg_xy: Any, what: str) -> LineString:
+        try:
+            s = np.asarray(seg_xy, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{what}: expected [[x0, y0], [x1, y1]]") from None
+        if s.shape != (2, 2) or not np.isfinite(s).all() or np.allclose(s[0], s[1], rtol=0.0, atol=1e-6):
+            raise InputError(f"{what} {np.asarray(seg_xy).tolist()}: expected [[x0, y0], [x1, y1]], "
+                             "two distinct points")
+        ln = LineString(s)
+        dev = float(max(bnd.distance(Point(p)) for p in ln.interpolate(np.linspace(0, 1, 11), normalized=True)))
+        if dev > BOUNDARY_TOL_M:
+            raise InputError(f"{what} {s.tolist()}: expected a segment on the polygon boundary "
+                             f"(it is {dev:.2f} m off; tolerance {BOUNDARY_TOL_M} m)")
+        return ln
+
+    if not gates_xy:
+        raise InputError(f"{key}.gates: expected at least one gate segment")
+    gates = [on_boundary(g, f"{key}.gates[{i}]") for i, g in enumerate(gates_xy)]
+    entry = on_boundary(entry_xy, f"{key}.entry")
+    if any(entry.distance(g) < 0.5 for g in gates):
+        raise InputError(f"{key}.entry: expected the entry apart from every gate (>= 0.5 m)")
+    # beyond each gate a pocket EXIT_POCKET_M deep, outside the polygon: people pass the gate
+    # opening and leave from the pocket's outer half (an exit on the wall itself is out of reach
+    # of bodies kept r from walls)
+    pockets, exits = [], []
+    for i, g in enumerate(gates):
+        a, b = np.array(g.coords[0]), np.array(g.coords[-1])
+        t_hat = (b - a) / np.hypot(*(b - a))
+        out = np.array([t_hat[1], -t_hat[0]])
+        if poly.contains(Point(*((a + b) / 2 + 0.1 * out))):
+            out = -out
+        pk = Polygon([a, b, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out])
+        if pk.intersection(poly).area > 1e-6:
+            raise InputError(f"{key}.gates[{i}] {np.round([a, b], 3).tolist()}: expected open ground outside the "
+                             f"polygon for {EXIT_POCKET_M:g} m beyond the gate")
+        pockets.append(pk)
+        x0 = EXIT_POCKET_M - 0.5
+        exits.append(Polygon([a + x0 * out, b + x0 * out, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out]))
+    walk = shapely.set_precision(shapely.union_all([poly, *pockets]), 1e-6)
+    if not isinstance(walk, Polygon):
+        raise InputError(f"{key}.gates: expected gates on the outer ring of the polygon")
+    return GateArea(spot=name, walkable=walk, entry=entry, exits=exits, gates=gates,
+                    gate_names=[f"gate {i + 1}" for i in range(len(gates))], meta={"template": False})
+
+
+# ---------------------------------------------------------------- arrivals
+def arrival_times(rate_persons_s: float, duration_s: float, seed: int = 0, process: str = "poisson") -> np.ndarray:
+    """Arrival times in [0, duration): a Poisson process of the rate, or evenly spaced."""
+    if not (math.isfinite(rate_persons_s) and rate_persons_s > 0):
+        raise InputError(f"arrival rate {rate_persons_s!r} persons/s: expected > 0")
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise InputError(f"duration {duration_s!r} s: expected > 0")
+    if process == "even":
+        n = int(round(rate_persons_s * duration_s))
+        return (np.arange(n) + 0.5) / rate_persons_s
+    if process != "poisson":
+        raise InputError(f"arrival process {process!r}: expected poisson or even")
+    rng = np.random.default_rng(seed)
+    n = rng.poisson(rate_persons_s * duration_s)
+    return np.sort(rng.uniform(0.0, duration_s, n))
+
+
+# ---------------------------------------------------------------- run
+@dataclass
+class GateRun:
+    """Everything a gate-area run produced (times in s from its start, positions in the city CRS).
+
+    Per person (index = id, in order of arrival): ``arrival_s`` (at the entry line), ``entry_s``
+    (placed in the area; NaN while waiting outside), ``gate`` (index of the gate passed, -1 if
+    none) and ``gate_s`` (when), ``exit_s`` (left the area). ``positions``: id, t_s, x, y,
+    speed_m_s every ``CHUNK_S`` (speed NaN in a person's first record). ``series``: one row
+    per record time with the counts. Fields: window means over ``frame_s`` from
+    ``frame_t_s`` (window starts), cells centred at ``field_x_m``/``field_y_m``; ``los``
+    Fruin codes 0..5 (255 off the area); ``warnings`` one row per episode of consecutive
+    windows above the threshold in one cell.
+    """
+
+    area: GateArea
+    geometry: P.Geometry
+    arrival_s: np.ndarray
+    entry_s: np.ndarray
+    exit_s: np.ndarray
+    gate: np.ndarray
+    gate_s: np.ndarray
+    positions: pd.DataFrame
+    series: pd.DataFrame
+    duration_s: float
+    t_end_s: float
+    frame_s: float
+    frame_t_s: np.ndarray
+    field_x_m: np.ndarray
+    field_y_m: np.ndarray
+    cell_area_m2: np.ndarray
+    density_per_m2: np.ndarray
+    speed_m_s: np.ndarray
+    los: np.ndarray
+    warnings: pd.DataFrame
+    threshold_per_m2: float
+    check_time_s: float
+    wall_time_s: float
+    agent_steps: int
+
+    @property
+    def n_arrived(self) -> int:
+        return int(self.arrival_s.size)
+
+    @property
+    def n_entered(self) -> int:
+        return int(np.isfinite(self.entry_s).sum())
+
+    @property
+    def n_exited(self) -> int:
+        return int(np.isfinite(self.exit_s).sum())
+
+    @property
+    def n_inside(self) -> int:
+        return self.n_entered - self.n_exited
+
+    @property
+    def n_passed(self) -> int:
+        return int((self.gate >= 0).sum())
+
+    def flows(self, bin_s: float = 60.0) -> pd.DataFrame:
+        """Persons/s through each gate per ``bin_s`` window (rows: window start t_s)."""
+        edges = np.arange(0.0, self.t_end_s + bin_s, bin_s)
+        out = {"t_s": edges[:-1]}
+        for k, name in enumerate(self.area.gate_names):
+            c, _ = np.histogram(self.gate_s[self.gate == k], bins=edges)
+            out[name] = c / bin_s
+        return pd.DataFrame(out)
+
+    def saturated_flow_per_s(self, gate: int | None = None) -> float:
+        """Mean flow between the 10th and 90th percentile crossings, (N90 - N10)/(t90 - t10):
+        the definition of :func:`sim.crowd.peds.crossing_metrics` (all gates when None)."""
+        t = np.sort(self.gate_s[self.gate >= 0] if gate is None else self.gate_s[self.gate == gate])
+        n = t.size
+        if n < 10:
+            return float("nan")
+        i10, i90 = int(round(0.1 * n)), int(round(0.9 * n))
+        dt = t[i90 - 1] - t[i10 - 1]
+        return (i90 - i10) / dt if dt > 0 else float("nan")
+
+    def waits_s(self) -> np.ndarray:
+        """Arrival at the entry line to the gate crossing, of those who passed a gate."""
+        ok = self.gate >= 0
+        return self.gate_s[ok] - self.arrival_s[ok]
+
+    def clearance_s(self) -> float:
+        """Time from the last arrival window's end to the last person leaving (NaN if some remain)."""
+        if self.n_exited < self.n_arrived or self.n_arrived == 0:
+            return float("nan")
+        return float(np.nanmax(self.exit_s) - self.duration_s)
+
+    def worst_cell(self) -> tuple[int, int]:
+        """(j, i) of the cell with the highest window density (first such)."""
+        d = np.nan_to_num(self.density_per_m2, nan=-1.0)
+        f, j, i = np.unravel_index(int(np.argmax(d)), d.shape)
+        return int(j), int(i)
+
+    def cell_density_series(self, j: int, i: int) -> pd.DataFrame:
+        """Density every ``CHUNK_S`` in field cell (j, i): count / walkable area of the cell."""
+        pos = self.positions
+        cell = self.field_x_m[1] - self.field_x_m[0] if self.field_x_m.size > 1 else 1.0
+        x0 = self.field_x_m[0] - cell / 2
+        y0 = self.field_y_m[0] - cell / 2
+        ci = np.floor((pos.x.to_numpy() - x0) / cell).astype(int)
+        cj = np.floor((pos.y.to_numpy() - y0) / cell).astype(int)
+        t = self.series.t_s.to_numpy()
+        sel = (ci == i) & (cj == j)
+        cnt = pd.Series(1, index=pos.t_s.to_numpy()[sel]).groupby(level=0).sum().reindex(t, fill_value=0)
+        return pd.DataFrame({"t_s": t, "density_per_m2": cnt.to_numpy() / max(self.cell_area_m2[j, i], 1e-9)})
+
+    def los_share(self) -> pd.DataFrame:
+        """Share of the walkable area at each Fruin LOS per window (columns A..F)."""
+        w = np.where(np.isfinite(self.density_per_m2[0]) if len(self.density_per_m2) else False,
+                     self.cell_area_m2, 0.0)
+        tot = max(float(w.sum()), 1e-9)
+        rows = {"t_s": self.frame_t_s}
+        for k, letter in enumerate(P.LOS_LETTERS):
+            rows[letter] = [float((w * (lv == k)).sum()) / tot for lv in self.los]
+        return pd.DataFrame(rows)
+
+
+def _wall_lists(geo: P.Geometry, params: P.CsmParams, r_max: float,
+                cutoff_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1 m cell lists of the wall segments within reach (as :func:`sim.crowd.peds.simulate` builds them)."""
+    ny, nx = geo.shape
+    reach = max(cutoff_m, r_max + 9.0 * params.d_wall_m, 2.0 * r_max) + 0.05
+    wnx = max(int(math.ceil(nx * geo.cell_m)), 1)
+    wny = max(int(math.ceil(ny * geo.cell_m)), 1)
+    w = geo.walls
+    wstart, wseg = K.wall_cell_lists(w[:, 0].copy(), w[:, 1].copy(), w[:, 2].copy(), w[:, 3].copy(),
+                                     geo.x0_m, geo.y0_m, 1.0, wnx, wny, reach)
+    return np.array([geo.x0_m, geo.y0_m, 1.0, wnx, wny], dtype=float), wstart, wseg
+
+
+def _entry_slots(area: GateArea, geo: P.Geometry, r_m: float) -> np.ndarray:
+    """Start positions along the entry line, r + 0.1 m inside the area, 2r + 0.1 m apart."""
+    ln = area.entry
+    a, b = np.array(ln.coords[0]), np.array(ln.coords[-1])
+    length = float(np.hypot(*(b - a)))
+    t_hat = (b - a) / length
+    nrm = np.array([-t_hat[1], t_hat[0]])
+    mid = (a + b) / 2
+    inset = r_m + 0.1
+    if not area.walkable.contains(Point(*(mid + inset * nrm))):
+        nrm = -nrm
+    step = 2 * r_m + 0.1
+    s = np.arange(inset, length - inset + 1e-9, step)
+    pts = a[None, :] + s[:, None] * t_hat[None, :] + inset * nrm[None, :]
+    ok = shapely.contains_xy(area.walkable, pts[:, 0], pts[:, 1]) & geo.reachable(pts[:, 0], pts[:, 1])
+    # keep slots clear of the walls by the body radius
+    ok &= shapely.distance(area.walkable.boundary, shapely.points(pts)) >= r_m + 0.02
+    if not ok.any():
+        raise InputError("gate.entry: no start position fits along the entry line; expected a segment "
+                         f"longer than {2 * inset:.2f} m on a walkable edge")
+    return pts[ok]
+
+
+def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, check_time_s: float = 0.0,
+                  check_cv: float = 0.5, params: P.CsmParams | None = None, dt_s: float = 0.02, seed: int = 0,
+                  nav_cell_m: float = P.NAV_CELL_M, field_cell_m: float = 1.0, frame_s: float = 10.0,
+                  threshold_per_m2: float = P.DENSITY_WARNING_PER_M2, until_empty: bool = False,
+                  max_extra_s: float = 1800.0, tick: Callable[[float], None] | None = None) -> GateRun:
+    """Run the gate area: arrivals at ``arrival_s`` (s, sorted), motion by the CSM
+    (:func:`sim.crowd.peds_kernels.run_csm`), checks at the lanes, fields and counts.
+
+    The run lasts ``duration_s``; with ``until_empty`` it goes on (no more arrivals) until
+    everybody has left or ``max_extra_s`` more seconds have passed.
+    """
+    params = P.CALIBRATED if params is None else params
+    if not (math.isfinite(dt_s) and 0.001 <= dt_s <= 0.1):
+        raise InputError(f"gate.dt_s {dt_s!r}: expected 0.001 .. 0.1 s")
+    if not (check_time_s >= 0 and math.isfinite(check_time_s)) or not (0 <= check_cv <= 3):
+        raise InputError(f"gate.check_time_s {check_time_s!r}, check_cv {check_cv!r}: expected >= 0 s and 0 .. 3")
+    if check_time_s > 0 and not area.check_zones:
+        raise InputError("gate.check_time_s: checks need the template's lanes; expected 0 with a polygon")
+    if not (frame_s >= CHUNK_S and field_cell_m > 0):
+        raise InputError(f"gate.frame_s {frame_s!r}, field_cell_m {field_cell_m!r}: expected >= {CHUNK_S} s, > 0 m")
+    arrival_s = np.sort(np.asarray(arrival_s, dtype=float))
+    n = arrival_s.size
+    if n == 0:
+        raise InputError("gate: no arrivals in the run; expected a positive rate and duration")
+    geo = P.Geometry.from_polygon(area.walkable, area.exits, cell_m=nav_cell_m)
+    ag = P.make_agents(np.zeros((n, 2)), params, seed)
+    v0 = ag.desired_speed_m_s.copy()
+    v0_run = v0.copy()
+    rad, tg = ag.radius_m.copy(), ag.time_gap_s.copy()
+    r_max = float(rad.max())
+    x, y = np.zeros(n), np.zeros(n)
+    ex, ey = np.zeros(n), np.zeros(n)
+    active = np.zeros(n, dtype=np.uint8)
+    exit_s = np.full(n, np.nan)
+    entry_s = np.full(n, np.nan)
+    cutoff = params.auto_cutoff_m(r_max, float(v0.max()), float(tg.max()))
+    prm = params.kernel_vector()
+    prm[K.P_CUTOFF] = cutoff
+    wgrid, wstart, wseg = _wall_lists(geo, params, r_max, cutoff)
+    w = geo.walls
+    sx0, sy0, sx1, sy1 = (w[:, c].copy() for c in range(4))
+    nav_o = np.array([geo.x0_m, geo.y0_m, geo.cell_m])
+    slots = _entry_slots(area, geo, r_max)
+    rng = np.random.default_rng(seed + 7919)
+    # checks: one server per lane
+    nz = len(area.check_zones) if check_time_s > 0 else 0
+    checked = np.zeros(n, dtype=bool)
+    serving = np.full(nz, -1, dtype=np.int64)
+    release = np.zeros(nz)
+    if check_time_s > 0:
+        shape = 1.0 / (check_cv * check_cv) if check_cv > 0 else 0.0
+        service = (rng.gamma(shape, check_time_s / shape, n) if check_cv > 0 else np.full(n, check_time_s))
+    steps_per_chunk = max(int(round(CHUNK_S / dt_s)), 1)
+    chunk = steps_per_chunk * dt_s
+    t_stop = duration_s + (max_extra_s if until_empty else 0.0)
+    rec_id, rec_t, rec_x, rec_y, rec_v = [], [], [], [], []
+    ser = []
+    placed = lo = 0
+    t = 0.0
+    agent_steps = 0
+    last_v = np.full(n, np.nan)
+    t_wall = time.perf_counter()
+    threads = numba.get_num_threads()
+    while True:
+        # 1. arrivals onto free entry slots (first come, first placed)
+        if placed < n and arrival_s[placed] <= t + 1e-9:
+            act = np.flatnonzero(active[lo:placed]) + lo
+            free = np.ones(len(slots), dtype=bool)
+            if act.size:
+                d2 = ((slots[:, None, 0] - x[None, act]) ** 2 + (slots[:, None, 1] - y[None, act]) ** 2)
+                free = (d2 > (2 * r_max + 0.05) ** 2).all(axis=1)
+            while placed < n and arrival_s[placed] <= t + 1e-9 and free.any():
+                k = int(rng.choice(np.flatnonzero(free)))
+                i = placed
+                x[i], y[i] = slots[k]
+                ci, cj = geo._cells(x[i:i + 1], y[i:i + 1])
+                ex[i], ey[i] = geo.ux[cj[0], ci[0]], geo.uy[cj[0], ci[0]]
+                active[i] = 1
+                entry_s[i] = t
+                free &= ((slots[:, 0] - x[i]) ** 2 + (slots[:, 1] - y[i]) ** 2) > (2 * r_max + 0.05) ** 2
+                placed += 1
+        while lo < placed and not active[lo]:
+            lo += 1
+        # 2. checks at the lanes
+        if nz:
+            _update_checks(area, geo, t, x, y, active, lo, placed, v0, v0_run, checked, serving, release, service)
+        # 3. record
+        act = np.flatnonzero(active[lo:placed]) + lo
+        rec_id.append(act)
+        rec_t.append(np.full(act.size, t))
+        rec_x.append(x[act].copy())
+        rec_y.append(y[act].copy())
+        rec_v.append(last_v[act].copy())
+        n_exit = int(np.isfinite(exit_s[:placed]).sum())
+        ser.append((t, int(np.searchsorted(arrival_s, t, side="right")), placed, n_exit, act.size))
+        if tick is not None:
+            tick(t)
+        # 4. stop?
+        if t >= duration_s - 1e-9 and (not until_empty or (placed == n and act.size == 0) or t >= t_stop - 1e-9):
+            break
+        # 5. one chunk of motion
+        m = placed - lo
+        if act.size:
+            sl = slice(lo, placed)
+            rx = np.full((2, m), np.nan)
+            ry = np.full((2, m), np.nan)
+            rv = np.full((2, m), np.nan)
+            numba.set_num_threads(1 if act.size < PARALLEL_MIN_AGENTS else threads)
+            try:
+                _, ast = K.run_csm(x[sl], y[sl], v0_run[sl], rad[sl], tg[sl], active[sl], exit_s[sl], ex[sl],
+                                   ey[sl], prm, nav_o, geo.ux, geo.uy, geo.route_m, geo.exit_mask, sx0, sy0, sx1,
+                                   sy1, wgrid, wstart, wseg, 0.0, t, dt_s, steps_per_chunk, steps_per_chunk, rx, ry,
+                                   rv)
+            finally:
+                numba.set_num_threads(threads)
+            agent_steps += int(ast)
+            last_v[sl] = rv[1]
+        t = round(t + chunk, 9)
+    wall = time.perf_counter() - t_wall
+    # persons never placed keep entry NaN; exits only of placed persons
+    ids = np.concatenate(rec_id)
+    pos = pd.DataFrame({"id": ids.astype(np.int64), "t_s": np.concatenate(rec_t), "x": np.concatenate(rec_x),
+                        "y": np.concatenate(rec_y), "speed_m_s": np.concatenate(rec_v)})
+    pos = pos.sort_values(["id", "t_s"], kind="stable").reset_index(drop=True)
+    gate, gate_s = _gate_passages(area, pos, n)
+    series = pd.DataFrame(ser, columns=["t_s", "arrived", "entered", "exited", "inside"])
+    series["waiting_outside"] = series.arrived - series.entered
+    g_sorted = np.sort(gate_s[gate >= 0])
+    series["passed"] = np.searchsorted(g_sorted, series.t_s.to_numpy(), side="right")
+    series["queue"] = series.arrived - series.passed  # N_arrivals(t) - N_gate(t)
+    fx, fy, area_m2, dens, spd, f_t = _window_fields(geo, pos, field_cell_m, frame_s, float(series.t_s.iloc[-1]))
+    los = P.fruin_los(dens)
+    warns = _warning_episodes(dens, f_t, frame_s, fx, fy, threshold_per_m2)
+    return GateRun(area=area, geometry=geo, arrival_s=arrival_s, entry_s=entry_s, exit_s=exit_s, gate=gate,
+                   gate_s=gate_s, positions=pos, series=series, duration_s=float(duration_s),
+                   t_end_s=float(series.t_s.iloc[-1]), frame_s=float(frame_s), frame_t_s=f_t, field_x_m=fx,
+                   field_y_m=fy, cell_area_m2=area_m2, density_per_m2=dens, speed_m_s=spd, los=los,
+                   warnings=warns, threshold_per_m2=threshold_per_m2, check_time_s=check_time_s,
+                   wall_time_s=wall, agent_steps=agent_steps)
+
+
+def _update_checks(area: GateArea, geo: P.Geometry, t: float, x: np.ndarray, y: np.ndarray,
+                   active: np.ndarray, lo: int, hi: int, v0: np.ndarray, v0_run: np.ndarray,
+                   checked: np.ndarray, serving: np.ndarray, release: np.ndarray, service: np.ndarray) -> None:
+    """One server per lane: finish due checks, start the next one, hold the unchecked in the lane."""
+    act = np.flatnonzero(active[lo:hi]) + lo
+    for k, zone in enumerate(area.check_zones):
+        i = serving[k]
+        if i >= 0 and (t >= release[k] - 1e-9 or not active[i]):
+            v0_run[i] = v0[i]
+            checked[i] = True
+            serving[k] = -1
+        if act.size == 0:
+            continue
+        inz = act[shapely.contains_xy(zone, x[act], y[act]) & ~checked[act]]
+        if serving[k] < 0 and inz.size:
+            ci, cj = geo._cells(x[inz], y[inz])
+            i = int(inz[int(np.argmin(geo.route_m[cj, ci]))])  # the front-most on the route
+            serving[k] = i
+            release[k] = t + service[i]
+        v0_run[inz] = HOLD_SPEED_M_S  # the one being checked and any behind it in the lane
+
+
+def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gate index and time of each of ``n`` persons' first crossing of a gate line (between
+    records, time interpolated linearly); -1/NaN if none."""
+    gate = np.full(n, -1, dtype=np.int64)
+    gate_s = np.full(n, np.nan)
+    idv = pos.id.to_numpy()
+    same = idv[1:] == idv[:-1]
+    px, py = pos.x.to_numpy()[:-1][same], pos.y.to_numpy()[:-1][same]
+    qx, qy = pos.x.to_numpy()[1:][same], pos.y.to_numpy()[1:][same]
+    tp, tq = pos.t_s.to_numpy()[:-1][same], pos.t_s.to_numpy()[1:][same]
+    who = idv[:-1][same]
+    for k, g in enumerate(area.gates):
+        (ax, ay), (bx, by) = g.coords[0], g.coords[-1]
+        s, u = _segment_params(px, py, qx, qy, ax, ay, bx, by)
+        hit = (s >= 0) & (s <= 1) & (u >= 0) & (u <= 1)
+        for j in np.flatnonzero(hit):
+            i = who[j]
+            tc = tp[j] + s[j] * (tq[j] - tp[j])
+            if gate[i] < 0 or tc < gate_s[i]:
+                gate[i] = k
+                gate_s[i] = tc
+    return gate, gate_s
+
+
+def _segment_params(px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray, ax: float, ay: float,
+                    bx: float, by: float) -> tuple[np.ndarray, np.ndarray]:
+    """Parameters (s along p->q, u along a->b) of the intersection of the lines; inf when parallel."""
+    rx, ry = qx - px, qy - py
+    sx, sy = bx - ax, by - ay
+    den = rx * sy - ry * sx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = ((ax - px) * sy - (ay - py) * sx) / den
+        u = ((ax - px) * ry - (ay - py) * rx) / den
+    bad = np.abs(den) < 1e-12
+    s[bad] = np.inf
+    u[bad] = np.inf
+    return s, u
+
+
+def _window_fields(geo: P.Geometry, pos: pd.DataFrame, cell_m: float, frame_s: float,
+                   t_last: float) -> tuple[np.ndarray, ...]:
+    """Window-mean density (count / walkable cell area, cells < 25 % walkable are NaN, as in
+    :func:`sim.crowd.peds.simulate`) and mean speed per ``frame_s`` window."""
+    ny, nx = geo.shape
+    k = max(int(round(cell_m / geo.cell_m)), 1)
+    cell = k * geo.cell_m
+    gx, gy = int(math.ceil(nx / k)), int(math.ceil(ny / k))
+    pad = np.zeros((gy * k, gx * k))
+    pad[:ny, :nx] = geo.valid
+    frac = pad.reshape(gy, k, gx, k).mean(axis=(1, 3))
+    area = frac * cell * cell
+    nf = int(math.floor(t_last / frame_s + 1e-9)) + 1
+    f_t = np.arange(nf) * frame_s
+    # records per window (one every CHUNK_S)
+    all_t = np.arange(0.0, t_last + 1e-9, CHUNK_S)
+    per_win = np.bincount(np.minimum((all_t / frame_s + 1e-9).astype(int), nf - 1), minlength=nf).astype(float)
+    fi = np.minimum((pos.t_s.to_numpy() / frame_s + 1e-9).astype(int), nf - 1)
+    ci = np.clip(((pos.x.to_numpy() - geo.x0_m) / cell).astype(int), 0, gx - 1)
+    cj = np.clip(((pos.y.to_numpy() - geo.y0_m) / cell).astype(int), 0, gy - 1)
+    flat = (fi * gy + cj) * gx + ci
+    cnt = np.bincount(flat, minlength=nf * gy * gx).reshape(nf, gy, gx).astype(float)
+    v = pos.speed_m_s.to_numpy()
+    okv = np.isfinite(v)
+    vs = np.bincount(flat[okv], weights=v[okv], minlength=nf * gy * gx).reshape(nf, gy, gx)
+    vn = np.bincount(flat[okv], minlength=nf * gy * gx).reshape(nf, gy, gx)
+    ok = frac >= 0.25
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dens = np.where(ok[None], cnt / (np.where(ok, area, 1.0)[None] * per_win[:, None, None]), np.nan)
+        spd = np.where((vn > 0) & ok[None], vs / np.maximum(vn, 1), np.nan)
+    fx = geo.x0_m + (np.arange(gx) + 0.5) * cell
+    fy = geo.y0_m + (np.arange(gy) + 0.5) * cell
+    return fx, fy, np.where(ok, area, 0.0), dens, spd, f_t
+
+
+def _warning_episodes(dens: np.ndarray, f_t: np.ndarray, frame_s: float, fx: np.ndarray, fy: np.ndarray,
+                      threshold: float) -> pd.DataFrame:
+    """Runs of consecutive windows with density > threshold, per cell."""
+    above = np.nan_to_num(dens, nan=0.0) > threshold
+    rows = []
+    for j, i in zip(*np.nonzero(above.any(axis=0))):
+        a = above[:, j, i].astype(np.int8)
+        edges = np.diff(np.concatenate([[0], a, [0]]))
+        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            rows.append({"x_m": float(fx[i]), "y_m": float(fy[j]), "start_s": float(f_t[s]),
+                         "end_s": float(f_t[e - 1] + frame_s), "duration_s": float((e - s) * frame_s),
+                         "peak_density_per_m2": float(np.max(dens[s:e, j, i])), "cell_j": int(j), "cell_i": int(i)})
+    cols = ["x_m", "y_m", "start_s", "end_s", "duration_s", "peak_density_per_m2", "cell_j", "cell_i"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["start_s", "x_m", "y_m"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- scenario run
+def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
+    """Persons/h at the gate and where the number comes from: ``gate.persons_per_hour``, or
+    4 x the spot's peak 15-minute arrivals of the holiday-aware forecast over [start, end]
+    (:func:`sim.crowd.model.arrivals`, the forecast the scenic network runs on)."""
+    g = params.gate
+    if g.persons_per_hour is not None:
+        return float(g.persons_per_hour), {"source": "given (gate.persons_per_hour)"}
+    from sim.crowd.calendar import HolidayCalendar, load_holiday_table
+    from sim.crowd.model import arrivals
+
+    cal = HolidayCalendar(load_holiday_table(params.holiday_table) if params.holiday_table else None)
+    fc, info = arrivals(city, params.model_copy(update={"spots": [spot]}), cal)
+    sel = fc[fc["spot"] == spot]
+    if sel.empty or not (sel["arrivals_persons"].max() > 0):
+        raise InputError(f"gate.from_forecast: no forecast arrivals at {spot!r} between {params.start} and "
+                         f"{params.end}; expected a period with visitors")
+    k = sel["arrivals_persons"].idxmax()
+    peak = float(sel.loc[k, "arrivals_persons"])
+    return 4.0 * peak, {"source": f"peak 15-min arrivals x 4 ({info.get('source')})",
+                        "peak_15min_persons": round(peak, 1), "peak_time": str(pd.Timestamp(sel.loc[k, "time"]))}
+
+
+def build_area(city: Any, g: Any) -> tuple[GateArea, int | None]:
+    """The gate area of the scenario's ``gate`` block and the lanes used (None for a polygon)."""
+    if g.polygon is not None:
+        return polygon_area(city, g.spot, g.polygon, g.gates, g.entry), None
+    lanes = g.lanes
+    if lanes is None:
+        from sim.crowd.network import default_config
+        from twin.places import place_named
+
+        name = str(place_named(city.places, g.spot, key="gate.spot", kind="scenic_spot")["name"])
+        lanes = default_config(city, spots=[name]).spots[0].gates
+    area = template_area(city, g.spot, lanes=int(lanes), lane_width_m=g.lane_width_m, post_width_m=g.post_width_m,
+                         lane_length_m=g.lane_length_m, plaza_width_m=g.plaza_width_m,
+                         plaza_depth_m=g.plaza_depth_m, exit_width_m=g.exit_width_m,
+                         exit_length_m=g.exit_length_m, approach_from=g.approach_from,
+                         entrance_xy=g.entrance_xy)
+    return area, int(lanes)
+
+
+def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) -> Any:
+    """The scenario's gate-area run (``params.gate``) -> :class:`sim.crowd.result.GateResult`."""
+    from sim.crowd.network import GATE_RATE_PERSONS_MIN
+    from sim.crowd.result import GateResult
+    from sim.progress import progress_bar
+
+    t0 = time.perf_counter()
+    g = params.gate
+    area, lanes = build_area(city, g)
+    rate_h, info = gate_inflow(city, params, area.spot)
+    check = g.check_time_s
+    if check is None:
+        check = 60.0 / GATE_RATE_PERSONS_MIN if area.check_zones else 0.0
+    dur = g.duration_min * 60.0
+    arr = arrival_times(rate_h / 3600.0, dur, seed=params.seed, process=g.arrival_process)
+    t_total = dur + (g.max_extra_min * 60.0 if g.until_empty else 0.0)
+    with progress_bar(progress, "gate area") as cb:
+        res = simulate_gate(area, arr, duration_s=dur, check_time_s=check, check_cv=g.check_cv, dt_s=g.dt_s,
+                            seed=params.seed, nav_cell_m=g.nav_cell_m, field_cell_m=g.field_cell_m,
+                            frame_s=g.frame_s, threshold_per_m2=g.density_warning_per_m2,
+                            until_empty=g.until_empty, max_extra_s=g.max_extra_min * 60.0,
+                            tick=(lambda t: cb(t / t_total)) if cb else None)
+    info.update(persons_per_hour=round(rate_h, 1), lanes=lanes, check_time_s=check)
+    return GateResult(city=city, params=params, run=res, info=info, start=start,
+                      run_time_s=time.perf_counter() - t0)

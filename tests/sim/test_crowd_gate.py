@@ -1,0 +1,189 @@
+"""Gate-area scenario (sim/crowd/gate.py): the scenario plumbing around the validated pedestrian
+model conserves persons, reproduces the model's own validated bottleneck flow, rejects bad
+geometry by key, and hands the viewer density frames and animated pedestrians; the network
+scenario's animated tourists follow the network's own road times."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from sim.crowd import gate as G
+from tests.conftest import ROOT
+from twin.errors import InputError
+from twin.scenario import load_scenario
+
+SPOT = "Yuxi Ancient Street"
+
+
+def _params(**gate):
+    """The shipped gate scenario with its gate block replaced by ``gate`` (given inflow)."""
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_gate_bottleneck.yaml")
+    g = p.gate.model_copy(update={"from_forecast": False, **gate})
+    return p.model_copy(update={"gate": g})
+
+
+@pytest.fixture(scope="module")
+def tiny(sample_city):
+    """Two turnstile lanes with 3-s checks, 2 persons/s for 2 min (about 240 persons)."""
+    from sim.crowd import run
+
+    p = _params(persons_per_hour=7200.0, duration_min=2.0, lanes=2, check_time_s=3.0, plaza_depth_m=8.0,
+                plaza_width_m=8.0, exit_length_m=5.0, frame_s=5.0, max_trips=100)
+    return run(sample_city, p)
+
+
+def test_tiny_gate_conserves_persons(tiny):
+    r = tiny.run
+    s = r.series
+    assert 150 <= r.n_arrived <= 350  # Poisson(240)
+    # every record: arrived = entered + waiting outside, entered = exited + inside (exact)
+    assert (s.arrived == s.entered + s.waiting_outside).all()
+    assert (s.entered == s.exited + s.inside).all()
+    assert r.n_entered == r.n_exited + r.n_inside
+    # the exit lies beyond the gates: whoever left passed a gate first; passed = exited + those
+    # between gate and exit
+    out = np.isfinite(r.exit_s)
+    assert (r.gate[out] >= 0).all() and (r.gate_s[out] <= r.exit_s[out]).all()
+    between = (r.gate >= 0) & ~out
+    assert r.n_passed == r.n_exited + int(between.sum())
+    # N_arrivals(t) - N_gate(t) is the queue; the last record agrees with the per-person counts
+    assert s.queue.iloc[-1] == r.n_arrived - r.n_passed
+    # the saturated queue builds: 2 lanes at <= 1/3 person/s each cannot serve 2 persons/s
+    assert s.queue.iloc[-1] >= r.n_arrived - 2 * r.duration_s / 3.0
+    # and nobody walks through a wall (recorded positions inside the walkable area)
+    pos = r.positions
+    assert shapely.contains_xy(r.area.walkable, pos.x.to_numpy(), pos.y.to_numpy()).all()
+
+
+def test_check_lane_is_a_single_server(sample_city):
+    # one lane, deterministic 4-s checks, saturated: a server cannot pass more than
+    # 1/check_time persons/s; the run's cycle is the check plus at most one chunk (service
+    # start and end fall on CHUNK_S boundaries) plus the step-up of the next person over the
+    # check zone (CHECK_ZONE_MIN_M at the slowest desired speed, 0.5 m/s)
+    area = G.template_area(sample_city, SPOT, lanes=1, plaza_depth_m=6.0, plaza_width_m=6.0, exit_length_m=4.0)
+    check = 4.0
+    r = G.simulate_gate(area, G.arrival_times(1.0, 90.0, seed=1), duration_s=90.0, check_time_s=check,
+                        check_cv=0.0, frame_s=5.0)
+    t = np.sort(r.gate_s[r.gate == 0])
+    assert t.size >= 15
+    cycle = np.diff(t[2:])  # steady state after the first persons reach the lane
+    assert cycle.min() >= check - 1e-6
+    assert np.mean(cycle) <= check + G.CHUNK_S + G.CHECK_ZONE_MIN_M / 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_saturated_gate_flow_matches_validated_model(sample_city, seed):
+    # A free 1.0 m gate (lanes: 1, no check, 0.4 m deep as peds.bottleneck_room's door) fed at
+    # 3 persons/s, above its capacity. The flow (N90 - N10)/(t90 - t10) must be the validated
+    # model's: peds.room_flow(bottleneck_room(1.0)) gives 1.95 (seed 0) and 1.94 (seed 1)
+    # persons/s, inside the measured spread 1.71-2.77 persons/s of the comparable rows of
+    # bottleneck_flows.csv at 1.0 m (peds.measured_flow_spread: 2006EG, 2006Kretz,
+    # 2009Seyfried, 2010Daamen, Liddle; tests/sim/test_crowd_peds.py
+    # test_flow_vs_width_within_measured_spread). Tolerance 10 % on the model value.
+    area = G.template_area(sample_city, SPOT, lanes=1, lane_width_m=1.0, lane_length_m=0.4, plaza_depth_m=8.0,
+                           plaza_width_m=8.0, exit_length_m=4.0)
+    r = G.simulate_gate(area, G.arrival_times(3.0, 75.0, seed=seed), duration_s=75.0, seed=seed, frame_s=5.0)
+    q = r.saturated_flow_per_s(0)
+    assert r.n_passed >= 100
+    assert q == pytest.approx(1.95, rel=0.10)
+    assert 1.71 <= q <= 2.77
+
+
+def test_bad_geometry_names_the_key(sample_city):
+    sq = [[403000.0, 2853900.0], [403020.0, 2853900.0], [403020.0, 2853920.0], [403000.0, 2853920.0]]
+    gate = [[403020.0, 2853905.0], [403020.0, 2853907.0]]
+    entry = [[403000.0, 2853905.0], [403000.0, 2853915.0]]
+    ok = G.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], entry)
+    # the room plus the 2 m x EXIT_POCKET_M exit pocket beyond the gate
+    assert ok.walkable.area == pytest.approx(400.0 + 2.0 * G.EXIT_POCKET_M)
+    with pytest.raises(InputError, match=r"gate\.polygon.*closed ring"):
+        G.polygon_area(sample_city, SPOT, sq, [gate], entry)
+    bow = [sq[0], sq[2], sq[1], sq[3], sq[0]]  # self-intersecting
+    with pytest.raises(InputError, match=r"gate\.polygon.*valid polygon"):
+        G.polygon_area(sample_city, SPOT, bow, [gate], entry)
+    with pytest.raises(InputError, match=r"gate\.gates\[0\].*boundary"):
+        G.polygon_area(sample_city, SPOT, sq + [sq[0]], [[[403010.0, 2853905.0], [403010.0, 2853907.0]]], entry)
+    with pytest.raises(InputError, match=r"gate\.entry.*boundary"):
+        G.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], [[403005.0, 2853905.0], [403005.0, 2853915.0]])
+    with pytest.raises(InputError, match=r"gate\.spot 'Yuxi Ancient Stret'.*did you mean"):
+        G.build_area(sample_city, _params(spot="Yuxi Ancient Stret", persons_per_hour=100.0).gate)
+
+
+def test_polygon_gate_area_runs(sample_city):
+    # a 20 m x 20 m room, entry on the west wall, two 1.2 m doors on the east wall: everybody
+    # who left went through a door first, and the doors share the flow
+    sq = [[403000.0, 2853900.0], [403020.0, 2853900.0], [403020.0, 2853920.0], [403000.0, 2853920.0]]
+    gates = [[[403020.0, 2853903.0], [403020.0, 2853904.2]], [[403020.0, 2853915.0], [403020.0, 2853916.2]]]
+    area = G.polygon_area(sample_city, SPOT, sq + [sq[0]], gates, [[403000.0, 2853902.0], [403000.0, 2853918.0]])
+    r = G.simulate_gate(area, G.arrival_times(1.0, 40.0, seed=2), duration_s=40.0, frame_s=5.0, until_empty=True,
+                        max_extra_s=60.0)
+    assert r.n_exited == r.n_arrived  # the room empties: clearance time is defined
+    assert (r.gate[np.isfinite(r.exit_s)] >= 0).all()
+    assert (r.gate_s[r.gate >= 0] < r.exit_s[r.gate >= 0]).all()
+    assert min((r.gate == 0).sum(), (r.gate == 1).sum()) >= 0.25 * r.n_exited
+    # the last arrival still has to cross the room: >= (20 m - entry inset - exit band) at the
+    # fastest desired speed (2.2 m/s, CsmParams.v0_max_m_s)
+    assert r.duration_s + r.clearance_s() >= r.arrival_s.max() + (20.0 - 0.26 - 0.1) / 2.2
+
+
+def test_layers_density_frames_and_trips(tiny):
+    r = tiny.run
+    lays = {lay.id: lay for lay in tiny.layers()}
+    dens = lays["density"]
+    assert dens.kind == "image" and len(dens.frames) == len(r.frame_t_s)
+    assert dens.times == list(r.frame_t_s)
+    # window densities: the persons in the area integrate to the record counts (mean over the
+    # window of the number inside = sum over cells of density x walkable area)
+    k = 3
+    inside = r.series[(r.series.t_s >= k * r.frame_s) & (r.series.t_s < (k + 1) * r.frame_s)].inside.mean()
+    assert np.nansum(r.density_per_m2[k] * r.cell_area_m2) == pytest.approx(inside, rel=1e-9)
+    trips = lays["pedestrians"]
+    assert trips.kind == "trips" and 0 < len(trips.data) <= 100
+    for tr in trips.data:
+        ts = np.asarray(tr["timestamps"])
+        assert len(ts) == len(tr["path"]) >= 2
+        assert (np.diff(ts) > 0).all()
+    assert {"walls", "gates", "los"} <= set(lays)
+    l, b, rr, t = tiny.focus_bounds
+    wl, wb, wr, wt = r.area.bounds
+    assert l < wl and b < wb and rr > wr and t > wt and rr - l < 80.0  # opens on the gate area
+    s = tiny.summary()
+    assert s["persons"]["arrived"] == r.n_arrived and len(tiny.figures()) == 3
+
+
+def test_network_tourist_trips_follow_network_drive_times(sample_city):
+    # buses and groups of a network run redrawn on the roads: each bus trip lasts exactly the
+    # network's hub <-> spot drive time (free-flow Dijkstra, NetworkResult.meta['drive_min']),
+    # each group arrives at its spot when it joined the gate queue
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.crowd.network import default_config, simulate_network
+    from sim.crowd.result import BUS_RGBA, GROUP_RGBA, CrowdResult
+
+    spots = ["Beihu Park", "Wanhua Rock Cave"]
+    times = pd.date_range("2026-10-02 08:00", "2026-10-02 11:45", freq="15min")
+    arr = pd.DataFrame([(t, s, 40.0) for t in times for s in spots], columns=["time", "spot", "arrivals_persons"])
+    net = simulate_network(sample_city, arr, default_config(sample_city, spots=spots, arrivals=arr, group_persons=5))
+    res = CrowdResult(city=sample_city, params=SimpleNamespace(seed=0), calendar=None, forecast=None, daily=None,
+                      info={}, network=net)
+    trips, slider, day = res._tourist_trips()
+    assert day == "2026-10-02" and slider == sorted(slider)
+    for tr in trips:
+        assert (np.diff(tr["timestamps"]) >= 0).all() and len(tr["path"]) == len(tr["timestamps"])
+    names = [s.name for s in net.config.spots]
+    tt = net.meta["drive_min"]
+    runs = net.shuttle_runs
+    bus = [tr for tr in trips if tr["color"] == BUS_RGBA]
+    groups = [tr for tr in trips if tr["color"] == GROUP_RGBA]
+    assert bus and len(groups) == len(net.gate_waits)
+    for tr in bus:
+        t0 = tr["timestamps"][0]
+        hit = runs[np.isclose([res._sec(t) for t in runs.time], t0)]  # buses of all lines leaving then
+        minutes = [tt[0, names.index(sp) + 1] if d == "to_spot" else tt[names.index(sp) + 1, 0]
+                   for sp, d in zip(hit.spot, hit.direction)]
+        assert np.isclose(tr["timestamps"][-1] - t0, 60.0 * np.array(minutes), rtol=1e-9, atol=0).any()
+    ends = np.sort([tr["timestamps"][-1] for tr in groups])
+    assert np.allclose(ends, np.sort([res._sec(t) for t in net.gate_waits.time]), rtol=0, atol=1e-6)
