@@ -166,7 +166,8 @@ def test_every_scenario_page_loads_offline_and_its_slider_moves_the_water(chromi
     """Every page `twin demo` writes loads from file:// with no request and no error; on pages
     with animated layers the slider changes what is drawn."""
     pages = sorted(p for p in demo_out.glob("*/index.html") if p.parent.name != "demo")
-    assert {p.parent.name for p in pages} >= {"city_overview", "flood_rainstorm", "flood_reservoir_release"}
+    assert {p.parent.name for p in pages} >= {"city_overview", "flood_rainstorm", "flood_reservoir_release",
+                                              "drill_flood_hazmat", "drill_plan_variants"}
     for path in pages:
         page = Page(chromium_browser, path.as_uri())
         page.wait_ready()
@@ -180,5 +181,10 @@ def test_every_scenario_page_loads_offline_and_its_slider_moves_the_water(chromi
             mid = page.pixels()
             changed = float((np.abs(first.astype(int) - mid.astype(int)).max(axis=-1) > 12).mean())
             assert changed > 0.001, f"{path.parent.name}: moving the slider changed {changed:.4%} of the map"
+            events = page.pg.evaluate("EVENTS")
+            if events:  # the event log lists exactly the entries up to the slider time
+                shown = page.pg.evaluate("document.querySelectorAll('#evlist .ev:not(.future)').length")
+                assert shown == sum(e["t_s"] <= times[len(times) // 2] + 1e-9 for e in events), path.parent.name
+                assert 0 < shown < len(events)
         assert page.external == [] and page.errors == [], (path.parent.name, page.external, page.errors)
         page.pg.close()
