@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/twin demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 sample: $(STAMP)
 	$(BIN)/python data_samples/build_sample_city.py
