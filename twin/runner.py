@@ -64,7 +64,7 @@ def write_result(sc: Scenario, city: City, result: Any, *, params: Any, out_root
     lon, lat = to_lonlat(np.array([l, r]), np.array([b, t]), city.crs)
     if (tmp / "review.html").exists():  # a result's own report page (the drill's after-action review)
         links = list(links or []) + [("After-action review", "review.html")]
-    events = result.events() if hasattr(result, "events") else None
+    events = result.page_events() if hasattr(result, "page_events") else None  # a time-stamped log for the page
     write_page(result.layers(), tmp / "index.html", crs=city.crs, title=summary["title"],
                view=view_for_bounds((lon[0], lat[0], lon[1], lat[1])), start_iso=sc.start.isoformat(),
                figures=result.figures(), summary=summary["metrics"],

@@ -235,7 +235,7 @@ class DrillResult:
             out.append({"path": np.asarray(tr["path"])[ok], "timestamps": ts[ok], "color": col})
         return out
 
-    def events(self) -> list[dict]:
+    def page_events(self) -> list[dict]:
         """The first plan's decision log for the page's event list (time, kind, text, reason)."""
         log = self.tables["log"]
         log = log[log.plan == self.runs[0].plan.name]

@@ -208,7 +208,7 @@ def test_layers_and_files(drill, tmp_path):
         assert lid in kinds, lid
     trips = kinds["resources_0"].data
     assert all(np.all(np.diff(t["timestamps"]) >= -1e-9) for t in trips)
-    ev = res.events()
+    ev = res.page_events()
     assert ev and all(e1["t_s"] <= e2["t_s"] for e1, e2 in zip(ev, ev[1:]))
     files = res.save(tmp_path)
     names = {Path(f).name for f in files}
