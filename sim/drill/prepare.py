@@ -52,6 +52,14 @@ class Prepared:
         self.resources = load_resources(params.resources, city)
         self.rules = load_rules(params.rules)
         self.districts = hz.load_districts(params.districts, city.crs)
+        self._shelters()
+        # everything that can be checked without the hazards first, so that a typo fails in a
+        # second, not after the flood run
+        if params.hazmat is not None:
+            self._check_trigger(params.hazmat, "hazmat")
+        self.events = [self._event(i, e) for i, e in enumerate(params.events)]
+        self.actions = {p.name: [self._action(f"plans[{i}].actions[{j}]", a) for j, a in enumerate(p.actions)]
+                        for i, p in enumerate(params.plans)}
         self.flood = hz.load_flood(params.flood, city, start, progress=progress) if params.flood else None
         self.hazmat = None
         self.hazmat_incident = None
@@ -68,10 +76,10 @@ class Prepared:
                     name=f"{self.hazmat.chemical} release (staging point upwind)", where=Where(xy=self.hazmat.staging_xy))
         self.geo = self._geohazard() if params.geohazard is not None else None
         self._buildings()
-        self._shelters()
-        self.events = [self._event(i, e) for i, e in enumerate(params.events)]
-        self.actions = {p.name: [self._action(f"plans[{i}].actions[{j}]", a) for j, a in enumerate(p.actions)]
-                        for i, p in enumerate(params.plans)}
+        for r in self.events + [a for acts in self.actions.values() for a in acts]:
+            r.t_s, r.why = self._trigger(r.spec, r.key)
+            if getattr(r.spec, "kind", None) == "landslide":
+                self._place_landslide(r)
         ts = []
         if self.flood is not None:
             ts += list(self.flood.times_s)
@@ -135,14 +143,38 @@ class Prepared:
             t = None
         return t, why
 
+    def _check_trigger(self, trig: Any, key: str) -> None:
+        """The checks of :meth:`_trigger` that need no hazard: times in the window, places and
+        districts known, the hazard a condition reads configured."""
+        if trig.at is not None:
+            t = hz.seconds(trig.at, self.start, key=f"{key}.at")
+            if t > self.duration_s:
+                raise InputError(f"{key}.at {trig.at!r} is T+{t / 3600:.2f} h: outside the drill (0 to "
+                                 f"{self.params.duration_h:g} h)")
+            return
+        w = trig.when
+        if (w.gauge is not None or w.depth_at is not None) and self.params.flood is None:
+            raise InputError(f"{key}.when: a flood condition needs the drill's 'flood' hazard")
+        if w.gauge is not None:
+            g = hz._place(self.city, w.gauge, key=f"{key}.when.gauge")
+            k = f"{w.level_above}_level_m"
+            if w.level_above is not None and k not in (g.get("attrs") or {}):
+                raise InputError(f"{key}.when.level_above {w.level_above!r}: gauge {w.gauge!r} has no {k}")
+        if w.depth_at is not None:
+            hz.locate(w.depth_at, self.city, key=f"{key}.when.depth_at")
+        if w.zone is not None:
+            if self.params.hazmat is None:
+                raise InputError(f"{key}.when.zone: a zone condition needs the drill's 'hazmat' hazard")
+            hz.area_of(w.reaches, self.city, self.districts, key=f"{key}.when.reaches")
+
     def _resolved(self, spec: Any, key: str) -> Resolved:
-        t, why = self._trigger(spec, key)
+        self._check_trigger(spec, key)
         itype = spec.when.incident_type if spec.when is not None else None
         closes = getattr(spec, "kind", None) in ("landslide", "road_closure") or getattr(spec, "do", None) == "close_roads"
         if itype is not None and closes:
             raise InputError(f"{key}.when.incident_type: a road closure or landslide needs a time or a hazard "
                              "condition (routes must know closures when they happen)")
-        return Resolved(spec, key, t, itype, spec.delay_min * 60.0, why)
+        return Resolved(spec, key, None, itype, spec.delay_min * 60.0, "")
 
     # ------------------------------------------------------------------ injects
     def _event(self, i: int, e: Any) -> Resolved:
@@ -151,25 +183,31 @@ class Prepared:
         if e.kind == "incident":
             r.xy = hz.locate(e.incident.where, self.city, key=f"{key}.incident.where")
         elif e.kind == "landslide":
-            if self.geo is None:
+            if self.params.geohazard is None:
                 raise InputError(f"{key}: a landslide inject needs the drill's 'geohazard' block (the warning)")
-            r.runout = self._landslide(e, key)
-            hit = r.runout.closed_roads
-            pt = (hit.geometry.union_all().intersection(r.runout.footprint).centroid if len(hit)
-                  else Point(*r.runout.path.xy[-1]))
-            r.xy = (float(pt.x), float(pt.y))
-            r.incident = IncidentSpec(id=f"LS{i}", type="landslide", grade=e.landslide_grade,
-                                      name=f"landslide, slope unit {r.runout.unit}", where=Where(xy=r.xy))
+            if e.landslide_xy is not None:
+                hz.locate(Where(xy=e.landslide_xy), self.city, key=f"{key}.landslide_xy")
         elif e.kind == "road_closure":
             r.edges = self._edges(e.roads, e.near, e.radius_m, key)
         return r
+
+    def _place_landslide(self, r: Resolved) -> None:
+        """Runout of a landslide inject; its incident opens where the debris meets a road (or at its toe)."""
+        e = r.spec
+        r.runout = self._landslide(e, r.key)
+        hit = r.runout.closed_roads
+        pt = (hit.geometry.union_all().intersection(r.runout.footprint).centroid if len(hit)
+              else Point(*r.runout.path.xy[-1]))
+        r.xy = (float(pt.x), float(pt.y))
+        i = int(r.key.split("[")[1].rstrip("]"))
+        r.incident = IncidentSpec(id=f"LS{i}", type="landslide", grade=e.landslide_grade,
+                                  name=f"landslide, slope unit {r.runout.unit}", where=Where(xy=r.xy))
 
     def _landslide(self, e: Any, key: str) -> Any:
         from sim.geohazard.warning import landslide_runout
 
         vol = {"volume_m3": e.landslide_volume_m3} if e.landslide_volume_m3 else {}
         if e.landslide_xy is not None:
-            hz.locate(Where(xy=e.landslide_xy), self.city, key=f"{key}.landslide_xy")
             return landslide_runout(self.city, tuple(e.landslide_xy), result=self.geo, **vol)
         if e.slope_unit != "auto":
             if not 0 <= int(e.slope_unit) < len(self.geo.units):
@@ -245,7 +283,7 @@ class Prepared:
         elif a.do == "evacuate":
             if a.zone is not None and self.params.hazmat is None:
                 raise InputError(f"{key}.zone: evacuating a zone needs the drill's 'hazmat' hazard")
-            if a.depth_above_m is not None and self.flood is None:
+            if a.depth_above_m is not None and self.params.flood is None:
                 raise InputError(f"{key}.depth_above_m: needs the drill's 'flood' hazard")
             if a.district is not None:
                 hz.area_of(a.district, self.city, self.districts, key=f"{key}.district")
