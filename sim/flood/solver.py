@@ -19,11 +19,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+import numba
 import numpy as np
 
 from sim.flood import kernels as K
 
 EDGES = ("north", "south", "west", "east")
+# Row blocks of the fused sweep (``blocks=0``): one (no parallel launch) below SERIAL_CELLS, one
+# per thread from PARALLEL_CELLS; in between both are timed over the first TRIAL_STEPS steps
+# each and the faster kept (the results do not depend on the blocks, to the last bit).
+SERIAL_CELLS = 10_000
+PARALLEL_CELLS = 400_000
+TRIAL_STEPS = 60
 _KIND = {"closed": 0, "free": 1, "level": 2}
 
 
@@ -133,7 +140,8 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
              loss_mm_h: float | np.ndarray = 0.0, boundaries: dict[str, Boundary] | None = None,
              theta: float = 0.9, alpha: float = 0.7, h_min: float = 1e-3, wet_depth: float = 0.1,
              dt_max: float = 10.0, output_times_s: list[float] | np.ndarray = (), series_every_s: float = 60.0,
-             track_every: int = 2, progress: Callable[[float], None] | None = None) -> SolverOutput:
+             track_every: int = 2, progress: Callable[[float], None] | None = None, fused: bool = True,
+             blocks: int = 0) -> SolverOutput:
     """Run the local-inertial model on bed ``z`` (m, (ny, nx), no NaN) with cell size ``dx`` (m).
 
     Parameters
@@ -155,6 +163,12 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     track_every : update the maximum depth, arrival, speed and hazard every this many steps
         (1 = every step; depths change by well under a millimetre a step)
     progress : called with the fraction done
+    fused : one sweep per step that computes the faces, the outflow limits and the continuity
+        update of each row block together (:func:`sim.flood.kernels.fused_sweep`); False runs
+        the three separate passes (the reference; same results to float32 round-off)
+    blocks : row blocks of the fused sweep, run in parallel (0 = automatic: one on small grids,
+        where a parallel launch costs more than it saves, one per thread on large ones, the
+        faster of the two, timed, in between; see ``SERIAL_CELLS``)
     """
     z = np.ascontiguousarray(z, dtype=np.float32)
     ny, nx = z.shape
@@ -163,9 +177,9 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     h = np.zeros((ny, nx), np.float32) if h0 is None else np.ascontiguousarray(h0, dtype=np.float32).copy()
     n2 = _grid_or_scalar(np.square(np.asarray(manning, dtype=np.float32)), (ny, nx), "manning")
     loss = _grid_or_scalar(np.asarray(loss_mm_h, np.float32) / np.float32(3.6e6), (ny, nx), "loss_mm_h")
-    # rain patterns, checked and converted once: a (1, 1) array for uniform rain
+    # rain patterns, checked and converted once: one (1, nx) row for uniform rain
     if rain is None or rain.pattern is None:
-        patterns = [(np.ones((1, 1), np.float32), float(ny * nx))]
+        patterns = [(np.ones((1, nx), np.float32), float(ny * nx))]
     else:
         grids = rain.pattern if rain.pattern.ndim == 3 else rain.pattern[None]
         if grids.shape[1:] != (ny, nx):
@@ -181,6 +195,18 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     qx2 = np.zeros_like(qx)
     qy2 = np.zeros_like(qy)
     f = np.ones((ny + 2, nx + 2), np.float32)  # outflow factors, padded with ones
+    threads = numba.get_num_threads()
+    if blocks > 0:
+        choices = [blocks]
+    elif ny * nx < SERIAL_CELLS or threads == 1:
+        choices = [1]
+    elif ny * nx >= PARALLEL_CELLS:
+        choices = [threads]
+    else:
+        choices = [1, threads]
+    layouts = [(b, K.block_bounds(ny, b)) for b in choices]
+    layouts = [(b, bounds, K.fused_work(ny, nx, bounds)) for b, bounds in layouts]
+    trial = np.zeros((len(layouts), 2))  # steps, wall seconds per layout
     h_max = h.copy()
     v_max = np.zeros((ny, nx), np.float32)
     hv_max = np.zeros((ny, nx), np.float32)
@@ -241,10 +267,17 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             t_stop = min(t_stop, rain.next_change(t))
         pattern, pattern_sum = patterns[rain.pattern_index(t) if rain is not None else 0]
         rate = rain.rate_m_s(t) if rain is not None else 0.0
+        # the layout with the fewest trial steps until each has TRIAL_STEPS, then the fastest
+        li = int(np.argmin(trial[:, 0])) if trial[:, 0].min() < TRIAL_STEPS else \
+            int(np.argmin(trial[:, 1] / trial[:, 0]))
+        _, bounds, work = layouts[li]
+        c0 = time.perf_counter()
         t, n_steps, dt_last, hmax = K.advance(
             h, z, n2, qx, qy, qx2, qy2, f, pattern, pattern_sum, loss, kinds, values, stage_t, stage_v, stage_start,
             inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rate, t, t_stop, dt_max, alpha, dx,
-            theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv)
+            theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv,
+            fused, bounds, work)
+        trial[li] += (n_steps, time.perf_counter() - c0)
         if n_steps % 2 == 1:  # the stepper double-buffers the faces
             qx, qx2 = qx2, qx
             qy, qy2 = qy2, qy
@@ -270,10 +303,10 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
 
 
 def _grid_or_scalar(a: np.ndarray, shape: tuple[int, int], what: str) -> np.ndarray:
-    """A per-cell float32 grid, or a (1, 1) array when the value is uniform (the kernels read
-    it with index stride 0: less memory traffic)."""
+    """A per-cell float32 grid, or one (1, nx) row when the value is uniform (the kernels read
+    it with row stride 0: less memory traffic, and the row loops stay contiguous)."""
     if a.ndim == 0 or a.size == 1:
-        return np.full((1, 1), float(a.reshape(-1)[0]), np.float32)
+        return np.full((1, shape[1]), float(a.reshape(-1)[0]), np.float32)
     if a.shape != shape:
         raise ValueError(f"{what}: grid of shape {a.shape} is not on the bed's grid {shape}")
     return np.ascontiguousarray(a, dtype=np.float32)
