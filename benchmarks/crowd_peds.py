@@ -2,32 +2,39 @@
 
 Cases, all with the data in ../shared/data/pedestrian_experiments (PROVENANCE.md there):
 
-1. Wuppertal 2018 bottleneck run 040_c_56_h- (0.5 m entrance, w = 5.6 m, 75 persons): the
-   measured walkable area and the 75 start positions of frame 0; egress time (last crossing
-   of the gate line) and mean flow (n-1)/(t_last-t_first), with PedPy's N-t curve on the
-   measured and on the simulated trajectories alike.
+1. Wuppertal 2018 bottleneck run 040_c_56_h- (0.5 m entrance, w = 5.6 m, 75 persons; the
+   calibration run): the measured walkable area and the 75 start positions of frame 0;
+   egress time (last crossing of the gate line), mean flow (n-1)/(t_last-t_first) and the
+   density of the jam in the 2 m x 2 m square in front of the gate (classic density over the
+   10-90 % crossing window), with PedPy's N-t curve on the measured and on the simulated
+   trajectories alike.
 2. Flow against bottleneck width 0.5-3 m: a room in front of a 0.4 m deep door
    (:func:`sim.crowd.peds.bottleneck_room`), flow (N90-N10)/(t90-t10) at the door line,
    compared with the spread (min..max) of the comparable rows of bottleneck_flows.csv
    (:func:`sim.crowd.peds.measured_flow_spread`).
-3. Fundamental diagram (ours only; JuPedSim has no periodic boundary): periodic 3 m corridor,
-   PedPy Voronoi density/speed, mean speed per 0.5 /m^2 bin against fundamental_diagram_uo.csv
-   and Weidmann's curve.
+3. Fundamental diagram (ours only; JuPedSim has no periodic boundary): periodic 3 m corridor
+   (20 m long, 2 seeds), PedPy Voronoi density/speed, mean speed per 0.5 /m^2 bin against
+   fundamental_diagram_uo.csv (all runs, and the six runs whose exit was not narrowed) and
+   Weidmann's curve.
 4. Speed: agent-steps per second at 1,000 and 20,000 agents (median of repeats) in a square
    hall, agents at 1 /m^2 and at 0.25 /m^2 walking to an exit side (:func:`case_speed`).
 
-JuPedSim (``pip install --no-deps jupedsim deprecated wrapt``) runs cases 1, 2 and 4 with its
-CollisionFreeSpeedModel at its defaults (radius 0.2 m, time gap 1 s, desired speed 1.2 m/s,
-repulsion 8/0.1 m, walls 5/0.02 m) and with our calibrated agent parameters (same radius, time
-gap and desired-speed draw); trajectories at 25 fps go through the same PedPy metrics.
+Models: ours with ``peds.CALIBRATED``, ours with the previous calibration (``PREVIOUS``; the
+state before the width fix), and JuPedSim (``pip install --no-deps jupedsim deprecated
+wrapt``) in cases 1, 2 and 4 with its CollisionFreeSpeedModel at its defaults (radius 0.2 m,
+time gap 1 s, desired speed 1.2 m/s, repulsion 8/0.1 m, walls 5/0.02 m) and with our
+calibrated parameters (same radius, time gap, desired-speed draw and neighbour repulsion;
+its wall repulsion stays at its default, since JuPedSim has no other wall constraint);
+trajectories at 25 fps go through the same PedPy metrics.
 
 Usage: ``python benchmarks/crowd_peds.py [--repeats 3] [--seeds 2] [--skip-speed]``
 (about 25 min on two shared cores, most of it in JuPedSim's runs); ``--calibrate`` reruns
-the one-off grid search behind ``peds.CALIBRATED`` (about 25 min).
+the one-off grid search behind ``peds.CALIBRATED`` (about 45 min).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import math
 import time
@@ -45,6 +52,9 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pedestr
 WIDTHS_M = (0.5, 0.8, 1.0, 1.2, 1.6, 2.0, 2.5, 3.0)
 FD_DENSITIES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
 STALL_S = 40.0  # a JuPedSim run stops when nobody has left for this long (clogged)
+JPS_WALL_STRENGTH, JPS_WALL_RANGE_M = 5.0, 0.02  # JuPedSim's CollisionFreeSpeedModel defaults
+# the set calibrated before issue 9's width fix (T, r on all UO bins; D and a_w JuPedSim's)
+PREVIOUS = P.CsmParams(time_gap_s=0.75, radius_m=0.16, overtake=0.5)
 
 
 # ---------------------------------------------------------------- JuPedSim runner
@@ -102,10 +112,17 @@ def jps_run(walkable, exit_poly, xy: np.ndarray, params: P.CsmParams | None, *, 
 
     n = len(xy)
     rad, tg, v0 = _jps_params(n, params, seed)
-    model = jps.CollisionFreeSpeedModel() if params is None else jps.CollisionFreeSpeedModel(
-        strength_neighbor_repulsion=params.a_neighbor,
-        range_neighbor_repulsion=params.d_neighbor_m,
-        strength_geometry_repulsion=params.a_wall, range_geometry_repulsion=params.d_wall_m)
+    if params is None:
+        model = jps.CollisionFreeSpeedModel()
+    else:
+        # JuPedSim keeps agents inside the walkable area only through its wall repulsion (ours
+        # has a hard wall constraint and a_wall = 0): with a_wall = 0 it keeps its defaults
+        a_w, d_w = (params.a_wall, params.d_wall_m) if params.a_wall > 0 else \
+            (JPS_WALL_STRENGTH, JPS_WALL_RANGE_M)
+        model = jps.CollisionFreeSpeedModel(
+            strength_neighbor_repulsion=params.a_neighbor,
+            range_neighbor_repulsion=params.d_neighbor_m,
+            strength_geometry_repulsion=a_w, range_geometry_repulsion=d_w)
     sim = jps.Simulation(model=model, geometry=walkable, dt=dt)
     ex = sim.add_exit_stage(exit_poly)
     jr = sim.add_journey(jps.JourneyDescription([ex]))
@@ -138,7 +155,8 @@ def jps_run(walkable, exit_poly, xy: np.ndarray, params: P.CsmParams | None, *, 
 def case_wuppertal(models: dict, seeds: int) -> pd.DataFrame:
     run = P.load_bottleneck_run(DATA)
     meas = P.crossing_metrics(run.measured, run.fps, run.line)
-    rows = [{"model": "measured", "seed": -1, **meas}]
+    rho = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    rows = [{"model": "measured", "seed": -1, **meas, "front_density_per_m2": rho}]
     walk = run.geometry.walkable
     exit_poly = run.geometry.exits[0]
     for name, (kind, prm) in models.items():
@@ -152,10 +170,12 @@ def case_wuppertal(models: dict, seeds: int) -> pd.DataFrame:
             m = P.crossing_metrics(tr, fps, run.line)
             if m["n"] < meas["n"]:  # clogged: not everyone got through, no egress time
                 m["egress_time_s"] = np.inf
+            m["front_density_per_m2"] = P.front_density(tr, fps, run.line, run.front_area)
             rows.append({"model": name, "seed": s, **m})
     df = pd.DataFrame(rows)
     df["err_egress"] = df.egress_time_s / meas["egress_time_s"] - 1
     df["err_flow"] = df.flow_first_last_per_s / meas["flow_first_last_per_s"] - 1
+    df["err_density"] = df.front_density_per_m2 / rho - 1
     return df
 
 
@@ -183,10 +203,16 @@ def case_widths(models: dict, seeds: int) -> pd.DataFrame:
     return df
 
 
-def case_fd(params: P.CsmParams, seed: int = 0) -> pd.DataFrame:
-    meas = P.load_fd_measured(DATA)
-    fd = P.corridor_fd(FD_DENSITIES, params, seed=seed, t_meas_s=30.0, meas_fps=2.0)
-    return P.fd_bin_errors(fd, meas)
+def case_fd(params: P.CsmParams, seeds: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-bin FD errors against all UO runs and against the free-exit UO runs.
+
+    20 m periodic 3 m corridor, 30 s at 2 fps after the warm-up, ``seeds`` runs pooled (the
+    calibration's set-up).
+    """
+    fd = pd.concat([P.corridor_fd(FD_DENSITIES, params, length_m=20.0, seed=s, t_meas_s=30.0,
+                                  meas_fps=2.0) for s in range(seeds)], ignore_index=True)
+    return (P.fd_bin_errors(fd, P.load_fd_measured(DATA)),
+            P.fd_bin_errors(fd, P.load_fd_measured(DATA, free_exit_only=True)))
 
 
 def _hall(density: float, n_max: int) -> tuple[shapely.Polygon, shapely.Polygon, float]:
@@ -243,40 +269,75 @@ def case_speed(repeats: int, n_list=(1000, 20000), densities=(1.0, 0.25),
 
 
 # ---------------------------------------------------------------- calibration
-def calibrate() -> None:
-    """The one-off grid search behind peds.CALIBRATED (T, r; everything else fixed).
+CAL_T_S = tuple(round(float(t), 2) for t in np.arange(0.55, 0.901, 0.05))
+CAL_R_M = (0.15, 0.16, 0.17, 0.18)
+CAL_D_M = (0.03, 0.04, 0.05, 0.07, 0.10)
+CAL_TOL_WUPPERTAL = 0.05  # egress time and mean flow: half the acceptance of issue 9
+CAL_TOL_DENSITY = 0.10  # density in front of the gate
 
-    Scores: FD mean absolute speed error over the 0.5 /m^2 bins (20 m periodic corridor, 30 s
-    at 2 fps, 2 seeds) and the Wuppertal run's egress-time and mean-flow errors (mean of 3
-    seeds). Grid: T 0.55-0.8 s (0.05), r 0.16-0.19 m (0.01). Selection: the smallest FD error
-    among the points whose Wuppertal errors are both within 5 % (half the acceptance); the
-    combined objective FD/0.15 + |egress|/0.1 + |flow|/0.1 is printed as well.
+
+def _wuppertal_scores(run: P.BottleneckRun, ref: dict, rho_ref: float, prm: P.CsmParams,
+                      seeds: int = 3) -> dict:
+    """Mean relative errors of egress time, mean flow and front density over ``seeds``."""
+    eg, fl, rho = [], [], []
+    for s in range(seeds):
+        res = P.simulate_bottleneck_run(run, prm, seed=s)
+        m = P.crossing_metrics(res.trajectories, res.fps, run.line)
+        eg.append(m["egress_time_s"] / ref["egress_time_s"] - 1 if m["n"] == ref["n"] else np.inf)
+        fl.append(m["flow_first_last_per_s"] / ref["flow_first_last_per_s"] - 1)
+        rho.append(P.front_density(res.trajectories, res.fps, run.line, run.front_area)
+                   / rho_ref - 1)
+    return {"egress_err": float(np.mean(eg)), "flow_err": float(np.mean(fl)),
+            "density_err": float(np.mean(rho))}
+
+
+def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
+    """The one-off calibration behind peds.CALIBRATED (T, r, D; everything else fixed).
+
+    Stage 1, the calibration run (Wuppertal 040_c_56_h-, mean of 3 seeds) for every grid
+    point: egress-time and mean-flow errors and the error of the density in the 2 m x 2 m
+    square in front of the gate (:func:`sim.crowd.peds.front_density`; measured 5.26 /m^2).
+    Stage 2, for the points with both Wuppertal errors within 5 % and the density within
+    10 %: the fundamental-diagram error (mean absolute speed error over the 0.5 /m^2 bins,
+    20 m periodic corridor, 30 s at 2 fps, 2 seeds) against the UO runs with an unnarrowed
+    exit (``fd_mae``, the score) and against all UO runs (``fd_mae_all``, reported).
+    Selection: the smallest ``fd_mae`` among them. Grid: T 0.55-0.90 s (0.05), r 0.15-0.18 m
+    (0.01), D 0.03/0.04/0.05/0.07/0.10 m. The flow-vs-width series are not used.
     """
-    meas = P.load_fd_measured(DATA)
+    meas = P.load_fd_measured(DATA, free_exit_only=True)
+    meas_all = P.load_fd_measured(DATA)
     run = P.load_bottleneck_run(DATA)
     ref = P.crossing_metrics(run.measured, run.fps, run.line)
+    rho_ref = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    print(f"measured: egress {ref['egress_time_s']:.2f} s, flow "
+          f"{ref['flow_first_last_per_s']:.3f} /s, front density {rho_ref:.2f} /m^2", flush=True)
+    base = P.CALIBRATED
     rows = []
-    for t_gap, r in itertools.product(np.arange(0.55, 0.801, 0.05), np.arange(0.16, 0.191, 0.01)):
-        prm = P.CsmParams(time_gap_s=round(float(t_gap), 3), radius_m=round(float(r), 3),
-                          overtake=P.CALIBRATED.overtake)
-        mae = np.mean([P.fd_bin_errors(P.corridor_fd(FD_DENSITIES, prm, length_m=20.0, seed=s,
-                                                     t_meas_s=30.0, meas_fps=2.0),
-                                       meas).err_sim.abs().mean() for s in range(2)])
-        eg, fl = [], []
-        for s in range(3):
-            res = P.simulate_bottleneck_run(run, prm, seed=s)
-            m = P.crossing_metrics(res.trajectories, res.fps, run.line)
-            eg.append(m["egress_time_s"] / ref["egress_time_s"] - 1)
-            fl.append(m["flow_first_last_per_s"] / ref["flow_first_last_per_s"] - 1)
-        obj = mae / 0.15 + abs(np.mean(eg)) / 0.1 + abs(np.mean(fl)) / 0.1
-        rows.append({"T_s": prm.time_gap_s, "r_m": prm.radius_m, "fd_mae": mae,
-                     "egress_err": np.mean(eg), "flow_err": np.mean(fl), "objective": obj})
+    for d_m, t_gap, r in itertools.product(CAL_D_M, CAL_T_S, CAL_R_M):
+        prm = dataclasses.replace(base, time_gap_s=t_gap, radius_m=r, d_neighbor_m=d_m)
+        rows.append({"D_m": d_m, "T_s": t_gap, "r_m": r,
+                     **_wuppertal_scores(run, ref, rho_ref, prm), "fd_mae": np.nan,
+                     "fd_mae_all": np.nan})
         print(rows[-1], flush=True)
-    df = pd.DataFrame(rows).sort_values("objective")
-    print(df.head(10).round(3).to_string(index=False))
-    ok = df[(df.egress_err.abs() <= 0.05) & (df.flow_err.abs() <= 0.05)].sort_values("fd_mae")
-    print("selection rule: smallest FD MAE with the Wuppertal egress and flow within 5 %")
-    print(ok.head(5).round(3).to_string(index=False))
+    df = pd.DataFrame(rows)
+    ok = ((df.egress_err.abs() <= CAL_TOL_WUPPERTAL) & (df.flow_err.abs() <= CAL_TOL_WUPPERTAL)
+          & (df.density_err.abs() <= CAL_TOL_DENSITY))
+    for i in df.index[ok]:
+        prm = dataclasses.replace(base, time_gap_s=df.T_s[i], radius_m=df.r_m[i],
+                                  d_neighbor_m=df.D_m[i])
+        fds = [P.corridor_fd(FD_DENSITIES, prm, length_m=20.0, seed=s, t_meas_s=30.0,
+                             meas_fps=2.0) for s in range(2)]
+        df.loc[i, "fd_mae"] = np.mean([P.fd_bin_errors(f, meas).err_sim.abs().mean()
+                                       for f in fds])
+        df.loc[i, "fd_mae_all"] = np.mean([P.fd_bin_errors(f, meas_all).err_sim.abs().mean()
+                                           for f in fds])
+        print(df.loc[i].to_dict(), flush=True)
+    if out_csv is not None:
+        df.to_csv(out_csv, index=False)
+    print("selection rule: smallest FD MAE (free-exit UO runs) with the Wuppertal egress and "
+          "flow within 5 % and the front density within 10 %")
+    print(df[ok].sort_values("fd_mae").head(8).round(3).to_string(index=False))
+    return df
 
 
 # ---------------------------------------------------------------- main
@@ -287,14 +348,16 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-jupedsim-calibrated", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--calibrate-csv", default="", help="write the calibration table here")
     a = ap.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"reference data folder {DATA} not present")
     if a.calibrate:
-        calibrate()
+        calibrate(Path(a.calibrate_csv) if a.calibrate_csv else None)
         return
     pd.set_option("display.width", 160)
     models = {"ours (calibrated CSM)": ("ours", P.CALIBRATED),
+              "ours, previous calibration": ("ours", PREVIOUS),
               "JuPedSim CFSM default": ("jps", None)}
     if not a.skip_jupedsim_calibrated:
         models["JuPedSim CFSM, our agent params"] = ("jps", P.CALIBRATED)
@@ -303,8 +366,9 @@ def main() -> None:
     wu = case_wuppertal(models, a.seeds)
     print("\n1. Wuppertal 040_c_56_h- (0.5 m): egress time and mean flow (PedPy N-t, gate line)")
     print(wu.round(3).to_string(index=False))
-    print(wu.groupby("model")[["n", "egress_time_s", "flow_first_last_per_s", "err_egress",
-                               "err_flow"]].mean().round(3).to_string())
+    print(wu.groupby("model")[["n", "egress_time_s", "flow_first_last_per_s",
+                               "front_density_per_m2", "err_egress", "err_flow",
+                               "err_density"]].mean().round(3).to_string())
     print("  (n < 75: the run clogged, nobody left for 40 s; egress time = inf)")
 
     fw = case_widths(models, a.seeds)
@@ -317,11 +381,16 @@ def main() -> None:
     print(summ.rename(columns={"inside": "widths inside", "abs_out": "mean |rel. outside|",
                                "abs_mid": "mean |rel. err vs mid|"}).round(3).to_string())
 
-    fd = case_fd(P.CALIBRATED)
-    print("\n3. Fundamental diagram, periodic 3 m corridor (ours), per density bin")
-    print(fd.round(3).to_string(index=False))
-    print(f"MAE ours {fd.err_sim.abs().mean():.3f} m/s, Weidmann {fd.err_weidmann.abs().mean():.3f}"
-          " m/s")
+    for name, prm in (("ours (calibrated CSM)", P.CALIBRATED),
+                      ("ours, previous calibration", PREVIOUS)):
+        fd_all, fd_free = case_fd(prm)
+        print(f"\n3. Fundamental diagram, periodic 3 m corridor, {name}, per density bin "
+              "(all UO runs)")
+        print(fd_all.round(3).to_string(index=False))
+        print(f"MAE all runs {fd_all.err_sim.abs().mean():.3f} m/s (Weidmann "
+              f"{fd_all.err_weidmann.abs().mean():.3f}); free-exit runs "
+              f"{fd_free.err_sim.abs().mean():.3f} m/s (Weidmann "
+              f"{fd_free.err_weidmann.abs().mean():.3f}) over {len(fd_free)} bins")
 
     if not a.skip_speed:
         sp = case_speed(a.repeats)

@@ -6,7 +6,8 @@ force model: it is first order, so one step is one neighbour pass and no force s
 the time step; its speed law V(s) = min(v0, s/T) stops an agent before it touches the one
 ahead, so bodies do not overlap by construction (no spurious "pressure" at bottlenecks); and
 its few parameters map directly onto the fundamental diagram (in single file the spacing at
-speed v is 2r + vT). Two extensions, both ours and both switchable in :class:`CsmParams`:
+speed v is 2r + vT). Two extensions, both ours and both switchable in :class:`CsmParams`,
+and one term of the generalised CSM left out:
 
 * ``behind_weight`` = 0: the direction model is repelled only by neighbours *ahead on the
   route* (shorter travel time to the exit), not by those behind. With Tordeux's isotropic
@@ -16,19 +17,39 @@ speed v is 2r + vT). Two extensions, both ours and both switchable in :class:`Cs
 * ``overtake`` = 0.5: an agent slowed by the one ahead along its desired direction adds a
   lateral unit vector away from it, weighted by overtake x (1 - s/(v0 T)) (its speed deficit),
   so fast walkers pass slow ones instead of forming platoons behind them.
+* ``a_wall`` = 0: no wall term in the direction model. Bodies are kept off walls by the hard
+  wall constraint of the kernels and routes by the routing's 0.2 m wall band; the wall term
+  of JuPedSim's CSM (a_w = 5, D_w = 0.02 m, summed over segments, so twice at a door jamb
+  where two segments meet) pushed an agent at a door's mouth back out of the opening and
+  into the path of the one beside it. Seven agents packed round a 0.5 m door (calibrated set,
+  v0 = 1.2 m/s) leave 0.98 s apart on average without it, against (2r + v0 T)/v0 = 1.05 s
+  for single file, and 1.56 s apart (gaps up to 3.1 s) with it; with the wall term, T = 0.6 s
+  and D = 0.03 m the flow through the 0.5 m room door fell from 1.24 to 0.66 /s.
 
 Calibration (:data:`CALIBRATED`, done once; ``python benchmarks/crowd_peds.py --calibrate``):
 desired speeds v0 ~ N(1.34, 0.26) m/s truncated to [0.5, 2.2] (Weidmann 1993, Transporttechnik
 der Fussgaenger, IVT Schriftenreihe 90: mean free walking speed 1.34 m/s, sd 0.26 m/s), the
-repulsion constants a = 8, D = 0.1 m, a_w = 5, D_w = 0.02 m (JuPedSim's defaults), overtake
-0.5 and the routing's 0.2 m wall band were fixed beforehand. The time gap T and the radius r
-were fitted by a grid search (T 0.55-0.80 s step 0.05, r 0.16-0.19 m step 0.01) on (a) the
-fundamental diagram: mean absolute error of the periodic-corridor speed per 0.5 /m^2 density
-bin against ``fundamental_diagram_uo.csv`` (:func:`corridor_fd`, :func:`fd_bin_errors`) and
-(b) one bottleneck width, the Wuppertal 0.5 m run: egress time and mean flow
-(:func:`simulate_bottleneck_run`). Rule: the smallest (a) among the points with both (b)
-errors within 5 %; result T = 0.75 s, r = 0.16 m (FD error 0.115 m/s; egress -1.5 %, flow
-+1.5 %, mean of 3 seeds). The flow-vs-width series were not used; they validate. The same
+neighbour repulsion strength a = 8 (JuPedSim's default), a_w = 0, overtake 0.5 and the
+routing's 0.2 m wall band were fixed beforehand. The time gap T, the radius r and the
+repulsion range D were fitted on a grid (T 0.55-0.90 s step 0.05, r 0.15-0.18 m step 0.01,
+D 0.03/0.04/0.05/0.07/0.10 m) against (a) the calibration run, Wuppertal 0.5 m
+(:func:`simulate_bottleneck_run`, mean of 3 seeds): egress time, mean flow and the density in
+the 2 m x 2 m square in front of the gate (:func:`front_density`; measured 5.26 /m^2), and
+(b) the fundamental diagram of the UO runs with an unnarrowed exit: mean absolute error of
+the periodic-corridor speed per 0.5 /m^2 density bin (:func:`corridor_fd`,
+:func:`fd_bin_errors`, ``load_fd_measured(free_exit_only=True)``). Rule: the smallest (b)
+among the points with both Wuppertal errors within 5 % and the density within 10 %; result
+T = 0.80 s, r = 0.15 m (the grid's lower edge), D = 0.03 m (egress -4.2 %, flow +3.2 %,
+density +7.6 %, FD error 0.093 m/s over the free-exit bins; 0.173 m/s over all UO bins;
+over 10 seeds egress -3.1 %, flow +2.0 %, no clog).
+Why D and why (b) changed from the first calibration (T = 0.75 s, r = 0.16 m, D = 0.1 m, all
+UO bins): with D = 0.1 m the jam in front of the Wuppertal gate had about 2.9 /m^2 against
+5.3 /m^2 measured, because the direction model kept agents about 0.2 m apart; the crowd could
+not pack in front of a door, and the flow per metre fell with the door width (3 m door:
+5.15 /s against 6.70-7.17 measured). All UO points above 2.3 /m^2 come from the four runs whose exit
+was narrowed to 0.8-2.0 m: their speed is that exit's flow over the jam density, a bottleneck
+observable, and fitting it with a homogeneous periodic corridor pulled T up and the door
+flows down. The flow-vs-width series were not used in the fit; they validate. The same
 values are used for every case, no per-case tuning.
 
 Outputs: trajectories (PedPy-compatible ``id, frame, x, y`` at ``fps``), per-frame density
@@ -140,7 +161,8 @@ class CsmParams:
 
 
 #: The calibrated set (see the module docstring for how it was fitted; used everywhere).
-CALIBRATED = CsmParams(time_gap_s=0.75, radius_m=0.16, overtake=0.5)
+CALIBRATED = CsmParams(time_gap_s=0.8, radius_m=0.15, d_neighbor_m=0.03, overtake=0.5,
+                        a_wall=0.0)
 
 
 # ---------------------------------------------------------------- geometry
@@ -545,6 +567,7 @@ class BottleneckRun:
     measured: pd.DataFrame  # id, frame, x, y
     fps: float
     line: tuple[tuple[float, float], tuple[float, float]]
+    front_area: Polygon = field(default_factory=lambda: box(-1.0, 0.0, 1.0, 2.0))
 
     @property
     def initial_xy_m(self) -> np.ndarray:
@@ -559,7 +582,9 @@ def load_bottleneck_run(data_dir: Path, *, cell_m: float = 0.05) -> BottleneckRu
     The walkable area is the PedPy notebooks' polygon (``*_geometry.json``); the exit is the
     band y < -1.6 m below the gate (the camera tracks people to y ~ -1.87 m); the gate line
     spans the passage x in [-0.25, 0.25] m at y = -0.6 m (as the CrowdQueue flow definition,
-    PROVENANCE sec. 3c).
+    PROVENANCE sec. 3c). ``front_area`` is the 2 m x 2 m square in front of the gate
+    (x in [-1, 1] m, y in [0, 2] m: the corridor side of the entrance) where
+    :func:`front_density` measures the jam.
     """
     d = Path(data_dir)
     meta = json.loads((d / f"{BOTTLENECK_RUN}_geometry.json").read_text())
@@ -595,6 +620,35 @@ def crossing_metrics(traj: pd.DataFrame, fps: float,
     f1090 = (i90 - i10) / (t[i90 - 1] - t[i10 - 1]) if t[i90 - 1] > t[i10 - 1] else np.nan
     return {"n": n, "t_first_s": float(t[0]), "egress_time_s": float(t[-1]),
             "flow_first_last_per_s": (n - 1) / (t[-1] - t[0]), "flow_10_90_per_s": f1090}
+
+
+def crossing_window(traj: pd.DataFrame, fps: float,
+                    line: tuple[tuple[float, float], tuple[float, float]]) -> tuple[int, int]:
+    """Frames of the 10 % and the 90 % crossing of ``line`` (PedPy N-t; the flow window)."""
+    import pedpy
+
+    td = pedpy.TrajectoryData(data=traj[["id", "frame", "x", "y"]].copy(), frame_rate=fps)
+    _, cross = pedpy.compute_n_t(traj_data=td, measurement_line=pedpy.MeasurementLine(line))
+    f = np.sort(cross["frame"].to_numpy())
+    if f.size < 2:
+        raise InputError(f"crossings {f.size}: expected at least 2 to define a flow window")
+    return int(f[int(round(0.1 * f.size)) - 1]), int(f[int(round(0.9 * f.size)) - 1])
+
+
+def front_density(traj: pd.DataFrame, fps: float,
+                  line: tuple[tuple[float, float], tuple[float, float]],
+                  area: Polygon) -> float:
+    """Mean classic density [1/m^2] in ``area`` over the 10-90 % crossing window of ``line``.
+
+    Classic density = persons inside / area per frame (PedPy's ``compute_classic_density``),
+    averaged over the frames of the steady part of the flow, i.e. of the jam in front of a
+    gate.
+    """
+    f0, f1 = crossing_window(traj, fps, line)
+    tr = traj[(traj.frame >= f0) & (traj.frame <= f1)]
+    inside = shapely.contains_xy(area, tr.x.to_numpy(), tr.y.to_numpy())
+    counts = np.bincount(tr.frame.to_numpy()[inside] - f0, minlength=f1 - f0 + 1)
+    return float(counts.mean() / area.area)
 
 
 def simulate_bottleneck_run(run: BottleneckRun, params: CsmParams | None = None, *,
@@ -799,8 +853,20 @@ def fd_bin_errors(sim: pd.DataFrame, measured: pd.DataFrame, *, bin_m2: float = 
     return pd.DataFrame(rows)
 
 
-def load_fd_measured(data_dir: Path) -> pd.DataFrame:
-    """The 571 HERMES UO speed-density points (columns density_per_m2, speed_m_s)."""
-    df = pd.read_csv(Path(data_dir) / "fundamental_diagram_uo.csv")
+def load_fd_measured(data_dir: Path, *, free_exit_only: bool = False) -> pd.DataFrame:
+    """The HERMES UO speed-density points (columns experiment_id, density_per_m2, speed_m_s).
+
+    All 571 points, or with ``free_exit_only`` the 307 of the six runs whose exit is as wide
+    as the corridor (``b_exit_m == b_corridor_m`` in ``fundamental_diagram_uo_runs.csv``).
+    The other four runs narrowed the exit to 0.8-2.0 m: their points (all of those above
+    2.27 /m^2) are the jam in front of that exit, whose speed is the exit's flow divided by
+    density x corridor width, not a homogeneous state a periodic corridor can reproduce.
+    """
+    d = Path(data_dir)
+    df = pd.read_csv(d / "fundamental_diagram_uo.csv")
     df = df.rename(columns={"speed_m_per_s": "speed_m_s"})
-    return df[["experiment_id", "density_per_m2", "speed_m_s"]]
+    if free_exit_only:
+        runs = pd.read_csv(d / "fundamental_diagram_uo_runs.csv")
+        free = runs.experiment_id[runs.b_exit_m == runs.b_corridor_m]
+        df = df[df.experiment_id.isin(free)]
+    return df[["experiment_id", "density_per_m2", "speed_m_s"]].reset_index(drop=True)

@@ -14,13 +14,15 @@ Operational model: the collision-free speed model (CSM) of Tordeux, Chraibi & Se
 (the paper writes the spacing with the agent length l = 2r and uses kappa = 1, w_ij = 1,
 L_i = 0; the per-agent radii and the wall term follow the generalised form of JuPedSim's
 CollisionFreeSpeedModelV2). u_ji is the unit vector from j to i, n_wi the one from the nearest
-wall point to i, N normalises. Extensions (peds.py says why): w_ij = 1 for neighbours ahead of
-i on the route (shorter travel time; with a period: in the half-plane of e0_i) and
-``prm[P_BEHIND]`` otherwise; L_i = b (1 - s0_i / (v0_i T_i)) n_i, with s0_i the spacing to the
-agent ahead along e0_i, n_i the unit normal to e0_i pointing away from that agent and b =
-``prm[P_OVERTAKE]``, applied when s0_i < v0_i T_i (overtaking). Neighbours hidden behind a wall
-segment are ignored (line-of-sight test), and a final wall constraint keeps every centre at
-least r_i from the walls (a step ending closer is moved back along the wall normal).
+point of wall segment w to i (one term per segment; the whole wall sum is skipped when
+a_w = 0, the calibrated set: peds.py says why), N normalises. Extensions (peds.py says why):
+w_ij = 1 for neighbours ahead of i on the route (shorter travel time; with a period: in the
+half-plane of e0_i) and ``prm[P_BEHIND]`` otherwise; L_i = b (1 - s0_i / (v0_i T_i)) n_i,
+with s0_i the spacing to the agent ahead along e0_i, n_i the unit normal to e0_i pointing away
+from that agent and b = ``prm[P_OVERTAKE]``, applied when s0_i < v0_i T_i (overtaking).
+Neighbours hidden behind a wall segment are ignored (line-of-sight test), and a final wall
+constraint keeps every centre at least r_i from the walls (a step ending closer is moved back
+along the wall normal).
 
 Desired direction e0: the descending gradient of a travel-time field T(x) that solves the
 eikonal equation |grad T| = f(x) with T = 0 on the exits, computed once per geometry with the
@@ -413,8 +415,8 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                         f = w * a_nb * math.exp(z) / d
                         rx -= f * dx
                         ry -= f * dy
-            # --- wall repulsion
-            for m in range(wstart[wc], wstart[wc + 1]):
+            # --- wall repulsion (skipped when its strength is 0)
+            for m in range(wstart[wc], wstart[wc + 1] if a_w > 0.0 else wstart[wc]):
                 s = wseg[m]
                 px, py = _closest_on_segment(xi, yi, sx0[s], sy0[s], sx1[s], sy1[s])
                 dx = xi - px

@@ -94,6 +94,28 @@ def test_routes_around_an_obstacle():
     assert shapely.contains_xy(walk, res.trajectories.x, res.trajectories.y).all()
 
 
+def test_packed_narrow_door_passes_at_single_file_headway():
+    # Seven agents packed round a 0.5 m door (a row along the wall face on both sides of the
+    # mouth, three behind; v0 = 1.2 m/s, no one faster). The door only takes single file, so
+    # they leave one by one; the speed law V(s) = min(v0, s/T) gives a follower released
+    # behind a leader at v0 the headway (2r + v0 T)/v0 (Tordeux et al. 2016, spacing 2r + vT
+    # at speed v), 1.05 s here. The mean exit headway must be within 10 % of it (0.98 s): a
+    # door jamb must not hold agents back (with JuPedSim's wall term, a_w = 5: 1.56 s).
+    walk = shapely.union_all([box(-3, 0.4, 3, 3), box(-0.25, 0, 0.25, 0.4 + 1e-9),
+                              box(-3, -3, 3, 1e-9)]).buffer(0)
+    geo = P.Geometry.from_polygon(walk, [box(-3, -3, 3, -2)], cell_m=0.05)
+    r, tg, v0 = P.CALIBRATED.radius_m, P.CALIBRATED.time_gap_s, 1.2
+    xy = np.array([[-0.45, 0.57], [0.45, 0.57], [-0.85, 0.57], [0.85, 0.57], [0.0, 0.95],
+                   [-0.42, 1.0], [0.42, 1.0]])
+    n = len(xy)
+    ag = P.Agents(x_m=xy[:, 0].copy(), y_m=xy[:, 1].copy(), desired_speed_m_s=np.full(n, v0),
+                  radius_m=np.full(n, r), time_gap_s=np.full(n, tg))
+    res = P.simulate(geo, ag, dt=0.02, t_max=40.0, record_every=5, fields=False)
+    assert res.n_exited == n
+    headway = np.diff(np.sort(res.exit_time_s)).mean()
+    assert headway == pytest.approx((2 * r + v0 * tg) / v0, rel=0.10)
+
+
 def test_fruin_walkway_levels():
     # Fruin (1971) walkway LOS by area per person: A >= 35 ft^2 (3.25 m^2), B >= 25, C >= 15,
     # D >= 10, E >= 5 ft^2, F below
@@ -217,15 +239,31 @@ def test_wuppertal_bottleneck_egress_and_flow(ped_data):
                                                          rel=0.10)
 
 
+def test_wuppertal_jam_density_in_front_of_gate(ped_data):
+    # The same run: classic density in the 2 m x 2 m square in front of the gate over the
+    # 10-90 % crossing window, measured 5.26 /m^2 (PedPy heads; computed here from the data,
+    # not stored). The model's jam must pack to within 15 % of it (calibration target 10 % on
+    # the mean of 3 seeds; seed 0 gives 5.50; the previous set, D = 0.1 m, about 2.9 /m^2).
+    run = P.load_bottleneck_run(ped_data)
+    rho_meas = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    assert 5.0 <= rho_meas <= 5.5
+    res = P.simulate_bottleneck_run(run, seed=0)
+    rho = P.front_density(res.trajectories, res.fps, run.line, run.front_area)
+    assert rho == pytest.approx(rho_meas, rel=0.15)
+
+
 # Flow against width: rows of bottleneck_flows.csv chosen by measured_flow_spread (compiled
 # experimental series + Hermes AO + CrowdQueue rows of the 5.6 m corridor), within 0.05 m of
-# each width. Target: inside [min, max]. Met at 0.8-1.6 m; at 2.0 m the model sits on the
-# lower edge (3.54-3.62 /s over seeds 0-2 against 3.549-3.910), at 0.5 m 3-6 % below
-# (0.94-0.97 against 1.003-1.209), and at 2.5 m and 3.0 m 12-14 % and 21-23 % below the
-# narrow spread of one or two experiments (5.12-5.55 and 6.70-7.17 /s). The margins below
-# state these shortfalls; they are not met targets.
-WIDTH_MARGIN = {0.5: 0.10, 0.8: 0.0, 1.0: 0.0, 1.2: 0.0, 1.6: 0.0, 2.0: 0.05, 2.5: 0.20,
-                3.0: 0.30}
+# each width. Target: inside [min, max]. Seeds 0-2 of the calibrated set give 1.11-1.13 at
+# 0.5 m (spread 1.003-1.209), 1.79-1.97 at 0.8 (1.288-2.353), 2.22-2.28 at 1.0 (1.71-2.77),
+# 2.58-2.78 at 1.2 (2.033-2.751: seed 0 is 0.9 % above the top, hence the 2 % margin),
+# 3.46-3.57 at 1.6 (2.842-3.895) and 5.34-5.36 at 2.5 (5.116-5.547): inside. Not met: 2.0 m,
+# 4.22-4.41 against 3.549-3.910 (8-13 % above), and 3.0 m, 6.33-6.43 against 6.70-7.17
+# (4-6 % below); the margins state these shortfalls. The two spreads cannot both be met by
+# a flow per metre that does not grow with width: they ask 1.77-1.96 /m/s at 2 m (2006EG,
+# Liddle, 2006Nagai) and 2.23-2.39 /m/s at 3 m (2009AO, Hermes AO).
+WIDTH_MARGIN = {0.5: 0.0, 0.8: 0.0, 1.0: 0.0, 1.2: 0.02, 1.6: 0.0, 2.0: 0.15, 2.5: 0.0,
+                3.0: 0.08}
 
 
 @pytest.mark.parametrize("width_m", sorted(WIDTH_MARGIN))
@@ -241,13 +279,30 @@ def test_flow_vs_width_within_measured_spread(ped_data, width_m):
 
 def test_fundamental_diagram_bins(ped_data):
     # periodic 3 m corridor, PedPy Voronoi density/speed, mean speed per 0.5 /m^2 bin against
-    # the 571 HERMES UO points: mean absolute error <= 0.15 m/s over the bins up to 4 /m^2,
-    # every bin within 0.35 m/s, and the congested bins (>= 2 /m^2) within 0.15 m/s
-    meas = P.load_fd_measured(ped_data)
-    fd = P.corridor_fd([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], t_warm_s=15.0, t_meas_s=20.0,
+    # the 307 points of the six HERMES UO runs whose exit was as wide as the corridor (free
+    # flow up to 2.27 /m^2): mean absolute error <= 0.12 m/s, every bin within 0.25 m/s. The
+    # 0-1 /m^2 bins are 0.15-0.25 m/s slow because v0 is Weidmann's 1.34 m/s and these
+    # walkers' free speed was about 1.47 m/s.
+    meas = P.load_fd_measured(ped_data, free_exit_only=True)
+    assert len(meas) == 307 and meas.density_per_m2.max() < 2.3
+    fd = P.corridor_fd([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], t_warm_s=15.0, t_meas_s=20.0,
                        meas_fps=2.0, length_m=20.0)
     err = P.fd_bin_errors(fd, meas)
-    assert len(err) == 8 and (err.n_sim > 0).all()
-    assert err.err_sim.abs().mean() <= 0.15
-    assert err.err_sim.abs().max() <= 0.35
-    assert err[err.bin_lo >= 2.0].err_sim.abs().max() <= 0.15
+    assert len(err) == 5 and (err.n_sim > 0).all()
+    assert err.err_sim.abs().mean() <= 0.12
+    assert err.err_sim.abs().max() <= 0.25
+
+
+def test_fundamental_diagram_exit_jam_bins(ped_data):
+    # The UO points above 2.3 /m^2 come from the runs whose exit was narrowed to 0.8-2.0 m:
+    # a jam in front of an exit, whose speed is the exit flow over density x 3 m, not a
+    # homogeneous state. The homogeneous periodic corridor moves faster there: 0.18-0.26 m/s
+    # over 2.5-4 /m^2 (0.22-0.48 m/s measured), the stated trade-off of the calibration
+    # (peds.py docstring). Bound: every such bin within 0.30 m/s.
+    meas = P.load_fd_measured(ped_data)
+    fd = P.corridor_fd([2.5, 3.0, 3.5, 4.0], t_warm_s=15.0, t_meas_s=20.0, meas_fps=2.0,
+                       length_m=20.0)
+    err = P.fd_bin_errors(fd, meas)
+    jam = err[err.bin_lo >= 2.5]
+    assert len(jam) == 3 and (jam.n_sim > 0).all()
+    assert jam.err_sim.abs().max() <= 0.30
