@@ -1,14 +1,17 @@
 """Benchmark: green-wave signal plans on Renmin Road, simulated in Eclipse SUMO and in our simulator.
 
     .venv/bin/python benchmarks/greenwave.py [--seeds 3] [--duration 3600] [--warmup 600] [--dt 1.0]
-        [--drain 600] [--iterations 100] [--optimise-cycle] [--cycle-min 60] [--sumo-refs] [--json out.json]
+        [--drain 600] [--iterations 100] [--optimise-cycle] [--cycle-min 60] [--sumo-refs] [--bays design|none]
+        [--json out.json]
 
 Scenario. The sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin Road")``): 10 signals
 over 4350 m, 3 lanes each way, 60 km/h, with the corridor module's default peak-hour demand - 3315 veh/h
 entering outbound and 3060 veh/h inbound (0.65 / 0.60 of the link capacity), 10 % left + 10 % right
 turns off the corridor at every signal, 1120 veh/h on each cross street (both approaches, 2 lanes each),
 half of it joining the corridor. Webster (1958) gives a common cycle of 87 s with degrees of
-saturation up to 0.93 (outbound at the first signal, inbound at the last).
+saturation up to 0.93 (outbound at the first signal, inbound at the last). Turn bays
+(:mod:`sim.greenwave.bays`, GB 50647-2011 l_s = 9 N at that cycle): 40-75 m per approach, left and
+right (``--bays none``: no bays, turning vehicles turn from the outer through lanes).
 
 Plans, all two-phase:
   (a)  Webster cycle and splits, every offset 0 - the uncoordinated baseline the others improve on;
@@ -70,7 +73,8 @@ sys.path.insert(0, str(ROOT))
 from sim.greenwave import microsim as ms  # noqa: E402
 from sim.greenwave import sumo as gs  # noqa: E402
 from sim.greenwave.kernels import ORIG_SIDE0  # noqa: E402
-from sim.greenwave.corridor import corridor_from_name, current_plan  # noqa: E402
+from sim.greenwave.bays import describe as describe_bays  # noqa: E402
+from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan  # noqa: E402
 from sim.greenwave.maxband import band_of, maxband  # noqa: E402
 from sim.greenwave.optimise import optimise_plan, performance_index  # noqa: E402
 from sim.greenwave.plan import Corridor, Plan  # noqa: E402
@@ -220,6 +224,8 @@ def main() -> None:
     ap.add_argument("--optimise-cycle", action="store_true")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
+    ap.add_argument("--bays", choices=["design", "none"], default="design",
+                    help="turn bays by the design rule (default) or none")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
     if not gs.available():
@@ -229,12 +235,17 @@ def main() -> None:
 
     city = load_city(ROOT / "data_samples" / "chenzhou")
     c = ms.padded(corridor_from_name(city.roads, "Renmin Road"), 100.0)
+    if a.bays == "none":
+        c = apply_edits(c, {"*": {"bay_left_m": 0.0, "bay_right_m": 0.0}})
     its = c.intersections
     print(f"corridor {c.name}: {len(c)} signals over {c.length_m:.0f} m, {its[0].lanes_out} lanes each way, "
           f"{c.speed_kph:g} km/h; demand {c.volume_out_vph:g} veh/h out, {c.volume_in_vph:g} veh/h in, turns "
           f"{its[0].turn_left:.0%} left + {its[0].turn_right:.0%} right per signal, side streets "
           f"{its[0].side_volume_vph:g} veh/h ({its[0].side_lanes} lanes/approach, {its[0].side_to_main:.0%} join); "
           f"{a.duration:g} s after {a.warmup:g} s warm-up, step {a.dt:g} s, seeds 0..{a.seeds - 1}")
+    print("turn bays (m) left out / right out / left in / right in: " + "; ".join(
+        f"{r['name']} {r['bay_left_out_m']:g}/{r['bay_right_out_m']:g}/{r['bay_left_in_m']:g}/{r['bay_right_in_m']:g}"
+        for r in describe_bays(c)))
     plans, info = build_plans(c, city, a)
     names = {k: n for k, n, _ in plans}
     v = c.speed_kph / 3.6

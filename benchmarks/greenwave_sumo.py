@@ -6,7 +6,8 @@
 Method. Corridor: the sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin
 Road")``: 10 signals over 4350 m, 3 lanes each way, 60 km/h, its default demand) or the
 hand-built corridor of the same geometry at 1200 veh/h each way, side streets 400 veh/h (1 lane),
-10 % left and 10 % right turns, half the side traffic joining. Plan: cycle 100 s, main 60 s
+10 % left and 10 % right turns, half the side traffic joining; both with left- and right-turn bays
+by the design rule of :mod:`sim.greenwave.bays` (pockets in SUMO). Plan: cycle 100 s, main 60 s
 (green 55 + yellow 3 + all-red 2), side 40 s (35 + 3 + 2), offsets for a one-way (out)
 progression at 50 km/h (offset = position / 13.9 m/s). For each seed and step length, ours
 (``microsim.simulate``) and SUMO (``sumo.write_sumo`` + ``run_sumo`` through libsumo) run the
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.greenwave import microsim as ms  # noqa: E402
 from sim.greenwave import sumo as gs  # noqa: E402
+from sim.greenwave.bays import describe as describe_bays  # noqa: E402
 from sim.greenwave.plan import Corridor, Intersection, Phase, Plan, SignalTiming  # noqa: E402
 
 HAND_POS = [0, 380, 690, 1220, 1580, 2010, 2410, 2960, 3230, 3680]
@@ -124,6 +126,9 @@ def main() -> None:
     dts = [float(x) for x in a.dt.split(",")]
     seeds = list(range(a.seeds))
     plan = progression_plan(c)
+    print("turn bays (m) left out / right out / left in / right in: " + "; ".join(
+        f"{r['name']} {r['bay_left_out_m']:g}/{r['bay_right_out_m']:g}/{r['bay_left_in_m']:g}/{r['bay_right_in_m']:g}"
+        for r in describe_bays(c)))
     print(f"corridor {c.name}: {len(c)} signals over {c.length_m:.0f} m, {c.speed_kph:g} km/h, "
           f"{c.volume_out_vph:g}/{c.volume_in_vph:g} veh/h, side {c.intersections[0].side_volume_vph:g} veh/h; "
           f"plan {plan.name}, cycle 100 s, main 60 / side 40 s; {a.duration:g} s after {a.warmup:g} s warm-up")

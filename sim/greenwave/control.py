@@ -232,9 +232,9 @@ def run_chunk_ctl(state: ms.MicroState, ctl: Controller, t0_s: float, t1_s: floa
     K.run_steps_ctl(state.step, n_steps, state.par, state.seed, ctl.cp, ctl.nph, ctl.pkind, ctl.pserve, ctl.pf,
                     ctl.cycoff, ctl.mu, ctl.rthru, ctl.s2m, ctl.tgt, ctl.cs, ctl.cf, ctl.call, ctl.lastocc,
                     ctl.press, ctl.want, ctl.ev, ctl.sig_log,
-                    g.js, g.jmap, g.nl, g.side_nl, prot, g.sat_h_s,
+                    g.js, g.jmap, g.nl, g.side_nl, prot, g.bay_m,
                     a["vf"], a["vs"], a["vi"], a["vnew"], a["free"], a["fifo"], a["fhc"], a["sfifo"], a["shc"],
-                    a["pocket"], a["block"], a["dem_f"], a["dem_i"], a["dem_off"], a["dem_ptr"], a["rec_f"], a["rec_i"],
+                    a["pocket"], a["bfifo"], a["bhc"], a["block"], a["dem_f"], a["dem_i"], a["dem_off"], a["dem_ptr"], a["rec_f"], a["rec_i"],
                     a["qmax"], a["qmax_side"], a["cnt"], a["traj"], state.traj_every)
     state.kernel_s += time.perf_counter() - t
     state.step += n_steps

@@ -30,7 +30,12 @@ SIDE_SHARE = 0.35
 
 # Keys a scenario may edit: per intersection (Intersection fields a user sets) and for the corridor.
 INTERSECTION_KEYS = ("lanes_out", "lanes_in", "side_lanes", "side_volume_vph", "turn_left", "turn_right",
-                     "side_to_main", "sat_flow_vphpl")
+                     "side_to_main", "sat_flow_vphpl", "bay_left_m", "bay_right_m", "bay_left_out_m",
+                     "bay_left_in_m", "bay_right_out_m", "bay_right_in_m")
+# Turn-bay keys: storage length before the stop line, metres (0 = no bay; see sim.greenwave.bays). The
+# short keys set both directions' approaches.
+BAY_KEYS = {"bay_left_m": ("bay_left_out_m", "bay_left_in_m"), "bay_right_m": ("bay_right_out_m", "bay_right_in_m"),
+            **{k: (k,) for k in ("bay_left_out_m", "bay_left_in_m", "bay_right_out_m", "bay_right_in_m")}}
 CORRIDOR_KEYS = ("volume_out_vph", "volume_in_vph", "speed_kph")
 ALL_INTERSECTIONS = "*"  # an edit under this key applies to every intersection
 
@@ -210,7 +215,8 @@ def apply_edits(corridor: Corridor, edits: dict[str, Any] | None) -> Corridor:
 
     ``edits`` maps corridor keys (``volume_out_vph``, ``volume_in_vph``, ``speed_kph``) to numbers and
     intersection names (cross streets, case-insensitive; ``"*"`` = all) to dicts of
-    :data:`INTERSECTION_KEYS`, e.g. ``{"Jiefang Road": {"side_volume_vph": 500, "turn_left": 0.15}}``.
+    :data:`INTERSECTION_KEYS`, e.g. ``{"Jiefang Road": {"side_volume_vph": 500, "turn_left": 0.15}}``;
+    turn bays: ``bay_left_m`` / ``bay_right_m`` (both approaches) or ``bay_left_out_m`` etc., metres.
     Unknown names or keys raise :class:`InputError` with close matches.
     """
     if not edits:
@@ -252,10 +258,13 @@ def apply_edits(corridor: Corridor, edits: dict[str, Any] | None) -> Corridor:
                     raise InputError(f"{k} {v!r} for intersection {key!r}: expected a share in [0, 1]")
             elif k == "sat_flow_vphpl" and x <= 0:
                 raise InputError(f"{k} {v!r} for intersection {key!r}: expected a positive flow, vehicles/h/lane")
+            elif k in BAY_KEYS and x < 0:
+                raise InputError(f"{k} {v!r} for intersection {key!r}: expected a bay length >= 0 m (0 = no bay)")
             elif x < 0:
                 raise InputError(f"{k} {v!r} for intersection {key!r}: expected a non-negative volume, vehicles/h")
             for t in targets:
-                setattr(t, k, x)
+                for attr in BAY_KEYS.get(k, (k,)):
+                    setattr(t, attr, x)
     for t in inters:
         if t.turn_left + t.turn_right > 1.0 + 1e-12:
             raise InputError(f"turn_left + turn_right {t.turn_left + t.turn_right:g} at intersection {t.name!r}: "
@@ -327,4 +336,4 @@ def current_plan(corridor: Corridor, G: nx.MultiDiGraph) -> Plan:
 
 
 __all__ = ["corridor_from_name", "corridor_from_points", "apply_edits", "arrivals_vph", "movement_volumes_vph",
-           "link_volumes_vph", "current_plan", "INTERSECTION_KEYS", "CORRIDOR_KEYS"]
+           "link_volumes_vph", "current_plan", "INTERSECTION_KEYS", "CORRIDOR_KEYS", "BAY_KEYS"]

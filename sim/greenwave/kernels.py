@@ -25,7 +25,13 @@ exit; junction ``m`` (in travel order) is a point at ``js[d, m]``. Each directio
 junctions into links ``k = 0..n`` (link k ends at junction k, link n at the corridor end); each
 link lane is a FIFO ring buffer of vehicle indices (front first), so a vehicle's leader is the
 previous entry, or for the front vehicle the back vehicle of the same lane on the next link.
-No lane changing except the mandatory change away from a blocked lane (``block``). Side-street
+Turn bays: ``bay[d, k, s]`` metres before junction k a left-turn (s=0) or right-turn (s=1) bay
+starts, its own FIFO (``bfifo``); a vehicle turning at junction k changes strategically into its
+turn lane (leftmost / rightmost through lane, :func:`_change_for_turns`), enters the bay when its
+front reaches the bay start and there is room behind the bay's last vehicle (else it waits in
+the through lane: spill-back), and leaves at the stop line under its movement's signal. Without a
+bay it turns from its turn lane at the stop line. No discretionary lane changing; the other lane
+change is the mandatory one away from a blocked lane (``block``). Side-street
 approaches (two per junction, "north" s=0 and "south" s=1) are single FIFO lanes per side lane
 of length ``side_len``; they discharge on the side window into the corridor (joiners) or leave
 (crossers).
@@ -50,12 +56,14 @@ from numba import njit
 
 # ---- parameter vector ``par`` (float64)
 P_DT, P_ACCEL, P_DECEL, P_EMERG, P_SIGMA, P_TAU, P_LEN, P_MINGAP, P_V_MAIN, P_V_SIDE, P_SIDE_LEN, \
-    P_WARMUP, P_L, P_LC_DIST, P_EV_VID = range(15)
-N_PAR = 15  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none
+    P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT = range(17)
+N_PAR = 17  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none;
+# P_LC_LOOK_S, P_LC_LEFT: strategic lane-change look-ahead, s per lane, and its factor for changes to the left
 
 # ---- per-vehicle float64 columns ``vf``
-F_X, F_T_IN, F_X_IN, F_WAIT = range(4)
-N_VF = 4
+F_X, F_T_IN, F_X_IN, F_WAIT, F_LA = range(5)
+N_VF = 5  # F_LA: look-ahead speed of the strategic lane changes (SUMO LC2013's myLookAheadSpeed)
+LA_MEMORY = 0.9  # LC2013 LOOK_AHEAD_SPEED_MEMORY: per second, the look-ahead speed decays toward the speed
 # ---- per-vehicle float32 columns ``vs``
 S_V, S_SF = range(2)
 N_VS = 2
@@ -314,38 +322,58 @@ def _m_of(d, i, n):
     return i if d == 0 else n - 1 - i
 
 
+@njit(cache=True)
+def _turn_lane(left, nl_d):
+    """Through lane from which a vehicle turning at its exit reaches its bay (or, without a bay, its
+    turn at the stop line): the leftmost lane for a left turn, the rightmost (0) for a right turn."""
+    return nl_d - 1 if left == 1 else 0
+
+
+@njit(cache=True)
+def _bay_side(left):
+    """Bay index of a turn: 0 the left-turn bay, 1 the right-turn bay."""
+    return 0 if left == 1 else 1
+
+
 # ----------------------------------------------------------------------------- one chunk of steps
 @njit(cache=True)
-def run_steps(step0, n_steps, par, seed, windows, js, jmap, nl, side_nl, prot_left, sat_h_s,
-              vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc, pocket, block,
+def run_steps(step0, n_steps, par, seed, windows, js, jmap, nl, side_nl, prot_left, bay,
+              vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc, pocket, bfifo, bhc, block,
               dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax, qmax_side, cnt, traj, traj_every):
     """Advance the corridor ``n_steps`` steps of ``par[P_DT]`` from step index ``step0`` under the
     fixed-time signal ``windows``.
 
     Order within a step at time t (as in SUMO): signal states at t; all speeds from the state at
-    t; all moves; junction transfers, exits and arrivals (recorded at t); lane changes off
-    blocked lanes; pocket discharge; insertions of vehicles due by t; queue metrics; trajectory
-    sample. Returns nothing; every array is updated in place.
+    t; all moves; junction transfers, bay entries, exits and arrivals (recorded at t); strategic
+    lane changes toward the turn lanes; lane changes off blocked lanes; left-turn demand
+    (``pocket``); insertions of vehicles due by t; queue metrics; trajectory sample. Returns
+    nothing; every array is updated in place.
     """
     n = js.shape[1]
     dt = par[P_DT]
     sig = np.empty((windows.shape[0], windows.shape[1]), np.int8)
     qcount = np.zeros((2, n), np.int64)
     qside = np.zeros((n, 2), np.int64)
+    coop = np.empty((2, n, fifo.shape[2], 2))
     for st in range(n_steps):
         step = step0 + st
         t = step * dt
         signal_states(windows, t, sig)
-        _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s, vf, vs, vi, vnew, free,
-                 fifo, fhc, sfifo, shc, pocket, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax,
-                 qmax_side, cnt, traj, traj_every, qcount, qside)
+        _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,
+                 fifo, fhc, sfifo, shc, pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i,
+                 qmax, qmax_side, cnt, traj, traj_every, qcount, qside, coop)
 
 
 @njit(cache=True)
-def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s, vf, vs, vi, vnew, free,
-             fifo, fhc, sfifo, shc, pocket, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax,
-             qmax_side, cnt, traj, traj_every, qcount, qside):
-    """One step at time ``t`` under the signal states ``sig`` (see :func:`run_steps` for the order)."""
+def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,
+             fifo, fhc, sfifo, shc, pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i,
+             qmax, qmax_side, cnt, traj, traj_every, qcount, qside, coop):
+    """One step at time ``t`` under the signal states ``sig`` (see :func:`run_steps` for the order).
+
+    ``coop[d, k, j]`` (scratch): position and speed of the foremost turning vehicle next to lane j
+    that needs lane j now and finds no gap (:func:`_urgent_turners`); the first vehicle of lane j
+    behind it that can follow it with the comfortable deceleration does so, opening the gap it needs
+    (SUMO LC2013's cooperative ``informFollower`` for urgent strategic changes, Erdmann 2015)."""
     n = js.shape[1]
     dt = par[P_DT]
     L = par[P_L]
@@ -358,7 +386,8 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
     side_len = par[P_SIDE_LEN]
     ev_vid = np.int64(par[P_EV_VID])
     n_upd = 0
-    # ---------------------------------------------------------- plan: corridor vehicles
+    _urgent_turners(par, js, nl, bay, vf, vs, vi, fifo, fhc, block, coop)
+    # ---------------------------------------------------------- plan: corridor vehicles in the through lanes
     for d in range(2):
         for k in range(n + 1):
             x_line = js[d, k] if k < n else L
@@ -366,6 +395,8 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
             for j in range(nl[d]):
                 buf = fifo[d, k, j]
                 hc = fhc[d, k, j]
+                wx = coop[d, k, j, 0] if k < n else -np.inf
+                wv = coop[d, k, j, 1] if k < n else 0.0
                 for q in range(hc[1]):
                     a = _at(buf, hc, q)
                     x = vf[a, F_X]
@@ -385,13 +416,60 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
                     xb = block[d, j]
                     if xb > x:
                         v_pos = min(v_pos, follow_speed(xb - x - mgap, 0.0, decel, dt, tau))
+                    if x < wx:  # a turning vehicle ahead in the next lane needs this one: let it in
+                        g = wx - vlen - mgap - x
+                        vy = follow_speed(g, wv, decel, dt, tau)
+                        if g >= 0.0 and vy >= v - decel * dt:
+                            v_pos = min(v_pos, vy)
+                            wx = -np.inf
                     if k < n:
                         dist = x_line - x
+                        st = sig[i_int, d]
                         if exiting:
+                            left = vi[a, I_LEFT]
+                            sd = _bay_side(left)
+                            bl = bay[d, k, sd]
                             v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
-                        if not (exiting and vi[a, I_LEFT] == 1 and prot_left[i_int, d]):
-                            v_pos = min(v_pos, line_speed(v, dist, sig[i_int, d], par))
+                            if left == 1 and prot_left[i_int, d]:
+                                st = sig[i_int, 2 + d]
+                            if j != _turn_lane(left, nl[d]):
+                                # no turn from this lane: it ends for this vehicle where the bay starts
+                                v_pos = min(v_pos, max_safe_stop_speed(dist - bl - POS_EPS, decel, dt, dt))
+                            elif bl > 0.0:
+                                # into the bay at its start: the bay's last vehicle leads (a full bay
+                                # holds the turning vehicle, and whoever follows it, in this lane)
+                                hb = bhc[d, k, sd]
+                                if hb[1] > 0:
+                                    b = _at(bfifo[d, k, sd], hb, hb[1] - 1)
+                                    v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V],
+                                                                    decel, dt, tau))
+                        v_pos = min(v_pos, line_speed(v, dist, st, par))
                     u = uniform01(seed, vi[a, I_VID], step) if vi[a, I_VID] != ev_vid else 0.0
+                    vnew[a] = next_speed(v, v_pos, v_des, u, par)
+                    n_upd += 1
+    # ---------------------------------------------------------- plan: turning vehicles in the bays
+    for d in range(2):
+        for k in range(n):
+            i_int = jmap[d, k]
+            x_line = js[d, k]
+            for sd in range(2):
+                buf = bfifo[d, k, sd]
+                hc = bhc[d, k, sd]
+                st = sig[i_int, 2 + d] if (sd == 0 and prot_left[i_int, d]) else sig[i_int, d]
+                for q in range(hc[1]):
+                    a = _at(buf, hc, q)
+                    x = vf[a, F_X]
+                    v = np.float64(vs[a, S_V])
+                    sf = np.float64(vs[a, S_SF])
+                    v_des = v_main * sf
+                    v_pos = v_des
+                    if q > 0:
+                        b = _at(buf, hc, q - 1)
+                        v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
+                    dist = x_line - x
+                    v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
+                    v_pos = min(v_pos, line_speed(v, dist, st, par))
+                    u = uniform01(seed, vi[a, I_VID], step)
                     vnew[a] = next_speed(v, v_pos, v_des, u, par)
                     n_upd += 1
     # ---------------------------------------------------------- plan: side approaches
@@ -431,6 +509,11 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
         vn = vnew[a]
         vs[a, S_V] = vn
         vf[a, F_X] += vn * dt
+        if vn > vf[a, F_LA]:
+            vf[a, F_LA] = vn
+        else:
+            mem = 1.0 - (1.0 - LA_MEMORY) * dt
+            vf[a, F_LA] = mem * vf[a, F_LA] + (1.0 - mem) * vn
         if vn <= HALT_SPEED:
             vf[a, F_WAIT] += dt
             if vi[a, I_HALT] == 0:
@@ -454,14 +537,50 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
                     if k == n:
                         _record(REC_END, a, t, (L - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
                         _release(a, free, cnt, vi)
-                    elif vi[a, I_EXIT] == k:
+                    elif vi[a, I_EXIT] == k:  # a turn from the lane (no bay)
                         _record(REC_TURN, a, t, (x_line - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
-                        if vi[a, I_LEFT] == 1 and prot_left[jmap[d, k], d]:
-                            pocket[d, k] += 1.0
                         _release(a, free, cnt, vi)
                     else:
                         vi[a, I_LINK] = k + 1
                         _push(fifo[d, k + 1, j], fhc[d, k + 1, j], a, cnt)
+    # ---------------------------------------------------------- bays: entries at the bay start, turns at the line
+    for d in range(2):
+        for k in range(n):
+            x_line = js[d, k]
+            for sd in range(2):
+                bl = bay[d, k, sd]
+                if bl <= 0.0:
+                    continue
+                x_b = x_line - bl
+                j = nl[d] - 1 if sd == 0 else 0
+                buf = fifo[d, k, j]
+                hc = fhc[d, k, j]
+                q = 0
+                while q < hc[1]:
+                    a = _at(buf, hc, q)
+                    if vf[a, F_X] < x_b:
+                        break  # FIFO: the ones behind are further upstream
+                    room = True  # a full length + minGap behind the bay's last vehicle
+                    hb = bhc[d, k, sd]
+                    if hb[1] > 0:
+                        room = vf[_at(bfifo[d, k, sd], hb, hb[1] - 1), F_X] - vlen - mgap >= vf[a, F_X]
+                    if vi[a, I_EXIT] == k and _bay_side(vi[a, I_LEFT]) == sd and room:
+                        _remove_at(buf, hc, q)
+                        _push(bfifo[d, k, sd], bhc[d, k, sd], a, cnt)
+                        vi[a, I_LANE] = nl[d] if sd == 0 else -1
+                    else:
+                        q += 1
+            for sd in range(2):
+                buf = bfifo[d, k, sd]
+                hc = bhc[d, k, sd]
+                while hc[1] > 0:
+                    a = _at(buf, hc, 0)
+                    if vf[a, F_X] < x_line:
+                        break
+                    _pop(buf, hc)
+                    sf = np.float64(vs[a, S_SF])
+                    _record(REC_TURN, a, t, (x_line - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
+                    _release(a, free, cnt, vi)
     for i in range(n):
         for s in range(2):
             for j in range(side_nl[i]):
@@ -489,23 +608,32 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
                     vf[a, F_X_IN] = js[d, m]
                     vf[a, F_T_IN] = t
                     vf[a, F_WAIT] = 0.0
+                    vf[a, F_LA] = np.float64(vs[a, S_V])
                     vi[a, I_NSTOP] = 0
                     vi[a, I_LOC] = LOC_MAIN
                     vi[a, I_LANE] = lane
                     vi[a, I_LINK] = m + 1
                     _push(fifo[d, m + 1, lane], hc2, a, cnt)
+    # ---------------------------------------------------------- strategic lane changes toward the turn lanes
+    _change_for_turns(par, js, nl, bay, vf, vs, vi, fifo, fhc, block)
     # ---------------------------------------------------------- mandatory lane changes off a block
     for d in range(2):
         for j in range(nl[d]):
             if not block[d, j] < np.inf:
                 continue
             _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block)
-    # ---------------------------------------------------------- protected-left pockets
+    # ---------------------------------------------------------- left-turn demand per approach (controllers)
     for d in range(2):
+        j = nl[d] - 1
         for k in range(n):
-            i = jmap[d, k]
-            if pocket[d, k] > 0.0 and sig[i, 2 + d] == GREEN:
-                pocket[d, k] = max(0.0, pocket[d, k] - dt / sat_h_s[i])
+            c = bhc[d, k, 0][1]
+            buf = fifo[d, k, j]
+            hc = fhc[d, k, j]
+            for q in range(hc[1]):
+                a = _at(buf, hc, q)
+                if vi[a, I_EXIT] == k and vi[a, I_LEFT] == 1 and vs[a, S_V] < HALT_SPEED:
+                    c += 1
+            pocket[d, k] = np.float64(c)
     # ---------------------------------------------------------- insertions
     _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc, sfifo, shc,
                 block, dem_f, dem_i, dem_off, dem_ptr, cnt)
@@ -521,10 +649,15 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s,
                     for q in range(hc[1]):
                         if vs[_at(buf, hc, q), S_V] < HALT_SPEED:
                             qcount[d, k] += 1
+                for sd in range(2):
+                    buf = bfifo[d, k, sd]
+                    hc = bhc[d, k, sd]
+                    for q in range(hc[1]):
+                        if vs[_at(buf, hc, q), S_V] < HALT_SPEED:
+                            qcount[d, k] += 1
                 i = jmap[d, k]
-                qq = qcount[d, k] + np.int64(np.ceil(pocket[d, k]))
-                if qq > qmax[d, i]:
-                    qmax[d, i] = qq
+                if qcount[d, k] > qmax[d, i]:
+                    qmax[d, i] = qcount[d, k]
         for i in range(n):
             for s in range(2):
                 for j in range(side_nl[i]):
@@ -565,6 +698,56 @@ def _gap_ok(x_lead, v_lead, x, v, par):
 
 
 @njit(cache=True)
+def _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc):
+    """Where the vehicle at FIFO position ``q`` of lane ``j`` (link ``k``, direction ``d``) would go
+    in lane ``j2`` of the same link: its FIFO position there when both its new leader and its new
+    follower (on the neighbouring links when the lane has none on this one) accept the gap, else -1."""
+    n = js.shape[1]
+    a = _at(fifo[d, k, j], fhc[d, k, j], q)
+    x = vf[a, F_X]
+    v = np.float64(vs[a, S_V])
+    buf2 = fifo[d, k, j2]
+    hc2 = fhc[d, k, j2]
+    if hc2[1] >= buf2.shape[0]:
+        return -1
+    p = 0  # insertion position: after every vehicle ahead of x
+    while p < hc2[1] and vf[_at(buf2, hc2, p), F_X] > x:
+        p += 1
+    ok = True
+    if p > 0:
+        b = _at(buf2, hc2, p - 1)
+        ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
+    elif k < n and fhc[d, k + 1, j2][1] > 0:
+        hc3 = fhc[d, k + 1, j2]
+        b = _at(fifo[d, k + 1, j2], hc3, hc3[1] - 1)
+        ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
+    if ok and p < hc2[1]:
+        f = _at(buf2, hc2, p)
+        ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
+    elif ok and k > 0 and fhc[d, k - 1, j2][1] > 0:
+        hc3 = fhc[d, k - 1, j2]
+        f = _at(fifo[d, k - 1, j2], hc3, 0)
+        ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
+    return p if ok else -1
+
+
+@njit(cache=True)
+def _try_change(d, k, j, q, j2, par, js, vf, vs, vi, fifo, fhc):
+    """Move the vehicle at FIFO position ``q`` of lane ``j`` to lane ``j2`` of the same link when
+    :func:`_change_slot` finds the gaps acceptable; True when it moved."""
+    p = _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc)
+    if p < 0:
+        return False
+    buf = fifo[d, k, j]
+    hc = fhc[d, k, j]
+    a = _at(buf, hc, q)
+    _remove_at(buf, hc, q)
+    _insert_at(fifo[d, k, j2], fhc[d, k, j2], p, a)
+    vi[a, I_LANE] = j2
+    return True
+
+
+@njit(cache=True)
 def _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block):
     """Vehicles within ``P_LC_DIST`` upstream of the block on lane ``j`` move to a free
     neighbour lane when both the new leader and the new follower accept the gap."""
@@ -577,7 +760,6 @@ def _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block):
         while q < hc[1]:
             a = _at(buf, hc, q)
             x = vf[a, F_X]
-            v = np.float64(vs[a, S_V])
             if not (x < xb and xb - x <= par[P_LC_DIST]):
                 q += 1
                 continue
@@ -586,32 +768,7 @@ def _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block):
                 j2 = j + dj
                 if j2 < 0 or j2 >= nl[d] or block[d, j2] > x and block[d, j2] - x <= par[P_LC_DIST]:
                     continue
-                buf2 = fifo[d, k, j2]
-                hc2 = fhc[d, k, j2]
-                if hc2[1] >= buf2.shape[0]:
-                    continue
-                p = 0  # insertion position: after every vehicle ahead of x
-                while p < hc2[1] and vf[_at(buf2, hc2, p), F_X] > x:
-                    p += 1
-                ok = True
-                if p > 0:
-                    b = _at(buf2, hc2, p - 1)
-                    ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
-                elif k < n and fhc[d, k + 1, j2][1] > 0:
-                    hc3 = fhc[d, k + 1, j2]
-                    b = _at(fifo[d, k + 1, j2], hc3, hc3[1] - 1)
-                    ok = _gap_ok(vf[b, F_X], np.float64(vs[b, S_V]), x, v, par)
-                if ok and p < hc2[1]:
-                    f = _at(buf2, hc2, p)
-                    ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
-                elif ok and k > 0 and fhc[d, k - 1, j2][1] > 0:
-                    hc3 = fhc[d, k - 1, j2]
-                    f = _at(fifo[d, k - 1, j2], hc3, 0)
-                    ok = _gap_ok(x, v, vf[f, F_X], np.float64(vs[f, S_V]), par)
-                if ok:
-                    _remove_at(buf, hc, q)
-                    _insert_at(buf2, hc2, p, a)
-                    vi[a, I_LANE] = j2
+                if _try_change(d, k, j, q, j2, par, js, vf, vs, vi, fifo, fhc):
                     moved = True
                     break
             if not moved:
@@ -619,11 +776,165 @@ def _change_off_block(d, j, par, js, nl, vf, vs, vi, fifo, fhc, block):
 
 
 @njit(cache=True)
+def _urgent_turners(par, js, nl, bay, vf, vs, vi, fifo, fhc, block, coop):
+    """``coop[d, k, j, :]`` = (position, speed) of the foremost turning vehicle on link k next to lane
+    j that needs to change into lane j now (within its look-ahead, :func:`_change_for_turns`) but
+    finds no acceptable gap; position -inf when none. See :func:`_advance`."""
+    n = js.shape[1]
+    jam2 = 2.0 * (par[P_LEN] + par[P_MINGAP])
+    coop[:, :, :, 0] = -np.inf
+    for d in range(2):
+        nld = nl[d]
+        if nld < 2:
+            continue
+        for k in range(n):
+            for j in range(nld):
+                buf = fifo[d, k, j]
+                hc = fhc[d, k, j]
+                for q in range(hc[1]):
+                    a = _at(buf, hc, q)
+                    e = vi[a, I_EXIT]
+                    if e >= n:
+                        continue
+                    left = vi[a, I_LEFT]
+                    tl = _turn_lane(left, nld)
+                    if tl == j:
+                        continue
+                    sd = _bay_side(left)
+                    j2 = j + 1 if tl > j else j - 1
+                    x = vf[a, F_X]
+                    if x <= coop[d, k, j2, 0]:
+                        continue  # one further ahead already asks this lane
+                    la = vf[a, F_LA] * par[P_LC_LOOK_S] * (par[P_LC_LEFT] if sd == 0 else 1.0) + jam2
+                    need = abs(tl - j)
+                    if js[d, e] - bay[d, e, sd] - x > need * la or block[d, j2] < np.inf:
+                        continue
+                    if _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc) < 0:
+                        coop[d, k, j2, 0] = x
+                        coop[d, k, j2, 1] = np.float64(vs[a, S_V])
+
+
+@njit(cache=True)
+def _swap_partner(d, k, j, j2, x, vf, vs, vi, fifo, fhc, nld, jam):
+    """FIFO position in lane ``j2`` of a halted vehicle alongside ``x`` (within ``jam``) that needs
+    to move toward lane ``j``, or -1."""
+    n = fifo.shape[1] - 1
+    buf2 = fifo[d, k, j2]
+    hc2 = fhc[d, k, j2]
+    for p in range(hc2[1]):
+        b = _at(buf2, hc2, p)
+        xb = vf[b, F_X]
+        if xb < x - jam:
+            break
+        if xb > x + jam or vi[b, I_EXIT] >= n or vs[b, S_V] >= HALT_SPEED:
+            continue
+        tl_b = _turn_lane(vi[b, I_LEFT], nld)
+        if (j < j2 and tl_b <= j) or (j > j2 and tl_b >= j):
+            return p
+    return -1
+
+
+@njit(cache=True)
+def _lane_vsafe(d, k, j, x, v_des, par, js, vf, vs, fifo, fhc):
+    """Krauss safe speed at ``x`` behind the first vehicle ahead in lane ``j`` of link ``k`` (or
+    the back one of the next link), at most ``v_des``: how fast that lane lets one drive."""
+    n = js.shape[1]
+    buf = fifo[d, k, j]
+    hc = fhc[d, k, j]
+    p = 0
+    while p < hc[1] and vf[_at(buf, hc, p), F_X] > x:
+        p += 1
+    gap = np.inf
+    v_l = 0.0
+    if p > 0:
+        b = _at(buf, hc, p - 1)
+        gap, v_l = vf[b, F_X] - par[P_LEN] - x - par[P_MINGAP], np.float64(vs[b, S_V])
+    elif k < n and fhc[d, k + 1, j][1] > 0:
+        hc2 = fhc[d, k + 1, j]
+        b = _at(fifo[d, k + 1, j], hc2, hc2[1] - 1)
+        gap, v_l = vf[b, F_X] - par[P_LEN] - x - par[P_MINGAP], np.float64(vs[b, S_V])
+    if gap == np.inf:
+        return v_des
+    return min(v_des, follow_speed(gap, v_l, par[P_DECEL], par[P_DT], par[P_TAU]))
+
+
+@njit(cache=True)
+def _change_for_turns(par, js, nl, bay, vf, vs, vi, fifo, fhc, block):
+    """Strategic lane changes (no discretionary ones): a vehicle that turns at junction ``e`` and is
+    not yet in its turn lane (:func:`_turn_lane`) moves one lane toward it, when both gaps are
+    accepted, once its distance to where that lane ends for it (the start of its bay, else the stop
+    line) per lane still to cross is below SUMO LC2013's strategic look-ahead
+    ``laDist = v x P_LC_LOOK_S (x P_LC_LEFT for changes to the left) + 2 (length + minGap)``
+    (Erdmann 2015, "SUMO's lane-changing model", LNCE 13: 105-123; v here the desired speed).
+    Before that (LC2013's non-urgent strategic change "toward the correct lane, speedwise it does
+    not hurt") it moves toward its turn lane whenever the neighbouring lane lets it drive faster
+    now (:func:`_lane_vsafe`). Left turners are swept from the left so that nobody changes twice in
+    a step; right turners likewise from the right. Two halted vehicles side by side that each need the other's lane swap
+    places (their positions and speeds, so every lane keeps its order)."""
+    n = js.shape[1]
+    v_main = par[P_V_MAIN]
+    jam2 = 2.0 * (par[P_LEN] + par[P_MINGAP])
+    for d in range(2):
+        nld = nl[d]
+        if nld < 2:
+            continue
+        for k in range(n):
+            for pas in range(2):  # 0: left turners moving left, 1: right turners moving right
+                for jj in range(nld - 1):
+                    j = nld - 2 - jj if pas == 0 else jj + 1
+                    j2 = j + 1 if pas == 0 else j - 1
+                    need = nld - 1 - j if pas == 0 else j
+                    factor = par[P_LC_LEFT] if pas == 0 else 1.0
+                    buf = fifo[d, k, j]
+                    hc = fhc[d, k, j]
+                    q = 0
+                    while q < hc[1]:
+                        a = _at(buf, hc, q)
+                        e = vi[a, I_EXIT]
+                        if e >= n or _bay_side(vi[a, I_LEFT]) != pas:
+                            q += 1
+                            continue
+                        x = vf[a, F_X]
+                        dist = js[d, e] - bay[d, e, pas] - x
+                        la = vf[a, F_LA] * par[P_LC_LOOK_S] * factor + jam2
+                        if block[d, j2] > x and block[d, j2] - x <= par[P_LC_DIST]:
+                            q += 1
+                            continue
+                        if dist > need * la:  # not urgent: only toward a lane that is faster now
+                            v_des = v_main * np.float64(vs[a, S_SF])
+                            if _lane_vsafe(d, k, j2, x, v_des, par, js, vf, vs, fifo, fhc) <= \
+                                    _lane_vsafe(d, k, j, x, v_des, par, js, vf, vs, fifo, fhc) + 1e-9:
+                                q += 1
+                                continue
+                        if _try_change(d, k, j, q, j2, par, js, vf, vs, vi, fifo, fhc):
+                            continue
+                        if vs[a, S_V] < HALT_SPEED:
+                            # two halted vehicles side by side, each needing the other's lane, swap
+                            # places (else neither could ever change)
+                            p = _swap_partner(d, k, j, j2, x, vf, vs, vi, fifo, fhc, nld, jam2 * 0.5)
+                            if p >= 0:
+                                buf2 = fifo[d, k, j2]
+                                hc2 = fhc[d, k, j2]
+                                b = _at(buf2, hc2, p)
+                                buf[(hc[0] + q) % buf.shape[0]] = b
+                                buf2[(hc2[0] + p) % buf2.shape[0]] = a
+                                xa, va = vf[a, F_X], vs[a, S_V]
+                                vf[a, F_X], vs[a, S_V] = vf[b, F_X], vs[b, S_V]
+                                vf[b, F_X], vs[b, S_V] = xa, va
+                                vi[a, I_LANE] = j2
+                                vi[b, I_LANE] = j
+                                continue
+                        q += 1
+
+
+@njit(cache=True)
 def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc, sfifo, shc, block,
                 dem_f, dem_i, dem_off, dem_ptr, cnt):
     """Insert the vehicles due by ``t`` at their origins, front at one vehicle length from the
     start, at the largest safe speed (SUMO departPos="base", departSpeed="max"), in the least
-    occupied lane with room (departLane="free"); an origin whose next vehicle does not fit waits."""
+    occupied lane with room (departLane="free"; a vehicle turning at the first signal: its turn
+    lane, as the lead-in stands for the road before it); an origin whose next vehicle does not fit
+    waits."""
     n = js.shape[1]
     dt = par[P_DT]
     vlen = par[P_LEN]
@@ -643,7 +954,10 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
                 d = o
                 v_des = par[P_V_MAIN] * sf
                 x_end0 = js[d, 0] if n > 0 else par[P_L]
+                only = _turn_lane(dem_i[e, 2], nl[d]) if (n > 0 and dem_i[e, 1] == 0) else -1
                 for j in range(nl[d]):
+                    if only >= 0 and j != only:
+                        continue
                     if block[d, j] < x_end0:
                         continue  # no entry onto a lane blocked within the first link
                     hc = fhc[d, 0, j]
@@ -693,6 +1007,7 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
             vf[a, F_T_IN] = t
             vf[a, F_X_IN] = x0
             vf[a, F_WAIT] = 0.0
+            vf[a, F_LA] = best_v
             vs[a, S_V] = best_v
             vs[a, S_SF] = sf
             vi[a, I_DIR] = dem_i[e, 0]
@@ -973,14 +1288,15 @@ def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc
 
 @njit(cache=True)
 def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, side_nl, vf, vs, vi, fifo, fhc,
-                sfifo, shc, pocket, cs, call, lastocc, press, want, ev, cnt):
+                sfifo, shc, pocket, bfifo, bhc, cs, call, lastocc, press, want, ev, cnt):
     """Detector and queue readings at time ``t`` for the controllers; returns the emergency
     vehicle's direction (-1 when it is not on the corridor).
 
     Actuated: a point detector ``CP_DET_M`` upstream of each side stop line is occupied when some
     vehicle covered it during the last step (front passed it, back not yet); a vehicle between
     the detector and the stop line places a call while the phase is not green (locking memory);
-    protected-left phases are called/extended while their pocket holds vehicles.
+    protected-left phases are called/extended while left turners wait (``pocket``: in the left-turn
+    bay, or halting in the turn lane).
     Max-pressure: halting vehicles within ``CP_MP_DIST`` upstream of each stop line; the pressure
     of a phase is sum over its movements of saturation flow x (upstream queue - turning share x
     downstream queue) (Varaiya 2013, Transp. Res. C 36: 177-195, the link weights and phase pressure).
@@ -1042,6 +1358,11 @@ def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, si
                         a = _at(buf, hc, q)
                         if js[d, k] - vf[a, F_X] <= dist and (moving or vs[a, S_V] < HALT_SPEED):
                             qm[d, k] += 1.0
+                hb = bhc[d, k, 1]  # right turners in their bay belong to the through (+ right) movement
+                for q in range(hb[1]):
+                    a = _at(bfifo[d, k, 1], hb, q)
+                    if moving or vs[a, S_V] < HALT_SPEED:
+                        qm[d, k] += 1.0
         for i in range(n):
             m0 = i
             m1 = n - 1 - i
@@ -1109,9 +1430,9 @@ def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, si
 @njit(cache=True)
 def run_steps_ctl(step0, n_steps, par, seed, cp, nph, pkind, pserve, pf, cycoff, mu, rthru, s2m, tgt,
                   cs, cf, call, lastocc, press, want, ev, sig_log,
-                  js, jmap, nl, side_nl, prot_left, sat_h_s, vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc,
-                  pocket, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax, qmax_side, cnt, traj,
-                  traj_every):
+                  js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc,
+                  pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax, qmax_side, cnt,
+                  traj, traj_every):
     """:func:`run_steps` with the signal states from the controllers: per step, detector/queue
     readings (:func:`ctl_measure`), controller update (:func:`ctl_update`), then the same step.
     ``sig_log[step]`` (when it has that row) records the states."""
@@ -1120,14 +1441,15 @@ def run_steps_ctl(step0, n_steps, par, seed, cp, nph, pkind, pserve, pf, cycoff,
     sig = np.empty((n, pserve.shape[2]), np.int8)
     qcount = np.zeros((2, n), np.int64)
     qside = np.zeros((n, 2), np.int64)
+    coop = np.empty((2, n, fifo.shape[2], 2))
     for st in range(n_steps):
         step = step0 + st
         t = step * dt
         ev_dir = ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, side_nl, vf, vs, vi,
-                             fifo, fhc, sfifo, shc, pocket, cs, call, lastocc, press, want, ev, cnt)
+                             fifo, fhc, sfifo, shc, pocket, bfifo, bhc, cs, call, lastocc, press, want, ev, cnt)
         ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, want, ev_dir, sig)
         if step < sig_log.shape[0]:
             sig_log[step] = sig
-        _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, sat_h_s, vf, vs, vi, vnew, free,
-                 fifo, fhc, sfifo, shc, pocket, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax,
-                 qmax_side, cnt, traj, traj_every, qcount, qside)
+        _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,
+                 fifo, fhc, sfifo, shc, pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i,
+                 qmax, qmax_side, cnt, traj, traj_every, qcount, qside, coop)

@@ -7,16 +7,23 @@ is in :mod:`sim.greenwave.kernels`.
 
 Simplifications (stated so that SUMO can be set up the same way, see ``sumo.write_sumo``):
 
-* constant lane count per direction (median over the intersections); no discretionary lane
-  changing; entry in the least occupied lane with room (SUMO ``departLane="free"``); the only
-  lane change is the mandatory one away from a blocked lane (:func:`block_lane`);
-* junctions are points (SUMO ``--no-internal-links``); a turning vehicle leaves from any lane
-  at the stop line after slowing to the turn speed (the side-street speed times its
-  speedFactor); turns do not yield (no gap acceptance against oncoming traffic);
-* a left turn with a protected window (``Plan.windows()`` left_out/left_in green > 0) leaves
-  into an unlimited pocket at the stop line at any time; the pocket empties at the saturation
-  flow during the left green (it only enters the queue metric); without a protected window the
-  left turn goes on the through green ("permitted");
+* constant lane count per direction (median over the intersections); entry in the least
+  occupied lane with room (SUMO ``departLane="free"``; a vehicle turning at the first signal
+  enters in its turn lane); no discretionary lane changing; lane changes are the strategic ones
+  of turning vehicles toward their turn lane (leftmost for a left turn, rightmost for a right
+  turn) as in SUMO's LC2013 (Erdmann 2015): toward it whenever that lane is faster now, and
+  urgently within the look-ahead ``lc_lookahead_s`` x look-ahead speed per lane to cross, with
+  the follower in the target lane making room and two halted vehicles that need each other's
+  lanes swapping; and the mandatory one away from a blocked lane (:func:`block_lane`);
+* turn bays (:mod:`sim.greenwave.bays`): a left- / right-turn bay of the approach's length
+  before the stop line; a turning vehicle moves into it at its start (a full bay holds it in the
+  through lane, blocking that lane: spill-back) and brakes, queues and turns there; without a bay
+  it turns from its turn lane;
+* junctions are points (SUMO ``--no-internal-links``); a turning vehicle leaves at the stop line
+  after slowing to the turn speed (the side-street speed times its speedFactor); turns do not
+  yield (no gap acceptance against oncoming traffic);
+* a left turn with a protected window (``Plan.windows()`` left_out/left_in green > 0) waits for
+  it; without one it goes on the through green ("permitted");
 * side streets: two approaches per signal (north, south), ``side_len_m`` long, each carrying
   half the side volume; a share ``side_to_main`` joins the corridor (half each way): a right
   (left) turn from the rightmost (leftmost) side lane into the rightmost (leftmost) corridor
@@ -37,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.greenwave import kernels as K
+from sim.greenwave.bays import bay_lengths_m
 from sim.greenwave.plan import MOVEMENTS, Corridor, Plan
 from twin.errors import InputError
 
@@ -58,6 +66,11 @@ class Params:
     side_speed_kph: float = 30.0  # side-street approaches and every turn
     side_len_m: float = 100.0  # length of each side-street approach
     lane_change_dist_m: float = 100.0  # look-ahead for leaving a blocked lane
+    # strategic lane changes toward a turn lane start within this many seconds (at the desired speed)
+    # per lane to cross of where the lane ends for the turn, x lc_lookahead_left for changes to the left
+    # (SUMO LC2013: LOOK_FORWARD 10 s, lcLookaheadLeft 2.0)
+    lc_lookahead_s: float = 10.0
+    lc_lookahead_left: float = 2.0
     traj_every_s: float = 1.0  # trajectory sampling interval
     traj_capacity: int = 2_000_000  # rows; sampling stops when full
 
@@ -96,6 +109,7 @@ class Geometry:
     nl: np.ndarray  # (2,) lanes per direction
     side_nl: np.ndarray  # (n,) lanes per side approach
     sat_h_s: np.ndarray  # (n,) saturation headway, s
+    bay_m: np.ndarray  # (2, n, 2) bay length per direction, travel-order signal, side (left, right), m
 
 
 @dataclass
@@ -126,7 +140,7 @@ class MicroResult:
 
     metrics: dict
     trips: pd.DataFrame  # one row per record: kind (end/turn/side), dir, orig, exit, t_in_s, t_out_s, ff_s, wait_s, stops, vid
-    trajectories: pd.DataFrame | None  # t_s, pos_m (corridor coordinate), dir, vid, v_m_s, lane
+    trajectories: pd.DataFrame | None  # t_s, pos_m (corridor coordinate), dir, vid, v_m_s, lane (lanes per direction = left bay, -1 = right bay)
     vehicle_updates_per_s: float
     max_queue_veh: np.ndarray  # (2, n) halting vehicles per main approach (out, in), max after warm-up
     max_queue_side_veh: np.ndarray  # (n, 2) per side approach (north, south)
@@ -161,7 +175,9 @@ def geometry(corridor: Corridor) -> Geometry:
                    int(round(np.median([i.lanes_in for i in corridor.intersections])))], np.int32)
     side_nl = np.array([i.side_lanes for i in corridor.intersections], np.int32)
     sat_h = np.array([3600.0 / i.sat_flow_vphpl for i in corridor.intersections])
-    return Geometry(n, L, js, jmap, nl, side_nl, sat_h)
+    b = bay_lengths_m(corridor)  # (n, direction, side), corridor order
+    bay = np.ascontiguousarray(np.stack([b[jmap[d], d, :] for d in range(2)]))
+    return Geometry(n, L, js, jmap, nl, side_nl, sat_h, bay)
 
 
 def padded(corridor: Corridor, lead_m: float = 300.0) -> Corridor:
@@ -265,11 +281,15 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
         dt_s, p.accel_m_s2, p.decel_m_s2, p.emergency_decel_m_s2, p.sigma, p.tau_s, p.length_m, p.min_gap_m,
         v_main, p.side_speed_kph / 3.6, p.side_len_m, warmup_s, L, p.lane_change_dist_m]
     par[K.P_EV_VID] = -1.0  # no emergency vehicle (see control.EmergencyVehicle)
+    par[K.P_LC_LOOK_S] = p.lc_lookahead_s
+    par[K.P_LC_LEFT] = p.lc_lookahead_left
     jam = p.length_m + p.min_gap_m
     links = np.diff(np.concatenate([[0.0], geo.js[0], [L]]))
     cap = int(links.max() / jam * 1.5) + 16
     cap_side = int(p.side_len_m / jam * 1.5) + 16
-    n_veh = int(min(len(dem), 2 * geo.nl.sum() * L / jam + 2 * geo.side_nl.sum() * p.side_len_m / jam) * 1.2) + 64
+    cap_bay = int(geo.bay_m.max(initial=0.0) / jam * 1.5) + 16
+    n_veh = int(min(len(dem), 2 * geo.nl.sum() * L / jam + 2 * geo.side_nl.sum() * p.side_len_m / jam
+                    + geo.bay_m.sum() / jam) * 1.2) + 64
     n_orig = K.ORIG_SIDE0 + 2 * n
     order = np.lexsort((dem.t_s, dem.origin))
     dem_f = np.stack([dem.t_s[order], dem.speed_factor[order]], axis=1)
@@ -287,7 +307,8 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
         fhc=np.zeros((2, n + 1, int(geo.nl.max()), 2), np.int64),
         sfifo=np.full((n, 2, int(geo.side_nl.max()), cap_side), -1, np.int32),
         shc=np.zeros((n, 2, int(geo.side_nl.max()), 2), np.int64),
-        pocket=np.zeros((2, n)), block=np.full((2, int(geo.nl.max())), np.inf),
+        pocket=np.zeros((2, n)), bfifo=np.full((2, n, 2, cap_bay), -1, np.int32), bhc=np.zeros((2, n, 2, 2), np.int64),
+        block=np.full((2, int(geo.nl.max())), np.inf),
         dem_f=dem_f, dem_i=dem_i, dem_off=dem_off, dem_ptr=dem_off[:-1].copy(),
         rec_f=np.zeros((2 * len(dem) + 16, K.N_RF)), rec_i=np.zeros((2 * len(dem) + 16, K.N_RI), np.int32),
         qmax=np.zeros((2, n), np.int64), qmax_side=np.zeros((n, 2), np.int64),
@@ -315,9 +336,9 @@ def run_chunk(state: MicroState, windows: np.ndarray, t0_s: float, t1_s: float) 
     prot = np.ascontiguousarray(w[:, 2:4, 2] > 0.0)
     g, a = state.geo, state.arrays
     t = time.perf_counter()
-    K.run_steps(state.step, n_steps, state.par, state.seed, w, g.js, g.jmap, g.nl, g.side_nl, prot, g.sat_h_s,
+    K.run_steps(state.step, n_steps, state.par, state.seed, w, g.js, g.jmap, g.nl, g.side_nl, prot, g.bay_m,
                 a["vf"], a["vs"], a["vi"], a["vnew"], a["free"], a["fifo"], a["fhc"], a["sfifo"], a["shc"],
-                a["pocket"], a["block"], a["dem_f"], a["dem_i"], a["dem_off"], a["dem_ptr"], a["rec_f"], a["rec_i"],
+                a["pocket"], a["bfifo"], a["bhc"], a["block"], a["dem_f"], a["dem_i"], a["dem_off"], a["dem_ptr"], a["rec_f"], a["rec_i"],
                 a["qmax"], a["qmax_side"], a["cnt"], a["traj"], state.traj_every)
     state.kernel_s += time.perf_counter() - t
     state.step += n_steps

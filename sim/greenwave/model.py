@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.greenwave import microsim
+from sim.greenwave.bays import with_bays
 from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_from_points, current_plan
 from sim.greenwave.maxband import band_of, maxband, multiband
 from sim.greenwave.params import Params
@@ -30,12 +31,13 @@ if TYPE_CHECKING:
 
 
 def build_corridor(city: City, p: Params) -> Corridor:
-    """The scenario's corridor with its demand edits."""
+    """The scenario's corridor with its demand edits, its turn bays fixed at the design rule's lengths
+    for this demand wherever the scenario gives none (they do not change with the periods' demand)."""
     if p.corridor.road is not None:
         c = corridor_from_name(city.roads, p.corridor.road)
     else:
         c = corridor_from_points(city.roads, p.corridor.from_xy, p.corridor.to_xy)
-    return apply_edits(c, p.demand) if p.demand else c
+    return with_bays(apply_edits(c, p.demand) if p.demand else c)
 
 
 def design_speeds(c: Corridor, p: Params, factor: float = 1.0) -> tuple[float, float]:

@@ -91,7 +91,10 @@ class Params(_Strict):
     corridor: CorridorSpec
     demand: dict[str, Any] = Field(default_factory=dict, description="corridor.apply_edits keys: volume_out_vph, "
                                    "volume_in_vph, speed_kph, and per cross street (or '*') side_volume_vph, "
-                                   "turn_left, turn_right, side_to_main, lanes")
+                                   "turn_left, turn_right, side_to_main, lanes_out, lanes_in, side_lanes, "
+                                   "sat_flow_vphpl, turn bays bay_left_m / bay_right_m (metres, both "
+                                   "directions) or bay_left_out_m, bay_left_in_m, bay_right_out_m, "
+                                   "bay_right_in_m")
     cycle_min_s: Pos = 60.0
     cycle_max_s: Pos = 150.0
     design_speed_kph: tuple[Pos, Pos] | None = Field(None, description="band speed range; default 0.75-1.0 x limit")

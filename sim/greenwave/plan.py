@@ -43,6 +43,12 @@ class Intersection:
     turn_right: float = 0.10  # share turning right here (each direction)
     side_to_main: float = 0.5  # share of side-street traffic turning onto the corridor (split evenly out/in)
     sat_flow_vphpl: float = 1800.0  # saturation flow per lane, vehicles/h of green
+    # Turn bays (pockets) of the two main-street approaches, metres of storage before the stop line;
+    # None = the design rule of :mod:`sim.greenwave.bays` (GB 50647-2011 l_s = 9 N), 0 = no bay.
+    bay_left_out_m: float | None = None
+    bay_left_in_m: float | None = None
+    bay_right_out_m: float | None = None
+    bay_right_in_m: float | None = None
 
 
 @dataclass

@@ -6,14 +6,21 @@ The SUMO scenario is built to match :mod:`sim.greenwave.microsim` one-to-one:
 * a straight plain-XML network (nodes, edges with explicit ``length`` so every link has the
   corridor's spacing, connections, traffic-light logics with our own link indices) compiled
   with ``netconvert --no-internal-links`` (junctions are points, as in ours);
-* through traffic keeps its lane; turns off the corridor go from every lane; side-street
-  traffic turning right (left) onto the corridor uses the rightmost (leftmost) side lane into
-  the rightmost (leftmost) corridor lane; every movement of a phase is a priority green ``G``
-  (turns do not yield, as in ours);
+* turn bays (:mod:`sim.greenwave.bays`) as pockets: a link with bays is cut where each bay
+  starts (a plain priority node) into edges of ``nl``, ``nl + 1``, ... lanes, the bay being the
+  lane added on the left (left turns) or on the right (right turns; the through lanes' indices
+  shift by one) and fed from the neighbouring through lane only (what ``netconvert`` builds for
+  an edge ``<split>`` that adds a lane); the left (right) turn leaves from its bay only, or
+  without a bay from the leftmost (rightmost) through lane, as in ours;
+* through traffic keeps its lane; side-street traffic turning right (left) onto the corridor
+  uses the rightmost (leftmost) side lane into the rightmost (leftmost) corridor lane; every
+  movement of a phase is a priority green ``G`` (turns do not yield, as in ours);
 * the vehicles are *the same vehicles* as ours (:func:`sim.greenwave.microsim.make_demand`
-  with the same seed: departure, route and speedFactor), inserted with ``departLane="free"``,
-  ``departSpeed="max"``, ``departPos="base"``; the vType is SUMO's Krauss with the default
-  passenger parameters and no discretionary lane changing (``lcSpeedGain=0``, ``lcKeepRight=0``);
+  with the same seed: departure, route and speedFactor), inserted with ``departLane="free"``
+  (a vehicle turning at the first signal: its turn lane, as in ours), ``departSpeed="max"``,
+  ``departPos="base"``; the vType is SUMO's Krauss with the default passenger parameters and no
+  discretionary lane changing (``lcSpeedGain=0``, ``lcKeepRight=0``), so turning vehicles change
+  lanes strategically only (LC2013, whose look-ahead ours copies);
 * a turning vehicle's route ends at the start of the side-street exit (``arrivalPos="0"``),
   whose speed limit is the turn speed, as ours leaves at the stop line.
 
@@ -100,6 +107,7 @@ class SumoFiles:
     duration_s: float
     warmup_s: float
     n_signals: int
+    corridor: Corridor  # as simulated (its bays resolved by sim.greenwave.bays)
 
 
 # ----------------------------------------------------------------------------- network
@@ -129,6 +137,46 @@ def _movement(d: int, left: bool, protected: np.ndarray, i: int) -> str:
     return ("out", "in")[d]
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One SUMO edge of a corridor link: the link is cut where each of its bays starts."""
+
+    edge: str
+    u0_m: float  # start and end in the direction's coordinate
+    u1_m: float
+    left: bool  # the left-turn bay runs along this part
+    right: bool  # the right-turn bay runs along this part
+
+    def lanes(self, nl: int) -> int:
+        return nl + int(self.left) + int(self.right)
+
+    def through(self, j: int) -> int:
+        """SUMO lane index of through lane ``j`` (0 = rightmost through lane)."""
+        return j + int(self.right)
+
+    def bay(self, side: int, nl: int) -> int:
+        """SUMO lane index of the bay (side 0 left, 1 right)."""
+        return nl + int(self.right) if side == 0 else 0
+
+
+def _parts(geo: ms.Geometry, d: int, k: int) -> list[_Part]:
+    """The edges of link ``k`` of direction ``d`` in travel order (one when it has no bay)."""
+    n = geo.n
+    u0 = 0.0 if k == 0 else float(geo.js[d, k - 1])
+    u1 = float(geo.js[d, k]) if k < n else float(geo.length_m)
+    if k >= n:
+        return [_Part(_edge(d, k), u0, u1, False, False)]
+    bl, br = float(geo.bay_m[d, k, 0]), float(geo.bay_m[d, k, 1])
+    cuts = sorted({u1 - b for b in (bl, br) if b > 0.0})
+    bounds = [u0] + cuts + [u1]
+    return [_Part(_edge(d, k) if c == 0 else f"{_edge(d, k)}_{c}", a, b, bl > 0.0 and a >= u1 - bl - 1e-9,
+                  br > 0.0 and a >= u1 - br - 1e-9) for c, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+
+
+def _cut_node(d: int, k: int, c: int) -> str:
+    return f"B{'oi'[d]}{k}_{c}"
+
+
 def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tuple[str, str, int, int, str]]]:
     """Per intersection: (from edge, to edge, from lane, to lane, movement), in link-index order."""
     n = geo.n
@@ -137,11 +185,16 @@ def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tupl
         nl = int(geo.nl[d])
         for m in range(n):
             i = int(geo.jmap[d, m])
+            last = _parts(geo, d, m)[-1]
             for j in range(nl):
-                out[i].append((_edge(d, m), _edge(d, m + 1), j, j, _movement(d, False, protected, i)))
+                out[i].append((last.edge, _edge(d, m + 1), last.through(j), j, _movement(d, False, protected, i)))
             for left in (0, 1):
-                for j in range(nl):
-                    out[i].append((_edge(d, m), _exit_edge(d, i, left), j, 0, _movement(d, bool(left), protected, i)))
+                side = 0 if left else 1
+                if (last.left if left else last.right):
+                    lane = last.bay(side, nl)
+                else:
+                    lane = last.through(nl - 1 if left else 0)
+                out[i].append((last.edge, _exit_edge(d, i, left), lane, 0, _movement(d, bool(left), protected, i)))
     for i in range(n):
         sl = int(geo.side_nl[i])
         for s, side in enumerate("NS"):
@@ -154,6 +207,23 @@ def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tupl
                         lane = 0 if right else int(geo.nl[d]) - 1
                         out[i].append((f"a{side}{i}", _edge(d, m + 1), j, lane, "side"))
     return out
+
+
+def _bay_connections(geo: ms.Geometry) -> list[tuple[str, str, int, int]]:
+    """Connections inside the links at the bay starts: through lanes go on, a bay continues, and a
+    new bay is fed from the neighbouring through lane."""
+    res = []
+    for d in range(2):
+        nl = int(geo.nl[d])
+        for k in range(geo.n):
+            ps = _parts(geo, d, k)
+            for a, b in zip(ps[:-1], ps[1:]):
+                res += [(a.edge, b.edge, a.through(j), b.through(j)) for j in range(nl)]
+                for side, had, has in ((0, a.left, b.left), (1, a.right, b.right)):
+                    if has:
+                        src = a.bay(side, nl) if had else a.through(nl - 1 if side == 0 else 0)
+                        res.append((a.edge, b.edge, src, b.bay(side, nl)))
+    return res
 
 
 def _phases(timing: SignalTiming, movements: list[str]) -> list[tuple[float, str]]:
@@ -191,8 +261,8 @@ def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: li
       that returns early (after its yield point) holds until the next cycle's yield point (without
       it, SUMO ends such a phase after its min green whenever its previous start was in the
       previous cycle); with ``next`` listing itself first it still rests while no side is called;
-    * protected-left phases stay fixed (the left pocket is not a SUMO lane here, so no detector),
-      and a main phase before one does not rest;
+    * protected-left phases stay fixed (the main-street approaches, bays included, carry no
+      detector), and a main phase before one does not rest;
     * yellow and all-red as in the fixed program;
     * the offset is rounded to the step ``dt_s``: SUMO switches phases on steps, and a main phase
       starting a fraction of a step before its cycle start would be taken for one of the old
@@ -205,10 +275,11 @@ def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: li
                      ("detector-gap", f"{cpar.detector_gap_s:g}"), ("show-detectors", "true")):
         ET.SubElement(tl, "param", key=key, value=val)  # show-detectors: SUMO only tracks a detector's last green then
     n = geo.n
-    for d in range(2):  # main-street approach lanes of this signal carry no detector
+    for d in range(2):  # main-street approach lanes of this signal (bays too) carry no detector
         m = i if d == 0 else n - 1 - i
-        for j in range(int(geo.nl[d])):
-            ET.SubElement(tl, "param", key=f"{_edge(d, m)}_{j}", value="NO_DETECTOR")
+        last = _parts(geo, d, m)[-1]
+        for j in range(last.lanes(int(geo.nl[d]))):
+            ET.SubElement(tl, "param", key=f"{last.edge}_{j}", value="NO_DETECTOR")
     rows = _phases(timing, movements)
     ph = timing.phases
     idx, k = [], 0  # index of each plan phase's green in the SUMO program
@@ -282,11 +353,18 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
         ET.SubElement(nodes, "node", id=f"S{i}", x=f"{x:.3f}", y=f"{-p.side_len_m:.3f}", type="priority")
     edges = ET.Element("edges")
     for d in range(2):
-        bounds = np.concatenate([[0.0], geo.js[d], [L]])
         for k in range(n + 1):
-            ET.SubElement(edges, "edge", id=_edge(d, k), attrib={
-                "from": _node(geo, d, k - 1), "to": _node(geo, d, k), "numLanes": str(int(geo.nl[d])),
-                "speed": f"{v_main:.4f}", "length": f"{bounds[k + 1] - bounds[k]:.3f}", "priority": "2"})
+            ps = _parts(geo, d, k)
+            for c, part in enumerate(ps):
+                if c > 0:  # where a bay starts: a plain node (x along the corridor, out runs east)
+                    u = part.u0_m
+                    ET.SubElement(nodes, "node", id=_cut_node(d, k, c), x=f"{u if d == 0 else L - u:.3f}", y="0",
+                                  type="priority")
+                a = _node(geo, d, k - 1) if c == 0 else _cut_node(d, k, c)
+                b = _node(geo, d, k) if c == len(ps) - 1 else _cut_node(d, k, c + 1)
+                ET.SubElement(edges, "edge", id=part.edge, attrib={
+                    "from": a, "to": b, "numLanes": str(part.lanes(int(geo.nl[d]))), "speed": f"{v_main:.4f}",
+                    "length": f"{part.u1_m - part.u0_m:.3f}", "priority": "2"})
     for i in range(n):
         for side in "NS":
             for eid, a, b in ((f"a{side}{i}", f"{side}{i}", f"J{i}"), (f"x{side}{i}", f"J{i}", f"{side}{i}")):
@@ -294,6 +372,8 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
                     "from": a, "to": b, "numLanes": str(int(geo.side_nl[i])), "speed": f"{v_side:.4f}",
                     "length": f"{p.side_len_m:.3f}", "priority": "1"})
     cons = ET.Element("connections")
+    for fe, te, fl, tlane in _bay_connections(geo):
+        ET.SubElement(cons, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane)})
     tll = ET.Element("tlLogics")
     conn = _connections(geo, protected)
     for i in range(n):
@@ -351,13 +431,18 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     ET.SubElement(rep, "duration-log.statistics", value="true")
     config = folder / "run.sumocfg"
     _write_xml(config, cfg)
-    return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n)
+    return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n, corridor)
 
 
-def _side_depart_lane(geo: ms.Geometry, dem: ms.Demand, k: int) -> str:
-    """departLane of vehicle ``k``: a joiner starts in the side lane of its turn, others "free"."""
+def _depart_lane(geo: ms.Geometry, dem: ms.Demand, k: int) -> str:
+    """departLane of vehicle ``k``: a joiner starts in the side lane of its turn, a corridor vehicle
+    turning at the first signal in its turn lane (as ``kernels._insert_due``), others "free"."""
     o, d = int(dem.origin[k]), int(dem.direction[k])
-    if o < 2 or d < 0:
+    if o < 2:
+        if geo.n > 0 and int(dem.exit_m[k]) == 0:
+            return str(int(geo.nl[d]) - 1 if int(dem.left[k]) else 0)
+        return "free"
+    if d < 0:
         return "free"
     i, s = divmod(o - 2, 2)
     right = (d == 0 and s == 1) or (d == 1 and s == 0)
@@ -379,7 +464,7 @@ def _route_edges(geo: ms.Geometry, dem: ms.Demand, k: int) -> tuple[list[str], b
         first = (i if d == 0 else n - 1 - i) + 1
         edges = [f"a{side}{i}"]
     last = ex if ex < n else n
-    edges += [_edge(d, kk) for kk in range(first, last + 1)]
+    edges += [p.edge for kk in range(first, last + 1) for p in _parts(geo, d, kk)]
     if ex < n:
         edges.append(_exit_edge(d, int(geo.jmap[d, ex]), left))
         return edges, True
@@ -397,7 +482,7 @@ def _write_routes(path: Path, geo: ms.Geometry, dem: ms.Demand, p: ms.Params, ke
         if not keep(k):
             continue
         edges, to_side = _route_edges(geo, dem, k)
-        att = {"id": str(k), "type": "car", "depart": f"{dem.t_s[k]:.2f}", "departLane": _side_depart_lane(geo, dem, k),
+        att = {"id": str(k), "type": "car", "depart": f"{dem.t_s[k]:.2f}", "departLane": _depart_lane(geo, dem, k),
                "departSpeed": "max", "departPos": "base", "speedFactor": f"{dem.speed_factor[k]:.5f}"}
         if to_side:
             att["arrivalPos"] = "0"
@@ -450,7 +535,8 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
         ls = _libsumo()
         ls.start([str(sumo_home() / "bin" / "sumo"), "-c", str(files.config)])
         try:
-            main_edges = {(d, k): _edge(d, k) for d in range(2) for k in range(n)}
+            geo = ms.geometry(files.corridor)
+            main_edges = {(d, k): [p.edge for p in _parts(geo, d, k)] for d in range(2) for k in range(n)}
             qmax = np.zeros((2, n), int)
             qside = np.zeros((n, 2), int)
             updates = 0
@@ -462,9 +548,9 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
                 step_s += time.perf_counter() - t0
                 updates += ls.vehicle.getIDCount()
                 if ls.simulation.getTime() - dt >= files.warmup_s - 1e-9:
-                    for (d, k), e in main_edges.items():
+                    for (d, k), es in main_edges.items():
                         i = k if d == 0 else n - 1 - k
-                        qmax[d, i] = max(qmax[d, i], ls.edge.getLastStepHaltingNumber(e))
+                        qmax[d, i] = max(qmax[d, i], sum(ls.edge.getLastStepHaltingNumber(e) for e in es))
                     for i in range(n):
                         for s, side in enumerate("NS"):
                             qside[i, s] = max(qside[i, s], ls.edge.getLastStepHaltingNumber(f"a{side}{i}"))
