@@ -1,7 +1,7 @@
 """Benchmark: green-wave signal plans on Renmin Road, simulated in Eclipse SUMO and in our simulator.
 
     .venv/bin/python benchmarks/greenwave.py [--seeds 3] [--duration 3600] [--warmup 600] [--dt 1.0]
-        [--drain 600] [--iterations 100] [--optimise-cycle] [--cycle-min 60] [--sumo-refs] [--bays design|none]
+        [--drain 600] [--iterations 100] [--optimise-cycle] [--through-weight 1] [--cycle-min 60] [--sumo-refs] [--bays design|none]
         [--json out.json]
 
 Scenario. The sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin Road")``): 10 signals
@@ -197,7 +197,7 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
     opt = optimise_plan(c, mb, iterations=a.iterations, optimise_cycle=a.optimise_cycle, cycle_min_s=a.cycle_min,
-                        dt_s=a.dt, seed=0)
+                        through_weight=a.through_weight, dt_s=a.dt, seed=0)
     info["optimise_s"] = time.perf_counter() - t0
     opt.name = "(d) delay-optimised"
     info.update({k: opt.meta[k] for k in ("pi_start", "pi_best", "evaluations", "seeds", "eval_s", "warmup_s")})
@@ -222,6 +222,8 @@ def main() -> None:
     ap.add_argument("--drain", type=float, default=600.0)
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--optimise-cycle", action="store_true")
+    ap.add_argument("--through-weight", type=float, default=1.0,
+                    help="(d)'s weight on end-to-end corridor trips (optimise_plan through_weight)")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",

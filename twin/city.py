@@ -27,7 +27,7 @@ from pyproj import CRS
 from terrain.raster import Raster, read_raster, write_raster
 from twin.atomic import replace_dir
 from twin.crs import require_projected, same_crs
-from twin.errors import CityError, InputError
+from twin.errors import CityError, InputError, read_yaml
 from twin.places import frame_to_places, places_to_frame, validate_places
 from twin.roads import frames_to_graph, graph_to_frames, validate_graph
 from twin.schema import BUILDING_COLUMNS, BUILDING_USES
@@ -176,10 +176,7 @@ def load_city(path: str | os.PathLike) -> City:
     if not mpath.exists():
         raise InputError(f"{mpath}: city manifest not found (expected a folder with {MANIFEST})")
     root = mpath.parent
-    try:
-        man = yaml.safe_load(mpath.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{mpath}: malformed YAML ({_yaml_where(exc)})") from None
+    man = read_yaml(mpath)
     if not isinstance(man, dict):
         raise InputError(f"{mpath}: expected a mapping with keys name, crs, terrain, layers")
     for key in ("name", "crs", "terrain", "layers"):
@@ -240,9 +237,3 @@ def _crs_text(crs: CRS) -> str:
 
 def _id_type(s: Any) -> str:
     return "int" if np.issubdtype(np.asarray(s).dtype, np.integer) else "str"
-
-
-def _yaml_where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or "syntax error"
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem

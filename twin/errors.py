@@ -29,3 +29,18 @@ def did_you_mean(value: object, choices, n: int = 3, cutoff: float = 0.6) -> str
 
     near = difflib.get_close_matches(str(value), sorted({str(c) for c in choices}), n=n, cutoff=cutoff)
     return f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+
+
+def read_yaml(path, what: str = "", error: type[Exception] = InputError):
+    """The document in the YAML file ``path``; a syntax error becomes one ``error`` line naming the
+    file (prefixed by ``what``, e.g. ``"events_file "``), the line, the column and the problem."""
+    import yaml
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise error(f"{what}{p}: malformed YAML ({where}{getattr(exc, 'problem', None) or 'syntax error'})") from None

@@ -19,10 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from twin.errors import ScenarioError
+from twin.errors import ScenarioError, read_yaml
 
 
 def _relative_to_scenario(v: Path, info: ValidationInfo) -> Path:
@@ -73,12 +72,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Scenario, BaseModel]:
     p = Path(path)
     if not p.exists():
         raise ScenarioError(f"{p}: scenario file not found")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError(f"{p}: malformed YAML ({where}{getattr(exc, 'problem', None) or exc})") from None
+    raw = read_yaml(p, error=ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{p}: expected a mapping with keys name, city, simulation, params")
     try:

@@ -20,6 +20,8 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from viewers.spec import Layer
 
+SIMPLIFY_M = 0.5  # vector geometry tolerance in the page, metres (a pixel is ~0.5 m at zoom 18)
+
 WGS84 = CRS.from_epsg(4326)
 
 
@@ -52,7 +54,11 @@ def _bounds(t: Any, w: int, h: int) -> tuple[float, float, float, float]:
 
 
 def _records(gdf: gpd.GeoDataFrame, tooltip: list[str], title: str) -> list[dict[str, Any]]:
-    """Plain records in WGS-84 with a ``tip`` HTML string and the colour column."""
+    """Plain records in WGS-84 with a ``tip`` HTML string and the colour column; geometries in a
+    projected CRS are first simplified by :data:`SIMPLIFY_M` (below a pixel at street zoom), so a
+    traced outline or a staircase of raster cells does not bloat the page."""
+    if gdf.crs is not None and gdf.crs.is_projected:
+        gdf = gdf.set_geometry(gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True))
     g = gdf.to_crs(WGS84)
     out = []
     cols = [c for c in tooltip if c in g.columns]
@@ -69,8 +75,34 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _round(coords: Any, nd: int = 7) -> list:
+def _round(coords: Any, nd: int = 6) -> list:
+    """Coordinates in degrees to ``nd`` decimals (1e-6 degree is about 0.1 m)."""
     return [[round(c, nd) for c in p] for p in coords]
+
+
+def simplify_trip(xy: np.ndarray, t_s: np.ndarray, tol_m: float = SIMPLIFY_M) -> np.ndarray:
+    """Mask of the vertices of a timed path to keep so that the position a TripsLayer interpolates
+    linearly in time between kept vertices is never more than ``tol_m`` from every dropped vertex
+    (Douglas & Peucker 1973, Cartographica 10(2), with the synchronous (time-interpolated) distance
+    of Meratnia & de By 2004): a vehicle cruising or standing needs only its end points."""
+    n = len(t_s)
+    keep = np.zeros(n, bool)
+    keep[[0, n - 1]] = True
+    stack = [(0, n - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        span = t_s[b] - t_s[a]
+        w = (t_s[a + 1:b] - t_s[a]) / span if span > 0 else np.zeros(b - a - 1)
+        d = xy[a + 1:b] - (xy[a] + w[:, None] * (xy[b] - xy[a]))
+        err = np.hypot(d[:, 0], d[:, 1])
+        k = int(np.argmax(err))
+        if err[k] > tol_m:
+            m = a + 1 + k
+            keep[m] = True
+            stack += [(a, m), (m, b)]
+    return keep
 
 
 def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: CRS | None = None) -> list[pdk.Layer]:
@@ -127,10 +159,15 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: C
         from twin.crs import to_lonlat
 
         rows = []
+        metric = crs is not None and CRS.from_user_input(crs).is_projected
         for tr in data:
             xy = np.asarray(tr["path"], float)
+            ts = np.asarray(tr["timestamps"], float)
+            if metric and len(ts) > 2:
+                k = simplify_trip(xy, ts)
+                xy, ts = xy[k], ts[k]
             lon, lat = to_lonlat(xy[:, 0], xy[:, 1], crs)
-            rows.append({"path": _round(np.column_stack([lon, lat])), "ts": [round(float(t), 2) for t in tr["timestamps"]],
+            rows.append({"path": _round(np.column_stack([lon, lat])), "ts": [round(float(t), 2) for t in ts],
                          "color": [int(c) for c in tr["color"]]})
         return [pdk.Layer("TripsLayer", data=rows, get_path="path", get_timestamps="ts", get_color="color",
                           current_time=0, trail_length=float(st.get("trail_s", 30.0)),

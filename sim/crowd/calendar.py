@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from twin.errors import InputError
+from twin.errors import InputError, read_yaml
 
 HOLIDAYS: tuple[str, ...] = ("new_year", "spring_festival", "qingming", "may_day", "dragon_boat",
                              "mid_autumn", "national_day")
@@ -412,10 +411,7 @@ def load_holiday_table(path: str | Path) -> pd.DataFrame:
             recs = [({(k or "").strip(): (v or "").strip() for k, v in r.items()}, i + 2)
                     for i, r in enumerate(reader)]
     elif suffix in (".yaml", ".yml"):
-        try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InputError(f"holiday table {p}: not valid YAML ({exc})") from None
+        doc = read_yaml(p, "holiday table ")
         if isinstance(doc, dict) and "holidays" in doc:
             doc = doc["holidays"]
         if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):

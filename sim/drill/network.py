@@ -73,6 +73,55 @@ class Trip:
         return self.t_arrive_s - self.t_depart_s
 
 
+class _TripLog:
+    """Vertices, times, edges and length of a trip as it is driven (shared by the adaptive and the
+    forecast router): the access leg from the start point to its nearest node, edges, waits, and the
+    access leg from the last node to the end point."""
+
+    def __init__(self, st: "RoadState", src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, speed_factor: float):
+        if not (np.isfinite(speed_factor) and speed_factor > 0):
+            raise InputError(f"speed_factor {speed_factor}: expected a finite value > 0")
+        if not np.isfinite(t0):
+            raise InputError(f"t0 {t0}: expected a finite drill time in seconds")
+        st._refresh()
+        self.st, self.t0, self.sf = st, float(t0), float(speed_factor)
+        (self.s,), (acc_s,) = st._snap(src_xy)
+        (self.d,), (self.acc_d,) = st._snap(dst_xy)
+        self.dst = np.asarray(dst_xy, float).reshape(2)
+        self.t_start = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))  # at the first node
+        self.xs: list[np.ndarray] = [np.asarray(src_xy, float).reshape(1, 2), st.node_xy[self.s][None, :]]
+        self.ts: list[np.ndarray] = [np.array([self.t0]), np.array([self.t_start])]
+        self.edges: list[tuple[Any, Any, Any, float, float]] = []
+        self.length = float(acc_s)
+
+    def drive(self, e: int, t: float, factor: float) -> float:
+        """Drive edge ``e`` entered at ``t`` at ``factor`` x free flow; returns the exit time."""
+        st = self.st
+        dt = float(st.tt_s[e] / factor / self.sf)
+        pts, frac = st._geom[e]
+        self.xs.append(pts[1:])
+        self.ts.append(t + frac[1:] * dt)
+        u, v, k = st.edge_keys[e]
+        self.edges.append((u, v, k, t, t + dt))
+        self.length += float(st.length_m[e])
+        return t + dt
+
+    def wait(self, node: int, until: float) -> None:
+        self.xs.append(self.st.node_xy[node][None, :])
+        self.ts.append(np.array([until]))
+
+    def trip(self, t_last_node: float | None, replans: list, waits: list) -> Trip:
+        """The trip ending with the access leg to the end point, or unreachable (``None``)."""
+        t = math.inf
+        if t_last_node is not None:
+            t = float(t_last_node + self.acc_d / (ACCESS_SPEED_M_S * self.sf))
+            self.xs.append(self.dst[None, :])
+            self.ts.append(np.array([t]))
+            self.length += float(self.acc_d)
+        return Trip(t_last_node is not None, self.t0, t, np.concatenate(self.xs), np.concatenate(self.ts),
+                    self.edges, replans, waits, self.length)
+
+
 @dataclass
 class _Layer:
     """Frame-based restriction (flood depth or hazard zone): frame k holds from times_s[k]
@@ -427,22 +476,8 @@ class RoadState:
         plan again if it is closed. An edge once entered is finished, at the speed of the
         state at entry. Where no route exists the vehicle waits at its node until the next
         change time; after the last change time the trip is unreachable and ends there."""
-        if not (np.isfinite(speed_factor) and speed_factor > 0):
-            raise InputError(f"speed_factor {speed_factor}: expected a finite value > 0")
-        if not np.isfinite(t0):
-            raise InputError(f"t0 {t0}: expected a finite drill time in seconds")
-        self._refresh()
-        (s,), (acc_s,) = self._snap(src_xy)
-        (d,), (acc_d,) = self._snap(dst_xy)
-        src = np.asarray(src_xy, float).reshape(2)
-        dst = np.asarray(dst_xy, float).reshape(2)
-        xs: list[np.ndarray] = [src[None, :]]
-        ts: list[np.ndarray] = [np.array([t0])]
-        t = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))
-        xs.append(self.node_xy[s][None, :])
-        ts.append(np.array([t]))
-        length = acc_s
-        edges: list[tuple[Any, Any, Any, float, float]] = []
+        log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
+        s, d, t = log.s, log.d, log.t_start
         replans: list[tuple[float, str]] = []
         waits: list[tuple[float, float, str]] = []
         cur, plan, plan_j, reachable = int(s), None, -1, True
@@ -464,8 +499,7 @@ class RoadState:
                         reachable = False
                         break
                     waits.append((t, tn, why))
-                    xs.append(self.node_xy[cur][None, :])
-                    ts.append(np.array([tn]))
+                    log.wait(cur, tn)
                     t, plan = tn, None
                     continue
                 cost_new, path_new = new
@@ -478,22 +512,9 @@ class RoadState:
                         replans.append((t, self._replan_reason(plan, plan_j, j, t, protected)))
                 plan, plan_j = path_new, j
             e = plan.pop(0)
-            dt = float(self.tt_s[e] / f[e] / speed_factor)
-            pts, frac = self._geom[e]
-            xs.append(pts[1:])
-            ts.append(t + frac[1:] * dt)
-            u, v, k = self.edge_keys[e]
-            edges.append((u, v, k, t, t + dt))
-            length += self.length_m[e]
-            t += dt
+            t = log.drive(e, t, f[e])
             cur = int(self._eb[e])
-        if reachable:
-            t += acc_d / (ACCESS_SPEED_M_S * speed_factor)
-            xs.append(dst[None, :])
-            ts.append(np.array([t]))
-            length += acc_d
-        return Trip(reachable, float(t0), float(t) if reachable else math.inf, np.concatenate(xs),
-                    np.concatenate(ts), edges, replans, waits, float(length))
+        return log.trip(t if reachable else None, replans, waits)
 
     def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool) -> str:
         """Log text for a changed plan: the first closed or slowed edge of the old route."""
@@ -534,19 +555,11 @@ def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndar
     change time. Waiting makes the arrival function non-decreasing (FIFO), which keeps label
     setting exact (Orda & Rom 1990, J. ACM 37(3), 607-625). Same edge model as
     :meth:`RoadState.route`, so its arrival is a lower bound for the adaptive trip."""
-    if not (np.isfinite(speed_factor) and speed_factor > 0):
-        raise InputError(f"speed_factor {speed_factor}: expected a finite value > 0")
-    if not np.isfinite(t0):
-        raise InputError(f"t0 {t0}: expected a finite drill time in seconds")
     st = state
-    st._refresh()
+    log = _TripLog(st, src_xy, dst_xy, t0, speed_factor)
     ct = st._ct
     S = st._P if protected else st._U
-    (s,), (acc_s,) = st._snap(src_xy)
-    (d,), (acc_d,) = st._snap(dst_xy)
-    src = np.asarray(src_xy, float).reshape(2)
-    dst = np.asarray(dst_xy, float).reshape(2)
-    t_s = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))
+    s, d, t_s = log.s, log.d, log.t_start
     n = len(st.nodes)
     arr = np.full(n, np.inf)
     parent: list[tuple[int, int, float] | None] = [None] * n
@@ -581,11 +594,8 @@ def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndar
                 arr[b] = best
                 parent[b] = (a, e, dep_best)
                 heapq.heappush(heap, (best, b))
-    xs: list[np.ndarray] = [src[None, :], st.node_xy[s][None, :]]
-    ts: list[np.ndarray] = [np.array([t0]), np.array([t_s])]
     if not np.isfinite(arr[d]):
-        return Trip(False, float(t0), math.inf, np.concatenate(xs), np.concatenate(ts), [],
-                    [(t_s, f"no route from node {st.nodes[s]} to node {st.nodes[d]} at any time")], [], float(acc_s))
+        return log.trip(None, [(t_s, f"no route from node {st.nodes[s]} to node {st.nodes[d]} at any time")], [])
     chain: list[tuple[int, int, float]] = []
     b = int(d)
     while parent[b] is not None:
@@ -593,26 +603,14 @@ def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndar
         chain.append((a, e, dep))
         b = a
     chain.reverse()
-    edges: list[tuple[Any, Any, Any, float, float]] = []
     waits: list[tuple[float, float, str]] = []
-    length = acc_s
+    t = t_s
     for a, e, dep in chain:
         if dep > arr[a]:
             waits.append((float(arr[a]), dep, f"waiting for edge {st.edge_label(e)} (forecast)"))
-            xs.append(st.node_xy[a][None, :])
-            ts.append(np.array([dep]))
-        j = int(np.searchsorted(ct, dep, side="right"))
-        dt = float(st.tt_s[e] / S[j][e] / speed_factor)
-        pts, frac = st._geom[e]
-        xs.append(pts[1:])
-        ts.append(dep + frac[1:] * dt)
-        u, v, k = st.edge_keys[e]
-        edges.append((u, v, k, dep, dep + dt))
-        length += st.length_m[e]
-    t = float(arr[d]) + acc_d / (ACCESS_SPEED_M_S * speed_factor)
-    xs.append(dst[None, :])
-    ts.append(np.array([t]))
-    return Trip(True, float(t0), t, np.concatenate(xs), np.concatenate(ts), edges, [], waits, float(length + acc_d))
+            log.wait(a, dep)
+        t = log.drive(e, dep, S[int(np.searchsorted(ct, dep, side="right"))][e])
+    return log.trip(t, [], waits)
 
 
 def edges_of(state: RoadState, edges: Iterable[tuple[Any, Any, Any]]) -> tuple[tuple[Any, Any, Any], ...]:

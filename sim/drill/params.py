@@ -325,16 +325,14 @@ class Params(_Strict):
     def _events_file(self) -> "Params":
         if self.events_file is None:
             return self
-        import yaml
         from pydantic import ValidationError
+
+        from twin.errors import read_yaml
 
         p = self.events_file
         if not p.exists():
             raise ValueError(f"events_file {p}: file not found")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ValueError(f"events_file {p}: malformed YAML ({exc})") from None
+        raw = read_yaml(p, "events_file ", error=ValueError)
         if not isinstance(raw, list):
             raise ValueError(f"events_file {p}: expected a YAML list of events")
         evs = []

@@ -629,6 +629,21 @@ def response_png(incidents: pd.DataFrame) -> bytes:
     return fig_png(fig)
 
 
+def _plan_panels(plans: list[str], start: datetime | None, panel_h: float):
+    """(figure, one time-series axis per plan sharing x and y, drill clock) for a per-plan chart."""
+    plt = _plt()
+    fig, axes = plt.subplots(len(plans), 1, figsize=(8.0, 1.0 + panel_h * len(plans)), dpi=100, sharex=True,
+                             sharey=True, squeeze=False)
+    return fig, axes[:, 0], _Clock(start)
+
+
+def _style_panel(ax, title: str) -> None:
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel("persons", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(lw=0.4, alpha=0.5)
+
+
 @_chart
 def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
     """Persons in place / evacuating / sheltered (stacked) and at risk (line) over time, one
@@ -638,11 +653,8 @@ def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
     if not plans:
         return _empty_png("Persons at risk", "no people data")
     lab = plan_labels(plans)
-    plt = _plt()
-    clock = _Clock(start)
-    fig, axes = plt.subplots(len(plans), 1, figsize=(8.0, 1.0 + 2.2 * len(plans)), dpi=100, sharex=True,
-                             sharey=True, squeeze=False)
-    for ax, p in zip(axes[:, 0], plans):
+    fig, axes, clock = _plan_panels(plans, start, 2.2)
+    for ax, p in zip(axes, plans):
         pp = _of(people, p).sort_values("t_s", kind="stable")
         x = clock.x(_f(pp["t_s"]))
         ax.stackplot(x, _f(pp["in_place"]), _f(pp["evacuating"]), _f(pp["sheltered"]),
@@ -651,14 +663,11 @@ def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
         ax.plot(x, _f(pp["at_risk"]), color="black", lw=1.2, label="at risk (total)")
         end = pp.iloc[-1]
         share = end["sheltered"] / end["at_risk"] if end["at_risk"] > 0 else math.nan
-        ax.set_title(f"{lab[p]}: peak {pp['at_risk'].max():,.0f} at risk, "
-                     f"{100 * share:.0f} % sheltered at the end", fontsize=9)
-        ax.set_ylabel("persons", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(lw=0.4, alpha=0.5)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+        _style_panel(ax, f"{lab[p]}: peak {pp['at_risk'].max():,.0f} at risk, "
+                         f"{100 * share:.0f} % sheltered at the end")
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
-    clock.style(axes[-1, 0])
+    clock.style(axes[-1])
     fig.suptitle("Persons at risk, evacuating and sheltered", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig_png(fig)
@@ -673,13 +682,10 @@ def shelters_png(shelters: pd.DataFrame, *, start: datetime | None = None) -> by
     if not plans:
         return _empty_png("Shelters", "no shelter data")
     lab = plan_labels(plans)
-    plt = _plt()
-    clock = _Clock(start)
     names = list(dict.fromkeys(shelters["shelter"].astype(str)))
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
-    fig, axes = plt.subplots(len(plans), 1, figsize=(8.0, 1.0 + 2.4 * len(plans)), dpi=100, sharex=True,
-                             sharey=True, squeeze=False)
-    for ax, p in zip(axes[:, 0], plans):
+    cmap = _plt().get_cmap("tab10" if len(names) <= 10 else "tab20")
+    fig, axes, clock = _plan_panels(plans, start, 2.4)
+    for ax, p in zip(axes, plans):
         sh = _of(shelters, p)
         for k, name in enumerate(names):
             s = sh[sh["shelter"].astype(str) == name].sort_values("t_s", kind="stable")
@@ -694,12 +700,9 @@ def shelters_png(shelters: pd.DataFrame, *, start: datetime | None = None) -> by
             if over.any():
                 ax.scatter(x[over], load[over], color="#d62728", s=8, zorder=5)
         peak = float(np.nanmax(_f(sh["load_persons"]) / _f(sh["capacity_persons"]))) if len(sh) else math.nan
-        ax.set_title(f"{lab[p]}: peak load {100 * peak:.0f} % of capacity", fontsize=9)
-        ax.set_ylabel("persons", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(lw=0.4, alpha=0.5)
-    axes[0, 0].legend(fontsize=6, loc="upper left", ncol=2)
-    clock.style(axes[-1, 0])
+        _style_panel(ax, f"{lab[p]}: peak load {100 * peak:.0f} % of capacity")
+    axes[0].legend(fontsize=6, loc="upper left", ncol=2)
+    clock.style(axes[-1])
     fig.suptitle("Shelter load vs capacity (red dots: over capacity)", fontsize=10)
     fig.tight_layout()
     return fig_png(fig)

@@ -67,7 +67,8 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
 
         o = p.optimise
         plans["optimised"] = optimise_plan(microsim.padded(c), plans["maxband"], stop_penalty_s=o.stop_penalty_s,
-                                           side_weight=o.side_weight, iterations=o.iterations,
+                                           side_weight=o.side_weight, through_weight=o.through_weight,
+                                           iterations=o.iterations,
                                            optimise_splits=o.optimise_splits, optimise_cycle=o.optimise_cycle,
                                            cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s, seed=o.seed,
                                            progress=(lambda i, n, _pi: progress(i / max(n, 1))) if progress else None)

@@ -8,8 +8,10 @@ Report LR 253, Road Research Laboratory, Crowthorne; Vincent, R.A., Mitchell, A.
     PI = sum_vehicles w_v (delay_v + K stops_v) / T          [vehicle-seconds of delay per hour]
 
 summed over every vehicle (corridor through, turning and side-street traffic, both directions), so the
-movements weigh by their volumes; ``w_v`` is 1 on the corridor and ``side_weight`` on the side-street
-approaches, K (``stop_penalty_s``) turns a stop into seconds of delay. TRANSYT weighs delay and stops
+movements weigh by their volumes; ``w_v`` is 1 on the corridor, ``side_weight`` on the side-street
+approaches and ``through_weight`` for vehicles that drive the whole corridor end to end (TRANSYT's link
+weights, used to give the arterial's through traffic priority - the green wave's purpose; 1 = every
+vehicle-second alike), K (``stop_penalty_s``) turns a stop into seconds of delay. TRANSYT weighs delay and stops
 by user-set (monetary) weights; K = 20 s per stop is an assumed value of the order used in TRANSYT-style
 studies and the scenario default (``params.Optimise.stop_penalty_s``); K = 0 gives pure delay.
 
@@ -58,6 +60,8 @@ class PISums:
     delay_side_veh_s: float  # side-street approach legs, incl. entry waits
     stops_main: float
     stops_side: float
+    delay_through_veh_s: float  # part of delay_main of the vehicles that drive the corridor end to end
+    stops_through: float  # part of stops_main of those vehicles
     n_veh: int
     n_unfinished: int  # still in the network or never entered at the end of the window
 
@@ -115,8 +119,9 @@ def cohort_sums(state: ms.MicroState) -> PISums:
     d_main += np.where(side_veh, 0.0, wait)
     finished = done_main | done_side_crossers
     c = counted
+    th = c & (dem.origin < K.ORIG_SIDE0) & (dem.exit_m == len(state.corridor))
     return PISums(float(d_main[c].sum()), float(d_side[c].sum()), float(s_main[c].sum()), float(s_side[c].sum()),
-                  int(c.sum()), int((c & ~finished).sum()))
+                  float(d_main[th].sum()), float(s_main[th].sum()), int(c.sum()), int((c & ~finished).sum()))
 
 
 class Evaluator:
@@ -124,7 +129,7 @@ class Evaluator:
 
     def __init__(self, corridor: Corridor, *, seeds: Sequence[int] = DEFAULT_SEEDS, eval_s: float = 1200.0,
                  warmup_s: float = 300.0, stop_penalty_s: float = STOP_PENALTY_S, side_weight: float = 1.0,
-                 dt_s: float = 1.0, params: ms.Params | None = None) -> None:
+                 through_weight: float = 1.0, dt_s: float = 1.0, params: ms.Params | None = None) -> None:
         seeds = [int(s) for s in seeds]
         if not seeds:
             raise InputError("seeds []: expected at least one simulation seed")
@@ -132,9 +137,13 @@ class Evaluator:
             raise InputError(f"eval_s {eval_s!r} / warmup_s {warmup_s!r}: expected > 0 / >= 0 seconds")
         if not stop_penalty_s >= 0 or not side_weight >= 0:
             raise InputError(f"stop_penalty_s {stop_penalty_s!r} / side_weight {side_weight!r}: expected >= 0")
+        if not through_weight >= 1:
+            raise InputError(f"through_weight {through_weight!r}: expected >= 1 (a through vehicle is also a "
+                             "corridor vehicle)")
         self.corridor, self.seeds = corridor, seeds
         self.eval_s, self.warmup_s, self.dt_s = float(eval_s), float(warmup_s), float(dt_s)
         self.k_s, self.side_weight = float(stop_penalty_s), float(side_weight)
+        self.through_weight = float(through_weight)
         self.params = params or ms.Params()
         total = self.warmup_s + self.eval_s
         self.demands = [ms.make_demand(corridor, total, s, self.params) for s in seeds]
@@ -152,10 +161,13 @@ class Evaluator:
         return out
 
     def pi(self, sums: list[PISums]) -> float:
-        """Mean over seeds of (delay + K stops, side legs x side_weight) per hour, vehicle-seconds / h."""
+        """Mean over seeds of (delay + K stops; side legs x side_weight, end-to-end corridor trips x
+        through_weight) per hour, vehicle-seconds / h."""
         per_h = 3600.0 / self.eval_s
-        vals = [(s.delay_main_veh_s + self.side_weight * s.delay_side_veh_s
-                 + self.k_s * (s.stops_main + self.side_weight * s.stops_side)) * per_h for s in sums]
+        extra = self.through_weight - 1.0
+        vals = [(s.delay_main_veh_s + self.side_weight * s.delay_side_veh_s + extra * s.delay_through_veh_s
+                 + self.k_s * (s.stops_main + self.side_weight * s.stops_side + extra * s.stops_through)) * per_h
+                for s in sums]
         return float(np.mean(vals))
 
     def report(self, plan: Plan) -> dict[str, Any]:
@@ -172,16 +184,19 @@ def _parts(sums: list[PISums], eval_s: float) -> dict[str, float]:
     return {"delay_main_veh_s_h": mean(lambda s: s.delay_main_veh_s) * per_h,
             "delay_side_veh_s_h": mean(lambda s: s.delay_side_veh_s) * per_h,
             "stops_main_h": mean(lambda s: s.stops_main) * per_h, "stops_side_h": mean(lambda s: s.stops_side) * per_h,
+            "delay_through_veh_s_h": mean(lambda s: s.delay_through_veh_s) * per_h,
+            "stops_through_h": mean(lambda s: s.stops_through) * per_h,
             "n_veh": mean(lambda s: s.n_veh), "n_unfinished": mean(lambda s: s.n_unfinished)}
 
 
 def performance_index(corridor: Corridor, plan: Plan, *, seeds: Sequence[int] = DEFAULT_SEEDS,
                       eval_s: float = 1200.0, warmup_s: float = 300.0, stop_penalty_s: float = STOP_PENALTY_S,
-                      side_weight: float = 1.0, dt_s: float = 1.0, params: ms.Params | None = None) -> dict[str, Any]:
+                      side_weight: float = 1.0, through_weight: float = 1.0, dt_s: float = 1.0,
+                      params: ms.Params | None = None) -> dict[str, Any]:
     """PI = delay + K x stops of all vehicles per hour (vehicle-seconds / h) of ``plan``, with its parts;
     see the module docstring for what is counted."""
     ev = Evaluator(corridor, seeds=seeds, eval_s=eval_s, warmup_s=warmup_s, stop_penalty_s=stop_penalty_s,
-                   side_weight=side_weight, dt_s=dt_s, params=params)
+                   side_weight=side_weight, through_weight=through_weight, dt_s=dt_s, params=params)
     return ev.report(plan)
 
 
@@ -292,7 +307,8 @@ def _describe(space: _Space, coord: tuple, delta: float) -> str:
 
 # ----------------------------------------------------------------------------- search
 def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float = STOP_PENALTY_S,
-                  side_weight: float = 1.0, iterations: int = 100, optimise_splits: bool = True,
+                  side_weight: float = 1.0, through_weight: float = 1.0, iterations: int = 100,
+                  optimise_splits: bool = True,
                   optimise_cycle: bool = False, cycle_min_s: float = 60.0, cycle_max_s: float = 150.0,
                   min_green_s: float = 5.0, pedestrian_minimum: bool = True,
                   seeds: Sequence[int] = DEFAULT_SEEDS, eval_s: float = 1200.0, warmup_s: float = 300.0,
@@ -339,7 +355,7 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
     t0 = time.perf_counter()
     space = _Space(corridor, start_plan, min_green_s, pedestrian_minimum)
     ev = Evaluator(corridor, seeds=seeds, eval_s=eval_s, warmup_s=warmup_s, stop_penalty_s=stop_penalty_s,
-                   side_weight=side_weight, dt_s=dt_s, params=params)
+                   side_weight=side_weight, through_weight=through_weight, dt_s=dt_s, params=params)
     x = _X(c0, np.array([t.offset_s for t in start_plan.timings], float) % c0,
            [np.array([p.green_s for p in t.phases], float) for t in start_plan.timings])
     lo_c = max(float(cycle_min_s), space.cycle_floor_s())
@@ -403,7 +419,8 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
         "method": "optimised", "start": start_plan.name, "pi_start": pi_start, "pi_best": pi_best,
         "pi_units": "vehicle-seconds of delay (+ K x stops) per hour", "evaluations": used + 1,
         "history": history, "parts_start": _parts(sums_start, ev.eval_s), "parts_best": _parts(sums_best, ev.eval_s),
-        "stop_penalty_s": float(stop_penalty_s), "side_weight": float(side_weight), "seeds": list(ev.seeds),
+        "stop_penalty_s": float(stop_penalty_s), "side_weight": float(side_weight),
+        "through_weight": float(through_weight), "seeds": list(ev.seeds),
         "eval_s": ev.eval_s, "warmup_s": ev.warmup_s, "dt_s": ev.dt_s, "seed": int(seed),
         "optimise_splits": bool(optimise_splits), "optimise_cycle": bool(optimise_cycle),
         "cycle_range_s": list(cycle_range), "min_greens_s": [m.tolist() for m in space.mins],

@@ -79,6 +79,8 @@ class Optimise(_Strict):
 
     stop_penalty_s: NonNeg = Field(20.0, description="K: one stop counts as this many seconds of delay")
     side_weight: NonNeg = Field(1.0, description="weight of side-street vehicle delay")
+    through_weight: float = Field(1.0, ge=1.0, description="weight of the delay and stops of vehicles that drive "
+                                  "the whole corridor (arterial priority, as TRANSYT's link weights); 1 = all alike")
     iterations: int = Field(60, ge=0, le=5000)
     optimise_splits: bool = True
     optimise_cycle: bool = False

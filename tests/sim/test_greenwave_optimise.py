@@ -73,6 +73,30 @@ def test_stop_penalty_and_side_weight_enter_linearly():
     assert base["pi_veh_s_h"] - w0["pi_veh_s_h"] == pytest.approx(base["delay_side_veh_s_h"], rel=1e-9)
 
 
+def test_through_weight_counts_the_end_to_end_trips_once_more():
+    """through_weight w adds (w - 1) x (delay + K stops) of the vehicles that drive the whole corridor.
+    With no turns and no side streets every corridor vehicle is such a trip (the part equals the whole);
+    with turns and joiners it is a strict part of the corridor total."""
+    from dataclasses import replace
+
+    c = _corridor(n=3)
+    p = _plan(c, [0.0, 0.0, 0.0])
+    base = performance_index(c, p, stop_penalty_s=20.0, **FAST)
+    w3 = performance_index(c, p, stop_penalty_s=20.0, through_weight=3.0, **FAST)
+    part = base["delay_through_veh_s_h"] + 20.0 * base["stops_through_h"]
+    assert 0 < base["delay_through_veh_s_h"] < base["delay_main_veh_s_h"]
+    assert 0 < base["stops_through_h"] < base["stops_main_h"]
+    assert w3["pi_veh_s_h"] - base["pi_veh_s_h"] == pytest.approx(2.0 * part, rel=1e-9)
+    plain = replace(c, intersections=[replace(i, turn_left=0.0, turn_right=0.0, side_volume_vph=0.0)
+                                      for i in c.intersections])
+    only = performance_index(plain, p, stop_penalty_s=20.0, **FAST)
+    assert only["delay_main_veh_s_h"] > 0
+    assert only["delay_through_veh_s_h"] == pytest.approx(only["delay_main_veh_s_h"], rel=1e-12)
+    assert only["stops_through_h"] == pytest.approx(only["stops_main_h"], rel=1e-12)
+    with pytest.raises(InputError, match="through_weight"):
+        performance_index(c, p, through_weight=0.5, **FAST)
+
+
 def test_never_worse_than_start_and_pi_reproduces():
     """The returned plan's PI, re-evaluated on the same seeds, equals meta['pi_best'] (deterministic
     simulation) and is no larger than the start's PI (here a MAXBAND plan), re-evaluated independently."""

@@ -64,3 +64,20 @@ def test_view_zoom_fits_width():
     span = 0.05 * 111320 * np.cos(np.radians(25.79))
     mpp = 2 * np.pi * 6378137 * np.cos(np.radians(v["latitude"])) / (512 * 2 ** (v["zoom"] + 0.2))
     assert mpp * 1280 == pytest.approx(span, rel=0.01)
+
+
+def test_trip_simplification_keeps_the_interpolated_position_within_tolerance():
+    """A TripsLayer interpolates linearly in time between vertices: a car cruising at 10 m/s, standing
+    30 s and cruising again needs exactly its 4 corner vertices (error 0); for a random walk the
+    time-interpolated position stays within the tolerance of every dropped vertex."""
+    from viewers.deck import SIMPLIFY_M, simplify_trip
+
+    t = np.arange(0.0, 80.0, 0.5)
+    x = np.where(t < 20, 10 * t, np.where(t < 50, 200.0, 200.0 + 10 * (t - 50)))
+    keep = simplify_trip(np.column_stack([x, np.zeros_like(x)]), t)
+    assert list(t[keep]) == [0.0, 20.0, 50.0, 79.5]
+    xy = np.cumsum(np.random.default_rng(0).normal(0.0, 1.0, (500, 2)), axis=0)
+    ts = np.arange(500.0)
+    k = simplify_trip(xy, ts)
+    err = np.hypot(np.interp(ts, ts[k], xy[k, 0]) - xy[:, 0], np.interp(ts, ts[k], xy[k, 1]) - xy[:, 1])
+    assert k[0] and k[-1] and err.max() <= SIMPLIFY_M + 1e-12
