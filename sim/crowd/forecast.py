@@ -33,7 +33,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
 from sim.crowd.history import FREQS, resample_counts
@@ -326,13 +325,15 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     rd = np.abs(np.diag(np.linalg.qr(Xa, mode="r")))
     indep = rd > 1e-9 * rd.max()
     X, Xa = X.loc[:, indep], Xa[:, indep]
+    from statsmodels.regression.linear_model import OLS, WLS  # here: statsmodels takes ~2 s to import
+
     y = np.log1p(r["arrivals_persons"].to_numpy())
     group = np.where(r["status"].eq("day_off"), "holiday", "normal")
-    ols = sm.OLS(y, Xa, hasconst=True).fit()
+    ols = OLS(y, Xa, hasconst=True).fit()
     var = {g: float(np.var(ols.resid[group == g])) for g in ("holiday", "normal")
            if (group == g).any()}
     w = 1.0 / np.array([var[g] for g in group])
-    res = sm.WLS(y, Xa, weights=w, hasconst=True).fit()
+    res = WLS(y, Xa, weights=w, hasconst=True).fit()
     return SpotFit(res, list(X.columns), var)
 
 

@@ -137,18 +137,20 @@ class CrowdResult:
         lays = [terrain_layer(self.city), roads_layer(self.city)]
         hourly = list(range(0, s.sizes["time"], max(1, int(round(60 / self.network.config.step_min)))))
         frames = []
-        for k in hourly:
+        sub = s.sel(spot=names).isel(time=hourly).transpose("time", "spot")  # one indexing, not one per cell
+        occ_a = sub.occupancy_persons.values.astype(float)
+        cap_a = np.broadcast_to(sub.capacity_persons.values.astype(float), occ_a.shape)  # per spot, or per time
+        queue_a, alert_a = sub.gate_queue_persons.values.astype(float), sub.alert.values.astype(str)
+        geoms = [spots.loc[sp].geometry for sp in names]
+        for j, k in enumerate(hourly):
             rows = []
-            for sp in names:
-                d = s.sel(spot=sp).isel(time=k)
-                cap = float(d.capacity_persons)
-                occ = float(d.occupancy_persons)
-                lvl = str(d.alert.values)
+            for i, sp in enumerate(names):
+                cap, occ, lvl = float(cap_a[j, i]), float(occ_a[j, i]), str(alert_a[j, i])
                 rows.append({"spot": sp, "occupancy_persons": round(occ, 0), "capacity_persons": cap,
                              "load_pct": round(100 * occ / cap, 1) if cap else 0.0,
-                             "gate_queue_persons": round(float(d.gate_queue_persons), 0), "alert": lvl,
+                             "gate_queue_persons": round(float(queue_a[j, i]), 0), "alert": lvl,
                              "height_m": 3.0 * (100 * occ / cap if cap else 0.0), "color": ALERT_RGBA.get(lvl, [150] * 4),
-                             "geometry": spots.loc[sp].geometry})
+                             "geometry": geoms[i]})
             frames.append((self._sec(s.time.values[k]), gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)))
         lays.append(Layer("spot_load", "Scenic spots: load vs capacity (height = % of capacity)", "polygons",
                           frames=frames, legend=[("below 80 %", ALERT_RGBA["green"]), ("80–100 % (yellow)", ALERT_RGBA["yellow"]),
