@@ -215,6 +215,16 @@ def _at(buf, hc, q):
     return buf[(hc[0] + q) % buf.shape[0]]
 
 
+@njit(cache=True, inline="always")
+def _behind_leader(buf, hc, q, a, v_pos, vf, vs, vlen, mgap, decel, dt, tau):
+    """``v_pos`` capped by the safe following speed behind the vehicle ahead in the same FIFO
+    (none for the front vehicle, q = 0)."""
+    if q > 0:
+        b = _at(buf, hc, q - 1)
+        return min(v_pos, follow_speed(vf[b, F_X] - vlen - vf[a, F_X] - mgap, vs[b, S_V], decel, dt, tau))
+    return v_pos
+
+
 @njit(cache=True)
 def _push(buf, hc, a, cnt):
     """Append ``a`` at the back (False and an overflow count when full)."""
@@ -462,10 +472,7 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     v = np.float64(vs[a, S_V])
                     sf = np.float64(vs[a, S_SF])
                     v_des = v_main * sf
-                    v_pos = v_des
-                    if q > 0:
-                        b = _at(buf, hc, q - 1)
-                        v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
+                    v_pos = _behind_leader(buf, hc, q, a, v_des, vf, vs, vlen, mgap, decel, dt, tau)
                     dist = x_line - x
                     v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
                     v_pos = min(v_pos, line_speed(v, dist, st, par))
@@ -484,11 +491,8 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     v = np.float64(vs[a, S_V])
                     sf = np.float64(vs[a, S_SF])
                     v_des = v_side * sf
-                    v_pos = v_des
-                    if q > 0:
-                        b = _at(buf, hc, q - 1)
-                        v_pos = min(v_pos, follow_speed(vf[b, F_X] - vlen - x - mgap, vs[b, S_V], decel, dt, tau))
-                    elif vi[a, I_DIR] >= 0:  # joiner: leader is the back of its corridor lane
+                    v_pos = _behind_leader(buf, hc, q, a, v_des, vf, vs, vlen, mgap, decel, dt, tau)
+                    if q == 0 and vi[a, I_DIR] >= 0:  # joiner: leader is the back of its corridor lane
                         d = vi[a, I_DIR]
                         m = _m_of(d, i, n)
                         lane = _side_target(d, s, nl)
