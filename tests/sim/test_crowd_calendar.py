@@ -118,6 +118,15 @@ def test_bad_holiday_tables_name_file_row_and_value(tmp_path, rows, needle):
     assert needle in str(e.value) and "bad.csv" in str(e.value)
 
 
+def test_malformed_yaml_holiday_table_names_file_line_and_column(tmp_path):
+    p = _write(tmp_path / "bad.yaml", "holidays:\n  - {date: 2027-02-05, holiday: spring_festival\n")
+    with pytest.raises(InputError) as e:
+        C.load_holiday_table(p)
+    msg = str(e.value)
+    assert msg.startswith("holiday table ") and "bad.yaml: malformed YAML (line 3, column 1" in msg
+    assert "\n" not in msg
+
+
 def test_table_must_agree_with_the_official_years(tmp_path):
     p = _write(tmp_path / "h.csv", "date,holiday,status\n2026-10-01,national_day,day_off\n"
                "2026-10-02,national_day,day_off\n2026-10-03,national_day,day_off\n")
