@@ -78,28 +78,40 @@ def _ratios(dt, dx):
     return np.float32(dt) / np.float32(dx), np.float32(1.0) / np.float32(dx)
 
 
+@njit(inline="always", fastmath=FAST, error_model="numpy", cache=True)
+def face_q(el, er, zl, zr, nn, q0, qa, qb, g, dt, inv_dx, th, half_1mth, hmin):
+    """New discharge of one face, the momentum equation of the module docstring: water levels
+    ``el, er`` and beds ``zl, zr`` on its two sides (west/north first), mean Manning n^2 ``nn``,
+    its old discharge ``q0`` and those of the faces before and after it along the same axis
+    ``qa, qb`` (for the theta average). Zero when the flow depth is at most ``hmin``."""
+    hf = max(el, er) - max(zl, zr)
+    hs = max(hf, hmin)
+    qn = th * q0 + half_1mth * (qa + qb)
+    q = (qn - g * hs * dt * (er - el) * inv_dx) / (np.float32(1.0) + g * dt * nn * abs(q0) / pow_7_3(hs))
+    return q if hf > hmin else np.float32(0.0)
+
+
+@njit(cache=True)
+def _face_consts(dt, dx, theta, h_min):
+    """The float32 constants of a step's momentum update: dt, dt/dx, 1/dx, theta, (1-theta)/2, h_min."""
+    th = np.float32(theta)
+    r, inv_dx = _ratios(dt, dx)
+    return np.float32(dt), r, inv_dx, th, np.float32(0.5) * (np.float32(1.0) - th), np.float32(h_min)
+
+
 @njit(fastmath=FAST, error_model="numpy", cache=True)
 def _faces_x_row(hr, zr, n2r, qo, qn_out, g, dt, inv_dx, th, half_1mth, hmin):
-    """New interior x-face discharges of one row (faces 1..nx-1) from its old ones ``qo``:
-    the momentum equation of the module docstring."""
+    """New interior x-face discharges of one row (faces 1..nx-1) from its old ones ``qo``."""
     nx = hr.shape[0]
-    one = np.float32(1.0)
     for j in range(1, nx):
-        zl = zr[j - 1]
-        zrr = zr[j]
-        el = zl + hr[j - 1]
-        er = zrr + hr[j]
-        hf = max(el, er) - max(zl, zrr)
-        hs = max(hf, hmin)
         q0 = qo[j]
         qa = qo[j - 1]  # loaded unconditionally (a blend, not a masked load)
         qb = qo[j + 1]
         qa = qa if j > 1 else q0
         qb = qb if j < nx - 1 else q0
-        qn = th * q0 + half_1mth * (qa + qb)
         nn = np.float32(0.5) * (n2r[j - 1] + n2r[j])
-        q = (qn - g * hs * dt * (er - el) * inv_dx) / (one + g * dt * nn * abs(q0) / pow_7_3(hs))
-        qn_out[j] = q if hf > hmin else np.float32(0.0)
+        qn_out[j] = face_q(zr[j - 1] + hr[j - 1], zr[j] + hr[j], zr[j - 1], zr[j], nn, q0, qa, qb, g, dt, inv_dx,
+                           th, half_1mth, hmin)
 
 
 @njit(fastmath=FAST, error_model="numpy", cache=True)
@@ -107,19 +119,10 @@ def _faces_y_row(hu, hd, zu_r, zd_r, n2u, n2d, qa_r, q0_r, qb_r, qn_out, g, dt, 
     """New discharges of the y faces between two rows (upper ``hu, zu_r``, lower ``hd, zd_r``);
     ``qa_r, q0_r, qb_r`` are the old faces above, at and below."""
     nx = hu.shape[0]
-    one = np.float32(1.0)
     for j in range(nx):
-        zu = zu_r[j]
-        zd = zd_r[j]
-        eu = zu + hu[j]
-        ed = zd + hd[j]
-        hf = max(eu, ed) - max(zu, zd)
-        hs = max(hf, hmin)
-        q0 = q0_r[j]
-        qn = th * q0 + half_1mth * (qa_r[j] + qb_r[j])
         nn = np.float32(0.5) * (n2u[j] + n2d[j])
-        q = (qn - g * hs * dt * (ed - eu) * inv_dx) / (one + g * dt * nn * abs(q0) / pow_7_3(hs))
-        qn_out[j] = q if hf > hmin else np.float32(0.0)
+        qn_out[j] = face_q(zu_r[j] + hu[j], zd_r[j] + hd[j], zu_r[j], zd_r[j], nn, q0_r[j], qa_r[j], qb_r[j], g, dt,
+                           inv_dx, th, half_1mth, hmin)
 
 
 @njit(fastmath=FAST, error_model="numpy", cache=True)
@@ -218,11 +221,7 @@ def face_fluxes(h, z, n2, qx, qy, qx_new, qy_new, dt, dx, theta, h_min):
     ny, nx = h.shape
     si = 1 if n2.shape[0] > 1 else 0  # row stride 0 reads the single row
     g = G
-    dtf = np.float32(dt)
-    r, inv_dx = _ratios(dt, dx)
-    th = np.float32(theta)
-    half_1mth = np.float32(0.5) * (np.float32(1.0) - th)
-    hmin = np.float32(h_min)
+    dtf, r, inv_dx, th, half_1mth, hmin = _face_consts(dt, dx, theta, h_min)
     for i in prange(ny):
         _faces_x_row(h[i], z[i], n2[i * si], qx[i], qx_new[i], g, dtf, inv_dx, th, half_1mth, hmin)
         if i > 0:  # y faces between rows i-1 and i
@@ -234,63 +233,66 @@ def face_fluxes(h, z, n2, qx, qy, qx_new, qy_new, dt, dx, theta, h_min):
 
 
 @njit(cache=True)
-def boundary_fluxes(h, z, n2, qx, qy, kinds, values, dt, dx, h_min):
-    """Discharges on the four domain edges (in place).
+def edge_cell(k, s, ny, nx):
+    """Cell (i, j) of the s-th face on domain edge k (0 north, 1 south, 2 west, 3 east) and the
+    sign of the outward direction along the face's axis."""
+    if k == 0:
+        return 0, s, np.float32(-1.0)  # outward = north = negative qy
+    if k == 1:
+        return ny - 1, s, np.float32(1.0)
+    if k == 2:
+        return s, 0, np.float32(-1.0)
+    return s, nx - 1, np.float32(1.0)
 
-    ``kinds[k]`` per edge k (0 north, 1 south, 2 west, 3 east): 0 closed (no flow),
-    1 free outflow at normal depth for the friction slope ``values[k]`` (Manning,
-    ``q = h^{5/3} S^{1/2} / n``, outward only), 2 fixed water level ``values[k]`` (m)
-    in a ghost cell with the bed of the edge cell, through the same momentum equation
-    without the theta term.
-    """
+
+@njit(cache=True)
+def edge_face(qx, qy, k, i, j):
+    """The discharge array and index of the edge face of cell (i, j) on edge k (see :func:`edge_cell`)."""
+    ny, nx = qx.shape[0], qy.shape[1]
+    if k == 0:
+        return qy, 0, j
+    if k == 1:
+        return qy, ny, j
+    if k == 2:
+        return qx, i, 0
+    return qx, i, nx
+
+
+@njit(cache=True)
+def edge_q(h, z, n2, q0, i, j, sign, kind, value, dt, dx, h_min):
+    """New discharge on the domain-edge face of cell (i, j) (outward ``sign``), old value ``q0``:
+    ``kind`` 0 closed (no flow), 1 free outflow at normal depth for the friction slope ``value``
+    (Manning, ``q = h^{5/3} S^{1/2} / n``, outward only), 2 fixed water level ``value`` (m) in a
+    ghost cell with the bed of the edge cell, through the momentum equation without the theta term."""
+    hc = h[i, j]
+    nc = n2[i if n2.shape[0] > 1 else 0, j if n2.shape[1] > 1 else 0]
+    if kind == 1:
+        if hc > h_min and nc > 0:
+            return sign * hc ** np.float32(5.0 / 3.0) * np.float32(np.sqrt(value)) / np.float32(np.sqrt(nc))
+    elif kind == 2:
+        zc = z[i, j]
+        eta_in = zc + hc
+        eta_out = np.float32(value)
+        hf = max(eta_in, eta_out) - zc
+        if hf > h_min:
+            # water-surface gradient along the +axis direction across the edge face:
+            # the ghost lies outward, i.e. at +axis when sign > 0, at -axis when sign < 0
+            grad = sign * (eta_out - eta_in) / np.float32(dx)
+            num = q0 - G * hf * np.float32(dt) * grad
+            return num / (np.float32(1.0) + G * np.float32(dt) * nc * abs(q0) / pow_7_3(hf))
+    return np.float32(0.0)
+
+
+@njit(cache=True)
+def boundary_fluxes(h, z, n2, qx, qy, kinds, values, dt, dx, h_min):
+    """Discharges on the four domain edges (in place), ``kinds[k]``/``values[k]`` per edge k
+    (0 north, 1 south, 2 west, 3 east) as in :func:`edge_q`."""
     ny, nx = h.shape
-    g = G
     for k in range(4):
-        kind = kinds[k]
-        m = nx if k < 2 else ny
-        for s in range(m):
-            if k == 0:
-                i, j, sign = 0, s, np.float32(-1.0)  # outward = north = negative qy
-            elif k == 1:
-                i, j, sign = ny - 1, s, np.float32(1.0)
-            elif k == 2:
-                i, j, sign = s, 0, np.float32(-1.0)
-            else:
-                i, j, sign = s, nx - 1, np.float32(1.0)
-            hc = h[i, j]
-            q = np.float32(0.0)
-            if kind == 1:
-                nc = n2[i if n2.shape[0] > 1 else 0, j if n2.shape[1] > 1 else 0]
-                if hc > h_min and nc > 0:
-                    q = sign * hc ** np.float32(5.0 / 3.0) * np.float32(np.sqrt(values[k])) / np.float32(np.sqrt(nc))
-            elif kind == 2:
-                zc = z[i, j]
-                eta_in = zc + hc
-                eta_out = np.float32(values[k])
-                hf = max(eta_in, eta_out) - zc
-                if hf > h_min:
-                    if k == 0:
-                        q0 = qy[0, j]
-                    elif k == 1:
-                        q0 = qy[ny, j]
-                    elif k == 2:
-                        q0 = qx[i, 0]
-                    else:
-                        q0 = qx[i, nx]
-                    # water-surface gradient along the +axis direction across the edge face:
-                    # the ghost lies outward, i.e. at +axis when sign > 0, at -axis when sign < 0
-                    grad = sign * (eta_out - eta_in) / np.float32(dx)
-                    num = q0 - g * hf * np.float32(dt) * grad
-                    nc = n2[i if n2.shape[0] > 1 else 0, j if n2.shape[1] > 1 else 0]
-                    q = num / (np.float32(1.0) + g * np.float32(dt) * nc * abs(q0) / pow_7_3(hf))
-            if k == 0:
-                qy[0, j] = q
-            elif k == 1:
-                qy[ny, j] = q
-            elif k == 2:
-                qx[i, 0] = q
-            else:
-                qx[i, nx] = q
+        for s in range(nx if k < 2 else ny):
+            i, j, sign = edge_cell(k, s, ny, nx)
+            a, fi, fj = edge_face(qx, qy, k, i, j)
+            a[fi, fj] = edge_q(h, z, n2, a[fi, fj], i, j, sign, kinds[k], values[k], dt, dx, h_min)
 
 
 @njit(parallel=True, fastmath=FAST, error_model="numpy", cache=True)
@@ -460,11 +462,7 @@ def _sweep_block(b, r0, r1, work, h, z, n2, qx, qy, qx_new, qy_new, rain, patter
     pi = 1 if pattern.shape[0] > 1 else 0
     li = 1 if loss_rate.shape[0] > 1 else 0
     g = G
-    dtf = np.float32(dt)
-    r, inv_dx = _ratios(dt, dx)
-    th = np.float32(theta)
-    half_1mth = np.float32(0.5) * (np.float32(1.0) - th)
-    hmin = np.float32(h_min)
+    dtf, r, inv_dx, th, half_1mth, hmin = _face_consts(dt, dx, theta, h_min)
     rainf = np.float32(rain)
     tt = np.float32(t)
     wet = np.float32(wet_depth)
@@ -592,6 +590,29 @@ def _hydrograph(t, ts, qs, a, b):
 
 
 @njit(cache=True)
+def add_inflows(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, t, dt, cell, wet_depth,
+                acc):
+    """Add the volume of each point inflow over [t, t + dt] (its hydrograph at mid-step), shared
+    equally by its cells; updates their maximum depth and arrival, adds the volume to ``acc[1]``
+    and returns the largest depth of those cells."""
+    hmax = 0.0
+    for g in range(inf_start.shape[0] - 1):
+        c0, c1 = inf_start[g], inf_start[g + 1]
+        q = _hydrograph(t + 0.5 * dt, hyd_t, hyd_q, hyd_start[g], hyd_start[g + 1])
+        if q > 0 and c1 > c0:
+            dh = np.float32(q * dt / (cell * (c1 - c0)))
+            for c in range(c0, c1):
+                i, j = inf_rows[c], inf_cols[c]
+                h[i, j] += dh
+                hmax = max(hmax, float(h[i, j]))
+                h_max[i, j] = max(h_max[i, j], h[i, j])
+                if h[i, j] > wet_depth and arrival[i, j] > t + dt:
+                    arrival[i, j] = np.float32(t + dt)
+            acc[1] += float(dh) * cell * (c1 - c0)
+    return hmax
+
+
+@njit(cache=True)
 def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, psum, loss, kinds, values, stage_t, stage_v, stage_start,
             inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rain_m_s, t, t_stop, dt_max, alpha, dx,
             theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, step0, hmax, row_stats, acc,
@@ -667,20 +688,9 @@ def advance(h, z, n2, qx, qy, qx2, qy2, fp, pattern, psum, loss, kinds, values, 
                     hmax = row_stats[i, 1]
         acc[3] += lost * cell
         # point inflows enter with the step's other sources, after the update, so the depth a
-        # frame shows at an inflow cell is the one the next fluxes see; its maxima follow
-        for g in range(inf_start.shape[0] - 1):
-            c0, c1 = inf_start[g], inf_start[g + 1]
-            q = _hydrograph(t + 0.5 * dt, hyd_t, hyd_q, hyd_start[g], hyd_start[g + 1])
-            if q > 0 and c1 > c0:
-                dh = np.float32(q * dt / (cell * (c1 - c0)))
-                for c in range(c0, c1):
-                    i, j = inf_rows[c], inf_cols[c]
-                    h[i, j] += dh
-                    hmax = max(hmax, float(h[i, j]))
-                    h_max[i, j] = max(h_max[i, j], h[i, j])
-                    if h[i, j] > wet_depth and arrival[i, j] > t + dt:
-                        arrival[i, j] = np.float32(t + dt)
-                acc[1] += float(dh) * cell * (c1 - c0)
+        # frame shows at an inflow cell is the one the next fluxes see
+        hmax = max(hmax, add_inflows(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, t,
+                                     dt, cell, wet_depth, acc))
         t += dt
         last_dt = dt
         steps += 1
