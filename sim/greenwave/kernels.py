@@ -287,8 +287,23 @@ def _release(a, free, cnt, vi):
 
 
 @njit(cache=True)
-def _record(kind, a, t, ff, vf, vi, rec_f, rec_i, cnt):
-    """Append a trip record of vehicle ``a`` at time ``t`` (free-flow time ``ff``)."""
+def _pop_past(buf, hc, vf, x_line):
+    """Pop and return the head of a FIFO lane if it has reached ``x_line`` (m), else -1."""
+    if hc[1] == 0:
+        return -1
+    a = _at(buf, hc, 0)
+    if vf[a, F_X] < x_line:
+        return -1
+    _pop(buf, hc)
+    return a
+
+
+@njit(cache=True)
+def _record(kind, a, t, x_end, v_ref, vf, vs, vi, rec_f, rec_i, cnt):
+    """Append a trip record of vehicle ``a`` ending at time ``t`` at position ``x_end`` (m); its
+    free-flow time is the distance from its entry at the vehicle's own desired speed (``v_ref``
+    times its speed factor)."""
+    ff = (x_end - vf[a, F_X_IN]) / (v_ref * np.float64(vs[a, S_SF]))
     r = cnt[C_REC_N]
     if r >= rec_f.shape[0]:
         cnt[C_OVERFLOW] += 1
@@ -530,19 +545,12 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
         for k in range(n + 1):
             x_line = js[d, k] if k < n else L
             for j in range(nl[d]):
-                buf = fifo[d, k, j]
-                hc = fhc[d, k, j]
-                while hc[1] > 0:
-                    a = _at(buf, hc, 0)
-                    if vf[a, F_X] < x_line:
+                while True:
+                    a = _pop_past(fifo[d, k, j], fhc[d, k, j], vf, x_line)
+                    if a < 0:
                         break
-                    _pop(buf, hc)
-                    sf = np.float64(vs[a, S_SF])
-                    if k == n:
-                        _record(REC_END, a, t, (L - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
-                        _release(a, free, cnt, vi)
-                    elif vi[a, I_EXIT] == k:  # a turn from the lane (no bay)
-                        _record(REC_TURN, a, t, (x_line - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
+                    if k == n or vi[a, I_EXIT] == k:  # the corridor's end, or a turn from the lane (no bay)
+                        _record(REC_END if k == n else REC_TURN, a, t, x_line, v_main, vf, vs, vi, rec_f, rec_i, cnt)
                         _release(a, free, cnt, vi)
                     else:
                         vi[a, I_LINK] = k + 1
@@ -575,28 +583,20 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     else:
                         q += 1
             for sd in range(2):
-                buf = bfifo[d, k, sd]
-                hc = bhc[d, k, sd]
-                while hc[1] > 0:
-                    a = _at(buf, hc, 0)
-                    if vf[a, F_X] < x_line:
+                while True:
+                    a = _pop_past(bfifo[d, k, sd], bhc[d, k, sd], vf, x_line)
+                    if a < 0:
                         break
-                    _pop(buf, hc)
-                    sf = np.float64(vs[a, S_SF])
-                    _record(REC_TURN, a, t, (x_line - vf[a, F_X_IN]) / (v_main * sf), vf, vi, rec_f, rec_i, cnt)
+                    _record(REC_TURN, a, t, x_line, v_main, vf, vs, vi, rec_f, rec_i, cnt)
                     _release(a, free, cnt, vi)
     for i in range(n):
         for s in range(2):
             for j in range(side_nl[i]):
-                buf = sfifo[i, s, j]
-                hc = shc[i, s, j]
-                while hc[1] > 0:
-                    a = _at(buf, hc, 0)
-                    if vf[a, F_X] < side_len:
+                while True:
+                    a = _pop_past(sfifo[i, s, j], shc[i, s, j], vf, side_len)
+                    if a < 0:
                         break
-                    _pop(buf, hc)
-                    sf = np.float64(vs[a, S_SF])
-                    _record(REC_SIDE, a, t, (side_len - vf[a, F_X_IN]) / (v_side * sf), vf, vi, rec_f, rec_i, cnt)
+                    _record(REC_SIDE, a, t, side_len, v_side, vf, vs, vi, rec_f, rec_i, cnt)
                     d = vi[a, I_DIR]
                     if d < 0:
                         _release(a, free, cnt, vi)
