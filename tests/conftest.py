@@ -20,11 +20,11 @@ def sample_city():
 
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory):
-    """`twin demo` run once into a temporary output root."""
+    """`twin demo` run once into a temporary output root, in two worker processes."""
     from twin.cli import main
 
     out = tmp_path_factory.mktemp("out")
-    assert main(["--quiet", "demo", "--out", str(out)]) == 0
+    assert main(["--quiet", "demo", "--jobs", "2", "--out", str(out)]) == 0
     return out
 
 

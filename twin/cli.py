@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from twin.errors import TwinError
+from twin.errors import InputError, TwinError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CITY = ROOT / "data_samples" / "chenzhou"
@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="run every scenario in scenarios/ and write out/demo/index.html")
     d.add_argument("--out", default="out", help="output root (default: out)")
+    d.add_argument("--jobs", type=int, default=None,
+                   help="scenarios run at once in worker processes (default: cores, at most 4; 1 = in this process)")
     r = sub.add_parser("run", help="run one scenario file into out/<name>/")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--out", default="out", help="output root (default: out)")
@@ -49,9 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     try:
         if args.cmd == "demo":
-            from twin.demo import run_demo
+            from twin.demo import default_jobs, run_demo
 
-            page = run_demo(SCENARIOS, out_root=Path(args.out), progress=progress)
+            jobs = default_jobs() if args.jobs is None else args.jobs
+            if jobs < 1:
+                raise InputError(f"--jobs {jobs}: expected a whole number >= 1")
+            page = run_demo(SCENARIOS, out_root=Path(args.out), progress=progress, jobs=jobs)
             print(f"wrote {page}")
         elif args.cmd == "run":
             from twin.runner import run_scenario

@@ -140,3 +140,28 @@ def test_run_writes_complete_output_atomically(tmp_path, monkeypatch):
     assert (d / "summary.json").read_text() == first
     partial = out / "city_overview.partial"
     assert not (partial / "index.html").exists()
+
+
+def test_demo_jobs_must_be_positive():
+    one_line_error(twin("demo", "--jobs", "0", "--out", "/nonexistent"), "--jobs 0", ">= 1")
+
+
+def test_parallel_demo_writes_what_the_serial_one_does(tmp_path, demo_out):
+    """The demo fixture runs in two worker processes (``--jobs 2``); two of its scenarios run here
+    in this process give the same summaries (metrics; not run times) and the index links them."""
+    from twin.demo import run_demo
+
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    names = ("city_overview", "hazmat_chlorine_leak")
+    for name in names:
+        text = (ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
+        (scen / f"{name}.yaml").write_text(text.replace("../data_samples/chenzhou", str(SAMPLE)), encoding="utf-8")
+    page = run_demo(scen, out_root=tmp_path / "out", jobs=1)
+    for name in names:
+        a, b = (json.loads((root / name / "summary.json").read_text()) for root in (tmp_path / "out", demo_out))
+        for s in (a, b, a["metrics"], b["metrics"]):
+            s.pop("run_time_s", None)
+        assert a == b
+    assert page.read_text().count("<li>") == 2
+    assert (demo_out / "demo" / "index.html").read_text().count("<li>") == len(list((ROOT / "scenarios").glob("*.yaml")))
