@@ -23,6 +23,7 @@ from viewers.spec import Layer
 SIMPLIFY_M = 0.5  # vector geometry tolerance in the page, metres (a pixel is ~0.5 m at zoom 18)
 
 WGS84 = CRS.from_epsg(4326)
+FRAMED_KINDS = ("polygons", "lines", "points")  # time-dependent kinds drawn as one deck layer for all frames
 
 
 def png_data_uri(rgba: np.ndarray) -> str:
@@ -174,6 +175,39 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: C
                           width_min_pixels=st.get("min_px", 3), get_width=st.get("width_m", 4.0),
                           cap_rounded=True, joint_rounded=True, fade_trail=True, **{**common, "pickable": False})]
     raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' is not a pydeck layer")
+
+
+def framed_vector_layers(layer: Layer, visible: bool, crs: CRS | None = None) -> tuple[list[pdk.Layer], dict[str, Any]]:
+    """One pydeck layer per sub-layer (e.g. points + labels) for every frame of a time-dependent
+    vector layer, and the rows of all frames that the page swaps in as the slider moves.
+
+    The deck layers carry no data (``data=[]``): the rows travel once, outside the deck JSON, as
+    ``{"rows": [distinct rows], "frames": [[row index, ...] per frame]}``. A feature unchanged
+    between frames (a road closed for hours) is stored once; each frame's list keeps that frame's
+    own order, so the page draws exactly what one deck layer per frame drew.
+    """
+    if layer.frames is None or layer.kind not in FRAMED_KINDS:
+        raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' with frames expected one of {FRAMED_KINDS}")
+    rows: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    frames: list[list[int]] = []
+    subs: list[pdk.Layer] = []
+    for _, data in layer.frames:
+        subs = layer_to_pydeck(layer, data, layer.id, visible, crs)
+        frame_rows = subs[0].data
+        if any(s.data is not frame_rows for s in subs[1:]):  # layer_to_pydeck shares one row list
+            raise ValueError(f"layer '{layer.id}': sub-layers of one frame must share their rows")
+        idx = []
+        for r in frame_rows:
+            key = json.dumps(r, sort_keys=True, separators=(",", ":"))
+            i = index.setdefault(key, len(rows))
+            if i == len(rows):
+                rows.append(r)
+            idx.append(i)
+        frames.append(idx)
+    for s in subs:
+        s.data = []
+    return subs, {"rows": rows, "frames": frames}
 
 
 def mesh_payload(layer: Layer, mesh: Any, crs: CRS, deck_id: str, visible: bool) -> dict[str, Any]:
