@@ -65,8 +65,10 @@ class Page:
         self.wait_drawn()
 
     def wait_drawn(self) -> None:
-        self.pg.wait_for_function("deckInstance.layerManager.getLayers().every(l => l.isLoaded)", timeout=60_000)
-        self.pg.evaluate("deckInstance.redraw(true)")
+        """Until every layer has loaded and deck.gl has drawn the last change. No forced redraw: one
+        full redraw of a big page takes seconds on the software GPU."""
+        self.pg.wait_for_function("deckInstance.layerManager.getLayers().every(l => l.isLoaded) && "
+                                  "!deckInstance.needsRedraw({clearRedrawFlags: false})", timeout=60_000)
         self.pg.wait_for_timeout(250)
 
     def pixels(self) -> np.ndarray:
