@@ -5,7 +5,10 @@ every layer's data inline, and makes no network request at all: no basemap,
 no CDN, no fonts. It adds a layer list with toggles and legends, tooltips, PNG
 figures, and one time slider with play/pause that drives every time-dependent
 layer (deck.gl has none built in): at slider time t each time-dependent layer
-shows its last frame with time <= t.
+shows its last frame with time <= t. A time-dependent vector layer is one deck layer (per
+sub-layer) for all its frames: the script swaps in the current frame's rows, so a drill page
+holds ~35 deck layers instead of ~325. The script draws nothing until every layer has loaded,
+so the map is drawn once at open rather than once per decoded image.
 """
 from __future__ import annotations
 
@@ -68,7 +71,7 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
         "/*__DECK_JSON__*/null": deck_text,
         "/*__META__*/null": json.dumps(meta),
         "/*__MESHES__*/null": json.dumps(meshes),
-        "/*__FRAMES__*/null": _compact(frame_rows),
+        "/*__FRAMES__*/null": json.dumps(frame_rows, separators=(",", ":")),
         "/*__EVENTS__*/null": json.dumps([{"t_s": float(e["t_s"]), "kind": str(e.get("kind", "")),
                                            "text": str(e.get("text", "")), "reason": str(e.get("reason", ""))}
                                           for e in (events or [])]),
@@ -120,10 +123,6 @@ def page_payload(layers: list[Layer], *, crs: CRS, title: str, view: dict[str, f
                                                 else -1) for d in ids}})
     meta = {"title": title, "layers": meta_layers, "times": sorted(times), "start_iso": start_iso}
     return deck_json(deck_layers, view), meta, meshes, frame_rows
-
-
-def _compact(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def _side_html(summary: dict[str, Any] | None, figs: list[tuple[str, str]], links: list[tuple[str, str]] | None) -> str:
