@@ -23,6 +23,7 @@ from viewers.spec import Layer
 SIMPLIFY_M = 0.5  # vector geometry tolerance in the page, metres (a pixel is ~0.5 m at zoom 18)
 
 WGS84 = CRS.from_epsg(4326)
+FRAMED_KINDS = ("polygons", "lines", "points")  # time-dependent kinds drawn as one deck layer for all frames
 
 
 def png_data_uri(rgba: np.ndarray) -> str:
@@ -176,6 +177,39 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: C
     raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' is not a pydeck layer")
 
 
+def framed_vector_layers(layer: Layer, visible: bool, crs: CRS | None = None) -> tuple[list[pdk.Layer], dict[str, Any]]:
+    """One pydeck layer per sub-layer (e.g. points + labels) for every frame of a time-dependent
+    vector layer, and the rows of all frames that the page swaps in as the slider moves.
+
+    The deck layers carry no data (``data=[]``): the rows travel once, outside the deck JSON, as
+    ``{"rows": [distinct rows], "frames": [[row index, ...] per frame]}``. A feature unchanged
+    between frames (a road closed for hours) is stored once; each frame's list keeps that frame's
+    own order, so the page draws exactly what one deck layer per frame drew.
+    """
+    if layer.frames is None or layer.kind not in FRAMED_KINDS:
+        raise ValueError(f"layer '{layer.id}': kind '{layer.kind}' with frames expected one of {FRAMED_KINDS}")
+    rows: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    frames: list[list[int]] = []
+    subs: list[pdk.Layer] = []
+    for _, data in layer.frames:
+        subs = layer_to_pydeck(layer, data, layer.id, visible, crs)
+        frame_rows = subs[0].data
+        if any(s.data is not frame_rows for s in subs[1:]):  # layer_to_pydeck shares one row list
+            raise ValueError(f"layer '{layer.id}': sub-layers of one frame must share their rows")
+        idx = []
+        for r in frame_rows:
+            key = json.dumps(r, sort_keys=True, separators=(",", ":"))
+            i = index.setdefault(key, len(rows))
+            if i == len(rows):
+                rows.append(r)
+            idx.append(i)
+        frames.append(idx)
+    for s in subs:
+        s.data = []
+    return subs, {"rows": rows, "frames": frames}
+
+
 def mesh_payload(layer: Layer, mesh: Any, crs: CRS, deck_id: str, visible: bool) -> dict[str, Any]:
     """Binary mesh buffers (base64) in east-north-up metres around an origin, for SimpleMeshLayer.
 
@@ -206,10 +240,11 @@ def mesh_payload(layer: Layer, mesh: Any, crs: CRS, deck_id: str, visible: bool)
 
 
 def deck_json(layers: list[pdk.Layer], view: dict[str, float]) -> str:
-    """Deck JSON with no basemap at all (offline)."""
+    """Deck JSON with no basemap at all (offline), without pydeck's indentation (which makes
+    the inline JSON of a big page about twice as long for the browser to parse)."""
     deck = pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(**view), map_provider=None, map_style=None,
                     tooltip={"html": "{tip}"})
-    return deck.to_json()
+    return json.dumps(json.loads(deck.to_json()), separators=(",", ":"))
 
 
 def legend_json(legend: Any) -> Any:

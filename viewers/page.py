@@ -5,7 +5,10 @@ every layer's data inline, and makes no network request at all: no basemap,
 no CDN, no fonts. It adds a layer list with toggles and legends, tooltips, PNG
 figures, and one time slider with play/pause that drives every time-dependent
 layer (deck.gl has none built in): at slider time t each time-dependent layer
-shows its last frame with time <= t.
+shows its last frame with time <= t. A time-dependent vector layer is one deck layer (per
+sub-layer) for all its frames: the script swaps in the current frame's rows, so a drill page
+holds ~35 deck layers instead of ~325. The script draws nothing until every layer has loaded,
+so the map is drawn once at open rather than once per decoded image.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import pydeck
 from pyproj import CRS
 
 from twin.atomic import write_text_atomic
-from viewers.deck import deck_json, layer_to_pydeck, legend_json, mesh_payload
+from viewers.deck import FRAMED_KINDS, deck_json, framed_vector_layers, layer_to_pydeck, legend_json, mesh_payload
 from viewers.spec import Layer
 
 _BUNDLE = Path(pydeck.__file__).parent / "nbextension" / "static" / "index.js"
@@ -57,27 +60,7 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
     events : time-stamped log entries ({t_s, kind, text, reason}) listed in a panel that follows the
         slider (entries up to the slider time, the latest highlighted)
     """
-    deck_layers, meshes, meta_layers = [], [], []
-    times: set[float] = set()
-    for lay in layers:
-        entries = [(None, lay.data)] if lay.frames is None else list(enumerate(lay.frames))
-        ids = []
-        for idx, item in entries:
-            data = item if idx is None else item[1]
-            did = lay.id if idx is None else f"{lay.id}__f{idx}"
-            vis = lay.visible and (idx is None or idx == 0)
-            if lay.kind == "mesh":
-                meshes.append(mesh_payload(lay, data, crs, did, vis))
-                ids.append(did)
-            else:
-                for dl in layer_to_pydeck(lay, data, did, vis, crs):
-                    deck_layers.append(dl)
-                    ids.append(dl.id)
-        times.update(lay.times)
-        meta_layers.append({"id": lay.id, "title": lay.title, "kind": lay.kind, "visible": lay.visible,
-                            "deck_ids": ids, "times": lay.times, "legend": legend_json(lay.legend),
-                            "frame_of_id": {d: (int(d.split("__f")[1].split("__")[0]) if "__f" in d else -1) for d in ids}})
-    meta = {"title": title, "layers": meta_layers, "times": sorted(times), "start_iso": start_iso}
+    deck_text, meta, meshes, frame_rows = page_payload(layers, crs=crs, title=title, view=view, start_iso=start_iso)
     figs = [(cap, "data:image/png;base64," + base64.b64encode(png).decode("ascii")) for cap, png in (figures or [])]
     page = _TEMPLATE.read_text(encoding="utf-8")
     side = _side_html(summary, figs, links)
@@ -85,9 +68,10 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
         "__TITLE__": html.escape(title),
         "__SIDE__": side,
         "/*__BUNDLE__*/": _BUNDLE.read_text(encoding="utf-8"),
-        "/*__DECK_JSON__*/null": deck_json(deck_layers, view),
+        "/*__DECK_JSON__*/null": deck_text,
         "/*__META__*/null": json.dumps(meta),
         "/*__MESHES__*/null": json.dumps(meshes),
+        "/*__FRAMES__*/null": json.dumps(frame_rows, separators=(",", ":")),
         "/*__EVENTS__*/null": json.dumps([{"t_s": float(e["t_s"]), "kind": str(e.get("kind", "")),
                                            "text": str(e.get("text", "")), "reason": str(e.get("reason", ""))}
                                           for e in (events or [])]),
@@ -97,6 +81,48 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
             v = v.replace("</script", "<\\/script")
         page = page.replace(k, v)
     return write_text_atomic(Path(path), page)
+
+
+def page_payload(layers: list[Layer], *, crs: CRS, title: str, view: dict[str, float],
+                 start_iso: str | None = None) -> tuple[str, dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """What the page script gets: (deck JSON, META, meshes, rows of the framed vector layers).
+
+    Every frame of an image layer is its own deck layer (``<id>__f<k>``, shown when its frame is
+    current); a time-dependent vector layer is one deck layer per sub-layer (``<id>``, ``<id>__labels``)
+    whose data the page swaps to the current frame's rows, taken from ``frame_rows[<id>]``
+    (:func:`viewers.deck.framed_vector_layers`) and flagged ``"framed_rows": true`` in META.
+    """
+    deck_layers, meshes, meta_layers = [], [], []
+    frame_rows: dict[str, Any] = {}
+    times: set[float] = set()
+    for lay in layers:
+        ids = []
+        merged = lay.frames is not None and lay.kind in FRAMED_KINDS
+        if merged:
+            subs, frame_rows[lay.id] = framed_vector_layers(lay, lay.visible, crs)
+            deck_layers += subs
+            ids += [dl.id for dl in subs]
+        else:
+            entries = [(None, lay.data)] if lay.frames is None else list(enumerate(lay.frames))
+            for idx, item in entries:
+                data = item if idx is None else item[1]
+                did = lay.id if idx is None else f"{lay.id}__f{idx}"
+                vis = lay.visible and (idx is None or idx == 0)
+                if lay.kind == "mesh":
+                    meshes.append(mesh_payload(lay, data, crs, did, vis))
+                    ids.append(did)
+                else:
+                    for dl in layer_to_pydeck(lay, data, did, vis, crs):
+                        deck_layers.append(dl)
+                        ids.append(dl.id)
+        times.update(lay.times)
+        meta_layers.append({"id": lay.id, "title": lay.title, "kind": lay.kind, "visible": lay.visible,
+                            "deck_ids": ids, "times": lay.times, "legend": legend_json(lay.legend),
+                            "framed_rows": merged,
+                            "frame_of_id": {d: (int(d.split("__f")[1].split("__")[0]) if "__f" in d and not merged
+                                                else -1) for d in ids}})
+    meta = {"title": title, "layers": meta_layers, "times": sorted(times), "start_iso": start_iso}
+    return deck_json(deck_layers, view), meta, meshes, frame_rows
 
 
 def _side_html(summary: dict[str, Any] | None, figs: list[tuple[str, str]], links: list[tuple[str, str]] | None) -> str:

@@ -81,3 +81,61 @@ def test_trip_simplification_keeps_the_interpolated_position_within_tolerance():
     k = simplify_trip(xy, ts)
     err = np.hypot(np.interp(ts, ts[k], xy[k, 0]) - xy[:, 0], np.interp(ts, ts[k], xy[k, 1]) - xy[:, 1])
     assert k[0] and k[-1] and err.max() <= SIMPLIFY_M + 1e-12
+
+
+def _framed_points(sample_city):
+    """Incidents-like points over 3 frames: A unchanged, B changes colour, C appears, then none."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from viewers.spec import Layer
+
+    l, b, r, t = sample_city.bounds
+    xy = {n: (l + (r - l) * f, b + (t - b) * f) for n, f in (("A", 0.3), ("B", 0.5), ("C", 0.7))}
+    red, grey = [230, 30, 30, 255], [120, 120, 120, 200]
+
+    def frame(items):
+        return gpd.GeoDataFrame({"name": [n for n, _ in items], "color": [c for _, c in items]},
+                                geometry=[Point(*xy[n]) for n, _ in items], crs=sample_city.crs)
+
+    frames = [(0.0, frame([("A", red), ("B", red)])), (600.0, frame([("A", red), ("B", grey), ("C", red)])),
+              (1200.0, frame([]))]
+    return Layer("inc", "Incidents", "points", frames=frames, tooltip=["name"], style={"label_col": "name"})
+
+
+def test_framed_vector_layer_is_one_deck_layer_per_sub_layer(sample_city):
+    """Points with labels over 3 frames: 2 deck layers (points, labels) instead of 6, no data in the
+    deck JSON, and each frame's row list rebuilds exactly the rows one deck layer per frame held
+    (same features, same order); a feature unchanged between frames is stored once."""
+    from viewers.page import page_payload
+
+    lay = _framed_points(sample_city)
+    deck_text, meta, _, frame_rows = page_payload([lay], crs=sample_city.crs, title="t", view={"longitude": 0,
+                                                  "latitude": 0, "zoom": 1, "pitch": 0, "bearing": 0})
+    deck = json.loads(deck_text)
+    assert [d["id"] for d in deck["layers"]] == ["inc", "inc__labels"]
+    assert all(d["data"] == [] for d in deck["layers"])
+    m = meta["layers"][0]
+    assert m["framed_rows"] and m["deck_ids"] == ["inc", "inc__labels"] and m["times"] == [0.0, 600.0, 1200.0]
+    fr = json.loads(json.dumps(frame_rows))["inc"]
+    assert [len(f) for f in fr["frames"]] == [2, 3, 0]
+    assert len(fr["rows"]) == 4  # A (shared by frames 0 and 1), B red, B grey, C
+    for k, (_, data) in enumerate(lay.frames):
+        per_frame = json.loads(json.dumps(layer_to_pydeck(lay, data, "x", True, sample_city.crs)[0].data))
+        assert [fr["rows"][i] for i in fr["frames"][k]] == per_frame
+
+
+def test_image_frames_stay_one_deck_layer_per_frame(sample_city):
+    from affine import Affine
+
+    from viewers.page import page_payload
+    from viewers.spec import Layer
+
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    l, b, r, t = sample_city.bounds
+    tr = Affine((r - l) / 4, 0, l, 0, -(t - b) / 4, t)
+    lay = Layer("water", "w", "image", frames=[(0.0, (rgba, tr, sample_city.crs)), (60.0, (rgba, tr, sample_city.crs))])
+    deck_text, meta, _, frame_rows = page_payload([lay], crs=sample_city.crs, title="t", view={"longitude": 0,
+                                                  "latitude": 0, "zoom": 1, "pitch": 0, "bearing": 0})
+    assert [d["id"] for d in json.loads(deck_text)["layers"]] == ["water__f0", "water__f1"]
+    assert meta["layers"][0]["frame_of_id"] == {"water__f0": 0, "water__f1": 1} and frame_rows == {}

@@ -65,8 +65,10 @@ class Page:
         self.wait_drawn()
 
     def wait_drawn(self) -> None:
-        self.pg.wait_for_function("deckInstance.layerManager.getLayers().every(l => l.isLoaded)", timeout=60_000)
-        self.pg.evaluate("deckInstance.redraw(true)")
+        """Until every layer has loaded and deck.gl has drawn the last change. No forced redraw: one
+        full redraw of a big page takes seconds on the software GPU."""
+        self.pg.wait_for_function("deckInstance.layerManager.getLayers().every(l => l.isLoaded) && "
+                                  "!deckInstance.needsRedraw({clearRedrawFlags: false})", timeout=60_000)
         self.pg.wait_for_timeout(250)
 
     def pixels(self) -> np.ndarray:
@@ -188,3 +190,55 @@ def test_every_scenario_page_loads_offline_and_its_slider_moves_the_water(chromi
                 assert 0 < shown < len(events)
         assert page.external == [] and page.errors == [], (path.parent.name, page.external, page.errors)
         page.pg.close()
+
+
+def test_framed_vector_layer_draws_only_the_current_frame(chromium_browser, tmp_path, sample_city):
+    """A framed points layer (one deck layer + labels for all frames) next to a layer with other frame
+    times: at each slider time t the layer holds, and picking over the whole map finds, exactly the
+    features of its last frame with time <= t; unticking it leaves nothing to pick."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from twin.crs import to_lonlat
+    from viewers.page import view_for_bounds, write_page
+    from viewers.spec import Layer
+
+    l, b, r, t = sample_city.bounds
+    xy = {n: (l + (r - l) * f, b + (t - b) * f) for n, f in (("A", 0.3), ("B", 0.5), ("C", 0.7))}
+
+    def frame(names, crs=sample_city.crs):
+        return gpd.GeoDataFrame({"name": names, "color": [[230, 30, 30, 255]] * len(names)},
+                                geometry=[Point(*xy[n]) for n in names], crs=crs)
+
+    inc = Layer("inc", "Incidents", "points", frames=[(0.0, frame(["A", "B"])), (600.0, frame(["A", "C"])),
+                                                      (1200.0, frame([]))],
+                tooltip=["name"], style={"label_col": "name", "min_px": 10})
+    zone = Layer("zone", "Zone", "points", frames=[(0.0, frame(["C"])), (300.0, frame(["A"]))], tooltip=["name"])
+    lon, lat = to_lonlat(np.array([l, r]), np.array([b, t]), sample_city.crs)
+    path = write_page([inc, zone], tmp_path / "f.html", crs=sample_city.crs, title="frames",
+                      view=view_for_bounds((lon[0], lat[0], lon[1], lat[1]), pitch=0))
+    page = Page(chromium_browser, path.as_uri())
+    page.wait_ready()
+    assert page.pg.evaluate("META.times") == [0.0, 300.0, 600.0, 1200.0]
+    assert page.pg.evaluate("deckInstance.props.layers.map(l => l.id)") == ["inc", "inc__labels", "zone"]
+    held = ("['inc', 'inc__labels'].map(id => deckInstance.layerManager.getLayers().find(l => l.id === id)"
+            ".props.data.map(d => d.label).join(''))")
+    picked = ("deckInstance.pickObjects({x: 0, y: 0, width: 1280, height: 800, layerIds: ['inc']})"
+              ".map(o => o.object.label).sort().join('')")
+    for i, names in enumerate(["AB", "AB", "AC", ""]):  # t = 0, 300, 600, 1200 s -> frames 0, 0, 1, 2
+        page.pg.evaluate(f"citytwin.setTime({i})")
+        page.wait_drawn()
+        assert page.pg.evaluate(held) == [names, names], i
+        assert page.pg.evaluate(picked) == names, i
+    page.pg.evaluate("citytwin.setTime(2)")
+    page.wait_drawn()
+    tip = page.pg.evaluate("deckInstance.pickObjects({x: 0, y: 0, width: 1280, height: 800, layerIds: ['inc']})[0].object.tip")
+    assert tip.startswith("<b>Incidents</b>") and "name: " in tip
+    page.pg.evaluate("citytwin.setOnly('zone')")
+    page.wait_drawn()
+    assert page.pg.evaluate(picked) == ""
+    assert page.pg.evaluate("deckInstance.pickObjects({x: 0, y: 0, width: 1280, height: 800, layerIds: ['zone']}).length") == 1
+    page.pg.evaluate("citytwin.setAll(true)")
+    page.wait_drawn()
+    assert page.pg.evaluate(picked) == "AC"
+    assert page.external == [] and page.errors == [], (page.external, page.errors)
