@@ -13,6 +13,7 @@ from tqdm import tqdm
 from twin.atomic import write_text_atomic
 from twin.city import City
 from twin.runner import run_scenario
+from twin.scenario import load_scenario
 
 LINKS = [("all scenarios", "../demo/index.html")]
 # Scheduling hint only: the kinds that usually take longest start first, so that the last
@@ -24,13 +25,6 @@ _CITIES: dict[Path, City] = {}  # per worker process: each city loaded once
 def default_jobs() -> int:
     """Worker processes for the demo: one per core, at most 4 (memory: each holds a city)."""
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def _kind(path: Path) -> str:
-    from twin.errors import read_yaml
-
-    doc = read_yaml(path)
-    return str(doc.get("simulation", "")) if isinstance(doc, dict) else ""
 
 
 def _run_one(path: Path, out_root: Path, threads: int) -> Path:
@@ -45,18 +39,24 @@ def run_demo(scenarios: Path, *, out_root: Path, progress: bool = False, jobs: i
     """Run all scenarios, write out/<name>/ for each and out/demo/index.html linking them.
 
     ``jobs`` > 1 runs them in that many worker processes (spawned: no fork after OpenMP has
-    started), the longest kinds first; each scenario's output is written atomically by its
-    worker, and the first error stops the demo as in a serial run."""
+    started), the longest kinds first, after every scenario file has been validated here; each
+    scenario's output is written atomically by its worker, and the first error stops the demo
+    (running scenarios finish, none more starts)."""
     files = sorted(scenarios.glob("*.yaml"))
     if jobs > 1 and len(files) > 1:
-        order = sorted(files, key=lambda f: -COST_HINT.get(_kind(f), 0))
+        kinds = {f: load_scenario(f)[0].simulation for f in files}  # every file valid before any work
+        order = sorted(files, key=lambda f: -COST_HINT.get(kinds[f], 0))
         threads = max(1, (os.cpu_count() or 1) // jobs)
         by_file: dict[Path, Path] = {}
         with ProcessPoolExecutor(max_workers=min(jobs, len(files)),
                                  mp_context=multiprocessing.get_context("spawn")) as ex:
             futures = {ex.submit(_run_one, f, out_root, threads): f for f in order}
-            for fut in tqdm(as_completed(futures), total=len(futures), desc="scenarios", disable=not progress):
-                by_file[futures[fut]] = fut.result()
+            try:
+                for fut in tqdm(as_completed(futures), total=len(futures), desc="scenarios", disable=not progress):
+                    by_file[futures[fut]] = fut.result()
+            except BaseException:
+                ex.shutdown(wait=False, cancel_futures=True)  # the first error ends the demo: start nothing more
+                raise
         done = [by_file[f] for f in files]
     else:
         cache: dict[Path, City] = {}

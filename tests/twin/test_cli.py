@@ -165,3 +165,19 @@ def test_parallel_demo_writes_what_the_serial_one_does(tmp_path, demo_out):
         assert a == b
     assert page.read_text().count("<li>") == 2
     assert (demo_out / "demo" / "index.html").read_text().count("<li>") == len(list((ROOT / "scenarios").glob("*.yaml")))
+
+
+def test_parallel_demo_validates_every_scenario_before_running_any(tmp_path):
+    """A bad key in one scenario stops a parallel demo with that file's one-line error before any
+    worker starts: no output is written."""
+    from twin.demo import run_demo
+
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    good = (ROOT / "scenarios" / "hazmat_chlorine_leak.yaml").read_text(encoding="utf-8")
+    good = good.replace("../data_samples/chenzhou", str(SAMPLE))
+    (scen / "a.yaml").write_text(good, encoding="utf-8")
+    (scen / "b.yaml").write_text(good.replace("params:", "params:\n  bogus_key: 1", 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"b\.yaml: key 'params\.bogus_key'"):
+        run_demo(scen, out_root=tmp_path / "out", jobs=2)
+    assert not (tmp_path / "out").exists()
