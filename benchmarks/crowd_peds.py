@@ -12,6 +12,13 @@ Cases, all with the data in ../shared/data/pedestrian_experiments (PROVENANCE.md
    (:func:`sim.crowd.peds.bottleneck_room`), flow (N90-N10)/(t90-t10) at the door line,
    compared with the spread (min..max) of the comparable rows of bottleneck_flows.csv
    (:func:`sim.crowd.peds.measured_flow_spread`).
+2b. The wide-bottleneck series in their own set-up: Hermes 2009 "AO" (the 2009AO and Hermes
+   rows of bottleneck_flows.csv, gap 2.4-5.0 m), rebuilt after Liao et al. 2014 as the
+   third-party calibration study documents it (jupedsim-dakota-calibration,
+   ``data/corrected_geometry.md`` and ``hermes/scenario.py``): a 20 m wide corridor, boards
+   1 m deep with the gap in them, 350 persons at 3 /m^2 in a semicircle of radius 8.618 m in
+   front of the gap, exit 8 m behind it (:func:`hermes_room`); flow (N90-N10)/(t90-t10) at
+   the gap's mid-line against the min..max of the two AO rows at each width.
 3. Fundamental diagram (ours only; JuPedSim has no periodic boundary): periodic 3 m corridor
    (20 m long, 2 seeds), PedPy Voronoi density/speed, mean speed per 0.5 /m^2 bin against
    fundamental_diagram_uo.csv (all runs, and the six runs whose exit was not narrowed) and
@@ -50,6 +57,8 @@ from sim.crowd import peds as P
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pedestrian_experiments"
 WIDTHS_M = (0.5, 0.8, 1.0, 1.2, 1.6, 2.0, 2.5, 3.0)
+HERMES_WIDTHS_M = (2.4, 3.0, 3.6, 4.4, 5.0)
+HERMES_SERIES = ("2009AO", "Hermes bottleneck 2009 (AO)")
 FD_DENSITIES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
 STALL_S = 40.0  # a JuPedSim run stops when nobody has left for this long (clogged)
 JPS_WALL_STRENGTH, JPS_WALL_RANGE_M = 5.0, 0.02  # JuPedSim's CollisionFreeSpeedModel defaults
@@ -203,6 +212,54 @@ def case_widths(models: dict, seeds: int) -> pd.DataFrame:
     return df
 
 
+def hermes_room(width_m: float, *, seed: int = 0, n: int = 350, density_per_m2: float = 3.0,
+                holding_radius_m: float = 8.618, cell_m: float = 0.05) -> P.BottleneckRoom:
+    """Hermes 2009 wide-bottleneck set-up (Liao et al. 2014; see the module docstring, case 2b).
+
+    Corridor x in [-10, 10] m, boards |y| < 0.5 m with a gap of ``width_m`` centred at x = 0,
+    holding area y > 0.5 m (to 11.5 m), exit band 7-8 m behind the boards; ``n`` persons on a
+    jittered hexagonal lattice at ``density_per_m2`` in the semicircle of ``holding_radius_m``
+    centred on the gap's entrance (350 at 3 /m^2 fill it). Measurement line: the gap's
+    mid-line y = 0.
+    """
+    hw = width_m / 2
+    walk = box(-10.0, -8.0, 10.0, 11.5).difference(box(-10.0, -0.5, 10.0, 0.5)) \
+        .union(box(-hw, -0.5, hw, 0.5)).buffer(0)
+    geo = P.Geometry.from_polygon(walk, [box(-6.0, -8.0, 6.0, -7.0)], cell_m=cell_m)
+    hold = shapely.Point(0.0, 0.5).buffer(holding_radius_m, 64).intersection(
+        box(-9.7, 0.8, 9.7, 11.2))
+    xy = P.hex_positions(hold, density_per_m2, n, seed)
+    return P.BottleneckRoom(geometry=geo, initial_xy_m=xy, line=((-hw, 0.0), (hw, 0.0)),
+                            width_m=width_m)
+
+
+def case_hermes(models: dict, seeds: int) -> pd.DataFrame:
+    """Flow against gap width in the Hermes set-up, against the two AO rows at each width."""
+    df = pd.read_csv(DATA / "bottleneck_flows.csv")
+    meas = df[df.series.isin(HERMES_SERIES)]
+    rows = []
+    for w in HERMES_WIDTHS_M:
+        for s in range(seeds):
+            room = hermes_room(w, seed=s)
+            for name, (kind, prm) in models.items():
+                if kind == "ours":
+                    m = P.room_flow(room, prm, seed=s, t_max=400.0)
+                else:
+                    tr, _, _ = jps_run(room.geometry.walkable, room.geometry.exits[0],
+                                       room.initial_xy_m, prm, seed=s, t_max=400.0)
+                    m = P.crossing_metrics(tr, 25.0, room.line)
+                rows.append({"model": name, "width_m": w, "seed": s,
+                             "flow_per_s": m["flow_10_90_per_s"]})
+    out = pd.DataFrame(rows).groupby(["model", "width_m"], as_index=False).flow_per_s.mean()
+    sel = meas.assign(w=meas.width_m.astype(float)).groupby("w").flow_per_s
+    out["flow_min_per_s"] = out.width_m.map(sel.min())
+    out["flow_max_per_s"] = out.width_m.map(sel.max())
+    lo, hi, f = out.flow_min_per_s, out.flow_max_per_s, out.flow_per_s
+    out["rel_outside"] = np.where(f < lo, f / lo - 1, np.where(f > hi, f / hi - 1, 0.0))
+    out["specific_flow_per_m_s"] = f / out.width_m
+    return out
+
+
 def case_fd(params: P.CsmParams, seeds: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-bin FD errors against all UO runs and against the free-exit UO runs.
 
@@ -341,12 +398,22 @@ def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- main
+def _print_hermes(fh: pd.DataFrame) -> None:
+    print("\n2b. Hermes 2009 set-up (Liao et al. 2014), flow vs gap width against the AO rows")
+    print(fh.round(3).to_string(index=False))
+    print(fh.assign(inside=fh.rel_outside.eq(0.0), abs_out=fh.rel_outside.abs()).groupby(
+        "model")[["inside", "abs_out"]].agg({"inside": "sum", "abs_out": "mean"}).rename(
+        columns={"inside": "widths inside", "abs_out": "mean |rel. outside|"}).round(3)
+        .to_string())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-jupedsim-calibrated", action="store_true")
+    ap.add_argument("--only-hermes", action="store_true", help="run case 2b alone")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--calibrate-csv", default="", help="write the calibration table here")
     a = ap.parse_args()
@@ -362,6 +429,9 @@ def main() -> None:
     if not a.skip_jupedsim_calibrated:
         models["JuPedSim CFSM, our agent params"] = ("jps", P.CALIBRATED)
     print(f"calibrated parameters: {P.CALIBRATED}")
+    if a.only_hermes:
+        _print_hermes(case_hermes(models, a.seeds))
+        return
 
     wu = case_wuppertal(models, a.seeds)
     print("\n1. Wuppertal 040_c_56_h- (0.5 m): egress time and mean flow (PedPy N-t, gate line)")
@@ -380,6 +450,8 @@ def main() -> None:
                                                 "abs_mid": "mean"})
     print(summ.rename(columns={"inside": "widths inside", "abs_out": "mean |rel. outside|",
                                "abs_mid": "mean |rel. err vs mid|"}).round(3).to_string())
+
+    _print_hermes(case_hermes(models, a.seeds))
 
     for name, prm in (("ours (calibrated CSM)", P.CALIBRATED),
                       ("ours, previous calibration", PREVIOUS)):
