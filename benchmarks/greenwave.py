@@ -76,7 +76,7 @@ from sim.greenwave.kernels import ORIG_SIDE0  # noqa: E402
 from sim.greenwave.bays import describe as describe_bays  # noqa: E402
 from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan  # noqa: E402
 from sim.greenwave.maxband import band_of, maxband  # noqa: E402
-from sim.greenwave.optimise import optimise_plan, performance_index  # noqa: E402
+from sim.greenwave.optimise import eval_seeds, optimise_plan, performance_index  # noqa: E402
 from sim.greenwave.plan import Corridor, Plan  # noqa: E402
 from sim.greenwave.webster import webster_timing  # noqa: E402
 from twin.errors import InputError  # noqa: E402
@@ -197,7 +197,8 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
     opt = optimise_plan(c, mb, iterations=a.iterations, optimise_cycle=a.optimise_cycle, cycle_min_s=a.cycle_min,
-                        through_weight=a.through_weight, dt_s=a.dt, seed=0)
+                        through_weight=a.through_weight, seeds=eval_seeds(a.opt_seeds), eval_s=a.opt_eval,
+                        dt_s=a.dt, seed=0)
     info["optimise_s"] = time.perf_counter() - t0
     opt.name = "(d) delay-optimised"
     info.update({k: opt.meta[k] for k in ("pi_start", "pi_best", "evaluations", "seeds", "eval_s", "warmup_s")})
@@ -224,6 +225,8 @@ def main() -> None:
     ap.add_argument("--optimise-cycle", action="store_true")
     ap.add_argument("--through-weight", type=float, default=1.0,
                     help="(d)'s weight on end-to-end corridor trips (optimise_plan through_weight)")
+    ap.add_argument("--opt-seeds", type=int, default=2, help="(d)'s evaluation samples (optimise_plan seeds)")
+    ap.add_argument("--opt-eval", type=float, default=1200.0, help="(d)'s simulated seconds per sample")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",

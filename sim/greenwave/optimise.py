@@ -47,7 +47,15 @@ from sim.greenwave.webster import min_greens_s
 from twin.errors import InputError
 
 STOP_PENALTY_S = 20.0  # K: one stop counts as this many seconds of delay (see the module docstring)
-DEFAULT_SEEDS = (101, 102)  # demand/dawdling seeds of the evaluations (apart from the benchmark's 0, 1, 2)
+FIRST_EVAL_SEED = 101  # evaluation seeds run 101, 102, ... (apart from the benchmark's and scenarios' seeds)
+DEFAULT_SEEDS = (101, 102)  # demand/dawdling seeds of the evaluations
+
+
+def eval_seeds(n: int) -> tuple[int, ...]:
+    """The first ``n`` evaluation seeds (101, 102, ...): more samples, a less noisy PI per candidate."""
+    if int(n) < 1:
+        raise InputError(f"eval_seeds {n!r}: expected at least one simulation seed")
+    return tuple(FIRST_EVAL_SEED + i for i in range(int(n)))
 MIN_STEP_S = 1.0  # finest offset / split step, s
 
 

@@ -82,6 +82,10 @@ class Optimise(_Strict):
     through_weight: float = Field(1.0, ge=1.0, description="weight of the delay and stops of vehicles that drive "
                                   "the whole corridor (arterial priority, as TRANSYT's link weights); 1 = all alike")
     iterations: int = Field(60, ge=0, le=5000)
+    eval_seeds: int = Field(2, ge=1, le=32, description="demand samples (common random numbers) each candidate is "
+                            "simulated on; more samples make the PI less noisy, so the search overfits less")
+    eval_s: float = Field(1200.0, ge=300.0, le=14400.0, description="simulated seconds per sample, after a 300 s "
+                          "warm-up")
     optimise_splits: bool = True
     optimise_cycle: bool = False
     seed: int = 0

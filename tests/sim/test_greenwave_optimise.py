@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.greenwave.maxband import band_of, maxband
-from sim.greenwave.optimise import Evaluator, optimise_plan, performance_index
+from sim.greenwave.optimise import Evaluator, eval_seeds, optimise_plan, performance_index
 from sim.greenwave.plan import Corridor, Intersection, Phase, Plan, SignalTiming
 from sim.greenwave.webster import min_greens_s
 from twin.errors import InputError
@@ -160,3 +160,19 @@ def test_repairs_a_plan_without_green_band():
     assert pi_good < 0.9 * pi_bad  # the bad offsets cost at least 10 % more than a band
     assert pi_opt <= pi_bad - 0.5 * (pi_bad - pi_good)
     assert sum(band_of(opt, c, V50, V50)) > 0.0
+
+
+def test_eval_seeds_pi_is_the_mean_of_the_one_sample_pis():
+    """``optimise.eval_seeds`` n evaluates every candidate on seeds 101..100+n (common random numbers);
+    the PI over them is the mean of the n one-sample PIs (to 1e-9), so more samples only average."""
+    c = _corridor(3)
+    p = _plan(c, np.zeros(3))
+    kw = dict(eval_s=600.0, warmup_s=180.0, dt_s=1.0)
+    seeds = eval_seeds(3)
+    assert seeds == (101, 102, 103)
+    pooled = performance_index(c, p, seeds=seeds, **kw)["pi_veh_s_h"]
+    each = [performance_index(c, p, seeds=(s,), **kw)["pi_veh_s_h"] for s in seeds]
+    assert pooled == pytest.approx(float(np.mean(each)), rel=1e-9)
+    assert np.ptp(each) > 0  # the samples differ: averaging them is what narrows the noise
+    with pytest.raises(InputError, match="eval_seeds"):
+        eval_seeds(0)
