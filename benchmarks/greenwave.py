@@ -198,7 +198,7 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
     t0 = time.perf_counter()
     opt = optimise_plan(c, mb, iterations=a.iterations, optimise_cycle=a.optimise_cycle, cycle_min_s=a.cycle_min,
                         through_weight=a.through_weight, seeds=eval_seeds(a.opt_seeds), eval_s=a.opt_eval,
-                        dt_s=a.dt, seed=0)
+                        dt_s=a.dt, seed=0, starts=a.opt_starts)
     info["optimise_s"] = time.perf_counter() - t0
     opt.name = "(d) delay-optimised"
     info.update({k: opt.meta[k] for k in ("pi_start", "pi_best", "evaluations", "seeds", "eval_s", "warmup_s")})
@@ -227,6 +227,7 @@ def main() -> None:
                     help="(d)'s weight on end-to-end corridor trips (optimise_plan through_weight)")
     ap.add_argument("--opt-seeds", type=int, default=2, help="(d)'s evaluation samples (optimise_plan seeds)")
     ap.add_argument("--opt-eval", type=float, default=1200.0, help="(d)'s simulated seconds per sample")
+    ap.add_argument("--opt-starts", type=int, default=1, help="(d)'s independent climbs (optimise_plan starts)")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",

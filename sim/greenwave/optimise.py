@@ -29,7 +29,9 @@ between consecutive phases, minimum greens kept, cycle kept) is changed in turn 
 that lowers the PI is kept and repeated in the same direction while it keeps lowering it; sweeps repeat
 until one brings no gain, then the steps halve (down to 1 s: a local optimum at the finest step). The
 order of the coordinates in a sweep and the sign tried first are drawn from ``seed``, so a run is
-reproducible. The best plan evaluated is returned, never one worse than the start.
+reproducible. With ``starts`` > 1 the climb is repeated from the same start with other orders and
+the least-PI end kept (a multi-start local search). The best plan evaluated is returned, never one
+worse than the start.
 """
 from __future__ import annotations
 
@@ -314,6 +316,54 @@ def _describe(space: _Space, coord: tuple, delta: float) -> str:
 
 
 # ----------------------------------------------------------------------------- search
+class _Climb:
+    """One hill-climb (the search of :func:`optimise_plan`) from a start, with its own move order."""
+
+    def __init__(self, space: "_Space", evaluate: Callable, coords: list, cycle_range: tuple[float, float],
+                 rng: np.random.Generator, used: int, history: list[dict[str, Any]],
+                 tick: Callable[[int, float], None]) -> None:
+        self.space, self.evaluate, self.coords, self.cycle_range = space, evaluate, coords, cycle_range
+        self.rng, self.used, self.history, self.tick = rng, used, history, tick
+
+    def run(self, x: "_X", pi_x: float, sums_x: list[PISums], steps: dict[str, float],
+            budget: int) -> tuple["_X", float, list[PISums]]:
+        """Best point, its PI and sums after ``budget`` evaluations or at the finest step."""
+        best, pi_best, sums_best = x, pi_x, sums_x
+        stop = self.used + budget
+        rng = self.rng
+        while self.used < stop and max(steps.values()) >= MIN_STEP_S - 1e-9:
+            improved = False
+            for j in rng.permutation(len(self.coords)):
+                coord = self.coords[int(j)]
+                h = steps[coord[0]]
+                if h < MIN_STEP_S - 1e-9 or self.used >= stop:
+                    continue
+                signs = (1.0, -1.0) if rng.random() < 0.5 else (-1.0, 1.0)
+                for sgn in signs:
+                    moved = False
+                    while self.used < stop:
+                        cand = _move(self.space, best, coord, sgn * h, self.cycle_range)
+                        if cand is None:
+                            break
+                        pi, sums = self.evaluate(cand)
+                        self.used += 1
+                        ok = pi < pi_best
+                        self.history.append({"eval": self.used, "move": _describe(self.space, coord, sgn * h),
+                                             "pi": pi, "accepted": ok})
+                        if ok:
+                            best, pi_best, sums_best, moved = cand, pi, sums, True
+                        self.tick(self.used, pi_best)
+                        if not ok:
+                            break
+                    if moved:
+                        improved = True
+                        break  # kept this direction; the opposite one cannot help from here
+            if not improved:  # a whole sweep without gain: finer steps
+                for k in steps:
+                    steps[k] /= 2.0
+        return best, pi_best, sums_best
+
+
 def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float = STOP_PENALTY_S,
                   side_weight: float = 1.0, through_weight: float = 1.0, iterations: int = 100,
                   optimise_splits: bool = True,
@@ -321,7 +371,7 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
                   min_green_s: float = 5.0, pedestrian_minimum: bool = True,
                   seeds: Sequence[int] = DEFAULT_SEEDS, eval_s: float = 1200.0, warmup_s: float = 300.0,
                   dt_s: float = 1.0, offset_step_s: float | None = None, split_step_s: float = 4.0,
-                  cycle_step_s: float = 8.0, seed: int = 0, params: ms.Params | None = None,
+                  cycle_step_s: float = 8.0, seed: int = 0, starts: int = 1, params: ms.Params | None = None,
                   progress: Callable[[int, int, float], None] | None = None) -> Plan:
     """The plan of least PI (delay + K x stops of all vehicles) found from ``start_plan`` by hill-climbing.
 
@@ -331,7 +381,10 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
     with ``pedestrian_minimum``, the pedestrian crossing times of :func:`~sim.greenwave.webster.min_greens_s`)
     and, with ``optimise_cycle``, the cycle by ``cycle_step_s`` within [cycle_min_s, cycle_max_s] (greens
     above the minima scaled); the steps halve after a sweep without gain, down to 1 s. ``seed`` orders the search
-    (reproducible). ``progress(evaluations, iterations, pi_best)`` is called after each evaluation.
+    (reproducible). ``starts``: independent climbs from ``start_plan``, climb k ordered by ``seed + k``, each
+    with ``iterations`` evaluations; the plan of least PI over all is kept (the search is local, so
+    single climbs end in different optima). ``progress(evaluations, iterations x starts, pi_best)`` is
+    called after each evaluation.
 
     Returns the best plan evaluated (the start itself when nothing beats it) named "optimised", with
     ``meta``: pi_start, pi_best (vehicle-seconds / h), evaluations, history (one entry per evaluation:
@@ -352,6 +405,8 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
                          "expected a start cycle within [cycle_min_s, cycle_max_s]")
     if isinstance(iterations, bool) or int(iterations) != iterations or iterations < 0:
         raise InputError(f"iterations {iterations!r}: expected a whole number >= 0")
+    if isinstance(starts, bool) or int(starts) != starts or starts < 1:
+        raise InputError(f"starts {starts!r}: expected a whole number >= 1")
     if not min_green_s >= 0:
         raise InputError(f"min_green_s {min_green_s!r}: expected >= 0 seconds")
     for nm, v in (("split_step_s", split_step_s), ("cycle_step_s", cycle_step_s)):
@@ -374,48 +429,25 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
         return ev.pi(s), s
 
     pi_start, sums_start = evaluate(x)
-    best, pi_best, sums_best = x, pi_start, sums_start
+    best, pi_best, sums_best, used = x, pi_start, sums_start, 0
     history: list[dict[str, Any]] = [{"eval": 0, "move": "start", "pi": pi_start, "accepted": True}]
-    rng = np.random.default_rng(seed)
     coords = _coords(space, n, optimise_splits, optimise_cycle)
-    steps = {"offset": float(offset_step_s if offset_step_s is not None else c0 / 8.0),
-             "split": float(split_step_s), "cycle": float(cycle_step_s)}
-    budget = int(iterations)
-    used = 0
+    steps0 = {"offset": float(offset_step_s if offset_step_s is not None else c0 / 8.0),
+              "split": float(split_step_s), "cycle": float(cycle_step_s)}
+    budget = int(iterations) * int(starts)
+    pis_end = []
 
-    def tick() -> None:
+    def tick(evals: int, pi_climb: float) -> None:
         if progress is not None:
-            progress(used, budget, pi_best)
+            progress(evals, budget, min(pi_climb, pi_best))
 
-    while used < budget and max(steps.values()) >= MIN_STEP_S - 1e-9:
-        improved = False
-        for j in rng.permutation(len(coords)):
-            coord = coords[int(j)]
-            h = steps[coord[0]]
-            if h < MIN_STEP_S - 1e-9 or used >= budget:
-                continue
-            signs = (1.0, -1.0) if rng.random() < 0.5 else (-1.0, 1.0)
-            for sgn in signs:
-                moved = False
-                while used < budget:
-                    cand = _move(space, best, coord, sgn * h, cycle_range)
-                    if cand is None:
-                        break
-                    pi, sums = evaluate(cand)
-                    used += 1
-                    ok = pi < pi_best
-                    history.append({"eval": used, "move": _describe(space, coord, sgn * h), "pi": pi, "accepted": ok})
-                    if ok:
-                        best, pi_best, sums_best, moved = cand, pi, sums, True
-                    tick()
-                    if not ok:
-                        break
-                if moved:
-                    improved = True
-                    break  # kept this direction; the opposite one cannot help from here
-        if not improved:  # a whole sweep without gain: finer steps
-            for k in steps:
-                steps[k] /= 2.0
+    for k in range(int(starts)):
+        climb = _Climb(space, evaluate, coords, cycle_range, np.random.default_rng(seed + k), used, history, tick)
+        x_k, pi_k, sums_k = climb.run(x, pi_start, sums_start, dict(steps0), int(iterations))
+        used = climb.used
+        pis_end.append(pi_k)
+        if pi_k < pi_best:
+            best, pi_best, sums_best = x_k, pi_k, sums_k
 
     plan = space.plan(best, "optimised")
     plan.speed_out_m_s, plan.speed_in_m_s = start_plan.speed_out_m_s, start_plan.speed_in_m_s
@@ -430,6 +462,7 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
         "stop_penalty_s": float(stop_penalty_s), "side_weight": float(side_weight),
         "through_weight": float(through_weight), "seeds": list(ev.seeds),
         "eval_s": ev.eval_s, "warmup_s": ev.warmup_s, "dt_s": ev.dt_s, "seed": int(seed),
+        "starts": int(starts), "pi_per_start": pis_end,
         "optimise_splits": bool(optimise_splits), "optimise_cycle": bool(optimise_cycle),
         "cycle_range_s": list(cycle_range), "min_greens_s": [m.tolist() for m in space.mins],
         "cycle_s": float(best.cycle_s), "offsets_s": [float(o) for o in best.offsets_s],

@@ -86,6 +86,8 @@ class Optimise(_Strict):
                             "simulated on; more samples make the PI less noisy, so the search overfits less")
     eval_s: float = Field(1200.0, ge=300.0, le=14400.0, description="simulated seconds per sample, after a 300 s "
                           "warm-up")
+    starts: int = Field(1, ge=1, le=16, description="independent climbs from the band plan (move orders seed, "
+                        "seed + 1, ...), the least-PI end kept; each gets `iterations` candidates")
     optimise_splits: bool = True
     optimise_cycle: bool = False
     seed: int = 0

@@ -176,3 +176,22 @@ def test_eval_seeds_pi_is_the_mean_of_the_one_sample_pis():
     assert np.ptp(each) > 0  # the samples differ: averaging them is what narrows the noise
     with pytest.raises(InputError, match="eval_seeds"):
         eval_seeds(0)
+
+
+def test_multi_start_keeps_the_least_pi_of_its_climbs():
+    """``starts`` k repeats the climb from the same start with move orders seed..seed+k-1 and keeps
+    the least PI: exactly the best of the k single climbs (same plan PI to 1e-12), never worse than
+    the first (which is the single-start result itself)."""
+    c = _corridor(4)
+    start = _plan(c, _bad_offsets(c))
+    single = [optimise_plan(c, start, iterations=8, seed=4 + k, **FAST) for k in range(3)]
+    multi = optimise_plan(c, start, iterations=8, seed=4, starts=3, **FAST)
+    pis = [o.meta["pi_best"] for o in single]
+    assert np.ptp(pis) > 0  # the orders end in different local optima, so there is something to choose
+    assert multi.meta["pi_per_start"] == pytest.approx(pis, rel=1e-12)
+    assert multi.meta["pi_best"] == pytest.approx(min(pis), rel=1e-12)
+    assert multi.meta["evaluations"] == 1 + 3 * 8
+    best = single[int(np.argmin(pis))]
+    assert [t.offset_s for t in multi.timings] == pytest.approx([t.offset_s for t in best.timings], abs=1e-9)
+    with pytest.raises(InputError, match="starts"):
+        optimise_plan(c, start, iterations=1, starts=0, **FAST)
