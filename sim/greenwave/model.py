@@ -69,8 +69,9 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
         plans["optimised"] = optimise_plan(microsim.padded(c), plans["maxband"], stop_penalty_s=o.stop_penalty_s,
                                            side_weight=o.side_weight, through_weight=o.through_weight,
                                            iterations=o.iterations, seeds=eval_seeds(o.eval_seeds), eval_s=o.eval_s,
-                                           optimise_splits=o.optimise_splits, optimise_cycle=o.optimise_cycle,
-                                           cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s, seed=o.seed, starts=o.starts,
+                                           starts=o.starts, optimise_splits=o.optimise_splits,
+                                           optimise_cycle=o.optimise_cycle, cycle_min_s=p.cycle_min_s,
+                                           cycle_max_s=p.cycle_max_s, seed=o.seed,
                                            progress=(lambda i, n, _pi: progress(i / max(n, 1))) if progress else None)
         plans["optimised"].name = "optimised"
     for name in ("current", "uncoordinated"):

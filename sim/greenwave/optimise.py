@@ -50,7 +50,8 @@ from twin.errors import InputError
 
 STOP_PENALTY_S = 20.0  # K: one stop counts as this many seconds of delay (see the module docstring)
 FIRST_EVAL_SEED = 101  # evaluation seeds run 101, 102, ... (apart from the benchmark's and scenarios' seeds)
-DEFAULT_SEEDS = (101, 102)  # demand/dawdling seeds of the evaluations
+DEFAULT_SEEDS = (FIRST_EVAL_SEED, FIRST_EVAL_SEED + 1)  # demand/dawdling seeds of the evaluations
+MIN_STEP_S = 1.0  # finest offset / split step, s
 
 
 def eval_seeds(n: int) -> tuple[int, ...]:
@@ -58,7 +59,6 @@ def eval_seeds(n: int) -> tuple[int, ...]:
     if int(n) < 1:
         raise InputError(f"eval_seeds {n!r}: expected at least one simulation seed")
     return tuple(FIRST_EVAL_SEED + i for i in range(int(n)))
-MIN_STEP_S = 1.0  # finest offset / split step, s
 
 
 # ----------------------------------------------------------------------------- performance index
@@ -472,4 +472,4 @@ def optimise_plan(corridor: Corridor, start_plan: Plan, *, stop_penalty_s: float
 
 
 __all__ = ["optimise_plan", "performance_index", "cohort_sums", "Evaluator", "PISums", "STOP_PENALTY_S",
-           "DEFAULT_SEEDS"]
+           "DEFAULT_SEEDS", "eval_seeds"]
