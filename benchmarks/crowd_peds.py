@@ -35,8 +35,9 @@ its wall repulsion stays at its default, since JuPedSim has no other wall constr
 trajectories at 25 fps go through the same PedPy metrics.
 
 Usage: ``python benchmarks/crowd_peds.py [--repeats 3] [--seeds 2] [--skip-speed]``
-(about 35 min on two shared cores, most of it in JuPedSim's runs; case 2b alone: ``--only-hermes``, about 10 min); ``--calibrate`` reruns
-the one-off grid search behind ``peds.CALIBRATED`` (about 45 min).
+(about 35 min on two shared cores, most of it in JuPedSim's runs; case 2b alone:
+``--only-hermes``, about 10 min); ``--calibrate`` reruns the one-off grid search behind
+``peds.CALIBRATED`` (about 45 min).
 """
 from __future__ import annotations
 
