@@ -76,7 +76,7 @@ from sim.greenwave.kernels import ORIG_SIDE0  # noqa: E402
 from sim.greenwave.bays import describe as describe_bays  # noqa: E402
 from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan  # noqa: E402
 from sim.greenwave.maxband import band_of, maxband  # noqa: E402
-from sim.greenwave.optimise import eval_seeds, optimise_plan, performance_index  # noqa: E402
+from sim.greenwave.optimise import STOP_PENALTY_S, eval_seeds, optimise_plan, performance_index  # noqa: E402
 from sim.greenwave.plan import Corridor, Plan  # noqa: E402
 from sim.greenwave.webster import webster_timing  # noqa: E402
 from twin.errors import InputError  # noqa: E402
@@ -192,13 +192,13 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
         files = gs.write_sumo(c, web, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=0, dt_s=a.dt)
         tls = gs.tls_coordinator_plan(files, c, web, direction="out")
     tls.name = "(b) tlsCoordinator (out)"
-    mb = maxband(c, web)
+    mb = maxband(c, web, cycle_range_s=None if a.band_cycle_max is None else (web.cycle_s, a.band_cycle_max))
     mb.name = "(c) MAXBAND"
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
     opt = optimise_plan(c, mb, iterations=a.iterations, optimise_cycle=a.optimise_cycle, cycle_min_s=a.cycle_min,
                         through_weight=a.through_weight, seeds=eval_seeds(a.opt_seeds), eval_s=a.opt_eval,
-                        dt_s=a.dt, seed=0, starts=a.opt_starts)
+                        stop_penalty_s=a.stop_penalty, dt_s=a.dt, seed=a.opt_seed, starts=a.opt_starts)
     info["optimise_s"] = time.perf_counter() - t0
     opt.name = "(d) delay-optimised"
     info.update({k: opt.meta[k] for k in ("pi_start", "pi_best", "evaluations", "seeds", "eval_s", "warmup_s")})
@@ -228,6 +228,10 @@ def main() -> None:
     ap.add_argument("--opt-seeds", type=int, default=2, help="(d)'s evaluation samples (optimise_plan seeds)")
     ap.add_argument("--opt-eval", type=float, default=1200.0, help="(d)'s simulated seconds per sample")
     ap.add_argument("--opt-starts", type=int, default=1, help="(d)'s independent climbs (optimise_plan starts)")
+    ap.add_argument("--opt-seed", type=int, default=0, help="(d)'s search order seed (optimise_plan seed)")
+    ap.add_argument("--stop-penalty", type=float, default=STOP_PENALTY_S, help="(d)'s K, seconds of delay per stop")
+    ap.add_argument("--band-cycle-max", type=float, default=None,
+                    help="(c)'s longest cycle, s (default: MAXBAND's, 1.25 x Webster's)")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",
