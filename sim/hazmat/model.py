@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -131,11 +132,13 @@ def _similarity_met(w: Weather, z0: float, urban: bool, lat: float, release_h_m:
                     u_ref_m_s=w.wind_speed_m_s, z_ref_m=w.wind_height_m, z0_m=z0, h_mix_m=w.mixing_height_m)
     cls = w.stability.strip().upper() if w.stability else golder_class(w.monin_obukhov_m, z0)
     check_class(cls, "weather.stability")
-    u_rel = max(float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls,
-                                     urban)), 1.0)
+    u_rel = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
+    low = [f"transport wind {u_rel:.2f} m/s raised to 1 m/s (Gaussian models do not hold in calm air)"] \
+        if u_rel < 1.0 else []
+    u_rel = max(u_rel, 1.0)
     air = w.air_temperature_c + 273.15
     ground = (w.ground_temperature_c if w.ground_temperature_c is not None else w.air_temperature_c) + 273.15
-    notes = [f"similarity met: u* {w.ustar_m_s} m/s, L {w.monin_obukhov_m} m, h {full['h_mix_m']:.0f} m, "
+    notes = low + [f"similarity met: u* {w.ustar_m_s} m/s, L {w.monin_obukhov_m} m, h {full['h_mix_m']:.0f} m, "
              f"sigma-theta {full['sigma_theta_deg']:.1f} deg; class {cls} (Golder)"]
     return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(full["h_mix_m"]), u_rel,
                air, ground, float(full["sigma_theta_deg"]), w.ustar_m_s, w.monin_obukhov_m, notes)
@@ -212,25 +215,46 @@ def make_grid(city: City, xy: tuple[float, float], params: Params) -> Grid:
                 zr + np.maximum(zg - z_src, 0.0))
 
 
-def thresholds(chem: Chemical, params: Params, air_k: float) -> tuple[dict[str, float], dict[str, str]]:
-    """Zone thresholds in kg/m³ and their labels (red/orange/yellow = level 3/2/1)."""
+def thresholds(chem: Chemical, params: Params, air_k: float,
+               notes: list[str] | None = None) -> tuple[dict[str, float], dict[str, str]]:
+    """Zone thresholds in kg/m³ and their labels (red/orange/yellow = level 3/2/1).
+
+    A level the chosen guideline does not set for this chemical (e.g. no ERPG-3 for sulfur
+    dioxide, AEGL-1 "not recommended" for phosgene) is taken from the other guideline in the
+    order of the DOE Protective Action Criteria (AEGL 60 min, then ERPG; DOE PAC Rev. 29,
+    2016), labelled as such and reported in ``notes``; a level neither sets is left out and
+    reported, so a missing red zone is never silent."""
     z = params.zones
+    notes = notes if notes is not None else []
     out, labels = {}, {}
+
+    def ppm_of(kind: str, lvl: int, minutes: int) -> float | None:
+        try:
+            v = chem.threshold_ppm(kind, lvl, minutes)
+        except InputError:
+            return None
+        return v if np.isfinite(v) else None
+
     for level, lvl in zip(LEVELS, (3, 2, 1)):
         if z.guideline == "custom":
             ppm = z.custom_ppm[3 - lvl]
             out[level] = chem.ppm_to_kg_m3(ppm, air_k)
             labels[level] = f"{ppm:g} ppm (user)"
             continue
-        try:
-            kg = chem.threshold_kg_m3(z.guideline, lvl, z.minutes, T_k=air_k)
-        except InputError:
-            kg = None
-        if kg is None or not np.isfinite(kg):
-            continue
-        out[level] = kg
-        labels[level] = f"{z.guideline}-{lvl}" + (f" ({z.minutes} min)" if z.guideline == "AEGL" else "") + \
-            f": {kg / chem.ppm_to_kg_m3(1.0, air_k):.3g} ppm"
+        own = f"{z.guideline}-{lvl}" + (f" ({z.minutes} min)" if z.guideline == "AEGL" else "")
+        ppm = ppm_of(z.guideline, lvl, z.minutes)
+        label = own
+        if ppm is None:
+            alt = ("ERPG", lvl, 60) if z.guideline == "AEGL" else ("AEGL", lvl, 60)
+            ppm = ppm_of(*alt)
+            alt_name = f"{alt[0]}-{lvl}" + (" (60 min)" if alt[0] == "AEGL" else "")
+            if ppm is None:
+                notes.append(f"{level} zone left out: {chem.name} has neither {own} nor {alt_name}")
+                continue
+            label = f"{alt_name} in place of {own}, which {chem.name} does not have"
+            notes.append(f"{level} zone: {label}")
+        out[level] = chem.ppm_to_kg_m3(ppm, air_k)
+        labels[level] = f"{label}: {ppm:.3g} ppm"
     if not out:
         raise InputError(f"zones.guideline {z.guideline!r}: {chem.name} has no such levels; use guideline 'custom' "
                          "with custom_ppm")
@@ -248,6 +272,7 @@ class Dispersion:
     dense: bool
     ri: float  # Britter-McQuaid criterion value of the release (continuous form)
     unit_fn: object = None  # callable(xs, ys, zs_agl, zs_flat, t_s) -> concentration at points
+    notes: list[str] = field(default_factory=list)  # what the user must know about this field
 
 
 def _rate_series(src: SourceTerm) -> tuple[np.ndarray, np.ndarray]:
@@ -263,21 +288,62 @@ def _rate_at(edges: np.ndarray, rates: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.where(ok, rates[np.clip(k, 0, rates.size - 1)], 0.0)
 
 
-def _max_rate_before(edges: np.ndarray, rates: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Largest rate emitted at any time in [0, s] (0 for s < 0)."""
-    cm = np.maximum.accumulate(rates)
-    k = np.searchsorted(edges, s, side="right") - 1
-    return np.where(s >= edges[0], cm[np.clip(k, 0, rates.size - 1)], 0.0)
+def _max_rate_between(edges: np.ndarray, rates: np.ndarray, a: float, b: np.ndarray) -> np.ndarray:
+    """Largest rate emitted at any time in [a, b] (per element of ``b``; 0 where b < a or no
+    interval overlaps): a running maximum from the first interval that ends after ``a``."""
+    b = np.asarray(b, float)
+    j0 = int(np.searchsorted(edges[1:], a, side="right"))  # first interval with end > a
+    if j0 >= rates.size:
+        return np.zeros(b.shape)
+    cm = np.maximum.accumulate(rates[j0:])
+    j1 = np.searchsorted(edges[:-1], b, side="right") - 1  # last interval with start <= b
+    ok = (b >= a) & (j1 >= j0)
+    return np.where(ok, cm[np.clip(j1 - j0, 0, cm.size - 1)], 0.0)
+
+
+@dataclass
+class WindPeriod:
+    """The wind from ``t0_s`` (emission time) until the next period."""
+
+    t0_s: float
+    wind_from_deg: float
+    u_m_s: float  # transport speed (Gaussian) or the 10-m speed (dense gas), >= 1 m/s
+
+
+def wind_periods(met: Met, params: Params, hs: float, *, at_10m: bool) -> list[WindPeriod]:
+    """The run's wind as periods: the initial wind, then each scenario shift (speed at the
+    release height, or at 10 m for the dense-gas correlations), floored at 1 m/s."""
+    z = 10.0 if at_10m else max(hs, WIND_MIN_HEIGHT_M)
+    u0 = float(wind_at_height(met.u_ref_m_s, met.z_ref_m, z, met.stability, met.urban))
+    out = [WindPeriod(0.0, met.wind_from_deg, u0)]
+    for sh in params.weather.shifts:
+        u = u0 if not sh.wind_speed_m_s else float(wind_at_height(sh.wind_speed_m_s, met.z_ref_m, z, met.stability,
+                                                                   met.urban))
+        out.append(WindPeriod(float(sh.at_s), float(sh.wind_from_deg), u))
+    for w in out:
+        w.u_m_s = max(w.u_m_s, 1.0)
+    return out
 
 
 def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, chem: Chemical, met: Met,
              scheme: int, p: np.ndarray, params: Params, progress=None) -> Dispersion:
-    """Concentration frames and maximum on the grid (see the module docstring for the method)."""
+    """Concentration frames and maximum on the grid (see the module docstring for the method).
+
+    Quasi-steady fields (a passive plume in a steady wind, or a dense cloud) are unit fields
+    times the rate emitted at the retarded time t - x/u. A dense cloud in a wind that shifts is
+    the sum over the wind periods of that period's field, each carrying only what was emitted
+    during its period: every emission travels straight in the wind it left the source with (the
+    part already downwind does not turn; a passive cloud is followed as puffs instead)."""
     edges, rates = _rate_series(src)
     q_peak = float(rates.max())
     t_out = np.arange(0.0, params.duration_s + 1e-9, params.output_interval_s)
     ny, nx = grid.raster.shape
+    notes: list[str] = []
     u10 = float(wind_at_height(met.u_ref_m_s, met.z_ref_m, 10.0, met.stability, met.urban))
+    if u10 < 1.0:
+        notes.append(f"10-m wind {u10:.2f} m/s raised to 1 m/s for the dense-gas test and correlations "
+                     "(neither holds in calm air)")
+        u10 = 1.0
     rho_air = air_density_kg_m3(met.air_k)
     rho0 = float(src.density_kg_m3)
     g0p = reduced_gravity(rho0, rho_air)
@@ -296,45 +362,78 @@ def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, ch
         if scheme == SCHEME_SIMILARITY:  # puffs carry Gaussian sigmas: use the class's curves
             scheme, p = (SCHEME_BRIGGS_URBAN if met.urban else SCHEME_PG_RURAL), np.array([class_index(met.stability)], float)
         return _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progress)
-    # steady wind: unit field times the rate at the retarded time
-    u = u10 if dense else met.u_release_m_s
-    ex, ey = -math.sin(math.radians(met.wind_from_deg)), -math.cos(math.radians(met.wind_from_deg))
+    periods = wind_periods(met, params, hs, at_10m=dense) if dense else \
+        [WindPeriod(0.0, met.wind_from_deg, met.u_release_m_s)]
+    if dense:
+        from sim.hazmat.densegas import ALPHA_MAX, alpha_continuous
+        a_max = max(alpha_continuous(g0p, q_peak / rho0, w.u_m_s) for w in periods)
+        if a_max > ALPHA_MAX:
+            notes.append(f"dense cloud: Britter-McQuaid alpha {a_max:.2f} lies beyond the workbook's data "
+                         f"(alpha <= {ALPHA_MAX:g}, low wind for this rate): the alpha = {ALPHA_MAX:g} curves are used "
+                         "and the gravity-spread width is extrapolated")
+        if src.duration_s < SHORT_RELEASE_S:
+            notes.append(f"dense cloud from a {src.duration_s:.0f} s release followed as a continuous plume "
+                         "(no along-wind dilution: conservative for peaks)")
+        if len(periods) > 1:
+            notes.append("dense cloud with wind shifts: each emission travels straight in the wind it was released "
+                         "into (the cloud already downwind does not turn)")
 
-    def unit(xs, ys, z_agl, z_flat):
+    def unit(xs, ys, z_agl, z_flat, w: WindPeriod):
+        ex, ey = -math.sin(math.radians(w.wind_from_deg)), -math.cos(math.radians(w.wind_from_deg))
         xd = (xs - xy[0]) * ex + (ys - xy[1]) * ey
         if dense:
             yd = (ys - xy[1]) * ex - (xs - xy[0]) * ey
-            c = _dense_unit(xd, yd, q_peak, rho0, src.temperature_k, u10, chem, met, g0p)
+            c = _dense_unit(xd, yd, q_peak, rho0, src.temperature_k, w.u_m_s, chem, met, g0p)
         else:
             c = np.zeros(xs.size)
             c2 = np.zeros(xs.size)
             if scheme == SCHEME_SIMILARITY:
-                K.similarity_conc(xs, ys, z_agl, xy[0], xy[1], 1.0, met.wind_from_deg, p, c)
-                K.similarity_conc(xs, ys, z_flat, xy[0], xy[1], 1.0, met.wind_from_deg, p, c2)
+                K.similarity_conc(xs, ys, z_agl, xy[0], xy[1], 1.0, w.wind_from_deg, p, c)
+                K.similarity_conc(xs, ys, z_flat, xy[0], xy[1], 1.0, w.wind_from_deg, p, c2)
             else:
-                K.plume_conc(xs, ys, z_agl, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c)
-                K.plume_conc(xs, ys, z_flat, xy[0], xy[1], hs, 1.0, u, met.wind_from_deg, scheme, p, met.h_mix_m, c2)
+                K.plume_conc(xs, ys, z_agl, xy[0], xy[1], hs, 1.0, w.u_m_s, w.wind_from_deg, scheme, p, met.h_mix_m, c)
+                K.plume_conc(xs, ys, z_flat, xy[0], xy[1], hs, 1.0, w.u_m_s, w.wind_from_deg, scheme, p, met.h_mix_m,
+                             c2)
             c = (1 - TERRAIN_WEIGHT) * c + TERRAIN_WEIGHT * c2
         return c, xd
 
-    def travel_s(xd):
+    def travel_s(xd, w: WindPeriod):
         if scheme == SCHEME_SIMILARITY and not dense:
             out = np.zeros(xd.size)
             K.similarity_travel_s(np.ascontiguousarray(xd, dtype=np.float64), p, out)
             return out
-        return np.maximum(xd, 0.0) / u
+        return np.maximum(xd, 0.0) / w.u_m_s
 
-    c_unit, xd = unit(grid.x, grid.y, grid.z_agl, grid.z_flat)
-    lag = travel_s(xd)
-    frames = np.stack([(c_unit * _rate_at(edges, rates, t - lag)).reshape(ny, nx) for t in t_out]).astype(np.float32)
-    cmax = (c_unit * _max_rate_before(edges, rates, params.duration_s - lag)).reshape(ny, nx).astype(np.float32)
+    bounds = [w.t0_s for w in periods] + [math.inf]
+
+    def fields(xs, ys, z_agl, z_flat):
+        """(unit field, travel time, emission-window start, end) per wind period."""
+        out = []
+        for k, w in enumerate(periods):
+            cu, xd = unit(xs, ys, z_agl, z_flat, w)
+            out.append((cu, travel_s(xd, w), bounds[k], bounds[k + 1]))
+        return out
+
+    def conc(flds, t):
+        """Concentration at times ``t`` (column) from the period fields."""
+        c = 0.0
+        for cu, lag, a, b in flds:
+            s = t - lag[None, :]
+            c = c + cu[None, :] * _rate_at(edges, rates, s) * ((s >= a) & (s < b))
+        return c
+
+    flds = fields(grid.x, grid.y, grid.z_agl, grid.z_flat)
+    frames = np.stack([conc(flds, np.array([[t]]))[0].reshape(ny, nx) for t in t_out]).astype(np.float32)
+    cmax = np.zeros(grid.x.size)
+    for cu, lag, a, b in flds:  # the largest rate each period's field carries within the run
+        np.maximum(cmax, cu * _max_rate_between(edges, rates, a, np.minimum(b, params.duration_s - lag)), out=cmax)
+    cmax = cmax.reshape(ny, nx).astype(np.float32)
 
     def at_points(xs, ys, z_agl, z_flat, t):
-        cu, xdp = unit(xs, ys, z_agl, z_flat)
-        return cu[None, :] * _rate_at(edges, rates, t[:, None] - travel_s(xdp)[None, :])
+        return conc(fields(xs, ys, z_agl, z_flat), np.asarray(t, float)[:, None])
 
     name = "dense gas (Britter & McQuaid 1988)" if dense else "Gaussian plume (quasi-steady)"
-    return Dispersion(t_out, frames, cmax, name, dense, ri, at_points)
+    return Dispersion(t_out, frames, cmax, name, dense, ri, at_points, notes)
 
 
 def _dense_unit(xd, yd, q_peak, rho0, t0_k, u10, chem, met, g0p):
@@ -478,10 +577,48 @@ def default_points(exposed, n: int = 3) -> list[tuple[str, float, float, float]]
     return out
 
 
+GRID_GROWTH = 1.6  # extent factor per growth step when a zone reaches the grid edge
+GRID_GROWTH_STEPS = 3
+GRID_MAX_CELLS_SIDE = 1200  # coarsen beyond this many cells a side (memory, page size)
+
+
+def edge_max(cmax: np.ndarray) -> float:
+    """Largest value on the outer ring of cells of a 2-D field."""
+    return float(max(cmax[0].max(), cmax[-1].max(), cmax[:, 0].max(), cmax[:, -1].max()))
+
+
+def disperse_on_grid(city: City, xy: tuple[float, float], hs: float, src: SourceTerm, chem: Chemical, met: Met,
+                     scheme: int, p: np.ndarray, params: Params, lowest_kg_m3: float, *,
+                     progress: bool = False) -> tuple[Grid, Dispersion]:
+    """:func:`disperse` on the scenario's grid, grown (x1.6 in extent, up to three times, with
+    cells coarsened past 1,200 a side) while the lowest zone threshold is still exceeded on the
+    grid's edge, so zones are not cut off by the computation window; if it still is, a note
+    says that the outer zone's reach and area are lower bounds."""
+    from sim.progress import progress_bar
+
+    run_params = params
+    for step in range(GRID_GROWTH_STEPS + 1):
+        grid = make_grid(city, xy, run_params)
+        with progress_bar(progress, "hazmat dispersion") as cb:
+            disp = disperse(grid, xy, hs, src, chem, met, scheme, p, run_params, cb)
+        if edge_max(disp.cmax) < lowest_kg_m3:
+            break
+        if step == GRID_GROWTH_STEPS:
+            disp.notes.append(f"the outermost zone still reaches the edge of the {2 * run_params.extent_m / 1000:.1f} km "
+                              "grid: its reach and area are lower bounds (raise extent_m)")
+            break
+        ext = run_params.extent_m * GRID_GROWTH
+        res = max(run_params.resolution_m, 2 * ext / GRID_MAX_CELLS_SIDE)
+        run_params = run_params.model_copy(update={"extent_m": ext, "resolution_m": res})
+    if run_params is not params:
+        disp.notes.append(f"grid grown from {2 * params.extent_m / 1000:.1f} km to {2 * run_params.extent_m / 1000:.1f} km "
+                          f"square at {run_params.resolution_m:.0f} m cells so the outer zone fits")
+    return grid, disp
+
+
 def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> "HazmatResult":
     """Simulate the scenario's release on ``city`` and assess its impacts."""
     from sim.hazmat.result import HazmatResult
-    from sim.progress import progress_bar
 
     t_start = time.perf_counter()
     chem = get_chemical(params.release.chemical)
@@ -490,10 +627,10 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
     met = resolve_met(city, params.weather, xy, hs, start)
     src = make_source(chem, params.release, tank, met, params.duration_s)
     scheme, p, scheme_name = sigma_scheme(params, met)
-    grid = make_grid(city, xy, params)
-    thr, labels = thresholds(chem, params, met.air_k)
-    with progress_bar(progress, "hazmat dispersion") as cb:
-        disp = disperse(grid, xy, hs, src, chem, met, scheme, p, params, cb)
+    zone_notes: list[str] = []
+    thr, labels = thresholds(chem, params, met.air_k, zone_notes)
+    grid, disp = disperse_on_grid(city, xy, hs, src, chem, met, scheme, p, params, min(thr.values()),
+                                  progress=progress)
     cmax = grid.raster.copy(disp.cmax)
     zones = zone_polygons(cmax, thr, xy, labels)
     envelope = None
@@ -520,8 +657,14 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
                                       members, thr[level], workers=ens.workers, scheduler=ens.scheduler)
         prob = grid.raster.copy(prob.reshape(grid.raster.shape).astype(np.float32))
         members["level"] = level
+        if disp.dense:
+            zone_notes.append("ensemble members are passive Gaussian plumes, while the run itself is a dense cloud: "
+                              "the probability map understates the dense cloud's near-field width")
+    warnings_ = [n for n in met.notes if n.startswith("transport wind")] + disp.notes + zone_notes
+    for w in warnings_:
+        warnings.warn(f"hazmat: {w}", UserWarning, stacklevel=2)
     return HazmatResult(city=city, params=params, chem=chem, label=label, source_xy=xy, met=met, source=src,
                         scheme_name=scheme_name, grid=grid, disp=disp, thresholds=thr, labels=labels, zones=zones,
                         envelope=envelope, exposed=exposed, by_zone=by_zone, closed=closed, evacuation=evac,
                         crews=crews, points=pts, series=series, prob=prob, members=members, start=start,
-                        run_time_s=time.perf_counter() - t_start)
+                        run_time_s=time.perf_counter() - t_start, warnings=warnings_)

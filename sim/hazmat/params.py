@@ -161,7 +161,8 @@ class Ensemble(_Strict):
     stability_spread: int = Field(1, ge=0, le=2, description="classes drawn uniformly within +/- this")
     level: Literal["red", "orange", "yellow"] = "orange"
     seed: int = 0
-    workers: int = Field(0, ge=0, description="local processes; 0 = one per core")
+    workers: int = Field(0, ge=0, description="0: in this process on every core (numba threads; on one machine "
+                         "this beats spawned processes, whose start-up costs seconds); N >= 2: N local processes")
     scheduler: str | None = Field(None, description="Dask scheduler address (tcp://host:8786) to run on a cluster")
 
 

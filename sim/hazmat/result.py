@@ -51,6 +51,7 @@ class HazmatResult:
     members: dict | None
     start: datetime | None = None
     run_time_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -94,6 +95,7 @@ class HazmatResult:
                         "roughness_m": m.z0_m, "mixing_height_m": round(m.h_mix_m, 0),
                         "sigma_theta_deg": m.sigma_theta_deg, "notes": list(m.notes)},
             "model": self.disp.model,
+            "warnings": list(self.warnings),
             "sigmas": self.scheme_name,
             "britter_mcquaid_criterion": None if not np.isfinite(self.disp.ri) else round(self.disp.ri, 3),
             "peak_concentration_ppm_at_200m": self._peak_at(200.0),

@@ -216,7 +216,8 @@ def test_chlorine_run_on_the_sample_city(sample_city):
      "did you mean 'chlorine'"),
     ({"release": {"chemical": "chlorine", "at": [302720.0, 2855400.0], "rate_kg_s": 1.0, "duration_s": 60}},
      "outside the city extent"),
-    ({"weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 0.0, "stability": "G"}}, "A"),
+    ({"weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 0.0, "stability": "G"}},
+     "weather.stability 'G': expected one Pasquill class of A, B, C, D, E, F"),
     ({"release": {"chemical": "chlorine", "at": [402720.0, 2855400.0], "rate_kg_s": -1.0, "duration_s": 60}},
      "rate_kg_s must be > 0"),
 ])
