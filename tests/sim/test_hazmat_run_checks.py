@@ -201,3 +201,51 @@ def test_run_warns_what_it_changed(sample_city):
     assert any("raised to 1 m/s" in s for s in said)
     assert r.summary()["warnings"] == [s.removeprefix("hazmat: ") for s in said]
     assert not math.isnan(r.thresholds["red"])
+
+
+def test_short_dense_release_follows_the_bm_release_class(sample_city):
+    """1,000 kg of chlorine in 20 s (F, 2 m/s): Britter & McQuaid class the release by
+    u10 Rd / x. Where it is <= 0.6 (x >= 67 m) the largest concentration at a point on the
+    cloud's path is the BM puff value Cm(x) for 1,000 kg (0.5 %, from 2-s sampling); where it is
+    >= 2.5 (x <= 16 m) it is the BM plume value for 50 kg/s (1e-9); a point 3 km out, which the
+    cloud (centre at 0.4 u10, 1,440 m in the run) does not reach, stays far below the BM value."""
+    from sim.hazmat.densegas import dense_centreline
+
+    p = _params(**dict(DENSE, release={"chemical": "chlorine", "at": AT, "rate_kg_s": 50.0, "duration_s": 20},
+                       extent_m=800, resolution_m=20, duration_s=1800))
+    disp, xy, met, _ = _disperse(sample_city, p)
+    assert "puff by release class" in disp.model and any("release:" in n for n in disp.notes)
+    chem = M.get_chemical("chlorine")
+    src = M.make_source(chem, p.release, None, met, p.duration_s)
+    t = np.arange(0.0, 1800.0, 2.0)
+
+    def bm(x, amount, inst):
+        return float(dense_centreline(np.array([x]), amount, src.density_kg_m3, src.temperature_k, 2.0,
+                                      chem.molar_mass_kg_mol, instantaneous=inst, ta_k=met.air_k, stability="F")[0])
+    for x in (100.0, 300.0, 600.0, 1200.0):
+        assert _at(disp, xy[0], xy[1] - x, t).max() == pytest.approx(bm(x, 1000.0, True), rel=0.005)
+    assert _at(disp, xy[0], xy[1] - 10.0, t).max() == pytest.approx(bm(10.0, 50.0, False), rel=1e-9)
+    assert _at(disp, xy[0], xy[1] - 3000.0, t).max() < 1e-6 * bm(3000.0, 1000.0, True)  # centre reaches 1,440 m
+    assert bm(600.0, 1000.0, True) < 0.2 * bm(600.0, 50.0, False)  # the puff is far below a 50 kg/s plume there
+
+
+def test_dense_puff_centre_follows_the_wind_periods(sample_city):
+    """The puff's centre leaves at the mass-weighted release time (10 s for 0-20 s) and moves
+    at 0.4 u10 (BM) south until the shift at 600 s, then west: at 1800 s it is
+    0.4 * 2 * (590 m south, 1200 m west) from the source, and a point on the second leg lies
+    on the path at the distance travelled to it."""
+    w = dict(DENSE["weather"], shifts=[{"at_s": 600.0, "wind_from_deg": 90.0}])
+    p = _params(**dict(DENSE, weather=w, release={"chemical": "chlorine", "at": AT, "rate_kg_s": 50.0,
+                                                   "duration_s": 20}, duration_s=1800))
+    chem = M.get_chemical("chlorine")
+    xy, _, _ = M.locate_release(sample_city, p.release)
+    met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
+    src = M.make_source(chem, p.release, None, met, p.duration_s)
+    periods = M.wind_periods(met, p, p.release.height_m, at_10m=True)
+    puff = M.DensePuff(xy, periods, src, chem, met, 10.0, p.duration_s)
+    assert puff.t_rel_s == pytest.approx(10.0) and puff.mass_kg == pytest.approx(1000.0)
+    s, cx, cy = puff.centre(np.array([5.0, 1800.0]))
+    assert s[0] == -1.0
+    assert (s[1], cx[1] - xy[0], cy[1] - xy[1]) == pytest.approx((0.8 * 1790, -0.8 * 1200, -0.8 * 590), abs=1e-9)
+    rho = puff.path_distance(np.array([xy[0] - 500.0]), np.array([xy[1] - 0.8 * 590]))
+    assert rho[0] == pytest.approx(0.8 * 590 + 500.0, abs=1e-9)
