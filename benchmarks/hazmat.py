@@ -8,7 +8,7 @@ Scenario: a ground-level chlorine-like release of 10 kg/s at the grid centre, th
 5.8e-6 kg/m^3 (about 2 ppm Cl2, the AEGL-2 60-min value); members draw wind from 240-300
 deg at 1-8 m/s, classes A-F and mixing heights 200-2000 m.
 
-Usage: ``python benchmarks/hazmat_kernels.py [--members 1000] [--repeats 5]``.
+Usage: ``python benchmarks/hazmat.py [--members 1000] [--repeats 5]``.
 """
 from __future__ import annotations
 

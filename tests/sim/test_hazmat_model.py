@@ -188,8 +188,8 @@ def test_ensemble_is_the_same_in_process_in_local_processes_and_on_dask():
 
 def test_chlorine_run_on_the_sample_city(sample_city):
     """The sample plant's chlorine tank: a dense release (BM criterion > 0.15), nested zones,
-    people counted once, red-zone roads closed, a reachable staging point, mass released
-    within the inventory."""
+    people counted once, exactly the red-zone roads closed, shelters outside the zones, crews
+    kept out of the red zone, mass released within the inventory, and nothing to warn about."""
     from twin.scenario import load_scenario
     from tests.conftest import ROOT
 
@@ -208,6 +208,17 @@ def test_chlorine_run_on_the_sample_city(sample_city):
     ev = s["evacuation"]
     assert ev["persons"] + ev["unsheltered_persons"] == pytest.approx(s["zones"]["red"]["population"], rel=1e-6)
     assert 0 < ev["clearance_50pct_min"] <= ev["clearance_90pct_min"] <= ev["clearance_100pct_min"]
+    # closures are exactly the road edges that touch the red zone (shapely, edge by edge)
+    red = r.zones.set_index("zone").geometry["red"]
+    touching = {(u, v, k) for u, v, k, d in sample_city.roads.edges(keys=True, data=True)
+                if d["geometry"].intersects(red)}
+    assert set(zip(r.closed.u, r.closed.v, r.closed.key)) == touching
+    # shelters in use lie outside every zone; crews never drive inside the red zone
+    used = r.evacuation.shelters[r.evacuation.shelters.assigned_persons > 0]
+    assert len(used) and not used.geometry.intersects(r.zones.union_all()).any()
+    inner = red.buffer(-1.0)
+    assert all(g.intersection(inner).length == 0 for g in r.crews[r.crews.reachable].geometry)
+    assert s["warnings"] == []  # the scenario's grid holds its zones, the wind is not calm
 
 
 @pytest.mark.parametrize("change, words", [
