@@ -2,7 +2,8 @@
 
 Prints one line per figure: median (of REPEATS runs after a warm-up) receptor evaluations
 per second for plume_conc, puff_conc and exceedance_count, and the wall time of a
-1,000-member ensemble over a 10 km x 10 km grid at 20 m (250,000 receptors).
+1,000-member ensemble over a 10 km x 10 km grid at 20 m (250,000 receptors), the kernel
+alone and through ``exceedance_probability`` in this process and in two local processes.
 
 Scenario: a ground-level chlorine-like release of 10 kg/s at the grid centre, threshold
 5.8e-6 kg/m^3 (about 2 ppm Cl2, the AEGL-2 60-min value); members draw wind from 240-300
@@ -90,6 +91,18 @@ def main() -> None:
           f"wall ({n * a.members / t:.3e} evaluations/s; target < 30 s); "
           f"max exceedance fraction {cnt.max() / a.members:.3f}, receptors ever exceeded "
           f"{int((cnt > 0).sum())}")
+
+    # the same members through sim.hazmat.ensemble: in this process (the default) against two
+    # spawned local processes (start-up, imports and the receptor arrays included)
+    from sim.hazmat.ensemble import exceedance_probability
+
+    mem = {"u_m_s": u, "wind_from_deg": d, "cls": c, "h_mix_m": h}
+    for workers in (0, 2):
+        t0 = time.perf_counter()
+        exceedance_probability(xr, yr, zr, (0.0, 0.0), 0.0, Q_KG_S, SCHEME_PG_RURAL, mem, THRESHOLD_KG_M3,
+                               workers=workers)
+        print(f"ensemble via exceedance_probability, workers={workers} "
+              f"({'this process' if workers == 0 else 'local processes'}): {time.perf_counter() - t0:.2f} s wall")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,14 @@ dense), threat zones, and what they mean for buildings, people, roads, evacuatio
 
 Releases of at least ``SHORT_RELEASE_S`` in a steady wind use the quasi-steady plume with the
 rate emitted at the retarded time t − x/u (a slender-plume approximation: along-wind
-diffusion neglected, conservative for peaks); wind shifts and short releases switch to
-Gaussian puffs advected step by step.
+diffusion neglected, conservative for peaks); for a passive cloud, wind shifts and short
+releases switch to Gaussian puffs advected step by step. A dense cloud stays with the
+Britter–McQuaid correlations: in a shifting wind as a sum of per-period plumes, and when
+short as the BM puff wherever BM's release class says so (:func:`disperse`).
+
+The grid grows while the outer zone reaches its edge (:func:`disperse_on_grid`), and what
+changes how a result must be read (calm wind raised, a grid too small, a guideline level
+taken from another guideline) is returned as notes and issued as warnings.
 """
 from __future__ import annotations
 
