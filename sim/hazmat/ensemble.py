@@ -57,9 +57,9 @@ def exceedance_probability(xr: np.ndarray, yr: np.ndarray, zr: np.ndarray, xy: t
                            *, workers: int = 0, scheduler: str | None = None, block: int = 250) -> np.ndarray:
     """Fraction of members with C > threshold at each receptor.
 
-    ``workers`` 0: in this process, the kernel's numba threads on every local core (500
-    members x 250,000 receptors: 0.5 s, against 7.5 s in two spawned processes, which must
-    start, import and receive the receptors); N > 1: N local processes; ``scheduler``: a Dask
+    ``workers`` 0: in this process, the kernel's numba threads on every local core (1,000
+    members x 250,000 receptors: 1.6 s, against 8.8 s in two spawned processes, which must
+    start, import and receive the receptors; benchmarks/hazmat.py); N > 1: N local processes; ``scheduler``: a Dask
     distributed scheduler address, for ensembles that outgrow one machine (the members are
     split into blocks of ``block``)."""
     if scheme > 2:
