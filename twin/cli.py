@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from twin.errors import InputError, TwinError
+from twin.errors import InputError, TwinError, one_line_warning
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CITY = ROOT / "data_samples" / "chenzhou"
@@ -47,14 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _one_line_warning(message, category, filename, lineno, line=None) -> str:
-    return f"twin: warning: {message}\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.debug:  # a user's warning is one line; --debug keeps Python's file:line form
-        warnings.formatwarning = _one_line_warning
+        warnings.formatwarning = one_line_warning
     progress = not args.quiet and sys.stderr.isatty()
     try:
         if args.cmd == "demo":

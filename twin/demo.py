@@ -33,9 +33,9 @@ def _run_one(path: Path, out_root: Path, threads: int) -> Path:
 
     import numba
 
-    from twin.cli import _one_line_warning
+    from twin.errors import one_line_warning
 
-    warnings.formatwarning = _one_line_warning
+    warnings.formatwarning = one_line_warning
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     return run_scenario(path, out_root=out_root, city_cache=_CITIES, links=LINKS)
 

@@ -44,3 +44,8 @@ def read_yaml(path, what: str = "", error: type[Exception] = InputError):
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise error(f"{what}{p}: malformed YAML ({where}{getattr(exc, 'problem', None) or 'syntax error'})") from None
+
+
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """``warnings.formatwarning`` for users: ``twin: warning: <message>``, one line, no source."""
+    return f"twin: warning: {message}\n"

@@ -70,6 +70,7 @@ class Met:
     ustar_m_s: float | None = None
     L_m: float | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what changes how the result must be read
 
 
 def locate_release(city: City, rel: Release) -> tuple[tuple[float, float], dict | None, str]:
@@ -115,16 +116,22 @@ def resolve_met(city: City, w: Weather, xy: tuple[float, float], release_h_m: fl
         u10 = wind_at_height(w.wind_speed_m_s, w.wind_height_m, 10.0, "D", urban)
         cls = pasquill_class(float(u10), w.cloud_oktas, start, lat, lon, w.ceiling_m)
         notes.append(f"stability {cls} by the Turner method at {start.isoformat()}")
-    u_rel = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
-    if u_rel < 1.0:
-        notes.append(f"transport wind {u_rel:.2f} m/s raised to 1 m/s (Gaussian models do not hold in calm air)")
-        u_rel = 1.0
+    u_rel, warn = _transport_wind(w, release_h_m, cls, urban)
     h_mix = w.mixing_height_m or default_mixing_height_m(cls, w.wind_speed_m_s, z0, w.wind_height_m)
     air = w.air_temperature_c + 273.15
     ground = (w.ground_temperature_c if w.ground_temperature_c is not None else w.air_temperature_c) + 273.15
     st = w.sigma_theta_deg or SIGMA_THETA_DEG[cls]
     return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(h_mix), u_rel, air, ground,
-               float(st), w.ustar_m_s, w.monin_obukhov_m, notes)
+               float(st), w.ustar_m_s, w.monin_obukhov_m, notes, warn)
+
+
+def _transport_wind(w: Weather, release_h_m: float, cls: str, urban: bool) -> tuple[float, list[str]]:
+    """Wind at the release height (not below the 10-m measurement height), raised to 1 m/s
+    with a warning when lower (Gaussian models do not hold in calm air)."""
+    u = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
+    if u < 1.0:
+        return 1.0, [f"transport wind {u:.2f} m/s raised to 1 m/s (Gaussian models do not hold in calm air)"]
+    return u, []
 
 
 def _similarity_met(w: Weather, z0: float, urban: bool, lat: float, release_h_m: float) -> Met:
@@ -138,16 +145,13 @@ def _similarity_met(w: Weather, z0: float, urban: bool, lat: float, release_h_m:
                     u_ref_m_s=w.wind_speed_m_s, z_ref_m=w.wind_height_m, z0_m=z0, h_mix_m=w.mixing_height_m)
     cls = w.stability.strip().upper() if w.stability else golder_class(w.monin_obukhov_m, z0)
     check_class(cls, "weather.stability")
-    u_rel = float(wind_at_height(w.wind_speed_m_s, w.wind_height_m, max(release_h_m, WIND_MIN_HEIGHT_M), cls, urban))
-    low = [f"transport wind {u_rel:.2f} m/s raised to 1 m/s (Gaussian models do not hold in calm air)"] \
-        if u_rel < 1.0 else []
-    u_rel = max(u_rel, 1.0)
+    u_rel, warn = _transport_wind(w, release_h_m, cls, urban)
     air = w.air_temperature_c + 273.15
     ground = (w.ground_temperature_c if w.ground_temperature_c is not None else w.air_temperature_c) + 273.15
-    notes = low + [f"similarity met: u* {w.ustar_m_s} m/s, L {w.monin_obukhov_m} m, h {full['h_mix_m']:.0f} m, "
+    notes = [f"similarity met: u* {w.ustar_m_s} m/s, L {w.monin_obukhov_m} m, h {full['h_mix_m']:.0f} m, "
              f"sigma-theta {full['sigma_theta_deg']:.1f} deg; class {cls} (Golder)"]
     return Met(w.wind_speed_m_s, w.wind_height_m, w.wind_from_deg, cls, z0, urban, float(full["h_mix_m"]), u_rel,
-               air, ground, float(full["sigma_theta_deg"]), w.ustar_m_s, w.monin_obukhov_m, notes)
+               air, ground, float(full["sigma_theta_deg"]), w.ustar_m_s, w.monin_obukhov_m, notes, warn)
 
 
 def make_source(chem: Chemical, rel: Release, tank: dict | None, met: Met, duration_s: float) -> SourceTerm:
@@ -320,11 +324,11 @@ def wind_periods(met: Met, params: Params, hs: float, *, at_10m: bool) -> list[W
     """The run's wind as periods: the initial wind, then each scenario shift (speed at the
     release height, or at 10 m for the dense-gas correlations), floored at 1 m/s."""
     z = 10.0 if at_10m else max(hs, WIND_MIN_HEIGHT_M)
-    u0 = float(wind_at_height(met.u_ref_m_s, met.z_ref_m, z, met.stability, met.urban))
-    out = [WindPeriod(0.0, met.wind_from_deg, u0)]
-    for sh in params.weather.shifts:
-        u = u0 if not sh.wind_speed_m_s else float(wind_at_height(sh.wind_speed_m_s, met.z_ref_m, z, met.stability,
-                                                                   met.urban))
+    u = float(wind_at_height(met.u_ref_m_s, met.z_ref_m, z, met.stability, met.urban))
+    out = [WindPeriod(0.0, met.wind_from_deg, u)]
+    for sh in params.weather.shifts:  # a shift without a speed keeps the one before
+        if sh.wind_speed_m_s:
+            u = float(wind_at_height(sh.wind_speed_m_s, met.z_ref_m, z, met.stability, met.urban))
         out.append(WindPeriod(float(sh.at_s), float(sh.wind_from_deg), u))
     for w in out:
         w.u_m_s = max(w.u_m_s, 1.0)
@@ -466,21 +470,22 @@ class DensePuff:
         self.u10 = next(w for w in reversed(periods) if w.t0_s <= self.t_rel_s).u_m_s  # wind at release
         # the centre's path: straight legs (t0, s0, x0, y0, speed, ex, ey, length) from the release
         knots = sorted({self.t_rel_s} | {w.t0_s for w in periods if self.t_rel_s < w.t0_s < t_end_s})
-        self.legs = []
+        legs = []
         s0, x0, y0 = 0.0, float(xy[0]), float(xy[1])
         for k, t0 in enumerate(knots):
             w = next(q for q in reversed(periods) if q.t0_s <= t0)
             v = PUFF_ADVECTION * w.u_m_s
             ex, ey = -math.sin(math.radians(w.wind_from_deg)), -math.cos(math.radians(w.wind_from_deg))
             length = v * max((knots[k + 1] if k + 1 < len(knots) else t_end_s) - t0, 0.0)
-            self.legs.append((t0, s0, x0, y0, v, ex, ey, length))
+            legs.append((t0, s0, x0, y0, v, ex, ey, length))
             s0, x0, y0 = s0 + length, x0 + ex * length, y0 + ey * length
+        self.legs = np.asarray(legs)  # (n_legs, 8)
         self.s_end_m = s0
 
     def centre(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(distance travelled, x, y) of the cloud centre at times ``t`` (s = -1 before release)."""
         t = np.atleast_1d(np.asarray(t, float))
-        legs = np.asarray(self.legs)
+        legs = self.legs
         k = np.clip(np.searchsorted(legs[:, 0], t, side="right") - 1, 0, len(legs) - 1)
         t0, s0, x0, y0, v, ex, ey, _ = legs[k].T
         ds = v * np.maximum(t - t0, 0.0)
@@ -488,7 +493,7 @@ class DensePuff:
 
     def time_at(self, s: np.ndarray) -> np.ndarray:
         """Time at which the centre has travelled ``s`` (inverse of :meth:`centre`)."""
-        legs = np.asarray(self.legs)
+        legs = self.legs
         s = np.asarray(s, float)
         k = np.clip(np.searchsorted(legs[:, 1], s, side="right") - 1, 0, len(legs) - 1)
         return legs[k, 0] + (s - legs[k, 1]) / legs[k, 4]
@@ -533,15 +538,17 @@ class DensePuff:
         d2 = (xs[None, :] - cx[:, None]) ** 2 + (ys[None, :] - cy[:, None]) ** 2
         return np.where(s[:, None] >= 0, cm[None, :] * np.exp(-0.5 * d2 / sig[:, None] ** 2), 0.0)
 
-    def maximum(self, xs: np.ndarray, ys: np.ndarray, ratio: float = 1.01) -> np.ndarray:
+    def maximum(self, xs: np.ndarray, ys: np.ndarray, cm: np.ndarray | None = None,
+                ratio: float = 1.01) -> np.ndarray:
         """Largest concentration at each point within the run, the centre sampled every 1 % of
-        the distance it has travelled (1 m steps over the first 50 m)."""
+        the distance it has travelled (1 m steps over the first 50 m); ``cm``: the points'
+        :meth:`centre_conc`, when already known."""
         se = self.s_end_m
         s = np.concatenate([np.arange(0.0, min(se, 50.0), 1.0),
                             np.geomspace(50.0, max(se, 50.0), 2 + int(math.log(max(se, 50.0) / 50.0) / math.log(ratio))),
                             [se]])
         s = np.unique(s[s <= se])
-        cm = self.centre_conc(self.path_distance(xs, ys))
+        cm = self.centre_conc(self.path_distance(xs, ys)) if cm is None else cm
         out = np.zeros(xs.size)
         for i in range(0, s.size, 16):
             np.maximum(out, self.conc(xs, ys, self.time_at(s[i:i + 16]), cm).max(axis=0), out=out)
@@ -564,17 +571,19 @@ def _bm_release_class(grid: Grid, puff: DensePuff, frames_c: np.ndarray, cmax_c:
     u10 Rd / x >= 2.5, the instantaneous puff where it is <= 0.6, and in between whichever gives
     the smaller maximum there (BM's advice for intermediate releases)."""
     ny, nx = grid.raster.shape
-    cmax_i = puff.maximum(grid.x, grid.y).reshape(ny, nx)
+    cm = puff.centre_conc(puff.path_distance(grid.x, grid.y))
+    cmax_i = puff.maximum(grid.x, grid.y, cm).reshape(ny, nx)
     use_puff = _puff_mask(grid.x, grid.y, puff, cmax_c.ravel(), cmax_i.ravel()).reshape(ny, nx)
-    frames_i = puff.conc(grid.x, grid.y, t_out).reshape(t_out.size, ny, nx)
+    frames_i = puff.conc(grid.x, grid.y, t_out, cm).reshape(t_out.size, ny, nx)
     frames = np.where(use_puff[None], frames_i, frames_c).astype(np.float32)
     cmax = np.where(use_puff, cmax_i, cmax_c).astype(np.float32)
 
     def at_points(xs, ys, z_agl, z_flat, t):
         cc = points_c(xs, ys, z_agl, z_flat, t)
         c_end = points_c(xs, ys, z_agl, z_flat, np.arange(0.0, params.duration_s + 1e-9, 10.0)).max(axis=0)
-        m = _puff_mask(xs, ys, puff, c_end, puff.maximum(xs, ys))
-        return np.where(m[None, :], puff.conc(xs, ys, np.asarray(t, float)), cc)
+        cm_p = puff.centre_conc(puff.path_distance(xs, ys))
+        m = _puff_mask(xs, ys, puff, c_end, puff.maximum(xs, ys, cm_p))
+        return np.where(m[None, :], puff.conc(xs, ys, np.asarray(t, float), cm_p), cc)
 
     notes.append(f"dense cloud from a {puff.release_s:.0f} s release: Britter-McQuaid puff (instantaneous) "
                  "where u10 Rd / x <= 0.6, plume where >= 2.5, the smaller in between")
@@ -621,15 +630,11 @@ def _puffs(grid, xy, hs, edges, rates, met, scheme, p, params, t_out, ri, progre
     steps = int(math.ceil(params.duration_s / dt))
     history = []  # (t, released count, px, py, pdist) snapshots for point series
 
+    periods = wind_periods(met, params, hs, at_10m=False)
+
     def wind(t):
-        d, u = met.wind_from_deg, met.u_release_m_s
-        for s in shifts:
-            if t >= s.at_s:
-                d = s.wind_from_deg
-                if s.wind_speed_m_s:
-                    u = float(wind_at_height(s.wind_speed_m_s, met.z_ref_m, max(hs, WIND_MIN_HEIGHT_M),
-                                             met.stability, met.urban))
-        return d, max(u, 1.0)
+        w = next(q for q in reversed(periods) if t >= q.t0_s)
+        return w.wind_from_deg, w.u_m_s
 
     def field(m):
         K.puff_conc(grid.x, grid.y, grid.z_agl, px[:m], py[:m], ph[:m], rel_m[:m], pdist[:m], scheme, p, met.h_mix_m, c1)
@@ -806,7 +811,7 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         if disp.dense:
             zone_notes.append("ensemble members are passive Gaussian plumes, while the run itself is a dense cloud: "
                               "the probability map understates the dense cloud's near-field width")
-    warnings_ = [n for n in met.notes if n.startswith("transport wind")] + disp.notes + zone_notes
+    warnings_ = met.warnings + disp.notes + zone_notes
     for w in warnings_:
         warnings.warn(f"hazmat: {w}", UserWarning, stacklevel=2)
     return HazmatResult(city=city, params=params, chem=chem, label=label, source_xy=xy, met=met, source=src,

@@ -164,7 +164,7 @@ def test_near_calm_wind_is_floored_on_every_path_and_reported(sample_city, model
     ref, _, _, _ = run(1.0)
     assert slow.dense == (model == "auto")
     assert slow.cmax == pytest.approx(ref.cmax, rel=1e-6, abs=0)
-    said = met_slow.notes + slow.notes
+    said = met_slow.warnings + slow.notes
     assert any("raised to 1 m/s" in n for n in said)
 
 
