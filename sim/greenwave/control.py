@@ -38,13 +38,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.greenwave import ctl_kernels as CK
 from sim.greenwave import kernels as K
 from sim.greenwave import microsim as ms
 from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Plan, SignalTiming
 from twin.errors import InputError
 
 MODES = ("fixed", "actuated", "max_pressure")
-_MODE_CODE = {"plan": K.CTL_PLAN, "fixed": K.CTL_PLAN, "actuated": K.CTL_ACTUATED, "max_pressure": K.CTL_MAX_PRESSURE}
+_MODE_CODE = {"plan": CK.CTL_PLAN, "fixed": CK.CTL_PLAN, "actuated": CK.CTL_ACTUATED, "max_pressure": CK.CTL_MAX_PRESSURE}
 COORDINATED = frozenset(n for n, mv in PHASE_MOVEMENTS.items() if "out" in mv or "in" in mv)
 
 
@@ -135,17 +136,17 @@ def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams):
     nph = np.array([len(t.phases) for t in plan.timings], np.int64)
     pkind = np.zeros((n, P), np.int64)
     pserve = np.zeros((n, P, len(MOVEMENTS)), np.int8)
-    pf = np.zeros((n, P, K.N_PF))
+    pf = np.zeros((n, P, CK.N_PF))
     # offsets moved 1000 cycles back (same schedule) so that global phase indices stay positive
     cycoff = np.array([[t.cycle_s, t.offset_s % t.cycle_s - 1000.0 * t.cycle_s] for t in plan.timings], float)
     tgt = np.full((n, 2), -1, np.int64)
     for i, t in enumerate(plan.timings):
         cum = 0.0
         for k, p in enumerate(t.phases):
-            pkind[i, k] = K.PK_COORD if p.name in COORDINATED else K.PK_ACT
+            pkind[i, k] = CK.PK_COORD if p.name in COORDINATED else CK.PK_ACT
             for m, mv in enumerate(MOVEMENTS):
                 pserve[i, k, m] = mv in PHASE_MOVEMENTS[p.name]
-            mg = cp_.mp_min_green_s if mode_code == K.CTL_MAX_PRESSURE else min(cp_.min_green_s, p.green_s)
+            mg = cp_.mp_min_green_s if mode_code == CK.CTL_MAX_PRESSURE else min(cp_.min_green_s, p.green_s)
             pf[i, k] = (p.green_s, p.yellow_s, p.all_red_s, cum, mg)
             cum += p.length_s
         for d, mv in enumerate(("out", "in")):  # pre-emption phase: serves both directions if one does, else this one
@@ -171,7 +172,7 @@ def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: Control
     if len(plan.timings) != geo.n:
         raise InputError(f"plan {plan.name!r} has {len(plan.timings)} timings: expected {geo.n} (one per signal)")
     for i, t in enumerate(plan.timings):
-        if code != K.CTL_MAX_PRESSURE and not any(p.name in COORDINATED for p in t.phases):
+        if code != CK.CTL_MAX_PRESSURE and not any(p.name in COORDINATED for p in t.phases):
             raise InputError(f"plan {plan.name!r} signal {i}: phases {[p.name for p in t.phases]}: expected a "
                              f"main-street phase (one of {sorted(COORDINATED)}) for coordinated control")
     nph, pkind, pserve, pf, cycoff, tgt = _phase_arrays(plan, code, cp_)
@@ -181,20 +182,20 @@ def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: Control
     rthru = np.array([1.0 - it.turn_left - it.turn_right for it in c.intersections])
     # both side approaches as one movement: each sends side_to_main / 2 onto each corridor direction
     s2m = np.array([it.side_to_main for it in c.intersections])
-    cp = np.zeros(K.N_CP)
-    cp[K.CP_MODE] = code
-    cp[K.CP_PASSAGE] = cp_.passage_s
-    cp[K.CP_DET_M] = min(cp_.detector_gap_s * state.params.side_speed_kph / 3.6, state.params.side_len_m - 1.0)
-    cp[K.CP_MP_DIST] = cp_.mp_queue_dist_m
-    cp[K.CP_EV_PREEMPT] = float(emergency is not None and emergency.preempt)
-    cp[K.CP_EV_DET_M] = cp_.ev_detect_m
-    cp[K.CP_EV_ETA_S] = cp_.ev_detect_eta_s
-    cp[K.CP_EV_T] = emergency.t_s if emergency is not None else np.inf
-    cp[K.CP_MAX_GREEN] = cp_.mp_max_green_s
-    cp[K.CP_MP_MOVING] = float(cp_.mp_count_moving)
+    cp = np.zeros(CK.N_CP)
+    cp[CK.CP_MODE] = code
+    cp[CK.CP_PASSAGE] = cp_.passage_s
+    cp[CK.CP_DET_M] = min(cp_.detector_gap_s * state.params.side_speed_kph / 3.6, state.params.side_len_m - 1.0)
+    cp[CK.CP_MP_DIST] = cp_.mp_queue_dist_m
+    cp[CK.CP_EV_PREEMPT] = float(emergency is not None and emergency.preempt)
+    cp[CK.CP_EV_DET_M] = cp_.ev_detect_m
+    cp[CK.CP_EV_ETA_S] = cp_.ev_detect_eta_s
+    cp[CK.CP_EV_T] = emergency.t_s if emergency is not None else np.inf
+    cp[CK.CP_MAX_GREEN] = cp_.mp_max_green_s
+    cp[CK.CP_MP_MOVING] = float(cp_.mp_count_moving)
     n, P = pkind.shape
     return Controller(mode, cp, nph, pkind, pserve, pf, cycoff, mu, rthru, s2m, tgt,
-                      cs=np.zeros((n, K.N_CS), np.int64), cf=np.zeros((n, K.N_CF)), call=np.zeros((n, P), np.int8),
+                      cs=np.zeros((n, CK.N_CS), np.int64), cf=np.zeros((n, CK.N_CF)), call=np.zeros((n, P), np.int8),
                       lastocc=np.zeros((n, P)), press=np.zeros((n, P)), want=np.zeros(n, np.int8),
                       ev=np.array([-1, 0], np.int64),
                       sig_log=np.zeros((max(0, int(log_steps)), n, len(MOVEMENTS)), np.int8))
@@ -224,12 +225,12 @@ def run_chunk_ctl(state: ms.MicroState, ctl: Controller, t0_s: float, t1_s: floa
     if n_steps < 0 or abs(n_steps * state.dt_s - (t1_s - t0_s)) > 1e-9:
         raise InputError(f"chunk {t0_s}..{t1_s} s: expected a non-negative multiple of dt {state.dt_s} s")
     if not ctl.started:
-        K.ctl_init(t0_s, ctl.cp, ctl.nph, ctl.pf, ctl.cycoff, ctl.cs, ctl.cf, ctl.call, ctl.lastocc)
+        CK.ctl_init(t0_s, ctl.cp, ctl.nph, ctl.pf, ctl.cycoff, ctl.cs, ctl.cf, ctl.call, ctl.lastocc)
         ctl.started = True
     prot = np.ascontiguousarray(np.any(ctl.pserve[:, :, 2:4] != 0, axis=1))
     g, a = state.geo, state.arrays
     t = time.perf_counter()
-    K.run_steps_ctl(state.step, n_steps, state.par, state.seed, ctl.cp, ctl.nph, ctl.pkind, ctl.pserve, ctl.pf,
+    CK.run_steps_ctl(state.step, n_steps, state.par, state.seed, ctl.cp, ctl.nph, ctl.pkind, ctl.pserve, ctl.pf,
                     ctl.cycoff, ctl.mu, ctl.rthru, ctl.s2m, ctl.tgt, ctl.cs, ctl.cf, ctl.call, ctl.lastocc,
                     ctl.press, ctl.want, ctl.ev, ctl.sig_log,
                     g.js, g.jmap, g.nl, g.side_nl, prot, g.bay_m,
