@@ -9,9 +9,9 @@ Cases, all with the data in ../shared/data/pedestrian_experiments (PROVENANCE.md
    10-90 % crossing window), with PedPy's N-t curve on the measured and on the simulated
    trajectories alike.
 2. Flow against bottleneck width 0.5-3 m: a room in front of a 0.4 m deep door
-   (:func:`sim.crowd.peds.bottleneck_room`), flow (N90-N10)/(t90-t10) at the door line,
+   (:func:`sim.crowd.peds_validation.bottleneck_room`), flow (N90-N10)/(t90-t10) at the door line,
    compared with the spread (min..max) of the comparable rows of bottleneck_flows.csv
-   (:func:`sim.crowd.peds.measured_flow_spread`).
+   (:func:`sim.crowd.peds_validation.measured_flow_spread`).
 2b. The wide-bottleneck series in their own set-up: Hermes 2009 "AO" (the 2009AO and Hermes
    rows of bottleneck_flows.csv, gap 2.4-5.0 m), rebuilt after Liao et al. 2014 as the
    third-party calibration study documents it (jupedsim-dakota-calibration,
@@ -55,6 +55,7 @@ import shapely.ops
 from shapely.geometry import box
 
 from sim.crowd import peds as P
+from sim.crowd import peds_validation as V
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pedestrian_experiments"
 WIDTHS_M = (0.5, 0.8, 1.0, 1.2, 1.6, 2.0, 2.5, 3.0)
@@ -163,24 +164,24 @@ def jps_run(walkable, exit_poly, xy: np.ndarray, params: P.CsmParams | None, *, 
 
 # ---------------------------------------------------------------- cases
 def case_wuppertal(models: dict, seeds: int) -> pd.DataFrame:
-    run = P.load_bottleneck_run(DATA)
-    meas = P.crossing_metrics(run.measured, run.fps, run.line)
-    rho = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    run = V.load_bottleneck_run(DATA)
+    meas = V.crossing_metrics(run.measured, run.fps, run.line)
+    rho = V.front_density(run.measured, run.fps, run.line, run.front_area)
     rows = [{"model": "measured", "seed": -1, **meas, "front_density_per_m2": rho}]
     walk = run.geometry.walkable
     exit_poly = run.geometry.exits[0]
     for name, (kind, prm) in models.items():
         for s in range(seeds):
             if kind == "ours":
-                res = P.simulate_bottleneck_run(run, prm, seed=s)
+                res = V.simulate_bottleneck_run(run, prm, seed=s)
                 tr, fps = res.trajectories, res.fps
             else:
                 tr, shift, _ = jps_run(walk, exit_poly, run.initial_xy_m, prm, seed=s)
                 fps = 25.0
-            m = P.crossing_metrics(tr, fps, run.line)
+            m = V.crossing_metrics(tr, fps, run.line)
             if m["n"] < meas["n"]:  # clogged: not everyone got through, no egress time
                 m["egress_time_s"] = np.inf
-            m["front_density_per_m2"] = P.front_density(tr, fps, run.line, run.front_area)
+            m["front_density_per_m2"] = V.front_density(tr, fps, run.line, run.front_area)
             rows.append({"model": name, "seed": s, **m})
     df = pd.DataFrame(rows)
     df["err_egress"] = df.egress_time_s / meas["egress_time_s"] - 1
@@ -190,19 +191,19 @@ def case_wuppertal(models: dict, seeds: int) -> pd.DataFrame:
 
 
 def case_widths(models: dict, seeds: int) -> pd.DataFrame:
-    spread = P.measured_flow_spread(DATA / "bottleneck_flows.csv", WIDTHS_M)
+    spread = V.measured_flow_spread(DATA / "bottleneck_flows.csv", WIDTHS_M)
     rows = []
     for w in WIDTHS_M:
         for s in range(seeds):
-            room = P.bottleneck_room(w, seed=s)
+            room = V.bottleneck_room(w, seed=s)
             for name, (kind, prm) in models.items():
                 if kind == "ours":
-                    m = P.room_flow(room, prm, seed=s)
+                    m = V.room_flow(room, prm, seed=s)
                 else:
                     exit_poly = room.geometry.exits[0]
                     tr, _, _ = jps_run(room.geometry.walkable, exit_poly, room.initial_xy_m,
                                        prm, seed=s, t_max=300.0)
-                    m = P.crossing_metrics(tr, 25.0, room.line)
+                    m = V.crossing_metrics(tr, 25.0, room.line)
                 rows.append({"model": name, "width_m": w, "seed": s,
                              "flow_per_s": m["flow_10_90_per_s"]})
     df = pd.DataFrame(rows).groupby(["model", "width_m"], as_index=False).flow_per_s.mean()
@@ -214,7 +215,7 @@ def case_widths(models: dict, seeds: int) -> pd.DataFrame:
 
 
 def hermes_room(width_m: float, *, seed: int = 0, n: int = 350, density_per_m2: float = 3.0,
-                holding_radius_m: float = 8.618, cell_m: float = 0.05) -> P.BottleneckRoom:
+                holding_radius_m: float = 8.618, cell_m: float = 0.05) -> V.BottleneckRoom:
     """Hermes 2009 wide-bottleneck set-up (Liao et al. 2014; see the module docstring, case 2b).
 
     Corridor x in [-10, 10] m, boards |y| < 0.5 m with a gap of ``width_m`` centred at x = 0,
@@ -229,8 +230,8 @@ def hermes_room(width_m: float, *, seed: int = 0, n: int = 350, density_per_m2: 
     geo = P.Geometry.from_polygon(walk, [box(-6.0, -8.0, 6.0, -7.0)], cell_m=cell_m)
     hold = shapely.Point(0.0, 0.5).buffer(holding_radius_m, 64).intersection(
         box(-9.7, 0.8, 9.7, 11.2))
-    xy = P.hex_positions(hold, density_per_m2, n, seed)
-    return P.BottleneckRoom(geometry=geo, initial_xy_m=xy, line=((-hw, 0.0), (hw, 0.0)),
+    xy = V.hex_positions(hold, density_per_m2, n, seed)
+    return V.BottleneckRoom(geometry=geo, initial_xy_m=xy, line=((-hw, 0.0), (hw, 0.0)),
                             width_m=width_m)
 
 
@@ -244,11 +245,11 @@ def case_hermes(models: dict, seeds: int) -> pd.DataFrame:
             room = hermes_room(w, seed=s)
             for name, (kind, prm) in models.items():
                 if kind == "ours":
-                    m = P.room_flow(room, prm, seed=s, t_max=400.0)
+                    m = V.room_flow(room, prm, seed=s, t_max=400.0)
                 else:
                     tr, _, _ = jps_run(room.geometry.walkable, room.geometry.exits[0],
                                        room.initial_xy_m, prm, seed=s, t_max=400.0)
-                    m = P.crossing_metrics(tr, 25.0, room.line)
+                    m = V.crossing_metrics(tr, 25.0, room.line)
                 rows.append({"model": name, "width_m": w, "seed": s,
                              "flow_per_s": m["flow_10_90_per_s"]})
     out = pd.DataFrame(rows).groupby(["model", "width_m"], as_index=False).flow_per_s.mean()
@@ -267,10 +268,10 @@ def case_fd(params: P.CsmParams, seeds: int = 2) -> tuple[pd.DataFrame, pd.DataF
     20 m periodic 3 m corridor, 30 s at 2 fps after the warm-up, ``seeds`` runs pooled (the
     calibration's set-up).
     """
-    fd = pd.concat([P.corridor_fd(FD_DENSITIES, params, length_m=20.0, seed=s, t_meas_s=30.0,
+    fd = pd.concat([V.corridor_fd(FD_DENSITIES, params, length_m=20.0, seed=s, t_meas_s=30.0,
                                   meas_fps=2.0) for s in range(seeds)], ignore_index=True)
-    return (P.fd_bin_errors(fd, P.load_fd_measured(DATA)),
-            P.fd_bin_errors(fd, P.load_fd_measured(DATA, free_exit_only=True)))
+    return (V.fd_bin_errors(fd, V.load_fd_measured(DATA)),
+            V.fd_bin_errors(fd, V.load_fd_measured(DATA, free_exit_only=True)))
 
 
 def _hall(density: float, n_max: int) -> tuple[shapely.Polygon, shapely.Polygon, float]:
@@ -298,7 +299,7 @@ def case_speed(repeats: int, n_list=(1000, 20000), densities=(1.0, 0.25),
         for n in n_list:
             blk = math.sqrt(n / rho)
             block = box(2.0, side / 2 - blk / 2 - 1, 4.0 + blk, side / 2 + blk / 2 + 1)
-            xy = P.hex_positions(block, rho, n, 0)
+            xy = V.hex_positions(block, rho, n, 0)
             ag = P.make_agents(xy, P.CALIBRATED, 0)
             P.simulate(geo, ag, dt=0.02, t_max=0.02, record_every=0, fields=False)  # JIT
             ts = []
@@ -334,16 +335,16 @@ CAL_TOL_WUPPERTAL = 0.05  # egress time and mean flow: half the acceptance of is
 CAL_TOL_DENSITY = 0.10  # density in front of the gate
 
 
-def _wuppertal_scores(run: P.BottleneckRun, ref: dict, rho_ref: float, prm: P.CsmParams,
+def _wuppertal_scores(run: V.BottleneckRun, ref: dict, rho_ref: float, prm: P.CsmParams,
                       seeds: int = 3) -> dict:
     """Mean relative errors of egress time, mean flow and front density over ``seeds``."""
     eg, fl, rho = [], [], []
     for s in range(seeds):
-        res = P.simulate_bottleneck_run(run, prm, seed=s)
-        m = P.crossing_metrics(res.trajectories, res.fps, run.line)
+        res = V.simulate_bottleneck_run(run, prm, seed=s)
+        m = V.crossing_metrics(res.trajectories, res.fps, run.line)
         eg.append(m["egress_time_s"] / ref["egress_time_s"] - 1 if m["n"] == ref["n"] else np.inf)
         fl.append(m["flow_first_last_per_s"] / ref["flow_first_last_per_s"] - 1)
-        rho.append(P.front_density(res.trajectories, res.fps, run.line, run.front_area)
+        rho.append(V.front_density(res.trajectories, res.fps, run.line, run.front_area)
                    / rho_ref - 1)
     return {"egress_err": float(np.mean(eg)), "flow_err": float(np.mean(fl)),
             "density_err": float(np.mean(rho))}
@@ -354,7 +355,7 @@ def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
 
     Stage 1, the calibration run (Wuppertal 040_c_56_h-, mean of 3 seeds) for every grid
     point: egress-time and mean-flow errors and the error of the density in the 2 m x 2 m
-    square in front of the gate (:func:`sim.crowd.peds.front_density`; measured 5.26 /m^2).
+    square in front of the gate (:func:`sim.crowd.peds_validation.front_density`; measured 5.26 /m^2).
     Stage 2, for the points with both Wuppertal errors within 5 % and the density within
     10 %: the fundamental-diagram error (mean absolute speed error over the 0.5 /m^2 bins,
     20 m periodic corridor, 30 s at 2 fps, 2 seeds) against the UO runs with an unnarrowed
@@ -362,11 +363,11 @@ def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
     Selection: the smallest ``fd_mae`` among them. Grid: T 0.55-0.90 s (0.05), r 0.15-0.18 m
     (0.01), D 0.03/0.04/0.05/0.07/0.10 m. The flow-vs-width series are not used.
     """
-    meas = P.load_fd_measured(DATA, free_exit_only=True)
-    meas_all = P.load_fd_measured(DATA)
-    run = P.load_bottleneck_run(DATA)
-    ref = P.crossing_metrics(run.measured, run.fps, run.line)
-    rho_ref = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    meas = V.load_fd_measured(DATA, free_exit_only=True)
+    meas_all = V.load_fd_measured(DATA)
+    run = V.load_bottleneck_run(DATA)
+    ref = V.crossing_metrics(run.measured, run.fps, run.line)
+    rho_ref = V.front_density(run.measured, run.fps, run.line, run.front_area)
     print(f"measured: egress {ref['egress_time_s']:.2f} s, flow "
           f"{ref['flow_first_last_per_s']:.3f} /s, front density {rho_ref:.2f} /m^2", flush=True)
     base = P.CALIBRATED
@@ -383,11 +384,11 @@ def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
     for i in df.index[ok]:
         prm = dataclasses.replace(base, time_gap_s=df.T_s[i], radius_m=df.r_m[i],
                                   d_neighbor_m=df.D_m[i])
-        fds = [P.corridor_fd(FD_DENSITIES, prm, length_m=20.0, seed=s, t_meas_s=30.0,
+        fds = [V.corridor_fd(FD_DENSITIES, prm, length_m=20.0, seed=s, t_meas_s=30.0,
                              meas_fps=2.0) for s in range(2)]
-        df.loc[i, "fd_mae"] = np.mean([P.fd_bin_errors(f, meas).err_sim.abs().mean()
+        df.loc[i, "fd_mae"] = np.mean([V.fd_bin_errors(f, meas).err_sim.abs().mean()
                                        for f in fds])
-        df.loc[i, "fd_mae_all"] = np.mean([P.fd_bin_errors(f, meas_all).err_sim.abs().mean()
+        df.loc[i, "fd_mae_all"] = np.mean([V.fd_bin_errors(f, meas_all).err_sim.abs().mean()
                                            for f in fds])
         print(df.loc[i].to_dict(), flush=True)
     if out_csv is not None:

@@ -350,7 +350,7 @@ class GateRun:
 
     def saturated_flow_per_s(self, gate: int | None = None) -> float:
         """Mean flow between the 10th and 90th percentile crossings, (N90 - N10)/(t90 - t10):
-        the definition of :func:`sim.crowd.peds.crossing_metrics` (all gates when None)."""
+        the definition of :func:`sim.crowd.peds_validation.crossing_metrics` (all gates when None)."""
         t = np.sort(self.gate_s[self.gate >= 0] if gate is None else self.gate_s[self.gate == gate])
         n = t.size
         if n < 10:

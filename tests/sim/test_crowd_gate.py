@@ -74,11 +74,11 @@ def test_check_lane_is_a_single_server(sample_city):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_saturated_gate_flow_matches_validated_model(sample_city, seed):
-    # A free 1.0 m gate (lanes: 1, no check, 0.4 m deep as peds.bottleneck_room's door) fed at
+    # A free 1.0 m gate (lanes: 1, no check, 0.4 m deep as peds_validation.bottleneck_room's door) fed at
     # 3 persons/s, above its capacity. The flow (N90 - N10)/(t90 - t10) must be the validated
-    # model's: peds.room_flow(bottleneck_room(1.0)) gives 2.256 (seed 0) and 2.222 (seed 1)
+    # model's: peds_validation.room_flow(bottleneck_room(1.0)) gives 2.256 (seed 0) and 2.222 (seed 1)
     # persons/s with peds.CALIBRATED, inside the measured spread 1.71-2.77 persons/s of the comparable rows of
-    # bottleneck_flows.csv at 1.0 m (peds.measured_flow_spread: 2006EG, 2006Kretz,
+    # bottleneck_flows.csv at 1.0 m (peds_validation.measured_flow_spread: 2006EG, 2006Kretz,
     # 2009Seyfried, 2010Daamen, Liddle; tests/sim/test_crowd_peds.py
     # test_flow_vs_width_within_measured_spread). Tolerance 10 % on the model value.
     area = G.template_area(sample_city, SPOT, lanes=1, lane_width_m=1.0, lane_length_m=0.4, plaza_depth_m=8.0,

@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from sim.crowd import peds as P
+from sim.crowd import peds_validation as V
 from sim.crowd import peds_kernels as K
 from twin.errors import InputError
 
@@ -173,7 +174,7 @@ def test_input_errors():
 @pytest.fixture(scope="module")
 def dense_room():
     """80 agents at 2.5 /m^2 through a 0.8 m door, recorded at 10 fps."""
-    room = P.bottleneck_room(0.8, n_agents=80)
+    room = V.bottleneck_room(0.8, n_agents=80)
     res = P.simulate(room.geometry, room.initial_xy_m, dt=0.02, t_max=70.0, record_every=5,
                      fields=False)
     return room, res
@@ -211,7 +212,7 @@ def test_conservation_in_equals_out_plus_inside(dense_room):
     gone = np.array([(res.exit_time_s <= tt + 1e-9).sum() for tt in t])
     assert (inside.to_numpy() + gone == n).all()
     # and every agent that left crossed the door line exactly once (PedPy N-t)
-    m = P.crossing_metrics(tr, res.fps, room.line)
+    m = V.crossing_metrics(tr, res.fps, room.line)
     assert m["n"] == res.n_exited
 
 
@@ -228,11 +229,11 @@ def test_wuppertal_bottleneck_egress_and_flow(ped_data):
     # Wuppertal 2018 run 040_c_56_h- (0.5 m entrance, 75 persons): same walkable area and
     # start positions; egress time (last crossing of the gate line) and mean flow
     # (n-1)/(t_last - t_first) within 10 % of the measured ones (PedPy N-t on both).
-    run = P.load_bottleneck_run(ped_data)
-    meas = P.crossing_metrics(run.measured, run.fps, run.line)
+    run = V.load_bottleneck_run(ped_data)
+    meas = V.crossing_metrics(run.measured, run.fps, run.line)
     assert meas["n"] == 75 and meas["egress_time_s"] == pytest.approx(65.72)
-    res = P.simulate_bottleneck_run(run, seed=0)
-    sim = P.crossing_metrics(res.trajectories, res.fps, run.line)
+    res = V.simulate_bottleneck_run(run, seed=0)
+    sim = V.crossing_metrics(res.trajectories, res.fps, run.line)
     assert sim["n"] == 75
     assert sim["egress_time_s"] == pytest.approx(meas["egress_time_s"], rel=0.10)
     assert sim["flow_first_last_per_s"] == pytest.approx(meas["flow_first_last_per_s"],
@@ -244,11 +245,11 @@ def test_wuppertal_jam_density_in_front_of_gate(ped_data):
     # 10-90 % crossing window, measured 5.26 /m^2 (PedPy heads; computed here from the data,
     # not stored). The model's jam must pack to within 15 % of it (calibration target 10 % on
     # the mean of 3 seeds; seed 0 gives 5.50; the previous set, D = 0.1 m, about 2.9 /m^2).
-    run = P.load_bottleneck_run(ped_data)
-    rho_meas = P.front_density(run.measured, run.fps, run.line, run.front_area)
+    run = V.load_bottleneck_run(ped_data)
+    rho_meas = V.front_density(run.measured, run.fps, run.line, run.front_area)
     assert 5.0 <= rho_meas <= 5.5
-    res = P.simulate_bottleneck_run(run, seed=0)
-    rho = P.front_density(res.trajectories, res.fps, run.line, run.front_area)
+    res = V.simulate_bottleneck_run(run, seed=0)
+    rho = V.front_density(res.trajectories, res.fps, run.line, run.front_area)
     assert rho == pytest.approx(rho_meas, rel=0.15)
 
 
@@ -268,9 +269,9 @@ WIDTH_MARGIN = {0.5: 0.0, 0.8: 0.0, 1.0: 0.0, 1.2: 0.02, 1.6: 0.0, 2.0: 0.15, 2.
 
 @pytest.mark.parametrize("width_m", sorted(WIDTH_MARGIN))
 def test_flow_vs_width_within_measured_spread(ped_data, width_m):
-    spread = P.measured_flow_spread(ped_data / "bottleneck_flows.csv", [width_m]).iloc[0]
+    spread = V.measured_flow_spread(ped_data / "bottleneck_flows.csv", [width_m]).iloc[0]
     assert spread.n_rows >= 2
-    m = P.room_flow(P.bottleneck_room(width_m), seed=0)
+    m = V.room_flow(V.bottleneck_room(width_m), seed=0)
     assert m["n_exited"] == m["n_agents"]
     lo = spread.flow_min_per_s * (1 - WIDTH_MARGIN[width_m])
     hi = spread.flow_max_per_s * (1 + WIDTH_MARGIN[width_m])
@@ -283,11 +284,11 @@ def test_fundamental_diagram_bins(ped_data):
     # flow up to 2.27 /m^2): mean absolute error <= 0.12 m/s, every bin within 0.25 m/s. The
     # 0-1 /m^2 bins are 0.15-0.25 m/s slow because v0 is Weidmann's 1.34 m/s and these
     # walkers' free speed was about 1.47 m/s.
-    meas = P.load_fd_measured(ped_data, free_exit_only=True)
+    meas = V.load_fd_measured(ped_data, free_exit_only=True)
     assert len(meas) == 307 and meas.density_per_m2.max() < 2.3
-    fd = P.corridor_fd([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], t_warm_s=15.0, t_meas_s=20.0,
+    fd = V.corridor_fd([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], t_warm_s=15.0, t_meas_s=20.0,
                        meas_fps=2.0, length_m=20.0)
-    err = P.fd_bin_errors(fd, meas)
+    err = V.fd_bin_errors(fd, meas)
     assert len(err) == 5 and (err.n_sim > 0).all()
     assert err.err_sim.abs().mean() <= 0.12
     assert err.err_sim.abs().max() <= 0.25
@@ -299,10 +300,10 @@ def test_fundamental_diagram_exit_jam_bins(ped_data):
     # homogeneous state. The homogeneous periodic corridor moves faster there: 0.18-0.26 m/s
     # over 2.5-4 /m^2 (0.22-0.48 m/s measured), the stated trade-off of the calibration
     # (peds.py docstring). Bound: every such bin within 0.30 m/s.
-    meas = P.load_fd_measured(ped_data)
-    fd = P.corridor_fd([2.5, 3.0, 3.5, 4.0], t_warm_s=15.0, t_meas_s=20.0, meas_fps=2.0,
+    meas = V.load_fd_measured(ped_data)
+    fd = V.corridor_fd([2.5, 3.0, 3.5, 4.0], t_warm_s=15.0, t_meas_s=20.0, meas_fps=2.0,
                        length_m=20.0)
-    err = P.fd_bin_errors(fd, meas)
+    err = V.fd_bin_errors(fd, meas)
     jam = err[err.bin_lo >= 2.5]
     assert len(jam) == 3 and (jam.n_sim > 0).all()
     assert jam.err_sim.abs().max() <= 0.30
