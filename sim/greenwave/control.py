@@ -314,30 +314,43 @@ def _timing_row(t: SignalTiming) -> np.ndarray:
     return np.array([[t.cycle_s, *t.window(m)] for m in MOVEMENTS], float)
 
 
-def _scaled(t: SignalTiming, cycle_s: float, start_s: float) -> SignalTiming:
-    """``t``'s phases on a cycle of ``cycle_s`` (greens scaled in proportion, yellow and all-red
-    kept), its first phase starting at ``start_s``."""
+def _scaled(t: SignalTiming, cycle_s: float, start_s: float, mins: dict[str, float] | None = None) -> SignalTiming:
+    """``t``'s phases on a cycle of ``cycle_s`` (yellow and all-red kept), its first phase starting
+    at ``start_s``. A longer cycle stretches every green in proportion; a shorter one takes only
+    the green above each phase's minimum (``mins`` by phase name, capped at the phase's own green),
+    so no phase falls below its minimum (pedestrian crossing time)."""
     lost = sum(p.yellow_s + p.all_red_s for p in t.phases)
     green = t.cycle_s - lost
     if cycle_s - lost <= 0 or green <= 0:
         raise InputError(f"transition cycle {cycle_s:.1f} s: expected longer than the lost time {lost:g} s")
-    f = (cycle_s - lost) / green
-    ph = [replace(p, green_s=p.green_s * f) for p in t.phases]
+    floor = [min((mins or {}).get(p.name, 0.0), p.green_s) for p in t.phases]
+    if cycle_s >= t.cycle_s or not mins:
+        f = (cycle_s - lost) / green
+        ph = [replace(p, green_s=p.green_s * f) for p in t.phases]
+    else:
+        slack = green - sum(floor)
+        if cycle_s - lost - sum(floor) < -1e-9 or slack <= 0:
+            raise InputError(f"transition cycle {cycle_s:.1f} s: expected at least the lost time plus the "
+                             f"minimum greens, {lost + sum(floor):.1f} s")
+        f = (cycle_s - lost - sum(floor)) / slack
+        ph = [replace(p, green_s=m + (p.green_s - m) * f) for p, m in zip(t.phases, floor)]
     ph[-1] = replace(ph[-1], green_s=ph[-1].green_s + (cycle_s - sum(p.length_s for p in ph)))  # rounding
     return SignalTiming(cycle_s, start_s % cycle_s, ph)
 
 
-def transition_cycles(e_s: float, cycle_s: float, max_change: float) -> list[float]:
+def transition_cycles(e_s: float, cycle_s: float, max_change: float, min_cycle_s: float = 0.0) -> list[float]:
     """Cycle lengths that shift a signal by ``e_s`` (0 <= e < cycle) onto the new plan: the fewest
     cycles N with total D = e + j cycle (j >= 0) inside N cycle (1 +- max_change), D closest to
     N cycle: the "shortway"/smooth transition of controllers, each cycle lengthened or shortened
     by a bounded share (Koonce et al. 2008, Traffic Signal Timing Manual, FHWA-HOP-08-024,
     transition methods; Lee & Williams 2012, Transp. Res. C, "Development and evaluation of a
-    constrained optimization model for traffic signal plan transition")."""
+    constrained optimization model for traffic signal plan transition"). No transition cycle is
+    shorter than ``min_cycle_s`` (the plan's minimum cycle, or its lost time plus minimum greens)."""
     if e_s < 1e-6 or cycle_s - e_s < 1e-6:
         return []
     for n in range(1, 100):
-        lo, hi = n * (1.0 - max_change) * cycle_s, n * (1.0 + max_change) * cycle_s
+        lo = n * max((1.0 - max_change) * cycle_s, min(min_cycle_s, cycle_s))
+        hi = n * (1.0 + max_change) * cycle_s
         cands = [e_s + j * cycle_s for j in range(0, n + 2) if lo - 1e-9 <= e_s + j * cycle_s <= hi + 1e-9]
         if cands:
             d = min(cands, key=lambda x: abs(x - n * cycle_s))
@@ -345,51 +358,77 @@ def transition_cycles(e_s: float, cycle_s: float, max_change: float) -> list[flo
     raise InputError(f"transition: no cycle sequence within +-{max_change:.0%} found")
 
 
+def _signal_sequence(to: SignalTiming, tn: SignalTiming, t_switch_s: float, method: str, max_change: float,
+                     mins: dict[str, float] | None, cycle_min_s: float) -> tuple[list, list[float], float, float]:
+    """One signal's (start time, window row) list of a switch from ``to`` to ``tn`` at ``t_switch_s``
+    (the first entry is the switch's start), its transition cycles, when it begins and when it ends."""
+    if method == "immediate":
+        return [(t_switch_s, _timing_row(tn))], [], t_switch_s, t_switch_s
+    t0 = to.offset_s + np.ceil((t_switch_s - to.offset_s) / to.cycle_s - 1e-9) * to.cycle_s
+    e = (tn.offset_s - t0) % tn.cycle_s
+    lost = sum(p.yellow_s + p.all_red_s for p in tn.phases)
+    need = lost + sum(min((mins or {}).get(p.name, 0.0), p.green_s) for p in tn.phases)
+    cyc = transition_cycles(e, tn.cycle_s, max_change, max(cycle_min_s, need))
+    seq, t = [], t0
+    for c in cyc:
+        seq.append((t, _timing_row(_scaled(tn, c, t, mins))))
+        t += c
+    seq.append((t, _timing_row(tn)))
+    return seq, [float(x) for x in cyc], float(t0), float(t)
+
+
+def chain_transitions(plans: list[Plan], switch_s: list[float], method: str = "smooth", max_change: float = 0.2,
+                      *, min_greens: list[dict[str, float]] | None = None, cycle_min_s: float = 0.0) -> WindowSchedule:
+    """The windows of a run that starts on ``plans[0]`` and switches to ``plans[k]`` at
+    ``switch_s[k - 1]`` (increasing), each switch as :func:`transition_windows`. ``min_greens``: per
+    signal the minimum green by phase name (:func:`sim.greenwave.webster.min_greens_s`) and
+    ``cycle_min_s`` the shortest cycle allowed; a smooth transition never goes below either."""
+    if method not in ("smooth", "immediate"):
+        raise InputError(f"transition method {method!r}: expected 'smooth' or 'immediate'")
+    if not 0.0 < max_change < 1.0:
+        raise InputError(f"max_change {max_change}: expected in (0, 1)")
+    if len(switch_s) != len(plans) - 1 or any(b <= a for a, b in zip(switch_s, switch_s[1:])):
+        raise InputError(f"switch times {switch_s}: expected {len(plans) - 1} increasing times, one per switch")
+    n = len(plans[0].timings)
+    for p in plans[1:]:
+        if len(p.timings) != n:
+            raise InputError(f"plans {plans[0].name!r}/{p.name!r}: {n} and {len(p.timings)} timings; expected equal")
+    rows: list[list[tuple[float, np.ndarray]]] = [[(-np.inf, _timing_row(t))] for t in plans[0].timings]
+    cycles: list[list[float]] = [[] for _ in range(n)]
+    begins: list[float] = [np.inf] * n
+    done = -np.inf
+    for k, t_sw in enumerate(switch_s):
+        for i in range(n):
+            mins = min_greens[i] if min_greens else None
+            seq, cyc, b, e = _signal_sequence(plans[k].timings[i], plans[k + 1].timings[i], t_sw, method, max_change,
+                                              mins, cycle_min_s)
+            rows[i] = [(t, r) for t, r in rows[i] if t < seq[0][0]] + seq
+            cycles[i] += cyc
+            begins[i] = min(begins[i], b)
+            done = max(done, e)
+    starts = sorted({t for seq in rows for t, _ in seq if np.isfinite(t)})
+    starts_all = np.array([-np.inf] + starts)
+    win = np.zeros((len(starts_all), n, len(MOVEMENTS), 4))
+    for j, st in enumerate(starts_all):
+        for i, seq in enumerate(rows):
+            win[j, i] = [r for t, r in seq if t <= st][-1]
+    return WindowSchedule(starts_all, win, float(done), cycles, [float(b) for b in begins])
+
+
 def transition_windows(old: Plan, new: Plan, t_switch_s: float, method: str = "smooth",
-                       max_change: float = 0.2) -> WindowSchedule:
+                       max_change: float = 0.2, *, min_greens: list[dict[str, float]] | None = None,
+                       cycle_min_s: float = 0.0) -> WindowSchedule:
     """The windows of a switch from ``old`` to ``new`` at ``t_switch_s``.
 
     "immediate": every signal jumps to ``new`` at ``t_switch_s`` (greens cut or stretched at once).
     "smooth": each signal finishes its current ``old`` cycle, then runs the transition cycles of
-    :func:`transition_cycles` (``new``'s splits scaled to each cycle length, every cycle within
-    +-``max_change`` of ``new``'s cycle) and continues on ``new`` exactly from the cycle start
-    its offset prescribes.
+    :func:`transition_cycles` (``new``'s splits on each cycle length, every cycle within
+    +-``max_change`` of ``new``'s cycle and not below ``cycle_min_s`` or the lost time plus the
+    minimum greens, a shortened cycle taking only green above the minimums) and continues on
+    ``new`` exactly from the cycle start its offset prescribes.
     """
-    if method not in ("smooth", "immediate"):
-        raise InputError(f"transition method {method!r}: expected 'smooth' or 'immediate'")
-    if len(old.timings) != len(new.timings):
-        raise InputError(f"plans {old.name!r}/{new.name!r}: {len(old.timings)} and {len(new.timings)} timings; expected equal")
-    if not 0.0 < max_change < 1.0:
-        raise InputError(f"max_change {max_change}: expected in (0, 1)")
-    rows: list[list[tuple[float, np.ndarray]]] = []
-    cycles, switches, done = [], [], []
-    for to, tn in zip(old.timings, new.timings):
-        seq = [(-np.inf, _timing_row(to))]
-        if method == "immediate":
-            seq.append((t_switch_s, _timing_row(tn)))
-            cycles.append([])
-            switches.append(t_switch_s)
-            done.append(t_switch_s)
-        else:
-            t0 = to.offset_s + np.ceil((t_switch_s - to.offset_s) / to.cycle_s - 1e-9) * to.cycle_s
-            e = (tn.offset_s - t0) % tn.cycle_s
-            cyc = transition_cycles(e, tn.cycle_s, max_change)
-            t = t0
-            for c in cyc:
-                seq.append((t, _timing_row(_scaled(tn, c, t))))
-                t += c
-            seq.append((t, _timing_row(tn)))
-            cycles.append([float(x) for x in cyc])
-            switches.append(float(t0))
-            done.append(float(t))
-        rows.append(seq)
-    starts = sorted({s for seq in rows for s, _ in seq if np.isfinite(s)})
-    starts_all = np.array([-np.inf] + starts)
-    win = np.zeros((len(starts_all), len(rows), len(MOVEMENTS), 4))
-    for j, s in enumerate(starts_all):
-        for i, seq in enumerate(rows):
-            win[j, i] = [r for t, r in seq if t <= s][-1]
-    return WindowSchedule(starts_all, win, float(max(done)), cycles, switches)
+    return chain_transitions([old, new], [t_switch_s], method, max_change, min_greens=min_greens,
+                             cycle_min_s=cycle_min_s)
 
 
 def run_schedule(state: ms.MicroState, sched: WindowSchedule, t_end_s: float, chunk_s: float = 60.0) -> None:
@@ -419,4 +458,4 @@ def schedule_states(sched: WindowSchedule, n_steps: int, dt_s: float) -> np.ndar
 
 __all__ = ["MODES", "ControlParams", "EmergencyVehicle", "Controller", "WindowSchedule", "make_controller",
            "add_emergency", "run_chunk_ctl", "split_emergency", "window_states", "green_shares",
-           "transition_cycles", "transition_windows", "run_schedule", "schedule_states"]
+           "transition_cycles", "transition_windows", "chain_transitions", "run_schedule", "schedule_states"]

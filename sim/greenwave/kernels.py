@@ -936,7 +936,7 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
     start, at the largest safe speed (SUMO departPos="base", departSpeed="max"), in the least
     occupied lane with room (departLane="free"; a vehicle turning at the first signal: its turn
     lane, as the lead-in stands for the road before it); an origin whose next vehicle does not fit
-    waits."""
+    waits. Rows flagged in ``dem_i[:, 4]`` are skipped (demand thinned by a demand change)."""
     n = js.shape[1]
     dt = par[P_DT]
     vlen = par[P_LEN]
@@ -948,6 +948,9 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
     for o in range(n_orig):
         while dem_ptr[o] < dem_off[o + 1] and dem_f[dem_ptr[o], 0] <= t + 1e-9:
             e = dem_ptr[o]
+            if dem_i[e, 4] != 0:  # cancelled by a demand change (microsim.set_demand_share)
+                dem_ptr[o] = e + 1
+                continue
             sf = dem_f[e, 1]
             best = -1
             best_n = 1 << 30

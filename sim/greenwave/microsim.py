@@ -142,7 +142,7 @@ class MicroResult:
     trips: pd.DataFrame  # one row per record: kind (end/turn/side), dir, orig, exit, t_in_s, t_out_s, ff_s, wait_s, stops, vid
     trajectories: pd.DataFrame | None  # t_s, pos_m (corridor coordinate), dir, vid, v_m_s, lane (lanes per direction = left bay, -1 = right bay)
     vehicle_updates_per_s: float
-    max_queue_veh: np.ndarray  # (2, n) halting vehicles per main approach (out, in), max after warm-up
+    max_queue_veh: np.ndarray  # (2, n) halting vehicles per main approach (out, in) of intersection i (corridor order), max after warm-up
     max_queue_side_veh: np.ndarray  # (n, 2) per side approach (north, south)
     signals: np.ndarray | None = None  # (steps, n, 5) int8 signal state per step (kernels.GREEN/YELLOW/RED), when recorded
 
@@ -294,7 +294,8 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
     order = np.lexsort((dem.t_s, dem.origin))
     dem_f = np.stack([dem.t_s[order], dem.speed_factor[order]], axis=1)
     dem_i = np.stack([dem.direction[order], dem.exit_m[order], dem.left[order],
-                      np.arange(len(dem), dtype=np.int32)[order]], axis=1).astype(np.int32)
+                      np.arange(len(dem), dtype=np.int32)[order], np.zeros(len(dem), np.int32)],
+                     axis=1).astype(np.int32)  # id, then 1 = cancelled (set_demand_share)
     if len(dem) and (dem.origin.min() < 0 or dem.origin.max() >= n_orig):
         raise InputError(f"demand origin codes {dem.origin.min()}..{dem.origin.max()}: expected 0..{n_orig - 1}")
     dem_off = np.searchsorted(dem.origin[order], np.arange(n_orig + 1)).astype(np.int64)
@@ -344,6 +345,25 @@ def run_chunk(state: MicroState, windows: np.ndarray, t0_s: float, t1_s: float) 
     state.step += n_steps
     if a["cnt"][K.C_OVERFLOW]:
         raise RuntimeError(f"micro-simulation buffers overflowed ({a['cnt'][K.C_OVERFLOW]} times); this is a bug")
+
+
+def set_demand_share(state: MicroState, share_by_origin: np.ndarray, from_s: float) -> None:
+    """Keep only ``share_by_origin[o]`` (0..1) of the pre-drawn vehicles of each origin that depart
+    at or after ``from_s`` and are not yet on the road; the others are cancelled. Thinning a Poisson
+    process keeps it Poisson at the thinned rate (each vehicle kept independently), so a run drawn at
+    the highest rate it will need follows any lower rate from ``from_s`` on; the keep/cancel draw of
+    each vehicle is a fixed uniform number of its own (seeded), so shares set later act consistently
+    (a vehicle kept at share 0.6 is kept at 0.8). Origins: ``Demand.origin`` codes."""
+    a = state.arrays
+    share = np.asarray(share_by_origin, float)
+    n_orig = len(a["dem_off"]) - 1
+    if share.shape != (n_orig,) or (share < 0).any() or (share > 1 + 1e-12).any():
+        raise InputError(f"demand shares: expected {n_orig} values in [0, 1], one per origin")
+    u = np.random.default_rng((state.seed, 0x7468)).random(len(state.demand))[a["dem_i"][:, 3]]
+    for o in range(n_orig):
+        rows = np.arange(max(int(a["dem_ptr"][o]), int(a["dem_off"][o])), int(a["dem_off"][o + 1]))
+        rows = rows[a["dem_f"][rows, 0] >= from_s - 1e-9]
+        a["dem_i"][rows, 4] = (u[rows] >= share[o]).astype(np.int32)
 
 
 def block_lane(state: MicroState, direction: str, lane: int, pos_m: float | None) -> None:

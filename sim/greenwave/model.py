@@ -5,7 +5,8 @@ emergency vehicle from its base to an incident."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,9 @@ from sim.greenwave import microsim
 from sim.greenwave.bays import with_bays
 from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_from_points, current_plan
 from sim.greenwave.maxband import band_of, maxband, multiband
-from sim.greenwave.params import Params
+from sim.greenwave.params import Params, Period, clock_s, period_intervals
 from sim.greenwave.plan import Corridor, Plan, SignalTiming
-from sim.greenwave.webster import webster_timing
+from sim.greenwave.webster import min_greens_s, plan_saturation, webster_timing
 from sim.progress import progress_bar
 from twin.city import City
 from twin.errors import InputError
@@ -37,7 +38,15 @@ def build_corridor(city: City, p: Params) -> Corridor:
         c = corridor_from_name(city.roads, p.corridor.road)
     else:
         c = corridor_from_points(city.roads, p.corridor.from_xy, p.corridor.to_xy)
-    return with_bays(apply_edits(c, p.demand) if p.demand else c)
+    c = with_bays(apply_edits(c, p.demand) if p.demand else c)
+    nl = microsim.geometry(c).nl
+    odd = [f"{i.name} {d} {v}" for i in c.intersections for d, v, m in (("lanes_out", i.lanes_out, nl[0]),
+                                                                        ("lanes_in", i.lanes_in, nl[1])) if v != m]
+    if odd:
+        warnings.warn(f"corridor {c.name!r}: the micro-simulation runs one lane count each way, {nl[0]} out / "
+                      f"{nl[1]} in (the median); {', '.join(odd)} enter Webster, MAXBAND and the saturation "
+                      "checks only", stacklevel=2)
+    return c
 
 
 def design_speeds(c: Corridor, p: Params, factor: float = 1.0) -> tuple[float, float]:
@@ -55,7 +64,8 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
     if "uncoordinated" in want:
         plans["uncoordinated"] = cur.with_offsets(np.zeros(len(c)), name="uncoordinated")
     base = webster_timing(c, cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s, phase_sequence=p.phase_sequence)
-    kw = dict(speed_kph=design_speeds(c, p), cycle_range_s=(max(p.cycle_min_s, base.cycle_s), p.cycle_max_s))
+    kw = dict(speed_kph=design_speeds(c, p), cycle_range_s=(max(p.cycle_min_s, base.cycle_s), p.cycle_max_s),
+              speed_change_kph=p.speed_change_kph)
     if want & {"maxband", "optimised", "actuated", "max_pressure"}:
         plans["maxband"] = maxband(c, base, **kw)
         plans["maxband"].name = "maxband"
@@ -71,7 +81,7 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
                                            iterations=o.iterations, seeds=eval_seeds(o.eval_seeds), eval_s=o.eval_s,
                                            starts=o.starts, optimise_splits=o.optimise_splits,
                                            optimise_cycle=o.optimise_cycle, cycle_min_s=p.cycle_min_s,
-                                           cycle_max_s=p.cycle_max_s, seed=o.seed,
+                                           cycle_max_s=p.cycle_max_s, seed=o.seed, dt_s=o.dt_s,
                                            progress=(lambda i, n, _pi: progress(i / max(n, 1))) if progress else None)
         plans["optimised"].name = "optimised"
     for name in ("current", "uncoordinated"):
@@ -80,12 +90,15 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
     return plans
 
 
-def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params, progress=None) -> tuple[pd.DataFrame, Any]:
-    """Mean metrics over the seeds for every variant (rows) and the trajectories of the
-    recommended plan's first seed."""
+def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
+                      progress=None) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Mean metrics over the seeds for every variant (rows), the trajectories of the first seed of
+    the recommended plan and of the MAXBAND plan (for their time-space diagrams), and the maximum
+    queue per approach (halting vehicles, mean over the seeds of each run's maximum after the
+    warm-up) of every variant."""
     cp = microsim.padded(c)
     sim = p.simulation
-    rows, traj = [], None
+    rows, trajs, qrows = [], {}, []
     runs = [(name, plan, "fixed") for name, plan in plans.items()]
     adaptive_base = plans.get("optimised") or plans.get("maxband")
     for mode in ("actuated", "max_pressure"):
@@ -95,17 +108,19 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params, progress=N
     total = len(runs) * len(sim.seeds)
     k = 0
     for name, plan, mode in runs:
-        ms = []
+        ms, q_main, q_side = [], [], []
         for j, seed in enumerate(sim.seeds):
             kw: dict[str, Any] = {}
             if mode != "fixed":
                 kw["control"] = mode
-            rec = name == recommended and j == 0
+            rec = name in (recommended, "maxband") and mode == "fixed" and j == 0
             r = microsim.simulate(cp, plan, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
                                   dt_s=sim.dt_s, record_trajectories=rec, **kw)
             if rec:
-                traj = r.trajectories
+                trajs[name] = r.trajectories
             ms.append({k2: v for k2, v in r.metrics.items() if isinstance(v, (int, float))})
+            q_main.append(r.max_queue_veh)
+            q_side.append(r.max_queue_side_veh)
             k += 1
             if progress:
                 progress(k / total)
@@ -113,37 +128,70 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params, progress=N
         m["variant"] = name
         m["cycle_s"] = plan.cycle_s if mode == "fixed" else float("nan")
         rows.append(m)
+        qm, qs = np.mean(q_main, axis=0), np.mean(q_side, axis=0)
+        for i, it in enumerate(c.intersections):
+            qrows.append({"variant": name, "cross_street": it.name, "out_veh": qm[0, i], "in_veh": qm[1, i],
+                          "side_north_veh": qs[i, 0], "side_south_veh": qs[i, 1]})
     df = pd.DataFrame(rows).set_index("variant")
     vo, vi = c.volume_out_vph, c.volume_in_vph
     df["travel_time_combined_s"] = (vo * df.travel_time_out_s + vi * df.travel_time_in_s) / (vo + vi)
     df["stops_combined_per_veh"] = (vo * df.stops_out_per_veh + vi * df.stops_in_per_veh) / (vo + vi)
-    return df, traj
+    queues = pd.DataFrame(qrows)
+    for name in df.index:
+        sel = queues.variant == name
+        df.loc[name, "max_queue_main_veh"] = float(queues.loc[sel, ["out_veh", "in_veh"]].to_numpy().max())
+        df.loc[name, "max_queue_side_veh"] = float(queues.loc[sel, ["side_north_veh", "side_south_veh"]].to_numpy().max())
+    return df, trajs, queues
 
 
 def period_plans(city: City, c: Corridor, p: Params) -> list[dict[str, Any]]:
     """A band plan for every time-of-day period (demand scaled, design speed and clearance
-    adjusted); the table the controller is programmed with."""
+    adjusted); the table the controller is programmed with. Each period's cycle stays within
+    [C_W, 1.25 C_W] of its own Webster cycle C_W (``maxband``'s default range, inside the
+    scenario's cycle range), so a light period runs a short cycle rather than the one that gives
+    the peak its widest band."""
     out = []
     for per in p.periods:
-        cc = apply_edits(c, {"volume_out_vph": c.volume_out_vph * per.demand_scale,
-                             "volume_in_vph": c.volume_in_vph * per.demand_scale * per.inbound_scale,
-                             "*": {}})
-        cc = _scale_side(cc, per.demand_scale)
+        cc = period_corridor(c, per)
         base = webster_timing(cc, cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s,
                               phase_sequence=p.phase_sequence, all_red_s=2.0 + per.extra_all_red_s)
         try:
-            plan = maxband(cc, base, speed_kph=design_speeds(c, p, per.speed_factor),
-                           cycle_range_s=(max(p.cycle_min_s, base.cycle_s), p.cycle_max_s))
+            plan = maxband(cc, base, speed_kph=design_speeds(c, p, per.speed_factor), speed_change_kph=p.speed_change_kph,
+                           cycle_range_s=(base.cycle_s, max(base.cycle_s, min(p.cycle_max_s, 1.25 * base.cycle_s))))
         except InputError as e:
             raise InputError(f"period {per.name!r}: {e}") from None
-        out.append({"period": per.name, "start": per.start, "end": per.end, "cycle_s": round(plan.cycle_s, 1),
+        plan.name = per.name
+        x = plan_saturation(cc, plan)
+        out.append({"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
+                    "demand_scale": per.demand_scale, "cycle_s": round(plan.cycle_s, 1),
                     "band_out_s": round(plan.band_out_s or 0.0, 1), "band_in_s": round(plan.band_in_s or 0.0, 1),
                     "design_speed_out_kph": round((plan.speed_out_m_s or 0) * 3.6, 1),
                     "design_speed_in_kph": round((plan.speed_in_m_s or 0) * 3.6, 1),
                     "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
                     "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
-                    "plan": plan})
+                    "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan})
+        _warn_over_capacity(cc, x, f"period {per.name!r} plan")
     return out
+
+
+def period_corridor(c: Corridor, per: Period) -> Corridor:
+    """The corridor with a period's demand: both directions and the side streets x ``demand_scale``,
+    the inbound direction x ``inbound_scale`` on top."""
+    cc = apply_edits(c, {"volume_out_vph": c.volume_out_vph * per.demand_scale,
+                         "volume_in_vph": c.volume_in_vph * per.demand_scale * per.inbound_scale, "*": {}})
+    return _scale_side(cc, per.demand_scale)
+
+
+def _max_x(x: list[dict[str, float]]) -> float:
+    return max((v for d in x for v in d.values()), default=0.0)
+
+
+def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str) -> None:
+    over = {it.name: {m: round(v, 2) for m, v in d.items() if v > 1.0} for it, d in zip(c.intersections, x)}
+    over = {k: v for k, v in over.items() if v}
+    if over:
+        warnings.warn(f"{what}: degree of saturation above 1 at {over} (the movement cannot clear its demand; "
+                      "lengthen the cycle or its green)", stacklevel=3)
 
 
 def _scale_side(c: Corridor, f: float) -> Corridor:
@@ -167,10 +215,15 @@ class EmergencyRoute:
 
 def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
     """Fastest route from the base to the target; at each signal on it, the arrival time of the
-    vehicle (driving at ``speed_factor`` × the limits) and when pre-emption must start (its
-    ETA minus the clearance of the conflicting phase); the trip time with pre-emption vs the
-    expected time without it (mean wait (C − g)² / 2C at each signal, Webster's uniform-arrival
-    term)."""
+    vehicle (driving at ``speed_factor`` × the limits) and when pre-emption starts: its ETA minus
+    the controller's detection lead (``ControlParams.ev_detect_eta_s``, 20 s, as in the simulated
+    pre-emption; enough for a conflicting phase to finish its minimum green, yellow and all-red,
+    5 + 3 + 2 s, and for the queue ahead of the vehicle to start moving); the trip time with
+    pre-emption vs the expected time without it (mean wait (C − g)² / 2C at each signal, Webster's
+    uniform-arrival term)."""
+    from sim.greenwave.control import ControlParams
+
+    lead_s = ControlParams().ev_detect_eta_s
     e = p.emergency
     if e is None:
         return None
@@ -200,7 +253,7 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
             wait = (c - gr) ** 2 / (2 * c)
             expected += wait
             rows.append({"node": v, "arrival_s": round(e.depart_s + t, 1), "approach": "main" if main else "side",
-                         "preempt_from_s": round(e.depart_s + t - 20.0, 1), "cycle_s": c, "green_s": round(gr, 1),
+                         "preempt_from_s": round(e.depart_s + t - lead_s, 1), "cycle_s": c, "green_s": round(gr, 1),
                          "mean_wait_without_s": round(wait, 1), "x": nd["x"], "y": nd["y"]})
     return EmergencyRoute(e.from_place, tname, path_line(g, path), dist, t, t + expected, pd.DataFrame(rows))
 
@@ -212,41 +265,69 @@ def _is_main(g: nx.MultiDiGraph, u: Any, v: Any) -> bool:
 
 
 def run(city: City, params: Params, *, progress: bool = False, start: datetime | None = None) -> "GreenwaveResult":
-    """Plan, compare and simulate the scenario's corridor."""
+    """Plan, compare and simulate the scenario's corridor. Warnings raised on the way (over-capacity
+    plans, lane counts the simulation cannot follow, ...) are passed on and listed in the summary."""
     from sim.greenwave.result import GreenwaveResult
 
     t0 = time.perf_counter()
-    c = build_corridor(city, params)
-    with progress_bar(progress, "green wave: plans") as cb:
-        plans = make_plans(city, c, params, cb)
-    with progress_bar(progress, "green wave: simulation") as cb:
-        metrics, traj = simulate_variants(c, plans, params, cb)
-    speeds = {}
-    for name, plan in plans.items():
-        vo = plan.speed_out_m_s or c.speed_kph / 3.6
-        vi = plan.speed_in_m_s or c.speed_kph / 3.6
-        speeds[name] = (vo, vi)
-        try:
-            bo, bi = band_of(plan, c, vo, vi)
-        except Exception:  # noqa: BLE001 - a plan with several cycles has no common band
-            bo, bi = float("nan"), float("nan")
-        metrics.loc[name, "band_out_s"] = bo
-        metrics.loc[name, "band_in_s"] = bi
-    periods = period_plans(city, c, params)
-    em = emergency_route(city, params)
-    rec = plans.get("optimised") or plans.get("maxband") or next(iter(plans.values()))
-    events = corridor_events(c, rec, periods, em, params)
-    return GreenwaveResult(city=city, params=params, corridor=c, plans=plans, metrics=metrics, trajectories=traj,
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = build_corridor(city, params)
+        with progress_bar(progress, "green wave: plans") as cb:
+            plans = make_plans(city, c, params, cb)
+        with progress_bar(progress, "green wave: simulation") as cb:
+            metrics, trajs, queues = simulate_variants(c, plans, params, cb)
+        speeds = {}
+        lo, hi = design_speeds(c, params)
+        for name, plan in plans.items():
+            if plan.meta.get("method") in ("maxband", "multiband") and plan.speed_out_m_s and plan.speed_in_m_s:
+                vo, vi = plan.speed_out_m_s, plan.speed_in_m_s
+                bo, bi = band_of(plan, c, vo, vi)
+            else:  # no design speed of its own: the best band over the scenario's design-speed range
+                (vo, bo), (vi, bi) = best_band(plan, c, lo / 3.6, hi / 3.6)
+            speeds[name] = (vo, vi)
+            metrics.loc[name, "band_out_s"] = bo
+            metrics.loc[name, "band_in_s"] = bi
+            metrics.loc[name, "band_speed_out_kph"] = vo * 3.6
+            metrics.loc[name, "band_speed_in_kph"] = vi * 3.6
+            x = plan_saturation(c, plan)
+            metrics.loc[name, "max_degree_of_saturation"] = _max_x(x)
+            _warn_over_capacity(c, x, f"plan {name!r}")
+        periods = period_plans(city, c, params)
+        em = emergency_route(city, params)
+        rec = plans.get("optimised") or plans.get("maxband") or next(iter(plans.values()))
+        events = corridor_events(c, rec, periods, em, params, start)
+    msgs = list(dict.fromkeys(str(w.message) for w in caught))
+    for m in msgs:
+        warnings.warn(m, stacklevel=2)
+    return GreenwaveResult(city=city, params=params, corridor=c, plans=plans, metrics=metrics, trajectories=trajs,
                            speeds=speeds, periods=periods, emergency=em, events=events, start=start,
-                           run_time_s=time.perf_counter() - t0)
+                           run_time_s=time.perf_counter() - t0, queues=queues, warnings=msgs)
+
+
+def best_band(plan: Plan, c: Corridor, v_lo_m_s: float, v_hi_m_s: float,
+              step_m_s: float = 0.25 / 3.6) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(speed, band) each way: the widest green band the plan offers at any progression speed in
+    [v_lo, v_hi] (searched every 0.25 km/h), for plans that carry no design speed of their own
+    (today's plan, offsets 0, the delay-optimised plan)."""
+    best = [(v_hi_m_s, -1.0), (v_hi_m_s, -1.0)]
+    for v in np.arange(v_lo_m_s, v_hi_m_s + 1e-9, step_m_s):
+        try:
+            bo, bi = band_of(plan, c, float(v), float(v))
+        except InputError:  # a plan with several cycles has no common band
+            return (v_hi_m_s, float("nan")), (v_hi_m_s, float("nan"))
+        for k, b in enumerate((bo, bi)):
+            if b > best[k][1] + 1e-9:
+                best[k] = (float(v), float(b))
+    return best[0], best[1]
 
 
 def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyRoute | None,
-                    p: Params) -> dict[str, Any]:
-    """The SimPy event runs on the corridor (first seed): the switch between the first two
-    time-of-day plans with a smooth vs an immediate transition, the scenario's lane closures
-    against the same run without them, and the emergency vehicle's run along the corridor with
-    and without pre-emption when its route follows the corridor."""
+                    p: Params, start: datetime | None = None) -> dict[str, Any]:
+    """The SimPy event runs on the corridor (first seed): the time-of-day run from the scenario's
+    start (:func:`time_of_day_run`), the scenario's lane closures against the same run without
+    them, and the emergency vehicle's run along the corridor with and without pre-emption when its
+    route follows the corridor."""
     from sim.greenwave.control import EmergencyVehicle
     from sim.greenwave.events import run_events
 
@@ -255,15 +336,6 @@ def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyR
     seed = sim.seeds[0]
     kw = dict(duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s)
     out: dict[str, Any] = {}
-    if len(periods) >= 2:
-        a, b = periods[0]["plan"], periods[1]["plan"]
-        a.name, b.name = periods[0]["period"], periods[1]["period"]
-        t_sw = sim.warmup_s + sim.duration_s / 2
-        runs = {m: run_events(cp, a, switch_to=b, switch_s=t_sw, transition=m, **kw) for m in ("smooth", "immediate")}
-        out["plan_switch"] = {"from": a.name, "to": b.name, "at_s": t_sw,
-                              "stops_per_veh_in_transition": {m: round(r.transition_stops_per_veh, 2)
-                                                              for m, r in runs.items()},
-                              "log": runs["smooth"].log}
     if p.incidents:
         with_inc = run_events(cp, plan, incidents=p.incidents, **kw)
         base = run_events(cp, plan, **kw)
@@ -276,19 +348,142 @@ def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyR
             pos = {i.node: i.pos_m for i in c.intersections}
             direction = "out" if pos[on[-1]] > pos[on[0]] else "in"
             t_ev = sim.warmup_s + min(p.emergency.depart_s, sim.duration_s / 2)
+            if p.emergency.depart_s > sim.duration_s / 2:
+                warnings.warn(f"emergency.depart_s {p.emergency.depart_s:g}: the corridor run starts the vehicle "
+                              f"{sim.duration_s / 2:g} s after the warm-up instead (half the simulated duration, so "
+                              "that it finishes inside the run)", stacklevel=2)
             res = {}
             for pre in (True, False):
                 r = microsim.simulate(cp, plan, emergency=EmergencyVehicle(direction, t_ev, p.emergency.speed_factor, pre),
                                       **kw)
                 res[pre] = r.metrics
             out["emergency_on_corridor"] = {
+                "note": (f"the whole corridor ({c.length_m:.0f} m, {len(c)} signals) driven in the micro-simulation "
+                         f"in the direction the route takes, in traffic; the route itself uses {len(on)} of its "
+                         "signals (its own times are under 'emergency')"),
                 "direction": direction, "signals_on_corridor": len(on),
                 "travel_time_preempted_s": round(res[True]["emergency_travel_time_s"], 1),
                 "stops_preempted": res[True]["emergency_stops"],
                 "travel_time_without_s": round(res[False]["emergency_travel_time_s"], 1),
                 "stops_without": res[False]["emergency_stops"],
                 "side_delay_change_s": round(res[True]["delay_side_s"] - res[False]["delay_side_s"], 2)}
+    tod = time_of_day_run(c, periods, p, start)
+    if tod:
+        out["time_of_day"] = tod
     return out
+
+
+def day_type(p: Params, start: datetime | None) -> tuple[str, str]:
+    """The timetable the time-of-day run follows ("workday" or "holiday") and why."""
+    if p.simulation.day != "auto":
+        return p.simulation.day, "simulation.day"
+    if start is None:
+        return "workday", "no scenario start: workday assumed"
+    from sim.crowd.calendar import HolidayCalendar
+
+    try:
+        row = HolidayCalendar().day_table(start.date(), start.date()).iloc[0]
+    except InputError as e:
+        warnings.warn(f"time of day: holiday calendar: {e}; the workday timetable is used", stacklevel=2)
+        return "workday", "calendar unavailable"
+    kind = "workday" if bool(row["is_workday"]) else "holiday"
+    why = row["holiday"] or ("weekend" if kind == "holiday" else "weekday")
+    return kind, f"{start.date()} ({why}{', provisional' if bool(row['provisional']) else ''})"
+
+
+def active_period(periods: list[Period], tod_s: float, day: str, heavy_rain: bool) -> Period | None:
+    """The period whose plan runs at clock time ``tod_s`` (s after midnight): a heavy-rain period
+    covering it when heavy rain is declared, else the day's timetable entry with the latest start at
+    or before it (the previous day's last entry before the first start), as a controller's
+    time-of-day table switches only at start times. A day type without periods uses the workday's."""
+    tod_s = tod_s % 86400.0
+    if heavy_rain:
+        for per in periods:
+            if per.applies == "heavy_rain" and any(a <= tod_s < b for a, b in period_intervals(per)):
+                return per
+    table = [q for q in periods if q.applies == day] or [q for q in periods if q.applies == "workday"]
+    if not table:
+        return None
+    table = sorted(table, key=lambda q: clock_s(q.start))
+    before = [q for q in table if clock_s(q.start) <= tod_s + 1e-9]
+    return before[-1] if before else table[-1]
+
+
+def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime | None) -> dict[str, Any]:
+    """The corridor from the scenario's start on the time-of-day plans: at every period boundary
+    inside the run a SimPy event switches the plan (smooth and, for comparison, immediate
+    transition; never below the minimum cycle or a pedestrian minimum green) and another changes
+    the demand to the new period's (the vehicles are drawn at the highest rate of the run and
+    thinned, :func:`sim.greenwave.microsim.set_demand_share`). Reports the segments, the event log,
+    the stops of vehicles entering during the transitions and the travel times per segment."""
+    from sim.greenwave.events import DemandChange, run_events
+
+    if not periods:
+        return {}
+    sim = p.simulation
+    total = sim.warmup_s + sim.duration_s
+    plans = {q["period"]: q["plan"] for q in periods}
+    pers = {q.name: q for q in p.periods}
+    day, why = day_type(p, start)
+    t0_clock = (start.hour * 3600.0 + start.minute * 60.0 + start.second) if start else clock_s(p.periods[0].start)
+    bounds = sorted({(b - t0_clock) % 86400.0 for q in p.periods for iv in period_intervals(q) for b in iv})
+    segs: list[tuple[float, str]] = []
+    for t in [0.0] + [b for b in bounds if 0.0 < b < total]:
+        per = active_period(p.periods, t0_clock + t, day, sim.heavy_rain)
+        if per is not None and (not segs or segs[-1][1] != per.name):
+            segs.append((t, per.name))
+    if not segs:
+        return {}
+    f_out = max(pers[n].demand_scale for _, n in segs)
+    f_in = max(pers[n].demand_scale * pers[n].inbound_scale for _, n in segs)
+    cmax = microsim.padded(_scale_side(apply_edits(c, {"volume_out_vph": c.volume_out_vph * f_out,
+                                                       "volume_in_vph": c.volume_in_vph * f_in, "*": {}}), f_out))
+    changes = []
+    for t, n in segs:
+        q = pers[n]
+        share = [q.demand_scale / f_out, q.demand_scale * q.inbound_scale / f_in] + [q.demand_scale / f_out] * (2 * len(c))
+        changes.append(DemandChange(t, tuple(share), f"{n}: demand x{q.demand_scale:g}"
+                                    + (f", inbound x{q.inbound_scale:g}" if q.inbound_scale != 1 else "")))
+    mins = [min_greens_s(it) for it in c.intersections]
+    seed = sim.seeds[0]
+    dem = microsim.make_demand(cmax, total, seed)
+    runs = {}
+    for method in ("smooth", "immediate"):
+        runs[method] = run_events(cmax, plans[segs[0][1]], switches=[(t, plans[n]) for t, n in segs[1:]],
+                                  transition=method, demand_changes=changes, duration_s=sim.duration_s,
+                                  warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s, demand=dem, min_greens=mins,
+                                  cycle_min_s=p.cycle_min_s)
+    r = runs["smooth"]
+    tr = r.trips[(r.trips["kind"] == "end") & (r.trips["orig"] == r.trips["dir"])]  # end to end
+    rows = []
+    for k, (t, n) in enumerate(segs):
+        t1 = segs[k + 1][0] if k + 1 < len(segs) else total
+        sel = tr[(tr.t_in_s >= max(t, sim.warmup_s)) & (tr.t_in_s < t1)]
+        row = {"from_s": round(t, 1), "clock": _clock(t0_clock + t), "period": n, "cycle_s": round(plans[n].cycle_s, 1)}
+        for d, name in enumerate(("out", "in")):
+            sd = sel[sel["orig"] == d]
+            row[f"travel_time_{name}_s"] = _r1((sd.t_out_s - sd.t_in_s).mean()) if len(sd) else None
+        row["stops_per_veh"] = _r1(sel.stops.mean()) if len(sel) else None
+        row["vehicles"] = int(len(sel))
+        rows.append(row)
+    out = {"day": day, "day_from": why, "heavy_rain": bool(sim.heavy_rain), "start_clock": _clock(t0_clock),
+           "end_clock": _clock(t0_clock + total), "segments": rows, "log": r.log}
+    if len(segs) > 1:
+        out["stops_per_veh_in_transition"] = {m: _r1(x.transition_stops_per_veh) for m, x in runs.items()}
+        out["transition_cycles_s"] = [[round(v, 1) for v in cyc] for cyc in r.schedule.cycles_s]
+    else:
+        out["note"] = (f"no period boundary between {_clock(t0_clock)} and {_clock(t0_clock + total)}: the run shows "
+                       f"the {segs[0][1]} plan only (move the scenario start to see a switch)")
+    return out
+
+
+def _clock(t_s: float) -> str:
+    t = int(round(t_s)) % 86400
+    return f"{t // 3600:02d}:{t % 3600 // 60:02d}"
+
+
+def _r1(v: float) -> float | None:
+    return round(float(v), 2) if v is not None and np.isfinite(v) else None
 
 
 __all__ = ["run", "build_corridor", "make_plans", "simulate_variants", "period_plans", "emergency_route"]

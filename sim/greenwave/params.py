@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
@@ -29,12 +29,36 @@ class CorridorSpec(_Strict):
         return self
 
 
+def clock_s(hhmm: str) -> float:
+    """Seconds after midnight of a clock time "HH:MM" (00:00 .. 24:00)."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    return 3600.0 * h + 60.0 * m
+
+
+def _check_clock(v: str) -> str:
+    h, m = (int(x) for x in v.split(":"))
+    if not (0 <= m < 60 and (0 <= h < 24 or (h == 24 and m == 0))):
+        raise ValueError(f"clock time {v!r}: expected HH:MM between 00:00 and 24:00")
+    return v
+
+
+Clock = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$"), AfterValidator(_check_clock)]
+DAY_TYPES = ("workday", "holiday")
+
+
 class Period(_Strict):
-    """A time-of-day plan period (clock times HH:MM, Asia/Shanghai)."""
+    """A time-of-day plan period (clock times HH:MM, Asia/Shanghai).
+
+    ``applies``: the day type whose timetable it belongs to ("workday" or "holiday"), or
+    "heavy_rain": a condition plan that replaces the timetable's plan while heavy rain is
+    declared (``simulation.heavy_rain``). Within one timetable periods must not overlap; as in a
+    controller's time-of-day table a plan runs from its start until the next period starts (a
+    period may run past midnight: start 22:00, end 06:00)."""
 
     name: str
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")
+    start: Clock
+    end: Clock
+    applies: Literal["workday", "holiday", "heavy_rain"] = "workday"
     demand_scale: Pos = 1.0
     inbound_scale: Pos = Field(1.0, description="extra factor on the inbound volume (tidal flow)")
     speed_factor: float = Field(1.0, gt=0.3, le=1.2, description="design speeds x this (heavy rain: ~0.8)")
@@ -66,12 +90,24 @@ class Incident(_Strict):
     from_s: NonNeg
     to_s: Pos
 
+    @model_validator(mode="after")
+    def _order(self) -> "Incident":
+        if self.to_s <= self.from_s:
+            raise ValueError(f"to_s {self.to_s:g} is not after from_s {self.from_s:g}; expected the lane to reopen "
+                             "after it closes")
+        return self
+
 
 class Simulation(_Strict):
     duration_s: Pos = 3600.0
     warmup_s: NonNeg = 600.0
-    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
     dt_s: float = Field(0.5, gt=0, le=1.0)
+    day: Literal["auto", "workday", "holiday"] = Field("auto", description="the timetable the time-of-day run "
+                                                       "follows; auto: from the scenario start date (the holiday "
+                                                       "calendar)")
+    heavy_rain: bool = Field(False, description="heavy rain declared: a 'heavy_rain' period's plan replaces the "
+                             "timetable's in the time-of-day run")
 
 
 class Optimise(_Strict):
@@ -91,6 +127,8 @@ class Optimise(_Strict):
     optimise_splits: bool = True
     optimise_cycle: bool = False
     seed: int = 0
+    dt_s: float = Field(1.0, gt=0, le=1.0, description="step of the search's simulations (SUMO's default 1 s); "
+                        "the chosen plan is then reported at simulation.dt_s")
 
 
 class Params(_Strict):
@@ -106,9 +144,13 @@ class Params(_Strict):
     cycle_min_s: Pos = 60.0
     cycle_max_s: Pos = 150.0
     design_speed_kph: tuple[Pos, Pos] | None = Field(None, description="band speed range; default 0.75-1.0 x limit")
+    speed_change_kph: NonNeg | None = Field(None, description="allowed change of the design speed from link to "
+                                            "link; MAXBAND's limit on the change of reciprocal speed (Little et al. "
+                                            "1981), taken at the mid design speed v_m, so at a speed v the change "
+                                            "allowed is about this x (v / v_m)^2; none: one design speed each way")
     phase_sequence: Literal["two_phase", "lead_lead", "lag_lag", "lead_lag"] = "two_phase"
     variants: list[Literal["current", "uncoordinated", "maxband", "multiband", "optimised", "actuated",
-                           "max_pressure"]] = Field(default_factory=lambda: list(VARIANTS))
+                           "max_pressure"]] = Field(default_factory=lambda: list(VARIANTS), min_length=1)
     periods: list[Period] = Field(default_factory=list)
     simulation: Simulation = Field(default_factory=Simulation)
     optimise: Optimise = Field(default_factory=Optimise)
@@ -121,4 +163,28 @@ class Params(_Strict):
             raise ValueError(f"cycle_max_s {self.cycle_max_s} is below cycle_min_s {self.cycle_min_s}")
         if self.design_speed_kph and self.design_speed_kph[0] > self.design_speed_kph[1]:
             raise ValueError("design_speed_kph must be [low, high]")
+        names = [p.name for p in self.periods]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"periods: name {dup[0]!r} is used twice; expected one period per name")
+        for kind in ("workday", "holiday", "heavy_rain"):
+            ps = [p for p in self.periods if p.applies == kind]
+            for i, a in enumerate(ps):
+                for b in ps[i + 1:]:
+                    if _overlap(a, b):
+                        raise ValueError(f"periods {a.name!r} ({a.start}-{a.end}) and {b.name!r} ({b.start}-{b.end}) "
+                                         f"overlap in the {kind} timetable; expected one plan at a time (give one of "
+                                         "them another 'applies')")
         return self
+
+
+def period_intervals(p: Period) -> list[tuple[float, float]]:
+    """The period's clock interval(s) in seconds after midnight, split at midnight when it runs past it."""
+    a, b = clock_s(p.start), clock_s(p.end)
+    if b > a:
+        return [(a, b)]
+    return [(a, 86400.0), (0.0, b)] if b > 0 else [(a, 86400.0)]
+
+
+def _overlap(a: Period, b: Period) -> bool:
+    return any(min(x1, y1) > max(x0, y0) for x0, x1 in period_intervals(a) for y0, y1 in period_intervals(b))

@@ -3,7 +3,7 @@ map layers (corridor, signals, animated vehicles, the emergency green wave) and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 from shapely.geometry import Point
+from shapely.ops import substring
 
+from sim.greenwave.maxband import band_of
 from sim.greenwave.plan import Corridor, Plan
 from sim.greenwave.tsd import time_space_png
 from sim.result import rounded as _r
@@ -37,13 +39,15 @@ class GreenwaveResult:
     corridor: Corridor
     plans: dict[str, Plan]
     metrics: pd.DataFrame
-    trajectories: pd.DataFrame | None
-    speeds: dict[str, tuple[float, float]]
+    trajectories: dict[str, pd.DataFrame]  # first seed of the recommended and the MAXBAND plan
+    speeds: dict[str, tuple[float, float]]  # progression speed each way at which each plan's band is measured
     periods: list[dict]
     emergency: Any
     events: dict = field(default_factory=dict)
     start: datetime | None = None
     run_time_s: float = 0.0
+    queues: pd.DataFrame = field(default_factory=pd.DataFrame)  # max queue per approach of every variant
+    warnings: list[str] = field(default_factory=list)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -79,9 +83,15 @@ class GreenwaveResult:
             "plans": {k: self._plan_summary(k) for k in self.plans},
             "simulated": {k: {c2: _r(m.loc[k, c2]) for c2 in (
                 "travel_time_out_s", "travel_time_in_s", "travel_time_combined_s", "stops_out_per_veh",
-                "stops_in_per_veh", "delay_out_s", "delay_in_s", "delay_side_s", "band_out_s", "band_in_s")
+                "stops_in_per_veh", "delay_out_s", "delay_in_s", "delay_side_s", "band_out_s", "band_in_s",
+                "band_speed_out_kph", "band_speed_in_kph", "max_queue_main_veh", "max_queue_side_veh",
+                "max_degree_of_saturation")
                 if c2 in m.columns} for k in m.index},
         }
+        if len(self.queues):
+            q = self.queues[self.queues.variant == rec].drop(columns="variant")
+            out["max_queue_per_approach_veh"] = {"plan": rec, "by_cross_street": [
+                {k2: (_r(v) if isinstance(v, float) else v) for k2, v in row.items()} for row in q.to_dict("records")]}
         for base in ("uncoordinated", "current", "maxband"):
             if base in m.index and rec in m.index and base != rec:
                 out[f"{rec}_vs_{base}"] = {
@@ -103,6 +113,7 @@ class GreenwaveResult:
                              "vehicle_updates_per_s": _r(float(m["vehicle_updates_per_s"].median()))
                              if "vehicle_updates_per_s" in m else None}
         out["run_time_s"] = round(self.run_time_s, 1)
+        out["warnings"] = list(self.warnings)
         return out
 
     def _plan_summary(self, k: str) -> dict:
@@ -111,8 +122,11 @@ class GreenwaveResult:
                 "main_green_s": [round(t.window("out")[1], 1) for t in p.timings],
                 "band_out_s": _r(self.metrics.loc[k, "band_out_s"]) if "band_out_s" in self.metrics else None,
                 "band_in_s": _r(self.metrics.loc[k, "band_in_s"]) if "band_in_s" in self.metrics else None,
-                "design_speed_out_kph": _r(p.speed_out_m_s * 3.6) if p.speed_out_m_s else None,
-                "design_speed_in_kph": _r(p.speed_in_m_s * 3.6) if p.speed_in_m_s else None,
+                "band_speed_out_kph": _r(self.speeds[k][0] * 3.6) if k in self.speeds else None,
+                "band_speed_in_kph": _r(self.speeds[k][1] * 3.6) if k in self.speeds else None,
+                "band_plan": p.meta.get("method") in ("maxband", "multiband"),
+                "max_degree_of_saturation": _r(self.metrics.loc[k, "max_degree_of_saturation"])
+                if "max_degree_of_saturation" in self.metrics else None,
                 "solver_gap": p.meta.get("gap")}
 
     # ------------------------------------------------------------------------ layers
@@ -122,12 +136,11 @@ class GreenwaveResult:
         rec = self.plans[self.recommended]
         lays = [terrain_layer(self.city), roads_layer(self.city)]
         if c.geometry is not None:
-            band = self.metrics.loc[self.recommended, "band_out_s"] if "band_out_s" in self.metrics else np.nan
-            g = gpd.GeoDataFrame({"name": [c.name], "band_out_s": [_r(band)], "cycle_s": [rec.cycle_s],
-                                  "color": [[40, 170, 90, 220]]}, geometry=[c.geometry], crs=crs)
-            lays.append(Layer("corridor", f"{c.name}: coordinated corridor ({LABELS[self.recommended]})", "lines",
-                              data=g, legend=[("green-wave corridor", [40, 170, 90, 220])],
-                              tooltip=["name", "cycle_s", "band_out_s"], style={"width_m": 26.0, "min_px": 4}))
+            links = self._link_bands()
+            lays.append(Layer("corridor", f"{c.name}: green band per link ({LABELS[self.recommended]})", "lines",
+                              data=links, legend=LINK_BAND_LEGEND,
+                              tooltip=["link", "cycle_s", "band_out_s", "band_in_s", "speed_out_kph", "speed_in_kph"],
+                              style={"width_m": 26.0, "min_px": 4}))
         sig = gpd.GeoDataFrame({
             "cross_street": [i.name for i in c.intersections],
             "offset_s": [round(t.offset_s, 1) for t in rec.timings],
@@ -159,9 +172,33 @@ class GreenwaveResult:
                                   style={"radius_m": 18.0, "min_px": 5}))
         return lays
 
+    def _link_bands(self) -> gpd.GeoDataFrame:
+        """The corridor cut at its signals, each link coloured by the green band the recommended plan
+        gives between its two signals (each way, at the plan's progression speed): the share of the
+        cycle in which a vehicle leaving one signal in green meets the next one in green."""
+        c, rk = self.corridor, self.recommended
+        plan = self.plans[rk]
+        vo, vi = self.speeds.get(rk, (c.speed_kph / 3.6, c.speed_kph / 3.6))
+        geom, L = c.geometry, c.geometry.length
+        pos = c.positions_m * L / c.length_m
+        rows, geoms = [], []
+        for i in range(len(c) - 1):
+            sub = replace(c, intersections=c.intersections[i:i + 2])
+            try:
+                bo, bi = band_of(Plan(plan.name, plan.timings[i:i + 2]), sub, vo, vi)
+            except Exception:  # noqa: BLE001 - different cycles at the two signals: no common band
+                bo = bi = float("nan")
+            share = min(bo, bi) / plan.timings[i].cycle_s if np.isfinite(bo) and np.isfinite(bi) else 0.0
+            rows.append({"link": f"{c.intersections[i].name} - {c.intersections[i + 1].name}",
+                         "cycle_s": round(plan.timings[i].cycle_s, 1), "band_out_s": _r(bo), "band_in_s": _r(bi),
+                         "speed_out_kph": _r(vo * 3.6), "speed_in_kph": _r(vi * 3.6),
+                         "color": _band_colour(share)})
+            geoms.append(substring(geom, float(pos[i]), float(pos[i + 1])))
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs=self.city.crs)
+
     def _trips(self) -> tuple[list[dict], list[float]]:
         """Through vehicles of the recommended plan's run as trips on the corridor geometry."""
-        tr, c = self.trajectories, self.corridor
+        tr, c = self.trajectories.get(self.recommended), self.corridor
         if tr is None or not len(tr) or c.geometry is None:
             return [], []
         t0 = float(self.params.simulation.warmup_s)
@@ -199,10 +236,14 @@ class GreenwaveResult:
                     continue
                 p = self.plans[k]
                 vo, vi = self.speeds[k]
+                bo = self.metrics.loc[k, "band_out_s"] if "band_out_s" in self.metrics else float("nan")
+                bi = self.metrics.loc[k, "band_in_s"] if "band_in_s" in self.metrics else float("nan")
+                band = (f"band {bo:.0f} / {bi:.0f} s at {vo * 3.6:.0f} / {vi * 3.6:.0f} km/h"
+                        if np.isfinite(bo) and np.isfinite(bi) else "no common band")
                 figs.append((f"Time–space diagram: {LABELS[k]}",
                              time_space_png(cp, p, t0_s=w, t1_s=w + 3 * p.cycle_s, speed_out_m_s=vo, speed_in_m_s=vi,
-                                            trajectories=self.trajectories if k == rec else None,
-                                            title=f"{LABELS[k]}: cycle {p.cycle_s:.0f} s")))
+                                            trajectories=self.trajectories.get(k),
+                                            title=f"{LABELS[k]}: cycle {p.cycle_s:.0f} s, {band}")))
             figs.append(("Plans compared in simulation", self._bars_png()))
             self._cache["figures"] = figs
         return self._cache["figures"]
@@ -237,10 +278,12 @@ class GreenwaveResult:
                                  for i, t in zip(self.corridor.intersections, p.timings)]}
                  for k, p in self.plans.items()}
         if self.periods:
-            plans["time_of_day"] = [{"period": q["period"], "start": q["start"], "end": q["end"],
+            plans["time_of_day"] = [{"period": q["period"], "applies": q["applies"], "start": q["start"], "end": q["end"],
                                      "signals": [t.to_phase_plan() for t in q["plan"].timings]} for q in self.periods]
         files.append(write_text_atomic(folder / "plans.json", json.dumps(plans, indent=1, ensure_ascii=False)))
         files.append(write_text_atomic(folder / "metrics.csv", self.metrics.to_csv()))
+        if len(self.queues):
+            files.append(write_text_atomic(folder / "max_queues.csv", self.queues.round(2).to_csv(index=False)))
         gpkg = folder / "greenwave.gpkg"
         for lay in self.layers():
             if lay.kind in ("lines", "points") and lay.data is not None and len(lay.data):
@@ -255,6 +298,16 @@ class GreenwaveResult:
             slug = "plans_compared" if cap.startswith("Plans") else f"time_space_{k + 1}"
             files.append(save_png(png, folder / f"{slug}.png"))
         return files
+
+
+# link colour by the share of the cycle the band covers (the poorer direction)
+LINK_BAND_LEGEND = [("band >= 30 % of the cycle", [30, 150, 70, 230]), ("15-30 %", [150, 190, 60, 230]),
+                    ("under 15 %", [240, 170, 40, 230]), ("no band", [210, 50, 40, 230])]
+
+
+def _band_colour(share: float) -> list[int]:
+    k = 0 if share >= 0.30 else 1 if share >= 0.15 else 2 if share > 1e-6 else 3
+    return list(LINK_BAND_LEGEND[k][1])
 
 
 def _pct(a: float, b: float) -> float | None:

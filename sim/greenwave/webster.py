@@ -123,15 +123,19 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
                    yellow_s: float = 3.0, all_red_s: float = 2.0, cycle_min_s: float = 60.0,
                    cycle_max_s: float = 150.0, left_lanes: int = 1, lane_width_m: float = 3.5,
                    ped_walk_s: float = 7.0, ped_speed_m_s: float = 1.2, min_green_s: float = 5.0,
-                   round_cycle: bool = True) -> Plan:
+                   round_cycle: bool = True, x_max: float = 0.95) -> Plan:
     """Webster timings for every signal of the corridor on one common cycle, offsets 0.
 
     Each intersection's optimum cycle C0 (Webster 1958) is computed from its critical flow ratios; the
     corridor cycle is the largest C0 (the critical intersection), rounded up to a whole second and
     clamped to [cycle_min_s, cycle_max_s], or ``cycle_s`` when given. Greens are shared in proportion to
-    y with pedestrian minimum greens (:func:`min_greens_s`). ``meta`` reports per intersection C0, Y,
-    the lost time, the degree of saturation x and Webster delay per movement; a ``warnings.warn``
-    names every intersection where some x > 1.
+    y with pedestrian minimum greens (:func:`min_greens_s`). Where the minimum greens bind (short
+    cycles, protected left phases), the proportional rest can leave a movement over capacity at that
+    cycle; the automatic cycle is then lengthened in whole seconds, up to ``cycle_max_s``, to the
+    shortest at which every degree of saturation is at most ``x_max`` (0.95: Webster's own cycle gives
+    x = Y C0 / (C0 - L), about 0.9 at heavy loads). ``meta`` reports per intersection C0, Y, the lost
+    time, the degree of saturation x and Webster delay per movement; a ``warnings.warn`` names every
+    intersection where some x > 1 at the cycle used.
     """
     if phase_sequence not in SEQUENCES:
         raise InputError(f"phase_sequence {phase_sequence!r}: expected one of {list(SEQUENCES)}")
@@ -158,6 +162,10 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         c = min(max(c0[crit], cycle_min_s, max(need)), cycle_max_s)
         if round_cycle:
             c = float(np.ceil(c - 1e-9))
+        while c + 1.0 <= cycle_max_s + 1e-9 and c >= max(need) - 1e-9 and _max_x(
+                corridor, vols, ratios, lost, c, yellow_s, all_red_s, lane_width_m, ped_walk_s, ped_speed_m_s,
+                min_green_s, left_lanes) > x_max:
+            c += 1.0
     else:
         c = float(cycle_s)
         if c <= 0 or not np.isfinite(c):
@@ -193,6 +201,26 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
     return Plan(name="webster", timings=timings, meta=meta)
 
 
+def _max_x(corridor: Corridor, vols, ratios, lost, c: float, yellow_s: float, all_red_s: float, lane_width_m: float,
+           ped_walk_s: float, ped_speed_m_s: float, min_green_s: float, left_lanes: int) -> float:
+    """Largest degree of saturation over the corridor with the greens Webster would give at cycle ``c``."""
+    worst = 0.0
+    for it, q, ph, L in zip(corridor.intersections, vols, ratios, lost):
+        mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
+                            ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
+        g = _allocate(np.array([v for _, v in ph]), c - L, np.array([mins[n] for n, _ in ph]))
+        t = SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
+        worst = max(worst, max(_saturation(it, q, t, left_lanes)[0].values(), default=0.0))
+    return worst
+
+
+def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list[dict[str, float]]:
+    """Degree of saturation x = q / (s g / C) of every movement at every signal of any plan on the
+    corridor's volumes (the check Webster's start plan gets, for the plans actually reported)."""
+    vols = movement_volumes_vph(corridor)
+    return [_saturation(it, q, t, left_lanes)[0] for it, q, t in zip(corridor.intersections, vols, plan.timings)]
+
+
 def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int) -> tuple[dict, dict]:
     """Degree of saturation x = q / (s g / C) and Webster delay per movement of one intersection."""
     has_left = any(p.name != "main" and p.name != "side" for p in t.phases)
@@ -218,4 +246,4 @@ def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: in
 
 
 __all__ = ["webster_cycle_s", "webster_delay_s", "webster_delay_terms_s", "min_greens_s", "webster_timing",
-           "SEQUENCES"]
+           "plan_saturation", "SEQUENCES"]

@@ -156,6 +156,29 @@ def test_webster_warns_over_capacity_naming_the_intersection(sample_city):
     assert p.meta["degree_of_saturation"][k]["side"] > 1.0
 
 
+def test_webster_lengthens_the_cycle_when_minimum_greens_bind(sample_city):
+    """Lead-lag protected lefts at modest volumes: the sum of the minimum greens sets the cycle
+    (64 s) and the proportional rest leaves a left turn at x = 1.75. The automatic cycle is the
+    shortest whole second at which every degree of saturation is <= 0.95 (one second less is not),
+    and ``plan_saturation`` reads the same x off any plan as Webster's own meta."""
+    from sim.greenwave.webster import plan_saturation
+
+    cor = corridor_from_name(sample_city.roads, "Renmin Road", demand={
+        "volume_out_vph": 2000, "volume_in_vph": 1900, "*": {"side_volume_vph": 400, "turn_left": 0.15}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fixed = webster_timing(cor, phase_sequence="lead_lag", cycle_s=64.0)
+        auto = webster_timing(cor, phase_sequence="lead_lag")
+        shorter = webster_timing(cor, phase_sequence="lead_lag", cycle_s=auto.cycle_s - 1.0)
+    xmax = lambda p: max(v for d in plan_saturation(cor, p) for v in d.values())
+    assert xmax(fixed) > 1.5
+    assert auto.cycle_s > 64.0 and xmax(auto) <= 0.95 and xmax(shorter) > 0.95
+    assert plan_saturation(cor, auto) == auto.meta["degree_of_saturation"]
+    # the benchmark corridor's Webster plan (x up to 0.93 at 87 s) is unchanged by the rule
+    base = webster_timing(corridor_from_name(sample_city.roads, "Renmin Road"))
+    assert base.cycle_s == 87.0
+
+
 # ------------------------------------------------------------------------------------- the sample city
 def _builder():
     spec = importlib.util.spec_from_file_location("bsc", SAMPLE.parent / "build_sample_city.py")

@@ -238,6 +238,34 @@ def test_transition_cycles_closed_form():
     assert ctl.transition_cycles(40.0, 80.0, 0.2) == pytest.approx([200.0 / 3] * 3)
 
 
+def test_transitions_keep_the_minimum_cycle_and_pedestrian_greens():
+    """A 30 s offset change on a 60 s plan: without a floor the shortway runs three 50 s cycles;
+    with the 60 s minimum cycle it runs the shortest sequence whose cycles are all >= 60 s and
+    <= 72 s and that adds up to 30 s mod 60 (three 70 s cycles). A shortened cycle takes only green
+    above each phase's minimum: 60 -> 55 s with minimum side green 19.5 s of a 25 s side green and a
+    main green of 25 s (lost 10 s): the 5 s come from the 5.5 + 25 - m_main s of slack in proportion."""
+    cyc = ctl.transition_cycles(30.0, 60.0, 0.2, min_cycle_s=60.0)
+    assert cyc == pytest.approx([70.0, 70.0, 70.0])
+    assert ctl.transition_cycles(30.0, 60.0, 0.2) == pytest.approx([50.0, 50.0, 50.0])  # the unfloored shortway
+    t = SignalTiming(60.0, 0.0, [Phase("main", 25.0, 3.0, 2.0), Phase("side", 25.0, 3.0, 2.0)])
+    mins = {"main": 13.7, "side": 19.5}
+    sc = ctl._scaled(t, 55.0, 0.0, mins)
+    g = {p.name: p.green_s for p in sc.phases}
+    slack = (25.0 - 13.7) + (25.0 - 19.5)
+    assert g["side"] == pytest.approx(19.5 + 5.5 * (slack - 5.0) / slack, abs=1e-9)
+    assert g["main"] == pytest.approx(13.7 + 11.3 * (slack - 5.0) / slack, abs=1e-9)
+    assert sum(p.length_s for p in sc.phases) == pytest.approx(55.0)
+    # a whole switch: every transition cycle of every signal stays >= 60 s and every green >= its minimum
+    c = _corridor([500.0, 900.0, 1400.0])
+    old = _two_phase(c, [0.0, 0.0, 0.0], cycle_s=60.0, main_s=30.0)
+    new = _two_phase(c, [30.0, 10.0, 50.0], cycle_s=60.0, main_s=30.0)
+    sch = ctl.transition_windows(old, new, 100.0, "smooth", min_greens=[{"main": 13.7, "side": 19.5}] * 3,
+                                 cycle_min_s=60.0)
+    assert min(x for cy in sch.cycles_s for x in cy) >= 60.0 - 1e-9
+    assert sch.windows[..., 0].min() >= 60.0 - 1e-9  # every window row's cycle
+    assert sch.windows[:, :, 4, 2].min() >= 19.5 - 1e-9  # side green (movement 4, column 2 = green)
+
+
 # ----------------------------------------------------------------------------- SUMO
 @pytest.mark.skipif(not gs.available(), reason="Eclipse SUMO not installed")
 def test_sumo_actuated_program_matches_ours(tmp_path):

@@ -41,12 +41,14 @@ def test_variants_on_common_seeds_and_the_band_helps(sample_city):
     p = _params()
     c = M.build_corridor(sample_city, p)
     plans = M.make_plans(sample_city, c, p)
-    df, traj = M.simulate_variants(c, plans, p)
+    df, trajs, queues = M.simulate_variants(c, plans, p)
     assert set(df.index) == {"uncoordinated", "maxband"}
     assert df.loc["maxband", "travel_time_combined_s"] < df.loc["uncoordinated", "travel_time_combined_s"]
     assert df.loc["maxband", "stops_combined_per_veh"] < df.loc["uncoordinated", "stops_combined_per_veh"]
     assert all(pl.cycle_s >= p.cycle_min_s for pl in plans.values())
+    traj = trajs["maxband"]  # the recommended plan here, and the band plan: both drawn with trajectories
     assert traj is not None and set(traj["dir"].unique()) == {0, 1}
+    assert len(queues) == 2 * len(c) and (queues.drop(columns=["variant", "cross_street"]) >= 0).all().all()
 
 
 def test_emergency_route_times_follow_the_closed_forms(sample_city):
@@ -100,10 +102,22 @@ def test_cycle_range_below_minimum_is_rejected():
         _params(cycle_min_s=90, cycle_max_s=70)
 
 
+def _lane_crossings(traj, direction: int, lane: int, pos_m: float) -> np.ndarray:
+    """Times at which a vehicle passes ``pos_m`` in ``lane`` of ``direction`` (consecutive
+    trajectory samples of one vehicle on either side of it, both in that lane)."""
+    t = traj[traj["dir"] == direction].sort_values(["vid", "t_s"])
+    same = (t.vid.to_numpy()[1:] == t.vid.to_numpy()[:-1])
+    x0, x1 = t.pos_m.to_numpy()[:-1], t.pos_m.to_numpy()[1:]
+    l0, l1 = t.lane.to_numpy()[:-1], t.lane.to_numpy()[1:]
+    hit = same & (x0 < pos_m) & (x1 >= pos_m) & (l0 == lane) & (l1 == lane)
+    return t.t_s.to_numpy()[1:][hit]
+
+
 def test_simpy_events_act_at_their_times(sample_city):
-    """The lane closure is applied and lifted at its scheduled times (logged by the SimPy
-    processes), vehicles are conserved through it, and a plan switch ends with every signal on
-    the new plan."""
+    """The lane closure acts on the traffic exactly while it is scheduled: no vehicle passes the
+    block position in the closed lane between its closing and reopening times, while vehicles do
+    pass there before and after (the SimPy log shows the same times); vehicles are conserved
+    through it; a plan switch is logged at its time."""
     from sim.greenwave import microsim
     from sim.greenwave.events import run_events
     from sim.greenwave.params import Incident
@@ -112,9 +126,94 @@ def test_simpy_events_act_at_their_times(sample_city):
     c = microsim.padded(M.build_corridor(sample_city, p))
     plan = maxband(c, speed_kph=(40.0, 55.0))
     inc = Incident(direction="out", lane=0, pos_m=1500.0, from_s=400.0, to_s=700.0)
-    r = run_events(c, plan, incidents=[inc], duration_s=600.0, warmup_s=300.0, seed=1)
+    r = run_events(c, plan, incidents=[inc], duration_s=600.0, warmup_s=300.0, seed=1, record_trajectories=True)
     assert [(e["t_s"], e["event"]) for e in r.log] == [(400.0, "lane closed"), (700.0, "lane reopened")]
     assert r.metrics["n_in"] == r.metrics["n_out"] + r.metrics["n_in_network"]
+    cross = _lane_crossings(r.trajectories, 0, 0, 1500.0)
+    # one trajectory sample (1 s) of slack at each end: a vehicle already over the line at 400 s
+    assert not ((cross > 401.0) & (cross < 700.0)).any(), cross[(cross > 401.0) & (cross < 700.0)]
+    assert ((cross > 100.0) & (cross < 400.0)).sum() >= 5  # the lane carries traffic before ...
+    assert ((cross > 700.0) & (cross <= 900.0)).sum() >= 5  # ... and again after the closure
     other = plan.with_offsets(np.zeros(len(c)), name="zero")
     s = run_events(c, plan, switch_to=other, switch_s=500.0, duration_s=600.0, warmup_s=300.0, seed=1)
     assert s.log[0]["event"] == "plan switch" and s.log[0]["t_s"] == 500.0
+
+
+# ------------------------------------------------------------------------------------- time of day
+def _periods(**sim):
+    return _params(periods=[
+        {"name": "am_peak", "start": "07:00", "end": "09:00", "demand_scale": 1.0},
+        {"name": "off_peak", "start": "09:00", "end": "17:00", "demand_scale": 0.5},
+        {"name": "pm_peak", "start": "17:00", "end": "19:30", "demand_scale": 1.0},
+        {"name": "night", "start": "22:00", "end": "06:00", "demand_scale": 0.25},
+        {"name": "holiday", "applies": "holiday", "start": "09:00", "end": "21:00", "demand_scale": 0.8},
+        {"name": "rain", "applies": "heavy_rain", "start": "00:00", "end": "24:00", "demand_scale": 0.85,
+         "speed_factor": 0.8, "extra_all_red_s": 1.0}],
+        simulation={"duration_s": 900, "warmup_s": 300, "seeds": [1], **sim})
+
+
+@pytest.mark.parametrize("clock,day,rain,expect", [
+    ("16:59", "workday", False, "off_peak"), ("17:00", "workday", False, "pm_peak"),
+    ("20:00", "workday", False, "pm_peak"),  # a plan runs until the next period starts (controller TOD table)
+    ("23:00", "workday", False, "night"), ("03:00", "workday", False, "night"),  # past midnight
+    ("06:30", "workday", False, "night"), ("10:00", "holiday", False, "holiday"),
+    ("08:00", "holiday", False, "holiday"),  # the holiday table's last entry carries over midnight
+    ("10:00", "workday", True, "rain")])
+def test_active_period_follows_the_timetable(clock, day, rain, expect):
+    from sim.greenwave.params import clock_s
+
+    p = _periods()
+    assert M.active_period(p.periods, clock_s(clock), day, rain).name == expect
+
+
+@pytest.mark.parametrize("periods,words", [
+    ([{"name": "a", "start": "99:99", "end": "10:00"}], "between 00:00 and 24:00"),
+    ([{"name": "a", "start": "07:00", "end": "10:00"}, {"name": "b", "start": "09:00", "end": "12:00"}], "overlap"),
+    ([{"name": "a", "start": "22:00", "end": "06:00"}, {"name": "b", "start": "05:00", "end": "07:00"}], "overlap"),
+    ([{"name": "a", "start": "07:00", "end": "09:00"}, {"name": "a", "start": "09:00", "end": "12:00"}], "twice")])
+def test_bad_periods_are_named(periods, words):
+    with pytest.raises(ValueError, match=words):
+        _params(periods=periods)
+
+
+@pytest.mark.parametrize("over,words", [
+    ({"incidents": [{"pos_m": 900, "from_s": 700, "to_s": 400}]}, "is not after from_s"),
+    ({"variants": []}, "at least 1"),
+    ({"simulation": {"seeds": []}}, "at least 1")])
+def test_bad_events_and_empty_lists_are_rejected(over, words):
+    with pytest.raises(ValueError, match=words):
+        _params(**over)
+
+
+def test_time_of_day_run_switches_plan_and_demand_at_the_period_start(sample_city):
+    """Start 16:55 with a 300 s warm-up: at 17:00 (t = 300 s) the off-peak plan switches to the
+    pm-peak plan and the demand doubles (x0.5 -> x1). The corridor entries per hour before and
+    after the switch equal the two periods' rates within 4 Poisson standard deviations, the log
+    shows both events at 300 s, and no transition cycle falls below the 60 s minimum."""
+    from datetime import datetime, timedelta, timezone
+
+    p = _periods()
+    c = M.build_corridor(sample_city, p)
+    periods = M.period_plans(sample_city, c, p)
+    start = datetime(2026, 9, 15, 16, 55, tzinfo=timezone(timedelta(hours=8)))  # a Tuesday
+    tod = M.time_of_day_run(c, periods, p, start)
+    assert tod["day"] == "workday" and [s["period"] for s in tod["segments"]] == ["off_peak", "pm_peak"]
+    assert tod["segments"][1]["from_s"] == 300.0 and tod["segments"][1]["clock"] == "17:00"
+    assert {(e["t_s"], e["event"]) for e in tod["log"]} >= {(300.0, "plan switch"), (300.0, "demand change")}
+    assert all(x >= 60.0 - 1e-9 for cy in tod["transition_cycles_s"] for x in cy)
+    # entries at the corridor start: re-run the same events and count departures that happened
+    from sim.greenwave import microsim
+    from sim.greenwave.events import DemandChange, run_events
+
+    cp = microsim.padded(c)
+    n = len(c)
+    ch = [DemandChange(0.0, tuple([0.5, 0.5] + [0.5] * (2 * n))), DemandChange(300.0, tuple([1.0] * (2 + 2 * n)))]
+    r = run_events(cp, periods[1]["plan"], switches=[(300.0, periods[2]["plan"])], demand_changes=ch,
+                   duration_s=900.0, warmup_s=300.0, seed=1)
+    tr = r.trips
+    for d, vph in ((0, c.volume_out_vph), (1, c.volume_in_vph)):
+        t_in = tr.loc[tr.orig == d, "t_in_s"].to_numpy()
+        for (a, b), share in (((0.0, 300.0), 0.5), ((300.0, 800.0), 1.0)):  # entered (and left by 1200 s)
+            k = ((t_in >= a) & (t_in < b)).sum()
+            mu = share * vph * (b - a) / 3600.0
+            assert abs(k - mu) <= 4.0 * np.sqrt(mu), (d, a, b, k, mu)
