@@ -25,7 +25,7 @@ from viewers.png import fig_png, save_png
 from viewers.spec import Layer
 
 ORDER = ("current", "uncoordinated", "maxband", "multiband", "optimised", "actuated", "max_pressure")
-LABELS = {"current": "today's plan", "uncoordinated": "offsets 0", "maxband": "MAXBAND band",
+LABELS = {"current": "today's plan", "uncoordinated": "today's cycle and splits, offsets 0", "maxband": "MAXBAND band",
           "multiband": "MULTIBAND", "optimised": "delay-optimised", "actuated": "actuated coordinated",
           "max_pressure": "max-pressure"}
 TRIPS_WINDOW_S = 900.0  # animated vehicles: the first 15 min after the warm-up

@@ -108,6 +108,10 @@ class SumoFiles:
     warmup_s: float
     n_signals: int
     corridor: Corridor  # as simulated (its bays resolved by sim.greenwave.bays)
+    control: str = "fixed"
+    plan: Plan | None = None  # the plan written (max-pressure takes its phases from it)
+    movements: dict | None = None  # per signal: the movement of each link index
+    control_params: object = None
 
 
 # ----------------------------------------------------------------------------- network
@@ -319,14 +323,15 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     """Write and compile the SUMO scenario of ``corridor`` under ``plan`` into ``folder``.
 
     The demand is ours (``make_demand(corridor, warmup_s + duration_s, seed)`` unless given), so
-    both simulators see the same vehicles. ``control``: "fixed" (static programs) or "actuated"
-    (SUMO's coordinated actuated programs for the plan, see :func:`_actuated_logic`;
-    ``control_params`` a ``control.ControlParams`` or dict).
+    both simulators see the same vehicles. ``control``: "fixed" (static programs), "actuated"
+    (SUMO's coordinated actuated programs for the plan, see :func:`_actuated_logic`) or
+    "max_pressure" (the plan's phases chosen step by step through TraCI by the same rule as ours,
+    :class:`_MaxPressure`; needs libsumo); ``control_params`` a ``control.ControlParams`` or dict.
     """
     from sim.greenwave.control import ControlParams
 
-    if control not in ("fixed", "actuated"):
-        raise InputError(f"SUMO control {control!r}: expected 'fixed' or 'actuated'")
+    if control not in ("fixed", "actuated", "max_pressure"):
+        raise InputError(f"SUMO control {control!r}: expected 'fixed', 'actuated' or 'max_pressure'")
     cpar = ControlParams.of(control_params)
     cpar.validate()
     p = params or ms.Params()
@@ -431,7 +436,11 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     ET.SubElement(rep, "duration-log.statistics", value="true")
     config = folder / "run.sumocfg"
     _write_xml(config, cfg)
-    return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n, corridor)
+    if control == "max_pressure" and protected.any():
+        raise InputError("SUMO max_pressure: plans with protected left phases are not supported (two-phase plans only)")
+    return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n, corridor,
+                     control=control, plan=plan, movements={i: [c[4] for c in conn[i]] for i in range(n)},
+                     control_params=cpar)
 
 
 def _depart_lane(geo: ms.Geometry, dem: ms.Demand, k: int) -> str:
@@ -531,6 +540,8 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
     total = files.duration_s + files.warmup_s
     n = files.n_signals
     metrics: dict = {}
+    if files.control == "max_pressure" and not use_libsumo:
+        raise InputError("SUMO max_pressure needs libsumo (the phases are chosen through TraCI)")
     if use_libsumo:
         ls = _libsumo()
         ls.start([str(sumo_home() / "bin" / "sumo"), "-c", str(files.config)])
@@ -542,7 +553,10 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
             updates = 0
             step_s = 0.0
             dt = ls.simulation.getDeltaT()
+            mp = _MaxPressure(files, geo) if files.control == "max_pressure" else None
             while ls.simulation.getTime() < total - 1e-9:
+                if mp is not None:
+                    mp.update(ls, ls.simulation.getTime())
                 t0 = time.perf_counter()
                 ls.simulationStep()
                 step_s += time.perf_counter() - t0
@@ -576,6 +590,100 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
     metrics["throughput_side_vph"] = left / (files.duration_s / 3600.0)
     metrics["side_sample"] = "crossers"
     return metrics
+
+
+class _MaxPressure:
+    """Max-pressure control of SUMO's signals through TraCI, the rule of our controller
+    (:func:`sim.greenwave.ctl_kernels.ctl_measure` / ``_decide_max_pressure``; Varaiya 2013): every
+    step, the vehicles within ``mp_queue_dist_m`` upstream of each stop line (moving ones too, or
+    halting only, as ``mp_count_moving``) give the queues x; a phase's pressure is the sum over its
+    movements of their saturation flow x (x_up - r x_down), r the share going on to the next link
+    (through share on the corridor, the joining share from the side street); after the min green
+    the phase of largest pressure is served if it beats the current one, through the current
+    phase's yellow and all-red. Two-phase plans (main street, side street)."""
+
+    def __init__(self, files: SumoFiles, geo: ms.Geometry) -> None:
+        c, plan, cp = files.corridor, files.plan, files.control_params
+        self.geo, self.n = geo, geo.n
+        self.dist, self.moving = float(cp.mp_queue_dist_m), bool(cp.mp_count_moving)
+        self.min_g, self.max_g = float(cp.mp_min_green_s), float(cp.mp_max_green_s)
+        self.side_len = ms.Params().side_len_m
+        self.phases = [t.phases for t in plan.timings]
+        self.mov = files.movements
+        sat = np.array([it.sat_flow_vphpl / 3600.0 for it in c.intersections])
+        self.mu = {"out": geo.nl[0] * sat, "in": geo.nl[1] * sat, "side": geo.side_nl * sat}
+        self.rthru = np.array([1.0 - it.turn_left - it.turn_right for it in c.intersections])
+        self.s2m = np.array([it.side_to_main for it in c.intersections])
+        # the edges of each link with their start in the direction's coordinate, and the left-bay lane
+        self.parts = {(d, k): _parts(geo, d, k) for d in range(2) for k in range(self.n)}
+        self.state = [{"k": 0, "int": "G", "t_int": 0.0, "t_green": 0.0, "next": 0} for _ in range(self.n)]
+        self.shown: list[str | None] = [None] * self.n
+
+    def _state_string(self, i: int) -> str:
+        st = self.state[i]
+        served = set(PHASE_MOVEMENTS[self.phases[i][st["k"]].name])
+        ch = {"G": "G", "Y": "y", "R": "r"}[st["int"]]
+        return "".join(ch if m in served else "r" for m in self.mov[i])
+
+    def _link_queue(self, ls, d: int, k: int) -> float:
+        js = float(self.geo.js[d, k])
+        nl = int(self.geo.nl[d])
+        q = 0
+        for part in self.parts[(d, k)]:
+            if js - part.u1_m > self.dist:
+                continue
+            left_lane = part.bay(0, nl) if part.left else -1
+            for v in ls.edge.getLastStepVehicleIDs(part.edge):
+                if ls.vehicle.getLaneIndex(v) == left_lane:
+                    continue  # left turners in their bay: the protected-left movement (none in two-phase plans)
+                if js - (part.u0_m + ls.vehicle.getLanePosition(v)) <= self.dist and (
+                        self.moving or ls.vehicle.getSpeed(v) < 0.1):
+                    q += 1
+        return float(q)
+
+    def _side_queue(self, ls, i: int) -> float:
+        q = 0
+        for side in "NS":
+            for v in ls.edge.getLastStepVehicleIDs(f"a{side}{i}"):
+                if self.side_len - ls.vehicle.getLanePosition(v) <= self.dist and (
+                        self.moving or ls.vehicle.getSpeed(v) < 0.1):
+                    q += 1
+        return float(q)
+
+    def update(self, ls, t: float) -> None:
+        n = self.n
+        qm = np.zeros((2, n + 1))
+        for d in range(2):
+            for k in range(n):
+                qm[d, k] = self._link_queue(ls, d, k)
+        for i in range(n):
+            st = self.state[i]
+            ph = self.phases[i]
+            if st["int"] == "Y" and t >= st["t_int"] + ph[st["k"]].yellow_s - 1e-9:
+                st.update(int="R", t_int=st["t_int"] + ph[st["k"]].yellow_s)
+            if st["int"] == "R" and t >= st["t_int"] + ph[st["k"]].all_red_s - 1e-9:
+                st.update(k=st["next"], int="G", t_int=t, t_green=t)
+            if st["int"] == "G" and t - st["t_green"] >= self.min_g - 1e-9:
+                m0, m1 = i, n - 1 - i
+                w = {"out": qm[0, m0] - self.rthru[i] * qm[0, m0 + 1],
+                     "in": qm[1, m1] - self.rthru[i] * qm[1, m1 + 1],
+                     "side": self._side_queue(ls, i) - self.s2m[i] * (qm[0, m0 + 1] + qm[1, m1 + 1])}
+                press = [sum(self.mu[m][i] * w[m] for m in ("out", "in", "side") if m in PHASE_MOVEMENTS[p.name])
+                         for p in ph]
+                cur = best = st["k"]
+                for kk in range(len(ph)):
+                    if press[kk] > press[best] + 1e-12:
+                        best = kk
+                if best == cur and self.max_g > 0 and t - st["t_green"] >= self.max_g - 1e-9:
+                    best = max((kk for kk in range(len(ph)) if kk != cur), key=lambda kk: press[kk])
+                if best != cur:
+                    st.update(int="Y" if ph[cur].yellow_s > 0 else "R", t_int=t, next=best)
+                    if st["int"] == "R" and ph[cur].all_red_s <= 0:
+                        st.update(k=best, int="G", t_int=t, t_green=t)
+            s_ = self._state_string(i)
+            if s_ != self.shown[i]:
+                ls.trafficlight.setRedYellowGreenState(f"J{i}", s_)
+                self.shown[i] = s_
 
 
 # ----------------------------------------------------------------------------- tlsCoordinator

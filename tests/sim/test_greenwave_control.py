@@ -288,6 +288,32 @@ def test_sumo_actuated_program_matches_ours(tmp_path):
         assert res["actuated"][k]["travel_time_in_s"] < 0.85 * res["fixed"][k]["travel_time_in_s"]
 
 
+@pytest.mark.skipif(not gs.available(), reason="Eclipse SUMO not installed")
+def test_sumo_max_pressure_matches_ours(tmp_path):
+    """Max-pressure driven through TraCI in SUMO (the same rule, queues read from SUMO's vehicles)
+    against ours on the same network and vehicles, mean of two seeds x 1800 s: corridor travel
+    times within 5 % and side delay within 15 % (single 1800-s runs differ by up to 12 % on the
+    side delay, sampling), and in both the side street waits far less than under the fixed plan
+    (a queue-aware controller serves the side as soon as its pressure wins)."""
+    c = _corridor(SMALL, vol_vph=1200.0, side_vph=400.0, turn=0.05)
+    p = _two_phase(c, c.positions_m / (50.0 / 3.6))
+    keys = ("travel_time_out_s", "travel_time_in_s", "delay_side_s")
+    th, ou, fx = [], [], []
+    for seed in (11, 12):
+        f = gs.write_sumo(c, p, tmp_path / f"mp{seed}", duration_s=1800, warmup_s=300, seed=seed, dt_s=1.0,
+                          control="max_pressure")
+        th.append(gs.run_sumo(f))
+        ou.append(ms.simulate(c, p, duration_s=1800, warmup_s=300, seed=seed, dt_s=1.0, control="max_pressure").metrics)
+        fx.append(ms.simulate(c, p, duration_s=1800, warmup_s=300, seed=seed, dt_s=1.0).metrics)
+    theirs, ours, fixed = ({k: float(np.mean([r[k] for r in rs])) for k in keys} for rs in (th, ou, fx))
+    print({k: (ours[k], theirs[k], fixed[k]) for k in keys})
+    for d in ("out", "in"):
+        assert ours[f"travel_time_{d}_s"] == pytest.approx(theirs[f"travel_time_{d}_s"], rel=0.05)
+    assert ours["delay_side_s"] == pytest.approx(theirs["delay_side_s"], rel=0.15)
+    # the fixed plan in SUMO matches ours (test_short_run_matches_sumo); here ours stands for both
+    assert ours["delay_side_s"] < 0.7 * fixed["delay_side_s"] and theirs["delay_side_s"] < 0.7 * fixed["delay_side_s"]
+
+
 # ----------------------------------------------------------------------------- input errors
 def test_bad_control_input_is_rejected():
     c = _corridor(SMALL)
