@@ -12,9 +12,11 @@ or ``normal``), its position in the block (day k of n) and the source that place
   length of each holiday under the rules in force that year (see :data:`RULE_EPOCHS`).
 
 A *days-off block* is the maximal run of consecutive days off containing the festival, weekends
-included (what a visitor sees).  The derivation reproduces the official blocks of every year the
-package covers except the political one-offs listed in :data:`KNOWN_DEVIATIONS`
-(``tests/sim/test_crowd_calendar.py`` derives then compares).
+included (what a visitor sees).  The derivation reproduces the official days off of every year the
+package covers except the political one-offs listed in :data:`KNOWN_DEVIATIONS` (132 of the 143
+year-holidays of 2004-2026), and the make-up working days of 134 of them (placement rules:
+:func:`_place_makeups`, :data:`MAKEUP_EPOCHS`; misses: those one-offs and
+:data:`KNOWN_MAKEUP_DEVIATIONS`); ``tests/sim/test_crowd_calendar.py`` derives then compares.
 
 Rule sources: 《全国年节及纪念日放假办法》 (State Council decree 270, 1999; amended 2007 by
 decree 513, 2013 by decree 644, 2024 by decree 795) and the yearly General Office notices.
@@ -75,9 +77,26 @@ RULE_EPOCHS: dict[str, tuple[tuple[int, str], ...]] = {
 one_day: festival on Mon/Sat/Sun -> Sat-Mon; Fri -> Fri-Sun; Tue -> Sun-Tue and Thu -> Thu-Sat
 (bridged by a make-up day); Wed -> the day alone (2008-2013: Mon-Wed, the 3-day rule of decree 513).
 Mid-Autumn on 28 Sep - 8 Oct merges with National Day into 8 days (2009, 2012, 2017, 2020, 2023,
-2025).  eve_plus_8 (decree 795): 8 days from New Year's Eve, make-up days placed so that no
-stretch of work exceeds 6 days and none touches the 8 days (2024 General Office principles); a
-weekend day left next to the block joins it (2026: 9 days).
+2025), and so does an earlier one whose block would touch National Day's (Thursday 27 Sep with
+1 Oct a Monday: no year 2004-2026; first in 2091).  eve_plus_8 (decree 795): 8 days from New
+Year's Eve, make-up days placed so that no stretch of work exceeds 6 days and none touches the
+8 days (2024 General Office principles); a weekend day left next to the block joins it (2026:
+9 days).
+"""
+
+MAKEUP_EPOCHS: dict[str, tuple[tuple[int, str], ...]] = {
+    **{h: ((2000, "whole_weekend"), (2009, "split")) for h in HOLIDAYS},
+    "new_year": ((2000, "whole_weekend"), (2014, "split")),
+}
+"""How two make-up days that cannot touch the block are placed, per holiday from its first year.
+
+whole_weekend: one whole Saturday + Sunday, the nearest to the block, ties going after it (the
+2004-2008 golden weeks starting Wed/Thu/Fri/Tue: SF 2005 and 2008, May Day 2007, National Day
+2004; the 3-day New Year of 2013). split: the nearest weekend day on each side (every 7/8-day
+block from 2009, e.g. SF 2011 and National Day 2014: the Sunday before and the Saturday after).
+The only miss of this rule in 2004-2026 with days off that match is SF 2004 (the weekend before
+was taken although the one after is nearer).  In every epoch a make-up day never falls on
+another holiday's days off.
 """
 
 KNOWN_DEVIATIONS: dict[tuple[int, str], str] = {
@@ -94,6 +113,16 @@ KNOWN_DEVIATIONS: dict[tuple[int, str], str] = {
     (2024, "spring_festival"): "block began on the first day (10-17 Feb); the eve was a working day",
 }
 """Official days-off blocks the derivation cannot reproduce, with the political reason."""
+
+KNOWN_MAKEUP_DEVIATIONS: dict[tuple[int, str], str] = {
+    (2004, "spring_festival"): "make-up weekend 17-18 Jan before the block, although 31 Jan - 1 Feb "
+                               "after it is nearer (every other pre-2009 schedule takes the nearer one)",
+    (2015, "national_day"): "one make-up day only (10 Oct): Mid-Autumn's Sunday (27 Sep) was compensated "
+                            "inside the golden week instead of on Monday 28 Sep",
+}
+"""Official make-up days the derivation misses although its days off match.  Besides these, the
+make-up days differ in the blocks of :data:`KNOWN_DEVIATIONS` except four whose make-up days
+agree anyway (2008 National Day, 2012 Dragon Boat, 2014 Spring Festival, 2015 Mid-Autumn)."""
 
 
 @dataclass(frozen=True)
@@ -273,19 +302,28 @@ def _core_days(holiday: str, year: int, fest: dict[str, dt.date]) -> list[dt.dat
     raise AssertionError(rule)
 
 
-def _place_makeups(core: list[dt.date], n: int, six_day_rule: bool, detached: bool) -> list[dt.date]:
+def _place_makeups(core: list[dt.date], n: int, six_day_rule: bool, detached: bool,
+                   whole_weekends: bool = False, blocked: frozenset[dt.date] = frozenset(),
+                   taken: frozenset[dt.date] = frozenset()) -> list[dt.date]:
     """Choose ``n`` weekend days to work: first the weekend touching the block (else it would grow),
     then alternately the nearest on either side.  With ``six_day_rule`` no stretch of work may
     exceed 6 days, and with ``detached`` no make-up day touches the block (the 2025-2026 practice
-    for the long holidays; 2024 General Office principles)."""
+    for the long holidays; 2024 General Office principles).  With ``whole_weekends`` two make-up
+    days not touching the block are one whole Saturday + Sunday, the nearest (ties: the one after;
+    the schedules up to 2008 and the 3-day New Year to 2013, see :data:`MAKEUP_EPOCHS`).  Days in
+    ``blocked`` (other holidays' days off) are never made up and count as rest (2026: National
+    Day's make-up Sunday is 20 Sep because 27 Sep is a Mid-Autumn day off); days in ``taken``
+    (other holidays' make-up days) are not chosen again and count as work."""
     first, last = core[0], core[-1]
     chosen: list[dt.date] = []
     cset = set(core)
 
     def working(d: dt.date) -> bool:
-        return d not in cset and (not _weekend(d) or d in chosen)
+        return d not in cset and d not in blocked and (not _weekend(d) or d in chosen or d in taken)
 
     def ok(d: dt.date) -> bool:
+        if d in blocked or d in taken:
+            return False
         if not six_day_rule:
             return True
         chosen.append(d)
@@ -311,6 +349,15 @@ def _place_makeups(core: list[dt.date], n: int, six_day_rule: bool, detached: bo
                 d = _day(d, step)
             else:
                 break
+    if whole_weekends and n - len(chosen) >= 2:
+        sats = [d for d in before + after if d.weekday() == 5 and d not in chosen]
+        pairs = [(s, _day(s, 1)) for s in sats if _day(s, 1) not in chosen and _day(s, 1) not in cset
+                 and ok(s) and ok(_day(s, 1))]
+        if pairs:
+            def dist(pr: tuple[dt.date, dt.date]) -> tuple[int, bool]:
+                s0, s1 = pr
+                return ((first - s1).days if s1 < first else (s0 - last).days, s1 < first)
+            chosen.extend(min(pairs, key=dist))
     while len(chosen) < n:
         cand = [d for d in before + after if d not in chosen and ok(d)]
         if not cand:
@@ -325,10 +372,13 @@ def _place_makeups(core: list[dt.date], n: int, six_day_rule: bool, detached: bo
 
 
 def _finish_block(holiday: str, year: int, core: list[dt.date], statutory: int,
-                  merged: tuple[str, ...] = ()) -> HolidayBlock:
+                  merged: tuple[str, ...] = (), blocked: frozenset[dt.date] = frozenset(),
+                  taken: frozenset[dt.date] = frozenset()) -> HolidayBlock:
     n = sum(not _weekend(d) for d in core) - statutory
     mk = _place_makeups(core, max(n, 0), six_day_rule=year >= 2025,
-                        detached=year >= 2025 and len(core) >= 5)
+                        detached=year >= 2025 and len(core) >= 5,
+                        whole_weekends=_epoch_value(MAKEUP_EPOCHS[holiday], year) == "whole_weekend",
+                        blocked=blocked, taken=taken)
     days = list(core)
     while _weekend(_day(days[0], -1)) and _day(days[0], -1) not in mk:
         days.insert(0, _day(days[0], -1))
@@ -337,16 +387,30 @@ def _finish_block(holiday: str, year: int, core: list[dt.date], statutory: int,
     return HolidayBlock(holiday, year, tuple(days), tuple(mk), "provisional", merged)
 
 
+def _touch(a: list[dt.date], b: list[dt.date]) -> bool:
+    """Whether two runs of days off, each grown by the weekend days next to it, overlap or meet."""
+    def grown(run: list[dt.date]) -> tuple[dt.date, dt.date]:
+        lo, hi = min(run), max(run)
+        while _weekend(_day(lo, -1)):
+            lo = _day(lo, -1)
+        while _weekend(_day(hi, 1)):
+            hi = _day(hi, 1)
+        return lo, hi
+    (a0, a1), (b0, b1) = grown(a), grown(b)
+    return a0 <= _day(b1, 1) and b0 <= _day(a1, 1)
+
+
 def derive_blocks(year: int) -> list[HolidayBlock]:
     """Provisional blocks of ``year`` from the lunar calendar and the rule epochs (no official data)."""
     if year not in DERIVATION_YEARS:
         raise InputError(f"year {year}: the lunar derivation covers {DERIVATION_YEARS[0]}-"
                          f"{DERIVATION_YEARS[-1]} (the 1999 golden-week rules onwards)")
     fest = festival_dates(year)
-    blocks: list[HolidayBlock] = []
+    cores: list[tuple[str, list[dt.date], int, tuple[str, ...]]] = []
     ma = fest["mid_autumn"]
     merge = (statutory_days("mid_autumn", year) > 0
-             and dt.date(year, 9, 28) <= ma <= dt.date(year, 10, 8))
+             and (dt.date(year, 9, 28) <= ma <= dt.date(year, 10, 8)
+                  or _touch(_one_day_block(ma, year), _core_days("national_day", year, fest))))
     for h in HOLIDAYS:
         if h == "mid_autumn" and merge:
             continue
@@ -360,7 +424,16 @@ def derive_blocks(year: int) -> list[HolidayBlock]:
             core = [_day(start, k) for k in range(8)]
             stat += statutory_days("mid_autumn", year)
             merged = ("mid_autumn",)
-        blocks.append(_finish_block(h, year, core, stat, merged))
+        cores.append((h, core, stat, merged))
+    # pass 1 places each block alone; pass 2 again, in calendar order, with the other blocks'
+    # days off barred and the make-up days already given to earlier blocks taken
+    first = [_finish_block(h, year, c, st, m) for h, c, st, m in cores]
+    blocks: list[HolidayBlock] = []
+    taken: set[dt.date] = set()
+    for k, (h, c, st, m) in enumerate(cores):
+        others = frozenset(d for j, b in enumerate(first) if j != k for d in b.days_off)
+        blocks.append(_finish_block(h, year, c, st, m, blocked=others, taken=frozenset(taken)))
+        taken.update(blocks[-1].makeup_days)
     return blocks
 
 
@@ -396,16 +469,19 @@ def compare_with_official(years: range | list[int] | None = None) -> pd.DataFram
 def load_holiday_table(path: str | Path) -> pd.DataFrame:
     """Read and validate a holiday table (CSV with columns date, holiday, status; or YAML list).
 
-    Returns columns date (datetime.date), holiday, status (``day_off``/``makeup_workday``), row.
-    Each error names the file, the row and the value: malformed or duplicate dates, unknown
-    holiday or status, holidays whose days off overlap or are not one consecutive run.
+    Returns columns date (datetime.date), holiday, status (``day_off``/``makeup_workday``), row
+    (``attrs["path"]`` is the file).  Each error names the file, the row and the value: malformed
+    or duplicate dates, unknown holiday or status, holidays whose days off overlap or are not one
+    consecutive run, days off more than :data:`FESTIVAL_TOLERANCE_DAYS` from the festival's date,
+    make-up working days that are not a Saturday or Sunday or whose holiday has no days off in
+    that year (they would be silently unused).
     """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"holiday table {p}: file not found")
     suffix = p.suffix.lower()
     if suffix == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:  # -sig: Excel's "CSV UTF-8" starts with a BOM
             reader = csv.DictReader(fh)
             cols = [c.strip() for c in (reader.fieldnames or [])]
             recs = [({(k or "").strip(): (v or "").strip() for k, v in r.items()}, i + 2)
@@ -450,6 +526,7 @@ def load_holiday_table(path: str | Path) -> pd.DataFrame:
         rows.append({"date": d, "holiday": h, "status": s, "row": line})
     df = pd.DataFrame(rows).sort_values("date", kind="stable").reset_index(drop=True)
     _check_table_blocks(df, p)
+    df.attrs["path"] = str(p)
     return df
 
 
@@ -457,31 +534,70 @@ def _table_year(d: dt.date, holiday: str) -> int:
     return d.year + 1 if holiday == "new_year" and d.month == 12 else d.year
 
 
+FESTIVAL_TOLERANCE_DAYS = 15
+"""A table's days off of a holiday must contain its date or lie within this many days of it.
+
+The date is 1 Jan, 1 May and 1 Oct, or the festival's from :func:`festival_dates`. Every
+official block 2004-2026 contains it (chinesecalendar's days labelled with the festival, merged
+Mid-Autumn days included); 15 days leaves room for unusual bridging or merging while refusing a
+block put in the wrong month (a ``spring_festival`` in July)."""
+
+
+def festival_reference(holiday: str, year: int) -> dt.date:
+    """The date a holiday of ``year`` celebrates: 1 Jan, 1 May, 1 Oct, or the lunar/solar-term date."""
+    fixed = {"new_year": (1, 1), "may_day": (5, 1), "national_day": (10, 1)}
+    if holiday in fixed:
+        return dt.date(year, *fixed[holiday])
+    return festival_dates(year)[holiday]
+
+
 def _check_table_blocks(df: pd.DataFrame, p: Path) -> None:
     off = df[df["status"] == "day_off"]
+    all_off = set(off["date"])
+    mk = set(df.loc[df["status"] == "makeup_workday", "date"])
     spans = []
     for (h, y), g in off.groupby([off["holiday"], [_table_year(d, h) for d, h in zip(off["date"],
                                                                                         off["holiday"])]]):
         ds = sorted(g["date"])
-        mk = set(df.loc[df["status"] == "makeup_workday", "date"])
         for a, b in zip(ds[:-1], ds[1:]):
             gap = [_day(a, k) for k in range(1, (b - a).days)]
-            work = [x for x in gap if not _weekend(x) or x in mk]
+            work = [x for x in gap if (not _weekend(x) or x in mk) and x not in all_off]
             if work:
                 row = int(g.loc[g["date"] == b, "row"].iloc[0])
                 raise InputError(f"holiday table {p} row {row}: {h} {y} days off {a} and {b} are not "
                                  f"consecutive ({work[0]} is a working day); expected one run per holiday")
         spans.append((ds[0], ds[-1], h, y, int(g["row"].iloc[0])))
     spans.sort()
-    for (a0, a1, ha, ya, ra), (b0, b1, hb, yb, rb) in zip(spans[:-1], spans[1:]):
-        if b0 <= a1:
+    for i, (a0, a1, ha, ya, ra) in enumerate(spans):
+        for b0, b1, hb, yb, rb in spans[i + 1:]:
+            if b0 > a1:
+                break
+            nested = (a0 <= b0 and b1 <= a1) or (b0 <= a0 and a1 <= b1)
+            if nested and {ha, hb} == {"national_day", "mid_autumn"}:
+                continue  # Mid-Autumn inside the golden week (2017: 4 Oct in 1-8 Oct), one merged block
             raise InputError(f"holiday table {p} row {rb}: {hb} {yb} ({b0}..{b1}) overlaps {ha} {ya} "
-                             f"({a0}..{a1}, row {ra}); expected separate holidays")
+                             f"({a0}..{a1}, row {ra}); expected separate holidays (only Mid-Autumn may "
+                             f"lie inside National Day)")
+    for a0, a1, h, y, row in sorted(spans, key=lambda sp: sp[4]):
+        ref = festival_reference(h, y)
+        gap = max((a0 - ref).days, (ref - a1).days, 0)
+        if gap > FESTIVAL_TOLERANCE_DAYS:
+            raise InputError(f"holiday table {p} row {row}: {h} {y} days off {a0}..{a1} are {gap} days from "
+                             f"its date {ref}; expected days off within {FESTIVAL_TOLERANCE_DAYS} days of it")
+    offs = {(h, y) for _a0, _a1, h, y, _row in spans}
     for _, r in df[df["status"] == "makeup_workday"].iterrows():
-        for a0, a1, h, y, _row in spans:
-            if a0 <= r["date"] <= a1:
-                raise InputError(f"holiday table {p} row {r['row']}: make-up working day {r['date']} lies "
-                                 f"inside the days off of {h} {y} ({a0}..{a1})")
+        d, h = r["date"], r["holiday"]
+        if not _weekend(d):
+            raise InputError(f"holiday table {p} row {r['row']}: make-up working day {d} is a "
+                             f"{d.strftime('%A')}; expected a Saturday or Sunday (weekdays are working days anyway)")
+        y = _table_year(d, h)
+        if (h, y) not in offs:
+            raise InputError(f"holiday table {p} row {r['row']}: make-up working day {d} for {h} {y}, which "
+                             f"has no day_off rows in the table; expected {h} {y} days off too, or no such row")
+        for a0, a1, hh, yy, _row in spans:
+            if a0 <= d <= a1:
+                raise InputError(f"holiday table {p} row {r['row']}: make-up working day {d} lies "
+                                 f"inside the days off of {hh} {yy} ({a0}..{a1})")
 
 
 # ------------------------------------------------------------------ the calendar
@@ -493,9 +609,19 @@ class HolidayCalendar:
     official schedule (else :class:`InputError`), so nothing is silently ignored.
     """
 
-    def __init__(self, table: str | Path | None = None, *, use_official: bool = True):
-        self.table_path = None if table is None else Path(table)
-        self.table = load_holiday_table(self.table_path) if self.table_path is not None else None
+    def __init__(self, table: str | Path | pd.DataFrame | None = None, *, use_official: bool = True):
+        """``table``: a holiday table file (read by :func:`load_holiday_table`), or the frame that
+        function returned (its ``attrs["path"]`` names the file in errors)."""
+        if isinstance(table, pd.DataFrame):
+            need = {"date", "holiday", "status", "row"}
+            if not need <= set(table.columns):
+                raise InputError(f"holiday table columns {sorted(map(str, table.columns))}: expected "
+                                 f"{sorted(need)} (the frame load_holiday_table returns)")
+            self.table_path = Path(table.attrs.get("path", "<table>"))
+            self.table = table
+        else:
+            self.table_path = None if table is None else Path(table)
+            self.table = load_holiday_table(self.table_path) if self.table_path is not None else None
         self.use_official = use_official
         self._years = official_years() if use_official else range(0)
         self._cache: dict[int, list[HolidayBlock]] = {}
@@ -509,10 +635,13 @@ class HolidayCalendar:
             self._check_table_against_official()
 
     def _check_table_against_official(self) -> None:
+        by_year: dict[int, dict[str, HolidayBlock]] = {}
         for (y, h), b in self._table_blocks.items():
             if y not in self._years:
                 continue
-            ob = {n: o for o in official_blocks(y) for n in o.names()}.get(h)
+            if y not in by_year:
+                by_year[y] = {n: o for o in official_blocks(y) for n in o.names()}
+            ob = by_year[y].get(h)
             if ob is None or set(ob.days_off) != set(b.days_off):
                 t = self.table
                 mine = [_table_year(d, hh) == y and hh in b.names() for d, hh in zip(t["date"], t["holiday"])]

@@ -1,7 +1,8 @@
 """Gate area of a scenic spot: a pedestrian micro-simulation run from a scenario.
 
 The area is either a template built round the spot's entrance (an approach plaza, a row of
-``lanes`` turnstile lanes, an exit path into the spot) or a walkable polygon given in the
+``lanes`` turnstile lanes, an exit path into the spot; the twin's buildings and water cut out,
+see :func:`template_area`) or a walkable polygon given in the
 scenario with its gates as segments of its boundary (each opening into a short exit pocket
 outside). Visitors arrive at the plaza's far edge
 (the entry line) as a Poisson process of the given rate (or of the spot's forecast peak
@@ -37,6 +38,7 @@ import numba
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 import shapely.ops
 import shapely.validation
 from shapely.geometry import LineString, Point, Polygon
@@ -58,6 +60,17 @@ CHECK_ZONE_MIN_M = 1.2  # check zones at least this long, > v0_max * CHUNK_S, so
 # (two per step) cost more than they save at a few hundred agents (measured here: 1.3-1.7x
 # faster single-threaded with 100-250 agents on two busy cores).
 PARALLEL_MIN_AGENTS = 1000
+# With an automatic entrance blocked by buildings, try places this far along the spot's boundary
+# (either way, in steps of ENTRANCE_SLIDE_STEP_M), the nearest first
+ENTRANCE_SLIDE_MAX_M = 60.0
+ENTRANCE_SLIDE_STEP_M = 1.0
+# Buildings and water are cut out grown by this much, so that floating-point slivers of the
+# overlay leave no walkable area inside them (1 cm: nothing a pedestrian notices)
+OBSTACLE_GAP_M = 0.01
+# The space right in front of the row of lanes, as wide as the row and this deep, must be clear
+# of buildings and water: that is where the lane queues stand (5 m: about 10 persons per lane at
+# Fruin's 0.5 m queue spacing)
+QUEUE_CLEAR_M = 5.0
 CARDINALS = {"east": (1.0, 0.0), "north": (0.0, 1.0), "west": (-1.0, 0.0), "south": (0.0, -1.0)}
 
 
@@ -121,6 +134,57 @@ def _inward(poly: Polygon, e: Point, ref: np.ndarray) -> np.ndarray:
     return best
 
 
+def obstacles_near(city: Any, region: BaseGeometry) -> tuple[BaseGeometry, int]:
+    """Union of what nobody walks through near ``region``: the twin's buildings (footprints) and
+    water (``reservoir`` places given as polygons; the city model has no other water layer),
+    with the number of buildings among them."""
+    parts: list[BaseGeometry] = []
+    nb = 0
+    b = city.buildings
+    if len(b):
+        hit = b.geometry.values[b.sindex.query(region, predicate="intersects")]
+        parts.extend(hit)
+        nb = len(hit)
+    pl = city.places
+    if len(pl):
+        water = pl[(pl["kind"] == "reservoir") & pl.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+        parts.extend(g for g in water.geometry if g.intersects(region))
+    return (shapely.union_all(parts) if parts else Polygon()), nb
+
+
+def _carve(walk: Polygon, lane_boxes: list[Polygon], queue_box: Polygon, gates: list[LineString],
+           exit_box: Polygon, entry: LineString, d: np.ndarray, obstacles: BaseGeometry,
+           clear_m: float) -> tuple[Polygon | None, str]:
+    """The walkable area less the obstacles, if the lanes and the queueing space in front of
+    them (``queue_box``) are clear and a person of radius ``clear_m`` can still walk from the
+    entry line through every lane to the exit; else None and why not."""
+    if obstacles.is_empty or not walk.intersects(obstacles):
+        return walk, ""
+    blocked = [k + 1 for k, lb in enumerate(lane_boxes) if lb.intersects(obstacles)]
+    if blocked:
+        return None, f"lane(s) {', '.join(map(str, blocked[:5]))} inside a building or water"
+    if queue_box.intersects(obstacles):
+        return None, f"a building or water within {QUEUE_CLEAR_M:g} m in front of the lanes"
+    rest = walk.difference(obstacles.buffer(OBSTACLE_GAP_M, quad_segs=2))
+    pieces = list(rest.geoms) if hasattr(rest, "geoms") else [rest]
+    mids = [g.interpolate(0.5, normalized=True) for g in gates]
+    main = [q for q in pieces if isinstance(q, Polygon) and q.buffer(1e-9).contains(mids[0])]
+    if not main:
+        return None, "the gate row is cut off"
+    core = main[0].buffer(-clear_m)  # where a body's centre fits
+    comps = list(core.geoms) if hasattr(core, "geoms") else [core]
+    comp = [c for c in comps if c.distance(mids[0]) < 1e-6]
+    if not comp or any(comp[0].distance(m) > 1e-6 for m in mids[1:]):
+        return None, "the lanes are not reached from one plaza"
+    c = comp[0]
+    slots = shapely.affinity.translate(entry, *((clear_m + 0.1) * d))  # where arrivals are placed
+    if c.intersection(slots).length < 2 * clear_m + 0.1:
+        return None, "the entry line is cut off from the gates"
+    if c.intersection(exit_box).area <= 0.0:
+        return None, "the exit path is cut off from the gates"
+    return main[0], ""
+
+
 def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6,
                   post_width_m: float = 0.3, lane_length_m: float = 1.2,
                   plaza_width_m: float | None = None, plaza_depth_m: float = 20.0,
@@ -135,8 +199,16 @@ def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6
     [0, lane_length]; exit path u in [lane_length, lane_length + exit_length] of
     ``exit_width_m``; people leave through its last metre. ``approach_from`` (north/east/
     south/west, or auto) is the side the plaza lies on; ``entrance_xy`` moves the gate.
+
+    The twin's buildings and water (:func:`obstacles_near`) are cut out of the area. The lanes
+    and ``QUEUE_CLEAR_M`` in front of them must be clear of them, and a person (calibrated
+    radius) must still get from the entry line through every lane to the exit. With the
+    entrance left automatic it slides along the spot's boundary, up to ``ENTRANCE_SLIDE_MAX_M``
+    either way, to the nearest place where that holds (``meta['entrance_shift_m']``); otherwise
+    :class:`InputError` names the spot, the overlap and the keys that move or resize the area.
     """
     name, e, d = spot_entrance(city, spot, key=f"{key}.spot")
+    auto_entrance = entrance_xy is None
     if approach_from != "auto":
         if approach_from not in CARDINALS:
             raise InputError(f"{key}.approach_from {approach_from!r}: expected auto, {', '.join(CARDINALS)}")
@@ -162,36 +234,78 @@ def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6
     if not (1.0 <= xw <= 400.0):
         raise InputError(f"{key}.exit_width_m {xw!r}: expected 1 .. 400 m")
     L, Le = lane_length_m, exit_length_m
-    n = np.array([-d[1], d[0]])
-    o = np.array([e.x, e.y])
-
-    def world(u0: float, u1: float, v0: float, v1: float) -> Polygon:
-        pts = [o + u * d + v * n for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))]
-        return Polygon(pts)
-
-    def seg(u0: float, v0: float, u1: float, v1: float) -> LineString:
-        return LineString([o + u0 * d + v0 * n, o + u1 * d + v1 * n])
-
-    plaza = world(-plaza_depth_m, 0.0, -pw / 2, pw / 2)
-    lane_boxes, gates, zones = [], [], []
     zl = max(L, CHECK_ZONE_MIN_M)
-    for k in range(lanes):
-        v0 = -row_w / 2 + post_width_m + k * (lane_width_m + post_width_m)
-        lane_boxes.append(world(0.0, L, v0, v0 + lane_width_m))
-        gates.append(seg(L / 2, v0, L / 2, v0 + lane_width_m))
-        zones.append(world(L - zl, L, v0, v0 + lane_width_m))
-    path = world(L, L + Le, -xw / 2, xw / 2)
-    walk = shapely.union_all([plaza, *lane_boxes, path]).buffer(0)
-    walk = shapely.set_precision(walk, 1e-6)
-    if not isinstance(walk, Polygon):
-        raise InputError(f"{key}: the template did not give one connected area; check lane and exit sizes")
-    exit_box = world(L + Le - 1.0, L + Le, -xw / 2, xw / 2)
-    entry = seg(-plaza_depth_m, -pw / 2, -plaza_depth_m, pw / 2)
-    names = [f"lane {k + 1}" for k in range(lanes)]
-    return GateArea(spot=name, walkable=walk, entry=entry, exits=[exit_box], gates=gates, gate_names=names,
+    clear_m = P.CALIBRATED.radius_m
+
+    def build(e: Point, d: np.ndarray) -> tuple:
+        n = np.array([-d[1], d[0]])
+        o = np.array([e.x, e.y])
+
+        def world(u0: float, u1: float, v0: float, v1: float) -> Polygon:
+            return Polygon([o + u * d + v * n for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))])
+
+        def seg(u0: float, v0: float, u1: float, v1: float) -> LineString:
+            return LineString([o + u0 * d + v0 * n, o + u1 * d + v1 * n])
+
+        plaza = world(-plaza_depth_m, 0.0, -pw / 2, pw / 2)
+        lane_boxes, gates, zones = [], [], []
+        for k in range(lanes):
+            v0 = -row_w / 2 + post_width_m + k * (lane_width_m + post_width_m)
+            lane_boxes.append(world(0.0, L, v0, v0 + lane_width_m))
+            gates.append(seg(L / 2, v0, L / 2, v0 + lane_width_m))
+            zones.append(world(L - zl, L, v0, v0 + lane_width_m))
+        path = world(L, L + Le, -xw / 2, xw / 2)
+        walk = shapely.union_all([plaza, *lane_boxes, path]).buffer(0)
+        walk = shapely.set_precision(walk, 1e-6)
+        if not isinstance(walk, Polygon):
+            raise InputError(f"{key}: the template did not give one connected area; check lane and exit sizes")
+        exit_box = world(L + Le - 1.0, L + Le, -xw / 2, xw / 2)
+        entry = seg(-plaza_depth_m, -pw / 2, -plaza_depth_m, pw / 2)
+        queue_box = world(-min(QUEUE_CLEAR_M, plaza_depth_m), 0.0, -row_w / 2, row_w / 2)
+        return walk, lane_boxes, queue_box, gates, zones, exit_box, entry, plaza
+
+    def attempt(e: Point, d: np.ndarray) -> tuple:
+        walk, lane_boxes, queue_box, gates, zones, exit_box, entry, plaza = build(e, d)
+        obst, nb = obstacles_near(city, walk)
+        cut = float(walk.intersection(obst).area) if not obst.is_empty else 0.0
+        carved, why = _carve(walk, lane_boxes, queue_box, gates, exit_box, entry, d, obst, clear_m)
+        return carved, why, cut, nb, walk, gates, zones, exit_box, entry, plaza
+
+    res = first = attempt(e, d)
+    shift = 0.0
+    if res[0] is None and auto_entrance:
+        from twin.places import place_named
+
+        poly = place_named(city.places, spot, key=f"{key}.spot", kind="scenic_spot").geometry
+        ring = poly.exterior
+        s0 = ring.project(e)
+        n_steps = int(ENTRANCE_SLIDE_MAX_M / ENTRANCE_SLIDE_STEP_M)
+        steps = [sgn * k * ENTRANCE_SLIDE_STEP_M for k in range(1, n_steps + 1) for sgn in (1.0, -1.0)]
+        for ds in steps:
+            e2 = ring.interpolate((s0 + ds) % ring.length)
+            d2 = d if approach_from != "auto" else _inward(poly, e2, d)
+            r2 = attempt(e2, d2)
+            if r2[0] is not None:
+                res, e, d, shift = r2, e2, d2, ds
+                break
+    carved, why, cut, nb, walk, gates, zones, exit_box, entry, plaza = res
+    if carved is None:
+        where = first[8].interpolate(0.5, normalized=True)
+        slid = (f"; no clear place within {ENTRANCE_SLIDE_MAX_M:g} m either way along its boundary"
+                if auto_entrance else "")
+        raise InputError(
+            f"{key}: the gate area at {name!r} (entrance {e.x:.1f}, {e.y:.1f}; entry line at {where.x:.1f}, "
+            f"{where.y:.1f}) overlaps {first[3]} building(s) or water by {first[2]:.1f} m2 of its {first[4].area:.1f} "
+            f"m2 and {first[1]}{slid}; expected clear ground: move it with {key}.entrance_xy or "
+            f"{key}.approach_from, resize it with {key}.plaza_width_m, {key}.plaza_depth_m, {key}.exit_length_m "
+            f"or {key}.lanes, or give {key}.polygon")
+    names = [f"lane {k + 1}" for k in range(len(gates))]
+    return GateArea(spot=name, walkable=carved, entry=entry, exits=[exit_box], gates=gates, gate_names=names,
                     check_zones=zones,
-                    meta={"template": True, "entrance_xy": [e.x, e.y], "inward": d.tolist(),
-                          "row_width_m": row_w, "plaza_m2": plaza.area, "lane_width_m": lane_width_m})
+                    meta={"template": True, "entrance_xy": [e.x, e.y], "inward": list(map(float, d)),
+                          "row_width_m": row_w, "plaza_m2": plaza.area, "lane_width_m": lane_width_m,
+                          "template_m2": round(float(walk.area), 2), "obstacles_cut_m2": round(cut, 2),
+                          "buildings_cut": nb, "entrance_shift_m": shift})
 
 
 def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
@@ -318,6 +432,7 @@ class GateRun:
     check_time_s: float
     wall_time_s: float
     agent_steps: int
+    provisional: bool | None = None  # inflow from a forecast on a derived calendar (None: no calendar used)
 
     @property
     def n_arrived(self) -> int:
@@ -346,7 +461,10 @@ class GateRun:
         for k, name in enumerate(self.area.gate_names):
             c, _ = np.histogram(self.gate_s[self.gate == k], bins=edges)
             out[name] = c / bin_s
-        return pd.DataFrame(out)
+        df = pd.DataFrame(out)
+        if self.provisional is not None:
+            df["provisional"] = self.provisional
+        return df
 
     def saturated_flow_per_s(self, gate: int | None = None) -> float:
         """Mean flow between the 10th and 90th percentile crossings, (N90 - N10)/(t90 - t10):
@@ -577,6 +695,13 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                    wall_time_s=wall, agent_steps=agent_steps)
 
 
+def mark_provisional(run: GateRun, provisional: bool) -> None:
+    """Carry the calendar's provisional flag into the run's tables (counts, warnings, flows)."""
+    run.provisional = bool(provisional)
+    run.series["provisional"] = run.provisional
+    run.warnings["provisional"] = run.provisional
+
+
 def _update_checks(area: GateArea, geo: P.Geometry, t: float, x: np.ndarray, y: np.ndarray,
                    active: np.ndarray, lo: int, hi: int, v0: np.ndarray, v0_run: np.ndarray,
                    checked: np.ndarray, serving: np.ndarray, release: np.ndarray, service: np.ndarray) -> None:
@@ -693,14 +818,16 @@ def _warning_episodes(dens: np.ndarray, f_t: np.ndarray, frame_s: float, fx: np.
 def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
     """Persons/h at the gate and where the number comes from: ``gate.persons_per_hour``, or
     4 x the spot's peak 15-minute arrivals of the holiday-aware forecast over [start, end]
-    (:func:`sim.crowd.model.arrivals`, the forecast the scenic network runs on)."""
+    (:func:`sim.crowd.model.arrivals`, the forecast the scenic network runs on); then the info
+    also says the calendar's source and whether it is ``provisional`` (derived, not official)."""
     g = params.gate
     if g.persons_per_hour is not None:
         return float(g.persons_per_hour), {"source": "given (gate.persons_per_hour)"}
-    from sim.crowd.calendar import HolidayCalendar, load_holiday_table
+    from sim.crowd.calendar import HolidayCalendar
     from sim.crowd.model import arrivals
 
-    cal = HolidayCalendar(load_holiday_table(params.holiday_table) if params.holiday_table else None)
+    cal = HolidayCalendar(params.holiday_table)  # the file (None: official + derivation)
+    days = cal.day_table(params.start, params.end)
     fc, info = arrivals(city, params.model_copy(update={"spots": [spot]}), cal)
     sel = fc[fc["spot"] == spot]
     if sel.empty or not (sel["arrivals_persons"].max() > 0):
@@ -708,8 +835,12 @@ def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
                          f"{params.end}; expected a period with visitors")
     k = sel["arrivals_persons"].idxmax()
     peak = float(sel.loc[k, "arrivals_persons"])
+    prov = bool(days["provisional"].any())
     return 4.0 * peak, {"source": f"peak 15-min arrivals x 4 ({info.get('source')})",
-                        "peak_15min_persons": round(peak, 1), "peak_time": str(pd.Timestamp(sel.loc[k, "time"]))}
+                        "peak_15min_persons": round(peak, 1), "peak_time": str(pd.Timestamp(sel.loc[k, "time"])),
+                        "calendar_source": "+".join(sorted(set(days["source"]))), "provisional": prov,
+                        **({"provisional_note": "holiday calendar derived (lunar calendar and usual lengths), "
+                            "not the State Council schedule"} if prov else {})}
 
 
 def build_area(city: Any, g: Any) -> tuple[GateArea, int | None]:
@@ -754,5 +885,10 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
                             until_empty=g.until_empty, max_extra_s=g.max_extra_min * 60.0,
                             tick=(lambda t: cb(t / t_total)) if cb else None)
     info.update(persons_per_hour=round(rate_h, 1), lanes=lanes, check_time_s=check)
+    if "provisional" in info:  # the inflow came from a forecast: mark what depends on its calendar
+        mark_provisional(res, bool(info["provisional"]))
+    geo_note = {k: area.meta[k] for k in ("obstacles_cut_m2", "buildings_cut", "entrance_shift_m") if k in area.meta}
+    if geo_note:
+        info["gate_area_template"] = geo_note
     return GateResult(city=city, params=params, run=res, info=info, start=start,
                       run_time_s=time.perf_counter() - t0)

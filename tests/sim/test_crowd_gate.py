@@ -187,3 +187,78 @@ def test_network_tourist_trips_follow_network_drive_times(sample_city):
         assert np.isclose(tr["timestamps"][-1] - t0, 60.0 * np.array(minutes), rtol=1e-9, atol=0).any()
     ends = np.sort([tr["timestamps"][-1] for tr in groups])
     assert np.allclose(ends, np.sort([res._sec(t) for t in net.gate_waits.time]), rtol=0, atol=1e-6)
+
+
+# ------------------------------------------------------------------ the twin's buildings
+CHENJIANG = "Chenjiang Riverside Park"
+
+
+def _buildings_near(city, geom):
+    b = city.buildings
+    return shapely.union_all(b.geometry.values[b.sindex.query(geom.buffer(5.0), predicate="intersects")])
+
+
+def test_template_keeps_out_of_buildings_at_chenjiang(sample_city):
+    # The spot's nearest boundary point lies in a block of buildings: the template there put
+    # 210 m2 of its 475 m2 inside two buildings and 34 of 36 simulated persons walked through
+    # them (audit of issue 9, section 3.4). The automatic entrance now slides along the
+    # boundary to clear ground and the buildings are cut out of the plaza.
+    area = G.template_area(sample_city, CHENJIANG, lanes=4)
+    bu = _buildings_near(sample_city, area.walkable)
+    assert not bu.is_empty  # buildings remain next to the area (it was cut, not moved away)
+    assert bu.intersection(area.walkable).area < 1e-6
+    assert len(area.gates) == 4 and area.meta["obstacles_cut_m2"] > 50.0
+    # 1 min at 2000 persons/h with 7.5-s checks: nobody is ever inside a building
+    r = G.simulate_gate(area, G.arrival_times(2000 / 3600, 60.0, seed=0), duration_s=60.0, check_time_s=7.5,
+                        frame_s=10.0)
+    pos = r.positions
+    assert r.n_arrived >= 20 and r.n_passed >= 4
+    assert not shapely.contains_xy(bu, pos.x.to_numpy(), pos.y.to_numpy()).any()
+    assert shapely.contains_xy(area.walkable, pos.x.to_numpy(), pos.y.to_numpy()).all()
+
+
+def test_gate_area_in_buildings_names_spot_overlap_and_keys(sample_city):
+    # an entrance given at the blocked boundary point is not moved: one line naming the spot,
+    # the overlap (2 buildings, 210.1 m2, as the audit measured) of the 474.9 m2 template
+    # (20 x 20 m plaza + 4 lanes of 0.6 x 1.2 m + 6 x 12 m exit path) and the keys to change
+    _, e, _ = G.spot_entrance(sample_city, CHENJIANG)
+    with pytest.raises(InputError) as ex:
+        G.template_area(sample_city, CHENJIANG, lanes=4, entrance_xy=(e.x, e.y))
+    msg = str(ex.value)
+    assert "\n" not in msg and f"{CHENJIANG!r}" in msg
+    assert "overlaps 2 building(s) or water by 210.1 m2 of its 474.9 m2" in msg
+    assert all(k in msg for k in ("gate.entrance_xy", "gate.approach_from", "gate.plaza_width_m", "gate.polygon"))
+
+
+# ------------------------------------------------------------------ calendar of the gate run
+def _sf27_params(tmp_path, table: bool):
+    """A 15-s gate run on 8 Feb 2027 (Spring Festival, after chinesecalendar's last year)."""
+    import datetime as dt
+
+    rows = "".join(f"2027-02-{d:02d},spring_festival,day_off\n" for d in range(5, 14))
+    p = tmp_path / "sf27.csv"
+    p.write_text("date,holiday,status\n" + rows + "2027-01-31,spring_festival,makeup_workday\n"
+                 "2027-02-14,spring_festival,makeup_workday\n", encoding="utf-8")
+    base = _params(persons_per_hour=None, from_forecast=True, duration_min=0.25, lanes=2, plaza_depth_m=6.0,
+                   plaza_width_m=6.0, exit_length_m=4.0, frame_s=5.0, max_trips=10)
+    day = dt.date(2027, 2, 8)
+    return base.model_copy(update={"start": day, "end": day, "holiday_table": p if table else None})
+
+
+def test_gate_run_reads_a_holiday_table_and_marks_a_provisional_calendar(sample_city, tmp_path):
+    from sim.crowd import run
+
+    # the scenario's holiday_table used to crash the run (TypeError: a DataFrame where a path
+    # was expected). The table gives Spring Festival 2027 exactly the days the derivation
+    # places (5-13 Feb off, 31 Jan and 14 Feb worked), so the forecast inflow must be the same
+    # to rounding; only the calendar's source and the provisional flag differ.
+    tab = run(sample_city, _sf27_params(tmp_path, table=True))
+    der = run(sample_city, _sf27_params(tmp_path, table=False))
+    assert tab.info["persons_per_hour"] == pytest.approx(der.info["persons_per_hour"], rel=1e-9)
+    assert (tab.info["calendar_source"], tab.info["provisional"]) == ("table", False)
+    assert (der.info["calendar_source"], der.info["provisional"]) == ("provisional", True)
+    # the flag reaches summary.json (metrics.inflow) and the tables gate.py hands to the writer
+    assert der.summary()["inflow"]["provisional"] is True and tab.summary()["inflow"]["provisional"] is False
+    r = der.run
+    assert r.provisional is True and r.series["provisional"].all() and r.flows()["provisional"].all()
+    assert "provisional" in r.warnings.columns and not tab.run.series["provisional"].any()
