@@ -78,7 +78,15 @@ class GreenwaveResult:
         out = {
             "corridor": {"name": c.name, "signals": len(c), "length_m": round(c.length_m, 0),
                          "spacing_m": [round(float(s), 0) for s in c.spacings_m], "speed_limit_kph": c.speed_kph,
-                         "volume_out_vph": c.volume_out_vph, "volume_in_vph": c.volume_in_vph},
+                         "volume_out_vph": c.volume_out_vph, "volume_in_vph": c.volume_in_vph,
+                         "intersections": [{
+                             "cross_street": i.name, "pos_m": round(i.pos_m, 1), "lanes_out": i.lanes_out,
+                             "lanes_in": i.lanes_in, "side_lanes": i.side_lanes, "side_volume_vph": i.side_volume_vph,
+                             "turn_left": i.turn_left, "turn_right": i.turn_right, "side_to_main": i.side_to_main,
+                             "sat_flow_vphpl": i.sat_flow_vphpl,
+                             **{k: _r(getattr(i, k)) for k in ("bay_left_out_m", "bay_left_in_m", "bay_right_out_m",
+                                                               "bay_right_in_m") if getattr(i, k) is not None}}
+                             for i in c.intersections]},
             "recommended": rec,
             "plans": {k: self._plan_summary(k) for k in self.plans},
             "simulated": {k: {c2: _r(m.loc[k, c2]) for c2 in (

@@ -241,8 +241,29 @@ def test_left_turn_sequences_are_chosen(sample_city):
     opt = maxband(cor, base, left_sequence="optimize", cycle_range_s=(120, 120))
     assert opt.meta["objective"] >= keep.meta["objective"] - 1e-9
     assert set(keep.meta["sequences"]) == {"lead_lag"}
+    # here the choice matters: alternating lead/lag widens the two-way band by more than half
+    # (objective 0.525 -> 0.873 of the cycle, measured) and uses sequences other than the given one
+    assert opt.meta["objective"] > 1.5 * keep.meta["objective"]
+    assert set(opt.meta["sequences"]) - {"lead_lag"}
     bo, bi = band_of(opt, cor, opt.meta["speeds_out_m_s"], opt.meta["speeds_in_m_s"])
     assert bo == pytest.approx(opt.band_out_s, abs=1e-2) and bi == pytest.approx(opt.band_in_s, abs=1e-2)
+
+
+def test_speed_change_limit_is_the_papers_reciprocal_speed_bound(sample_city):
+    """MAXBAND limits the change of reciprocal speed between links (Little et al. 1981, the
+    constraint on 1/v): with a 3 km/h limit taken at the mid design speed v_m = 47.5 km/h, every
+    |1/v_(i+1) - 1/v_i| <= 3 / v_m^2 (to 1e-9), the speeds stay in the design range, and they do
+    change along the corridor (the limit binds somewhere)."""
+    cor = corridor_from_name(sample_city.roads, "Renmin Road")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = maxband(cor, webster_timing(cor), speed_kph=(40.0, 55.0), speed_change_kph=3.0)
+    vm = 47.5 / 3.6
+    for key in ("speeds_out_m_s", "speeds_in_m_s"):
+        v = np.asarray(p.meta[key])
+        assert np.abs(np.diff(1.0 / v)).max() <= 3.0 / 3.6 / vm ** 2 + 1e-9
+        assert v.min() >= 40.0 / 3.6 - 1e-9 and v.max() <= 55.0 / 3.6 + 1e-9
+    assert np.ptp(np.asarray(p.meta["speeds_out_m_s"])) > 1.0  # m/s: the speeds vary link to link
 
 
 # ------------------------------------------------------------------------------------------ bad input
