@@ -9,6 +9,7 @@ import pytest
 import shapely
 
 from sim.crowd import gate as G
+from sim.crowd import gate_area as GA
 from tests.conftest import ROOT
 from twin.errors import InputError
 from twin.scenario import load_scenario
@@ -61,7 +62,7 @@ def test_check_lane_is_a_single_server(sample_city):
     # 1/check_time persons/s; the run's cycle is the check plus at most one chunk (service
     # start and end fall on CHUNK_S boundaries) plus the step-up of the next person over the
     # check zone (CHECK_ZONE_MIN_M at the slowest desired speed, 0.5 m/s)
-    area = G.template_area(sample_city, SPOT, lanes=1, plaza_depth_m=6.0, plaza_width_m=6.0, exit_length_m=4.0)
+    area = GA.template_area(sample_city, SPOT, lanes=1, plaza_depth_m=6.0, plaza_width_m=6.0, exit_length_m=4.0)
     check = 4.0
     r = G.simulate_gate(area, G.arrival_times(1.0, 90.0, seed=1), duration_s=90.0, check_time_s=check,
                         check_cv=0.0, frame_s=5.0)
@@ -69,7 +70,7 @@ def test_check_lane_is_a_single_server(sample_city):
     assert t.size >= 15
     cycle = np.diff(t[2:])  # steady state after the first persons reach the lane
     assert cycle.min() >= check - 1e-6
-    assert np.mean(cycle) <= check + G.CHUNK_S + G.CHECK_ZONE_MIN_M / 0.5
+    assert np.mean(cycle) <= check + G.CHUNK_S + GA.CHECK_ZONE_MIN_M / 0.5
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -81,7 +82,7 @@ def test_saturated_gate_flow_matches_validated_model(sample_city, seed):
     # bottleneck_flows.csv at 1.0 m (peds_validation.measured_flow_spread: 2006EG, 2006Kretz,
     # 2009Seyfried, 2010Daamen, Liddle; tests/sim/test_crowd_peds.py
     # test_flow_vs_width_within_measured_spread). Tolerance 10 % on the model value.
-    area = G.template_area(sample_city, SPOT, lanes=1, lane_width_m=1.0, lane_length_m=0.4, plaza_depth_m=8.0,
+    area = GA.template_area(sample_city, SPOT, lanes=1, lane_width_m=1.0, lane_length_m=0.4, plaza_depth_m=8.0,
                            plaza_width_m=8.0, exit_length_m=4.0)
     r = G.simulate_gate(area, G.arrival_times(3.0, 75.0, seed=seed), duration_s=75.0, seed=seed, frame_s=5.0)
     q = r.saturated_flow_per_s(0)
@@ -94,18 +95,18 @@ def test_bad_geometry_names_the_key(sample_city):
     sq = [[403000.0, 2853900.0], [403020.0, 2853900.0], [403020.0, 2853920.0], [403000.0, 2853920.0]]
     gate = [[403020.0, 2853905.0], [403020.0, 2853907.0]]
     entry = [[403000.0, 2853905.0], [403000.0, 2853915.0]]
-    ok = G.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], entry)
+    ok = GA.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], entry)
     # the room plus the 2 m x EXIT_POCKET_M exit pocket beyond the gate
-    assert ok.walkable.area == pytest.approx(400.0 + 2.0 * G.EXIT_POCKET_M)
+    assert ok.walkable.area == pytest.approx(400.0 + 2.0 * GA.EXIT_POCKET_M)
     with pytest.raises(InputError, match=r"gate\.polygon.*closed ring"):
-        G.polygon_area(sample_city, SPOT, sq, [gate], entry)
+        GA.polygon_area(sample_city, SPOT, sq, [gate], entry)
     bow = [sq[0], sq[2], sq[1], sq[3], sq[0]]  # self-intersecting
     with pytest.raises(InputError, match=r"gate\.polygon.*valid polygon"):
-        G.polygon_area(sample_city, SPOT, bow, [gate], entry)
+        GA.polygon_area(sample_city, SPOT, bow, [gate], entry)
     with pytest.raises(InputError, match=r"gate\.gates\[0\].*boundary"):
-        G.polygon_area(sample_city, SPOT, sq + [sq[0]], [[[403010.0, 2853905.0], [403010.0, 2853907.0]]], entry)
+        GA.polygon_area(sample_city, SPOT, sq + [sq[0]], [[[403010.0, 2853905.0], [403010.0, 2853907.0]]], entry)
     with pytest.raises(InputError, match=r"gate\.entry.*boundary"):
-        G.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], [[403005.0, 2853905.0], [403005.0, 2853915.0]])
+        GA.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], [[403005.0, 2853905.0], [403005.0, 2853915.0]])
     with pytest.raises(InputError, match=r"gate\.spot 'Yuxi Ancient Stret'.*did you mean"):
         G.build_area(sample_city, _params(spot="Yuxi Ancient Stret", persons_per_hour=100.0).gate)
 
@@ -115,7 +116,7 @@ def test_polygon_gate_area_runs(sample_city):
     # who left went through a door first, and the doors share the flow
     sq = [[403000.0, 2853900.0], [403020.0, 2853900.0], [403020.0, 2853920.0], [403000.0, 2853920.0]]
     gates = [[[403020.0, 2853903.0], [403020.0, 2853904.2]], [[403020.0, 2853915.0], [403020.0, 2853916.2]]]
-    area = G.polygon_area(sample_city, SPOT, sq + [sq[0]], gates, [[403000.0, 2853902.0], [403000.0, 2853918.0]])
+    area = GA.polygon_area(sample_city, SPOT, sq + [sq[0]], gates, [[403000.0, 2853902.0], [403000.0, 2853918.0]])
     r = G.simulate_gate(area, G.arrival_times(1.0, 40.0, seed=2), duration_s=40.0, frame_s=5.0, until_empty=True,
                         max_extra_s=60.0)
     assert r.n_exited == r.n_arrived  # the room empties: clearance time is defined
@@ -203,7 +204,7 @@ def test_template_keeps_out_of_buildings_at_chenjiang(sample_city):
     # 210 m2 of its 475 m2 inside two buildings and 34 of 36 simulated persons walked through
     # them (audit of issue 9, section 3.4). The automatic entrance now slides along the
     # boundary to clear ground and the buildings are cut out of the plaza.
-    area = G.template_area(sample_city, CHENJIANG, lanes=4)
+    area = GA.template_area(sample_city, CHENJIANG, lanes=4)
     bu = _buildings_near(sample_city, area.walkable)
     assert not bu.is_empty  # buildings remain next to the area (it was cut, not moved away)
     assert bu.intersection(area.walkable).area < 1e-6
@@ -221,9 +222,9 @@ def test_gate_area_in_buildings_names_spot_overlap_and_keys(sample_city):
     # an entrance given at the blocked boundary point is not moved: one line naming the spot,
     # the overlap (2 buildings, 210.1 m2, as the audit measured) of the 474.9 m2 template
     # (20 x 20 m plaza + 4 lanes of 0.6 x 1.2 m + 6 x 12 m exit path) and the keys to change
-    _, e, _ = G.spot_entrance(sample_city, CHENJIANG)
+    _, e, _ = GA.spot_entrance(sample_city, CHENJIANG)
     with pytest.raises(InputError) as ex:
-        G.template_area(sample_city, CHENJIANG, lanes=4, entrance_xy=(e.x, e.y))
+        GA.template_area(sample_city, CHENJIANG, lanes=4, entrance_xy=(e.x, e.y))
     msg = str(ex.value)
     assert "\n" not in msg and f"{CHENJIANG!r}" in msg
     assert "overlaps 2 building(s) or water by 210.1 m2 of its 474.9 m2" in msg
