@@ -6,6 +6,7 @@ around the twin's buildings and water) or from a polygon given in the scenario. 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -338,5 +339,11 @@ def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
     walk = shapely.set_precision(shapely.union_all([poly, *pockets]), 1e-6)
     if not isinstance(walk, Polygon):
         raise InputError(f"{key}.gates: expected gates on the outer ring of the polygon")
+    obst, nb = obstacles_near(city, walk)
+    cut = float(walk.intersection(obst).area) if not obst.is_empty else 0.0
+    if cut > 0.01:  # the user's polygon is taken as drawn (the footprints may be out of date), but said
+        warnings.warn(f"{key}.polygon overlaps {nb} building(s) or water of the twin by {cut:.1f} m2 of its "
+                      f"{walk.area:.1f} m2; people are simulated walking there", stacklevel=2)
     return GateArea(spot=name, walkable=walk, entry=entry, exits=exits, gates=gates,
-                    gate_names=[f"gate {i + 1}" for i in range(len(gates))], meta={"template": False})
+                    gate_names=[f"gate {i + 1}" for i in range(len(gates))],
+                    meta={"template": False, "obstacles_overlap_m2": round(cut, 2)})

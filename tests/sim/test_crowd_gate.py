@@ -95,9 +95,14 @@ def test_bad_geometry_names_the_key(sample_city):
     sq = [[403000.0, 2853900.0], [403020.0, 2853900.0], [403020.0, 2853920.0], [403000.0, 2853920.0]]
     gate = [[403020.0, 2853905.0], [403020.0, 2853907.0]]
     entry = [[403000.0, 2853905.0], [403000.0, 2853915.0]]
-    ok = GA.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], entry)
+    with pytest.warns(UserWarning, match=r"gate\.polygon overlaps 1 building\(s\)") as w:
+        ok = GA.polygon_area(sample_city, SPOT, sq + [sq[0]], [gate], entry)
     # the room plus the 2 m x EXIT_POCKET_M exit pocket beyond the gate
     assert ok.walkable.area == pytest.approx(400.0 + 2.0 * GA.EXIT_POCKET_M)
+    # a user's polygon is taken as drawn, and its overlap with the twin's footprints is measured and said
+    fp = GA.obstacles_near(sample_city, ok.walkable)[0]
+    assert ok.meta["obstacles_overlap_m2"] == pytest.approx(ok.walkable.intersection(fp).area, abs=0.01)
+    assert f"{ok.meta['obstacles_overlap_m2']:.1f} m2" in str(w[0].message)
     with pytest.raises(InputError, match=r"gate\.polygon.*closed ring"):
         GA.polygon_area(sample_city, SPOT, sq, [gate], entry)
     bow = [sq[0], sq[2], sq[1], sq[3], sq[0]]  # self-intersecting
