@@ -7,42 +7,93 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.crowd import forecast as F
-from sim.crowd.calendar import HolidayCalendar, load_holiday_table
+from sim.crowd.calendar import HolidayCalendar
 from sim.crowd.capacity import scenic_capacities
-from sim.crowd.history import load_counts, load_weather, resample_counts
-from sim.crowd.network import arrivals_from_forecast, default_config, simulate_network
+from sim.crowd.history import FREQS, load_counts, load_weather, spot_names
+from sim.crowd.network import arrivals_from_forecast, default_config, drive_minutes, simulate_network
 from sim.crowd.params import Params
 from sim.progress import progress_bar
 from twin.city import City
+from twin.errors import InputError
 
 if TYPE_CHECKING:
     from sim.crowd.result import CrowdResult, GateResult
 
+REPLAY_STEP = pd.Timedelta("15min")
+
+
+def _spot_list(city: City, spots: list[str] | None) -> list[str] | None:
+    """The scenario's ``spots`` as spot names (place_ids accepted; unknown names are reported by
+    the network configuration)."""
+    if spots is None:
+        return None
+    names = spot_names(city)
+    return [names.get(str(s), str(s)) for s in spots]
+
+
+def replay_counts(counts: pd.DataFrame, start, end, spots: list[str] | None = None,
+                  label: str = "counts") -> pd.DataFrame:
+    """Observed sub-daily gate counts of [start, end] (whole days) at 15-min steps for a replay.
+
+    Keeps the ``spots`` (every one must have counts in the period) and splits each count evenly
+    over the 15-min steps of its own interval (``attrs['freq']``: 15min, 30min or 1h), i.e. a
+    constant arrival rate within the counted interval; per-spot totals are kept exactly. Daily
+    counts have no within-day timing and are refused."""
+    freq = counts.attrs.get("freq")
+    if freq not in FREQS or FREQS[freq] >= pd.Timedelta("1D"):
+        raise InputError(f"{label}: counts at {freq} steps; expected sub-daily counts (15min, 30min or 1h) "
+                         f"to replay")
+    t0, t1 = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
+    obs = counts[(counts["time"] >= t0) & (counts["time"] < t1)]
+    if spots is not None:
+        missing = [s for s in spots if s not in set(obs["spot"])]
+        if missing:
+            raise InputError(f"{label}: no counts for spot {missing[0]!r} between {t0.date()} and "
+                             f"{(t1 - pd.Timedelta(days=1)).date()}; expected counts for every spot of 'spots'")
+        obs = obs[obs["spot"].isin(spots)]
+    if obs.empty:
+        raise InputError(f"{label}: no counts between {t0.date()} and {(t1 - pd.Timedelta(days=1)).date()} "
+                         f"to replay")
+    k = int(FREQS[freq] / REPLAY_STEP)
+    rep = obs.loc[obs.index.repeat(k), ["time", "spot", "arrivals_persons"]].reset_index(drop=True)
+    rep["time"] = rep["time"] + np.tile(np.arange(k) * REPLAY_STEP, len(obs))
+    rep["arrivals_persons"] = rep["arrivals_persons"] / k
+    out = rep.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
+    out.attrs["freq"] = "15min"
+    return out
+
 
 def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame, dict]:
-    """15-min gate counts per spot for the period and the model's backtest-free fit info."""
-    daily = load_counts(p.history_csv, city, spots=p.spots)
-    hourly = load_counts(p.hourly_csv, city, spots=p.spots)
-    end = pd.Timestamp(p.end) + pd.Timedelta(days=1)
+    """15-min gate counts per spot for the period (forecast, or the observed counts replayed)
+    and where they come from."""
+    spots = _spot_list(city, p.spots)
     if p.arrivals == "observed":
-        obs = hourly[(hourly.time >= pd.Timestamp(p.start)) & (hourly.time < end)]
-        if obs.empty:
-            from twin.errors import InputError
-            raise InputError(f"{p.hourly_csv}: no counts between {p.start} and {p.end} to replay")
-        q = obs.copy()
-        rows = []
-        for k in range(4):  # an hour's count spread evenly over its four quarters
-            rows.append(q.assign(time=q.time + pd.Timedelta(minutes=15 * k), arrivals_persons=q.arrivals_persons / 4))
-        fc = pd.concat(rows).sort_values(["spot", "time"]).reset_index(drop=True)
-        return fc, {"source": f"observed counts ({p.hourly_csv.name})"}
+        hourly = load_counts(p.hourly_csv, city)
+        fc = replay_counts(hourly, p.start, p.end, spots, label=f"hourly_csv {p.hourly_csv}")
+        return fc, {"source": f"observed counts ({p.hourly_csv.name}, {hourly.attrs['freq']} split evenly "
+                              f"into 15-min steps)"}
+    daily = load_counts(p.history_csv, city)
+    hourly = load_counts(p.hourly_csv, city)
     weather = load_weather(p.weather_csv) if p.weather_csv else None
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
-    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=p.spots,
+    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots,
                     capacities=scenic_capacities(city))
     return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}
+
+
+def daily_totals(fc: pd.DataFrame) -> pd.DataFrame:
+    """Per day and spot the sum of the 15-min arrivals and, for a forecast, of its interval
+    bounds (the 15-min bounds are the daily ones times the within-day share, so the sums give
+    the daily interval back)."""
+    cols = [c for c in ("arrivals_persons", "lo_persons", "hi_persons") if c in fc]
+    out = (fc.assign(time=pd.to_datetime(fc["time"]).dt.floor("1D")).groupby(["spot", "time"], sort=True)[cols]
+           .sum().reset_index())
+    out.attrs["freq"] = "1D"
+    return out
 
 
 def run(city: City, params: Params, *, progress: bool = False,
@@ -56,14 +107,16 @@ def run(city: City, params: Params, *, progress: bool = False,
 
         return gate.run(city, params, progress=progress, start=start)
     t0 = time.perf_counter()
-    table = load_holiday_table(params.holiday_table) if params.holiday_table else None
-    cal = HolidayCalendar(table)
+    cal = HolidayCalendar(params.holiday_table)
     fc, info = arrivals(city, params, cal)
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
-    cfg = default_config(city, spots=params.spots, arrivals=fc, **params.network)
-    arr = arrivals_from_forecast(fc, cfg)  # gate counts -> tourists entering the network
+    net_p = params.network
+    cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())
+    # gate counts -> tourists entering the network (first visits calibrated on the baseline)
+    arr = arrivals_from_forecast(fc, cfg, drive_minutes(city, cfg) if net_p.calibrate_first_visits else None)
+    if "calibration" in arr.attrs:
+        info["first_visit_calibration"] = arr.attrs["calibration"]
     with progress_bar(progress, "crowd network"):
-        net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures or None)
-    daily_fc = resample_counts(fc[["time", "spot", "arrivals_persons"]], "1D") if "arrivals_persons" in fc else None
-    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily_fc, info=info, network=net,
-                       start=start, run_time_s=time.perf_counter() - t0)
+        net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures.as_dict() or None)
+    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily_totals(fc), info=info,
+                       network=net, start=start, run_time_s=time.perf_counter() - t0)

@@ -84,7 +84,7 @@ from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
 from sim.crowd.network_config import (  # noqa: F401  (re-exported: the configuration API lives there)
     ALERT_CODES, MEASURES, MODES, PCU, VEHICLE_KINDS, ChoiceConfig, ModeConfig, NetworkConfig,
     ShuttleConfig, SpotConfig, _check_arrivals, apply_measures, arrivals_from_forecast, check_config, default_config,
-    erlang_c_wait_min, visits_per_tourist)
+    erlang_c_wait_min, first_visit_demand, visits_per_tourist)
 from twin.errors import InputError
 from twin.routing import nearest_nodes, path_edges, routable
 
@@ -631,20 +631,29 @@ class _Sim:
 
 def _arrival_groups(arrivals: pd.DataFrame, names: list[str], cfg: NetworkConfig, t0: pd.Timestamp,
                     step_in_min: float, rng: np.random.Generator):
-    """Group arrival times (min after t0), spots, sizes and modes from the arrivals table."""
+    """Group arrival times (min after t0), spots, sizes and modes from the arrivals table.
+
+    Optional columns: ``mode`` (the rows' mode; else each group draws one by the mode shares)
+    and ``lead_min`` (the groups leave the hub that long before their step: they are meant to
+    reach the spot in it, :func:`first_visit_demand`)."""
     gsz = cfg.group_persons
     t_start = ((arrivals["time"] - t0) / pd.Timedelta("1min")).to_numpy(float)
+    if "lead_min" in arrivals:
+        t_start = t_start - arrivals["lead_min"].to_numpy(float)
     spot = arrivals["spot"].map({n: i for i, n in enumerate(names)}).to_numpy(int)
     a = arrivals["arrivals_persons"].to_numpy(float)
+    fixed = arrivals["mode"].map({m: k for k, m in enumerate(MODES)}).to_numpy(int) if "mode" in arrivals else None
     if cfg.arrival_process == "poisson":
         k = rng.poisson(a / gsz)
         t = np.repeat(t_start, k) + rng.uniform(0.0, step_in_min, int(k.sum()))
         sp = np.repeat(spot, k)
         n = np.full(len(t), gsz, dtype=np.int64)
-    else:  # even: persons rounded with carry per spot, groups evenly spaced in each step
+        rows = np.repeat(np.arange(len(a)), k)
+    else:  # even: persons rounded with carry per spot (and mode), groups evenly spaced in each step
         persons = np.zeros(len(a), dtype=np.int64)
-        for s in np.unique(spot):
-            idx = np.flatnonzero(spot == s)
+        carry = spot * 4 + (fixed if fixed is not None else 3)
+        for s in np.unique(carry):
+            idx = np.flatnonzero(carry == s)
             idx = idx[np.argsort(t_start[idx], kind="stable")]
             cum = np.round(np.cumsum(a[idx]))
             persons[idx] = np.diff(np.concatenate([[0.0], cum])).astype(np.int64)
@@ -655,8 +664,11 @@ def _arrival_groups(arrivals: pd.DataFrame, names: list[str], cfg: NetworkConfig
         n = np.where(j < np.repeat(full, k), gsz, np.repeat(rem, k)).astype(np.int64)
         t = t_start[rows] + (j + 0.5) / np.repeat(np.maximum(k, 1), k) * step_in_min
         sp = spot[rows]
-    shares = np.array([cfg.modes[m].share if m in cfg.modes else 0.0 for m in MODES])
-    mode = rng.choice(3, size=len(t), p=shares / shares.sum())
+    if fixed is not None:
+        mode = fixed[rows]
+    else:
+        shares = np.array([cfg.modes[m].share if m in cfg.modes else 0.0 for m in MODES])
+        mode = rng.choice(3, size=len(t), p=shares / shares.sum())
     o = np.argsort(t, kind="stable")
     return t[o], sp[o], n[o], mode[o]
 
@@ -719,6 +731,12 @@ def _road_paths(city, cfg: NetworkConfig):
     return tt, od_links, od_offs, links, nodes
 
 
+def drive_minutes(city, cfg: NetworkConfig) -> np.ndarray:
+    """(S+1, S+1) free-flow drive minutes between the hub (index 0) and the spots, the matrix
+    :func:`simulate_network` uses (for :func:`arrivals_from_forecast`)."""
+    return _road_paths(city, cfg)[0]
+
+
 def _levels(ct: np.ndarray, ck: np.ndarray, cd: np.ndarray, nk: int, edges: np.ndarray):
     """End-of-step snapshot, time-average and max per step of every recorded level."""
     ns = len(edges) - 1
@@ -769,7 +787,10 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
 
     ``arrivals``: rows (time, spot, arrivals_persons) — tourists entering the network in
     [time, time + step) with that spot as intended first spot (step = the smallest spacing of
-    the times; a forecast at 15 min or 1 h fits; see :func:`arrivals_from_forecast`).
+    the times; a forecast at 15 min or 1 h fits; see :func:`arrivals_from_forecast`); optional
+    columns ``mode`` (the rows' mode instead of a draw by the mode shares) and ``lead_min``
+    (they leave the hub that much earlier, to reach the spot in the step:
+    :func:`first_visit_demand`).
     ``config`` defaults to :func:`default_config` on the arrivals' spots; ``measures`` are
     applied to it (:func:`apply_measures`). Same seed, same result."""
     t_wall, t_cpu = _time.perf_counter(), _time.process_time()
@@ -917,5 +938,5 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
 __all__ = [
     "SpotConfig", "ModeConfig", "ShuttleConfig", "ChoiceConfig", "NetworkConfig", "NetworkResult", "MEASURES",
     "default_config", "check_config", "apply_measures", "visits_per_tourist", "arrivals_from_forecast",
-    "erlang_c_wait_min", "simulate_network",
+    "first_visit_demand", "drive_minutes", "erlang_c_wait_min", "simulate_network",
 ]

@@ -1,10 +1,11 @@
 """Scenario parameters of the tourist-crowd model (pydantic; units in field names)."""
 from __future__ import annotations
 
+import math
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from twin.scenario import ScenarioPath
 
@@ -66,6 +67,122 @@ class GateParams(_Strict):
         return self
 
 
+# ------------------------------------------------------------------ scenic network settings
+class SpotSettings(_Strict):
+    """One spot's values in place of the grade defaults of
+    :func:`sim.crowd.network_config.default_config` (unset: the default)."""
+
+    capacity_persons: float | None = Field(None, gt=0, description="instantaneous capacity (LB/T 034-2014)")
+    gates: int | None = Field(None, ge=1, le=500)
+    gate_rate_persons_min: float | None = Field(None, gt=0, le=120, description="per gate")
+    parking_cars: float | None = Field(None, ge=0, description="spaces (.inf: unlimited)")
+    parking_coaches: float | None = Field(None, ge=0, description="coach bays (.inf: unlimited)")
+    dwell_mean_min: float | None = Field(None, gt=0, le=1440)
+    dwell_cv: float | None = Field(None, ge=0, le=5)
+    attractiveness: float | None = Field(None, ge=-10, le=10, description="logit utility units")
+    reservation_quota_persons_day: float | None = Field(None, ge=0, description="persons/day (.inf: none)")
+    open_h: float | None = Field(None, ge=0, lt=24)
+    close_h: float | None = Field(None, gt=0, le=24)
+
+    @model_validator(mode="after")
+    def _hours(self) -> "SpotSettings":
+        if self.open_h is not None and self.close_h is not None and self.close_h <= self.open_h:
+            raise ValueError(f"close_h {self.close_h} is not after open_h {self.open_h}")
+        return self
+
+
+class ModeSettings(_Strict):
+    """Share of arriving tourists using the mode and persons per vehicle (cars, coaches)."""
+
+    share: float = Field(ge=0, le=1)
+    persons_per_vehicle: float = Field(1.0, gt=0, le=100)
+
+
+class ShuttleSettings(_Strict):
+    """Hub <-> spot shuttle lines (unset: the default; first/last from the opening hours)."""
+
+    headway_min: float | None = Field(None, gt=0, le=240)
+    capacity_persons: int | None = Field(None, ge=1, le=1000)
+    first_h: float | None = Field(None, ge=0, le=24)
+    last_h: float | None = Field(None, ge=0, le=24)
+
+
+class ChoiceSettings(_Strict):
+    """Next-spot logit and diversion (:class:`sim.crowd.network_config.ChoiceConfig`)."""
+
+    beta_attr: float | None = Field(None, ge=0, le=20)
+    beta_crowd: float | None = Field(None, ge=0, le=50)
+    beta_time_per_min: float | None = Field(None, ge=0, le=5)
+    divert_share_yellow: float | None = Field(None, ge=0, le=1)
+    divert_share_red: float | None = Field(None, ge=0, le=1)
+    next_spot_prob: float | None = Field(None, ge=0, le=1)
+    max_spots: int | None = Field(None, ge=1, le=10)
+    latest_entry_before_close_min: float | None = Field(None, ge=0, le=600)
+
+
+class NetworkSettings(_Strict):
+    """The scenic-network configuration of a scenario (the baseline; ``measures`` change it).
+
+    ``spots`` maps a spot name (or place_id) to its own values; ``modes`` replaces the mode
+    split (shares summing to 1); ``shuttle`` and ``choice`` change single values.
+    ``calibrate_first_visits``: choose each spot's share of first visits so that first plus
+    expected repeat visits reproduce the gate counts (:func:`sim.crowd.network_config.first_visit_demand`)."""
+
+    group_persons: int = Field(20, ge=1, le=1000, description="tourists per simulated group")
+    diversion: StrictBool = Field(True, description="diversion messages at the yellow/red level")
+    admission_stop_at_red: StrictBool = False
+    quota_policy: Literal["turn_away", "other_spot"] = "turn_away"
+    arrival_process: Literal["poisson", "even"] = "poisson"
+    gate_service_cv: float = Field(1.0, ge=0, le=5)
+    hub: str | tuple[float, float] | None = Field(None, description="place name/id or (x, y); default the "
+                                                  "road node nearest the spots' centroid")
+    modes: dict[Literal["car", "coach", "shuttle"], ModeSettings] | None = None
+    shuttle: ShuttleSettings | None = None
+    choice: ChoiceSettings | None = None
+    spots: dict[str, SpotSettings] = Field(default_factory=dict)
+    calibrate_first_visits: StrictBool = True
+
+    @model_validator(mode="after")
+    def _shares(self) -> "NetworkSettings":
+        if self.modes is not None:
+            tot = sum(m.share for m in self.modes.values())
+            if not math.isclose(tot, 1.0, abs_tol=1e-6):
+                raise ValueError(f"modes shares sum to {tot:g}; expected 1")
+        return self
+
+    def config_overrides(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`sim.crowd.network_config.default_config` (set values only)."""
+        top = self.model_dump(exclude_unset=True, exclude={"modes", "shuttle", "choice", "spots",
+                                                           "calibrate_first_visits"})
+        top.setdefault("group_persons", self.group_persons)
+        if self.modes is not None:
+            top["modes"] = {k: m.model_dump() for k, m in self.modes.items()}
+        if self.shuttle is not None:
+            top["shuttle"] = self.shuttle.model_dump(exclude_none=True)
+        if self.choice is not None:
+            top["choice"] = self.choice.model_dump(exclude_none=True)
+        if self.spots:
+            top["spot_settings"] = {k: v.model_dump(exclude_none=True) for k, v in self.spots.items()}
+        return top
+
+
+_Gates = Annotated[int, Field(ge=0, le=500)]
+_Cap = Annotated[float, Field(ge=0)]
+
+
+class MeasureSettings(_Strict):
+    """What-if measures (:func:`sim.crowd.network_config.apply_measures`) on the baseline."""
+
+    extra_gates: _Gates | dict[str, _Gates] | None = Field(None, description="gates added, all spots or per spot")
+    reservation_cap: _Cap | dict[str, _Cap] | None = Field(None, description="persons/day, all spots or per spot")
+    shuttle_headway_min: float | None = Field(None, gt=0, le=240)
+    diversion: StrictBool | None = Field(None, description="diversion messages on/off")
+    admission_stop: StrictBool | None = Field(None, description="stop admission at the red level")
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class Params(_Strict):
     """A holiday (or any period) at the city's scenic spots: calendar, forecast or observed
     arrivals, the scenic-network simulation, alerts and the post-holiday analysis.
@@ -75,7 +192,10 @@ class Params(_Strict):
 
     Paths are relative to the scenario file. ``arrivals: forecast`` fits the holiday-aware
     model on ``history_csv`` and forecasts [start, end]; ``observed`` replays the sub-daily
-    counts of ``hourly_csv`` for the period (post-holiday analysis)."""
+    counts of ``hourly_csv`` for the period (post-holiday analysis; each count split evenly
+    into 15-min steps, only the ``spots``; daily counts are refused). Either way the counts
+    are gate counts: with ``network.calibrate_first_visits`` the first visits are chosen so
+    that the simulated entries reproduce them (no measure active)."""
 
     history_csv: ScenarioPath | None = Field(None, description="daily counts: time, spot, count")
     hourly_csv: ScenarioPath | None = Field(None, description="sub-daily counts (within-day profiles; replay)")
@@ -86,10 +206,10 @@ class Params(_Strict):
     end: date | None = None
     spots: list[str] | None = None
     arrivals: Literal["forecast", "observed"] = "forecast"
-    network: dict[str, Any] = Field(default_factory=dict, description="sim.crowd.network.default_config overrides "
-                                    "(group_persons, diversion, ...)")
-    measures: dict[str, Any] = Field(default_factory=dict, description="what-if: extra_gates, reservation_cap, "
-                                     "shuttle_headway_min, diversion, admission_stop")
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="the scenic network "
+                                     "(groups, diversion, modes, shuttle, choice, per-spot values)")
+    measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
+                                      "reservation_cap, shuttle_headway_min, diversion, admission_stop")
     seed: int = 0
     spend_per_capita_cny: float = Field(150.0, ge=0, description="for the spending estimate")
     gate: GateParams | None = Field(None, description="present: the run is the pedestrian micro-simulation "
@@ -98,7 +218,9 @@ class Params(_Strict):
     @model_validator(mode="after")
     def _dates(self) -> "Params":
         if self.gate is None or self.gate.from_forecast:
-            need = [k for k in ("history_csv", "hourly_csv", "start", "end") if getattr(self, k) is None]
+            keys = ("history_csv", "hourly_csv", "start", "end") if self.arrivals == "forecast" else (
+                "hourly_csv", "start", "end")  # a replay needs only the sub-daily counts
+            need = [k for k in keys if getattr(self, k) is None]
             if need:
                 what = "a gate run from the forecast" if self.gate is not None else "the scenic network"
                 raise ValueError(f"{what} needs {', '.join(need)}")

@@ -24,6 +24,11 @@ from viewers.city_layers import roads_layer, terrain_layer
 from viewers.png import fig_png, save_png
 from viewers.spec import Layer
 
+
+def _measures_dict(m: Any) -> dict:
+    return m.as_dict() if hasattr(m, "as_dict") else dict(m or {})
+
+
 GROUP_RGBA = [255, 30, 160, 255]  # distinct from the purple traffic lines
 BUS_RGBA = [0, 190, 255, 255]
 TRIPS_SLIDER_STEP_S = 120.0  # slider steps of the busiest day's animation
@@ -59,6 +64,87 @@ def _timed_path(g: Any, edges: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 ALERT_RGBA = {"green": [46, 160, 67, 200], "yellow": [240, 200, 30, 220], "red": [220, 40, 40, 235]}
+TRAFFIC_CMAP = "plasma_r"  # tourist pcu/h on the road links
+TRAFFIC_WIDTH_M = (6.0, 30.0)  # drawn width = a + b * pcu_h / (the busiest link-hour of the run)
+
+
+def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fraction: float, t_end_h: float) -> float:
+    """Time (h) during which a piecewise-constant occupancy is at or above ``fraction`` of the
+    capacity: ``occupancy[k]`` holds from ``t_h[k]`` to ``t_h[k + 1]`` (the last until
+    ``t_end_h``), zero before ``t_h[0]``. LB/T 034-2014 alert levels: yellow at 0.8, red at 1.0
+    of the instantaneous capacity (the network's own rule, ratio >= fraction)."""
+    t = np.asarray(t_h, float)
+    if t.size == 0:
+        return 0.0
+    ends = np.append(t[1:], max(float(t_end_h), float(t[-1])))
+    above = np.asarray(occupancy, float) >= fraction * capacity - 1e-9 * capacity
+    return float(np.sum((ends - t)[above]))
+
+
+def alert_hours(net: Any) -> pd.DataFrame:
+    """Per spot the exact hours at the yellow-or-red and at the red level, integrated from the
+    network's alert log (every change of a spot's level, with the occupancy after it: between
+    two changes the level is constant), up to the end of the last output step."""
+    from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
+
+    st = net.steps
+    t0 = pd.Timestamp(st.time.values[0])
+    t_end_h = len(st.time) * net.config.step_min / 60.0
+    rows = []
+    al = net.alerts
+    for sp in st.spot.values:
+        a = al[al["spot"] == str(sp)].sort_values("time", kind="stable")
+        t_h = ((a["time"] - t0) / pd.Timedelta("1h")).to_numpy(float)
+        occ = a["occupancy_persons"].to_numpy(float)
+        cap = float(st.capacity_persons.sel(spot=sp))
+        rows.append({"spot": str(sp),
+                     "hours_yellow_or_red": hours_above(t_h, occ, cap, YELLOW_FRACTION, t_end_h),
+                     "hours_red": hours_above(t_h, occ, cap, RED_FRACTION, t_end_h)})
+    return pd.DataFrame(rows)
+
+
+def traffic_frames(net: Any, every_steps: int) -> list[tuple[pd.Timestamp, gpd.GeoDataFrame]]:
+    """Tourist traffic on the road links per period of ``every_steps`` output steps (the spot
+    load's frames): vehicles/h by kind (tourist vehicles entering the link in the period,
+    :class:`sim.crowd.network.NetworkResult` ``link_vehicles``), pcu/h (PCU: car 1, coach and
+    shuttle bus 2) and the tourist v/c against the link's ``capacity_vph``; links without
+    tourist traffic in the period are left out."""
+    from sim.crowd.network_config import PCU, VEHICLE_KINDS
+
+    lv = net.link_vehicles
+    v = np.asarray(lv.values, float)  # (time, link, vehicle)
+    step_h = net.config.step_min / 60.0
+    w = np.array([PCU[k] for k in VEHICLE_KINDS])
+    links = net.links
+    cap = links["capacity_vph"].to_numpy(float) if "capacity_vph" in links else np.full(len(links), np.nan)
+    out = []
+    for k0 in range(0, v.shape[0], max(1, every_steps)):
+        k1 = min(k0 + every_steps, v.shape[0])
+        vph = v[k0:k1].sum(axis=0) / ((k1 - k0) * step_h)  # (link, vehicle)
+        pcu = vph @ w
+        keep = pcu > 0
+        g = links.loc[keep, [c for c in ("u", "v", "key", "name", "capacity_vph", "geometry") if c in links]].copy()
+        for j, kind in enumerate(VEHICLE_KINDS):
+            g[f"{kind}_vph"] = vph[keep, j]
+        g["pcu_h"] = pcu[keep]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g["vc_ratio"] = np.where(cap[keep] > 0, pcu[keep] / cap[keep], np.nan)
+        out.append((pd.Timestamp(lv.time.values[k0]), gpd.GeoDataFrame(g, geometry="geometry", crs=links.crs)))
+    return out
+
+
+def daily_bars(daily: pd.DataFrame) -> tuple[list[pd.Timestamp], list[str], np.ndarray, np.ndarray | None,
+                                            np.ndarray | None]:
+    """The daily chart's data: dates, spots, arrivals (day, spot) and the interval bounds (day,
+    spot), None for replayed counts (no interval)."""
+    pv = daily.pivot_table(index="time", columns="spot", values="arrivals_persons", aggfunc="sum").sort_index()
+    dates = [pd.Timestamp(t) for t in pv.index]
+    spots = [str(c) for c in pv.columns]
+    lo = hi = None
+    if {"lo_persons", "hi_persons"} <= set(daily.columns):
+        lo, hi = (daily.pivot_table(index="time", columns="spot", values=c, aggfunc="sum").loc[pv.index, pv.columns]
+                  .to_numpy(float) for c in ("lo_persons", "hi_persons"))
+    return dates, spots, pv.to_numpy(float), lo, hi
 
 
 @dataclass
@@ -75,25 +161,56 @@ class CrowdResult:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
+    def provisional(self) -> bool:
+        """True when a day of the period comes from the lunar derivation (no official schedule
+        or table yet): every output says so."""
+        cal = self.calendar
+        return bool(cal is not None and "provisional" in cal and cal["provisional"].any())
+
+    @property
+    def calendar_sources(self) -> str:
+        cal = self.calendar
+        return "+".join(sorted({str(v) for v in cal["source"]})) if cal is not None and "source" in cal else ""
+
+    @property
     def title(self) -> str:
-        return f"Scenic spots {self.params.start} – {self.params.end}"
+        return f"Scenic spots {self.params.start} – {self.params.end}" + (
+            " (provisional holiday calendar)" if self.provisional else "")
+
+    def _mark(self, text: str) -> str:
+        return f"{text} — PROVISIONAL holiday calendar (lunar derivation)" if self.provisional else text
 
     @property
     def t0(self) -> pd.Timestamp:
         return pd.Timestamp(self.network.steps.time.values[0])
 
     def report(self) -> pd.DataFrame:
-        """The post-holiday report, one row per spot."""
+        """The post-holiday report, one row per spot: the network summary, the exact hours at
+        the yellow-or-red and red levels (:func:`alert_hours`), visitor-hours, the spending
+        estimate, the gate counts the run was driven by (forecast or observed) beside the
+        simulated entries, and whether the holiday calendar is provisional."""
         s = self.network.steps
         step_h = self.network.config.step_min / 60.0
         rep = self.network.summary().set_index("spot")
+        hrs = alert_hours(self.network).set_index("spot")
+        counts = (self.forecast.groupby("spot")["arrivals_persons"].sum()
+                  if self.forecast is not None and len(self.forecast) else pd.Series(dtype=float))
         for sp in rep.index:
             d = s.sel(spot=sp)
-            alert = np.asarray(d.alert.values).astype(str)
-            rep.loc[sp, "hours_yellow_or_red"] = float((alert != "green").sum() * step_h)
-            rep.loc[sp, "hours_red"] = float((alert == "red").sum() * step_h)
+            rep.loc[sp, "hours_yellow_or_red"] = float(hrs.loc[sp, "hours_yellow_or_red"])
+            rep.loc[sp, "hours_red"] = float(hrs.loc[sp, "hours_red"])
             rep.loc[sp, "visitor_hours"] = float(np.asarray(d.occupancy_persons.values).sum() * step_h)
             rep.loc[sp, "spend_estimate_cny"] = float(rep.loc[sp, "entries_persons"] * self.params.spend_per_capita_cny)
+            c = float(counts.get(sp, np.nan))
+            rep.loc[sp, "gate_counts_persons"] = c
+            rep.loc[sp, "entries_vs_counts_pct"] = 100.0 * (rep.loc[sp, "entries_persons"] / c - 1.0) if c > 0 \
+                else np.nan
+        cal = self.info.get("first_visit_calibration") if isinstance(self.info, dict) else None
+        if cal is not None and len(cal):
+            exp = cal.groupby("spot")["expected_entries_persons"].sum()
+            rep["calibrated_expected_entries_persons"] = [float(exp.get(sp, np.nan)) for sp in rep.index]
+        rep["calendar_source"] = self.calendar_sources
+        rep["provisional"] = self.provisional
         return rep.reset_index()
 
     def summary(self) -> dict:
@@ -101,6 +218,7 @@ class CrowdResult:
         cal = self.calendar
         hol = cal[cal.holiday.fillna("") != ""] if "holiday" in cal else cal.iloc[:0]
         out = {"arrivals": self.info.get("source"),
+               "provisional": self.provisional,
                "calendar": {"days": int(len(cal)),
                             "holiday_days_off": int((cal.status == "day_off").sum()) if "status" in cal else None,
                             "holidays": sorted({str(h) for h in hol.holiday}) if len(hol) else [],
@@ -110,15 +228,19 @@ class CrowdResult:
                "spots": {r.spot: {"capacity_persons": round(r.capacity_persons, 0),
                                   "peak_occupancy_persons": round(r.peak_occupancy_persons, 0),
                                   "peak_time": str(r.peak_time), "worst_alert": r.worst_alert,
-                                  "hours_yellow_or_red": r.hours_yellow_or_red, "hours_red": r.hours_red,
+                                  "hours_yellow_or_red": _r(r.hours_yellow_or_red, 2), "hours_red": _r(r.hours_red, 2),
                                   "max_gate_queue_persons": round(r.max_gate_queue_persons, 0),
                                   "mean_gate_wait_min": _r(r.mean_gate_wait_min),
                                   "p95_gate_wait_min": _r(r.p95_gate_wait_min),
                                   "turned_away_persons": round(r.turned_away_persons, 0),
                                   "visitor_hours": round(r.visitor_hours, 0),
-                                  "spend_estimate_cny": round(r.spend_estimate_cny, 0)} for r in rep.itertuples()},
+                                  "spend_estimate_cny": round(r.spend_estimate_cny, 0),
+                                  "gate_counts_persons": _r(r.gate_counts_persons, 0),
+                                  "entries_persons": round(r.entries_persons, 0),
+                                  "entries_vs_counts_pct": _r(r.entries_vs_counts_pct, 1)}
+                         for r in rep.itertuples()},
                "alerts_raised": int(len(self.network.alerts)),
-               "measures": dict(self.params.measures),
+               "measures": _measures_dict(self.params.measures),
                "run_time_s": round(self.run_time_s, 1)}
         if self.daily is not None:
             out["daily_arrivals"] = {str(sp): [round(float(v), 0) for v in g.sort_values("time").arrivals_persons]
@@ -152,25 +274,14 @@ class CrowdResult:
                              "height_m": 3.0 * (100 * occ / cap if cap else 0.0), "color": ALERT_RGBA.get(lvl, [150] * 4),
                              "geometry": geoms[i]})
             frames.append((self._sec(s.time.values[k]), gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)))
-        lays.append(Layer("spot_load", "Scenic spots: load vs capacity (height = % of capacity)", "polygons",
+        lays.append(Layer("spot_load", self._mark("Scenic spots: load vs capacity (height = % of capacity)"),
+                          "polygons",
                           frames=frames, legend=[("below 80 %", ALERT_RGBA["green"]), ("80–100 % (yellow)", ALERT_RGBA["yellow"]),
                                                  ("above capacity (red)", ALERT_RGBA["red"])],
                           tooltip=["spot", "occupancy_persons", "capacity_persons", "load_pct", "gate_queue_persons"],
                           style={"extruded": True, "elevation_col": "height_m", "opacity": 0.8}))
-        try:
-            tl = self.network.traffic_lines()
-        except Exception:  # noqa: BLE001 - no tourist traffic on the roads
-            tl = None
-        if tl is not None and len(tl):
-            tl = tl.copy()
-            v = tl.filter(like="vph").iloc[:, 0].to_numpy(float) if len(tl.filter(like="vph").columns) else np.ones(len(tl))
-            vmax = max(float(np.nanmax(v)), 1.0)
-            tl["color"] = [[150, 40, 200, int(90 + 160 * min(x / vmax, 1.0))] for x in v]
-            tl["width"] = 6.0 + 30.0 * v / vmax
-            cols = [c for c in tl.columns if c not in ("geometry", "color", "width")][:4]
-            lays.append(Layer("tourist_traffic", "Tourist traffic lines at the peak (width = vehicles/h)", "lines",
-                              data=tl, legend=[("tourist vehicles", [150, 40, 200, 230])], tooltip=cols,
-                              style={"width_col": "width", "min_px": 2}))
+        if self._has_links():
+            lays.append(self._traffic_layer(max(1, int(round(60 / self.network.config.step_min)))))
         trips, times, day = self._tourist_trips()
         if trips:
             lays.append(Layer("tourist_trips", f"Tourists moving on the roads, {day} (sample)", "trips", data=trips,
@@ -178,6 +289,32 @@ class CrowdResult:
                                       ("shuttle bus", BUS_RGBA)],
                               style={"times": times, "trail_s": 240.0, "width_m": 18.0, "min_px": 4}))
         return lays
+
+    def _has_links(self) -> bool:
+        """Whether the run loaded any road link (some trip drove between hub and spots)."""
+        lv = self.network.link_vehicles
+        return bool(lv.sizes["time"] and lv.sizes["link"] and float(lv.sum()) > 0)
+
+    def _traffic_layer(self, every_steps: int) -> Layer:
+        """Road links coloured and sized by tourist pcu/h, one frame per ``every_steps`` output
+        steps (hourly, as the spot loads); colour and width on one scale for the whole run."""
+        from viewers.colors import cmap_rgba, cmap_stops
+
+        fr = traffic_frames(self.network, every_steps)
+        vmax = max([float(g["pcu_h"].max()) for _, g in fr if len(g)] + [1.0])
+        a, b = TRAFFIC_WIDTH_M
+        frames = []
+        for t, g in fr:
+            g = g.copy()
+            x = g["pcu_h"].to_numpy(float)
+            g["color"] = cmap_rgba(x, TRAFFIC_CMAP, vmax=vmax, alpha=230).tolist() if len(g) else []
+            g["width_m"] = a + b * x / vmax
+            frames.append((self._sec(t), g))
+        return Layer("tourist_traffic", "Tourist traffic on the roads, per hour (colour and width = pcu/h)", "lines",
+                     frames=frames, legend={"ramp": cmap_stops(TRAFFIC_CMAP), "vmin": "0", "vmax": f"{vmax:.0f}",
+                                            "unit": "tourist pcu/h"},
+                     tooltip=["name", "car_vph", "coach_vph", "shuttle_bus_vph", "pcu_h", "vc_ratio"],
+                     style={"width_col": "width_m", "min_px": 2})
 
     def _tourist_trips(self, max_groups: int = 1100, max_buses: int = 400) -> tuple[list[dict], list[float], str]:
         """Animated tourists on the busiest day, rebuilt from what the network result records.
@@ -246,6 +383,9 @@ class CrowdResult:
         return self._cache["figures"]
 
     def _occupancy_png(self) -> bytes:
+        return fig_png(self._occupancy_figure())
+
+    def _occupancy_figure(self) -> Any:
         import matplotlib.pyplot as plt
 
         s = self.network.steps
@@ -261,48 +401,76 @@ class CrowdResult:
             ax.axhline(0.8 * cap, color="#e6b800", lw=0.8, ls="--")
             ax.set_ylabel(sp[:18], fontsize=7, rotation=0, ha="right", va="center")
             ax.tick_params(labelsize=6)
-        axes[0].set_title("persons inside (blue), 80 % (yellow) and 100 % (red) of the instantaneous capacity", fontsize=8)
+        axes[0].set_title(self._mark("persons inside (blue), 80 % (yellow) and 100 % (red) of the instantaneous "
+                                     "capacity"), fontsize=8)
         fig.autofmt_xdate()
         fig.tight_layout()
-        return fig_png(fig)
+        return fig
 
     def _daily_png(self) -> bytes:
+        return fig_png(self._daily_figure())
+
+    def _daily_figure(self) -> Any:
+        """Grouped bars per day (x = 0..n-1, date labels), one bar per spot, with the forecast
+        interval as error bars (none for replayed counts)."""
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(7.0, 3.4), dpi=100)
+        what = "arrivals"
         if self.daily is not None and len(self.daily):
-            pv = self.daily.pivot_table(index="time", columns="spot", values="arrivals_persons")
-            pv.plot(kind="bar", stacked=True, ax=ax, width=0.8, legend=True)
-            ax.set_xticks(range(len(pv.index)), [pd.Timestamp(t).strftime("%m-%d") for t in pv.index], rotation=0,
-                          fontsize=7)
-            ax.legend(fontsize=6, ncol=2)
+            dates, spots, val, lo, hi = daily_bars(self.daily)
+            n, m = val.shape
+            width = 0.8 / m
+            x = np.arange(n)
+            for j, sp in enumerate(spots):
+                err = None if lo is None else np.vstack([np.maximum(val[:, j] - lo[:, j], 0.0),
+                                                         np.maximum(hi[:, j] - val[:, j], 0.0)])
+                ax.bar(x - 0.4 + (j + 0.5) * width, val[:, j], width=width, yerr=err, capsize=1.5,
+                       error_kw={"elinewidth": 0.6, "ecolor": "#444444"}, label=sp)
+            ax.set_xticks(x, [d.strftime("%m-%d") for d in dates], rotation=0, fontsize=7)
+            ax.set_xlim(-0.6, n - 0.4)
+            top = float(np.nanmax(hi if hi is not None else val)) if val.size else 1.0
+            ax.set_ylim(0, 1.35 * max(top, 1.0))  # room for the legend above the bars
+            ax.legend(fontsize=6, ncol=3, loc="upper left")
+            if lo is not None:
+                level = 100 * getattr(self.forecast, "attrs", {}).get("interval", 0.9)
+                what = f"arrivals with the {level:.0f} % interval"
         ax.set_ylabel("arrivals (persons/day)")
-        ax.set_title(f"Daily arrivals — {self.info.get('source')}", fontsize=8)
+        ax.set_title(self._mark(f"Daily {what} — {self.info.get('source')}"), fontsize=8)
         fig.tight_layout()
-        return fig_png(fig)
+        return fig
 
     # ---------------------------------------------------------------------------- save
     def save(self, folder: Path) -> list[Path]:
         folder = Path(folder)
+        prov, src = self.provisional, self.calendar_sources
+        alerts = self.network.alerts.assign(provisional=prov)
         files = [write_text_atomic(folder / "arrivals_15min.csv", self.forecast.to_csv(index=False)),
                  write_text_atomic(folder / "report.csv", self.report().to_csv(index=False)),
-                 write_text_atomic(folder / "alerts.csv", self.network.alerts.to_csv(index=False))]
+                 write_text_atomic(folder / "alerts.csv", alerts.to_csv(index=False))]
         nc = folder / "network.nc"
         tmp = folder / "network.nc.tmp"
         ds = self.network.steps.copy()
         for v in list(ds.data_vars):
             if ds[v].dtype == object:
                 ds[v] = ds[v].astype(str)
+        ds.attrs.update(provisional=int(prov), calendar_source=src,
+                        note=("PROVISIONAL: holiday days from the lunar derivation, not an official schedule"
+                              if prov else "holiday calendar: " + src))
         ds.to_netcdf(tmp)
         tmp.replace(nc)
         files.append(nc)
-        try:
-            tl = self.network.traffic_lines()
+        if self._has_links():
+            tl = self.network.traffic_lines().assign(provisional=prov)
             gpkg = folder / "crowd.gpkg"
             pyogrio.write_dataframe(tl, gpkg, layer="tourist_traffic_peak", driver="GPKG")
+            hourly = [g.assign(time=t) for t, g in traffic_frames(self.network, max(1, int(round(
+                60 / self.network.config.step_min)))) if len(g)]
+            if hourly:
+                h = gpd.GeoDataFrame(pd.concat(hourly, ignore_index=True), geometry="geometry", crs=tl.crs)
+                pyogrio.write_dataframe(h.assign(provisional=prov), gpkg, layer="tourist_traffic_hourly",
+                                        driver="GPKG")
             files.append(gpkg)
-        except Exception:  # noqa: BLE001 - no traffic lines to write
-            pass
         for (cap, png), name in zip(self.figures(), ("occupancy.png", "daily_arrivals.png")):
             files.append(save_png(png, folder / name))
         return files
