@@ -473,8 +473,13 @@ def _add_alerts(fc: pd.DataFrame, cap: pd.DataFrame, freq: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ baseline and backtest
 def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: str, year: int,
                    spots: Sequence[str] | None = None) -> pd.DataFrame:
-    """Same holiday last year, same day position (the last day to the last day), scaled by the
-    ratio of the spot's mean over the 4 weeks before this year's and last year's blocks."""
+    """Same holiday last year, scaled by the ratio of the spot's mean over the 4 weeks before
+    this year's and last year's blocks. The day it copies: for the festivals on the lunar calendar
+    or a solar term (Spring Festival, Qingming, Dragon Boat, Mid-Autumn: :func:`festival_dates`)
+    the day at the same offset from last year's festival date (lunar New Year's Eve to lunar New
+    Year's Eve), so that a block starting on another lunar day does not shift the festival's own
+    peaks; for the fixed-date holidays (New Year, May Day, National Day) the same day position in
+    the block (the last day to the last day)."""
     daily = _daily(history)
     piv = daily.pivot(index="time", columns="spot", values="arrivals_persons")
     pad = pd.Timedelta(days=400)
@@ -494,10 +499,15 @@ def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: st
     scale = lvl_now / lvl_then
     n, m = int(b["length_days"]), int(a["length_days"])
     rows = []
+    fest_now, fest_then = festival_dates(year).get(holiday), festival_dates(year - 1).get(holiday)
     for k in range(1, n + 1):
         j = m if k == n else min(k, m - 1) if m > 1 else 1
         d_then = a["first"] + pd.Timedelta(days=j - 1)
         d_now = b["first"] + pd.Timedelta(days=k - 1)
+        if fest_now is not None and fest_then is not None:  # same offset from the festival date
+            d_lunar = pd.Timestamp(fest_then) + (d_now - pd.Timestamp(fest_now))
+            if piv.index[0] <= d_lunar <= piv.index[-1]:
+                d_then = d_lunar
         for s in (spots or list(piv.columns)):
             rows.append({"time": d_now, "spot": s, "baseline_persons": float(piv.loc[d_then, s] * scale[s])})
     return pd.DataFrame(rows)

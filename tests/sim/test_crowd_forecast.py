@@ -103,6 +103,27 @@ def test_seasonal_naive_is_last_years_day_scaled(data):
     assert base.iloc[-1]["baseline_persons"] == pytest.approx(piv["2025-10-08"] * scale)
 
 
+def test_seasonal_naive_aligns_the_spring_festival_by_lunar_day(data):
+    """Spring Festival 2026 (lunar New Year 17 Feb, block 15-23 Feb) copies 2025 at the same
+    offset from lunar New Year 2025 (29 Jan): 15 Feb 2026 (two days before) <- 27 Jan 2025."""
+    from sim.crowd.calendar import festival_dates
+
+    d = data["daily"]
+    assert festival_dates(2026)["spring_festival"].isoformat() == "2026-02-17"
+    assert festival_dates(2025)["spring_festival"].isoformat() == "2025-01-29"
+    base = F.seasonal_naive(d, data["calendar"], "spring_festival", 2026, spots=[SUXIAN]).set_index("time")
+    piv = d.pivot(index="time", columns="spot", values="arrivals_persons")[SUXIAN]
+    cal = data["calendar"].day_table("2025-01-01", "2026-03-31")
+    first = lambda y: cal[(cal.holiday == "spring_festival") & (cal.status == "day_off")
+                          & (cal.index.year == y)].index.min()
+    pre = pd.Timedelta(days=F.PRE_HOLIDAY_DAYS)
+    scale = (piv[first(2026) - pre:first(2026) - pd.Timedelta(days=1)].mean()
+             / piv[first(2025) - pre:first(2025) - pd.Timedelta(days=1)].mean())
+    for day in base.index:
+        then = pd.Timestamp("2025-01-29") + (day - pd.Timestamp("2026-02-17"))
+        assert base.loc[day, "baseline_persons"] == pytest.approx(piv[then] * scale, rel=1e-12)
+
+
 # ------------------------------------------------------------------ forecasts
 def test_provisional_spring_festival_forecast_is_marked_and_conserved(model, sample_city):
     cap = scenic_capacities(sample_city)

@@ -1,0 +1,74 @@
+"""Holiday forecast and calendar figures of the crowd simulation (issue 9), for BENCHMARKS.md.
+
+1. Backtest of the holiday-aware arrival model (``sim.crowd.forecast.backtest``) on the sample
+   city's SYNTHETIC history (``data_samples/chenzhou_crowd``, seven spots, 2019-2026, official
+   calendar): every held-out Spring Festival and National Day block is forecast by a model
+   fitted on the days before it only. Daily MAPE over all (spot, day) pairs for the model and for
+   the seasonal-naive baseline (same holiday last year, scaled by the 4-week level before each
+   block; lunar festivals aligned by lunar day, ``forecast.seasonal_naive``), and the coverage of
+   the 90 % prediction intervals. Run twice: with the observed rain of the held-out days (a
+   perfect weather forecast, the backtest's default) and without weather (the monthly
+   climatology of the history, what a forecast made days ahead has).
+2. The derived (provisional) calendar against the official one for every year the
+   ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
+
+Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
+two years of the history).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.crowd import forecast as F  # noqa: E402
+from sim.crowd.calendar import HolidayCalendar, compare_with_official  # noqa: E402
+from sim.crowd.history import load_counts, load_weather  # noqa: E402
+from twin.city import load_city  # noqa: E402
+
+DATA = ROOT / "data_samples" / "chenzhou_crowd"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--years", type=int, nargs="*", default=None, help="held-out years (default: the last two)")
+    a = ap.parse_args()
+    city = load_city(ROOT / "data_samples" / "chenzhou")
+    daily = load_counts(DATA / "history.csv", city)
+    wx = load_weather(DATA / "weather.csv")
+    cal = HolidayCalendar()
+    print("history: SYNTHETIC sample counts (data_samples/chenzhou_crowd/README), "
+          f"{daily['time'].min().date()}..{daily['time'].max().date()}, {daily['spot'].nunique()} spots")
+    for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
+        t0 = time.perf_counter()
+        r = F.backtest(daily, calendar=cal, weather=w, years=a.years)
+        print(f"\n== backtest, {label}: {len(r.by_holiday)} held-out blocks, {len(r.table)} spot-days, "
+              f"{time.perf_counter() - t0:.1f} s")
+        for row in r.by_holiday.itertuples():
+            print(f"  {row.holiday:16s} {row.year}  MAPE model {100 * row.mape_model:5.1f} %  baseline "
+                  f"{100 * row.mape_baseline:5.1f} %  90 % coverage {100 * row.coverage:5.1f} %")
+        n = len(r.table)
+        se = 100 * np.sqrt(0.9 * 0.1 / n)
+        print(f"  overall: MAPE model {100 * r.mape_model:.1f} %, seasonal naive {100 * r.mape_baseline:.1f} %; "
+              f"90 % interval coverage {100 * r.coverage:.1f} % (binomial s.e. {se:.1f} points)")
+        print(f"  [{'PASS' if r.mape_model < r.mape_baseline else 'FAIL'}] the model beats the seasonal-naive "
+              "baseline")
+    t0 = time.perf_counter()
+    c = compare_with_official()
+    both = c.days_off_match & c.makeup_match
+    print(f"\n== derived vs official calendar, {c.year.min()}-{c.year.max()} ({len(c)} year-holidays, "
+          f"{time.perf_counter() - t0:.1f} s): days off equal {int(c.days_off_match.sum())}, make-up days equal "
+          f"{int(c.makeup_match.sum())}, both {int(both.sum())}")
+    for row in c[~both].itertuples():
+        print(f"  {row.year} {row.holiday:16s} days off {'=' if row.days_off_match else 'differ'}, make-up "
+              f"{'=' if row.makeup_match else 'differ'}  {row.known_deviation}")
+
+
+if __name__ == "__main__":
+    main()
