@@ -618,6 +618,14 @@ class HolidayCalendar:
                 raise InputError(f"holiday table columns {sorted(map(str, table.columns))}: expected "
                                  f"{sorted(need)} (the frame load_holiday_table returns)")
             self.table_path = Path(table.attrs.get("path", "<table>"))
+            bad = [i for i, (d, h, st) in enumerate(zip(table["date"], table["holiday"], table["status"]))
+                   if not isinstance(d, dt.date) or h not in HOLIDAYS or st not in ("day_off", "makeup_workday")]
+            if bad:
+                r = table.iloc[bad[0]]
+                raise InputError(f"holiday table {self.table_path} row {r['row']}: {r['date']!r}, {r['holiday']!r}, "
+                                 f"{r['status']!r}; expected a date, one of {', '.join(HOLIDAYS)} and day_off or "
+                                 "makeup_workday (the frame load_holiday_table returns)")
+            _check_table_blocks(table, self.table_path)  # the same checks as a file gets
             self.table = table
         else:
             self.table_path = None if table is None else Path(table)

@@ -297,7 +297,8 @@ class WindowSchedule:
     windows: np.ndarray
     done_s: float
     cycles_s: list[list[float]] = field(default_factory=list)
-    switch_s: list[float] = field(default_factory=list)  # per signal: when its transition begins
+    switch_s: list[float] = field(default_factory=list)  # per signal: when its (last) transition begins
+    switch_done_s: list[float] = field(default_factory=list)  # per switch: when every signal is on its plan
 
     def start_steps(self, dt_s: float) -> np.ndarray:
         """First step index of each segment: the first step whose time is >= its start."""
@@ -396,23 +397,29 @@ def chain_transitions(plans: list[Plan], switch_s: list[float], method: str = "s
     rows: list[list[tuple[float, np.ndarray]]] = [[(-np.inf, _timing_row(t))] for t in plans[0].timings]
     cycles: list[list[float]] = [[] for _ in range(n)]
     begins: list[float] = [np.inf] * n
-    done = -np.inf
+    on_plan = [-np.inf] * n  # per signal: from when it runs the current plan exactly (its last transition done)
+    done_each: list[float] = []
     for k, t_sw in enumerate(switch_s):
+        done_k = t_sw
         for i in range(n):
             mins = min_greens[i] if min_greens else None
-            seq, cyc, b, e = _signal_sequence(plans[k].timings[i], plans[k + 1].timings[i], t_sw, method, max_change,
-                                              mins, cycle_min_s)
+            # a switch that falls during a running transition waits for it to finish: no cycle is cut short
+            seq, cyc, b, e = _signal_sequence(plans[k].timings[i], plans[k + 1].timings[i], max(t_sw, on_plan[i]),
+                                              method, max_change, mins, cycle_min_s)
             rows[i] = [(t, r) for t, r in rows[i] if t < seq[0][0]] + seq
             cycles[i] += cyc
-            begins[i] = min(begins[i], b)
-            done = max(done, e)
+            begins[i] = b
+            on_plan[i] = e
+            done_k = max(done_k, e)
+        done_each.append(float(done_k))
+    done = max(done_each) if done_each else -np.inf
     starts = sorted({t for seq in rows for t, _ in seq if np.isfinite(t)})
     starts_all = np.array([-np.inf] + starts)
     win = np.zeros((len(starts_all), n, len(MOVEMENTS), 4))
     for j, st in enumerate(starts_all):
         for i, seq in enumerate(rows):
             win[j, i] = [r for t, r in seq if t <= st][-1]
-    return WindowSchedule(starts_all, win, float(done), cycles, [float(b) for b in begins])
+    return WindowSchedule(starts_all, win, float(done), cycles, [float(b) for b in begins], done_each)
 
 
 def transition_windows(old: Plan, new: Plan, t_switch_s: float, method: str = "smooth",

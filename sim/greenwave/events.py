@@ -17,7 +17,7 @@ from sim.greenwave.plan import Corridor, Plan
 class EventRun:
     metrics: dict
     log: list[dict] = field(default_factory=list)
-    transition_stops_per_veh: float = float("nan")  # end-to-end vehicles entering in the (first) transition window
+    transition_stops_per_veh: float = float("nan")  # end-to-end vehicles entering around the first switch
     trajectories: object = None  # pandas DataFrame when asked for (microsim.MicroResult.trajectories)
     schedule: WindowSchedule | None = None
     trips: object = None  # microsim.MicroResult.trips
@@ -89,9 +89,9 @@ def run_events(corridor: Corridor, plan: Plan, *, switch_to: Plan | None = None,
     def switch(k, t_sw, new):
         yield env.timeout(t_sw)
         old = plan if k == 0 else sw[k - 1][1]
-        ends = [s for s in sched.switch_s if s >= t_sw - 1e-9]
         log.append({"t_s": env.now, "event": "plan switch",
-                    "detail": f"{old.name} -> {new.name} ({transition}; signals begin from {min(ends, default=t_sw):.0f} s)"})
+                    "detail": f"{old.name} -> {new.name} ({transition}; every signal on {new.name} by "
+                              f"{sched.switch_done_s[k]:.0f} s)"})
 
     def demand_change(c):
         yield env.timeout(c.at_s)
@@ -112,9 +112,22 @@ def run_events(corridor: Corridor, plan: Plan, *, switch_to: Plan | None = None,
     out = EventRun({k: v for k, v in res.metrics.items() if isinstance(v, (int, float))}, sorted(log, key=lambda e: e["t_s"]),
                    trajectories=res.trajectories, schedule=sched, trips=res.trips)
     if sw:
-        t0 = sw[0][0]
-        tr = res.trips
-        win = ((tr["kind"] == "end") & (tr["orig"] == tr["dir"]) & (tr["t_in_s"] >= t0 - 120.0)
-               & (tr["t_in_s"] < sched.done_s + 60.0))  # end-to-end vehicles entering around the transition
-        out.transition_stops_per_veh = float(tr.loc[win, "stops"].mean()) if win.any() else float("nan")
+        out.transition_stops_per_veh = stops_in_windows(res.trips, transition_windows_s(sched, [t for t, _ in sw])[:1])
     return out
+
+
+def transition_windows_s(sched: WindowSchedule, switch_s: list[float]) -> list[tuple[float, float]]:
+    """Per switch: the entry times whose vehicles meet its transition, [switch - 120 s, every
+    signal on the new plan + 60 s)."""
+    return [(t - 120.0, d + 60.0) for t, d in zip(switch_s, sched.switch_done_s)]
+
+
+def stops_in_windows(trips, windows: list[tuple[float, float]]) -> float:
+    """Mean stops of the end-to-end corridor vehicles that entered in any of ``windows``."""
+    t = trips["t_in_s"]
+    sel = (trips["kind"] == "end") & (trips["orig"] == trips["dir"])
+    inw = np.zeros(len(trips), bool)
+    for a, b in windows:
+        inw |= ((t >= a) & (t < b)).to_numpy()
+    sel &= inw
+    return float(trips.loc[sel, "stops"].mean()) if sel.any() else float("nan")

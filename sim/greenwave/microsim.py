@@ -357,8 +357,11 @@ def set_demand_share(state: MicroState, share_by_origin: np.ndarray, from_s: flo
     a = state.arrays
     share = np.asarray(share_by_origin, float)
     n_orig = len(a["dem_off"]) - 1
-    if share.shape != (n_orig,) or (share < 0).any() or (share > 1 + 1e-12).any():
-        raise InputError(f"demand shares: expected {n_orig} values in [0, 1], one per origin")
+    if share.shape != (n_orig,):
+        raise InputError(f"demand shares: {share.size} values; expected {n_orig}, one per origin")
+    bad = np.flatnonzero((share < 0) | (share > 1 + 1e-12) | ~np.isfinite(share))
+    if len(bad):
+        raise InputError(f"demand share of origin {bad[0]} {share[bad[0]]!r}: expected a value in [0, 1]")
     u = np.random.default_rng((state.seed, 0x7468)).random(len(state.demand))[a["dem_i"][:, 3]]
     for o in range(n_orig):
         rows = np.arange(max(int(a["dem_ptr"][o]), int(a["dem_off"][o])), int(a["dem_off"][o + 1]))

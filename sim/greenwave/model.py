@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -177,9 +177,13 @@ def period_plans(city: City, c: Corridor, p: Params) -> list[dict[str, Any]]:
 def period_corridor(c: Corridor, per: Period) -> Corridor:
     """The corridor with a period's demand: both directions and the side streets x ``demand_scale``,
     the inbound direction x ``inbound_scale`` on top."""
-    cc = apply_edits(c, {"volume_out_vph": c.volume_out_vph * per.demand_scale,
-                         "volume_in_vph": c.volume_in_vph * per.demand_scale * per.inbound_scale, "*": {}})
-    return _scale_side(cc, per.demand_scale)
+    return scaled_corridor(c, per.demand_scale, per.demand_scale * per.inbound_scale, per.demand_scale)
+
+
+def scaled_corridor(c: Corridor, out_f: float, in_f: float, side_f: float) -> Corridor:
+    """The corridor with its outbound, inbound and side-street volumes times these factors."""
+    cc = apply_edits(c, {"volume_out_vph": c.volume_out_vph * out_f, "volume_in_vph": c.volume_in_vph * in_f, "*": {}})
+    return _scale_side(cc, side_f)
 
 
 def _max_x(x: list[dict[str, float]]) -> float:
@@ -280,16 +284,17 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         speeds = {}
         lo, hi = design_speeds(c, params)
         for name, plan in plans.items():
-            if plan.meta.get("method") in ("maxband", "multiband") and plan.speed_out_m_s and plan.speed_in_m_s:
-                vo, vi = plan.speed_out_m_s, plan.speed_in_m_s
+            if plan.meta.get("method") in ("maxband", "multiband") and "speeds_out_m_s" in plan.meta:
+                # the MILP's design speeds, one per link (they differ when a speed change is allowed)
+                vo, vi = np.asarray(plan.meta["speeds_out_m_s"]), np.asarray(plan.meta["speeds_in_m_s"])
                 bo, bi = band_of(plan, c, vo, vi)
             else:  # no design speed of its own: the best band over the scenario's design-speed range
                 (vo, bo), (vi, bi) = best_band(plan, c, lo / 3.6, hi / 3.6)
             speeds[name] = (vo, vi)
             metrics.loc[name, "band_out_s"] = bo
             metrics.loc[name, "band_in_s"] = bi
-            metrics.loc[name, "band_speed_out_kph"] = vo * 3.6
-            metrics.loc[name, "band_speed_in_kph"] = vi * 3.6
+            metrics.loc[name, "band_speed_out_kph"] = _mean_speed_kph(c, vo)
+            metrics.loc[name, "band_speed_in_kph"] = _mean_speed_kph(c, vi)
             x = plan_saturation(c, plan)
             metrics.loc[name, "max_degree_of_saturation"] = _max_x(x)
             _warn_over_capacity(c, x, f"plan {name!r}")
@@ -297,12 +302,33 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         em = emergency_route(city, params)
         rec = plans.get("optimised") or plans.get("maxband") or next(iter(plans.values()))
         events = corridor_events(c, rec, periods, em, params, start)
-    msgs = list(dict.fromkeys(str(w.message) for w in caught))
+    ours = [w for w in caught if issubclass(w.category, UserWarning) and _is_ours(w.filename)]
+    for w in caught:  # other libraries' warnings pass on as they were, without entering the summary
+        if not any(w is o for o in ours):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    msgs = list(dict.fromkeys(str(w.message) for w in ours))
     for m in msgs:
         warnings.warn(m, stacklevel=2)
     return GreenwaveResult(city=city, params=params, corridor=c, plans=plans, metrics=metrics, trajectories=trajs,
                            speeds=speeds, periods=periods, emergency=em, events=events, start=start,
                            run_time_s=time.perf_counter() - t0, queues=queues, warnings=msgs)
+
+
+def _is_ours(filename: str) -> bool:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        Path(filename).resolve().relative_to(root)
+    except ValueError:
+        return False
+    return ".venv" not in Path(filename).parts
+
+
+def _mean_speed_kph(c: Corridor, v_m_s) -> float:
+    """Corridor speed (length / travel time) of one speed or per-link speeds, km/h."""
+    d = c.spacings_m
+    return float(d.sum() / (d / np.broadcast_to(np.asarray(v_m_s, float), d.shape)).sum() * 3.6)
 
 
 def best_band(plan: Plan, c: Corridor, v_lo_m_s: float, v_hi_m_s: float,
@@ -373,8 +399,18 @@ def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyR
     return out
 
 
+def _local(start: datetime | None) -> datetime | None:
+    """``start`` on the clock the periods are written in (Asia/Shanghai, UTC+8, no daylight saving);
+    a naive time is taken as that clock already."""
+    if start is None or start.tzinfo is None:
+        return start
+    return start.astimezone(timezone(timedelta(hours=8)))
+
+
 def day_type(p: Params, start: datetime | None) -> tuple[str, str]:
-    """The timetable the time-of-day run follows ("workday" or "holiday") and why."""
+    """The timetable the time-of-day run follows ("workday" or "holiday") and why (the day of the
+    run's start on the Asia/Shanghai clock; a run past midnight keeps that day's type)."""
+    start = _local(start)
     if p.simulation.day != "auto":
         return p.simulation.day, "simulation.day"
     if start is None:
@@ -394,8 +430,10 @@ def day_type(p: Params, start: datetime | None) -> tuple[str, str]:
 def active_period(periods: list[Period], tod_s: float, day: str, heavy_rain: bool) -> Period | None:
     """The period whose plan runs at clock time ``tod_s`` (s after midnight): a heavy-rain period
     covering it when heavy rain is declared, else the day's timetable entry with the latest start at
-    or before it (the previous day's last entry before the first start), as a controller's
-    time-of-day table switches only at start times. A day type without periods uses the workday's."""
+    or before it, as a controller's time-of-day table switches only at start times. Before the
+    table's first start its last entry runs (the table wraps round midnight: the run keeps one day
+    type, so on the first morning of a holiday block the holiday table's night entry is taken, not
+    the workday's). A day type without periods uses the workday's."""
     tod_s = tod_s % 86400.0
     if heavy_rain:
         for per in periods:
@@ -416,10 +454,11 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
     the demand to the new period's (the vehicles are drawn at the highest rate of the run and
     thinned, :func:`sim.greenwave.microsim.set_demand_share`). Reports the segments, the event log,
     the stops of vehicles entering during the transitions and the travel times per segment."""
-    from sim.greenwave.events import DemandChange, run_events
+    from sim.greenwave.events import DemandChange, run_events, stops_in_windows, transition_windows_s
 
     if not periods:
         return {}
+    start = _local(start)
     sim = p.simulation
     total = sim.warmup_s + sim.duration_s
     plans = {q["period"]: q["plan"] for q in periods}
@@ -436,14 +475,16 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
         return {}
     f_out = max(pers[n].demand_scale for _, n in segs)
     f_in = max(pers[n].demand_scale * pers[n].inbound_scale for _, n in segs)
-    cmax = microsim.padded(_scale_side(apply_edits(c, {"volume_out_vph": c.volume_out_vph * f_out,
-                                                       "volume_in_vph": c.volume_in_vph * f_in, "*": {}}), f_out))
-    changes = []
+    cmax = microsim.padded(scaled_corridor(c, f_out, f_in, f_out))
+    changes, demand = [], []
     for t, n in segs:
         q = pers[n]
         share = [q.demand_scale / f_out, q.demand_scale * q.inbound_scale / f_in] + [q.demand_scale / f_out] * (2 * len(c))
         changes.append(DemandChange(t, tuple(share), f"{n}: demand x{q.demand_scale:g}"
                                     + (f", inbound x{q.inbound_scale:g}" if q.inbound_scale != 1 else "")))
+        demand.append({"from_s": round(t, 1), "period": n, "volume_out_vph": round(cmax.volume_out_vph * share[0], 1),
+                       "volume_in_vph": round(cmax.volume_in_vph * share[1], 1),
+                       "side_volume_vph": [round(i.side_volume_vph * share[2], 1) for i in cmax.intersections]})
     mins = [min_greens_s(it) for it in c.intersections]
     seed = sim.seeds[0]
     dem = microsim.make_demand(cmax, total, seed)
@@ -467,9 +508,13 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
         row["vehicles"] = int(len(sel))
         rows.append(row)
     out = {"day": day, "day_from": why, "heavy_rain": bool(sim.heavy_rain), "start_clock": _clock(t0_clock),
-           "end_clock": _clock(t0_clock + total), "segments": rows, "log": r.log}
+           "end_clock": _clock(t0_clock + total), "segments": rows, "demand": demand, "log": r.log}
     if len(segs) > 1:
-        out["stops_per_veh_in_transition"] = {m: _r1(x.transition_stops_per_veh) for m, x in runs.items()}
+        sw_t = [t for t, _ in segs[1:]]
+        win = [(a, max(b1, b2)) for (a, b1), (_, b2) in zip(transition_windows_s(runs["smooth"].schedule, sw_t),
+                                                            transition_windows_s(runs["immediate"].schedule, sw_t))]
+        out["stops_per_veh_in_transition"] = {m: _r1(stops_in_windows(x.trips, win)) for m, x in runs.items()}
+        out["transition_windows_s"] = [[round(a, 1), round(b, 1)] for a, b in win]
         out["transition_cycles_s"] = [[round(v, 1) for v in cyc] for cyc in r.schedule.cycles_s]
     else:
         out["note"] = (f"no period boundary between {_clock(t0_clock)} and {_clock(t0_clock + total)}: the run shows "

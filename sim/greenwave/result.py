@@ -130,8 +130,10 @@ class GreenwaveResult:
                 "main_green_s": [round(t.window("out")[1], 1) for t in p.timings],
                 "band_out_s": _r(self.metrics.loc[k, "band_out_s"]) if "band_out_s" in self.metrics else None,
                 "band_in_s": _r(self.metrics.loc[k, "band_in_s"]) if "band_in_s" in self.metrics else None,
-                "band_speed_out_kph": _r(self.speeds[k][0] * 3.6) if k in self.speeds else None,
-                "band_speed_in_kph": _r(self.speeds[k][1] * 3.6) if k in self.speeds else None,
+                "band_speed_out_kph": _r(self.metrics.loc[k, "band_speed_out_kph"])
+                if "band_speed_out_kph" in self.metrics else None,
+                "band_speed_in_kph": _r(self.metrics.loc[k, "band_speed_in_kph"])
+                if "band_speed_in_kph" in self.metrics else None,
                 "band_plan": p.meta.get("method") in ("maxband", "multiband"),
                 "max_degree_of_saturation": _r(self.metrics.loc[k, "max_degree_of_saturation"])
                 if "max_degree_of_saturation" in self.metrics else None,
@@ -187,19 +189,21 @@ class GreenwaveResult:
         c, rk = self.corridor, self.recommended
         plan = self.plans[rk]
         vo, vi = self.speeds.get(rk, (c.speed_kph / 3.6, c.speed_kph / 3.6))
+        vo = np.broadcast_to(np.asarray(vo, float), (len(c) - 1,))  # one speed per link
+        vi = np.broadcast_to(np.asarray(vi, float), (len(c) - 1,))
         geom, L = c.geometry, c.geometry.length
         pos = c.positions_m * L / c.length_m
         rows, geoms = [], []
         for i in range(len(c) - 1):
             sub = replace(c, intersections=c.intersections[i:i + 2])
             try:
-                bo, bi = band_of(Plan(plan.name, plan.timings[i:i + 2]), sub, vo, vi)
+                bo, bi = band_of(Plan(plan.name, plan.timings[i:i + 2]), sub, float(vo[i]), float(vi[i]))
             except Exception:  # noqa: BLE001 - different cycles at the two signals: no common band
                 bo = bi = float("nan")
             share = min(bo, bi) / plan.timings[i].cycle_s if np.isfinite(bo) and np.isfinite(bi) else 0.0
             rows.append({"link": f"{c.intersections[i].name} - {c.intersections[i + 1].name}",
                          "cycle_s": round(plan.timings[i].cycle_s, 1), "band_out_s": _r(bo), "band_in_s": _r(bi),
-                         "speed_out_kph": _r(vo * 3.6), "speed_in_kph": _r(vi * 3.6),
+                         "speed_out_kph": _r(vo[i] * 3.6), "speed_in_kph": _r(vi[i] * 3.6),
                          "color": _band_colour(share)})
             geoms.append(substring(geom, float(pos[i]), float(pos[i + 1])))
         return gpd.GeoDataFrame(rows, geometry=geoms, crs=self.city.crs)
@@ -246,7 +250,9 @@ class GreenwaveResult:
                 vo, vi = self.speeds[k]
                 bo = self.metrics.loc[k, "band_out_s"] if "band_out_s" in self.metrics else float("nan")
                 bi = self.metrics.loc[k, "band_in_s"] if "band_in_s" in self.metrics else float("nan")
-                band = (f"band {bo:.0f} / {bi:.0f} s at {vo * 3.6:.0f} / {vi * 3.6:.0f} km/h"
+                so = self.metrics.loc[k, "band_speed_out_kph"] if "band_speed_out_kph" in self.metrics else np.nan
+                si = self.metrics.loc[k, "band_speed_in_kph"] if "band_speed_in_kph" in self.metrics else np.nan
+                band = (f"band {bo:.0f} / {bi:.0f} s at {so:.0f} / {si:.0f} km/h"
                         if np.isfinite(bo) and np.isfinite(bi) else "no common band")
                 figs.append((f"Time–space diagram: {LABELS[k]}",
                              time_space_png(cp, p, t0_s=w, t1_s=w + 3 * p.cycle_s, speed_out_m_s=vo, speed_in_m_s=vi,

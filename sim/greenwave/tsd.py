@@ -18,19 +18,29 @@ def green_at(windows: np.ndarray, sig: int, mov: int, t: np.ndarray) -> np.ndarr
     return ((np.asarray(t) - start) % cyc) < green
 
 
-def band_windows(plan: Plan, corridor: Corridor, speed_m_s: float, direction: str,
+def band_offsets_s(corridor: Corridor, speed_m_s, direction: str) -> np.ndarray:
+    """Travel time from the first signal met to each signal (corridor order) at the design speed:
+    one speed, or one per link (n - 1, corridor order) as MAXBAND gives with a speed-change limit."""
+    pos = corridor.positions_m
+    v = np.broadcast_to(np.asarray(speed_m_s, float), (len(pos) - 1,))
+    t = np.diff(pos) / v
+    if direction == "out":
+        return np.concatenate([[0.0], np.cumsum(t)])
+    return np.concatenate([np.cumsum(t[::-1])[::-1], [0.0]])
+
+
+def band_windows(plan: Plan, corridor: Corridor, speed_m_s, direction: str,
                  step_s: float = 0.25) -> list[tuple[float, float]]:
-    """Start-time intervals [a, b) (corridor clock, at the first signal met) of constant-speed
-    trajectories that pass every signal on green, within one cycle; their total width is the
-    band. Measured by sampling start times every ``step_s``."""
+    """Start-time intervals [a, b) (corridor clock, at the first signal met) of trajectories at the
+    design speed (one, or one per link) that pass every signal on green, within one cycle; their
+    total width is the band. Measured by sampling start times every ``step_s``."""
     w = plan.windows()
     pos = corridor.positions_m
     c = plan.cycle_s
     t0 = np.arange(0.0, c, step_s)
-    if direction == "out":
-        ok = np.all([green_at(w, i, _OUT, t0 + (pos[i] - pos[0]) / speed_m_s) for i in range(len(pos))], axis=0)
-    else:
-        ok = np.all([green_at(w, i, _IN, t0 + (pos[-1] - pos[i]) / speed_m_s) for i in range(len(pos))], axis=0)
+    off = band_offsets_s(corridor, speed_m_s, direction)
+    mv = _OUT if direction == "out" else _IN
+    ok = np.all([green_at(w, i, mv, t0 + off[i]) for i in range(len(pos))], axis=0)
     out, start = [], None
     for t, g in zip(t0, ok):
         if g and start is None:
@@ -46,8 +56,8 @@ def band_windows(plan: Plan, corridor: Corridor, speed_m_s: float, direction: st
     return out
 
 
-def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, speed_out_m_s: float,
-                   speed_in_m_s: float, trajectories: pd.DataFrame | None = None, title: str = "",
+def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, speed_out_m_s,
+                   speed_in_m_s, trajectories: pd.DataFrame | None = None, title: str = "",
                    traj_every: int = 3) -> bytes:
     """The diagram as PNG bytes: time on x (s), distance along the corridor on y (m; cross
     streets on the right). Trajectories (``microsim`` layout: t_s, pos_m in each direction's
@@ -77,19 +87,17 @@ def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, 
             ax.plot(g.t_s, y, lw=0.45, color="#1f4e9c" if d == 0 else "#7b3294", alpha=0.6, zorder=2)
     c = plan.cycle_s
     for direction, v, col in (("out", speed_out_m_s, "#2ca25f"), ("in", speed_in_m_s, "#756bb1")):
-        if not v:
+        if v is None or not np.all(np.asarray(v, float) > 0):
             continue
-        span = (pos[-1] - pos[0]) / v
+        off = band_offsets_s(corridor, v, direction)
+        span = float(off.max())
+        order = np.arange(len(pos)) if direction == "out" else np.arange(len(pos))[::-1]  # as travelled
         for a, b in band_windows(plan, corridor, v, direction):
             k0 = int(np.floor((t0_s - span - b) / c))
             for k in range(k0, int(np.ceil((t1_s - a) / c)) + 1):
                 ta, tb = a + k * c, b + k * c
-                if direction == "out":
-                    xs = [ta, tb, tb + span, ta + span]
-                    ys = [pos[0], pos[0], pos[-1], pos[-1]]
-                else:
-                    xs = [ta, tb, tb + span, ta + span]
-                    ys = [pos[-1], pos[-1], pos[0], pos[0]]
+                xs = [ta + off[i] for i in order] + [tb + off[i] for i in order[::-1]]
+                ys = [pos[i] for i in order] + [pos[i] for i in order[::-1]]
                 ax.fill(xs, ys, color=col, alpha=0.18, lw=0, zorder=1)
     ax2 = ax.twinx()
     ax2.set_yticks(pos, [it.name for it in corridor.intersections], fontsize=7)

@@ -145,7 +145,7 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         raise InputError(f"yellow_s {yellow_s:g} / all_red_s {all_red_s:g}: expected non-negative seconds")
     vols = movement_volumes_vph(corridor)
     inter_s = yellow_s + all_red_s
-    ratios, c0, big_y, lost, need = [], [], [], [], []
+    ratios, c0, big_y, lost, need, mins_all = [], [], [], [], [], []
     for it, q in zip(corridor.intersections, vols):
         ph = _phase_ratios(it, q, phase_sequence, left_lanes)
         mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
@@ -153,18 +153,25 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         y = float(sum(v for _, v in ph))
         L = inter_s * len(ph)
         ratios.append(ph)
+        mins_all.append(mins)
         big_y.append(y)
         lost.append(L)
         c0.append(webster_cycle_s(L, y))
         need.append(L + sum(mins[n] for n, _ in ph))  # shortest cycle that holds the minimum greens
     crit = int(np.argmax(c0))
+
+    def timings_at(c: float) -> list[SignalTiming]:
+        return [_signal_timing(ph, L, c, mins, yellow_s, all_red_s) for ph, L, mins in zip(ratios, lost, mins_all)]
+
+    def max_x(c: float) -> float:
+        return max(max(_saturation(it, q, t, left_lanes)[0].values(), default=0.0)
+                   for it, q, t in zip(corridor.intersections, vols, timings_at(c)))
+
     if cycle_s is None:
         c = min(max(c0[crit], cycle_min_s, max(need)), cycle_max_s)
         if round_cycle:
             c = float(np.ceil(c - 1e-9))
-        while c + 1.0 <= cycle_max_s + 1e-9 and c >= max(need) - 1e-9 and _max_x(
-                corridor, vols, ratios, lost, c, yellow_s, all_red_s, lane_width_m, ped_walk_s, ped_speed_m_s,
-                min_green_s, left_lanes) > x_max:
+        while c + 1.0 <= cycle_max_s + 1e-9 and c >= max(need) - 1e-9 and max_x(c) > x_max:
             c += 1.0
     else:
         c = float(cycle_s)
@@ -174,16 +181,9 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         k = int(np.argmax(need))
         raise InputError(f"cycle {c:g} s: too short for the minimum greens at {corridor.intersections[k].name!r}; "
                          f"expected at least {need[k]:.1f} s")
-    timings, x_all, d_all, greens_all = [], [], [], []
-    for it, q, ph, L in zip(corridor.intersections, vols, ratios, lost):
-        mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
-                            ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
-        g = _allocate(np.array([v for _, v in ph]), c - L, np.array([mins[n] for n, _ in ph]))
-        g = np.round(g, 1)
-        g[int(np.argmax(g))] += (c - L) - g.sum()  # rounding remainder to the longest phase
-        t = SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
-        timings.append(t)
-        greens_all.append({n: float(gi) for (n, _), gi in zip(ph, g)})
+    timings, x_all, d_all, greens_all = timings_at(c), [], [], []
+    for it, q, t in zip(corridor.intersections, vols, timings):
+        greens_all.append({p.name: p.green_s for p in t.phases})
         xs, ds = _saturation(it, q, t, left_lanes)
         x_all.append(xs)
         d_all.append(ds)
@@ -201,17 +201,14 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
     return Plan(name="webster", timings=timings, meta=meta)
 
 
-def _max_x(corridor: Corridor, vols, ratios, lost, c: float, yellow_s: float, all_red_s: float, lane_width_m: float,
-           ped_walk_s: float, ped_speed_m_s: float, min_green_s: float, left_lanes: int) -> float:
-    """Largest degree of saturation over the corridor with the greens Webster would give at cycle ``c``."""
-    worst = 0.0
-    for it, q, ph, L in zip(corridor.intersections, vols, ratios, lost):
-        mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
-                            ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
-        g = _allocate(np.array([v for _, v in ph]), c - L, np.array([mins[n] for n, _ in ph]))
-        t = SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
-        worst = max(worst, max(_saturation(it, q, t, left_lanes)[0].values(), default=0.0))
-    return worst
+def _signal_timing(ph: list[tuple[str, float]], lost_s: float, c: float, mins: dict[str, float], yellow_s: float,
+                   all_red_s: float) -> SignalTiming:
+    """One signal's Webster timing at cycle ``c``: the effective green shared in proportion to the
+    flow ratios with the minimum greens kept, rounded to 0.1 s (the remainder to the longest phase)."""
+    g = _allocate(np.array([v for _, v in ph]), c - lost_s, np.array([mins[n] for n, _ in ph]))
+    g = np.round(g, 1)
+    g[int(np.argmax(g))] += (c - lost_s) - g.sum()  # rounding remainder to the longest phase
+    return SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
 
 
 def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list[dict[str, float]]:

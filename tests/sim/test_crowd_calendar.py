@@ -217,6 +217,13 @@ def test_calendar_takes_a_path_or_the_loaded_table(tmp_path):
         import pandas as pd
 
         C.HolidayCalendar(pd.DataFrame({"date": [D(2027, 2, 6)]}))
+    # a frame gets the same checks as a file: Spring Festival days off in July are refused
+    july = pd.DataFrame({"date": [D(2027, 7, 1), D(2027, 7, 2)], "holiday": ["spring_festival"] * 2,
+                         "status": ["day_off"] * 2, "row": [2, 3]})
+    with pytest.raises(InputError, match=r"row 2: spring_festival 2027 days off 2027-07-01..2027-07-02 are 145 days"):
+        C.HolidayCalendar(july)
+    with pytest.raises(InputError, match=r"row 2: .*'sping_festival'.*expected a date, one of"):
+        C.HolidayCalendar(july.assign(holiday="sping_festival"))
 
 
 def test_malformed_yaml_holiday_table_names_file_line_and_column(tmp_path):

@@ -266,6 +266,30 @@ def test_transitions_keep_the_minimum_cycle_and_pedestrian_greens():
     assert sch.windows[:, :, 4, 2].min() >= 19.5 - 1e-9  # side green (movement 4, column 2 = green)
 
 
+def test_a_switch_during_a_running_transition_waits_for_it():
+    """Two switches 100 s apart on a 60 s plan: the second falls inside the first one's smooth
+    transition. Every signal finishes that transition (no cycle cut short), then starts the second;
+    every realised cycle of the schedule is >= 60 s and every switch reports when it is done."""
+    c = _corridor([500.0, 900.0, 1400.0])
+    p0 = _two_phase(c, [0.0, 0.0, 0.0], cycle_s=60.0, main_s=30.0)
+    p1 = _two_phase(c, [30.0, 10.0, 50.0], cycle_s=60.0, main_s=30.0)
+    p2 = _two_phase(c, [0.0, 40.0, 20.0], cycle_s=60.0, main_s=30.0)
+    sch = ctl.chain_transitions([p0, p1, p2], [100.0, 200.0], "smooth", min_greens=[{"main": 13.7, "side": 19.5}] * 3,
+                                cycle_min_s=60.0)
+    assert len(sch.switch_done_s) == 2 and sch.switch_done_s[0] <= sch.switch_done_s[1]
+    st = sch.start_steps(1.0)
+    for i in range(3):  # realised cycle lengths: time between the starts of the window rows of signal i
+        starts = [float(sch.starts_s[j]) for j in range(1, len(sch.starts_s))
+                  if not np.array_equal(sch.windows[j, i], sch.windows[j - 1, i])]
+        rows = [sch.windows[j, i, 0, 0] for j in range(1, len(sch.starts_s))
+                if not np.array_equal(sch.windows[j, i], sch.windows[j - 1, i])]
+        for (a, cyc), b in zip(zip(starts, rows), starts[1:]):
+            if cyc != 60.0:  # a transition cycle runs whole before the next row begins
+                assert b - a >= cyc - 1e-6, (i, a, b, cyc)
+    assert min(x for cy in sch.cycles_s for x in cy) >= 60.0 - 1e-9
+    assert len(st) == len(sch.starts_s)
+
+
 # ----------------------------------------------------------------------------- SUMO
 @pytest.mark.skipif(not gs.available(), reason="Eclipse SUMO not installed")
 def test_sumo_actuated_program_matches_ours(tmp_path):

@@ -198,6 +198,15 @@ def test_time_of_day_run_switches_plan_and_demand_at_the_period_start(sample_cit
     start = datetime(2026, 9, 15, 16, 55, tzinfo=timezone(timedelta(hours=8)))  # a Tuesday
     tod = M.time_of_day_run(c, periods, p, start)
     assert tod["day"] == "workday" and [s["period"] for s in tod["segments"]] == ["off_peak", "pm_peak"]
+    # the demand it drew and thinned: each period's scale times the scenario's volumes
+    dem = {d["period"]: d for d in tod["demand"]}
+    for name, f in (("off_peak", 0.5), ("pm_peak", 1.0)):
+        assert dem[name]["volume_out_vph"] == pytest.approx(f * c.volume_out_vph, abs=0.05)
+        assert dem[name]["volume_in_vph"] == pytest.approx(f * c.volume_in_vph, abs=0.05)
+        assert dem[name]["side_volume_vph"][0] == pytest.approx(f * c.intersections[0].side_volume_vph, abs=0.05)
+    # the same instant given in UTC picks the same periods (clock times are Asia/Shanghai)
+    utc = M.time_of_day_run(c, periods, p, start.astimezone(timezone.utc))
+    assert utc["start_clock"] == "16:55" and utc["segments"][1]["period"] == "pm_peak"
     assert tod["segments"][1]["from_s"] == 300.0 and tod["segments"][1]["clock"] == "17:00"
     assert {(e["t_s"], e["event"]) for e in tod["log"]} >= {(300.0, "plan switch"), (300.0, "demand change")}
     assert all(x >= 60.0 - 1e-9 for cy in tod["transition_cycles_s"] for x in cy)
@@ -217,3 +226,15 @@ def test_time_of_day_run_switches_plan_and_demand_at_the_period_start(sample_cit
             k = ((t_in >= a) & (t_in < b)).sum()
             mu = share * vph * (b - a) / 3600.0
             assert abs(k - mu) <= 4.0 * np.sqrt(mu), (d, a, b, k, mu)
+
+
+def test_band_plans_are_measured_at_their_own_link_speeds(sample_city):
+    """With a speed-change limit MAXBAND gives each link its own design speed; the band the run
+    reports (metrics, summary) is the plan's MILP band at those speeds (0.05 s), not the band at
+    one mean speed."""
+    p = _params(speed_change_kph=3.0, variants=["maxband"], simulation={"duration_s": 300, "warmup_s": 120, "seeds": [1]})
+    r = M.run(sample_city, p)
+    plan = r.plans["maxband"]
+    assert np.ptp(plan.meta["speeds_out_m_s"]) > 0.5  # the speeds do differ link to link
+    assert r.metrics.loc["maxband", "band_out_s"] == pytest.approx(plan.band_out_s, abs=0.05)
+    assert r.metrics.loc["maxband", "band_in_s"] == pytest.approx(plan.band_in_s, abs=0.05)
