@@ -38,7 +38,6 @@ import numba
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Point
 
 from sim.crowd import peds as P
 from sim.crowd import peds_kernels as K
@@ -215,16 +214,22 @@ def _entry_slots(area: GateArea, geo: P.Geometry, r_m: float) -> np.ndarray:
     length = float(np.hypot(*(b - a)))
     t_hat = (b - a) / length
     nrm = np.array([-t_hat[1], t_hat[0]])
-    mid = (a + b) / 2
     inset = r_m + 0.1
-    if not area.walkable.contains(Point(*(mid + inset * nrm))):
-        nrm = -nrm
     step = 2 * r_m + 0.1
     s = np.arange(inset, length - inset + 1e-9, step)
-    pts = a[None, :] + s[:, None] * t_hat[None, :] + inset * nrm[None, :]
-    ok = shapely.contains_xy(area.walkable, pts[:, 0], pts[:, 1]) & geo.reachable(pts[:, 0], pts[:, 1])
-    # keep slots clear of the walls by the body radius
-    ok &= shapely.distance(area.walkable.boundary, shapely.points(pts)) >= r_m + 0.02
+
+    def slots(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pts = a[None, :] + s[:, None] * t_hat[None, :] + inset * n[None, :]
+        ok = shapely.contains_xy(area.walkable, pts[:, 0], pts[:, 1]) & geo.reachable(pts[:, 0], pts[:, 1])
+        # keep slots clear of the walls by the body radius
+        ok &= shapely.distance(area.walkable.boundary, shapely.points(pts)) >= r_m + 0.02
+        return pts, ok
+
+    # the side of the line the area lies on: the one with more slots inside (a building cut out at the
+    # line's middle must not flip it)
+    (pts, ok), (pts2, ok2) = slots(nrm), slots(-nrm)
+    if ok2.sum() > ok.sum():
+        pts, ok = pts2, ok2
     if not ok.any():
         raise InputError("gate.entry: no start position fits along the entry line; expected a segment "
                          f"longer than {2 * inset:.2f} m on a walkable edge")
