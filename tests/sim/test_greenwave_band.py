@@ -232,6 +232,16 @@ def test_renmin_road_maxband(sample_city):
     assert pm.meta["gap"] <= 1e-4
     assert pm.band_out_s >= min(pm.meta["link_bands_out_s"]) - 1e-6
     assert pm.band_in_s >= min(pm.meta["link_bands_in_s"]) - 1e-6
+    # every link band the MILP reports is there on the street: the green window common to the link's
+    # two signals at the link's design speed (measured geometrically) is at least that wide (0.01 s)
+    from dataclasses import replace as dc_replace
+
+    for i in range(len(cor) - 1):
+        sub = dc_replace(cor, intersections=cor.intersections[i:i + 2])
+        two = Plan("link", pm.timings[i:i + 2])
+        bo, bi = band_of(two, sub, pm.meta["speeds_out_m_s"][i], pm.meta["speeds_in_m_s"][i])
+        assert bo >= pm.meta["link_bands_out_s"][i] - 1e-2 and bi >= pm.meta["link_bands_in_s"][i] - 1e-2
+    assert max(pm.meta["link_bands_out_s"]) > pm.band_out_s + 1.0  # links do get bands of their own
 
 
 def test_left_turn_sequences_are_chosen(sample_city):
