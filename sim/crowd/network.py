@@ -68,6 +68,7 @@ from __future__ import annotations
 import difflib
 import math
 import random
+import warnings
 import time as _time
 from collections import deque
 from dataclasses import dataclass
@@ -669,6 +670,12 @@ def _arrival_groups(arrivals: pd.DataFrame, names: list[str], cfg: NetworkConfig
     else:
         shares = np.array([cfg.modes[m].share if m in cfg.modes else 0.0 for m in MODES])
         mode = rng.choice(3, size=len(t), p=shares / shares.sum())
+    early = t < 0.0
+    if early.any():  # leave-by times of the first step's visitors, moved forward by their access time
+        warnings.warn(f"{int(n[early].sum())} persons would leave the hub up to {-t.min():.0f} min before the "
+                      "period starts (to reach their spot in its first step); they leave at its start, so the "
+                      "first step's arrivals at the spots come that much late", stacklevel=3)
+        t = np.maximum(t, 0.0)
     o = np.argsort(t, kind="stable")
     return t[o], sp[o], n[o], mode[o]
 

@@ -64,8 +64,8 @@ def _timed_path(g: Any, edges: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 ALERT_RGBA = {"green": [46, 160, 67, 200], "yellow": [240, 200, 30, 220], "red": [220, 40, 40, 235]}
-TRAFFIC_CMAP = "plasma_r"  # tourist pcu/h on the road links
-TRAFFIC_WIDTH_M = (6.0, 30.0)  # drawn width = a + b * pcu_h / (the busiest link-hour of the run)
+TRAFFIC_CMAP = "cool"  # tourist pcu/h on the road links (cyan to magenta: apart from the road-class oranges)
+TRAFFIC_WIDTH_M = (8.0, 40.0)  # drawn width = a + b * pcu_h / (the busiest link-hour of the run)
 
 
 def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fraction: float, t_end_h: float) -> float:
