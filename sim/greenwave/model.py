@@ -465,7 +465,8 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
     pers = {q.name: q for q in p.periods}
     day, why = day_type(p, start)
     t0_clock = (start.hour * 3600.0 + start.minute * 60.0 + start.second) if start else clock_s(p.periods[0].start)
-    bounds = sorted({(b - t0_clock) % 86400.0 for q in p.periods for iv in period_intervals(q) for b in iv})
+    bounds = sorted({(b - t0_clock) % 86400.0 + 86400.0 * k for q in p.periods for iv in period_intervals(q)
+                     for b in iv for k in range(int(total // 86400.0) + 1)})  # every day the run spans
     segs: list[tuple[float, str]] = []
     for t in [0.0] + [b for b in bounds if 0.0 < b < total]:
         per = active_period(p.periods, t0_clock + t, day, sim.heavy_rain)
