@@ -13,7 +13,7 @@ import pandas as pd
 from sim.crowd import forecast as F
 from sim.crowd.calendar import HolidayCalendar
 from sim.crowd.capacity import scenic_capacities
-from sim.crowd.history import FREQS, load_counts, load_weather, spot_names
+from sim.crowd.history import FREQS, load_counts, load_weather, resample_counts, spot_names
 from sim.crowd.network import arrivals_from_forecast, default_config, drive_minutes, simulate_network
 from sim.crowd.params import Params
 from sim.progress import progress_bar
@@ -85,17 +85,6 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame,
     return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}
 
 
-def daily_totals(fc: pd.DataFrame) -> pd.DataFrame:
-    """Per day and spot the sum of the 15-min arrivals and, for a forecast, of its interval
-    bounds (the 15-min bounds are the daily ones times the within-day share, so the sums give
-    the daily interval back)."""
-    cols = [c for c in ("arrivals_persons", "lo_persons", "hi_persons") if c in fc]
-    out = (fc.assign(time=pd.to_datetime(fc["time"]).dt.floor("1D")).groupby(["spot", "time"], sort=True)[cols]
-           .sum().reset_index())
-    out.attrs["freq"] = "1D"
-    return out
-
-
 def run(city: City, params: Params, *, progress: bool = False,
         start: datetime | None = None) -> "CrowdResult | GateResult":
     """Forecast (or replay) the period's arrivals and simulate the scenic network; with a
@@ -118,5 +107,5 @@ def run(city: City, params: Params, *, progress: bool = False,
         info["first_visit_calibration"] = arr.attrs["calibration"]
     with progress_bar(progress, "crowd network"):
         net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures.as_dict() or None)
-    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily_totals(fc), info=info,
+    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=resample_counts(fc, "1D"), info=info,
                        network=net, start=start, run_time_s=time.perf_counter() - t0)

@@ -8,6 +8,7 @@ import time
 import warnings
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -182,8 +183,8 @@ def period_corridor(c: Corridor, per: Period) -> Corridor:
 
 def scaled_corridor(c: Corridor, out_f: float, in_f: float, side_f: float) -> Corridor:
     """The corridor with its outbound, inbound and side-street volumes times these factors."""
-    cc = apply_edits(c, {"volume_out_vph": c.volume_out_vph * out_f, "volume_in_vph": c.volume_in_vph * in_f, "*": {}})
-    return _scale_side(cc, side_f)
+    return replace(c, volume_out_vph=c.volume_out_vph * out_f, volume_in_vph=c.volume_in_vph * in_f,
+                   intersections=[replace(i, side_volume_vph=i.side_volume_vph * side_f) for i in c.intersections])
 
 
 def _max_x(x: list[dict[str, float]]) -> float:
@@ -196,12 +197,6 @@ def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str) -> No
     if over:
         warnings.warn(f"{what}: degree of saturation above 1 at {over} (the movement cannot clear its demand; "
                       "lengthen the cycle or its green)", stacklevel=3)
-
-
-def _scale_side(c: Corridor, f: float) -> Corridor:
-    from dataclasses import replace
-
-    return replace(c, intersections=[replace(i, side_volume_vph=i.side_volume_vph * f) for i in c.intersections])
 
 
 @dataclass
@@ -315,8 +310,6 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
 
 
 def _is_ours(filename: str) -> bool:
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     try:
         Path(filename).resolve().relative_to(root)
