@@ -12,6 +12,16 @@ collision-free speed model of :mod:`sim.crowd.peds` (``CALIBRATED`` parameters, 
 
 * arrivals are placed on free slots along the entry line at the start of each chunk; with
   no free slot they wait outside the area (spill-back, counted as ``waiting_outside``);
+* people who have not yet passed a gate are queuing: they keep a standing gap of
+  ``queue_gap_m`` to the person ahead (the kernel's g_i; 0 after the gate). The calibrated
+  model alone stands at contact, as a motivated crowd pressing into a bottleneck does
+  (Wuppertal experiments, 5-6 /m^2), while people waiting in a ticket queue keep a gap: 30-36 cm
+  between persons is the spacing "commonly used" in queues, 15-20 cm a tight and 46-56 cm a
+  comfortable one (Panero, J. & Zelnik, M. 1979, *Human Dimension and Interior Space*, Whitney,
+  queuing). With the default ``QUEUE_GAP_M`` = 0.33 m a queue stands 0.69 m apart centre to
+  centre (single file: 2 r + g + D ln a, :mod:`sim.crowd.peds_kernels`), inside the 0.6-0.9 m of
+  Fruin's queuing level of service D (``GateRun.queue_stats``). Set it to 0 for a crowd that
+  presses (a rush at opening time): the worst case for density;
 * with ``check_time_s`` > 0 each lane is one server (a ticket/ID check): the front-most
   unchecked person in the lane stands (desired speed ~0) for a Gamma-distributed service time
   of mean ``check_time_s`` and coefficient of variation ``check_cv`` (the service law of the
@@ -42,6 +52,7 @@ import shapely
 from sim.crowd import peds as P
 from sim.crowd import peds_kernels as K
 from sim.crowd.gate_area import GateArea, polygon_area, template_area
+from sim.crowd.params import QUEUE_GAP_M
 from twin.errors import InputError
 
 CHUNK_S = 0.5  # agents are added, held and recorded every CHUNK_S seconds of simulated time
@@ -164,6 +175,44 @@ class GateRun:
             return float("nan")
         return float(np.nanmax(self.exit_s) - self.duration_s)
 
+    def queue_stats(self, every_s: float = 2.0, slow_m_s: float = 0.3, after_s: float = 0.0) -> dict[str, Any]:
+        """How densely the queue stands: persons not yet through a gate and slower than
+        ``slow_m_s``, sampled every ``every_s`` from ``after_s`` on. Nearest-neighbour
+        centre distance (m), local density (persons within 1 m, incl. oneself, / pi m^2), the
+        Fruin queuing level of service of its median area per person (``P.FRUIN_QUEUE_M2``) and
+        how far back from the gate lines the queue reached (m, farthest such person)."""
+        from scipy.spatial import cKDTree
+
+        pos = self.positions
+        t = pos.t_s.to_numpy()
+        ids = pos.id.to_numpy()
+        step = max(int(round(every_s / CHUNK_S)), 1)
+        keep = np.isclose(np.mod(np.round(t / CHUNK_S), step), 0) & (t >= after_s - 1e-9)
+        gs = self.gate_s[ids]
+        keep &= ~(gs <= t) & (pos.speed_m_s.to_numpy() < slow_m_s)
+        nn, loc = [], []
+        sub = pos[keep]
+        reach = (float(shapely.distance(shapely.MultiLineString(list(self.area.gates)),
+                                        shapely.points(sub[["x", "y"]].to_numpy())).max()) if len(sub) else 0.0)
+        for _, g in sub.groupby("t_s"):
+            if len(g) < 2:
+                continue
+            xy = g[["x", "y"]].to_numpy()
+            tree = cKDTree(xy)
+            nn.append(tree.query(xy, k=2)[0][:, 1])
+            loc.append(np.array([len(c) for c in tree.query_ball_point(xy, 1.0)]) / math.pi)
+        if not nn:
+            return {"records": 0}
+        nn_a, loc_a = np.concatenate(nn), np.concatenate(loc)
+        med = float(np.median(loc_a))
+        return {"records": int(nn_a.size), "spacing_median_m": round(float(np.median(nn_a)), 3),
+                "spacing_p10_m": round(float(np.percentile(nn_a, 10)), 3),
+                "local_density_median_per_m2": round(med, 2),
+                "local_density_p90_per_m2": round(float(np.percentile(loc_a, 90)), 2),
+                "area_per_person_m2": round(1.0 / med, 3),
+                "fruin_queue_los": P.LOS_LETTERS[int(P.fruin_los(np.array([med]), P.FRUIN_QUEUE_M2)[0])],
+                "reach_from_gates_max_m": round(reach, 1)}
+
     def worst_cell(self) -> tuple[int, int]:
         """(j, i) of the cell with the highest window density (first such)."""
         d = np.nan_to_num(self.density_per_m2, nan=-1.0)
@@ -240,12 +289,14 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                   check_cv: float = 0.5, params: P.CsmParams | None = None, dt_s: float = 0.02, seed: int = 0,
                   nav_cell_m: float = P.NAV_CELL_M, field_cell_m: float = 1.0, frame_s: float = 10.0,
                   threshold_per_m2: float = P.DENSITY_WARNING_PER_M2, until_empty: bool = False,
-                  max_extra_s: float = 1800.0, tick: Callable[[float], None] | None = None) -> GateRun:
+                  max_extra_s: float = 1800.0, queue_gap_m: float = QUEUE_GAP_M,
+                  tick: Callable[[float], None] | None = None) -> GateRun:
     """Run the gate area: arrivals at ``arrival_s`` (s, sorted), motion by the CSM
     (:func:`sim.crowd.peds_kernels.run_csm`), checks at the lanes, fields and counts.
 
     The run lasts ``duration_s``; with ``until_empty`` it goes on (no more arrivals) until
-    everybody has left or ``max_extra_s`` more seconds have passed.
+    everybody has left or ``max_extra_s`` more seconds have passed. ``queue_gap_m``: standing
+    gap kept by persons who have not yet passed a gate (0: the calibrated crowd at contact).
     """
     params = P.CALIBRATED if params is None else params
     if not (math.isfinite(dt_s) and 0.001 <= dt_s <= 0.1):
@@ -254,6 +305,8 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
         raise InputError(f"gate.check_time_s {check_time_s!r}, check_cv {check_cv!r}: expected >= 0 s and 0 .. 3")
     if check_time_s > 0 and not area.check_zones:
         raise InputError("gate.check_time_s: checks need the template's lanes; expected 0 with a polygon")
+    if not (math.isfinite(queue_gap_m) and 0.0 <= queue_gap_m <= 1.5):
+        raise InputError(f"gate.queue_gap_m {queue_gap_m!r}: expected 0 .. 1.5 m")
     if not (frame_s >= CHUNK_S and field_cell_m > 0):
         raise InputError(f"gate.frame_s {frame_s!r}, field_cell_m {field_cell_m!r}: expected >= {CHUNK_S} s, > 0 m")
     arrival_s = np.sort(np.asarray(arrival_s, dtype=float))
@@ -271,7 +324,8 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     active = np.zeros(n, dtype=np.uint8)
     exit_s = np.full(n, np.nan)
     entry_s = np.full(n, np.nan)
-    cutoff = params.auto_cutoff_m(r_max, float(v0.max()), float(tg.max()))
+    gap = np.full(n, float(queue_gap_m))  # 0 once through a gate
+    cutoff = params.auto_cutoff_m(r_max, float(v0.max()), float(tg.max()), float(queue_gap_m))
     prm = params.kernel_vector()
     prm[K.P_CUTOFF] = cutoff
     wgrid, wstart, wseg = _wall_lists(geo, params, r_max, cutoff)
@@ -279,6 +333,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     sx0, sy0, sx1, sy1 = (w[:, c].copy() for c in range(4))
     nav_o = np.array([geo.x0_m, geo.y0_m, geo.cell_m])
     slots = _entry_slots(area, geo, r_max)
+    clear2 = (2 * r_max + float(queue_gap_m) + 0.05) ** 2  # a slot is free with nobody this close
     rng = np.random.default_rng(seed + 7919)
     # checks: one server per lane
     nz = len(area.check_zones) if check_time_s > 0 else 0
@@ -306,7 +361,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
             free = np.ones(len(slots), dtype=bool)
             if act.size:
                 d2 = ((slots[:, None, 0] - x[None, act]) ** 2 + (slots[:, None, 1] - y[None, act]) ** 2)
-                free = (d2 > (2 * r_max + 0.05) ** 2).all(axis=1)
+                free = (d2 > clear2).all(axis=1)
             while placed < n and arrival_s[placed] <= t + 1e-9 and free.any():
                 k = int(rng.choice(np.flatnonzero(free)))
                 i = placed
@@ -315,7 +370,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                 ex[i], ey[i] = geo.ux[cj[0], ci[0]], geo.uy[cj[0], ci[0]]
                 active[i] = 1
                 entry_s[i] = t
-                free &= ((slots[:, 0] - x[i]) ** 2 + (slots[:, 1] - y[i]) ** 2) > (2 * r_max + 0.05) ** 2
+                free &= ((slots[:, 0] - x[i]) ** 2 + (slots[:, 1] - y[i]) ** 2) > clear2
                 placed += 1
         while lo < placed and not active[lo]:
             lo += 1
@@ -343,16 +398,20 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
             rx = np.full((2, m), np.nan)
             ry = np.full((2, m), np.nan)
             rv = np.full((2, m), np.nan)
+            px, py = x[sl].copy(), y[sl].copy()
             numba.set_num_threads(1 if act.size < PARALLEL_MIN_AGENTS else threads)
             try:
-                _, ast = K.run_csm(x[sl], y[sl], v0_run[sl], rad[sl], tg[sl], active[sl], exit_s[sl], ex[sl],
-                                   ey[sl], prm, nav_o, geo.ux, geo.uy, geo.route_m, geo.exit_mask, sx0, sy0, sx1,
+                _, ast = K.run_csm(x[sl], y[sl], v0_run[sl], rad[sl], tg[sl], gap[sl], active[sl], exit_s[sl],
+                                   ex[sl], ey[sl], prm, nav_o, geo.ux, geo.uy, geo.route_m, geo.exit_mask, sx0, sy0, sx1,
                                    sy1, wgrid, wstart, wseg, 0.0, t, dt_s, steps_per_chunk, steps_per_chunk, rx, ry,
                                    rv)
             finally:
                 numba.set_num_threads(threads)
             agent_steps += int(ast)
             last_v[sl] = rv[1]
+            q = np.flatnonzero(gap[sl] > 0.0)
+            if q.size:  # through a gate this chunk: no longer queuing
+                gap[lo + q[_crossed(area, px[q], py[q], x[lo + q], y[lo + q]) >= 0]] = 0.0
         t = round(t + chunk, 9)
     wall = time.perf_counter() - t_wall
     # persons never placed keep entry NaN; exits only of placed persons
@@ -417,10 +476,8 @@ def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int) -> tuple[np.ndarra
     qx, qy = pos.x.to_numpy()[1:][same], pos.y.to_numpy()[1:][same]
     tp, tq = pos.t_s.to_numpy()[:-1][same], pos.t_s.to_numpy()[1:][same]
     who = idv[:-1][same]
-    for k, g in enumerate(area.gates):
-        (ax, ay), (bx, by) = g.coords[0], g.coords[-1]
-        s, u = _segment_params(px, py, qx, qy, ax, ay, bx, by)
-        hit = (s >= 0) & (s <= 1) & (u >= 0) & (u <= 1)
+    for k in range(len(area.gates)):
+        s, hit = _crossing(area, k, px, py, qx, qy)
         for j in np.flatnonzero(hit):
             i = who[j]
             tc = tp[j] + s[j] * (tq[j] - tp[j])
@@ -428,6 +485,22 @@ def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int) -> tuple[np.ndarra
                 gate[i] = k
                 gate_s[i] = tc
     return gate, gate_s
+
+
+def _crossing(area: GateArea, k: int, px: np.ndarray, py: np.ndarray, qx: np.ndarray,
+              qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps p -> q that cross gate ``k``'s line: (fraction of the step at the crossing, hit mask)."""
+    (ax, ay), (bx, by) = area.gates[k].coords[0], area.gates[k].coords[-1]
+    s, u = _segment_params(px, py, qx, qy, ax, ay, bx, by)
+    return s, (s >= 0) & (s <= 1) & (u >= 0) & (u <= 1)
+
+
+def _crossed(area: GateArea, px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
+    """Index of a gate whose line each step p -> q crosses, -1 where none."""
+    out = np.full(px.size, -1, dtype=np.int64)
+    for k in range(len(area.gates)):
+        out[_crossing(area, k, px, py, qx, qy)[1]] = k
+    return out
 
 
 def _segment_params(px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray, ax: float, ay: float,
@@ -565,7 +638,7 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
                             seed=params.seed, nav_cell_m=g.nav_cell_m, field_cell_m=g.field_cell_m,
                             frame_s=g.frame_s, threshold_per_m2=g.density_warning_per_m2,
                             until_empty=g.until_empty, max_extra_s=g.max_extra_min * 60.0,
-                            tick=(lambda t: cb(t / t_total)) if cb else None)
+                            queue_gap_m=g.queue_gap_m, tick=(lambda t: cb(t / t_total)) if cb else None)
     info.update(persons_per_hour=round(rate_h, 1), lanes=lanes, check_time_s=check)
     if "provisional" in info:  # the inflow came from a forecast: mark what depends on its calendar
         mark_provisional(res, bool(info["provisional"]))

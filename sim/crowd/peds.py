@@ -78,6 +78,10 @@ from twin.errors import InputError
 FT2_M2 = 0.09290304
 FRUIN_WALKWAY_M2 = tuple(a * FT2_M2 for a in (35.0, 25.0, 15.0, 10.0, 5.0))
 LOS_LETTERS = "ABCDEF"
+# Fruin (1971) queuing (standing) levels of service, metric values as in the Highway Capacity
+# Manual's pedestrian queuing LOS: lower bounds of area per person for A..E; F below (close body
+# contact). Mean spacing between persons: A > 1.2 m, B 1.1-1.2, C 0.9-1.1, D 0.6-0.9, E < 0.6 m.
+FRUIN_QUEUE_M2 = (1.2, 0.9, 0.7, 0.3, 0.2)
 DENSITY_WARNING_PER_M2 = 4.0
 NAV_CELL_M = 0.05  # navigation grid of the validation scenes
 NAV_WALL_AVOID_M = 0.2  # band along walls where routes cost more (Geometry.from_polygon)
@@ -134,15 +138,16 @@ class CsmParams:
                              f"{self.behind_weight}, lateral_frac {self.lateral_frac}: expected "
                              ">= 0, 0..1 and (0, 1]")
 
-    def auto_cutoff_m(self, r_max: float, v0_max: float, t_max: float) -> float:
+    def auto_cutoff_m(self, r_max: float, v0_max: float, t_max: float, gap_max: float = 0.0) -> float:
         """Neighbour cut-off: ``cutoff_m`` if set, else the range beyond which nobody matters.
 
-        V(s) saturates at s = v0 T, so the agent ahead is irrelevant beyond 2 r + v0 T; the
-        repulsion is skipped below exp(-9) of its strength, i.e. beyond 2 r + 9 D.
+        V(s) saturates at s = g + v0 T (g: standing gap), so the agent ahead is irrelevant
+        beyond 2 r + g + v0 T; the repulsion is skipped below exp(-9) of its strength, i.e.
+        beyond 2 r + 9 D.
         """
         if self.cutoff_m > 0.0:
             return self.cutoff_m
-        return 2.0 * r_max + max(v0_max * t_max, 9.0 * self.d_neighbor_m) + 0.01
+        return 2.0 * r_max + max(gap_max + v0_max * t_max, 9.0 * self.d_neighbor_m) + 0.01
 
     def kernel_vector(self) -> np.ndarray:
         """The float vector the kernels read (order of ``peds_kernels.P_*``)."""
@@ -307,13 +312,16 @@ def _wall_segments(walkable: Polygon | MultiPolygon) -> np.ndarray:
 # ---------------------------------------------------------------- agents
 @dataclass
 class Agents:
-    """Initial state of the agents: positions, desired speeds, radii and time gaps."""
+    """Initial state of the agents: positions, desired speeds, radii, time gaps and standing
+    gaps (the clear distance kept to the one ahead when standing; None: 0, the calibrated
+    crowd, see :mod:`sim.crowd.peds_kernels`)."""
 
     x_m: np.ndarray
     y_m: np.ndarray
     desired_speed_m_s: np.ndarray
     radius_m: np.ndarray
     time_gap_s: np.ndarray
+    standing_gap_m: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.x_m.size)
@@ -389,11 +397,12 @@ class PedResult:
                                     frame_rate=self.fps)
 
 
-def fruin_los(density_per_m2: np.ndarray) -> np.ndarray:
-    """Fruin (1971) walkway level of service codes 0..5 (A..F) from density [1/m^2].
+def fruin_los(density_per_m2: np.ndarray, bounds_m2: tuple[float, ...] = FRUIN_WALKWAY_M2) -> np.ndarray:
+    """Fruin (1971) level of service codes 0..5 (A..F) from density [1/m^2].
 
-    Area per person a = 1/density; A: a >= 3.25 m^2, B >= 2.32, C >= 1.39, D >= 0.93,
-    E >= 0.46, F below (35/25/15/10/5 ft^2). NaN density gives 255.
+    Area per person a = 1/density against ``bounds_m2``: walkway A: a >= 3.25 m^2, B >= 2.32,
+    C >= 1.39, D >= 0.93, E >= 0.46, F below (35/25/15/10/5 ft^2); for standing queues pass
+    ``FRUIN_QUEUE_M2`` (A >= 1.2 m^2 ... E >= 0.2). NaN density gives 255.
     """
     d = np.asarray(density_per_m2, dtype=float)
     out = np.full(d.shape, 255, dtype=np.uint8)
@@ -401,7 +410,7 @@ def fruin_los(density_per_m2: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         area = np.where(d[ok] > 0, 1.0 / np.where(d[ok] > 0, d[ok], 1.0), np.inf)
     code = np.full(area.shape, 5, dtype=np.uint8)
-    for k, lo in reversed(list(enumerate(FRUIN_WALKWAY_M2))):
+    for k, lo in reversed(list(enumerate(bounds_m2))):
         code[area >= lo] = k
     out[ok] = code
     return out
@@ -452,12 +461,14 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     rad = np.asarray(agents.radius_m, dtype=float)
     v0 = np.asarray(agents.desired_speed_m_s, dtype=float)
     tg = np.asarray(agents.time_gap_s, dtype=float)
-    if not (rad.shape == v0.shape == tg.shape == x.shape):
+    gap = (np.zeros(n) if agents.standing_gap_m is None
+           else np.ascontiguousarray(agents.standing_gap_m, dtype=float).copy())
+    if not (rad.shape == v0.shape == tg.shape == gap.shape == x.shape):
         raise InputError(f"agents: expected equal-length arrays, got {x.size}, {rad.size}, "
-                         f"{v0.size}, {tg.size}")
-    if (v0 < 0).any() or (tg <= 0).any() or (rad <= 0).any():
-        raise InputError("agents: expected desired speeds >= 0, time gaps > 0, radii > 0")
-    cutoff = params.auto_cutoff_m(float(rad.max()), float(v0.max()), float(tg.max()))
+                         f"{v0.size}, {tg.size}, {gap.size}")
+    if (v0 < 0).any() or (tg <= 0).any() or (rad <= 0).any() or not (gap >= 0).all():
+        raise InputError("agents: expected desired speeds >= 0, time gaps > 0, radii > 0, standing gaps >= 0")
+    cutoff = params.auto_cutoff_m(float(rad.max()), float(v0.max()), float(tg.max()), float(gap.max()))
     if rad.max() > cutoff / 2:
         raise InputError(f"radius {rad.max()} m: expected <= cutoff_m/2 = {cutoff / 2}")
     prm = params.kernel_vector()
@@ -477,7 +488,7 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     nav_o = np.array([geometry.x0_m, geometry.y0_m, geometry.cell_m])
     t0 = time.perf_counter()
     steps, agent_steps = K.run_csm(
-        x, y, v0, rad, tg, active, exit_t, ex, ey, prm, nav_o,
+        x, y, v0, rad, tg, gap, active, exit_t, ex, ey, prm, nav_o,
         geometry.ux, geometry.uy, geometry.route_m, geometry.exit_mask, w[:, 0].copy(),
         w[:, 1].copy(),
         w[:, 2].copy(), w[:, 3].copy(), wgrid, wstart, wseg, geometry.period_x_m, 0.0, dt,

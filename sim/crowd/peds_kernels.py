@@ -5,21 +5,30 @@ Operational model: the collision-free speed model (CSM) of Tordeux, Chraibi & Se
 (arXiv:1512.05597), Sec. 2, first order in time. For agent i with radius r_i::
 
     dx_i/dt = V_i(s_i) e_i                                         (speed times direction)
-    V_i(s) = min(v0_i, max(0, s / T_i))                            (optimal-velocity function)
+    V_i(s) = min(v0_i, max(0, (s - g_i) / T_i))                    (optimal-velocity function)
     s_i    = min_{j in J_i} (|x_j - x_i| - (r_i + r_j))            (spacing to the one ahead)
     J_i    = {j : e_i.(x_j - x_i) >= 0, |e_i^perp.(x_j - x_i)| <= kappa (r_i + r_j)}
     e_i    = N^-1 (e0_i + sum_j w_ij R(d_ij) u_ji + sum_w R_w(d_iw) n_wi + L_i)
-    R(d)   = a exp((r_i + r_j - d) / D),   R_w(d) = a_w exp((r_i - d) / D_w)
+    R(d)   = a exp((r_i + r_j + g_i - d) / D),   R_w(d) = a_w exp((r_i - d) / D_w)
 
 (the paper writes the spacing with the agent length l = 2r and uses kappa = 1, w_ij = 1,
-L_i = 0; the per-agent radii and the wall term follow the generalised form of JuPedSim's
+L_i = 0, g_i = 0; the per-agent radii and the wall term follow the generalised form of JuPedSim's
 CollisionFreeSpeedModelV2). u_ji is the unit vector from j to i, n_wi the one from the nearest
 point of wall segment w to i (one term per segment; the whole wall sum is skipped when
 a_w = 0, the calibrated set: peds.py says why), N normalises. Extensions (peds.py says why):
 w_ij = 1 for neighbours ahead of i on the route (shorter travel time; with a period: in the
 half-plane of e0_i) and ``prm[P_BEHIND]`` otherwise; L_i = b (1 - s0_i / (v0_i T_i)) n_i,
 with s0_i the spacing to the agent ahead along e0_i, n_i the unit normal to e0_i pointing away
-from that agent and b = ``prm[P_OVERTAKE]``, applied when s0_i < v0_i T_i (overtaking).
+from that agent and b = ``prm[P_OVERTAKE]``, applied when s0_i - g_i < v0_i T_i (overtaking).
+g_i >= 0 is a standing gap, the clear distance agent i keeps to others when it stands: 0 for
+the calibrated crowd pressing into a bottleneck, > 0 for a person waiting in an orderly queue
+(gate.py). It shifts the speed law (i needs g_i + v T_i to walk at v) and the neighbour
+repulsion (R(d) = a exp((r_i + r_j + g_i - d) / D)), and an agent with g_i > 0 walks only with
+the part of its velocity along its desired direction, V_i max(0, e_i.e0_i): a queuing person is
+not pushed sideways or back through the queue by the repulsions (extension; without it the
+shifted repulsion sets standing agents drifting at up to v0). In single file the standing
+spacing is d* = r_i + r_j + g_i + D ln a, where the repulsion of the one ahead equals the unit
+weight of e0_i (tests/sim/test_crowd_peds.py).
 Neighbours hidden behind a wall segment are ignored (line-of-sight test), and a final wall
 constraint keeps every centre at least r_i from the walls (a step ending closer is moved back
 along the wall normal).
@@ -300,7 +309,7 @@ STENCIL_HALF = 1  # cell list: cells of side cutoff/STENCIL_HALF, (2*STENCIL_HAL
 @njit(cache=True, parallel=True)
 def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                 order: np.ndarray, n_act: int, v0: np.ndarray, tgap: np.ndarray,
-                ex: np.ndarray, ey: np.ndarray, cstart: np.ndarray, cgrid: np.ndarray,
+                gap: np.ndarray, ex: np.ndarray, ey: np.ndarray, cstart: np.ndarray, cgrid: np.ndarray,
                 period_x: float, prm: np.ndarray, nav_o: np.ndarray, ux: np.ndarray,
                 uy: np.ndarray, sx0: np.ndarray, sy0: np.ndarray, sx1: np.ndarray,
                 sy1: np.ndarray, wgrid: np.ndarray, wstart: np.ndarray, wseg: np.ndarray,
@@ -402,7 +411,7 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                                                              wstart, wseg, sx0, sy0, sx1, sy1):
                                     s0 = d - lij
                                     lat0 = lat if lat != 0.0 else (1.0 if i % 2 == 0 else -1.0)
-                        z = (lij - d) / d_nb
+                        z = (lij + gap[i] - d) / d_nb
                         if z < _REP_EXP_CUT:
                             continue
                         ahead = (along0 >= 0.0) if periodic else (ts[m] < ti)
@@ -430,6 +439,7 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                 f = a_w * math.exp(z) / d
                 rx += f * dx
                 ry += f * dy
+            s0 -= gap[i]
             if overtake > 0.0 and s0 < v0[i] * tgap[i]:
                 # steer round the agent that slows i down: lateral unit vector away from it,
                 # weighted by the speed deficit it causes (extension, see peds.py)
@@ -497,7 +507,9 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                                                               sy1):
                                     continue
                                 smin = s
-            v = min(v0[i], max(0.0, smin / tgap[i]))
+            v = min(v0[i], max(0.0, (smin - gap[i]) / tgap[i]))
+            if gap[i] > 0.0:
+                v *= max(0.0, exi * e0x + eyi * e0y)
             vx[i] = v * exi
             vy[i] = v * eyi
             ex[i] = exi
@@ -631,8 +643,8 @@ def cell_grid(nav_o: np.ndarray, nx_nav: int, ny_nav: int, cutoff_m: float,
 
 @njit(cache=True)
 def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
-            tgap: np.ndarray, active: np.ndarray, exit_t: np.ndarray, ex: np.ndarray,
-            ey: np.ndarray, prm: np.ndarray, nav_o: np.ndarray, ux: np.ndarray,
+            tgap: np.ndarray, gap: np.ndarray, active: np.ndarray, exit_t: np.ndarray,
+            ex: np.ndarray, ey: np.ndarray, prm: np.ndarray, nav_o: np.ndarray, ux: np.ndarray,
             uy: np.ndarray, route: np.ndarray, exit_mask: np.ndarray, sx0: np.ndarray,
             sy0: np.ndarray, sx1: np.ndarray, sy1: np.ndarray, wgrid: np.ndarray,
             wstart: np.ndarray, wseg: np.ndarray, period_x: float, t0: float, dt: float,
@@ -640,7 +652,7 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
             rec_v: np.ndarray) -> tuple[int, int]:
     """Advance the CSM by up to ``n_steps`` steps of ``dt`` seconds, in place.
 
-    State arrays have one entry per agent; ``active`` (uint8) turns 0 once the agent stands on
+    State arrays have one entry per agent (``gap``: standing gap g_i, m); ``active`` (uint8) turns 0 once the agent stands on
     an exit cell (``exit_t`` then holds the time). ``nav_o`` = (x0, y0, h) of the navigation
     grid (direction field ``ux, uy``, route length ``route``: travel time to the exits, or an
     empty array with a period), whose extent also bounds the cell list. Every
@@ -685,7 +697,7 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
                            route)
         if n_act == 0:
             break
-        _velocities(xs, ys, rs, ts, order, n_act, v0, tgap, ex, ey, cstart, cgrid, period_x,
+        _velocities(xs, ys, rs, ts, order, n_act, v0, tgap, gap, ex, ey, cstart, cgrid, period_x,
                     prm, nav_o, ux, uy, sx0, sy0, sx1, sy1, wgrid, wstart, wseg, vx, vy)
         _move(x, y, rad, vx, vy, order, n_act, dt, period_x, ox, sx0, sy0, sx1, sy1, wgrid,
               wstart, wseg, spd)

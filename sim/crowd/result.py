@@ -568,7 +568,9 @@ class GateResult:
                       "max_time_s": float(r.series.t_s.iloc[int(r.series.queue.to_numpy().argmax())]),
                       "max_waiting_outside_persons": int(r.series.waiting_outside.max()),
                       "mean_wait_to_gate_s": _r(float(np.mean(waits)) if waits.size else float("nan"), 1),
-                      "p95_wait_to_gate_s": _r(float(np.percentile(waits, 95)) if waits.size else float("nan"), 1)},
+                      "p95_wait_to_gate_s": _r(float(np.percentile(waits, 95)) if waits.size else float("nan"), 1),
+                      "standing_gap_m": self.params.gate.queue_gap_m,
+                      "standing": r.queue_stats()},
             "density": {"max_window_per_m2": _r(dmax, 2), "worst_cell_xy": [round(float(r.field_x_m[i]), 1),
                                                                               round(float(r.field_y_m[j]), 1)],
                         "window_s": r.frame_s, "cell_m": round(float(r.field_x_m[1] - r.field_x_m[0]), 2)
