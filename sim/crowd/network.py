@@ -6,9 +6,12 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
 
 1. arrival at the hub (the node where tourists enter the network: a place, a point, or by
    default the road node nearest the centroid of the spots) at the time given by the arrivals
-   table, with an intended first spot; if diversion messages are on and that spot's occupancy
-   is at its yellow (80 %) or red (100 %) level (LB/T 034-2014 alert levels,
-   :mod:`sim.crowd.capacity`), a share of the groups re-choose among the other spots;
+   table, with an intended first spot; if diversion messages are on and that spot's yellow
+   (80 %) or red (100 %) alert is raised (LB/T 034-2014 alert levels, :mod:`sim.crowd.capacity`;
+   raised when the occupancy reaches the level, cleared when it falls ``alert_deadband`` of the
+   capacity below it: the deadband of alarm management, ANSI/ISA-18.2, so that an occupancy
+   hovering at 80 % does not switch the messages on and off with every group), a share of the
+   groups re-choose among the other spots;
 2. reservation: the spot's daily quota is booked at the decision; persons beyond it are turned
    away (``quota_policy="turn_away"``) or re-booked at another spot (``"other_spot"``);
 3. travel: cars and coaches drive the fastest road path (free-flow ``travel_time_s`` of the
@@ -71,7 +74,7 @@ import random
 import warnings
 import time as _time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import geopandas as gpd
@@ -117,8 +120,10 @@ class NetworkResult:
     per time: arrived_persons, departed_persons (in the step), present_persons (at the step's
     end, the sum of all states), cum_arrived_persons, cum_departed_persons.
     ``link_vehicles`` (time, link, vehicle): tourist vehicles entering each road link in the step;
-    ``links`` the links (u, v, key, name, capacity_vph, geometry); ``alerts`` every change of a
-    spot's alert level; ``shuttle_runs`` every bus (time, spot, direction, persons);
+    ``links`` the links (u, v, key, name, capacity_vph, geometry); ``alerts`` every alert raised
+    or cleared (a level is raised when the occupancy reaches its threshold and cleared only when
+    it falls ``alert_deadband`` of the capacity below it, so the log does not flap); ``crossings``
+    every crossing of a threshold itself (the exact levels, for the hours above them); ``shuttle_runs`` every bus (time, spot, direction, persons);
     ``gate_waits`` every group that queued at a gate (time it joined, spot, persons, wait_min,
     served: False when closed out at closing time).
     """
@@ -132,6 +137,7 @@ class NetworkResult:
     config: NetworkConfig
     counters: dict[str, float]
     meta: dict[str, Any]
+    crossings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """One row per spot: peaks, the worst alert, queues, waits and the persons turned away."""
@@ -262,7 +268,9 @@ class _Sim:
         self.cap = [s.capacity_persons for s in cfg.spots]
         self.quota = [s.reservation_quota_persons_day for s in cfg.spots]
         self.booked: list[dict[int, float]] = [dict() for _ in range(S)]
-        self.level = [0] * S
+        self.level = [0] * S  # alert level as raised (with the deadband)
+        self.exact = [0] * S  # level of the occupancy itself
+        self.clear_at = [0.0, YELLOW_FRACTION - cfg.alert_deadband, RED_FRACTION - cfg.alert_deadband]
         self.stops = [[deque(), deque()] for _ in range(S)]  # [to spot (at hub), to hub (at spot)]
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
@@ -299,6 +307,7 @@ class _Sim:
         self.runs: list[tuple[float, int, int, int]] = []
         self.trips: list[tuple[float, int, int, float]] = []  # (t, od, vehicle kind, vehicles)
         self.alerts: list[tuple[float, int, str, str, float]] = []
+        self.crossings: list[tuple[float, int, str, str, float]] = []
         self.n_groups = 0
         self.closed_parking = 0
         self.TRAVEL = _NQ * S
@@ -315,9 +324,15 @@ class _Sim:
         self._chg(k, d)
         r = self.live[k] / self.cap[i]
         lvl = 2 if r >= RED_FRACTION else (1 if r >= YELLOW_FRACTION else 0)
-        if lvl != self.level[i]:
-            self.alerts.append((self.env.now, i, ALERT_CODES[lvl], ALERT_CODES[self.level[i]], self.live[k]))
-            self.level[i] = lvl
+        if lvl != self.exact[i]:
+            self.crossings.append((self.env.now, i, ALERT_CODES[lvl], ALERT_CODES[self.exact[i]], self.live[k]))
+            self.exact[i] = lvl
+        raised = max(lvl, self.level[i])
+        while raised > lvl and r < self.clear_at[raised]:  # cleared only below threshold - deadband
+            raised -= 1
+        if raised != self.level[i]:
+            self.alerts.append((self.env.now, i, ALERT_CODES[raised], ALERT_CODES[self.level[i]], self.live[k]))
+            self.level[i] = raised
 
     def _day(self) -> int:
         return int(self.env.now // 1440.0)
@@ -914,9 +929,13 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
                                  coords={"time": time_idx, "link": np.arange(nl), "vehicle": list(VEHICLE_KINDS)},
                                  name="vehicles")
 
-    alerts = pd.DataFrame(sim.alerts, columns=["t_min", "spot", "level", "previous", "occupancy_persons"])
-    alerts.insert(0, "time", t0 + pd.to_timedelta(alerts.pop("t_min"), unit="min"))
-    alerts["spot"] = [names[i] for i in alerts["spot"]]
+    def level_log(rows: list) -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=["t_min", "spot", "level", "previous", "occupancy_persons"])
+        df.insert(0, "time", t0 + pd.to_timedelta(df.pop("t_min"), unit="min"))
+        df["spot"] = [names[i] for i in df["spot"]]
+        return df
+
+    alerts, crossings = level_log(sim.alerts), level_log(sim.crossings)
     runs = pd.DataFrame(sim.runs, columns=["t_min", "spot", "direction", "persons"])
     runs.insert(0, "time", t0 + pd.to_timedelta(runs.pop("t_min"), unit="min"))
     runs["spot"] = [names[i] for i in runs["spot"]]
@@ -939,7 +958,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
             "wall_s": _time.perf_counter() - t_wall, "cpu_s": _time.process_time() - t_cpu,
             "hub_node": nodes[0], "spot_nodes": dict(zip(names, nodes[1:])),
             "drive_min": tt, "days": days, "t0": t0}
-    return NetworkResult(steps, link_vehicles, links, alerts, runs, waits, cfg, counters, meta)
+    return NetworkResult(steps, link_vehicles, links, alerts, runs, waits, cfg, counters, meta, crossings)
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.crowd.capacity import RED_FRACTION, scenic_capacities
+from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION, scenic_capacities
 from sim.crowd.history import spot_names
 from twin.errors import InputError
 
@@ -102,6 +102,7 @@ class NetworkConfig:
     quota_policy: str = "turn_away"  # or "other_spot"
     arrival_process: str = "poisson"  # or "even": exact totals, evenly spaced within each step
     gate_service_cv: float = 1.0
+    alert_deadband: float = 0.05  # an alert clears this fraction of capacity below its level (assumed practice)
     hub: str | tuple[float, float] | None = None  # place name/id, (x, y), or the spots' centroid
     step_min: float = 15.0  # output step
 
@@ -172,7 +173,7 @@ def default_config(city, *, spots: Sequence[str] | None = None, arrivals: pd.Dat
     if bad:
         raise InputError(f"config key {sorted(bad)[0]!r}: expected one of {sorted(NetworkConfig.__dataclass_fields__)}")
     ov = dict(overrides)
-    for k in ("gate_service_cv", "step_min"):
+    for k in ("gate_service_cv", "step_min", "alert_deadband"):
         if k in ov:
             _number(k, ov[k])
     for k in ("diversion", "admission_stop_at_red"):
@@ -291,6 +292,9 @@ def check_config(cfg: NetworkConfig) -> None:
             raise InputError(f"spot {s.name!r} open_h/close_h {s.open_h}/{s.close_h}: expected 0 <= open < close <= 24")
         if cfg.admission_stop_at_red and cfg.group_persons > RED_FRACTION * s.capacity_persons:
             raise InputError(f"group_persons {cfg.group_persons}: expected <= the red level of spot {s.name!r}")
+    if not (0.0 <= cfg.alert_deadband < YELLOW_FRACTION):
+        raise InputError(f"alert_deadband {cfg.alert_deadband!r}: expected a fraction of capacity in "
+                         f"[0, {YELLOW_FRACTION:g})")
     if set(cfg.modes) - set(MODES) or not cfg.modes:
         raise InputError(f"modes {sorted(cfg.modes)}: expected keys among {list(MODES)}")
     tot = sum(m.share for m in cfg.modes.values())

@@ -139,6 +139,8 @@ class NetworkSettings(_Strict):
     quota_policy: Literal["turn_away", "other_spot"] = "turn_away"
     arrival_process: Literal["poisson", "even"] = "poisson"
     gate_service_cv: float = Field(1.0, ge=0, le=5)
+    alert_deadband: float = Field(0.05, ge=0, lt=0.8, description="an alert raised at 80 %/100 % of capacity "
+                                  "clears only this fraction below (0: every crossing)")
     hub: str | tuple[float, float] | None = Field(None, description="place name/id or (x, y); default the "
                                                   "road node nearest the spots' centroid")
     modes: dict[Literal["car", "coach", "shuttle"], ModeSettings] | None = None

@@ -81,17 +81,26 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
     return float(np.sum((ends - t)[above]))
 
 
+def _raised(alerts: pd.DataFrame) -> int:
+    """Rows of an alert log that raise a level (the others clear one)."""
+    if alerts.empty:
+        return 0
+    rank = {c: k for k, c in enumerate(("green", "yellow", "red"))}
+    return int((alerts["level"].map(rank) > alerts["previous"].map(rank)).sum())
+
+
 def alert_hours(net: Any) -> pd.DataFrame:
-    """Per spot the exact hours at the yellow-or-red and at the red level, integrated from the
-    network's alert log (every change of a spot's level, with the occupancy after it: between
-    two changes the level is constant), up to the end of the last output step."""
+    """Per spot the exact hours at or above the yellow and the red threshold, integrated from the
+    network's threshold crossings (every change of a spot's exact level, with the occupancy after
+    it: between two crossings the level is constant; the alert log's raised alerts last longer
+    by their deadband), up to the end of the last output step."""
     from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
 
     st = net.steps
     t0 = pd.Timestamp(st.time.values[0])
     t_end_h = len(st.time) * net.config.step_min / 60.0
     rows = []
-    al = net.alerts
+    al = net.crossings
     for sp in st.spot.values:
         a = al[al["spot"] == str(sp)].sort_values("time", kind="stable")
         t_h = ((a["time"] - t0) / pd.Timedelta("1h")).to_numpy(float)
@@ -239,7 +248,7 @@ class CrowdResult:
                                   "entries_persons": round(r.entries_persons, 0),
                                   "entries_vs_counts_pct": _r(r.entries_vs_counts_pct, 1)}
                          for r in rep.itertuples()},
-               "alerts_raised": int(len(self.network.alerts)),
+               "alerts_raised": _raised(self.network.alerts),
                "measures": _measures_dict(self.params.measures),
                "run_time_s": round(self.run_time_s, 1)}
         if self.daily is not None:

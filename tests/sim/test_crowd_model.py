@@ -124,7 +124,9 @@ def test_report_hours_above_alert_levels_are_exact(sample_city):
     the entry of group m - 1 and, after the last entry, falls to 10 (179 - k) at the leave of
     group k. Capacity 550: yellow (>= 440, m = 44) from 43.6 to 197.1 min (group 136 leaves),
     red (>= 550, m = 55) from 54.6 to 186.1 min (group 125 leaves): 153.5/60 and 131.5/60 h.
-    Counting whole 15-min steps whose maximum touched the level gives 3.0 and 2.5 h."""
+    Counting whole 15-min steps whose maximum touched the level gives 3.0 and 2.5 h.
+    The alert log clears a level only 5 % of capacity (27.5 persons) below it: red at 522.5
+    (occupancy 520 when group 127 leaves, 188.1 min), yellow at 412.5 (410: group 138, 199.1 min)."""
     from types import SimpleNamespace
 
     from sim.crowd import network as N
@@ -141,6 +143,10 @@ def test_report_hours_above_alert_levels_are_exact(sample_city):
     t = pd.date_range("2026-05-01 09:00", periods=12, freq="15min")
     net = N.simulate_network(sample_city, pd.DataFrame({"time": t, "spot": name, "arrivals_persons": 150.0}), cfg)
     assert net.meta["drive_min"][0, 1] == 0.0
+    minutes = lambda df: ((df["time"] - pd.Timestamp("2026-05-01 09:00")) / pd.Timedelta("1min")).round(6).tolist()  # noqa: E731
+    assert net.alerts["level"].tolist() == ["yellow", "red", "yellow", "green"]
+    assert minutes(net.alerts) == [43.6, 54.6, 188.1, 199.1]
+    assert minutes(net.crossings) == [43.6, 54.6, 186.1, 197.1]
     h = alert_hours(net).set_index("spot").loc[name]
     assert h["hours_yellow_or_red"] == pytest.approx(153.5 / 60, abs=1e-6)
     assert h["hours_red"] == pytest.approx(131.5 / 60, abs=1e-6)
