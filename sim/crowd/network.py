@@ -24,10 +24,11 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
 5. gate: FIFO queue in front of ``gates`` servers; a group holds one gate for the sum of its
    members' service times (each person ~ Gamma with mean 1/rate and the coefficient of
    variation ``gate_service_cv``; cv = 1 is exponential, so a group of one is an M/M/c
-   customer and a group of n needs Gamma(n, rate)); gates open at ``open_h``; a group that
-   reaches a gate after ``close_h`` is closed out (a spot open 0-24 never closes); with
+   customer and a group of n needs Gamma(n, rate)); gates open at ``open_h``; a group whose
+   check would end after ``close_h`` is closed out (a spot open 0-24 never closes); with
    ``admission_stop_at_red`` no one passes while the spot is at its red level (the queue
-   stops, a ``simpy.Container`` of admitted persons);
+   stops, a ``simpy.Container`` of admitted persons; those let in only as the visitors inside
+   leave at closing time are closed out too);
 6. dwell: lognormal with the spot's mean stay (LB/T 034-2014 stay by grade) and ``dwell_cv``,
    cut at closing time;
 7. next spot: with probability ``next_spot_prob`` (up to ``max_spots`` visits) the group moves
@@ -272,6 +273,7 @@ class _Sim:
         self.exact = [0] * S  # level of the occupancy itself
         self.clear_at = [0.0, YELLOW_FRACTION - cfg.alert_deadband, RED_FRACTION - cfg.alert_deadband]
         self.stops = [[deque(), deque()] for _ in range(S)]  # [to spot (at hub), to hub (at spot)]
+        self.full: list[list[Any]] = [[None, None] for _ in range(S)]  # a when_full line waiting for a load
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
         c = cfg.choice
@@ -476,6 +478,10 @@ class _Sim:
                     self._chg(stop_k, g.n)
                     ev = env.event()
                     self.stops[a][b].append([g, ev, env.now])
+                    fe = self.full[a][b]
+                    if fe is not None and live[stop_k] >= self.cfg.shuttle.capacity_persons - 1e-9:
+                        self.full[a][b] = None
+                        fe.succeed()  # a full load waits: the bus may leave early
                     yield ev
                     dt = self.ride_min[a][b]
                     b = a + 1 if b == _TO_SPOT else 0
@@ -560,27 +566,34 @@ class _Sim:
             gates.queue.append(ev)
             yield ev
         now = env.now
-        if now >= t_close:  # closed: the group leaves the queue
+        adm = self.admit[i]
+        admitted = False
+        if now < t_close and adm is not None:  # admission stopped at the red level: the gate waits
+            ev = adm.put(n)
+            admitted = True
+            if not ev.triggered:
+                yield ev
+                now = env.now
+        service = 0.0
+        if now < t_close:
+            cv = self.cfg.gate_service_cv
+            rate = sp.gate_rate_persons_min
+            service = n / rate if cv == 0 else rnd.gammavariate(n / (cv * cv), cv * cv / rate)
+        if now >= t_close or now + service > t_close:  # closed (or it would be before the check ends): it leaves
+            if admitted:
+                adm.get(n)
             gates.release()
             self._chg(k_q, -n)
             self.closed.append((now, i, n))
             self.waits.append((now, i, n, now - t_join, False))
         else:
-            adm = self.admit[i]
-            if adm is not None:  # admission stopped at the red level: the gate waits
-                ev = adm.put(n)
-                if not ev.triggered:
-                    yield ev
-                    now = env.now
             self.waits.append((now, i, n, now - t_join, True))
             k_sv = _Q_GATESV * S + i
             ct.append(now), ck.append(k_q), cd.append(-n)
             ct.append(now), ck.append(k_sv), cd.append(n)
             live[k_q] -= n
             live[k_sv] += n
-            cv = self.cfg.gate_service_cv
-            rate = sp.gate_rate_persons_min
-            yield env.timeout(n / rate if cv == 0 else rnd.gammavariate(n / (cv * cv), cv * cv / rate))
+            yield env.timeout(service)
             gates.release()
             now = env.now
             ct.append(now), ck.append(k_sv), cd.append(-n)
@@ -615,12 +628,15 @@ class _Sim:
         od = (i + 1) if d == _TO_SPOT else (i + 1) * (self.S + 1)
         ride = self.ride_min[i][d]
         at = i + 1 if d == _TO_SPOT else 0
-        n_dep = int(round((self.last_dep_min - sh.first_h * 60.0) / sh.headway_min)) + 1
+        cap = sh.capacity_persons
+        when_full = sh.dispatch == "when_full"
         for day in range(days):
-            for k in range(n_dep):
-                t = day * 1440.0 + sh.first_h * 60.0 + k * sh.headway_min
-                if t > env.now:
-                    yield env.timeout(t - env.now)
+            t_first = day * 1440.0 + sh.first_h * 60.0
+            t_last = day * 1440.0 + self.last_dep_min
+            if t_first > env.now:
+                yield env.timeout(t_first - env.now)
+            while True:
+                final = env.now >= t_last - 1e-9
                 while True:
                     room, load = sh.capacity_persons, 0
                     while q and room > 0:
@@ -641,8 +657,25 @@ class _Sim:
                         ev.succeed()
                     self.runs.append((env.now, i, d, load))
                     self.trips.append((env.now, od, 2, 1.0))
-                    if not (k == n_dep - 1 and q):
+                    if not (final and q):
                         break
+                if final:
+                    break
+                last = env.now
+                nxt = min(last + sh.headway_min, t_last)  # at the latest
+                while env.now < nxt - 1e-9:
+                    if not when_full:
+                        yield env.timeout(nxt - env.now)
+                    elif self.live[stop_k] >= cap - 1e-9:  # a full load waits: go once the stop allows
+                        go = min(last + sh.min_headway_min, nxt)
+                        if go <= env.now + 1e-9:
+                            break
+                        yield env.timeout(go - env.now)
+                    else:
+                        fe = env.event()
+                        self.full[i][d] = fe
+                        yield env.any_of([env.timeout(nxt - env.now), fe])
+                        self.full[i][d] = None
 
 
 def _arrival_groups(arrivals: pd.DataFrame, names: list[str], cfg: NetworkConfig, t0: pd.Timestamp,

@@ -65,12 +65,20 @@ class ModeConfig:
 
 @dataclass(frozen=True)
 class ShuttleConfig:
-    """Hub <-> spot shuttle lines: one line per spot, buses both ways at a fixed headway."""
+    """Hub <-> spot shuttle lines: one line per spot, buses both ways.
+
+    ``dispatch``: "when_full" (default) - a bus leaves as soon as a full load waits, but not
+    sooner than ``min_headway_min`` after the previous one (the stop's loading), and at the
+    latest ``headway_min`` after it: scenic-area shuttles in a golden week run full buses at peak
+    and a timetable off-peak; "schedule" - a fixed timetable every ``headway_min`` from
+    ``first_h``. The fleet is not limited: the buses dispatched per hour say what it must be."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
     first_h: float = 7.0
     last_h: float = 20.0  # last departure; at it, extra buses clear the stop
+    dispatch: str = "when_full"  # or "schedule"
+    min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time)
 
 
 @dataclass(frozen=True)
@@ -201,9 +209,16 @@ def _nested(key: str, base: Any, v: Any) -> Any:
         close = difflib.get_close_matches(str(unknown[0]), sorted(base.__dataclass_fields__), n=1)
         raise InputError(f"{key}.{unknown[0]}: unknown key; expected one of {', '.join(base.__dataclass_fields__)}"
                          + (f" (close: {close[0]})" if close else ""))
+    out = {}
     for k, x in v.items():
+        if isinstance(getattr(base, k), str):  # a choice (shuttle.dispatch): check_config names the options
+            if not isinstance(x, str):
+                raise InputError(f"{key}.{k} {x!r}: expected a word")
+            out[k] = x
+            continue
         _number(f"{key}.{k}", x, integer=k in ("capacity_persons", "max_spots"))
-    return replace(base, **{k: (int(x) if k in ("capacity_persons", "max_spots") else float(x)) for k, x in v.items()})
+        out[k] = int(x) if k in ("capacity_persons", "max_spots") else float(x)
+    return replace(base, **out)
 
 
 def _number(key: str, v: Any, integer: bool = False) -> None:
@@ -307,6 +322,11 @@ def check_config(cfg: NetworkConfig) -> None:
     if not (sh.headway_min > 0 and sh.capacity_persons >= 1 and 0 <= sh.first_h <= sh.last_h <= 24):
         raise InputError(f"shuttle {sh!r}: expected headway_min > 0, capacity_persons >= 1, "
                          f"0 <= first_h <= last_h <= 24")
+    if sh.dispatch not in ("when_full", "schedule"):
+        raise InputError(f"shuttle dispatch {sh.dispatch!r}: expected 'when_full' or 'schedule'")
+    if not (0 < sh.min_headway_min <= sh.headway_min):
+        raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 and <= headway_min "
+                         f"{sh.headway_min!r}")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")
@@ -405,7 +425,9 @@ class _Expected:
     """Expected gate entries per spot of one group from its arrival at the hub, by the
     network's own rules (:mod:`sim.crowd.network`, steps 3, 5-7) taken at their mean values:
     the gates' opening and closing times, the mean service time of a group, the lognormal dwell
-    by Gauss-Hermite quadrature, the shuttle timetable, and the next-spot logit without the
+    by Gauss-Hermite quadrature, the shuttle timetable (a "when_full" line at its minimum headway,
+    its busy-hour service), and
+    the next-spot logit without the
     crowding term (diversion messages off). Queues, full car parks and quotas are not in it;
     these are the losses the simulation adds."""
 
@@ -432,7 +454,10 @@ class _Expected:
         if tod > self.last_dep:
             return None
         k = max(0.0, math.ceil((tod - self.first_dep) / self.cfg.shuttle.headway_min - 1e-9))
-        return day * 1440.0 + self.first_dep + k * self.cfg.shuttle.headway_min
+        nxt = day * 1440.0 + self.first_dep + k * self.cfg.shuttle.headway_min
+        if self.cfg.shuttle.dispatch == "when_full" and tod >= self.first_dep:
+            return min(nxt, t + self.cfg.shuttle.min_headway_min)
+        return nxt
 
     def travel(self, mode: int, a: int, b: int, t: float) -> float | None:
         """Arrival time at node b (0 = hub, 1 + i = spot i) leaving node a at t; None if the

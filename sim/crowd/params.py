@@ -110,6 +110,10 @@ class ShuttleSettings(_Strict):
     capacity_persons: int | None = Field(None, ge=1, le=1000)
     first_h: float | None = Field(None, ge=0, le=24)
     last_h: float | None = Field(None, ge=0, le=24)
+    dispatch: Literal["when_full", "schedule"] | None = Field(None, description="when_full (default): a bus "
+                                                               "leaves once a full load waits, at most headway_min "
+                                                               "after the last; schedule: every headway_min")
+    min_headway_min: float | None = Field(None, gt=0, le=240, description="when_full: buses at least this far apart")
 
 
 class ChoiceSettings(_Strict):

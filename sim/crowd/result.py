@@ -81,6 +81,27 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
     return float(np.sum((ends - t)[above]))
 
 
+def shuttle_summary(net: Any) -> dict[str, Any]:
+    """The shuttle service a run needed: its dispatch rule, the riders' mean waits (min) at the hub
+    and at the spots' stops, and per line the most buses that left in one clock hour (either way):
+    with "when_full" dispatch the fleet is not limited, so this is what the operator must run."""
+    sh, st, runs = net.config.shuttle, net.steps, net.shuttle_runs
+
+    def mean_wait(w: str, n: str) -> float | None:
+        tot = float(st[n].sum())
+        return round(float(np.nansum(st[w] * st[n]) / tot), 2) if tot > 0 else None
+
+    peak = {}
+    if len(runs):
+        per_h = runs.assign(hour=runs["time"].dt.floor("1h")).groupby(["spot", "direction", "hour"]).size()
+        peak = {str(k): int(v) for k, v in per_h.groupby(level=0).max().items()}
+    return {"dispatch": sh.dispatch, "headway_min": sh.headway_min, "min_headway_min": sh.min_headway_min,
+            "capacity_persons": sh.capacity_persons, "buses": int(len(runs)),
+            "mean_hub_wait_min": mean_wait("hub_wait_min", "hub_boarded_persons"),
+            "mean_stop_wait_min": mean_wait("stop_wait_min", "stop_boarded_persons"),
+            "peak_buses_per_h": peak}
+
+
 def _raised(alerts: pd.DataFrame) -> int:
     """Rows of an alert log that raise a level (the others clear one)."""
     if alerts.empty:
@@ -249,6 +270,7 @@ class CrowdResult:
                                   "entries_vs_counts_pct": _r(r.entries_vs_counts_pct, 1)}
                          for r in rep.itertuples()},
                "alerts_raised": _raised(self.network.alerts),
+               "shuttle": shuttle_summary(self.network),
                "measures": _measures_dict(self.params.measures),
                "run_time_s": round(self.run_time_s, 1)}
         if self.daily is not None:

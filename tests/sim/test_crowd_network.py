@@ -260,6 +260,35 @@ def test_shuttle_wait_is_half_the_headway(sample_city):
         assert hub_w == pytest.approx(h / 2, rel=0.04)
 
 
+def test_when_full_shuttle_leaves_with_each_full_load(sample_city):
+    """12 riders/min for 4 h at the hub, buses of 50 every 10 min at the latest: a timetable
+    carries 5 /min, so its queue grows; a "when_full" line sends a bus as each 50th rider comes
+    (50 riders take 4.2 +- 0.6 min, far from the 2-min minimum and the 10-min maximum), so the
+    k-th rider of a load waits for the 50 - k after it: E[W] = (50 - 1) / (2 x 12) = 2.04 min
+    (about 58 loads, sd of the mean about 3 %, tolerance 8 %); loads are full and at least
+    min_headway_min apart."""
+    spot = _spot(YUXI, gates=20, gate_rate_persons_min=10.0, dwell_mean_min=30.0)
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=1, shuttle=sh,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False)
+    arr = _const({YUXI: 12.0}, "2026-05-01 08:00", 4.0)
+    waits = {}
+    for dispatch in ("when_full", "schedule"):
+        r = N.simulate_network(sample_city, arr, replace(cfg, shuttle=replace(sh, dispatch=dispatch)), seed=4)
+        s = r.steps.sel(spot=YUXI)
+        n = float(s.hub_boarded_persons.sum())
+        assert n == r.counters["arrived_persons"]  # every rider got a bus (the last one clears the stop)
+        waits[dispatch] = float(np.nansum(s.hub_wait_min * s.hub_boarded_persons) / n)
+        if dispatch == "when_full":
+            runs = r.shuttle_runs[(r.shuttle_runs.direction == "to_spot") & (r.shuttle_runs.persons > 0)]
+            t = ((runs.time - runs.time.iloc[0]) / pd.Timedelta("1min")).to_numpy()
+            busy = t < 235.0  # while riders keep coming
+            assert (runs.persons.to_numpy()[busy] == 50).all()
+            assert np.diff(t).min() >= sh.min_headway_min - 1e-9
+    assert waits["when_full"] == pytest.approx(49 / (2 * 12.0), rel=0.08)
+    assert waits["schedule"] > 30.0  # 12 /min against 5 /min: the timetable's queue grows for 4 h
+
+
 # ------------------------------------------------------------------ configuration and input errors
 def test_default_config_and_forecast_demand(sample_city):
     cfg = N.default_config(sample_city)
