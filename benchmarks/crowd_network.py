@@ -45,8 +45,10 @@ def holiday_arrivals(city, tourists: float, start: str = "2026-10-01", end: str 
     return arr.assign(arrivals_persons=arr["arrivals_persons"] * tourists / arr["arrivals_persons"].sum())
 
 
-def run(city, arr: pd.DataFrame, group: int, seed: int = 1, process: str = "even", **measures):
-    cfg = default_config(city, arrivals=arr, group_persons=group, arrival_process=process)
+def run(city, arr: pd.DataFrame, group: int, seed: int = 1, process: str = "even", dispatch: str = "when_full",
+        **measures):
+    cfg = default_config(city, arrivals=arr, group_persons=group, arrival_process=process,
+                         shuttle={"dispatch": dispatch})
     return simulate_network(city, arr, cfg, seed=seed, measures=measures or None)
 
 
@@ -77,6 +79,7 @@ def main() -> None:
     ap.add_argument("--tourists", type=float, default=1_000_000)
     ap.add_argument("--group", type=int, default=20)
     ap.add_argument("--convergence", action="store_true")
+    ap.add_argument("--dispatch", choices=["when_full", "schedule"], default="when_full", help="shuttle dispatch")
     a = ap.parse_args()
     city = load_city(ROOT / "data_samples" / "chenzhou")
     t = time.perf_counter()
@@ -84,7 +87,7 @@ def main() -> None:
     print(f"forecast + scaling: {time.perf_counter() - t:.1f} s; {arr['spot'].nunique()} spots, "
           f"{arr['arrivals_persons'].sum():,.0f} tourists, {arr['time'].min()} .. {arr['time'].max()}")
     t = time.perf_counter()
-    r = run(city, arr, a.group)
+    r = run(city, arr, a.group, dispatch=a.dispatch)
     wall = time.perf_counter() - t
     m, c = r.meta, r.counters
     print(f"simulate_network: {wall:.1f} s wall (target < 60 s), {m['cpu_s']:.1f} s CPU, SimPy loop "

@@ -138,7 +138,8 @@ class NetworkResult:
     config: NetworkConfig
     counters: dict[str, float]
     meta: dict[str, Any]
-    crossings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    crossings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["time", "spot", "level", "previous", "occupancy_persons"]))
 
     def summary(self) -> pd.DataFrame:
         """One row per spot: peaks, the worst alert, queues, waits and the persons turned away."""
@@ -667,7 +668,7 @@ class _Sim:
                     if not when_full:
                         yield env.timeout(nxt - env.now)
                     elif self.live[stop_k] >= cap - 1e-9:  # a full load waits: go once the stop allows
-                        go = min(last + sh.min_headway_min, nxt)
+                        go = min(last + min(sh.min_headway_min, sh.headway_min), nxt)
                         if go <= env.now + 1e-9:
                             break
                         yield env.timeout(go - env.now)

@@ -78,7 +78,7 @@ class ShuttleConfig:
     first_h: float = 7.0
     last_h: float = 20.0  # last departure; at it, extra buses clear the stop
     dispatch: str = "when_full"  # or "schedule"
-    min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time)
+    min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; <= headway_min)
 
 
 @dataclass(frozen=True)
@@ -324,9 +324,9 @@ def check_config(cfg: NetworkConfig) -> None:
                          f"0 <= first_h <= last_h <= 24")
     if sh.dispatch not in ("when_full", "schedule"):
         raise InputError(f"shuttle dispatch {sh.dispatch!r}: expected 'when_full' or 'schedule'")
-    if not (0 < sh.min_headway_min <= sh.headway_min):
-        raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 and <= headway_min "
-                         f"{sh.headway_min!r}")
+    if not (sh.min_headway_min > 0 and math.isfinite(sh.min_headway_min)):
+        raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 minutes "
+                         "(a when_full line's buses; capped at headway_min)")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")
@@ -425,9 +425,8 @@ class _Expected:
     """Expected gate entries per spot of one group from its arrival at the hub, by the
     network's own rules (:mod:`sim.crowd.network`, steps 3, 5-7) taken at their mean values:
     the gates' opening and closing times, the mean service time of a group, the lognormal dwell
-    by Gauss-Hermite quadrature, the shuttle timetable (a "when_full" line at its minimum headway,
-    its busy-hour service), and
-    the next-spot logit without the
+    by Gauss-Hermite quadrature, the shuttle timetable (a "when_full" line leaves no later; its
+    waits, like the choice model's, are taken as the timetable's), and the next-spot logit without the
     crowding term (diversion messages off). Queues, full car parks and quotas are not in it;
     these are the losses the simulation adds."""
 
@@ -454,10 +453,7 @@ class _Expected:
         if tod > self.last_dep:
             return None
         k = max(0.0, math.ceil((tod - self.first_dep) / self.cfg.shuttle.headway_min - 1e-9))
-        nxt = day * 1440.0 + self.first_dep + k * self.cfg.shuttle.headway_min
-        if self.cfg.shuttle.dispatch == "when_full" and tod >= self.first_dep:
-            return min(nxt, t + self.cfg.shuttle.min_headway_min)
-        return nxt
+        return day * 1440.0 + self.first_dep + k * self.cfg.shuttle.headway_min
 
     def travel(self, mode: int, a: int, b: int, t: float) -> float | None:
         """Arrival time at node b (0 = hub, 1 + i = spot i) leaving node a at t; None if the
@@ -481,12 +477,12 @@ class _Expected:
         return np.zeros(self.S) if ta is None else self.at_gate(i, ta, 0, 0, mode)
 
     def enters(self, i: int, t: float) -> bool:
-        """Whether a group reaching spot i's gate at t gets in before closing time."""
+        """Whether a group reaching spot i's gate at t is through its check by closing time."""
         sp = self.cfg.spots[i]
         if sp.open_h <= 0 and sp.close_h >= 24:
             return True
         day0 = (t // 1440.0) * 1440.0
-        return max(t, day0 + sp.open_h * 60.0) < day0 + sp.close_h * 60.0
+        return max(t, day0 + sp.open_h * 60.0) + self.service[i] <= day0 + sp.close_h * 60.0
 
     def at_gate(self, i: int, t: float, visited: int, nvis: int, mode: int) -> np.ndarray:
         t = float(int(t + 0.5))  # whole minutes: the memo key

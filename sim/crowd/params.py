@@ -39,9 +39,10 @@ class GateParams(_Strict):
     check_time_s: float | None = Field(None, ge=0, le=120, description="mean ticket/ID check per person and "
                                        "lane; default the network's 60/gate_rate (7.5 s); 0: free passage")
     check_cv: float = Field(0.5, ge=0, le=3)
-    queue_gap_m: float = Field(QUEUE_GAP_M, ge=0, le=1.5, description="clear gap a person waiting for a gate keeps "
-                               "to the one ahead (0.33 m: the spacing commonly kept in queues, Panero & Zelnik "
-                               "1979; 0: a crowd pressing at contact, the calibrated model alone)")
+    queue_gap_m: float | None = Field(None, ge=0, le=1.5, description="clear gap a person waiting for a ticket/ID "
+                                      "check keeps to the one ahead; default 0.33 m with checks (the spacing commonly "
+                                      "kept in queues, Panero & Zelnik 1979), 0 with free passage; 0: a crowd pressing "
+                                      "at contact, the calibrated model alone")
     plaza_width_m: float | None = None
     plaza_depth_m: float = 20.0
     exit_width_m: float | None = None

@@ -78,10 +78,10 @@ from twin.errors import InputError
 FT2_M2 = 0.09290304
 FRUIN_WALKWAY_M2 = tuple(a * FT2_M2 for a in (35.0, 25.0, 15.0, 10.0, 5.0))
 LOS_LETTERS = "ABCDEF"
-# Fruin (1971) queuing (standing) levels of service, metric values as in the Highway Capacity
-# Manual's pedestrian queuing LOS: lower bounds of area per person for A..E; F below (close body
-# contact). Mean spacing between persons: A > 1.2 m, B 1.1-1.2, C 0.9-1.1, D 0.6-0.9, E < 0.6 m.
-FRUIN_QUEUE_M2 = (1.2, 0.9, 0.7, 0.3, 0.2)
+# Fruin (1971) queuing (standing) levels of service: lower bounds of area per person for A..E,
+# 13/10/7/3/2 ft^2 (1.21/0.93/0.65/0.28/0.19 m^2); F below (close body contact). Mean spacing
+# between persons: A >= 4 ft (1.22 m), B 3.5-4, C 3-3.5, D 2-3 ft (0.61-0.91 m), E < 2 ft.
+FRUIN_QUEUE_M2 = tuple(a * FT2_M2 for a in (13.0, 10.0, 7.0, 3.0, 2.0))
 DENSITY_WARNING_PER_M2 = 4.0
 NAV_CELL_M = 0.05  # navigation grid of the validation scenes
 NAV_WALL_AVOID_M = 0.2  # band along walls where routes cost more (Geometry.from_polygon)
@@ -142,12 +142,12 @@ class CsmParams:
         """Neighbour cut-off: ``cutoff_m`` if set, else the range beyond which nobody matters.
 
         V(s) saturates at s = g + v0 T (g: standing gap), so the agent ahead is irrelevant
-        beyond 2 r + g + v0 T; the repulsion is skipped below exp(-9) of its strength, i.e.
-        beyond 2 r + 9 D.
+        beyond 2 r + g + v0 T; the repulsion, shifted by g too, is skipped below exp(-9) of its
+        strength, i.e. beyond 2 r + g + 9 D.
         """
         if self.cutoff_m > 0.0:
             return self.cutoff_m
-        return 2.0 * r_max + max(gap_max + v0_max * t_max, 9.0 * self.d_neighbor_m) + 0.01
+        return 2.0 * r_max + gap_max + max(v0_max * t_max, 9.0 * self.d_neighbor_m) + 0.01
 
     def kernel_vector(self) -> np.ndarray:
         """The float vector the kernels read (order of ``peds_kernels.P_*``)."""
@@ -466,7 +466,7 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     if not (rad.shape == v0.shape == tg.shape == gap.shape == x.shape):
         raise InputError(f"agents: expected equal-length arrays, got {x.size}, {rad.size}, "
                          f"{v0.size}, {tg.size}, {gap.size}")
-    if (v0 < 0).any() or (tg <= 0).any() or (rad <= 0).any() or not (gap >= 0).all():
+    if (v0 < 0).any() or (tg <= 0).any() or (rad <= 0).any() or not ((gap >= 0) & np.isfinite(gap)).all():
         raise InputError("agents: expected desired speeds >= 0, time gaps > 0, radii > 0, standing gaps >= 0")
     cutoff = params.auto_cutoff_m(float(rad.max()), float(v0.max()), float(tg.max()), float(gap.max()))
     if rad.max() > cutoff / 2:

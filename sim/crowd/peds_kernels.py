@@ -23,12 +23,14 @@ from that agent and b = ``prm[P_OVERTAKE]``, applied when s0_i - g_i < v0_i T_i 
 g_i >= 0 is a standing gap, the clear distance agent i keeps to others when it stands: 0 for
 the calibrated crowd pressing into a bottleneck, > 0 for a person waiting in an orderly queue
 (gate.py). It shifts the speed law (i needs g_i + v T_i to walk at v) and the neighbour
-repulsion (R(d) = a exp((r_i + r_j + g_i - d) / D)), and an agent with g_i > 0 walks only with
-the part of its velocity along its desired direction, V_i max(0, e_i.e0_i): a queuing person is
-not pushed sideways or back through the queue by the repulsions (extension; without it the
-shifted repulsion sets standing agents drifting at up to v0). In single file the standing
-spacing is d* = r_i + r_j + g_i + D ln a, where the repulsion of the one ahead equals the unit
-weight of e0_i (tests/sim/test_crowd_peds.py).
+repulsion (R(d) = a exp((r_i + r_j + g_i - d) / D)), and the speed of an agent with g_i > 0
+is scaled by max(0, e_i.e0_i) (it still moves along e_i, which keeps the model collision-free):
+a queuing person turned away from where it wants to go by the repulsions slows down instead of
+being pushed sideways or back at walking speed; the sideways part of its velocity is at most half
+its speed, at 45 degrees (extension; without it the shifted repulsion sets standing agents
+drifting at up to v0). In single file (behind_weight = 0, a > 1) the standing spacing is
+d* = r_i + r_j + g_i + D ln a, where the repulsion of the one ahead equals the unit weight of
+e0_i (tests/sim/test_crowd_peds.py).
 Neighbours hidden behind a wall segment are ignored (line-of-sight test), and a final wall
 constraint keeps every centre at least r_i from the walls (a step ending closer is moved back
 along the wall normal).

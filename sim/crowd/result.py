@@ -83,8 +83,9 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
 
 def shuttle_summary(net: Any) -> dict[str, Any]:
     """The shuttle service a run needed: its dispatch rule, the riders' mean waits (min) at the hub
-    and at the spots' stops, and per line the most buses that left in one clock hour (either way):
-    with "when_full" dispatch the fleet is not limited, so this is what the operator must run."""
+    and at the spots' stops, and per line the most departures in one clock hour from one end
+    (empty and final clear-out runs included). The fleet is not limited in the simulation; the
+    departures per hour times the round trip (both rides plus turnarounds) size the fleet."""
     sh, st, runs = net.config.shuttle, net.steps, net.shuttle_runs
 
     def mean_wait(w: str, n: str) -> float | None:
@@ -600,7 +601,7 @@ class GateResult:
                       "max_waiting_outside_persons": int(r.series.waiting_outside.max()),
                       "mean_wait_to_gate_s": _r(float(np.mean(waits)) if waits.size else float("nan"), 1),
                       "p95_wait_to_gate_s": _r(float(np.percentile(waits, 95)) if waits.size else float("nan"), 1),
-                      "standing_gap_m": self.params.gate.queue_gap_m,
+                      "standing_gap_m": r.queue_gap_m,
                       "standing": r.queue_stats()},
             "density": {"max_window_per_m2": _r(dmax, 2), "worst_cell_xy": [round(float(r.field_x_m[i]), 1),
                                                                               round(float(r.field_y_m[j]), 1)],

@@ -260,6 +260,42 @@ def test_shuttle_wait_is_half_the_headway(sample_city):
         assert hub_w == pytest.approx(h / 2, rel=0.04)
 
 
+def test_no_one_gets_in_after_closing_time(sample_city):
+    """Deterministic: a spot open 09:00-10:00, the hub at the spot, groups of 10 by car every minute
+    from 09:45:30 (even arrivals, 150 persons in the 09:45 step), 50 gates, a fixed 2-min check
+    (5 persons/min). Group j reaches the gate at 45.5 + j min after 09:00 and is through at
+    47.5 + j: j = 0..12 get in by 10:00 (130 persons), j = 13 and 14 would finish their check
+    after closing and are closed out (20 persons); nobody enters at or after 10:00."""
+    p = sample_city.places.set_index("name").loc[YUXI].geometry.representative_point()
+    spot = _spot(YUXI, gates=50, gate_rate_persons_min=5.0, dwell_mean_min=10.0, dwell_cv=0.0, open_h=9.0,
+                 close_h=10.0)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"car": N.ModeConfig(1.0, 1.0)}, group_persons=10,
+                          arrival_process="even", gate_service_cv=0.0, diversion=False,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), hub=(float(p.x), float(p.y)))
+    arr = pd.DataFrame({"time": [pd.Timestamp("2026-05-01 09:45")], "spot": [YUXI], "arrivals_persons": [150.0]})
+    r = N.simulate_network(sample_city, arr, cfg)
+    assert r.meta["drive_min"][0, 1] == 0.0
+    assert r.counters["gate_entries_persons"] == 130.0 and r.counters["closed_out_persons"] == 20.0
+    w = r.gate_waits
+    assert sorted(w.loc[~w.served, "time"].dt.strftime("%H:%M:%S")) == ["09:58:30", "09:59:30"]
+    e = r.steps.gate_entries_persons.sel(spot=YUXI).to_series()
+    assert e[e.index.hour >= 10].sum() == 0 and e.sum() == 130.0
+
+
+def test_shuttle_and_alert_settings_are_checked(sample_city):
+    cfg = N.default_config(sample_city, spots=[BEIHU])
+    with pytest.raises(InputError, match="dispatch 'sometimes'"):
+        N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, dispatch="sometimes")))
+    with pytest.raises(InputError, match="min_headway_min"):
+        N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, min_headway_min=0.0)))
+    with pytest.raises(InputError, match="alert_deadband"):
+        N.check_config(replace(cfg, alert_deadband=0.9))
+    with pytest.raises(InputError, match="shuttle.dispatch"):
+        N.default_config(sample_city, spots=[BEIHU], shuttle={"dispatch": 3})
+    # a headway below the when-full minimum is a valid what-if (the minimum is capped at it)
+    N.check_config(N.apply_measures(cfg, {"shuttle_headway_min": 1.5}))
+
+
 def test_when_full_shuttle_leaves_with_each_full_load(sample_city):
     """12 riders/min for 4 h at the hub, buses of 50 every 10 min at the latest: a timetable
     carries 5 /min, so its queue grows; a "when_full" line sends a bus as each 50th rider comes
