@@ -124,7 +124,8 @@ class NetworkResult:
     ``links`` the links (u, v, key, name, capacity_vph, geometry); ``alerts`` every alert raised
     or cleared (a level is raised when the occupancy reaches its threshold and cleared only when
     it falls ``alert_deadband`` of the capacity below it, so the log does not flap); ``crossings``
-    every crossing of a threshold itself (the exact levels, for the hours above them); ``shuttle_runs`` every bus (time, spot, direction, persons);
+    every crossing of a threshold itself (the exact levels, for the hours above them);
+    ``shuttle_runs`` every bus (time, spot, direction, persons);
     ``gate_waits`` every group that queued at a gate (time it joined, spot, persons, wait_min,
     served: False when closed out at closing time).
     """

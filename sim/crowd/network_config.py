@@ -71,14 +71,14 @@ class ShuttleConfig:
     sooner than ``min_headway_min`` after the previous one (the stop's loading), and at the
     latest ``headway_min`` after it: scenic-area shuttles in a golden week run full buses at peak
     and a timetable off-peak; "schedule" - a fixed timetable every ``headway_min`` from
-    ``first_h``. The fleet is not limited: the buses dispatched per hour say what it must be."""
+    ``first_h``. The fleet is not limited: the departures per hour and the round trip size it."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
     first_h: float = 7.0
     last_h: float = 20.0  # last departure; at it, extra buses clear the stop
     dispatch: str = "when_full"  # or "schedule"
-    min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; <= headway_min)
+    min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; capped at headway_min)
 
 
 @dataclass(frozen=True)
