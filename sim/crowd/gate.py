@@ -94,7 +94,7 @@ class GateRun:
     speed_m_s every ``CHUNK_S`` (speed NaN in a person's first record). ``series``: one row
     per record time with the counts. Fields: window means over ``frame_s`` from
     ``frame_t_s`` (window starts), cells centred at ``field_x_m``/``field_y_m``; ``los``
-    Fruin codes 0..5 (255 off the area); ``warnings`` one row per episode of consecutive
+    Fruin codes 0..5 (255 off the area; queuing scale where the cell stands, :func:`cell_los`); ``warnings`` one row per episode of consecutive
     windows above the threshold in one cell.
     """
 
@@ -433,7 +433,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     series["passed"] = np.searchsorted(g_sorted, series.t_s.to_numpy(), side="right")
     series["queue"] = series.arrived - series.passed  # N_arrivals(t) - N_gate(t)
     fx, fy, area_m2, dens, spd, f_t = _window_fields(geo, pos, field_cell_m, frame_s, float(series.t_s.iloc[-1]))
-    los = P.fruin_los(dens)
+    los = cell_los(dens, spd)
     warns = _warning_episodes(dens, f_t, frame_s, fx, fy, threshold_per_m2)
     return GateRun(area=area, geometry=geo, arrival_s=arrival_s, entry_s=entry_s, exit_s=exit_s, gate=gate,
                    gate_s=gate_s, positions=pos, series=series, duration_s=float(duration_s),
@@ -442,6 +442,21 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                    warnings=warns, threshold_per_m2=threshold_per_m2, check_time_s=check_time_s,
                    queue_gap_m=float(queue_gap_m),
                    wall_time_s=wall, agent_steps=agent_steps)
+
+
+STANDING_M_S = 0.3  # a cell whose window-mean speed is below this is graded as a standing queue
+
+
+def cell_los(density_per_m2: np.ndarray, speed_m_s: np.ndarray) -> np.ndarray:
+    """Fruin (1971) LOS codes 0..5 of window-mean cells on the scale that fits what the people in
+    the cell do: his queuing (standing) scale where the mean speed is below ``STANDING_M_S``, his
+    walkway scale elsewhere (``P.fruin_los``; 255 off the area). 2.5 persons/m^2 is queuing LOS D
+    for a standing queue but walkway LOS F for people walking."""
+    walk = P.fruin_los(density_per_m2)
+    queue = P.fruin_los(density_per_m2, P.FRUIN_QUEUE_M2)
+    with np.errstate(invalid="ignore"):
+        standing = np.isfinite(speed_m_s) & (np.asarray(speed_m_s) < STANDING_M_S)
+    return np.where(standing, queue, walk).astype(np.uint8)
 
 
 def mark_provisional(run: GateRun, provisional: bool) -> None:

@@ -509,7 +509,7 @@ class CrowdResult:
 
 
 # =============================================================================== gate area
-# Fruin (1971) walkway LOS A..F (sim.crowd.peds.fruin_los codes 0..5)
+# Fruin (1971) LOS A..F (sim.crowd.gate.cell_los codes 0..5)
 LOS_RGBA = [[26, 152, 80, 200], [145, 207, 96, 200], [217, 239, 139, 210], [254, 224, 139, 220],
             [252, 141, 89, 230], [215, 48, 39, 240]]
 DENSITY_VMAX_PER_M2 = 5.0  # top of the density colour ramp (Fruin LOS F starts at 2.15 /m^2)
@@ -652,7 +652,8 @@ class GateResult:
         lut[:6] = LOS_RGBA
         worst = np.where(r.los == 255, 0, r.los).max(axis=0) if len(r.los) else np.zeros((0, 0), np.uint8)
         worst = np.where(np.isfinite(r.density_per_m2[0]), worst, 255).astype(np.uint8)
-        lays.append(Layer("los", f"Fruin walkway LOS, worst {r.frame_s:g}-s window per cell", "image",
+        lays.append(Layer("los", f"Fruin LOS (queuing scale where people stand), worst {r.frame_s:g}-s window "
+                          "per cell", "image",
                           data=(*_field_image(lut[worst], r.field_x_m, r.field_y_m), crs),
                           legend=[(f"LOS {c}", col) for c, col in zip("ABCDEF", LOS_RGBA)], visible=False))
         walls = gpd.GeoDataFrame({"what": ["wall"], "color": [[60, 60, 60, 255]]},
@@ -818,7 +819,8 @@ class GateResult:
         ax.set_ylabel("% of the walkable area")
         ax.set_xlabel("minutes from the start")
         ax.legend(fontsize=6, ncol=6, loc="lower center")
-        ax.set_title("Fruin (1971) walkway LOS of the window-mean density", fontsize=8)
+        ax.set_title("Fruin (1971) LOS of the window-mean density (queuing scale where the cell's mean speed "
+                     "< 0.3 m/s, walkway scale elsewhere)", fontsize=8)
         fig.tight_layout()
         return fig_png(fig)
 
@@ -851,7 +853,8 @@ class GateResult:
                          "walkable_area_m2": (("y", "x"), r.cell_area_m2)},
                         coords={"time": r.frame_t_s, "y": r.field_y_m, "x": r.field_x_m},
                         attrs={"crs": self.city.crs.to_string(), "window_s": r.frame_s,
-                               "fruin_los": "0..5 = A..F, 255 off the walkable area"})
+                               "fruin_los": "0..5 = A..F, 255 off the walkable area; Fruin's queuing scale "
+                                            "where the window-mean speed < 0.3 m/s, walkway scale elsewhere"})
         nc, tmp = folder / "gate_fields.nc", folder / "gate_fields.nc.tmp"
         ds.to_netcdf(tmp)
         tmp.replace(nc)

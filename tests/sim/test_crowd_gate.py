@@ -67,6 +67,16 @@ def test_tiny_gate_conserves_persons(tiny):
     assert shapely.contains_xy(r.area.walkable, pos.x.to_numpy(), pos.y.to_numpy()).all()
 
 
+def test_cells_are_graded_on_the_scale_of_what_people_do():
+    # Fruin (1971): 2.5 persons/m^2 (0.4 m^2 each) is queuing LOS D (3-7 ft^2, 0.28-0.65 m^2) for
+    # people standing but walkway LOS F (< 5 ft^2, 0.46 m^2) for people walking; 0.5 /m^2 (2 m^2)
+    # is walkway C (15-25 ft^2) and queuing A (>= 13 ft^2); an empty cell (no speed) is walkway A;
+    # 5.5 /m^2 (0.18 m^2) is F on both; NaN density (off the area) is 255
+    dens = np.array([2.5, 2.5, 0.5, 0.5, 0.0, 5.5, np.nan])
+    spd = np.array([0.1, 1.0, 1.2, 0.1, np.nan, 0.05, np.nan])
+    assert G.cell_los(dens, spd).tolist() == [3, 5, 2, 0, 0, 5, 255]
+
+
 def test_check_lane_is_a_single_server(sample_city):
     # one lane, deterministic 4-s checks, saturated: a server cannot pass more than
     # 1/check_time persons/s; the run's cycle is the check plus at most one chunk (service
