@@ -103,6 +103,9 @@ _TO_SPOT, _TO_HUB = 0, 1
 
 
 # ------------------------------------------------------------------ result
+_LEVEL_LOG = ("spot", "level", "previous", "occupancy_persons")  # columns of the alert and crossing logs
+
+
 @dataclass
 class NetworkResult:
     """15-min outputs of :func:`simulate_network`.
@@ -139,8 +142,7 @@ class NetworkResult:
     config: NetworkConfig
     counters: dict[str, float]
     meta: dict[str, Any]
-    crossings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["time", "spot", "level", "previous", "occupancy_persons"]))
+    crossings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["time", *_LEVEL_LOG]))
 
     def summary(self) -> pd.DataFrame:
         """One row per spot: peaks, the worst alert, queues, waits and the persons turned away."""
@@ -640,7 +642,7 @@ class _Sim:
             while True:
                 final = env.now >= t_last - 1e-9
                 while True:
-                    room, load = sh.capacity_persons, 0
+                    room, load = cap, 0
                     while q and room > 0:
                         g, ev, tj = q[0]
                         if g.n > room:  # split: the rest keeps its place for the next bus
@@ -965,7 +967,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
                                  name="vehicles")
 
     def level_log(rows: list) -> pd.DataFrame:
-        df = pd.DataFrame(rows, columns=["t_min", "spot", "level", "previous", "occupancy_persons"])
+        df = pd.DataFrame(rows, columns=["t_min", *_LEVEL_LOG])
         df.insert(0, "time", t0 + pd.to_timedelta(df.pop("t_min"), unit="min"))
         df["spot"] = [names[i] for i in df["spot"]]
         return df

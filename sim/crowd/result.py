@@ -107,7 +107,9 @@ def _raised(alerts: pd.DataFrame) -> int:
     """Rows of an alert log that raise a level (the others clear one)."""
     if alerts.empty:
         return 0
-    rank = {c: k for k, c in enumerate(("green", "yellow", "red"))}
+    from sim.crowd.network_config import ALERT_CODES
+
+    rank = {c: k for k, c in enumerate(ALERT_CODES)}
     return int((alerts["level"].map(rank) > alerts["previous"].map(rank)).sum())
 
 
