@@ -69,20 +69,14 @@ full car park (they wait), parking search.
 """
 from __future__ import annotations
 
-import difflib
 import math
-import random
-import warnings
 import time as _time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
-import simpy
 import xarray as xr
 
 from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
@@ -90,17 +84,10 @@ from sim.crowd.network_config import (  # noqa: F401  (re-exported: the configur
     ALERT_CODES, MEASURES, MODES, PCU, VEHICLE_KINDS, ChoiceConfig, ModeConfig, NetworkConfig,
     ShuttleConfig, SpotConfig, _check_arrivals, apply_measures, arrivals_from_forecast, check_config, default_config,
     erlang_c_wait_min, first_visit_demand, visits_per_tourist)
+from sim.crowd.network_roads import drive_minutes, road_paths
+from sim.crowd.network_sim import (NQ, PERSON_QS, Q_GATEQ, Q_HUB, Q_OCC, Q_PARKQV, Q_PCAR, Q_PCOACH,
+                                   Q_STOP, TO_HUB, TO_SPOT, NetworkSim, arrival_groups)
 from twin.errors import InputError
-from twin.routing import nearest_nodes, path_edges, routable
-
-# Level quantities recorded per spot (index q * n_spots + spot) and the global one after them.
-_Q_OCC, _Q_GATEQ, _Q_GATESV, _Q_PARKQ, _Q_STOP, _Q_HUB, _Q_PARKQV, _Q_PCAR, _Q_PCOACH = range(9)
-_NQ = 9
-_PERSON_QS = (_Q_OCC, _Q_GATEQ, _Q_GATESV, _Q_PARKQ, _Q_STOP, _Q_HUB)
-_CAR, _COACH, _SHUTTLE = 0, 1, 2
-_DRIVE, _RIDE = 0, 1
-_TO_SPOT, _TO_HUB = 0, 1
-
 
 # ------------------------------------------------------------------ result
 _LEVEL_LOG = ("spot", "level", "previous", "occupancy_persons")  # columns of the alert and crossing logs
@@ -201,601 +188,6 @@ class NetworkResult:
         return out
 
 
-# ------------------------------------------------------------------ simulation
-class _Group:
-    __slots__ = ("n", "mode", "at", "target", "visited", "nvis", "legs")
-
-    def __init__(self, n: int, mode: int, at: int) -> None:
-        self.n = n
-        self.mode = mode
-        self.at = at  # 0 = hub, 1 + i = spot i
-        self.target = -1  # spot index to visit next, -1 = leave
-        self.visited = 0  # bit mask
-        self.nvis = 0
-        self.legs: list[tuple[int, int, int]] = []
-
-    def split(self, n: int) -> "_Group":
-        g = _Group(n, self.mode, self.at)
-        g.target, g.visited, g.nvis, g.legs = self.target, self.visited, self.nvis, list(self.legs)
-        return g
-
-
-class _Servers:
-    """c identical servers and one FIFO queue: the semantics of ``simpy.Resource(capacity=c)``,
-    but a free server is taken without creating an event (a third fewer events per visit)."""
-
-    __slots__ = ("free", "queue")
-
-    def __init__(self, c: int) -> None:
-        self.free = c
-        self.queue: deque = deque()
-
-    def release(self) -> None:
-        if self.queue:
-            self.queue.popleft().succeed()  # the server passes straight to the next in line
-        else:
-            self.free += 1
-
-
-class _Lot:
-    """A parking lot of free spaces with a FIFO queue of vehicles waiting for space: the
-    semantics of ``simpy.Container`` gets (head-of-line blocking) without events when free."""
-
-    __slots__ = ("free", "queue")
-
-    def __init__(self, spaces: float) -> None:
-        self.free = float(spaces)  # inf: unlimited
-        self.queue: deque = deque()
-
-    def put(self, veh: float) -> None:
-        self.free += veh
-        q = self.queue
-        while q and q[0][0] <= self.free + 1e-9:
-            v, ev = q.popleft()
-            self.free -= v
-            ev.succeed(True)
-
-
-class _Sim:
-    """State and processes of one run (internal)."""
-
-    def __init__(self, cfg: NetworkConfig, tt_min: np.ndarray, seed: int) -> None:
-        self.cfg = cfg
-        self.S = S = len(cfg.spots)
-        self.env = simpy.Environment()
-        self.rnd = random.Random(seed)
-        self.tt = tt_min.tolist()  # (S+1, S+1) drive minutes, 0 = hub
-        env = self.env
-        self.gates = [_Servers(s.gates) for s in cfg.spots]
-        self.park = [[_Lot(cap) for cap in (s.parking_cars, s.parking_coaches)] for s in cfg.spots]
-        self.admit = [simpy.Container(env, capacity=RED_FRACTION * s.capacity_persons, init=0)
-                      if cfg.admission_stop_at_red else None for s in cfg.spots]
-        self.cap = [s.capacity_persons for s in cfg.spots]
-        self.quota = [s.reservation_quota_persons_day for s in cfg.spots]
-        self.booked: list[dict[int, float]] = [dict() for _ in range(S)]
-        self.level = [0] * S  # alert level as raised (with the deadband)
-        self.exact = [0] * S  # level of the occupancy itself
-        self.clear_at = [0.0, YELLOW_FRACTION - cfg.alert_deadband, RED_FRACTION - cfg.alert_deadband]
-        self.stops = [[deque(), deque()] for _ in range(S)]  # [to spot (at hub), to hub (at spot)]
-        self.full: list[list[Any]] = [[None, None] for _ in range(S)]  # a when_full line waiting for a load
-        mode_cfg = [cfg.modes.get(m) for m in MODES]
-        self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
-        c = cfg.choice
-        self.attr = [c.beta_attr * s.attractiveness for s in cfg.spots]
-        sh = cfg.shuttle
-        self.ride_min = [[self.tt[0][i + 1], self.tt[i + 1][0]] for i in range(S)]
-        n_dep = int(math.floor((sh.last_h - sh.first_h) * 60.0 / sh.headway_min + 1e-9)) + 1
-        self.last_dep_min = sh.first_h * 60.0 + (n_dep - 1) * sh.headway_min  # of the day
-        # perceived travel time to each spot from each node, by mode (shuttle via the hub)
-        self.perceived = []
-        for mode in range(3):
-            rows = []
-            for a in range(S + 1):
-                if mode == _SHUTTLE:
-                    rows.append([(0.0 if a == 0 else self.tt[a][0] + sh.headway_min / 2) + self.tt[0][j + 1]
-                                 + sh.headway_min / 2 for j in range(S)])
-                else:
-                    rows.append([self.tt[a][j + 1] for j in range(S)])
-            self.perceived.append(rows)
-        # recorders
-        self.live = [0.0] * (_NQ * S + 1)
-        self.ch_t: list[float] = []
-        self.ch_k: list[int] = []
-        self.ch_d: list[float] = []
-        self.arr: list[tuple[float, int]] = []
-        self.dep: list[tuple[float, int]] = []
-        self.waits: list[tuple[float, int, int, float]] = []  # (t at gate, spot, n, wait)
-        self.entries: list[tuple[float, int, int]] = []
-        self.turned: list[tuple[float, int, int]] = []
-        self.closed: list[tuple[float, int, int]] = []
-        self.diverted: list[tuple[float, int, int]] = []
-        self.shuttle_waits: list[tuple[float, int, int, int, float]] = []  # (t, spot, dir, n, wait)
-        self.runs: list[tuple[float, int, int, int]] = []
-        self.trips: list[tuple[float, int, int, float]] = []  # (t, od, vehicle kind, vehicles)
-        self.alerts: list[tuple[float, int, str, str, float]] = []
-        self.crossings: list[tuple[float, int, str, str, float]] = []
-        self.n_groups = 0
-        self.closed_parking = 0
-        self.TRAVEL = _NQ * S
-
-    # -- bookkeeping
-    def _chg(self, k: int, d: float) -> None:
-        self.ch_t.append(self.env.now)
-        self.ch_k.append(k)
-        self.ch_d.append(d)
-        self.live[k] += d
-
-    def _occ(self, i: int, d: int) -> None:
-        k = _Q_OCC * self.S + i
-        self._chg(k, d)
-        r = self.live[k] / self.cap[i]
-        lvl = 2 if r >= RED_FRACTION else (1 if r >= YELLOW_FRACTION else 0)
-        if lvl != self.exact[i]:
-            self.crossings.append((self.env.now, i, ALERT_CODES[lvl], ALERT_CODES[self.exact[i]], self.live[k]))
-            self.exact[i] = lvl
-        raised = max(lvl, self.level[i])
-        while raised > lvl and r < self.clear_at[raised]:  # cleared only below threshold - deadband
-            raised -= 1
-        if raised != self.level[i]:
-            self.alerts.append((self.env.now, i, ALERT_CODES[raised], ALERT_CODES[self.level[i]], self.live[k]))
-            self.level[i] = raised
-
-    def _day(self) -> int:
-        return int(self.env.now // 1440.0)
-
-    def _tod_h(self) -> float:
-        return (self.env.now % 1440.0) / 60.0
-
-    def _quota_left(self, i: int, day: int) -> float:
-        return self.quota[i] - self.booked[i].get(day, 0.0)
-
-    def _book(self, i: int, n: int, day: int) -> None:
-        self.booked[i][day] = self.booked[i].get(day, 0.0) + n
-
-    # -- choice
-    def _choose(self, g: _Group, exclude: int, n: int) -> int:
-        """A spot by the logit among the open, unvisited spots with quota for n; -1 if none."""
-        c = self.cfg.choice
-        tod, day = self._tod_h(), self._day()
-        tt = self.perceived[g.mode][g.at]
-        cand, util = [], []
-        for j, s in enumerate(self.cfg.spots):
-            if j == exclude or (g.visited >> j) & 1:
-                continue
-            if not (s.open_h - 1.0 <= tod <= s.close_h - c.latest_entry_before_close_min / 60.0) \
-                    or self._quota_left(j, day) < n:
-                continue
-            v = self.attr[j] - c.beta_time_per_min * tt[j]
-            if self.cfg.diversion:
-                v -= c.beta_crowd * self.live[_Q_OCC * self.S + j] / self.cap[j]
-            cand.append(j)
-            util.append(v)
-        if not cand:
-            return -1
-        m = max(util)
-        w = [math.exp(u - m) for u in util]
-        x = self.rnd.random() * sum(w)
-        acc = 0.0
-        for j, wj in zip(cand, w):
-            acc += wj
-            if x < acc:
-                return j
-        return cand[-1]
-
-    def _legs_to(self, g: _Group, j: int) -> list[tuple[int, int, int]]:
-        """Legs from where g is to spot j (j = -1: the hub, leaving)."""
-        if g.mode != _SHUTTLE:
-            return [(_DRIVE, g.at, 0 if j < 0 else j + 1)]
-        legs = []
-        if g.at > 0:
-            legs.append((_RIDE, g.at - 1, _TO_HUB))
-        if j >= 0:
-            legs.append((_RIDE, j, _TO_SPOT))
-        return legs
-
-    # -- processes
-    def source(self, t: np.ndarray, spot: np.ndarray, n: np.ndarray, mode: np.ndarray):
-        """Releases the groups at their arrival times."""
-        env = self.env
-        t, spot, n, mode = t.tolist(), spot.tolist(), n.tolist(), mode.tolist()
-        for k in range(len(t)):
-            dt = t[k] - env.now
-            if dt > 0:
-                yield env.timeout(dt)
-            g = _Group(n[k], mode[k], 0)
-            self.arr.append((env.now, g.n))
-            self._chg(self.TRAVEL, g.n)
-            self._arrive(g, spot[k], True)
-
-    def _arrive(self, g: _Group, intended: int, first: bool) -> None:
-        """Diversion at arrival and the reservation, then the group's process starts."""
-        now = self.env.now
-        c, day = self.cfg.choice, int(now // 1440.0)
-        s = intended
-        if first and self.cfg.diversion and self.level[s] > 0:
-            share = c.divert_share_red if self.level[s] == 2 else c.divert_share_yellow
-            if self.rnd.random() < share:
-                j = self._choose(g, s, g.n)
-                if j >= 0:
-                    self.diverted.append((now, s, g.n))
-                    s = j
-        left = self.quota[s] - self.booked[s].get(day, 0.0)
-        if left < g.n:
-            k = max(0, int(math.floor(left)))
-            rest = g.n - k
-            j = self._choose(g, s, rest) if self.cfg.quota_policy == "other_spot" else -1
-            if j >= 0:
-                self._arrive(g.split(rest), j, False)
-            else:
-                self.turned.append((now, s, rest))
-                self._chg(self.TRAVEL, -rest)
-                self.dep.append((now, rest))
-            if k == 0:
-                return
-            g.n = k
-        self._book(s, g.n, day)
-        g.target = s
-        g.legs = self._legs_to(g, s)
-        self.n_groups += 1
-        self.env.process(self.run(g))
-
-    def _leave(self, g: _Group, t: float) -> None:
-        """Record the group's departure at time t (>= now: the last leg needs no wake-up)."""
-        self.ch_t.append(t)
-        self.ch_k.append(self.TRAVEL)
-        self.ch_d.append(-g.n)
-        self.live[self.TRAVEL] -= g.n
-        self.dep.append((t, g.n))
-
-    def resume(self, g: _Group, ev: simpy.Event, ride_min: float, at: int):
-        """A split-off part of a group that waits for a later bus."""
-        yield ev
-        if not g.legs and g.target < 0:
-            self._leave(g, self.env.now + ride_min)
-            return
-        yield self.env.timeout(ride_min)
-        g.at = at
-        yield from self.run(g)
-
-    def run(self, g: _Group):
-        """The group's process: travel legs, then the visit (parking, gate, dwell), repeated."""
-        env, S = self.env, self.S
-        ct, ck, cd, live = self.ch_t, self.ch_k, self.ch_d, self.live
-        k_tr = self.TRAVEL
-        rnd = self.rnd
-        while True:
-            while g.legs:
-                kind, a, b = g.legs.pop(0)
-                if kind == _DRIVE:
-                    self.trips.append((env.now, a * (S + 1) + b, g.mode, g.n / self.ppv[g.mode]))
-                    dt = self.tt[a][b]
-                else:
-                    if (env.now % 1440.0) > self.last_dep_min:  # no bus until tomorrow
-                        if b == _TO_SPOT:  # give up the visit and leave from the hub
-                            self.closed.append((env.now, a, g.n))
-                            self._leave(g, env.now)
-                        else:  # leave the spot by other means (taxi, on foot)
-                            self._leave(g, env.now + self.ride_min[a][b])
-                        return
-                    stop_k = (_Q_HUB if b == _TO_SPOT else _Q_STOP) * S + a
-                    self._chg(k_tr, -g.n)
-                    self._chg(stop_k, g.n)
-                    ev = env.event()
-                    self.stops[a][b].append([g, ev, env.now])
-                    fe = self.full[a][b]
-                    if fe is not None and live[stop_k] >= self.cfg.shuttle.capacity_persons - 1e-9:
-                        self.full[a][b] = None
-                        fe.succeed()  # a full load waits: the bus may leave early
-                    yield ev
-                    dt = self.ride_min[a][b]
-                    b = a + 1 if b == _TO_SPOT else 0
-                if not g.legs and g.target < 0:
-                    self._leave(g, env.now + dt)
-                    return
-                if dt > 0:
-                    yield env.timeout(dt)
-                g.at = b
-            if g.target < 0:
-                self._leave(g, env.now)
-                return
-            # ---- the visit of spot i
-            i, n = g.target, g.n
-            now = env.now
-            veh = 0.0
-            lot = None
-            ct.append(now), ck.append(k_tr), cd.append(-n)
-            live[k_tr] -= n
-            parked = True
-            if g.mode != _SHUTTLE:  # park: wait (FIFO) for a space, hold it for the visit
-                veh = n / self.ppv[g.mode]
-                lot = self.park[i][g.mode]
-                k_park = (_Q_PCAR if g.mode == _CAR else _Q_PCOACH) * S + i
-                if lot.queue or lot.free + 1e-9 < veh:
-                    self._chg(_Q_PARKQ * S + i, n)
-                    self._chg(_Q_PARKQV * S + i, veh)
-                    ev = env.event()
-                    lot.queue.append((veh, ev))
-                    parked = yield ev  # False: the spot closed before a space came free
-                    self._chg(_Q_PARKQ * S + i, -n)
-                    self._chg(_Q_PARKQV * S + i, -veh)
-                    now = env.now
-                else:
-                    lot.free -= veh
-                if parked:
-                    ct.append(now), ck.append(k_park), cd.append(veh)
-                    live[k_park] += veh
-                else:
-                    self.closed.append((now, i, n))
-                    self.closed_parking += n
-                    lot = None
-            if parked:
-                yield from self._gate_and_dwell(g, i, n, now)
-            now = env.now
-            if lot is not None:
-                ct.append(now), ck.append(k_park), cd.append(-veh)
-                live[k_park] -= veh
-                lot.put(veh)
-            ct.append(now), ck.append(k_tr), cd.append(n)
-            live[k_tr] += n
-            g.at, g.visited, g.nvis = i + 1, g.visited | (1 << i), g.nvis + 1
-            c = self.cfg.choice
-            j = -1
-            if g.nvis < c.max_spots and rnd.random() < c.next_spot_prob:
-                j = self._choose(g, -1, n)
-                if j >= 0:
-                    self._book(j, n, int(now // 1440.0))
-            g.target = j
-            g.legs = self._legs_to(g, j)
-
-    def _gate_and_dwell(self, g: _Group, i: int, n: int, now: float):
-        """Queue at the gate (it opens at open_h), pass it, dwell; closed out after close_h."""
-        env, S = self.env, self.S
-        ct, ck, cd, live = self.ch_t, self.ch_k, self.ch_d, self.live
-        rnd = self.rnd
-        sp = self.cfg.spots[i]
-        t_join = now  # join the gate queue (it waits for opening time)
-        day0 = (t_join // 1440.0) * 1440.0
-        k_q = _Q_GATEQ * S + i
-        ct.append(now), ck.append(k_q), cd.append(n)
-        live[k_q] += n
-        t_open = day0 + sp.open_h * 60.0
-        if now < t_open:
-            yield env.timeout(t_open - now)
-        t_close = day0 + sp.close_h * 60.0 if (sp.open_h > 0 or sp.close_h < 24) else math.inf  # 0-24: never
-        gates = self.gates[i]
-        if gates.free > 0 and not gates.queue:
-            gates.free -= 1
-        else:
-            ev = env.event()
-            gates.queue.append(ev)
-            yield ev
-        now = env.now
-        adm = self.admit[i]
-        admitted = False
-        if now < t_close and adm is not None:  # admission stopped at the red level: the gate waits
-            ev = adm.put(n)
-            admitted = True
-            if not ev.triggered:
-                yield ev
-                now = env.now
-        service = 0.0
-        if now < t_close:
-            cv = self.cfg.gate_service_cv
-            rate = sp.gate_rate_persons_min
-            service = n / rate if cv == 0 else rnd.gammavariate(n / (cv * cv), cv * cv / rate)
-        if now >= t_close or now + service > t_close:  # closed (or it would be before the check ends): it leaves
-            if admitted:
-                adm.get(n)
-            gates.release()
-            self._chg(k_q, -n)
-            self.closed.append((now, i, n))
-            self.waits.append((now, i, n, now - t_join, False))
-        else:
-            self.waits.append((now, i, n, now - t_join, True))
-            k_sv = _Q_GATESV * S + i
-            ct.append(now), ck.append(k_q), cd.append(-n)
-            ct.append(now), ck.append(k_sv), cd.append(n)
-            live[k_q] -= n
-            live[k_sv] += n
-            yield env.timeout(service)
-            gates.release()
-            now = env.now
-            ct.append(now), ck.append(k_sv), cd.append(-n)
-            live[k_sv] -= n
-            self._occ(i, n)
-            self.entries.append((now, i, n))
-            if sp.dwell_cv > 0:
-                s2 = math.log1p(sp.dwell_cv * sp.dwell_cv)
-                dwell = rnd.lognormvariate(math.log(sp.dwell_mean_min) - s2 / 2, math.sqrt(s2))
-            else:
-                dwell = sp.dwell_mean_min
-            yield env.timeout(min(dwell, max(t_close - now, 0.0)))
-            self._occ(i, -n)
-            if adm is not None:
-                adm.get(n)
-
-    def closer(self, i: int, days: int):
-        """At closing time, cars and coaches still waiting for parking give up (closed out)."""
-        env, sp = self.env, self.cfg.spots[i]
-        if sp.open_h <= 0 and sp.close_h >= 24:
-            return
-        for day in range(days):
-            yield env.timeout(day * 1440.0 + sp.close_h * 60.0 - env.now)
-            for lot in self.park[i]:
-                while lot.queue:
-                    lot.queue.popleft()[1].succeed(False)
-
-    def shuttle(self, i: int, d: int, days: int):
-        env, sh = self.env, self.cfg.shuttle
-        q = self.stops[i][d]
-        stop_k = (_Q_HUB if d == _TO_SPOT else _Q_STOP) * self.S + i
-        od = (i + 1) if d == _TO_SPOT else (i + 1) * (self.S + 1)
-        ride = self.ride_min[i][d]
-        at = i + 1 if d == _TO_SPOT else 0
-        cap = sh.capacity_persons
-        when_full = sh.dispatch == "when_full"
-        for day in range(days):
-            t_first = day * 1440.0 + sh.first_h * 60.0
-            t_last = day * 1440.0 + self.last_dep_min
-            if t_first > env.now:
-                yield env.timeout(t_first - env.now)
-            while True:
-                final = env.now >= t_last - 1e-9
-                while True:
-                    room, load = cap, 0
-                    while q and room > 0:
-                        g, ev, tj = q[0]
-                        if g.n > room:  # split: the rest keeps its place for the next bus
-                            rest = g.split(g.n - room)
-                            ev2 = env.event()
-                            q[0] = [rest, ev2, tj]
-                            env.process(self.resume(rest, ev2, ride, at))
-                            g.n = room
-                        else:
-                            q.popleft()
-                        self._chg(stop_k, -g.n)
-                        self._chg(self.TRAVEL, g.n)
-                        self.shuttle_waits.append((env.now, i, d, g.n, env.now - tj))
-                        room -= g.n
-                        load += g.n
-                        ev.succeed()
-                    self.runs.append((env.now, i, d, load))
-                    self.trips.append((env.now, od, 2, 1.0))
-                    if not (final and q):
-                        break
-                if final:
-                    break
-                last = env.now
-                nxt = min(last + sh.headway_min, t_last)  # at the latest
-                while env.now < nxt - 1e-9:
-                    if not when_full:
-                        yield env.timeout(nxt - env.now)
-                    elif self.live[stop_k] >= cap - 1e-9:  # a full load waits: go once the stop allows
-                        go = min(last + min(sh.min_headway_min, sh.headway_min), nxt)
-                        if go <= env.now + 1e-9:
-                            break
-                        yield env.timeout(go - env.now)
-                    else:
-                        fe = env.event()
-                        self.full[i][d] = fe
-                        yield env.any_of([env.timeout(nxt - env.now), fe])
-                        self.full[i][d] = None
-
-
-def _arrival_groups(arrivals: pd.DataFrame, names: list[str], cfg: NetworkConfig, t0: pd.Timestamp,
-                    step_in_min: float, rng: np.random.Generator):
-    """Group arrival times (min after t0), spots, sizes and modes from the arrivals table.
-
-    Optional columns: ``mode`` (the rows' mode; else each group draws one by the mode shares)
-    and ``lead_min`` (the groups leave the hub that long before their step: they are meant to
-    reach the spot in it, :func:`first_visit_demand`)."""
-    gsz = cfg.group_persons
-    t_start = ((arrivals["time"] - t0) / pd.Timedelta("1min")).to_numpy(float)
-    if "lead_min" in arrivals:
-        t_start = t_start - arrivals["lead_min"].to_numpy(float)
-    spot = arrivals["spot"].map({n: i for i, n in enumerate(names)}).to_numpy(int)
-    a = arrivals["arrivals_persons"].to_numpy(float)
-    fixed = arrivals["mode"].map({m: k for k, m in enumerate(MODES)}).to_numpy(int) if "mode" in arrivals else None
-    if cfg.arrival_process == "poisson":
-        k = rng.poisson(a / gsz)
-        t = np.repeat(t_start, k) + rng.uniform(0.0, step_in_min, int(k.sum()))
-        sp = np.repeat(spot, k)
-        n = np.full(len(t), gsz, dtype=np.int64)
-        rows = np.repeat(np.arange(len(a)), k)
-    else:  # even: persons rounded with carry per spot (and mode), groups evenly spaced in each step
-        persons = np.zeros(len(a), dtype=np.int64)
-        carry = spot * 4 + (fixed if fixed is not None else 3)
-        for s in np.unique(carry):
-            idx = np.flatnonzero(carry == s)
-            idx = idx[np.argsort(t_start[idx], kind="stable")]
-            cum = np.round(np.cumsum(a[idx]))
-            persons[idx] = np.diff(np.concatenate([[0.0], cum])).astype(np.int64)
-        full, rem = persons // gsz, persons % gsz
-        k = full + (rem > 0)
-        rows = np.repeat(np.arange(len(a)), k)
-        j = np.arange(len(rows)) - np.repeat(np.cumsum(k) - k, k)
-        n = np.where(j < np.repeat(full, k), gsz, np.repeat(rem, k)).astype(np.int64)
-        t = t_start[rows] + (j + 0.5) / np.repeat(np.maximum(k, 1), k) * step_in_min
-        sp = spot[rows]
-    if fixed is not None:
-        mode = fixed[rows]
-    else:
-        shares = np.array([cfg.modes[m].share if m in cfg.modes else 0.0 for m in MODES])
-        mode = rng.choice(3, size=len(t), p=shares / shares.sum())
-    early = t < 0.0
-    if early.any():  # leave-by times of the first step's visitors, moved forward by their access time
-        warnings.warn(f"{int(n[early].sum())} persons would leave the hub up to {-t.min():.0f} min before the "
-                      "period starts (to reach their spot in its first step); they leave at its start, so the "
-                      "first step's arrivals at the spots come that much late", stacklevel=3)
-        t = np.maximum(t, 0.0)
-    o = np.argsort(t, kind="stable")
-    return t[o], sp[o], n[o], mode[o]
-
-
-def _hub_xy(city, cfg: NetworkConfig, spots: gpd.GeoDataFrame) -> tuple[float, float]:
-    if cfg.hub is None:
-        c = spots.geometry.centroid
-        return float(c.x.mean()), float(c.y.mean())
-    if isinstance(cfg.hub, str):
-        p = city.places
-        hit = p[(p["name"] == cfg.hub) | (p["place_id"] == cfg.hub)]
-        if hit.empty:
-            close = difflib.get_close_matches(cfg.hub, sorted(map(str, p["name"])), n=3)
-            raise InputError(f"hub {cfg.hub!r}: expected a place name or place_id of the city"
-                             + (f" (close: {', '.join(close)})" if close else ""))
-        pt = hit.geometry.iloc[0].representative_point()
-        return float(pt.x), float(pt.y)
-    try:
-        x, y = (float(v) for v in cfg.hub)
-    except (TypeError, ValueError):
-        raise InputError(f"hub {cfg.hub!r}: expected a place name, (x, y) or None") from None
-    return x, y
-
-
-def _road_paths(city, cfg: NetworkConfig):
-    """Drive minutes between hub and spots, and each OD's links with their entry offsets."""
-    g = routable(city.roads)
-    p = city.places
-    names = [s.name for s in cfg.spots]
-    spots = p[(p["kind"] == "scenic_spot") & p["name"].isin(names)].set_index("name").loc[names]
-    spots = gpd.GeoDataFrame(spots, geometry="geometry", crs=p.crs)
-    hx, hy = _hub_xy(city, cfg, spots)
-    pts = spots.geometry.representative_point()
-    nodes = nearest_nodes(g, [hx, *pts.x], [hy, *pts.y])
-    m = len(nodes)
-    tt = np.zeros((m, m))
-    link_ids: dict[tuple, int] = {}
-    od_links: list[np.ndarray] = []
-    od_offs: list[np.ndarray] = []
-    for a in range(m):
-        dist, paths = nx.single_source_dijkstra(g, nodes[a], weight="travel_time_s")
-        for b in range(m):
-            if nodes[b] not in dist:
-                what = "the hub" if b == 0 else f"spot {names[b - 1]!r}"
-                frm = "the hub" if a == 0 else f"spot {names[a - 1]!r}"
-                raise InputError(f"road graph: no path from {frm} to {what}; expected a connected road network")
-            tt[a, b] = dist[nodes[b]] / 60.0
-            es = path_edges(g, paths[nodes[b]]) if a != b else []
-            t_e = np.array([g.edges[e]["travel_time_s"] for e in es]) / 60.0
-            od_links.append(np.array([link_ids.setdefault(e, len(link_ids)) for e in es], dtype=np.int64))
-            od_offs.append(np.concatenate([[0.0], np.cumsum(t_e)[:-1]]) if len(es) else np.zeros(0))
-    rows = []
-    for (u, v, k), _ in sorted(link_ids.items(), key=lambda kv: kv[1]):
-        d = g.edges[u, v, k]
-        rows.append({"u": u, "v": v, "key": k, "name": d.get("name", ""), "length_m": d["length_m"],
-                     "capacity_vph": float(d.get("capacity_vph", np.nan)), "geometry": d["geometry"]})
-    links = gpd.GeoDataFrame(rows, geometry="geometry", crs=g.graph.get("crs", p.crs)) if rows else \
-        gpd.GeoDataFrame({"u": [], "v": [], "key": [], "name": [], "length_m": [], "capacity_vph": []},
-                         geometry=[], crs=p.crs)
-    return tt, od_links, od_offs, links, nodes
-
-
-def drive_minutes(city, cfg: NetworkConfig) -> np.ndarray:
-    """(S+1, S+1) free-flow drive minutes between the hub (index 0) and the spots, the matrix
-    :func:`simulate_network` uses (for :func:`arrivals_from_forecast`)."""
-    return _road_paths(city, cfg)[0]
-
-
 def _levels(ct: np.ndarray, ck: np.ndarray, cd: np.ndarray, nk: int, edges: np.ndarray):
     """End-of-step snapshot, time-average and max per step of every recorded level."""
     ns = len(edges) - 1
@@ -864,12 +256,12 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     else:
         step_in_min = cfg.step_min
     t0 = pd.Timestamp(df["time"].min()).normalize()
-    tt, od_links, od_offs, links, nodes = _road_paths(city, cfg)
+    tt, od_links, od_offs, links, nodes = road_paths(city, cfg)
     names = [s.name for s in cfg.spots]
     S = len(names)
     rng = np.random.default_rng(seed)
-    gt, gs, gn, gm = _arrival_groups(df, names, cfg, t0, step_in_min, rng)
-    sim = _Sim(cfg, tt, int(rng.integers(2 ** 31)))
+    gt, gs, gn, gm = arrival_groups(df, names, cfg, t0, step_in_min, rng)
+    sim = NetworkSim(cfg, tt, int(rng.integers(2 ** 31)))
     env = sim.env
     days = int(math.ceil(((df["time"].max() - t0) / pd.Timedelta("1min") + step_in_min) / 1440.0)) + 1
     env.process(sim.source(gt, gs, gn, gm))
@@ -877,7 +269,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
         env.process(sim.closer(i, days))
     if "shuttle" in cfg.modes and cfg.modes["shuttle"].share > 0:
         for i in range(S):
-            for d in (_TO_SPOT, _TO_HUB):
+            for d in (TO_SPOT, TO_HUB):
                 env.process(sim.shuttle(i, d, days))
     t_sim, c_sim = _time.perf_counter(), _time.process_time()
     env.run()
@@ -889,7 +281,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     t_end = max(env.now, days * 1440.0, max(sim.ch_t, default=0.0))
     ns = int(math.ceil(t_end / step))
     edges = np.arange(ns + 1) * step
-    nk = _NQ * S + 1
+    nk = NQ * S + 1
     snap, mean, mx = _levels(np.asarray(sim.ch_t, float), np.asarray(sim.ch_k, np.int64),
                              np.asarray(sim.ch_d, float), nk, edges)
 
@@ -899,8 +291,8 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     served = [w[:4] for w in sim.waits if w[4]]
     starts = _per_step(served, edges, S)
     wsum = _per_step(served, edges, S, 2, 3)
-    sw = [(t, i, n, w) for t, i, d, n, w in sim.shuttle_waits if d == _TO_SPOT]
-    sw2 = [(t, i, n, w) for t, i, d, n, w in sim.shuttle_waits if d == _TO_HUB]
+    sw = [(t, i, n, w) for t, i, d, n, w in sim.shuttle_waits if d == TO_SPOT]
+    sw2 = [(t, i, n, w) for t, i, d, n, w in sim.shuttle_waits if d == TO_HUB]
     hub_n, hub_w = _per_step(sw, edges, S), _per_step(sw, edges, S, 2, 3)
     stop_n, stop_w = _per_step(sw2, edges, S), _per_step(sw2, edges, S, 2, 3)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -908,7 +300,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
         hub_wait = np.where(hub_n > 0, hub_w / hub_n, np.nan)
         stop_wait = np.where(stop_n > 0, stop_w / stop_n, np.nan)
     cap = np.array([s.capacity_persons for s in cfg.spots])
-    occ_max = q(mx, _Q_OCC)
+    occ_max = q(mx, Q_OCC)
     ratio = occ_max / cap[:, None]
     alert = np.where(ratio >= RED_FRACTION, "red", np.where(ratio >= YELLOW_FRACTION, "yellow", "green"))
 
@@ -920,22 +312,22 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
         return out
 
     arrived, departed = flows(sim.arr), flows(sim.dep)
-    present = sum(q(snap, qq).sum(axis=0) for qq in _PERSON_QS) + snap[_NQ * S]
+    present = sum(q(snap, qq).sum(axis=0) for qq in PERSON_QS) + snap[NQ * S]
     time_idx = t0 + pd.to_timedelta(edges[:-1], unit="min")
     ts = ("spot", "time")
     steps = xr.Dataset(
-        {"occupancy_persons": (ts, q(mean, _Q_OCC)), "occupancy_max_persons": (ts, occ_max),
+        {"occupancy_persons": (ts, q(mean, Q_OCC)), "occupancy_max_persons": (ts, occ_max),
          "capacity_persons": ("spot", cap), "occupancy_ratio": (ts, ratio), "alert": (ts, alert),
-         "gate_queue_persons": (ts, q(mean, _Q_GATEQ)), "gate_queue_max_persons": (ts, q(mx, _Q_GATEQ)),
+         "gate_queue_persons": (ts, q(mean, Q_GATEQ)), "gate_queue_max_persons": (ts, q(mx, Q_GATEQ)),
          "gate_wait_min": (ts, wait), "gate_start_persons": (ts, starts),
          "gate_entries_persons": (ts, _per_step(sim.entries, edges, S)),
-         "parking_cars": (ts, q(mean, _Q_PCAR)), "parking_coaches": (ts, q(mean, _Q_PCOACH)),
+         "parking_cars": (ts, q(mean, Q_PCAR)), "parking_coaches": (ts, q(mean, Q_PCOACH)),
          "parking_cars_capacity": ("spot", np.array([s.parking_cars for s in cfg.spots])),
          "parking_coaches_capacity": ("spot", np.array([s.parking_coaches for s in cfg.spots])),
-         "parking_queue_vehicles": (ts, q(mean, _Q_PARKQV)),
+         "parking_queue_vehicles": (ts, q(mean, Q_PARKQV)),
          "hub_wait_min": (ts, hub_wait), "stop_wait_min": (ts, stop_wait),
          "hub_boarded_persons": (ts, hub_n), "stop_boarded_persons": (ts, stop_n),
-         "shuttle_waiting_persons": (ts, q(mean, _Q_HUB) + q(mean, _Q_STOP)),
+         "shuttle_waiting_persons": (ts, q(mean, Q_HUB) + q(mean, Q_STOP)),
          "turned_away_persons": (ts, _per_step(sim.turned, edges, S)),
          "closed_out_persons": (ts, _per_step(sim.closed, edges, S)),
          "diverted_persons": (ts, _per_step(sim.diverted, edges, S)),
@@ -976,7 +368,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     runs = pd.DataFrame(sim.runs, columns=["t_min", "spot", "direction", "persons"])
     runs.insert(0, "time", t0 + pd.to_timedelta(runs.pop("t_min"), unit="min"))
     runs["spot"] = [names[i] for i in runs["spot"]]
-    runs["direction"] = np.where(runs["direction"] == _TO_SPOT, "to_spot", "to_hub")
+    runs["direction"] = np.where(runs["direction"] == TO_SPOT, "to_spot", "to_hub")
 
     waits = pd.DataFrame(sim.waits, columns=["t_min", "spot", "persons", "wait_min", "served"])
     waits.insert(0, "time", t0 + pd.to_timedelta(waits.pop("t_min") - waits["wait_min"], unit="min"))
