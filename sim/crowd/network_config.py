@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION, scenic_capacities
+from sim.crowd.fleet import LAYOVER_MIN
 from sim.crowd.history import spot_names
 from twin.errors import InputError
 
@@ -71,7 +72,8 @@ class ShuttleConfig:
     sooner than ``min_headway_min`` after the previous one (the stop's loading), and at the
     latest ``headway_min`` after it: scenic-area shuttles in a golden week run full buses at peak
     and a timetable off-peak; "schedule" - a fixed timetable every ``headway_min`` from
-    ``first_h``. The fleet is not limited: the departures per hour and the round trip size it."""
+    ``first_h``. The fleet is not limited in the simulation; the buses needed to run its departures
+    (each bus turning round ``layover_min`` at either end) are reported by :func:`sim.crowd.fleet.fleet_size`."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
@@ -79,6 +81,7 @@ class ShuttleConfig:
     last_h: float = 20.0  # last departure; at it, extra buses clear the stop
     dispatch: str = "when_full"  # or "schedule"
     min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; capped at headway_min)
+    layover_min: float = LAYOVER_MIN  # minimum turnaround at either end, for the fleet size (assumed)
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,8 @@ def check_config(cfg: NetworkConfig) -> None:
     if not (sh.min_headway_min > 0 and math.isfinite(sh.min_headway_min)):
         raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 minutes "
                          "(a when_full line's buses; capped at headway_min)")
+    if not (sh.layover_min >= 0 and math.isfinite(sh.layover_min)):
+        raise InputError(f"shuttle layover_min {sh.layover_min!r}: expected >= 0 minutes (a bus's turnaround)")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")

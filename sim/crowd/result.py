@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from sim.crowd.fleet import fleet_size
 from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
 from twin.places import of_kind
@@ -84,9 +85,11 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
 def shuttle_summary(net: Any) -> dict[str, Any]:
     """The shuttle service a run needed: its dispatch rule, the riders' mean waits (min) at the hub
     and at the spots' stops, and per line the most departures in one clock hour from one end
-    (empty and final clear-out runs included). The fleet is not limited in the simulation; the
-    departures per hour times the round trip (both rides plus turnarounds) size the fleet."""
+    (empty and final clear-out runs included). The fleet is not limited in the simulation: ``fleet``
+    is the fewest buses per line that run its departures (:func:`sim.crowd.fleet.fleet_size`: each
+    bus turns round ``layover_min`` at either end; idle buses may run back empty, or not)."""
     sh, st, runs = net.config.shuttle, net.steps, net.shuttle_runs
+    tt, names = net.meta["drive_min"], [str(s) for s in st.spot.values]
 
     def mean_wait(w: str, n: str) -> float | None:
         tot = float(st[n].sum())
@@ -97,10 +100,12 @@ def shuttle_summary(net: Any) -> dict[str, Any]:
         per_h = runs.assign(hour=runs["time"].dt.floor("1h")).groupby(["spot", "direction", "hour"]).size()
         peak = {str(k): int(v) for k, v in per_h.groupby(level=0).max().items()}
     return {"dispatch": sh.dispatch, "headway_min": sh.headway_min, "min_headway_min": sh.min_headway_min,
-            "capacity_persons": sh.capacity_persons, "buses": int(len(runs)),
+            "capacity_persons": sh.capacity_persons, "bus_runs": int(len(runs)),
             "mean_hub_wait_min": mean_wait("hub_wait_min", "hub_boarded_persons"),
             "mean_stop_wait_min": mean_wait("stop_wait_min", "stop_boarded_persons"),
-            "peak_buses_per_h": peak}
+            "peak_bus_runs_per_h": peak,
+            "fleet": fleet_size(runs, [[tt[0][i + 1], tt[i + 1][0]] for i in range(len(names))], names,
+                                sh.layover_min) | {"layover_min": sh.layover_min}}
 
 
 def _raised(alerts: pd.DataFrame) -> int:

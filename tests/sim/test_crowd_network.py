@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.crowd import network as N
+from sim.crowd.result import shuttle_summary
 from twin.errors import InputError
 from twin.routing import nearest_nodes, path_edges, routable
 
@@ -258,6 +259,11 @@ def test_shuttle_wait_is_half_the_headway(sample_city):
         assert n > 7_500
         hub_w = float(np.nansum(s.hub_wait_min * s.hub_boarded_persons) / n)
         assert hub_w == pytest.approx(h / 2, rel=0.04)
+        # fleet of a regular timetable at both ends (deficit function): ceil((ride + layover) / H) buses
+        # at each end before the first one comes back
+        tt, lay = r.meta["drive_min"], cfg.shuttle.layover_min
+        fleet = shuttle_summary(r)["fleet"]
+        assert fleet["per_line"][YUXI] == math.ceil((tt[0, 1] + lay) / h) + math.ceil((tt[1, 0] + lay) / h)
 
 
 def test_no_one_gets_in_after_closing_time(sample_city):
@@ -288,6 +294,8 @@ def test_shuttle_and_alert_settings_are_checked(sample_city):
         N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, dispatch="sometimes")))
     with pytest.raises(InputError, match="min_headway_min"):
         N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, min_headway_min=0.0)))
+    with pytest.raises(InputError, match="layover_min -1"):
+        N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, layover_min=-1.0)))
     with pytest.raises(InputError, match="alert_deadband"):
         N.check_config(replace(cfg, alert_deadband=0.9))
     with pytest.raises(InputError, match="shuttle.dispatch"):
