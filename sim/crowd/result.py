@@ -516,7 +516,7 @@ class CrowdResult:
 
 
 # =============================================================================== gate area
-# Fruin (1971) LOS A..F (sim.crowd.gate.cell_los codes 0..5)
+# Fruin (1971) LOS A..F (sim.crowd.gate_run.cell_los codes 0..5)
 LOS_RGBA = [[26, 152, 80, 200], [145, 207, 96, 200], [217, 239, 139, 210], [254, 224, 139, 220],
             [252, 141, 89, 230], [215, 48, 39, 240]]
 DENSITY_VMAX_PER_M2 = 5.0  # top of the density colour ramp (Fruin LOS F starts at 2.15 /m^2)
