@@ -404,9 +404,9 @@ def build_area(city: Any, g: Any) -> tuple[GateArea, int | None]:
 
 
 def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) -> Any:
-    """The scenario's gate-area run (``params.gate``) -> :class:`sim.crowd.result.GateResult`."""
+    """The scenario's gate-area run (``params.gate``) -> :class:`sim.crowd.gate_result.GateResult`."""
     from sim.crowd.network_config import GATE_RATE_PERSONS_MIN
-    from sim.crowd.result import GateResult
+    from sim.crowd.gate_result import GateResult
     from sim.progress import progress_bar
 
     t0 = time.perf_counter()

@@ -21,7 +21,8 @@ from twin.city import City
 from twin.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.crowd.result import CrowdResult, GateResult
+    from sim.crowd.gate_result import GateResult
+    from sim.crowd.result import CrowdResult
 
 REPLAY_STEP = pd.Timedelta("15min")
 
