@@ -2,9 +2,10 @@
 
 The area (:mod:`sim.crowd.gate_area`) is either a template built round the spot's entrance (an approach plaza, a row of
 ``lanes`` turnstile lanes, an exit path into the spot; the twin's buildings and water cut out,
-see :func:`sim.crowd.gate_area.template_area`) or a walkable polygon given in the
+see :func:`sim.crowd.gate_area.template_area`), a walkable polygon given in the
 scenario with its gates as segments of its boundary (each opening into a short exit pocket
-outside). Visitors arrive at the plaza's far edge
+outside), or a narrow scenic path given by its centreline and width, walked end to end
+(:func:`sim.crowd.gate_area.path_area`). Visitors arrive at the plaza's far edge
 (the entry line) as a Poisson process of the given rate (or of the spot's forecast peak
 15-minute arrivals), walk to the gates and leave through the exit. Motion is the validated
 collision-free speed model of :mod:`sim.crowd.peds` (``CALIBRATED`` parameters, its kernel
@@ -53,7 +54,7 @@ import shapely
 
 from sim.crowd import peds as P
 from sim.crowd import peds_kernels as K
-from sim.crowd.gate_area import GateArea, polygon_area, template_area
+from sim.crowd.gate_area import GateArea, path_area, polygon_area, template_area
 from sim.crowd.gate_run import (CHUNK_S, GateRun, cell_los, mark_provisional, warning_episodes,
                                 window_fields)
 from sim.crowd.params import QUEUE_GAP_M
@@ -385,7 +386,9 @@ def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
 
 
 def build_area(city: Any, g: Any) -> tuple[GateArea, int | None]:
-    """The gate area of the scenario's ``gate`` block and the lanes used (None for a polygon)."""
+    """The gate area of the scenario's ``gate`` block and the lanes used (None for a polygon or path)."""
+    if g.path is not None:
+        return path_area(city, g.spot, g.path, g.path_width_m), None
     if g.polygon is not None:
         return polygon_area(city, g.spot, g.polygon, g.gates, g.entry), None
     lanes = g.lanes
@@ -431,5 +434,7 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
     geo_note = {k: area.meta[k] for k in ("obstacles_cut_m2", "buildings_cut", "entrance_shift_m") if k in area.meta}
     if geo_note:
         info["gate_area_template"] = geo_note
+    if area.meta.get("path"):
+        info["path"] = {"length_m": area.meta["path_length_m"], "width_m": area.meta["path_width_m"]}
     return GateResult(city=city, params=params, run=res, info=info, start=start,
                       run_time_s=time.perf_counter() - t0)

@@ -275,21 +275,28 @@ def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6
                           "buildings_cut": nb, "entrance_shift_m": shift})
 
 
+def _points(xy: Any, what: str, min_points: int, note: str = "") -> np.ndarray:
+    """(n, 2) float array of a scenario's [[x, y], ...], n >= ``min_points``, or a one-line error."""
+    try:
+        a = np.asarray(xy, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a list of [x, y] points") from None
+    if a.ndim != 2 or a.shape[1] != 2 or len(a) < min_points or not np.isfinite(a).all():
+        raise InputError(f"{what} shape {a.shape}: expected >= {min_points} finite [x, y] points{note}")
+    return a
+
+
 def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
                  gates_xy: Sequence[Sequence[Sequence[float]]], entry_xy: Sequence[Sequence[float]], *,
-                 key: str = "gate") -> GateArea:
+                 key: str = "gate", what: str = "polygon") -> GateArea:
     """A gate area given as a closed ring of (x, y) in the city CRS with its gates and entry
     as two-point segments on the ring (within ``BOUNDARY_TOL_M``); each gate opens into an
-    exit pocket ``EXIT_POCKET_M`` deep outside the ring."""
+    exit pocket ``EXIT_POCKET_M`` deep outside the ring. ``what`` names the shape in the warning
+    about the twin's buildings and water inside it."""
     from twin.places import place_named
 
     name = str(place_named(city.places, spot, key=f"{key}.spot", kind="scenic_spot")["name"])
-    try:
-        ring = np.asarray(polygon_xy, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{key}.polygon: expected a list of [x, y] points") from None
-    if ring.ndim != 2 or ring.shape[1] != 2 or len(ring) < 4 or not np.isfinite(ring).all():
-        raise InputError(f"{key}.polygon shape {ring.shape}: expected >= 4 finite [x, y] points (a closed ring)")
+    ring = _points(polygon_xy, f"{key}.polygon", 4, " (a closed ring)")
     if not np.allclose(ring[0], ring[-1], rtol=0.0, atol=1e-6):
         raise InputError(f"{key}.polygon: first point {ring[0].tolist()} != last {ring[-1].tolist()}; "
                          "expected a closed ring")
@@ -342,8 +349,42 @@ def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
     obst, nb = obstacles_near(city, walk)
     cut = float(walk.intersection(obst).area) if not obst.is_empty else 0.0
     if cut > 0.01:  # the user's polygon is taken as drawn (the footprints may be out of date), but said
-        warnings.warn(f"{key}.polygon overlaps {nb} building(s) or water of the twin by {cut:.1f} m2 of its "
+        warnings.warn(f"{key}.{what} overlaps {nb} building(s) or water of the twin by {cut:.1f} m2 of its "
                       f"{walk.area:.1f} m2; people are simulated walking there", stacklevel=2)
     return GateArea(spot=name, walkable=walk, entry=entry, exits=exits, gates=gates,
                     gate_names=[f"gate {i + 1}" for i in range(len(gates))],
                     meta={"template": False, "obstacles_overlap_m2": round(cut, 2)})
+
+
+PATH_WIDTH_RANGE_M = (0.8, 30.0)  # a walkable path: at least two persons abreast, at most a plaza
+
+
+def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], width_m: float, *,
+              key: str = "gate") -> GateArea:
+    """A narrow scenic path as a gate area: the centreline (x, y in the city CRS, walking direction
+    from the first point to the last) buffered to ``width_m`` with flat ends (mitred bends); people
+    arrive across the first end and leave across the last (the one "gate", an open passage)."""
+    line = _points(centreline_xy, f"{key}.path", 2)
+    lo, hi = PATH_WIDTH_RANGE_M
+    if not (lo <= float(width_m) <= hi):
+        raise InputError(f"{key}.path_width_m {width_m!r}: expected {lo:g}-{hi:g} m")
+    cl = LineString(line)
+    if not cl.is_simple or cl.length <= 2 * float(width_m):
+        raise InputError(f"{key}.path: expected a centreline that does not cross itself and is longer than twice "
+                         f"its width ({cl.length:.1f} m against {2 * float(width_m):g} m)")
+    poly = cl.buffer(float(width_m) / 2.0, cap_style="flat", join_style="mitre", mitre_limit=2.0)
+    if not isinstance(poly, Polygon) or len(poly.interiors):
+        raise InputError(f"{key}.path: its {width_m:g} m band overlaps itself; expected a path whose bends "
+                         "stay apart")
+
+    def end(p: np.ndarray, q: np.ndarray) -> list[list[float]]:
+        """The flat end at p of the segment p -> q: p +/- half the width across it."""
+        t = (q - p) / np.hypot(*(q - p))
+        n = np.array([-t[1], t[0]]) * float(width_m) / 2.0
+        return [(p + n).tolist(), (p - n).tolist()]
+
+    ring = np.asarray(poly.exterior.coords)
+    area = polygon_area(city, spot, ring, [end(line[-1], line[-2])], end(line[0], line[1]), key=key, what="path")
+    area.gate_names = ["path end"]
+    area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": float(width_m)})
+    return area

@@ -68,7 +68,7 @@ class GateResult:
 
     city: Any
     params: Any
-    run: Any  # sim.crowd.gate.GateRun
+    run: Any  # sim.crowd.gate_run.GateRun
     info: dict
     start: datetime | None = None
     run_time_s: float = 0.0
@@ -86,6 +86,8 @@ class GateResult:
 
     # ------------------------------------------------------------------------ numbers
     def summary(self) -> dict:
+        """Inflow, persons, flow per gate, the queue (persons between entry and gate; on a path: those
+        on it, and the wait to the gate is the walk along it), density, LOS shares and warnings."""
         r = self.run
         a = r.area
         waits = r.waits_s()
@@ -100,7 +102,8 @@ class GateResult:
                            "mean_flow_per_s": _r(r.saturated_flow_per_s(k), 3),
                            "peak_flow_1min_per_s": _r(float(fl[name].max()), 3)}
         return {
-            "spot": a.spot, "geometry": "template" if a.meta.get("template") else "polygon",
+            "spot": a.spot,
+            "geometry": "template" if a.meta.get("template") else ("path" if a.meta.get("path") else "polygon"),
             "walkable_m2": round(float(a.walkable.area), 1),
             "inflow": {k: v for k, v in self.info.items()},
             "duration_min": round(r.duration_s / 60.0, 2), "simulated_s": round(r.t_end_s, 1),

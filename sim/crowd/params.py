@@ -21,7 +21,9 @@ class GateParams(_Strict):
 
     Geometry: the built-in template at the spot's entrance (approach plaza, ``lanes``
     turnstile lanes, exit path), or ``polygon`` (closed ring in the city CRS) with ``gates``
-    and ``entry`` as two-point segments on its boundary. Inflow: ``persons_per_hour`` or, with
+    and ``entry`` as two-point segments on its boundary, or a narrow scenic ``path`` (centreline
+    in the city CRS, walked from its first point to its last, ``path_width_m`` wide). Inflow:
+    ``persons_per_hour`` or, with
     ``from_forecast``, four times the spot's peak 15-minute forecast arrivals in [start, end]."""
 
     spot: str = Field(description="scenic spot name (twin.places)")
@@ -52,6 +54,9 @@ class GateParams(_Strict):
     polygon: list[tuple[float, float]] | None = Field(None, description="walkable ring [[x, y], ...] (city CRS)")
     gates: list[list[tuple[float, float]]] | None = Field(None, description="[[x0, y0], [x1, y1]] per gate")
     entry: list[tuple[float, float]] | None = Field(None, description="[[x0, y0], [x1, y1]] where people arrive")
+    path: list[tuple[float, float]] | None = Field(None, description="a narrow path's centreline [[x, y], ...] "
+                                                   "(city CRS), walked from the first point to the last")
+    path_width_m: float | None = Field(None, gt=0, le=30, description="the path's walkable width")
     dt_s: float = Field(0.02, ge=0.005, le=0.05)
     nav_cell_m: float = Field(0.05, ge=0.02, le=0.25)
     field_cell_m: float = Field(1.0, ge=0.25, le=10)
@@ -70,6 +75,10 @@ class GateParams(_Strict):
             raise ValueError(f"a polygon gate area needs polygon, gates and entry; missing {missing}")
         if given and self.check_time_s:
             raise ValueError("check_time_s needs the template's lanes; leave it out with a polygon")
+        if (self.path is None) != (self.path_width_m is None):
+            raise ValueError("a path needs both path (centreline) and path_width_m")
+        if self.path is not None and (given or self.check_time_s):
+            raise ValueError("a path is its own area: leave out polygon, gates, entry and check_time_s")
         return self
 
 

@@ -292,3 +292,50 @@ def test_gate_run_reads_a_holiday_table_and_marks_a_provisional_calendar(sample_
     r = der.run
     assert r.provisional is True and r.series["provisional"].all() and r.flows()["provisional"].all()
     assert "provisional" in r.warnings.columns and not tab.run.series["provisional"].any()
+
+
+def test_narrow_path_walks_at_the_free_speed_of_its_density(sample_city):
+    """A straight path 40 m x 2 m, 1.2 persons/s for 2 min, walked end to end: every arrival leaves
+    through the far end; the mean number on the path is the arrival rate times the mean time on it
+    (Little's law, 5 %); and at its ~0.49 /m^2 people walk at Weidmann's speed for that density,
+    v = 1.34 (1 - exp(-1.913 (1/rho - 1/5.4))) = 1.30 m/s (Weidmann 1993, the model's free-speed law
+    and source of v0; 6 %: 144 persons with v0 sd 0.26 give a 1.7 % sd of the mean)."""
+    L, w = 40.0, 2.0
+    a = GA.path_area(sample_city, SPOT, [[403000.0, 2853960.0], [403000.0 + L, 2853960.0]], w)
+    assert a.walkable.area == pytest.approx(L * w + w * GA.EXIT_POCKET_M, rel=1e-9) and a.gate_names == ["path end"]
+    r = G.simulate_gate(a, G.arrival_times(1.2, 120.0, seed=1), duration_s=120.0, frame_s=10.0, until_empty=True,
+                        max_extra_s=60.0)
+    assert r.n_exited == r.n_arrived == int((r.gate == 0).sum())
+    steady = r.series[(r.series.t_s >= 30.0) & (r.series.t_s < 120.0)]
+    lam = r.n_arrived / 120.0
+    assert steady.inside.mean() == pytest.approx(lam * np.mean(r.exit_s - r.entry_s), rel=0.05)
+    rho = steady.inside.mean() / a.walkable.area
+    v_weidmann = 1.34 * (1.0 - np.exp(-1.913 * (1.0 / rho - 1.0 / 5.4)))
+    assert np.mean(L / (r.gate_s - r.entry_s)) == pytest.approx(v_weidmann, rel=0.06)
+
+
+def test_path_round_a_bend_and_bad_paths(sample_city):
+    """An L-shaped path (30 m + 30 m, 2 m wide, mitred bend): everybody walks round the bend and out,
+    no faster than the inner edge (58 m) at the fastest desired speed."""
+    bend = [[403000.0, 2853960.0], [403030.0, 2853960.0], [403030.0, 2853990.0]]
+    a = GA.path_area(sample_city, SPOT, bend, 2.0)
+    assert a.walkable.area == pytest.approx(60.0 * 2.0 + 2.0 * GA.EXIT_POCKET_M, rel=1e-9)
+    r = G.simulate_gate(a, G.arrival_times(0.8, 30.0, seed=3), duration_s=30.0, frame_s=10.0, until_empty=True,
+                        max_extra_s=90.0)
+    assert r.n_exited == r.n_arrived == int((r.gate == 0).sum()) > 10
+    assert (r.gate_s - r.entry_s).min() >= 58.0 / 2.2 - 1.0
+    with pytest.raises(InputError, match=r"gate\.path_width_m 0\.5: expected 0\.8-30 m"):
+        GA.path_area(sample_city, SPOT, bend, 0.5)
+    with pytest.raises(InputError, match=r"gate\.path shape \(1, 2\)"):
+        GA.path_area(sample_city, SPOT, bend[:1], 2.0)
+    with pytest.raises(InputError, match=r"gate\.path: expected a centreline that does not cross itself"):
+        GA.path_area(sample_city, SPOT, [*bend, [403010.0, 2853950.0]], 2.0)
+    from sim.crowd.params import GateParams
+
+    base = {"spot": SPOT, "persons_per_hour": 100.0, "path": bend}
+    with pytest.raises(ValueError, match="path needs both"):
+        GateParams.model_validate(base)
+    with pytest.raises(ValueError, match="a path is its own area"):
+        GateParams.model_validate({**base, "path_width_m": 2.0, "check_time_s": 5.0})
+    area, lanes = G.build_area(sample_city, GateParams.model_validate({**base, "path_width_m": 2.0}))
+    assert lanes is None and area.meta["path_length_m"] == 60.0
