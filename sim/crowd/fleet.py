@@ -19,9 +19,9 @@ by b's departure. On a two-terminal line it is found by serving the departures i
 by a bus idle at its terminal, else by one idle at the other end early enough to run over empty, else
 by a new bus; of the buses idle at its terminal the one freed last leaves, so that those freed
 earliest stay, the first able to run over empty (exchange arguments; the tests check the result
-against the chain cover on random timetables). Buses start each service day where needed and go to the depot
-overnight, so a line's fleet is its largest day's. Lines sharing buses at the hub could need fewer
-in total than the sum reported.
+against the chain cover on random timetables). Buses start each service day where needed and go to
+the depot overnight, so a line's fleet is its largest day's. Lines sharing buses at the hub could
+need fewer in total than the sum reported.
 """
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ class GateRun:
     speed_m_s every ``CHUNK_S`` (speed NaN in a person's first record). ``series``: one row
     per record time with the counts. Fields: window means over ``frame_s`` from
     ``frame_t_s`` (window starts), cells centred at ``field_x_m``/``field_y_m``; ``los``
-    Fruin codes 0..5 (255 off the area; queuing scale where the cell stands, :func:`cell_los`); ``warnings`` one row per episode of consecutive
-    windows above the threshold in one cell.
+    Fruin codes 0..5 (255 off the area; queuing scale where the cell stands, :func:`cell_los`);
+    ``warnings`` one row per episode of consecutive windows above the threshold in one cell.
     """
 
     area: GateArea
