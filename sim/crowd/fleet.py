@@ -20,8 +20,9 @@ by a bus idle at its terminal, else by one idle at the other end early enough to
 by a new bus; of the buses idle at its terminal the one freed last leaves, so that those freed
 earliest stay, the first able to run over empty (exchange arguments; the tests check the result
 against the chain cover on random timetables). Buses start each service day where needed and go to
-the depot overnight, so a line's fleet is its largest day's. Lines sharing buses at the hub could
-need fewer in total than the sum reported.
+the depot overnight, so a line's fleet is its largest day's and the network's is the largest day's
+sum over the lines (lines sharing buses at the hub could need fewer). The turnaround must be
+positive: with zero rides (the hub at the spot) and no turnaround a bus would be back before it left.
 """
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def line_fleet(dep_min: Sequence[Sequence[float]], ride_min: Sequence[float], la
                deadhead: bool = True) -> int:
     """Buses to run departures ``dep_min[k]`` from the line's two ends (k = 0 the hub, 1 the spot),
     rides ``ride_min[k]`` from end k to the other; ``deadhead``: idle buses may run over empty."""
-    if not layover_min >= 0:
-        raise InputError(f"shuttle layover_min {layover_min!r}: expected >= 0 minutes")
+    if not layover_min > 0:
+        raise InputError(f"shuttle layover_min {layover_min!r}: expected > 0 minutes (a bus's turnaround)")
     r = [float(ride_min[0]), float(ride_min[1])]
     if not deadhead:
         return sum(max_deficit(dep_min[k], np.asarray(dep_min[1 - k], float) + r[1 - k] + layover_min)
@@ -75,29 +76,45 @@ def line_fleet(dep_min: Sequence[Sequence[float]], ride_min: Sequence[float], la
     return n
 
 
-def fleet_size(runs: pd.DataFrame, ride_min: Sequence[Sequence[float]], spots: Sequence[str],
-               layover_min: float = LAYOVER_MIN) -> dict[str, object]:
-    """Buses needed to run the shuttle departures ``runs`` (time, spot, direction 'to_spot' / 'to_hub').
+def service_days(t_min: np.ndarray, first_h: float, last_h: float) -> np.ndarray:
+    """Service day of each departure (minutes from the first day's midnight): day d runs from
+    d x 24 h + ``first_h`` to d x 24 h + ``last_h``, so the last departures (at ``last_h``, up to 24:00)
+    stay with their day; a service round the clock is one period (the buses never go to the depot)."""
+    if last_h - first_h >= 24.0 - 1e-9:
+        return np.zeros(len(t_min), dtype=np.int64)
+    return np.floor((np.asarray(t_min, float) - first_h * 60.0) / 1440.0 + 1e-9).astype(np.int64)
 
-    ``ride_min[i] = (hub -> spot i, spot i -> hub)`` minutes. Returns per line (spot -> buses) and
-    their ``total``, each the largest over the service days, with empty runs allowed
-    (``per_line``) and without them (``per_line_no_deadhead``, the deficit function).
+
+def fleet_size(runs: pd.DataFrame, ride_min: Sequence[Sequence[float]], spots: Sequence[str],
+               layover_min: float = LAYOVER_MIN, first_h: float = 0.0, last_h: float = 24.0) -> dict[str, object]:
+    """Buses needed to run the shuttle departures ``runs`` (time, spot, direction 'to_spot' / 'to_hub')
+    of lines in service from ``first_h`` to ``last_h`` each day (:func:`service_days`).
+
+    ``ride_min[i] = (hub -> spot i, spot i -> hub)`` minutes. Returns per line (spot -> buses, the
+    largest day's) and ``total``, the largest day's sum over the lines (lines do not share buses), with
+    empty runs allowed (``per_line``, ``total``) and without them (``..._no_deadhead``, the deficit
+    function).
     """
-    if not layover_min >= 0:
-        raise InputError(f"shuttle layover_min {layover_min!r}: expected >= 0 minutes")
-    per = {str(s): 0 for s in spots}
+    if not layover_min > 0:
+        raise InputError(f"shuttle layover_min {layover_min!r}: expected > 0 minutes (a bus's turnaround)")
+    names = [str(s) for s in spots]
+    per = {s: 0 for s in names}
     per_nd = dict(per)
+    day_tot: dict[int, list[int]] = {}
     if not runs.empty:
         t0 = runs["time"].min().normalize()
         t = ((runs["time"] - t0) / pd.Timedelta("1min")).to_numpy(float)
-        day = (t // 1440.0).astype(np.int64)
+        day = service_days(t, first_h, last_h)
         name = runs["spot"].astype(str).to_numpy()
         out = runs["direction"].to_numpy() == "to_spot"
-        for i, s in enumerate(map(str, spots)):
+        for i, s in enumerate(names):
             for dd in np.unique(day[name == s]):
                 m = (name == s) & (day == dd)
                 deps = [t[m & out], t[m & ~out]]
-                per[s] = max(per[s], line_fleet(deps, ride_min[i], layover_min))
-                per_nd[s] = max(per_nd[s], line_fleet(deps, ride_min[i], layover_min, deadhead=False))
-    return {"per_line": per, "total": sum(per.values()), "per_line_no_deadhead": per_nd,
-            "total_no_deadhead": sum(per_nd.values())}
+                n, n_nd = (line_fleet(deps, ride_min[i], layover_min, deadhead=dh) for dh in (True, False))
+                per[s], per_nd[s] = max(per[s], n), max(per_nd[s], n_nd)
+                tot = day_tot.setdefault(int(dd), [0, 0])
+                tot[0] += n
+                tot[1] += n_nd
+    return {"per_line": per, "total": max((v[0] for v in day_tot.values()), default=0),
+            "per_line_no_deadhead": per_nd, "total_no_deadhead": max((v[1] for v in day_tot.values()), default=0)}

@@ -365,26 +365,42 @@ def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], wi
     from the first point to the last) buffered to ``width_m`` with flat ends (mitred bends); people
     arrive across the first end and leave across the last (the one "gate", an open passage)."""
     line = _points(centreline_xy, f"{key}.path", 2)
+    keep = np.concatenate([[True], np.hypot(*np.diff(line, axis=0).T) > 1e-6])
+    line = line[keep]  # repeated points dropped
     lo, hi = PATH_WIDTH_RANGE_M
-    if not (lo <= float(width_m) <= hi):
+    w = float(width_m)
+    if not (lo <= w <= hi):
         raise InputError(f"{key}.path_width_m {width_m!r}: expected {lo:g}-{hi:g} m")
+    if len(line) < 2:
+        raise InputError(f"{key}.path: expected at least two distinct points")
+    seg = np.diff(line, axis=0)
+    seg_len = np.hypot(*seg.T)
+    if seg_len[0] < w or seg_len[-1] < w:
+        raise InputError(f"{key}.path: expected its first and last legs at least as long as its width ({w:g} m), "
+                         "so that its ends are straight")
+    u = seg / seg_len[:, None]
+    cos_turn = np.einsum("ij,ij->i", u[:-1], u[1:])
+    if (cos_turn < -0.5 + 1e-9).any():  # interior angle below 60 degrees
+        k = int(np.argmax(cos_turn < -0.5 + 1e-9)) + 1
+        raise InputError(f"{key}.path: the bend at point {k} {line[k].round(2).tolist()} is sharper than 60 degrees; "
+                         "draw a switchback as two bends with a connecting leg at least the width long")
+    legs = [LineString(line[i:i + 2]) for i in range(len(line) - 1)]
+    for i in range(len(legs)):
+        for j in range(i + 2, len(legs)):
+            if legs[i].distance(legs[j]) < w - 1e-9:
+                raise InputError(f"{key}.path: legs {i + 1} and {j + 1} come {legs[i].distance(legs[j]):.2f} m apart, "
+                                 f"closer than the width {w:g} m; expected separate walls between them")
     cl = LineString(line)
-    if not cl.is_simple or cl.length <= 2 * float(width_m):
-        raise InputError(f"{key}.path: expected a centreline that does not cross itself and is longer than twice "
-                         f"its width ({cl.length:.1f} m against {2 * float(width_m):g} m)")
-    poly = cl.buffer(float(width_m) / 2.0, cap_style="flat", join_style="mitre", mitre_limit=2.0)
-    if not isinstance(poly, Polygon) or len(poly.interiors):
-        raise InputError(f"{key}.path: its {width_m:g} m band overlaps itself; expected a path whose bends "
-                         "stay apart")
+    poly = cl.buffer(w / 2.0, cap_style="flat", join_style="mitre", mitre_limit=2.0)
 
     def end(p: np.ndarray, q: np.ndarray) -> list[list[float]]:
         """The flat end at p of the segment p -> q: p +/- half the width across it."""
         t = (q - p) / np.hypot(*(q - p))
-        n = np.array([-t[1], t[0]]) * float(width_m) / 2.0
+        n = np.array([-t[1], t[0]]) * w / 2.0
         return [(p + n).tolist(), (p - n).tolist()]
 
     ring = np.asarray(poly.exterior.coords)
     area = polygon_area(city, spot, ring, [end(line[-1], line[-2])], end(line[0], line[1]), key=key, what="path")
     area.gate_names = ["path end"]
-    area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": float(width_m)})
+    area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": w})
     return area

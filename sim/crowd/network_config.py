@@ -330,8 +330,8 @@ def check_config(cfg: NetworkConfig) -> None:
     if not (sh.min_headway_min > 0 and math.isfinite(sh.min_headway_min)):
         raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 minutes "
                          "(a when_full line's buses; capped at headway_min)")
-    if not (sh.layover_min >= 0 and math.isfinite(sh.layover_min)):
-        raise InputError(f"shuttle layover_min {sh.layover_min!r}: expected >= 0 minutes (a bus's turnaround)")
+    if not (sh.layover_min > 0 and math.isfinite(sh.layover_min)):
+        raise InputError(f"shuttle layover_min {sh.layover_min!r}: expected > 0 minutes (a bus's turnaround)")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")
@@ -522,7 +522,7 @@ class _Expected:
         return out
 
     def choice(self, i: int, t: float, seen: int, mode: int) -> list[tuple[int, float]]:
-        """Logit probabilities of the next spots from spot i at time t (network._Sim._choose)."""
+        """Logit probabilities of the next spots from spot i at time t (network_sim.NetworkSim._choose)."""
         key = (i, t, seen, mode)
         if key in self.memo_choice:
             return self.memo_choice[key]

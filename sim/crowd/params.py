@@ -124,7 +124,7 @@ class ShuttleSettings(_Strict):
                                                                "leaves once a full load waits, at most headway_min "
                                                                "after the last; schedule: every headway_min")
     min_headway_min: float | None = Field(None, gt=0, le=240, description="when_full: buses at least this far apart")
-    layover_min: float | None = Field(None, ge=0, le=240, description="a bus's minimum turnaround at either end "
+    layover_min: float | None = Field(None, gt=0, le=240, description="a bus's minimum turnaround at either end "
                                                                       "(sizes the fleet)")
 
 

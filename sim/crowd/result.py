@@ -104,7 +104,7 @@ def shuttle_summary(net: Any) -> dict[str, Any]:
             "mean_stop_wait_min": mean_wait("stop_wait_min", "stop_boarded_persons"),
             "peak_bus_runs_per_h": peak,
             "fleet": fleet_size(runs, [[tt[0][i + 1], tt[i + 1][0]] for i in range(len(names))], names,
-                                sh.layover_min) | {"layover_min": sh.layover_min}}
+                                sh.layover_min, sh.first_h, sh.last_h) | {"layover_min": sh.layover_min}}
 
 
 def _raised(alerts: pd.DataFrame) -> int:

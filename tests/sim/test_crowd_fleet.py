@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.crowd.fleet import fleet_size, line_fleet, max_deficit
+from sim.crowd.fleet import fleet_size, line_fleet, max_deficit, service_days
 from twin.errors import InputError
 
 T0 = pd.Timestamp("2026-10-01")
@@ -27,7 +27,7 @@ def test_deficit_counts_arrivals_first_at_ties():
     assert max_deficit([], [5.0]) == 0
 
 
-@pytest.mark.parametrize("h, r1, r2, lay", [(10.0, 12.0, 13.0, 5.0), (6.0, 20.0, 20.0, 5.0), (15.0, 3.0, 4.0, 0.0)])
+@pytest.mark.parametrize("h, r1, r2, lay", [(10.0, 12.0, 13.0, 5.0), (6.0, 20.0, 20.0, 5.0), (15.0, 0.0, 4.0, 1.0)])
 def test_regular_timetable_needs_ride_plus_layover_over_headway_at_each_end(h, r1, r2, lay):
     """Departures every h both ways from 07:00 to 19:00: each end needs the buses that leave before
     the first one comes back, ceil((ride + layover) / h) (no bus is ever idle, so empty runs do not
@@ -68,17 +68,28 @@ def _chain_cover(deps, ride, lay):
 def test_greedy_equals_the_minimum_chain_cover():
     rng = np.random.default_rng(3)
     for _ in range(300):
-        deps = [sorted(rng.uniform(0, 180, rng.integers(1, 25)).round(1)),
-                sorted(rng.uniform(0, 180, rng.integers(0, 25)).round(1))]
-        ride = tuple(rng.uniform(3, 40, 2).round(1))
-        lay = float(rng.choice([0.0, 5.0]))
+        deps = [sorted(rng.integers(0, 120, rng.integers(1, 25)).astype(float)),  # whole minutes: ties
+                sorted(rng.integers(0, 120, rng.integers(0, 25)).astype(float))]
+        ride = tuple(rng.choice([0.0, 3.0, 12.5, 40.0], 2))  # zero rides too (the hub at the spot)
+        lay = float(rng.choice([0.5, 5.0]))
         assert line_fleet(deps, ride, lay) == _chain_cover(deps, ride, lay)
         assert line_fleet(deps, ride, lay) <= line_fleet(deps, ride, lay, deadhead=False)
 
 
-def test_fleet_is_the_largest_day_and_layover_is_checked():
-    day2 = [(1440 + 420 + k, "A", "to_spot") for k in range(3)]  # three buses out in 3 min, none back
-    f = fleet_size(_runs([(420, "A", "to_spot")] + day2), [(30.0, 30.0)], ["A"], 5.0)
-    assert f["per_line"]["A"] == 3
-    with pytest.raises(InputError, match="layover_min -1"):
-        fleet_size(_runs(day2), [(30.0, 30.0)], ["A"], -1.0)
+def test_service_days_keep_the_last_departures_and_round_the_clock_is_one_period():
+    assert service_days(np.array([7 * 60.0, 20 * 60.0, 1440 + 7 * 60.0]), 7.0, 20.0).tolist() == [0, 0, 1]
+    assert service_days(np.array([0.0, 1440.0, 2880.0]), 0.0, 24.0).tolist() == [0, 0, 0]
+    # every 30 min both ways for two days round the clock, rides 25 + 5 min: 1 bus at each end, not 2
+    rows = [(k * 30.0, "A", d) for k in range(97) for d in ("to_spot", "to_hub")]
+    assert fleet_size(_runs(rows), [(25.0, 25.0)], ["A"], 5.0, 0.0, 24.0)["per_line"]["A"] == 2
+
+
+def test_network_fleet_is_the_largest_daily_sum():
+    """Line A needs 3 buses on day 1 (three departures a minute apart, none back) and 1 on day 2,
+    line B the other way round: each line's fleet is 3, the network's max(3 + 1, 1 + 3) = 4, not 6."""
+    day = lambda d, spot, k: [(d * 1440 + 420 + j, spot, "to_spot") for j in range(k)]  # noqa: E731
+    rows = day(0, "A", 3) + day(0, "B", 1) + day(1, "A", 1) + day(1, "B", 3)
+    f = fleet_size(_runs(rows), [(30.0, 30.0), (30.0, 30.0)], ["A", "B"], 5.0, 7.0, 20.0)
+    assert f["per_line"] == {"A": 3, "B": 3} and f["total"] == 4 == f["total_no_deadhead"]
+    with pytest.raises(InputError, match="layover_min 0: expected > 0"):
+        fleet_size(_runs(rows), [(30.0, 30.0), (30.0, 30.0)], ["A", "B"], 0)

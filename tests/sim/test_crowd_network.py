@@ -250,7 +250,7 @@ def test_shuttle_wait_is_half_the_headway(sample_city):
     spot = _spot(YUXI, gates=10, gate_rate_persons_min=10.0, dwell_mean_min=10.0)
     cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=2,
                           shuttle=N.ShuttleConfig(headway_min=10.0, capacity_persons=1000, first_h=7.0, last_h=20.0),
-                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False)
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
     arr = _const({YUXI: 11.0}, "2026-05-01 07:00", 12.0)
     for h in (10.0, 5.0):
         r = N.simulate_network(sample_city, arr, cfg, seed=6, measures={"shuttle_headway_min": h})
@@ -262,6 +262,7 @@ def test_shuttle_wait_is_half_the_headway(sample_city):
         # fleet of a regular timetable at both ends (deficit function): ceil((ride + layover) / H) buses
         # at each end before the first one comes back
         tt, lay = r.meta["drive_min"], cfg.shuttle.layover_min
+        assert tt[0, 1] > 1.0 and tt[1, 0] > 1.0  # the hub at another spot: rides take time
         fleet = shuttle_summary(r)["fleet"]
         assert fleet["per_line"][YUXI] == math.ceil((tt[0, 1] + lay) / h) + math.ceil((tt[1, 0] + lay) / h)
 
