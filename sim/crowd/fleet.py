@@ -36,11 +36,12 @@ import pandas as pd
 from twin.errors import InputError
 
 LAYOVER_MIN = 5.0  # assumed minimum turnaround at a terminal, min (a scenario sets shuttle.layover_min)
+TIE_MIN = 1e-6  # a bus ready this close after a departure time serves it (times come rounded to ns)
 
 
 def max_deficit(dep_min: Sequence[float], arr_min: Sequence[float]) -> int:
     """max over t of (departures <= t) - (arrivals <= t) at one terminal, from 0 (arrivals first at ties)."""
-    t = np.concatenate([np.asarray(arr_min, float), np.asarray(dep_min, float)])
+    t = np.concatenate([np.asarray(arr_min, float) - TIE_MIN, np.asarray(dep_min, float)])
     if t.size == 0:
         return 0
     step = np.concatenate([-np.ones(len(arr_min)), np.ones(len(dep_min))])
@@ -64,11 +65,11 @@ def line_fleet(dep_min: Sequence[Sequence[float]], ride_min: Sequence[float], la
     n = 0
     for t, k in ev:
         for e in (0, 1):  # buses that have arrived (and turned round) by t are idle
-            while coming[e] and coming[e][0] <= t:
+            while coming[e] and coming[e][0] <= t + TIE_MIN:
                 bisect.insort(idle[e], heapq.heappop(coming[e]))
         if idle[k]:
             idle[k].pop()  # the latest freed: the earliest stay, the first able to run over empty
-        elif idle[1 - k] and idle[1 - k][0] + r[1 - k] <= t:
+        elif idle[1 - k] and idle[1 - k][0] + r[1 - k] <= t + TIE_MIN:
             idle[1 - k].pop(0)  # runs over empty in time
         else:
             n += 1

@@ -72,8 +72,12 @@ class ShuttleConfig:
     sooner than ``min_headway_min`` after the previous one (the stop's loading), and at the
     latest ``headway_min`` after it: scenic-area shuttles in a golden week run full buses at peak
     and a timetable off-peak; "schedule" - a fixed timetable every ``headway_min`` from
-    ``first_h``. The fleet is not limited in the simulation; the buses needed to run its departures
-    (each bus turning round ``layover_min`` at either end) are reported by :func:`sim.crowd.fleet.fleet_size`."""
+    ``first_h``. ``fleet_per_line``: None (default) does not limit the buses, and the buses needed to
+    run the simulated departures (each turning round ``layover_min`` at either end) are reported by
+    :func:`sim.crowd.fleet.fleet_size`; a number gives each line that many buses, all at the hub at
+    the start: a departure then needs a bus at its end (it waits for one, and a bus idle at the other
+    end runs over empty when none is on its way), a bus is back in service ``layover_min`` after
+    arriving, and a departure with nobody waiting is not run."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
@@ -82,6 +86,7 @@ class ShuttleConfig:
     dispatch: str = "when_full"  # or "schedule"
     min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; capped at headway_min)
     layover_min: float = LAYOVER_MIN  # minimum turnaround at either end, for the fleet size (assumed)
+    fleet_per_line: int | None = None  # buses per line (None: as many as the departures need)
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,12 @@ def _nested(key: str, base: Any, v: Any) -> Any:
                 raise InputError(f"{key}.{k} {x!r}: expected a word")
             out[k] = x
             continue
-        _number(f"{key}.{k}", x, integer=k in ("capacity_persons", "max_spots"))
-        out[k] = int(x) if k in ("capacity_persons", "max_spots") else float(x)
+        if k == "fleet_per_line" and x is None:  # unlimited
+            out[k] = None
+            continue
+        whole = k in ("capacity_persons", "max_spots", "fleet_per_line")
+        _number(f"{key}.{k}", x, integer=whole)
+        out[k] = int(x) if whole else float(x)
     return replace(base, **out)
 
 
@@ -332,6 +341,9 @@ def check_config(cfg: NetworkConfig) -> None:
                          "(a when_full line's buses; capped at headway_min)")
     if not (sh.layover_min > 0 and math.isfinite(sh.layover_min)):
         raise InputError(f"shuttle layover_min {sh.layover_min!r}: expected > 0 minutes (a bus's turnaround)")
+    fl = sh.fleet_per_line
+    if fl is not None and (isinstance(fl, bool) or not isinstance(fl, (int, np.integer)) or fl < 1):
+        raise InputError(f"shuttle fleet_per_line {fl!r}: expected a whole number of buses >= 1, or None (unlimited)")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")

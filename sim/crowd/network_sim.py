@@ -105,6 +105,12 @@ class NetworkSim:
         self.clear_at = [0.0, YELLOW_FRACTION - cfg.alert_deadband, RED_FRACTION - cfg.alert_deadband]
         self.stops = [[deque(), deque()] for _ in range(S)]  # [to spot (at hub), to hub (at spot)]
         self.full: list[list[Any]] = [[None, None] for _ in range(S)]  # a when_full line waiting for a load
+        # a limited fleet (shuttle.fleet_per_line): buses idle at / on their way to [hub, spot] of each
+        # line, and a departure waiting for a bus at that end (all buses start at the hub)
+        fleet = cfg.shuttle.fleet_per_line
+        self.idle = [[int(fleet), 0] if fleet is not None else None for _ in range(S)]
+        self.enroute = [[0, 0] for _ in range(S)]
+        self.bus_wait: list[list[Any]] = [[None, None] for _ in range(S)]
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
         c = cfg.choice
@@ -452,15 +458,63 @@ class NetworkSim:
                 while lot.queue:
                     lot.queue.popleft()[1].succeed(False)
 
+    def _od(self, i: int, d: int) -> int:
+        """Index of line i's road trip in direction d (hub -> spot or spot -> hub)."""
+        return (i + 1) if d == TO_SPOT else (i + 1) * (self.S + 1)
+
+    def _waiting(self, i: int, e: int) -> float:
+        """Persons waiting at end e of line i (0 the hub, 1 the spot)."""
+        return self.live[(Q_HUB if e == TO_SPOT else Q_STOP) * self.S + i]
+
+    def _send_empty(self, i: int, e: int) -> None:
+        """A bus idle at end e of line i runs over empty (logged as a run of 0 persons); like every
+        arrival it is in service at the other end after the layover."""
+        env = self.env
+        self.idle[i][e] -= 1
+        self.enroute[i][1 - e] += 1
+        self.runs.append((env.now, i, e, 0))
+        self.trips.append((env.now, self._od(i, e), 2, 1.0))
+        env.process(self._bus_arrives(i, 1 - e, self.ride_min[i][e] + self.cfg.shuttle.layover_min))
+
+    def _short(self, i: int, e: int) -> bool:
+        """More persons wait at end e than the buses on their way there can carry."""
+        return self._waiting(i, e) > self.enroute[i][e] * self.cfg.shuttle.capacity_persons + 1e-9
+
+    def _bus(self, i: int, d: int):
+        """Take a bus idle at end d of line i, waiting for one if none is there; meanwhile buses idle
+        at the other end run over empty while the persons waiting here outnumber the places on their way."""
+        idle = self.idle[i]
+        while idle[d] == 0:
+            while idle[1 - d] > 0 and self._short(i, d):
+                self._send_empty(i, 1 - d)
+            ev = self.env.event()
+            self.bus_wait[i][d] = ev
+            yield ev
+        idle[d] -= 1
+
+    def _bus_arrives(self, i: int, e: int, after_min: float):
+        """A bus of line i is in service at end e ``after_min`` from now: it serves a departure
+        waiting there; with nobody waiting there it runs over empty if the other end is short."""
+        yield self.env.timeout(after_min)
+        self.enroute[i][e] -= 1
+        self.idle[i][e] += 1
+        ev = self.bus_wait[i][e]
+        if ev is not None:
+            self.bus_wait[i][e] = None
+            ev.succeed()
+        elif self._waiting(i, e) <= 0 and self._short(i, 1 - e):
+            self._send_empty(i, e)
+
     def shuttle(self, i: int, d: int, days: int):
         env, sh = self.env, self.cfg.shuttle
         q = self.stops[i][d]
         stop_k = (Q_HUB if d == TO_SPOT else Q_STOP) * self.S + i
-        od = (i + 1) if d == TO_SPOT else (i + 1) * (self.S + 1)
+        od = self._od(i, d)
         ride = self.ride_min[i][d]
         at = i + 1 if d == TO_SPOT else 0
         cap = sh.capacity_persons
         when_full = sh.dispatch == "when_full"
+        limited = self.idle[i] is not None
         for day in range(days):
             t_first = day * 1440.0 + sh.first_h * 60.0
             t_last = day * 1440.0 + self.last_dep_min
@@ -469,6 +523,10 @@ class NetworkSim:
             while True:
                 final = env.now >= t_last - 1e-9
                 while True:
+                    if limited:
+                        if not q:  # nobody to carry: no run (buses run empty only where needed)
+                            break
+                        yield from self._bus(i, d)
                     room, load = cap, 0
                     while q and room > 0:
                         g, ev, tj = q[0]
@@ -488,6 +546,9 @@ class NetworkSim:
                         ev.succeed()
                     self.runs.append((env.now, i, d, load))
                     self.trips.append((env.now, od, 2, 1.0))
+                    if limited:
+                        self.enroute[i][1 - d] += 1
+                        env.process(self._bus_arrives(i, 1 - d, ride + sh.layover_min))
                     if not (final and q):
                         break
                 if final:

@@ -126,6 +126,8 @@ class ShuttleSettings(_Strict):
     min_headway_min: float | None = Field(None, gt=0, le=240, description="when_full: buses at least this far apart")
     layover_min: float | None = Field(None, gt=0, le=240, description="a bus's minimum turnaround at either end "
                                                                       "(sizes the fleet)")
+    fleet_per_line: int | None = Field(None, ge=1, le=1000, description="buses per line (unset: as many as the "
+                                       "departures need); a departure waits for a bus, idle buses run over empty")
 
 
 class ChoiceSettings(_Strict):

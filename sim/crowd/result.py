@@ -84,9 +84,10 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
 def shuttle_summary(net: Any) -> dict[str, Any]:
     """The shuttle service a run needed: its dispatch rule, the riders' mean waits (min) at the hub
     and at the spots' stops, and per line the most departures in one clock hour from one end
-    (empty and final clear-out runs included). The fleet is not limited in the simulation: ``fleet``
-    is the fewest buses per line that run its departures (:func:`sim.crowd.fleet.fleet_size`: each
-    bus turns round ``layover_min`` at either end; idle buses may run back empty, or not)."""
+    (empty and final clear-out runs included), and ``fleet``, the fewest buses per line that run its
+    departures (:func:`sim.crowd.fleet.fleet_size`: each bus turns round ``layover_min`` at either
+    end; idle buses may run back empty, or not): with ``fleet_per_line`` unset (no limit) the fleet
+    the run needed, with a limit at most that limit."""
     sh, st, runs = net.config.shuttle, net.steps, net.shuttle_runs
     tt, names = net.meta["drive_min"], [str(s) for s in st.spot.values]
 
@@ -98,7 +99,8 @@ def shuttle_summary(net: Any) -> dict[str, Any]:
     if len(runs):
         per_h = runs.assign(hour=runs["time"].dt.floor("1h")).groupby(["spot", "direction", "hour"]).size()
         peak = {str(k): int(v) for k, v in per_h.groupby(level=0).max().items()}
-    return {"dispatch": sh.dispatch, "headway_min": sh.headway_min, "min_headway_min": sh.min_headway_min,
+    return {"dispatch": sh.dispatch, "fleet_per_line": sh.fleet_per_line, "headway_min": sh.headway_min,
+            "min_headway_min": sh.min_headway_min,
             "capacity_persons": sh.capacity_persons, "bus_runs": int(len(runs)),
             "mean_hub_wait_min": mean_wait("hub_wait_min", "hub_boarded_persons"),
             "mean_stop_wait_min": mean_wait("stop_wait_min", "stop_boarded_persons"),

@@ -295,6 +295,9 @@ def test_shuttle_and_alert_settings_are_checked(sample_city):
         N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, dispatch="sometimes")))
     with pytest.raises(InputError, match="min_headway_min"):
         N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, min_headway_min=0.0)))
+    assert N.default_config(sample_city, spots=[BEIHU], shuttle={"fleet_per_line": 3}).shuttle.fleet_per_line == 3
+    with pytest.raises(InputError, match="shuttle.fleet_per_line 2.5: expected an integer"):
+        N.default_config(sample_city, spots=[BEIHU], shuttle={"fleet_per_line": 2.5})
     with pytest.raises(InputError, match="layover_min -1"):
         N.check_config(replace(cfg, shuttle=replace(cfg.shuttle, layover_min=-1.0)))
     with pytest.raises(InputError, match="alert_deadband"):
@@ -333,6 +336,40 @@ def test_when_full_shuttle_leaves_with_each_full_load(sample_city):
     assert waits["when_full"] == pytest.approx(49 / (2 * 12.0), rel=0.08)
     assert waits["schedule"] > 30.0  # 12 /min against 5 /min: the timetable's queue grows for 4 h
 
+
+
+def test_limited_fleet_cycles_each_bus_in_a_round_trip(sample_city):
+    """Two buses of 50 on one line, 20 riders/min at the hub for 4 h (more than two buses carry),
+    nobody coming back (a 10-h visit): each bus leaves the hub full, rides r1 to the spot, turns
+    round in the layover L, runs back empty (r2) for the queue at the hub, turns round (L) and leaves
+    again, so in the saturated part the same bus leaves the hub every r1 + r2 + 2 L exactly, the departures
+    alternate between the two buses, each loaded run has an empty one back, and the hub carries
+    2 x 50 persons per round trip; unlimited (fleet_per_line None) the queue never builds."""
+    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=600.0, dwell_cv=0.0)
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=2)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=1, shuttle=sh,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
+    arr = _const({YUXI: 20.0}, "2026-05-01 07:00", 4.0)
+    r = N.simulate_network(sample_city, arr, cfg, seed=5)
+    tt = r.meta["drive_min"]
+    cycle = tt[0, 1] + tt[1, 0] + 2 * sh.layover_min
+    runs = r.shuttle_runs
+    out = runs[runs.direction == "to_spot"]
+    t = ((out.time - out.time.iloc[0]) / pd.Timedelta("1min")).to_numpy()
+    sat = (t > 60.0) & (t < 220.0)  # the queue at the hub never empties here
+    assert (out.persons.to_numpy()[sat] == 50).all() and sat.sum() >= 2 * 150 / cycle - 2
+    ts = t[sat]
+    np.testing.assert_allclose(ts[2:] - ts[:-2], cycle, atol=1e-6)
+    tb = ((runs.time - out.time.iloc[0]) / pd.Timedelta("1min")).to_numpy()
+    back = runs[(runs.direction == "to_hub").to_numpy() & (tb > 60.0) & (tb < 220.0)]
+    assert (back.persons == 0).all() and abs(len(back) - sat.sum()) <= 2
+    assert shuttle_summary(r)["fleet"]["per_line"][YUXI] <= 2  # the runs need no more buses than it had
+    free = N.simulate_network(sample_city, arr, replace(cfg, shuttle=replace(sh, fleet_per_line=None)), seed=5)
+    # unlimited: a full bus leaves as each 50th rider comes, (50 - 1) / (2 x 20) = 1.2 min on average
+    assert shuttle_summary(free)["mean_hub_wait_min"] < 2.0 and shuttle_summary(free)["fleet"]["per_line"][YUXI] > 2
+    assert shuttle_summary(r)["mean_hub_wait_min"] > 30.0  # two buses carry 100 per 13.2 min of 20 /min
+    with pytest.raises(InputError, match="fleet_per_line 0"):
+        N.check_config(replace(cfg, shuttle=replace(sh, fleet_per_line=0)))
 
 # ------------------------------------------------------------------ configuration and input errors
 def test_default_config_and_forecast_demand(sample_city):
