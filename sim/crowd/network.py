@@ -15,10 +15,12 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
 2. reservation: the spot's daily quota is booked at the decision; persons beyond it are turned
    away (``quota_policy="turn_away"``) or re-booked at another spot (``"other_spot"``);
 3. travel: cars and coaches drive the fastest road path (free-flow ``travel_time_s`` of the
-   twin's graph), shuttle riders wait at the hub stop for a bus of the spot's line (fixed
-   headway from ``first_h`` to ``last_h``, capacity in persons, groups split when a bus is
-   full, extra buses clear the stop at the last departure; after it, riders to a spot give up
-   and riders leaving a spot go by other means);
+   twin's graph), shuttle riders wait at the hub stop for a bus of the spot's line (a bus
+   leaves when full or at the latest after a headway, or by a fixed timetable, from ``first_h``
+   to ``last_h``; capacity in persons, groups split when a bus is full, extra buses clear the
+   stop at the last departure; after it, riders to a spot give up and riders leaving a spot go
+   by other means; with ``shuttle.fleet_per_line`` a departure also needs one of the line's
+   buses at its end, and idle buses run back empty to where riders wait);
 4. parking: cars and coaches wait (FIFO) for a free space/bay and hold it for the whole visit;
    at closing time those still waiting give up (closed out);
 5. gate: FIFO queue in front of ``gates`` servers; a group holds one gate for the sum of its
