@@ -266,6 +266,7 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     sim = NetworkSim(cfg, tt, int(rng.integers(2 ** 31)))
     env = sim.env
     days = int(math.ceil(((df["time"].max() - t0) / pd.Timedelta("1min") + step_in_min) / 1440.0)) + 1
+    sim.final_dep_min = (days - 1) * 1440.0 + sim.last_dep_min  # riders after it find no bus
     env.process(sim.source(gt, gs, gn, gm))
     for i in range(S):
         env.process(sim.closer(i, days))

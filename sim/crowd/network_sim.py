@@ -111,6 +111,8 @@ class NetworkSim:
         self.idle = [[int(fleet), 0] if fleet is not None else None for _ in range(S)]
         self.enroute = [[0, 0] for _ in range(S)]
         self.bus_wait: list[list[Any]] = [[None, None] for _ in range(S)]
+        self.serving = [[False, False] for _ in range(S)]  # a line's end within its service hours
+        self.final_dep_min = math.inf  # the last departure of the run (simulate_network sets it)
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
         c = cfg.choice
@@ -303,7 +305,7 @@ class NetworkSim:
                     self.trips.append((env.now, a * (S + 1) + b, g.mode, g.n / self.ppv[g.mode]))
                     dt = self.tt[a][b]
                 else:
-                    if (env.now % 1440.0) > self.last_dep_min:  # no bus until tomorrow
+                    if (env.now % 1440.0) > self.last_dep_min or env.now > self.final_dep_min:  # no bus till tomorrow
                         if b == TO_SPOT:  # give up the visit and leave from the hub
                             self.closed.append((env.now, a, g.n))
                             self._leave(g, env.now)
@@ -481,29 +483,40 @@ class NetworkSim:
         return self._waiting(i, e) > self.enroute[i][e] * self.cfg.shuttle.capacity_persons + 1e-9
 
     def _bus(self, i: int, d: int):
-        """Take a bus idle at end d of line i, waiting for one if none is there; meanwhile buses idle
-        at the other end run over empty while the persons waiting here outnumber the places on their way."""
+        """Take a bus idle at end d of line i, or wait for one (an arriving bus is handed straight
+        over); meanwhile buses idle at the other end run over empty while the persons waiting here
+        outnumber the places on their way."""
         idle = self.idle[i]
         while idle[d] == 0:
             while idle[1 - d] > 0 and self._short(i, d):
                 self._send_empty(i, 1 - d)
             ev = self.env.event()
             self.bus_wait[i][d] = ev
-            yield ev
+            if (yield ev):
+                return  # handed over on arrival
         idle[d] -= 1
 
     def _bus_arrives(self, i: int, e: int, after_min: float):
-        """A bus of line i is in service at end e ``after_min`` from now: it serves a departure
-        waiting there; with nobody waiting there it runs over empty if the other end is short."""
+        """A bus of line i is in service at end e ``after_min`` from now: it goes to a departure
+        waiting there; else it stays, or runs over empty to the other end, in service and short,
+        if nobody here waits for a bus or this end is out of service (asleep till the morning)."""
         yield self.env.timeout(after_min)
         self.enroute[i][e] -= 1
-        self.idle[i][e] += 1
         ev = self.bus_wait[i][e]
         if ev is not None:
             self.bus_wait[i][e] = None
-            ev.succeed()
-        elif self._waiting(i, e) <= 0 and self._short(i, 1 - e):
+            ev.succeed(True)
+            return
+        self.idle[i][e] += 1
+        if (self._waiting(i, e) <= 0 or not self.serving[i][e]) and self.serving[i][1 - e] and self._short(i, 1 - e):
             self._send_empty(i, e)
+
+    def _off_service(self, i: int, d: int) -> None:
+        """End d of line i stops running (overnight or for good): its idle buses go where riders wait."""
+        self.serving[i][d] = False
+        if self.idle[i] is not None:
+            while self.idle[i][d] > 0 and self.serving[i][1 - d] and self._short(i, 1 - d):
+                self._send_empty(i, d)
 
     def shuttle(self, i: int, d: int, days: int):
         env, sh = self.env, self.cfg.shuttle
@@ -520,6 +533,7 @@ class NetworkSim:
             t_last = day * 1440.0 + self.last_dep_min
             if t_first > env.now:
                 yield env.timeout(t_first - env.now)
+            self.serving[i][d] = True
             while True:
                 final = env.now >= t_last - 1e-9
                 while True:
@@ -552,6 +566,7 @@ class NetworkSim:
                     if not (final and q):
                         break
                 if final:
+                    self._off_service(i, d)
                     break
                 last = env.now
                 nxt = min(last + sh.headway_min, t_last)  # at the latest

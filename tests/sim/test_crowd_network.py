@@ -371,6 +371,23 @@ def test_limited_fleet_cycles_each_bus_in_a_round_trip(sample_city):
     with pytest.raises(InputError, match="fleet_per_line 0"):
         N.check_config(replace(cfg, shuttle=replace(sh, fleet_per_line=0)))
 
+
+def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(sample_city):
+    """15 riders/min for 12 h on a line with one bus of 50 (it carries about 50 per 13 min each way):
+    the clear-out at the last departure runs on until every rider who queued before it has been
+    carried, the idle bus runs over to the end still being served when the other has gone to sleep,
+    and riders who would reach a stop after the run's last departure go by other means: at the end
+    nobody is left in the network (a review found 3,300 persons left waiting at a stop forever)."""
+    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=60.0, dwell_cv=0.0)
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=1)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=10, shuttle=sh,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
+    r = N.simulate_network(sample_city, _const({YUXI: 15.0}, "2026-05-01 07:00", 12.0), cfg, seed=1)
+    c = r.counters
+    assert c["arrived_persons"] == c["departed_persons"] > 10_000 and c["present_persons"] == 0
+    last_run = (r.shuttle_runs.time.max() - r.meta["t0"]) / pd.Timedelta("1min")
+    assert last_run > 20 * 60 + 60  # the clear-out ran well past the 20:00 departure
+
 # ------------------------------------------------------------------ configuration and input errors
 def test_default_config_and_forecast_demand(sample_city):
     cfg = N.default_config(sample_city)
