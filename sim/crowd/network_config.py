@@ -75,9 +75,10 @@ class ShuttleConfig:
     ``first_h``. ``fleet_per_line``: None (default) does not limit the buses, and the buses needed to
     run the simulated departures (each turning round ``layover_min`` at either end) are reported by
     :func:`sim.crowd.fleet.fleet_size`; a number gives each line that many buses, all at the hub at
-    the start: a departure then needs a bus at its end (it waits for one, and a bus idle at the other
-    end runs over empty when none is on its way), a bus is back in service ``layover_min`` after
-    arriving, and a departure with nobody waiting is not run."""
+    the start: a departure then needs a bus at its end (it waits for one, while buses idle at the
+    other end run over empty as long as the riders waiting outnumber the places on their way), a bus
+    is back in service ``layover_min`` after arriving, a departure with nobody waiting is not run, and
+    a late bus delays the timetable that follows ("schedule" counts the next headway from it)."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
