@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +38,12 @@ from twin.errors import InputError
 
 LAYOVER_MIN = 5.0  # assumed minimum turnaround at a terminal, min (a scenario sets shuttle.layover_min)
 TIE_MIN = 1e-6  # a bus ready this close after a departure time serves it (times come rounded to ns)
+
+
+def check_layover(layover_min: float) -> None:
+    """A bus's turnaround must be a positive, finite number of minutes (one-line error otherwise)."""
+    if not (layover_min > 0 and math.isfinite(layover_min)):
+        raise InputError(f"shuttle layover_min {layover_min!r}: expected > 0 minutes (a bus's turnaround)")
 
 
 def max_deficit(dep_min: Sequence[float], arr_min: Sequence[float]) -> int:
@@ -53,8 +60,7 @@ def line_fleet(dep_min: Sequence[Sequence[float]], ride_min: Sequence[float], la
                deadhead: bool = True) -> int:
     """Buses to run departures ``dep_min[k]`` from the line's two ends (k = 0 the hub, 1 the spot),
     rides ``ride_min[k]`` from end k to the other; ``deadhead``: idle buses may run over empty."""
-    if not layover_min > 0:
-        raise InputError(f"shuttle layover_min {layover_min!r}: expected > 0 minutes (a bus's turnaround)")
+    check_layover(layover_min)
     r = [float(ride_min[0]), float(ride_min[1])]
     if not deadhead:
         return sum(max_deficit(dep_min[k], np.asarray(dep_min[1 - k], float) + r[1 - k] + layover_min)
@@ -96,8 +102,7 @@ def fleet_size(runs: pd.DataFrame, ride_min: Sequence[Sequence[float]], spots: S
     empty runs allowed (``per_line``, ``total``) and without them (``..._no_deadhead``, the deficit
     function).
     """
-    if not layover_min > 0:
-        raise InputError(f"shuttle layover_min {layover_min!r}: expected > 0 minutes (a bus's turnaround)")
+    check_layover(layover_min)
     names = [str(s) for s in spots]
     per = {s: 0 for s in names}
     per_nd = dict(per)

@@ -263,17 +263,16 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
     S = len(names)
     rng = np.random.default_rng(seed)
     gt, gs, gn, gm = arrival_groups(df, names, cfg, t0, step_in_min, rng)
-    sim = NetworkSim(cfg, tt, int(rng.integers(2 ** 31)))
-    env = sim.env
     days = int(math.ceil(((df["time"].max() - t0) / pd.Timedelta("1min") + step_in_min) / 1440.0)) + 1
-    sim.final_dep_min = (days - 1) * 1440.0 + sim.last_dep_min  # riders after it find no bus
+    sim = NetworkSim(cfg, tt, int(rng.integers(2 ** 31)), days)
+    env = sim.env
     env.process(sim.source(gt, gs, gn, gm))
     for i in range(S):
-        env.process(sim.closer(i, days))
+        env.process(sim.closer(i))
     if "shuttle" in cfg.modes and cfg.modes["shuttle"].share > 0:
         for i in range(S):
             for d in (TO_SPOT, TO_HUB):
-                env.process(sim.shuttle(i, d, days))
+                env.process(sim.shuttle(i, d))
     t_sim, c_sim = _time.perf_counter(), _time.process_time()
     env.run()
     sim_s, sim_cpu_s = _time.perf_counter() - t_sim, _time.process_time() - c_sim

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION, scenic_capacities
-from sim.crowd.fleet import LAYOVER_MIN
+from sim.crowd.fleet import LAYOVER_MIN, check_layover
 from sim.crowd.history import spot_names
 from twin.errors import InputError
 
@@ -340,8 +340,7 @@ def check_config(cfg: NetworkConfig) -> None:
     if not (sh.min_headway_min > 0 and math.isfinite(sh.min_headway_min)):
         raise InputError(f"shuttle min_headway_min {sh.min_headway_min!r}: expected > 0 minutes "
                          "(a when_full line's buses; capped at headway_min)")
-    if not (sh.layover_min > 0 and math.isfinite(sh.layover_min)):
-        raise InputError(f"shuttle layover_min {sh.layover_min!r}: expected > 0 minutes (a bus's turnaround)")
+    check_layover(sh.layover_min)
     fl = sh.fleet_per_line
     if fl is not None and (isinstance(fl, bool) or not isinstance(fl, (int, np.integer)) or fl < 1):
         raise InputError(f"shuttle fleet_per_line {fl!r}: expected a whole number of buses >= 1, or None (unlimited)")

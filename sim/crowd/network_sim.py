@@ -86,8 +86,9 @@ class _Lot:
 class NetworkSim:
     """State and processes of one run (internal)."""
 
-    def __init__(self, cfg: NetworkConfig, tt_min: np.ndarray, seed: int) -> None:
+    def __init__(self, cfg: NetworkConfig, tt_min: np.ndarray, seed: int, days: int) -> None:
         self.cfg = cfg
+        self.days = days  # service days the run covers
         self.S = S = len(cfg.spots)
         self.env = simpy.Environment()
         self.rnd = random.Random(seed)
@@ -112,7 +113,6 @@ class NetworkSim:
         self.enroute = [[0, 0] for _ in range(S)]
         self.bus_wait: list[list[Any]] = [[None, None] for _ in range(S)]
         self.serving = [[False, False] for _ in range(S)]  # a line's end within its service hours
-        self.final_dep_min = math.inf  # the last departure of the run (simulate_network sets it)
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
         c = cfg.choice
@@ -121,6 +121,7 @@ class NetworkSim:
         self.ride_min = [[self.tt[0][i + 1], self.tt[i + 1][0]] for i in range(S)]
         n_dep = int(math.floor((sh.last_h - sh.first_h) * 60.0 / sh.headway_min + 1e-9)) + 1
         self.last_dep_min = sh.first_h * 60.0 + (n_dep - 1) * sh.headway_min  # of the day
+        self.final_dep_min = (days - 1) * 1440.0 + self.last_dep_min  # of the run: riders after it find no bus
         # perceived travel time to each spot from each node, by mode (shuttle via the hub)
         self.perceived = []
         for mode in range(3):
@@ -312,7 +313,7 @@ class NetworkSim:
                         else:  # leave the spot by other means (taxi, on foot)
                             self._leave(g, env.now + self.ride_min[a][b])
                         return
-                    stop_k = (Q_HUB if b == TO_SPOT else Q_STOP) * S + a
+                    stop_k = self._stop_k(a, b)
                     self._chg(k_tr, -g.n)
                     self._chg(stop_k, g.n)
                     ev = env.event()
@@ -449,12 +450,12 @@ class NetworkSim:
             if adm is not None:
                 adm.get(n)
 
-    def closer(self, i: int, days: int):
+    def closer(self, i: int):
         """At closing time, cars and coaches still waiting for parking give up (closed out)."""
         env, sp = self.env, self.cfg.spots[i]
         if sp.open_h <= 0 and sp.close_h >= 24:
             return
-        for day in range(days):
+        for day in range(self.days):
             yield env.timeout(day * 1440.0 + sp.close_h * 60.0 - env.now)
             for lot in self.park[i]:
                 while lot.queue:
@@ -464,9 +465,13 @@ class NetworkSim:
         """Index of line i's road trip in direction d (hub -> spot or spot -> hub)."""
         return (i + 1) if d == TO_SPOT else (i + 1) * (self.S + 1)
 
+    def _stop_k(self, i: int, e: int) -> int:
+        """Level index of the riders waiting at end e of line i (0 the hub stop, 1 the spot's stop)."""
+        return (Q_HUB if e == TO_SPOT else Q_STOP) * self.S + i
+
     def _waiting(self, i: int, e: int) -> float:
-        """Persons waiting at end e of line i (0 the hub, 1 the spot)."""
-        return self.live[(Q_HUB if e == TO_SPOT else Q_STOP) * self.S + i]
+        """Persons waiting at end e of line i."""
+        return self.live[self._stop_k(i, e)]
 
     def _send_empty(self, i: int, e: int) -> None:
         """A bus idle at end e of line i runs over empty (logged as a run of 0 persons); like every
@@ -487,14 +492,14 @@ class NetworkSim:
         over); meanwhile buses idle at the other end run over empty while the persons waiting here
         outnumber the places on their way."""
         idle = self.idle[i]
-        while idle[d] == 0:
-            while idle[1 - d] > 0 and self._short(i, d):
-                self._send_empty(i, 1 - d)
-            ev = self.env.event()
-            self.bus_wait[i][d] = ev
-            if (yield ev):
-                return  # handed over on arrival
-        idle[d] -= 1
+        if idle[d] > 0:
+            idle[d] -= 1
+            return
+        while idle[1 - d] > 0 and self._short(i, d):
+            self._send_empty(i, 1 - d)
+        ev = self.env.event()
+        self.bus_wait[i][d] = ev
+        yield ev  # the next bus to arrive here is handed over (_bus_arrives)
 
     def _bus_arrives(self, i: int, e: int, after_min: float):
         """A bus of line i is in service at end e ``after_min`` from now: it goes to a departure
@@ -518,17 +523,17 @@ class NetworkSim:
             while self.idle[i][d] > 0 and self.serving[i][1 - d] and self._short(i, 1 - d):
                 self._send_empty(i, d)
 
-    def shuttle(self, i: int, d: int, days: int):
+    def shuttle(self, i: int, d: int):
         env, sh = self.env, self.cfg.shuttle
         q = self.stops[i][d]
-        stop_k = (Q_HUB if d == TO_SPOT else Q_STOP) * self.S + i
+        stop_k = self._stop_k(i, d)
         od = self._od(i, d)
         ride = self.ride_min[i][d]
         at = i + 1 if d == TO_SPOT else 0
         cap = sh.capacity_persons
         when_full = sh.dispatch == "when_full"
         limited = self.idle[i] is not None
-        for day in range(days):
+        for day in range(self.days):
             t_first = day * 1440.0 + sh.first_h * 60.0
             t_last = day * 1440.0 + self.last_dep_min
             if t_first > env.now:
