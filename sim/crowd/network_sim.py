@@ -133,6 +133,12 @@ class NetworkSim:
                 else:
                     rows.append([self.tt[a][j + 1] for j in range(S)])
             self.perceived.append(rows)
+        # minutes between a line's departures from a stop with a full load waiting: the dispatch's
+        # spacing, and with a limited fleet at least the round trip shared by its buses
+        space = min(sh.min_headway_min, sh.headway_min) if sh.dispatch == "when_full" else sh.headway_min
+        self.load_interval = [space if sh.fleet_per_line is None else
+                              max(space, (sum(self.ride_min[i]) + 2.0 * sh.layover_min) / sh.fleet_per_line)
+                              for i in range(S)]
         # recorders
         self.live = [0.0] * (NQ * S + 1)
         self.ch_t: list[float] = []
@@ -204,6 +210,8 @@ class NetworkSim:
             v = self.attr[j] - c.beta_time_per_min * tt[j]
             if self.cfg.diversion:
                 v -= c.beta_crowd * self.live[Q_OCC * self.S + j] / self.cap[j]
+                if g.mode == _SHUTTLE:
+                    v -= c.beta_time_per_min * self._queue_wait_min(j)
             cand.append(j)
             util.append(v)
         if not cand:
@@ -217,6 +225,17 @@ class NetworkSim:
             if x < acc:
                 return j
         return cand[-1]
+
+    def _queue_wait_min(self, j: int) -> float:
+        """Wait at the hub for line j beyond the timetable's half headway that the tourists are told
+        with the diversion messages: the busloads already waiting times the line's interval between
+        loaded departures; with a limited fleet whose round trip per bus exceeds the headway, also
+        the longer mean wait for the next bus (half that interval). The own stop's queue is common to
+        every choice (all shuttle trips go via the hub), so it does not enter the logit."""
+        sh = self.cfg.shuttle
+        iv = self.load_interval[j]
+        loads = math.floor(self._waiting(j, TO_SPOT) / sh.capacity_persons + 1e-9)
+        return loads * iv + max(0.0, iv - sh.headway_min) / 2.0
 
     def _legs_to(self, g: _Group, j: int) -> list[tuple[int, int, int]]:
         """Legs from where g is to spot j (j = -1: the hub, leaving)."""

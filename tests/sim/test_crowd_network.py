@@ -388,6 +388,31 @@ def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(sample_cit
     last_run = (r.shuttle_runs.time.max() - r.meta["t0"]) / pd.Timedelta("1min")
     assert last_run > 20 * 60 + 60  # the clear-out ran well past the 20:00 departure
 
+def test_tourists_told_the_shuttle_queue_choose_by_the_logit_with_its_wait():
+    """With the diversion messages a tourist at the hub choosing between two otherwise identical
+    spots counts the busloads already queuing for each line: 120 persons (two full loads of 50)
+    wait for spot A's line, none for B's. Unlimited when-full buses leave 2 min apart, so A's wait
+    is 2 x 2 min longer: logit share of A 1 / (1 + exp(0.05 x 4)) = 0.4502. One bus per line with
+    10-min rides and 5-min layovers comes back every 30 min: A's wait is 2 x 30 min longer, and
+    both lines' next bus is (30 - 10) / 2 min later than the timetable's: share 1 / (1 + exp(0.05 x
+    60)) = 0.0474. Without the messages the choice ignores queues: 0.5. 20,000 draws each
+    (binomial sd <= 0.0036; tolerance 0.015)."""
+    from sim.crowd import network_sim as NS
+
+    spots = tuple(_spot(nm) for nm in (SUXIAN, BEIHU))
+    tt = np.full((3, 3), 10.0)
+    np.fill_diagonal(tt, 0.0)
+    for fleet, diversion, expect in ((None, True, 0.4502), (1, True, 0.0474), (1, False, 0.5)):
+        sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, min_headway_min=2.0, layover_min=5.0,
+                             fleet_per_line=fleet)
+        cfg = N.NetworkConfig(spots=spots, shuttle=sh, diversion=diversion, hub=BEIHU)
+        sim = NS.NetworkSim(cfg, tt, seed=3, days=1)
+        sim.live[sim._stop_k(0, NS.TO_SPOT)] = 120.0
+        g = NS._Group(1, NS._SHUTTLE, 0)
+        share = np.mean([sim._choose(g, -1, 1) == 0 for _ in range(20_000)])
+        assert share == pytest.approx(expect, abs=0.015), (fleet, diversion)
+
+
 # ------------------------------------------------------------------ configuration and input errors
 def test_default_config_and_forecast_demand(sample_city):
     cfg = N.default_config(sample_city)
