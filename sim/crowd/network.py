@@ -20,7 +20,8 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
    to ``last_h``; capacity in persons, groups split when a bus is full, extra buses clear the
    stop at the last departure; after it, riders to a spot give up and riders leaving a spot go
    by other means; with ``shuttle.fleet_per_line`` a departure also needs one of the line's
-   buses at its end, and idle buses run back empty to where riders wait);
+   buses at its end, and idle buses run over to where riders wait, taking along whoever waits at
+   their own stop);
 4. parking: cars and coaches wait (FIFO) for a free space/bay and hold it for the whole visit;
    at closing time those still waiting give up (closed out);
 5. gate: FIFO queue in front of ``gates`` servers; a group holds one gate for the sum of its

@@ -76,7 +76,8 @@ class ShuttleConfig:
     run the simulated departures (each turning round ``layover_min`` at either end) are reported by
     :func:`sim.crowd.fleet.fleet_size`; a number gives each line that many buses, all at the hub at
     the start: a departure then needs a bus at its end (it waits for one, while buses idle at the
-    other end run over empty as long as the riders waiting outnumber the places on their way), a bus
+    other end run over, with whoever waits at their stop, as long as the riders waiting outnumber the
+    places on their way), a bus
     is back in service ``layover_min`` after arriving, a departure with nobody waiting is not run, and
     a late bus delays the timetable that follows ("schedule" counts the next headway from it)."""
 

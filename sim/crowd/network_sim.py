@@ -492,13 +492,40 @@ class NetworkSim:
         """Persons waiting at end e of line i."""
         return self.live[self._stop_k(i, e)]
 
-    def _send_empty(self, i: int, e: int) -> None:
-        """A bus idle at end e of line i runs over empty (logged as a run of 0 persons); like every
-        arrival it is in service at the other end after the layover."""
+    def _board(self, i: int, e: int) -> int:
+        """The riders waiting at end e of line i board a bus there, first come first served, up to
+        its capacity (a group larger than the room left splits and the rest keeps its place);
+        returns the persons on board."""
+        env, q = self.env, self.stops[i][e]
+        stop_k, ride, at = self._stop_k(i, e), self.ride_min[i][e], i + 1 if e == TO_SPOT else 0
+        room, load = self.cfg.shuttle.capacity_persons, 0
+        while q and room > 0:
+            g, ev, tj = q[0]
+            if g.n > room:  # split: the rest keeps its place for the next bus
+                rest = g.split(g.n - room)
+                ev2 = env.event()
+                q[0] = [rest, ev2, tj]
+                env.process(self.resume(rest, ev2, ride, at))
+                g.n = room
+            else:
+                q.popleft()
+            self._chg(stop_k, -g.n)
+            self._chg(self.TRAVEL, g.n)
+            self.shuttle_waits.append((env.now, i, e, g.n, env.now - tj))
+            room -= g.n
+            load += g.n
+            ev.succeed()
+        return load
+
+    def _send_over(self, i: int, e: int) -> None:
+        """A bus idle at end e of line i runs over to the other end, where it is needed, taking the
+        riders waiting at e (fewer than its when-full load, or a departure would have taken it; an
+        empty run, of 0 persons, when nobody waits); like every arrival it is in service at the other
+        end after the layover."""
         env = self.env
         self.idle[i][e] -= 1
         self.enroute[i][1 - e] += 1
-        self.runs.append((env.now, i, e, 0))
+        self.runs.append((env.now, i, e, self._board(i, e)))
         self.trips.append((env.now, self._od(i, e), 2, 1.0))
         env.process(self._bus_arrives(i, 1 - e, self.ride_min[i][e] + self.cfg.shuttle.layover_min))
 
@@ -508,22 +535,23 @@ class NetworkSim:
 
     def _bus(self, i: int, d: int):
         """Take a bus idle at end d of line i, or wait for one (an arriving bus is handed straight
-        over); meanwhile buses idle at the other end run over empty while the persons waiting here
-        outnumber the places on their way."""
+        over); meanwhile buses idle at the other end run over (with whoever waits there) while the
+        persons waiting here outnumber the places on their way."""
         idle = self.idle[i]
         if idle[d] > 0:
             idle[d] -= 1
             return
         while idle[1 - d] > 0 and self._short(i, d):
-            self._send_empty(i, 1 - d)
+            self._send_over(i, 1 - d)
         ev = self.env.event()
         self.bus_wait[i][d] = ev
         yield ev  # the next bus to arrive here is handed over (_bus_arrives)
 
     def _bus_arrives(self, i: int, e: int, after_min: float):
         """A bus of line i is in service at end e ``after_min`` from now: it goes to a departure
-        waiting there; else it stays, or runs over empty to the other end, in service and short,
-        if nobody here waits for a bus or this end is out of service (asleep till the morning)."""
+        waiting there; else it stays, or runs over to the other end, in service and short, if nobody
+        here waits for a bus or this end is out of service (asleep till the morning; a rider still
+        waiting here goes along)."""
         yield self.env.timeout(after_min)
         self.enroute[i][e] -= 1
         ev = self.bus_wait[i][e]
@@ -533,14 +561,14 @@ class NetworkSim:
             return
         self.idle[i][e] += 1
         if (self._waiting(i, e) <= 0 or not self.serving[i][e]) and self.serving[i][1 - e] and self._short(i, 1 - e):
-            self._send_empty(i, e)
+            self._send_over(i, e)
 
     def _off_service(self, i: int, d: int) -> None:
         """End d of line i stops running (overnight or for good): its idle buses go where riders wait."""
         self.serving[i][d] = False
         if self.idle[i] is not None:
             while self.idle[i][d] > 0 and self.serving[i][1 - d] and self._short(i, 1 - d):
-                self._send_empty(i, d)
+                self._send_over(i, d)
 
     def shuttle(self, i: int, d: int):
         env, sh = self.env, self.cfg.shuttle
@@ -548,7 +576,6 @@ class NetworkSim:
         stop_k = self._stop_k(i, d)
         od = self._od(i, d)
         ride = self.ride_min[i][d]
-        at = i + 1 if d == TO_SPOT else 0
         cap = sh.capacity_persons
         when_full = sh.dispatch == "when_full"
         limited = self.idle[i] is not None
@@ -565,24 +592,7 @@ class NetworkSim:
                         if not q:  # nobody to carry: no run (buses run empty only where needed)
                             break
                         yield from self._bus(i, d)
-                    room, load = cap, 0
-                    while q and room > 0:
-                        g, ev, tj = q[0]
-                        if g.n > room:  # split: the rest keeps its place for the next bus
-                            rest = g.split(g.n - room)
-                            ev2 = env.event()
-                            q[0] = [rest, ev2, tj]
-                            env.process(self.resume(rest, ev2, ride, at))
-                            g.n = room
-                        else:
-                            q.popleft()
-                        self._chg(stop_k, -g.n)
-                        self._chg(self.TRAVEL, g.n)
-                        self.shuttle_waits.append((env.now, i, d, g.n, env.now - tj))
-                        room -= g.n
-                        load += g.n
-                        ev.succeed()
-                    self.runs.append((env.now, i, d, load))
+                    self.runs.append((env.now, i, d, self._board(i, d)))
                     self.trips.append((env.now, od, 2, 1.0))
                     if limited:
                         self.enroute[i][1 - d] += 1

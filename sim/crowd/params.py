@@ -127,7 +127,8 @@ class ShuttleSettings(_Strict):
     layover_min: float | None = Field(None, gt=0, le=240, description="a bus's minimum turnaround at either end "
                                                                       "(sizes the fleet)")
     fleet_per_line: int | None = Field(None, ge=1, le=1000, description="buses per line (unset: as many as the "
-                                       "departures need); a departure waits for a bus, idle buses run over empty")
+                                       "departures need); a departure waits for a bus, idle buses run over "
+                                       "where riders wait, with those at their own stop")
 
 
 class ChoiceSettings(_Strict):

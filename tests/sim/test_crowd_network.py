@@ -413,6 +413,42 @@ def test_tourists_told_the_shuttle_queue_choose_by_the_logit_with_its_wait():
         assert share == pytest.approx(expect, abs=0.015), (fleet, diversion)
 
 
+def test_a_bus_called_to_the_other_end_takes_the_riders_waiting_at_its_stop():
+    """One bus, idle at the spot's stop where 30 riders wait (fewer than its when-full load of 50),
+    is called to the hub where 120 wait: it runs over with the 30 (a 10th-session version ran it
+    empty and left them), so every rider at the spot boards at once, and it is in service at the hub
+    after the ride and the layover (10 + 5 min), where a full load of 50 leaves."""
+    from sim.crowd import network_sim as NS
+
+    tt = np.array([[0.0, 10.0], [10.0, 0.0]])
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, layover_min=5.0, fleet_per_line=1)
+    sim = NS.NetworkSim(N.NetworkConfig(spots=(_spot(SUXIAN),), shuttle=sh, hub=BEIHU), tt, seed=0, days=1)
+    sim.idle[0] = [0, 1]
+    sim.serving[0] = [True, True]
+    boarded = []
+
+    def rider(e, n):
+        ev = sim.env.event()
+        sim.stops[0][e].append([NS._Group(n, NS._SHUTTLE, 0 if e == NS.TO_SPOT else 1), ev, 0.0])
+        sim._chg(sim._stop_k(0, e), n)
+        yield ev
+        boarded.append((sim.env.now, e, n))
+
+    def hub_departure():
+        yield from sim._bus(0, NS.TO_SPOT)
+        sim.runs.append((sim.env.now, 0, NS.TO_SPOT, sim._board(0, NS.TO_SPOT)))
+
+    for e, n, k in ((NS.TO_HUB, 10, 3), (NS.TO_SPOT, 20, 6)):
+        for _ in range(k):
+            sim.env.process(rider(e, n))
+    sim.env.run(until=0.0001)  # the riders queue
+    sim.env.process(hub_departure())
+    sim.env.run(until=60.0)
+    assert sim.runs == [(0.0001, 0, NS.TO_HUB, 30), (15.0001, 0, NS.TO_SPOT, 50)]
+    assert sorted(b for b in boarded if b[1] == NS.TO_HUB) == [(0.0001, NS.TO_HUB, 10)] * 3
+    assert sim._waiting(0, NS.TO_SPOT) == 70
+
+
 # ------------------------------------------------------------------ configuration and input errors
 def test_default_config_and_forecast_demand(sample_city):
     cfg = N.default_config(sample_city)
