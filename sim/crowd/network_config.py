@@ -221,15 +221,16 @@ def _nested(key: str, base: Any, v: Any) -> Any:
                          + (f" (close: {close[0]})" if close else ""))
     out = {}
     for k, x in v.items():
-        if isinstance(getattr(base, k), str):  # a choice (shuttle.dispatch): check_config names the options
+        f = base.__dataclass_fields__[k]  # its type as written (a string: annotations are postponed)
+        if f.type == "str":  # a choice (shuttle.dispatch): check_config names the options
             if not isinstance(x, str):
                 raise InputError(f"{key}.{k} {x!r}: expected a word")
             out[k] = x
             continue
-        if k == "fleet_per_line" and x is None:  # unlimited
+        if x is None and f.type.endswith("| None"):  # an optional setting unset (fleet_per_line: unlimited)
             out[k] = None
             continue
-        whole = k in ("capacity_persons", "max_spots", "fleet_per_line")
+        whole = f.type.startswith("int")
         _number(f"{key}.{k}", x, integer=whole)
         out[k] = int(x) if whole else float(x)
     return replace(base, **out)
