@@ -77,9 +77,9 @@ class ShuttleConfig:
     :func:`sim.crowd.fleet.fleet_size`; a number gives each line that many buses, all at the hub at
     the start: a departure then needs a bus at its end (it waits for one, while buses idle at the
     other end run over, with whoever waits at their stop, as long as the riders waiting outnumber the
-    places on their way), a bus
-    is back in service ``layover_min`` after arriving, a departure with nobody waiting is not run, and
-    a late bus delays the timetable that follows ("schedule" counts the next headway from it)."""
+    places on their way), a bus is back in service ``layover_min`` after arriving, a departure with
+    nobody waiting is not run, and a late bus delays the timetable that follows ("schedule" counts
+    the next headway from it)."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50

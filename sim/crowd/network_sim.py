@@ -519,9 +519,8 @@ class NetworkSim:
 
     def _send_over(self, i: int, e: int) -> None:
         """A bus idle at end e of line i runs over to the other end, where it is needed, taking the
-        riders waiting at e (fewer than its when-full load, or a departure would have taken it; an
-        empty run, of 0 persons, when nobody waits); like every arrival it is in service at the other
-        end after the layover."""
+        riders waiting at e up to its capacity (an empty run, of 0 persons, when nobody waits); like
+        every arrival it is in service at the other end after the layover."""
         env = self.env
         self.idle[i][e] -= 1
         self.enroute[i][1 - e] += 1
