@@ -45,7 +45,8 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
    (the crowding term only when diversion messages are on: without them tourists do not know
    the crowding; shuttle riders' t_ij is via the hub plus half a headway per ride, and with the
    messages also the busloads already queuing at the hub for spot j's line times that line's
-   interval between loaded departures); otherwise
+   interval between loaded departures, and with a limited fleet half the excess of the round trip
+   per bus (round trip / fleet) over the headway); otherwise
    it leaves by its mode through the hub.
 
 Gates and parking lots are FIFO servers/lots with the semantics of ``simpy.Resource`` and of

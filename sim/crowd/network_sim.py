@@ -113,6 +113,7 @@ class NetworkSim:
         self.enroute = [[0, 0] for _ in range(S)]
         self.bus_wait: list[list[Any]] = [[None, None] for _ in range(S)]
         self.serving = [[False, False] for _ in range(S)]  # a line's end within its service hours
+        self.last_dep = [[-math.inf, -math.inf] for _ in range(S)]  # last loaded departure from each stop
         mode_cfg = [cfg.modes.get(m) for m in MODES]
         self.ppv = [m.persons_per_vehicle if m is not None else 1.0 for m in mode_cfg]
         c = cfg.choice
@@ -229,8 +230,8 @@ class NetworkSim:
     def _queue_wait_min(self, j: int) -> float:
         """Wait at the hub for line j beyond the timetable's half headway that the tourists are told
         with the diversion messages: the busloads already waiting times the line's interval between
-        loaded departures; with a limited fleet whose round trip per bus exceeds the headway, also
-        the longer mean wait for the next bus (half that interval). The own stop's queue is common to
+        loaded departures; with a limited fleet whose round trip shared by its buses (round trip /
+        fleet) exceeds the headway, also half the excess (the longer mean wait for the next bus). The own stop's queue is common to
         every choice (all shuttle trips go via the hub), so it does not enter the logit."""
         sh = self.cfg.shuttle
         iv = self.load_interval[j]
@@ -325,7 +326,9 @@ class NetworkSim:
                     self.trips.append((env.now, a * (S + 1) + b, g.mode, g.n / self.ppv[g.mode]))
                     dt = self.tt[a][b]
                 else:
-                    if (env.now % 1440.0) > self.last_dep_min or env.now > self.final_dep_min:  # no bus till tomorrow
+                    tod = env.now % 1440.0
+                    if tod > self.last_dep_min or env.now > self.final_dep_min or (
+                            tod >= self.last_dep_min - 1e-9 and not self.serving[a][b]):  # no bus till tomorrow
                         if b == TO_SPOT:  # give up the visit and leave from the hub
                             self.closed.append((env.now, a, g.n))
                             self._leave(g, env.now)
@@ -524,7 +527,10 @@ class NetworkSim:
         env = self.env
         self.idle[i][e] -= 1
         self.enroute[i][1 - e] += 1
-        self.runs.append((env.now, i, e, self._board(i, e)))
+        load = self._board(i, e)
+        if load:
+            self.last_dep[i][e] = env.now  # a loaded departure from this stop (the when-full spacing)
+        self.runs.append((env.now, i, e, load))
         self.trips.append((env.now, self._od(i, e), 2, 1.0))
         env.process(self._bus_arrives(i, 1 - e, self.ride_min[i][e] + self.cfg.shuttle.layover_min))
 
@@ -548,9 +554,7 @@ class NetworkSim:
 
     def _bus_arrives(self, i: int, e: int, after_min: float):
         """A bus of line i is in service at end e ``after_min`` from now: it goes to a departure
-        waiting there; else it stays, or runs over to the other end, in service and short, if nobody
-        here waits for a bus or this end is out of service (asleep till the morning; a rider still
-        waiting here goes along)."""
+        waiting there; else :meth:`_park`."""
         yield self.env.timeout(after_min)
         self.enroute[i][e] -= 1
         ev = self.bus_wait[i][e]
@@ -558,6 +562,11 @@ class NetworkSim:
             self.bus_wait[i][e] = None
             ev.succeed(True)
             return
+        self._park(i, e)
+
+    def _park(self, i: int, e: int) -> None:
+        """A free bus of line i waits at end e, or runs over to the other end, in service and short,
+        if nobody here waits for a bus or this end is out of service."""
         self.idle[i][e] += 1
         if (self._waiting(i, e) <= 0 or not self.serving[i][e]) and self.serving[i][1 - e] and self._short(i, 1 - e):
             self._send_over(i, e)
@@ -569,15 +578,33 @@ class NetworkSim:
             while self.idle[i][d] > 0 and self.serving[i][1 - d] and self._short(i, 1 - d):
                 self._send_over(i, d)
 
+    def _depart(self, i: int, d: int):
+        """A departure from end d of line i; returns whether a bus left. With a limited fleet it
+        needs one of the line's buses there, and it is not run when nobody waits for it (also when
+        an over-run took its riders while it waited for the bus: that bus then stays or goes on)."""
+        env, q = self.env, self.stops[i][d]
+        limited = self.idle[i] is not None
+        if limited:
+            if not q:
+                return False
+            yield from self._bus(i, d)
+            if not q:
+                self._park(i, d)
+                return False
+        self.last_dep[i][d] = env.now
+        self.runs.append((env.now, i, d, self._board(i, d)))
+        self.trips.append((env.now, self._od(i, d), 2, 1.0))
+        if limited:
+            self.enroute[i][1 - d] += 1
+            env.process(self._bus_arrives(i, 1 - d, self.ride_min[i][d] + self.cfg.shuttle.layover_min))
+        return True
+
     def shuttle(self, i: int, d: int):
         env, sh = self.env, self.cfg.shuttle
         q = self.stops[i][d]
         stop_k = self._stop_k(i, d)
-        od = self._od(i, d)
-        ride = self.ride_min[i][d]
         cap = sh.capacity_persons
         when_full = sh.dispatch == "when_full"
-        limited = self.idle[i] is not None
         for day in range(self.days):
             t_first = day * 1440.0 + sh.first_h * 60.0
             t_last = day * 1440.0 + self.last_dep_min
@@ -586,18 +613,8 @@ class NetworkSim:
             self.serving[i][d] = True
             while True:
                 final = env.now >= t_last - 1e-9
-                while True:
-                    if limited:
-                        if not q:  # nobody to carry: no run (buses run empty only where needed)
-                            break
-                        yield from self._bus(i, d)
-                    self.runs.append((env.now, i, d, self._board(i, d)))
-                    self.trips.append((env.now, od, 2, 1.0))
-                    if limited:
-                        self.enroute[i][1 - d] += 1
-                        env.process(self._bus_arrives(i, 1 - d, ride + sh.layover_min))
-                    if not (final and q):
-                        break
+                while (yield from self._depart(i, d)) and final and q:
+                    pass  # the last departure: extra buses until the stop is clear
                 if final:
                     self._off_service(i, d)
                     break
@@ -607,7 +624,7 @@ class NetworkSim:
                     if not when_full:
                         yield env.timeout(nxt - env.now)
                     elif self.live[stop_k] >= cap - 1e-9:  # a full load waits: go once the stop allows
-                        go = min(last + min(sh.min_headway_min, sh.headway_min), nxt)
+                        go = min(self.last_dep[i][d] + min(sh.min_headway_min, sh.headway_min), nxt)
                         if go <= env.now + 1e-9:
                             break
                         yield env.timeout(go - env.now)

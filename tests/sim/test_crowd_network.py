@@ -388,6 +388,25 @@ def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(sample_cit
     last_run = (r.shuttle_runs.time.max() - r.meta["t0"]) / pd.Timedelta("1min")
     assert last_run > 20 * 60 + 60  # the clear-out ran well past the 20:00 departure
 
+
+def test_riders_reaching_a_stop_at_the_last_departure_after_it_left_go_by_other_means(sample_city):
+    """The hub at Beihu Park (a 0-min ride on Beihu's line), every visitor going on to Yuxi: those
+    leaving Beihu on its 20:00 bus reach Yuxi's line at the hub at 20:00 exactly, after Yuxi's
+    final departure may have run; they give Yuxi up and leave (a review found 40 persons waiting
+    there forever), with and without a fleet limit: at the end nobody is left in the network."""
+    spots = tuple(_spot(s, gates=4, gate_rate_persons_min=10.0, dwell_mean_min=1440.0, dwell_cv=0.0)
+                  for s in (BEIHU, YUXI))
+    t = pd.date_range("2026-05-01 18:00", periods=8, freq="15min")
+    arr = pd.DataFrame({"time": t, "spot": BEIHU, "arrivals_persons": 30.0})
+    for fleet in (None, 2):
+        sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, dispatch="schedule",
+                             fleet_per_line=fleet)
+        cfg = N.NetworkConfig(spots=spots, modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=5, shuttle=sh,
+                              choice=N.ChoiceConfig(next_spot_prob=1.0, max_spots=2), diversion=False, hub=BEIHU)
+        c = N.simulate_network(sample_city, arr, cfg, seed=1).counters
+        assert c["arrived_persons"] == c["departed_persons"] > 200 and c["present_persons"] == 0, fleet
+
+
 def test_tourists_told_the_shuttle_queue_choose_by_the_logit_with_its_wait():
     """With the diversion messages a tourist at the hub choosing between two otherwise identical
     spots counts the busloads already queuing for each line: 120 persons (two full loads of 50)
@@ -447,6 +466,35 @@ def test_a_bus_called_to_the_other_end_takes_the_riders_waiting_at_its_stop():
     assert sim.runs == [(0.0001, 0, NS.TO_HUB, 30), (15.0001, 0, NS.TO_SPOT, 50)]
     assert sorted(b for b in boarded if b[1] == NS.TO_HUB) == [(0.0001, NS.TO_HUB, 10)] * 3
     assert sim._waiting(0, NS.TO_SPOT) == 70
+
+
+def test_a_departure_whose_riders_left_on_an_over_run_is_not_run():
+    """Two buses reach the spot's stop at t = 10 together: the first goes to the departure waiting
+    there for a bus, the second stays idle; the hub's departure (40 waiting), due at t = 10 too and
+    without a bus, calls the idle one over, which takes the spot's 30 riders. The spot's departure
+    then has nobody to carry: it is not run (a review saw it run empty), and as the bus on its way
+    to the hub has room for the 40 there, its bus stays at the spot."""
+    from sim.crowd import network_sim as NS
+
+    tt = np.array([[0.0, 10.0], [10.0, 0.0]])
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, layover_min=5.0, fleet_per_line=2)
+    sim = NS.NetworkSim(N.NetworkConfig(spots=(_spot(SUXIAN),), shuttle=sh, hub=BEIHU), tt, seed=0, days=1)
+    env = sim.env
+    sim.idle[0], sim.enroute[0], sim.serving[0] = [0, 0], [0, 2], [True, True]
+    for e, n in ((NS.TO_HUB, 30), (NS.TO_SPOT, 40)):
+        sim.stops[0][e].append([NS._Group(n, NS._SHUTTLE, 0 if e == NS.TO_SPOT else 1), env.event(), 0.0])
+        sim._chg(sim._stop_k(0, e), n)
+    for _ in range(2):
+        env.process(sim._bus_arrives(0, NS.TO_HUB, 10.0))
+
+    def departure(d, at):
+        yield env.timeout(at)
+        yield from sim._depart(0, d)
+
+    env.process(departure(NS.TO_HUB, 0.0))
+    env.process(departure(NS.TO_SPOT, 10.0))
+    env.run(until=11.0)
+    assert sim.runs == [(10.0, 0, NS.TO_HUB, 30)] and sim.idle[0] == [0, 1] and sim.enroute[0] == [1, 0]
 
 
 # ------------------------------------------------------------------ configuration and input errors
