@@ -13,7 +13,8 @@ follow from the (fixed) splits and the chosen left-turn sequence. w_i (wbar_i) i
 start of the out (in) green to the centre line of the band at signal i, t_i (tbar_i) the travel time on
 link i out (in), m_i integer. Constraints (the paper's, written on the band centre line):
 
-* band inside green: ``b/2 + tau_i z <= w_i <= g_i - b/2`` (same inbound), tau = queue clearance (s);
+* band inside green: ``b/2 + tau_i z + f_i <= w_i <= g_i - b/2`` (same inbound), queue clearance tau (s)
+  or f (a share of the cycle: a queue built each cycle, cleared at saturation flow);
 * loop (phi eliminated): ``t_i + tbar_i + (w_i - w_{i+1}) + (wbar_{i+1} - wbar_i) - (theta_i - theta_{i+1}) = m_i``;
 * speeds: ``d_i z / v_max <= t_i <= d_i z / v_min``; change of reciprocal speed between links
   ``|d_i/d_{i+1} t_{i+1} - t_i| <= d_i z Delta(1/v)`` (zero: one design speed each way);
@@ -214,7 +215,8 @@ class _Spec:
     speed_in_m_s: tuple[float, float]
     dinv_s_m: float | None  # limit on the change of 1/v between links; 0 = one design speed
     min_band_s: tuple[float, float]
-    tau_s: np.ndarray  # (n, 2) queue clearance out / in
+    tau_s: np.ndarray  # (n, 2) queue clearance out / in, seconds
+    tau_frac: np.ndarray | None = None  # (n, 2) queue clearance out / in, shares of the cycle
 
 
 class _Rows:
@@ -296,6 +298,7 @@ def _solve(cands: list[list[_Cand]], d_m: np.ndarray, spec: _Spec, *, multiband:
             e[int(y)] = e.get(int(y), 0.0) + b
         return e
 
+    tf = spec.tau_frac if spec.tau_frac is not None else np.zeros((n, 2))
     g_out = [expr(i, "g_out") for i in range(n)]
     g_in = [expr(i, "g_in") for i in range(n)]
     theta = [expr(i, "theta") for i in range(n)]
@@ -303,9 +306,9 @@ def _solve(cands: list[list[_Cand]], d_m: np.ndarray, spec: _Spec, *, multiband:
         bo, bi = int(ib[j if multiband else 0]), int(ibb[j if multiband else 0])
         for s in ((j, j + 1) if multiband or j == 0 else (j + 1,)):
             w, wb = int(iw[s]), int(iwb[s])
-            rows.add({w: 1.0, bo: -0.5, int(iz): -spec.tau_s[s, 0]}, 0.0, np.inf)
+            rows.add({w: 1.0, bo: -0.5, int(iz): -spec.tau_s[s, 0]}, tf[s, 0], np.inf)
             rows.add(_add({w: 1.0, bo: 0.5}, {k: -v for k, v in g_out[s].items()}), -np.inf, 0.0)
-            rows.add({wb: 1.0, bi: -0.5, int(iz): -spec.tau_s[s, 1]}, 0.0, np.inf)
+            rows.add({wb: 1.0, bi: -0.5, int(iz): -spec.tau_s[s, 1]}, tf[s, 1], np.inf)
             rows.add(_add({wb: 1.0, bi: 0.5}, {k: -v for k, v in g_in[s].items()}), -np.inf, 0.0)
         # loop: t + tbar + w_j - w_{j+1} + wbar_{j+1} - wbar_j - theta_j + theta_{j+1} - m = 0
         loop = _add({int(it[j]): 1.0, int(itb[j]): 1.0, int(iw[j]): 1.0, int(iw[j + 1]): -1.0,
@@ -353,6 +356,7 @@ def maxband(corridor: Corridor, plan: Plan | None = None, *, speed_kph: tuple[fl
             cycle_range_s: tuple[float, float] | None = None, multiband: bool = False, k: float | None = None,
             ratio_constraint: bool = True, weight_power: float = 2.0, left_sequence: str = "optimize",
             min_band_s: float | tuple[float, float] = 0.0, queue_clearance_s: Any = None,
+            queue_clearance_frac: Any = None,
             min_green_s: float = 5.0, time_limit_s: float = 10.0, mip_rel_gap: float = 1e-6) -> Plan:
     """Offsets (and cycle, design speeds, left-turn sequences) maximising the two-way green band.
 
@@ -365,7 +369,9 @@ def maxband(corridor: Corridor, plan: Plan | None = None, *, speed_kph: tuple[fl
     outbound volume); ``ratio_constraint`` adds the paper's ``(1-k) bbar >= (1-k) k b``. ``multiband``:
     link bands weighted by ``(V_i / S_i)^weight_power`` (Gartner et al. 1991). ``left_sequence``:
     'optimize' the lead/lag order of protected left phases, or 'keep' it. ``min_band_s``: a band each way
-    that must be reached; ``queue_clearance_s``: (n,) or (n, 2) seconds the band starts after the green.
+    that must be reached; ``queue_clearance_s``: (n,) or (n, 2) seconds the band starts after the green;
+    ``queue_clearance_frac``: the same as shares of the cycle (a queue that builds each cycle, e.g.
+    :func:`joiner_clearance_frac`, clears in a fixed share of it whatever the cycle).
 
     Returns a :class:`Plan` whose out-direction greens start where the band solution puts them, with
     ``band_out_s``/``band_in_s`` (MAXBAND: the MILP bands; MULTIBAND: the through bands measured by
@@ -407,15 +413,20 @@ def maxband(corridor: Corridor, plan: Plan | None = None, *, speed_kph: tuple[fl
         vm = 0.25 * (s_out[0] + s_out[1] + s_in[0] + s_in[1]) / 3.6
         dinv = float(speed_change_kph) / 3.6 / vm ** 2
     mb = (float(min_band_s), float(min_band_s)) if np.ndim(min_band_s) == 0 else tuple(map(float, min_band_s))
-    tau = np.zeros((n, 2))
-    if queue_clearance_s is not None:
-        q = np.asarray(queue_clearance_s, float)
+    tau, frac = np.zeros((n, 2)), np.zeros((n, 2))
+    for name, given, dst, unit in (("queue_clearance_s", queue_clearance_s, tau, "seconds"),
+                                   ("queue_clearance_frac", queue_clearance_frac, frac, "shares of the cycle")):
+        if given is None:
+            continue
+        q = np.asarray(given, float)
         if q.shape == (n,):
             q = np.column_stack([q, q])
-        if q.shape != (n, 2) or np.any(q < 0) or not np.all(np.isfinite(q)):
-            raise InputError(f"queue_clearance_s: expected {n} (or {n} x 2) non-negative seconds, got shape {q.shape}")
-        tau = q
-    spec = _Spec((c_lo, c_hi), (s_out[0] / 3.6, s_out[1] / 3.6), (s_in[0] / 3.6, s_in[1] / 3.6), dinv, mb, tau)
+        if q.shape != (n, 2) or np.any(q < 0) or not np.all(np.isfinite(q)) or (dst is frac and np.any(q >= 1)):
+            raise InputError(f"{name}: expected {n} (or {n} x 2) non-negative {unit}"
+                             + (" below 1" if dst is frac else "") + f", got shape {q.shape}")
+        dst[:] = q
+    spec = _Spec((c_lo, c_hi), (s_out[0] / 3.6, s_out[1] / 3.6), (s_in[0] / 3.6, s_in[1] / 3.6), dinv, mb, tau,
+                 frac)
 
     cands = [_candidates(t, it.name, left_sequence, min_green_s) for t, it in zip(plan.timings, corridor.intersections)]
     for it, cs in zip(corridor.intersections, cands):
@@ -497,6 +508,26 @@ def maxband(corridor: Corridor, plan: Plan | None = None, *, speed_kph: tuple[fl
     return out
 
 
+def joiner_clearance_frac(corridor: Corridor, joining_lanes: int = 2) -> np.ndarray:
+    """(n, 2) float64: MAXBAND's queue clearance (Little, Kelson & Gartner 1981, the tau_i of the band
+    constraints) as a share of the cycle, for the vehicles that turned onto the corridor from the
+    cross street of the previous signal in each direction: half of its ``side_to_main`` traffic goes
+    each way, in at most ``joining_lanes`` lanes (right turners into the kerb lane, left turners
+    into the median lane), and the queue they form at the next signal, one cycle's worth, clears at
+    saturation flow: ``0.5 side_to_main V_side / (min(lanes, joining_lanes) s)``. An upper bound:
+    every joiner is taken to be stopped there. The first signal of each direction gets 0 (what
+    arrives there is not the corridor's). Column 0 out, 1 in."""
+    its = corridor.intersections
+    n = len(its)
+    out = np.zeros((n, 2))
+    join = [0.5 * it.side_to_main * it.side_volume_vph for it in its]
+    for i in range(1, n):  # out: joiners from signal i - 1 queue at signal i
+        out[i, 0] = join[i - 1] / (min(its[i].lanes_out, joining_lanes) * its[i].sat_flow_vphpl)
+    for i in range(n - 1):  # in: joiners from signal i + 1 queue at signal i
+        out[i, 1] = join[i + 1] / (min(its[i].lanes_in, joining_lanes) * its[i].sat_flow_vphpl)
+    return out
+
+
 def multiband(corridor: Corridor, plan: Plan | None = None, **kw: Any) -> Plan:
     """MULTIBAND (Gartner et al. 1991): :func:`maxband` with link-specific bands; same options."""
     return maxband(corridor, plan, multiband=True, **kw)
@@ -518,8 +549,8 @@ def _diagnose(cands: list[list[_Cand]], d: np.ndarray, spec: _Spec, kw: dict[str
         relax["speed change"] = replace(spec, dinv_s_m=None)
     if max(spec.min_band_s) > 0:
         relax["minimum band"] = replace(spec, min_band_s=(0.0, 0.0))
-    if spec.tau_s.any():
-        relax["queue clearance"] = replace(spec, tau_s=np.zeros_like(spec.tau_s))
+    if spec.tau_s.any() or (spec.tau_frac is not None and spec.tau_frac.any()):
+        relax["queue clearance"] = replace(spec, tau_s=np.zeros_like(spec.tau_s), tau_frac=None)
     helps = []
     for name, sp in relax.items():
         r, cols = _solve(cands, d, sp, **{**kw, "time_limit_s": min(kw["time_limit_s"], 5.0)})
@@ -539,4 +570,4 @@ def _diagnose(cands: list[list[_Cand]], d: np.ndarray, spec: _Spec, kw: dict[str
                      "queue clearance) helps: expected longer through greens in the splits")
 
 
-__all__ = ["band_of", "maxband", "multiband", "LEFT_PATTERNS"]
+__all__ = ["band_of", "joiner_clearance_frac", "maxband", "multiband", "LEFT_PATTERNS"]

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.greenwave import microsim
 from sim.greenwave.bays import with_bays
 from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_from_points, current_plan
-from sim.greenwave.maxband import band_of, maxband, multiband
+from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband, multiband
 from sim.greenwave.params import Params, Period, clock_s, period_intervals
 from sim.greenwave.plan import Corridor, Plan, SignalTiming
 from sim.greenwave.webster import min_greens_s, plan_saturation, webster_timing
@@ -66,7 +66,8 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
         plans["uncoordinated"] = cur.with_offsets(np.zeros(len(c)), name="uncoordinated")
     base = webster_timing(c, cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s, phase_sequence=p.phase_sequence)
     kw = dict(speed_kph=design_speeds(c, p), cycle_range_s=(max(p.cycle_min_s, base.cycle_s), p.cycle_max_s),
-              speed_change_kph=p.speed_change_kph)
+              speed_change_kph=p.speed_change_kph,
+              queue_clearance_frac=joiner_clearance_frac(c) if p.queue_clearance else None)
     if want & {"maxband", "optimised", "actuated", "max_pressure"}:
         plans["maxband"] = maxband(c, base, **kw)
         plans["maxband"].name = "maxband"
@@ -158,7 +159,8 @@ def period_plans(city: City, c: Corridor, p: Params) -> list[dict[str, Any]]:
                               phase_sequence=p.phase_sequence, all_red_s=2.0 + per.extra_all_red_s)
         try:
             plan = maxband(cc, base, speed_kph=design_speeds(c, p, per.speed_factor), speed_change_kph=p.speed_change_kph,
-                           cycle_range_s=(base.cycle_s, max(base.cycle_s, min(p.cycle_max_s, 1.25 * base.cycle_s))))
+                           cycle_range_s=(base.cycle_s, max(base.cycle_s, min(p.cycle_max_s, 1.25 * base.cycle_s))),
+                           queue_clearance_frac=joiner_clearance_frac(cc) if p.queue_clearance else None)
         except InputError as e:
             raise InputError(f"period {per.name!r}: {e}") from None
         plan.name = per.name

@@ -149,6 +149,10 @@ class Params(_Strict):
                                             "1981), taken at the mid design speed v_m, so at a speed v the change "
                                             "allowed is about this x (v / v_m)^2; none: one design speed each way")
     phase_sequence: Literal["two_phase", "lead_lead", "lag_lag", "lead_lag"] = "two_phase"
+    queue_clearance: bool = Field(False, description="band plans leave room at each signal for the queue of "
+                                  "vehicles that turned onto the corridor from the previous cross street "
+                                  "(MAXBAND's tau; maxband.joiner_clearance_frac: an upper bound, every joiner "
+                                  "stopped); false: the band may start with the green")
     variants: list[Literal["current", "uncoordinated", "maxband", "multiband", "optimised", "actuated",
                            "max_pressure"]] = Field(default_factory=lambda: list(VARIANTS), min_length=1)
     periods: list[Period] = Field(default_factory=list)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_from_points, current_plan
-from sim.greenwave.maxband import band_of, maxband, multiband
+from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband, multiband
 from sim.greenwave.plan import Corridor, Intersection, Phase, Plan, SignalTiming
 from sim.greenwave.webster import webster_cycle_s, webster_delay_terms_s, webster_timing
 from tests.conftest import SAMPLE
@@ -57,6 +57,39 @@ def test_two_signals_band_sum_closed_form(d_m, v_m_s, g_frac):
     p = maxband(cor, pl, speed_kph=(v_m_s * 3.6, v_m_s * 3.6), cycle_range_s=(c, c))
     expected = 2 * g_frac - _dist_int(2 * d_m / v_m_s / c)
     assert (p.band_out_s + p.band_in_s) / c == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("f", [0.05, 0.12])
+def test_queue_clearance_narrows_the_two_signal_band_by_its_share(f):
+    """The alternate system above (b = bbar = g = C/2) with a queue to clear at each direction's second
+    signal for a share f of the cycle (MAXBAND's tau, Little et al. 1981): each band must start f after
+    that green and still fit the first signal's green, so b = bbar = g - f; with the queue one way only,
+    b + bbar = 2g - f. Given in seconds the same (tau = f C at a fixed cycle)."""
+    c, v = 100.0, 12.5
+    cor, pl = _line([0.5 * c * v], cycle_s=c)
+    kw = dict(speed_kph=(v * 3.6, v * 3.6), cycle_range_s=(c, c))
+    both = maxband(cor, pl, queue_clearance_frac=[[0.0, f], [f, 0.0]], **kw)
+    assert both.band_out_s / c == pytest.approx(0.5 - f, abs=1e-6)
+    assert both.band_in_s / c == pytest.approx(0.5 - f, abs=1e-6)
+    one = maxband(cor, pl, queue_clearance_frac=[[0.0, 0.0], [f, 0.0]], **kw)
+    assert (one.band_out_s + one.band_in_s) / c == pytest.approx(1.0 - f, abs=1e-6)
+    secs = maxband(cor, pl, queue_clearance_s=[[0.0, f * c], [f * c, 0.0]], **kw)
+    assert secs.band_out_s == pytest.approx(both.band_out_s, abs=1e-6)
+    with pytest.raises(InputError, match="queue_clearance_frac: expected 2 .* below 1"):
+        maxband(cor, pl, queue_clearance_frac=[1.0, 0.0], **kw)
+
+
+def test_joiner_clearance_share_closed_form():
+    """Joiners from the previous signal's cross street: half of side_to_main x side volume each way, in
+    at most two lanes, cleared at saturation flow; nothing at each direction's first signal.
+    800 veh/h, side_to_main 0.5, 3 lanes, 1800 veh/h/lane: 0.5 x 0.5 x 800 / (2 x 1800) = 0.0556;
+    one lane in: 200 / 1800 = 0.1111."""
+    cor, _ = _line([300.0, 400.0])
+    for it in cor.intersections:
+        it.side_volume_vph, it.side_to_main, it.lanes_out, it.lanes_in = 800.0, 0.5, 3, 1
+    f = joiner_clearance_frac(cor)
+    np.testing.assert_allclose(f[:, 0], [0.0, 200 / 3600, 200 / 3600], atol=1e-12)
+    np.testing.assert_allclose(f[:, 1], [200 / 1800, 200 / 1800, 0.0], atol=1e-12)
 
 
 # ------------------------------------------------------------------------ MILP vs geometric measurement

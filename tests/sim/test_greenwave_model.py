@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from sim.greenwave import model as M
-from sim.greenwave.maxband import band_of, maxband
+from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband
 from sim.greenwave.params import Params
 from sim.greenwave.plan import SignalTiming
-from sim.greenwave.tsd import band_windows
+from sim.greenwave.plan import MOVEMENTS
+from sim.greenwave.tsd import band_offsets_s, band_windows
 from twin.errors import InputError
 
 
@@ -33,6 +34,39 @@ def test_band_on_the_time_space_diagram_equals_the_milp(sample_city):
         width = sum(bb - aa for aa, bb in band_windows(plan, c, v, direction))
         assert width == pytest.approx(b, abs=0.5)
     assert band_of(plan, c, plan.speed_out_m_s, plan.speed_in_m_s)[0] == pytest.approx(plan.band_out_s, abs=1e-2)
+
+
+def test_queue_clearance_band_starts_after_the_joiners_queue(sample_city):
+    """With ``queue_clearance`` the band plan's bands are those of greens that start later by the share
+    of the cycle that the queue of vehicles turned in from the previous cross street takes
+    (maxband.joiner_clearance_frac: 0.5 x 0.5 x 600 / (2 x 1800) = 0.042 here): the start times of
+    design-speed trajectories reaching every signal between that share after its green started and
+    its end (sampled every 0.25 s) span the MILP's band each way (0.5 s); without it the same
+    geometry gives a band narrower than the plain one, and the plan's bands are no wider."""
+    dem = {"volume_out_vph": 1800, "volume_in_vph": 1700, "*": {"side_volume_vph": 600}}
+    p = _params(queue_clearance=True, demand=dem)
+    c = M.build_corridor(sample_city, p)
+    plan = M.make_plans(sample_city, c, p)["maxband"]
+    free = M.make_plans(sample_city, c, _params(demand=dem))["maxband"]
+    f = joiner_clearance_frac(c)
+    assert f[1:, 0] == pytest.approx(600 * 0.25 / (2 * 1800)) and f[0, 0] == 0.0 and f[-1, 1] == 0.0
+
+    def width(pl, direction, v, share):
+        w, t0 = pl.windows(), np.arange(0.0, pl.cycle_s, 0.25)
+        off = band_offsets_s(c, v, direction)
+        ok = np.ones(t0.size, bool)
+        for i in range(len(c)):
+            cyc, start, green, _ = w[i, MOVEMENTS.index(direction)]
+            since = (t0 + off[i] - start) % cyc
+            ok &= (since >= share[i] * cyc) & (since < green)
+        return 0.25 * ok.sum()
+
+    for k, (direction, v) in enumerate((("out", plan.speed_out_m_s), ("in", plan.speed_in_m_s))):
+        assert width(plan, direction, v, f[:, k]) == pytest.approx((plan.band_out_s, plan.band_in_s)[k], abs=0.5)
+    fv = (free.speed_out_m_s, free.speed_in_m_s)
+    assert width(free, "out", fv[0], f[:, 0]) + width(free, "in", fv[1], f[:, 1]) < \
+        free.band_out_s + free.band_in_s - 1.0
+    assert plan.band_out_s + plan.band_in_s <= free.band_out_s + free.band_in_s + 1e-6
 
 
 def test_variants_on_common_seeds_and_the_band_helps(sample_city):
