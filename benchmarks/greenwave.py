@@ -77,7 +77,7 @@ from sim.greenwave import sumo as gs  # noqa: E402
 from sim.greenwave.kernels import ORIG_SIDE0  # noqa: E402
 from sim.greenwave.bays import describe as describe_bays  # noqa: E402
 from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan  # noqa: E402
-from sim.greenwave.maxband import band_of, maxband  # noqa: E402
+from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband  # noqa: E402
 from sim.greenwave.optimise import STOP_PENALTY_S, eval_seeds, optimise_plan, performance_index  # noqa: E402
 from sim.greenwave.plan import Corridor, Plan  # noqa: E402
 from sim.greenwave.webster import webster_timing  # noqa: E402
@@ -194,7 +194,8 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
         files = gs.write_sumo(c, web, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=0, dt_s=a.dt)
         tls = gs.tls_coordinator_plan(files, c, web, direction="out")
     tls.name = "(b) tlsCoordinator (out)"
-    mb = maxband(c, web, cycle_range_s=None if a.band_cycle_max is None else (web.cycle_s, a.band_cycle_max))
+    mb = maxband(c, web, cycle_range_s=None if a.band_cycle_max is None else (web.cycle_s, a.band_cycle_max),
+                 queue_clearance_frac=joiner_clearance_frac(c) if a.queue_clearance else None)
     mb.name = "(c) MAXBAND"
     mb0 = mb.with_offsets(np.zeros(len(c)), name="(a'') (c)'s cycle/splits, offsets 0")
     info: dict[str, Any] = {}
@@ -235,6 +236,8 @@ def main() -> None:
     ap.add_argument("--stop-penalty", type=float, default=STOP_PENALTY_S, help="(d)'s K, seconds of delay per stop")
     ap.add_argument("--band-cycle-max", type=float, default=None,
                     help="(c)'s longest cycle, s (default: MAXBAND's, 1.25 x Webster's)")
+    ap.add_argument("--queue-clearance", action="store_true",
+                    help="(c) with MAXBAND's queue clearance for the joiners (maxband.joiner_clearance_frac)")
     ap.add_argument("--cycle-min", type=float, default=60.0)
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",
