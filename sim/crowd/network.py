@@ -91,8 +91,9 @@ from sim.crowd.network_config import (  # noqa: F401  (re-exported: the configur
     ShuttleConfig, SpotConfig, _check_arrivals, apply_measures, arrivals_from_forecast, check_config, default_config,
     erlang_c_wait_min, first_visit_demand, visits_per_tourist)
 from sim.crowd.network_roads import drive_minutes, road_paths
-from sim.crowd.network_sim import (NQ, PERSON_QS, Q_GATEQ, Q_HUB, Q_OCC, Q_PARKQV, Q_PCAR, Q_PCOACH,
-                                   Q_STOP, TO_HUB, TO_SPOT, NetworkSim, arrival_groups)
+from sim.crowd.network_levels import (NQ, PERSON_QS, Q_GATEQ, Q_HUB, Q_OCC, Q_PARKQV, Q_PCAR, Q_PCOACH, Q_STOP,
+                                      TO_HUB, TO_SPOT)
+from sim.crowd.network_sim import NetworkSim, arrival_groups
 from twin.errors import InputError
 
 # ------------------------------------------------------------------ result
