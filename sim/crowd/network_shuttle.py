@@ -145,6 +145,10 @@ class ShuttleLines:
         return True
 
     def shuttle(self, i: int, d: int):
+        """The departures from end d of line i over the run's service days: from ``first_h`` a bus
+        when a full load waits ("when_full", at least ``min_headway_min`` after the last loaded one)
+        or at the latest a headway after the last departure (every headway for "schedule"); at the
+        day's last departure extra buses until the stop is clear, then the end is out of service."""
         env, sh = self.env, self.cfg.shuttle
         q = self.stops[i][d]
         stop_k = self._stop_k(i, d)
