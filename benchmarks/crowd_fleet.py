@@ -7,7 +7,11 @@ at the hub and at the spots' stops (``result.shuttle_summary``), the persons clo
 (``network.counters``), and seed 0's buses used on the busiest day (``shuttle.fleet.total``).
 About 2.5 s per run.
 
-Usage: ``python benchmarks/crowd_fleet.py [--seeds 8] [--fleets 0 6 4 3 2 1]`` (0 = unlimited).
+``--clear-out MIN`` sets ``shuttle.clear_out_max_min`` (the limited fleet's clear-out after the last
+departure ends that long after it; the riders left go by other means).
+
+Usage: ``python benchmarks/crowd_fleet.py [--seeds 8] [--fleets 0 6 4 3 2 1] [--clear-out 60]``
+(0 = unlimited).
 """
 from __future__ import annotations
 
@@ -26,13 +30,14 @@ from twin.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def whatif(fleet: int | None, seeds: int) -> dict[str, tuple[float, float] | int]:
+def whatif(fleet: int | None, seeds: int, clear_out_min: float | None = None) -> dict[str, tuple[float, float] | int]:
     """Means and standard errors over the seeds for one fleet size (None: unlimited)."""
     city = load_city(ROOT / "data_samples" / "chenzhou")
     _, params = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
     rows, used = [], 0
     for seed in range(seeds):
-        net = params.network.model_copy(update={"shuttle": ShuttleSettings(fleet_per_line=fleet) if fleet else None})
+        sh = ShuttleSettings(fleet_per_line=fleet, clear_out_max_min=clear_out_min) if fleet else None
+        net = params.network.model_copy(update={"shuttle": sh})
         res = M.run(city, params.model_copy(update={"network": net, "seed": seed}))
         s = shuttle_summary(res.network)
         rows.append((s["mean_hub_wait_min"], s["mean_stop_wait_min"], res.network.counters["closed_out_persons"]))
@@ -48,12 +53,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--fleets", type=int, nargs="+", default=[0, 6, 4, 3, 2, 1], help="buses per line, 0 = unlimited")
+    ap.add_argument("--clear-out", type=float, default=None, help="shuttle.clear_out_max_min, minutes")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
-    print(f"National Day, {a.seeds} seeds: mean ± s.e.")
+    print(f"National Day, {a.seeds} seeds: mean ± s.e."
+          + ("" if a.clear_out is None else f"; clear-out cut off {a.clear_out:g} min after the last departure"))
     print("buses/line  hub wait min     stop wait min    closed out        buses used (seed 0)")
     for f in a.fleets:
-        r = whatif(f or None, a.seeds)
+        r = whatif(f or None, a.seeds, a.clear_out)
         cell = lambda k, d: f"{r[k][0]:7.{d}f} ± {r[k][1]:<6.{d}f}"  # noqa: E731
         print(f"{'unlimited' if f == 0 else f:>10}  {cell('hub_wait_min', 2)}  {cell('stop_wait_min', 2)}  "
               f"{cell('closed_out', 0)}  {r['buses_used_seed0']}", flush=True)

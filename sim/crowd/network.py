@@ -124,7 +124,12 @@ class NetworkResult:
     every crossing of a threshold itself (the exact levels, for the hours above them);
     ``shuttle_runs`` every bus (time, spot, direction, persons);
     ``gate_waits`` every group that queued at a gate (time it joined, spot, persons, wait_min,
-    served: False when closed out at closing time).
+    served: False when closed out at closing time); ``counters`` the run's totals, persons:
+    arrived, departed, present at the end, turned away, closed out (at a gate, or at the hub with
+    no shuttle to the spot left), closed out waiting for parking, diverted, gate entries, and of
+    the shuttle riders without a bus (after the day's last departure or the clear-out's cut-off)
+    those who gave their visit up at the hub (``no_shuttle_gave_up_persons``, also closed out) and
+    those who left a spot by other means (``no_shuttle_other_means_persons``).
     """
 
     steps: xr.Dataset
@@ -388,6 +393,8 @@ def simulate_network(city, arrivals: pd.DataFrame, config: NetworkConfig | None 
                 "turned_away_persons": float(sum(r[2] for r in sim.turned)),
                 "closed_out_persons": float(sum(r[2] for r in sim.closed)),
                 "closed_out_parking_persons": float(sim.closed_parking),
+                "no_shuttle_gave_up_persons": float(sum(r[3] for r in sim.no_bus if r[2] == TO_SPOT)),
+                "no_shuttle_other_means_persons": float(sum(r[3] for r in sim.no_bus if r[2] == TO_HUB)),
                 "diverted_persons": float(sum(r[2] for r in sim.diverted)),
                 "gate_entries_persons": float(sum(r[2] for r in sim.entries))}
     meta = {"groups": sim.n_groups, "events": n_events, "sim_s": sim_s, "sim_cpu_s": sim_cpu_s,

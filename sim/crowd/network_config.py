@@ -79,7 +79,10 @@ class ShuttleConfig:
     other end run over, with whoever waits at their stop, as long as the riders waiting outnumber the
     places on their way), a bus is back in service ``layover_min`` after arriving, a departure with
     nobody waiting is not run, and a late bus delays the timetable that follows ("schedule" counts
-    the next headway from it)."""
+    the next headway from it). At the day's last departure the buses clear the stop (unlimited: at
+    once); ``clear_out_max_min`` (None: until it is clear) ends a limited fleet's clear-out that
+    long after it, and the riders still waiting then go by other means (at the hub: they give
+    their visit up, closed out)."""
 
     headway_min: float = 10.0
     capacity_persons: int = 50
@@ -89,6 +92,7 @@ class ShuttleConfig:
     min_headway_min: float = 2.0  # when_full: buses at least this far apart (assumed loading time; capped at headway_min)
     layover_min: float = LAYOVER_MIN  # minimum turnaround at either end, for the fleet size (assumed)
     fleet_per_line: int | None = None  # buses per line (None: as many as the departures need)
+    clear_out_max_min: float | None = None  # limited fleet: longest clear-out after the day's last departure
 
 
 @dataclass(frozen=True)
@@ -346,6 +350,10 @@ def check_config(cfg: NetworkConfig) -> None:
     fl = sh.fleet_per_line
     if fl is not None and (isinstance(fl, bool) or not isinstance(fl, (int, np.integer)) or fl < 1):
         raise InputError(f"shuttle fleet_per_line {fl!r}: expected a whole number of buses >= 1, or None (unlimited)")
+    co = sh.clear_out_max_min
+    if co is not None and not (math.isfinite(co) and co >= 0):
+        raise InputError(f"shuttle clear_out_max_min {co!r}: expected >= 0 minutes after the last departure, "
+                         "or None (until the stop is clear)")
     c = cfg.choice
     if not (0 <= c.next_spot_prob <= 1 and 0 <= c.divert_share_yellow <= 1 and 0 <= c.divert_share_red <= 1):
         raise InputError(f"choice {c!r}: expected probabilities in [0, 1]")

@@ -45,7 +45,7 @@ class ShuttleLines:
         its capacity (a group larger than the room left splits and the rest keeps its place);
         returns the persons on board."""
         env, q = self.env, self.stops[i][e]
-        stop_k, ride, at = self._stop_k(i, e), self.ride_min[i][e], i + 1 if e == TO_SPOT else 0
+        stop_k = self._stop_k(i, e)
         room, load = self.cfg.shuttle.capacity_persons, 0
         while q and room > 0:
             g, ev, tj = q[0]
@@ -53,7 +53,7 @@ class ShuttleLines:
                 rest = g.split(g.n - room)
                 ev2 = env.event()
                 q[0] = [rest, ev2, tj]
-                env.process(self.resume(rest, ev2, ride, at))
+                env.process(self.resume(rest, ev2, i, e))
                 g.n = room
             else:
                 q.popleft()
@@ -86,16 +86,17 @@ class ShuttleLines:
     def _bus(self, i: int, d: int):
         """Take a bus idle at end d of line i, or wait for one (an arriving bus is handed straight
         over); meanwhile buses idle at the other end run over (with whoever waits there) while the
-        persons waiting here outnumber the places on their way."""
+        persons waiting here outnumber the places on their way. Returns False if the wait ended
+        without a bus (the clear-out was cut off)."""
         idle = self.idle[i]
         if idle[d] > 0:
             idle[d] -= 1
-            return
+            return True
         while idle[1 - d] > 0 and self._short(i, d):
             self._send_over(i, 1 - d)
         ev = self.env.event()
         self.bus_wait[i][d] = ev
-        yield ev  # the next bus to arrive here is handed over (_bus_arrives)
+        return (yield ev) is not False  # the next bus to arrive here is handed over (_bus_arrives)
 
     def _bus_arrives(self, i: int, e: int, after_min: float):
         """A bus of line i is in service at end e ``after_min`` from now: it goes to a departure
@@ -132,7 +133,8 @@ class ShuttleLines:
         if limited:
             if not q:
                 return False
-            yield from self._bus(i, d)
+            if not (yield from self._bus(i, d)):
+                return False
             if not q:
                 self._park(i, d)
                 return False
@@ -143,6 +145,22 @@ class ShuttleLines:
             self.enroute[i][1 - d] += 1
             env.process(self._bus_arrives(i, 1 - d, self.ride_min[i][d] + self.cfg.shuttle.layover_min))
         return True
+
+    def _cut_off(self, i: int, d: int, t: float):
+        """At minute t the clear-out of end d of line i ends: the riders still waiting there are told
+        that no bus comes (their event's value False) and go by other means, and a departure waiting
+        for a bus stops waiting."""
+        yield self.env.timeout(max(0.0, t - self.env.now))
+        ev = self.bus_wait[i][d]
+        if ev is not None:
+            self.bus_wait[i][d] = None
+            ev.succeed(False)
+        q, stop_k = self.stops[i][d], self._stop_k(i, d)
+        while q:
+            g, ev, _ = q.popleft()
+            self._chg(stop_k, -g.n)
+            self._chg(self.TRAVEL, g.n)
+            ev.succeed(False)
 
     def shuttle(self, i: int, d: int):
         """The departures from end d of line i over the run's service days: from ``first_h`` a bus
@@ -160,6 +178,8 @@ class ShuttleLines:
             if t_first > env.now:
                 yield env.timeout(t_first - env.now)
             self.serving[i][d] = True
+            if self.idle[i] is not None and sh.clear_out_max_min is not None:
+                env.process(self._cut_off(i, d, t_last + sh.clear_out_max_min))
             while True:
                 final = env.now >= t_last - 1e-9
                 while (yield from self._depart(i, d)) and final and q:

@@ -146,6 +146,7 @@ class NetworkSim(ShuttleLines):
         self.entries: list[tuple[float, int, int]] = []
         self.turned: list[tuple[float, int, int]] = []
         self.closed: list[tuple[float, int, int]] = []
+        self.no_bus: list[tuple[float, int, int, int]] = []  # (t, line, end, n): no shuttle for them
         self.diverted: list[tuple[float, int, int]] = []
         self.shuttle_waits: list[tuple[float, int, int, int, float]] = []  # (t, spot, dir, n, wait)
         self.runs: list[tuple[float, int, int, int]] = []
@@ -287,9 +288,22 @@ class NetworkSim(ShuttleLines):
         self.live[self.TRAVEL] -= g.n
         self.dep.append((t, g.n))
 
-    def resume(self, g: _Group, ev: simpy.Event, ride_min: float, at: int):
-        """A split-off part of a group that waits for a later bus."""
-        yield ev
+    def _no_bus(self, g: _Group, i: int, d: int) -> None:
+        """No bus on line i from end d for group g: at the hub it gives the visit up (closed out) and
+        leaves; at the spot it leaves by other means (taxi, on foot)."""
+        self.no_bus.append((self.env.now, i, d, g.n))
+        if d == TO_SPOT:
+            self.closed.append((self.env.now, i, g.n))
+            self._leave(g, self.env.now)
+        else:
+            self._leave(g, self.env.now + self.ride_min[i][d])
+
+    def resume(self, g: _Group, ev: simpy.Event, i: int, d: int):
+        """A split-off part of a group that waits for a later bus of line i from end d."""
+        if (yield ev) is False:  # the clear-out ended before a bus came
+            self._no_bus(g, i, d)
+            return
+        ride_min, at = self.ride_min[i][d], i + 1 if d == TO_SPOT else 0
         if not g.legs and g.target < 0:
             self._leave(g, self.env.now + ride_min)
             return
@@ -313,11 +327,7 @@ class NetworkSim(ShuttleLines):
                     tod = env.now % 1440.0
                     if tod > self.last_dep_min or env.now > self.final_dep_min or (
                             tod >= self.last_dep_min - 1e-9 and not self.serving[a][b]):  # no bus till tomorrow
-                        if b == TO_SPOT:  # give up the visit and leave from the hub
-                            self.closed.append((env.now, a, g.n))
-                            self._leave(g, env.now)
-                        else:  # leave the spot by other means (taxi, on foot)
-                            self._leave(g, env.now + self.ride_min[a][b])
+                        self._no_bus(g, a, b)
                         return
                     stop_k = self._stop_k(a, b)
                     self._chg(k_tr, -g.n)
@@ -328,7 +338,9 @@ class NetworkSim(ShuttleLines):
                     if fe is not None and live[stop_k] >= self.cfg.shuttle.capacity_persons - 1e-9:
                         self.full[a][b] = None
                         fe.succeed()  # a full load waits: the bus may leave early
-                    yield ev
+                    if (yield ev) is False:  # the clear-out ended before a bus came
+                        self._no_bus(g, a, b)
+                        return
                     dt = self.ride_min[a][b]
                     b = a + 1 if b == TO_SPOT else 0
                 if not g.legs and g.target < 0:

@@ -129,6 +129,9 @@ class ShuttleSettings(_Strict):
     fleet_per_line: int | None = Field(None, ge=1, le=1000, description="buses per line (unset: as many as the "
                                        "departures need); a departure waits for a bus, idle buses run over "
                                        "where riders wait, with those at their own stop")
+    clear_out_max_min: float | None = Field(None, ge=0, le=720, description="limited fleet: the longest the buses "
+                                            "clear a stop after the day's last departure; those still waiting "
+                                            "then go by other means (unset: until the stop is clear)")
 
 
 class ChoiceSettings(_Strict):

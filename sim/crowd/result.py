@@ -84,7 +84,9 @@ def hours_above(t_h: np.ndarray, occupancy: np.ndarray, capacity: float, fractio
 def shuttle_summary(net: Any) -> dict[str, Any]:
     """The shuttle service a run needed: its dispatch rule, the riders' mean waits (min) at the hub
     and at the spots' stops, and per line the most departures in one clock hour from one end
-    (empty and final clear-out runs included), and ``fleet``, the fewest buses per line that run its
+    (empty and final clear-out runs included), the riders without a bus (after the day's last
+    departure or the clear-out's cut-off) who gave their visit up at the hub or left a spot by other
+    means, and ``fleet``, the fewest buses per line that run its
     departures (:func:`sim.crowd.fleet.fleet_size`: each bus turns round ``layover_min`` at either
     end; idle buses may run back empty, or not): with ``fleet_per_line`` unset (no limit) the fleet
     the run needed, with a limit at most that limit."""
@@ -105,6 +107,8 @@ def shuttle_summary(net: Any) -> dict[str, Any]:
             "mean_hub_wait_min": mean_wait("hub_wait_min", "hub_boarded_persons"),
             "mean_stop_wait_min": mean_wait("stop_wait_min", "stop_boarded_persons"),
             "peak_bus_runs_per_h": peak,
+            "no_bus_gave_up_at_hub_persons": net.counters.get("no_shuttle_gave_up_persons"),
+            "no_bus_left_spots_by_other_means_persons": net.counters.get("no_shuttle_other_means_persons"),
             "fleet": fleet_size(runs, [[tt[0][i + 1], tt[i + 1][0]] for i in range(len(names))], names,
                                 sh.layover_min, sh.first_h, sh.last_h) | {"layover_min": sh.layover_min}}
 

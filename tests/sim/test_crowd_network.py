@@ -389,6 +389,35 @@ def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(sample_cit
     assert last_run > 20 * 60 + 60  # the clear-out ran well past the 20:00 departure
 
 
+def test_clear_out_cut_off_sends_the_riders_left_by_other_means(sample_city):
+    """The overloaded one-bus line above with ``clear_out_max_min`` 30: after the 20:00 departure the
+    bus leaves the hub at most once per round trip r1 + r2 + 2L (13.18 min) up to 20:30, so at most
+    1 + floor(30 / 13.18) = 3 more loads leave the hub; every rider still waiting at 20:30 gives the
+    visit up (closed out) or leaves the spot by other means, nobody is left, and fewer are carried and
+    more closed out than with the clear-out run to the end."""
+    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=60.0, dwell_cv=0.0)
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=1)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=10, shuttle=sh,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
+    arr = _const({YUXI: 15.0}, "2026-05-01 07:00", 12.0)
+    full = N.simulate_network(sample_city, arr, cfg, seed=1)
+    cut = N.simulate_network(sample_city, arr, replace(cfg, shuttle=replace(sh, clear_out_max_min=30.0)), seed=1)
+    tt = cut.meta["drive_min"]
+    cycle = tt[0, 1] + tt[1, 0] + 2 * sh.layover_min
+    c, cf = cut.counters, full.counters
+    assert c["arrived_persons"] == c["departed_persons"] == cf["arrived_persons"] and c["present_persons"] == 0
+    t = (cut.shuttle_runs.time - cut.meta["t0"]) / pd.Timedelta("1min")
+    late = cut.shuttle_runs[(t > 20 * 60 + 1e-6).to_numpy()]
+    assert t.max() <= 20 * 60 + 30 + 1e-6
+    assert ((late.direction == "to_spot") & (late.persons > 0)).sum() <= 1 + math.floor(30 / cycle)
+    assert c["closed_out_persons"] > cf["closed_out_persons"] + 1000
+    # everyone arrives at the hub by shuttle: through Yuxi's gate, or no bus and the visit given up
+    assert c["gate_entries_persons"] + c["no_shuttle_gave_up_persons"] == c["arrived_persons"]
+    assert c["no_shuttle_gave_up_persons"] == c["closed_out_persons"] and cf["no_shuttle_gave_up_persons"] == 0
+    with pytest.raises(InputError, match="clear_out_max_min -1"):
+        N.check_config(replace(cfg, shuttle=replace(sh, clear_out_max_min=-1.0)))
+
+
 def test_riders_reaching_a_stop_at_the_last_departure_after_it_left_go_by_other_means(sample_city):
     """The hub at Beihu Park (a 0-min ride on Beihu's line), every visitor going on to Yuxi: those
     leaving Beihu on its 20:00 bus reach Yuxi's line at the hub at 20:00 exactly, after Yuxi's
