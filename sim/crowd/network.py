@@ -21,7 +21,8 @@ one mode: car, coach or shuttle bus. One SimPy process per group follows its iti
    stop at the last departure; after it, riders to a spot give up and riders leaving a spot go
    by other means; with ``shuttle.fleet_per_line`` a departure also needs one of the line's
    buses at its end, and idle buses run over to where riders wait, taking along whoever waits at
-   their own stop);
+   their own stop, and ``shuttle.clear_out_max_min`` ends the clear-out at the last departure:
+   those still waiting then give up or go by other means);
 4. parking: cars and coaches wait (FIFO) for a free space/bay and hold it for the whole visit;
    at closing time those still waiting give up (closed out);
 5. gate: FIFO queue in front of ``gates`` servers; a group holds one gate for the sum of its

@@ -2,8 +2,9 @@
 
 The processes (arrival and diversion, reservation, travel by road or shuttle, parking, gate, dwell,
 next-spot choice, closing time, shuttle lines: those in :mod:`sim.crowd.network_shuttle`) are
-described in :mod:`sim.crowd.network`'s module docstring; :func:`sim.crowd.network.simulate_network` builds a :class:`NetworkSim`, runs it and turns its
-records (every change of a level, gate waits, entries, trips) into the 15-min outputs.
+described in :mod:`sim.crowd.network`'s module docstring; :func:`sim.crowd.network.simulate_network`
+builds a :class:`NetworkSim`, runs it and turns its records (every change of a level, gate waits,
+entries, trips) into the 15-min outputs.
 """
 from __future__ import annotations
 
