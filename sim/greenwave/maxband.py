@@ -92,12 +92,14 @@ def _link_speeds(v: float | Sequence[float] | np.ndarray, n_links: int, what: st
 
 
 def band_of(plan: Plan, corridor: Corridor, speed_out_m_s: float | Sequence[float],
-            speed_in_m_s: float | Sequence[float]) -> tuple[float, float]:
+            speed_in_m_s: float | Sequence[float], clearance_s: Any = None) -> tuple[float, float]:
     """The two-way green bandwidth of any plan, seconds: the longest window of entry times for which a
     vehicle travelling at the given speeds (one, or one per link) passes every signal in its green.
 
     Out: entering at the first signal; in: entering at the last. Greens are the displayed greens of the
     through movements ("out"/"in" windows of :class:`SignalTiming`); all signals must share one cycle.
+    ``clearance_s`` (n, 2): seconds at the start of each green left to a queue (out, in; the
+    band plan's ``meta["queue_clearance_s"]``), so that the band is the one after the queues.
     """
     n = len(corridor)
     if len(plan.timings) != n:
@@ -114,6 +116,9 @@ def band_of(plan: Plan, corridor: Corridor, speed_out_m_s: float | Sequence[floa
     t_in = np.concatenate([np.cumsum((d / vi)[::-1])[::-1], [0.0]])
     wo = np.array([t.window("out")[:2] for t in plan.timings])
     wi = np.array([t.window("in")[:2] for t in plan.timings])
+    if clearance_s is not None:
+        cl = np.asarray(clearance_s, float).reshape(n, 2)
+        wo, wi = wo + np.column_stack([cl[:, 0], -cl[:, 0]]), wi + np.column_stack([cl[:, 1], -cl[:, 1]])
     return (_common_window(wo[:, 0] - t_out, wo[:, 1], c), _common_window(wi[:, 0] - t_in, wi[:, 1], c))
 
 
@@ -499,6 +504,8 @@ def maxband(corridor: Corridor, plan: Plan | None = None, *, speed_kph: tuple[fl
         "m": np.round(x[cols["m"]]).astype(int).tolist(),
         "band_measured_s": [float(meas[0]), float(meas[1])],  # band_of at the design speeds (no queue clearance)
     }
+    if tau.any() or frac.any():  # seconds of each green left to the queue (out, in) at this cycle
+        out.meta["queue_clearance_s"] = (tau + frac * c).tolist()
     if multiband:
         out.meta["link_bands_out_s"] = b.tolist()
         out.meta["link_bands_in_s"] = bb.tolist()

@@ -282,9 +282,10 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         lo, hi = design_speeds(c, params)
         for name, plan in plans.items():
             if plan.meta.get("method") in ("maxband", "multiband") and "speeds_out_m_s" in plan.meta:
-                # the MILP's design speeds, one per link (they differ when a speed change is allowed)
+                # the MILP's design speeds, one per link (they differ when a speed change is allowed);
+                # with queue clearance, the band after the queues (as the plan was designed)
                 vo, vi = np.asarray(plan.meta["speeds_out_m_s"]), np.asarray(plan.meta["speeds_in_m_s"])
-                bo, bi = band_of(plan, c, vo, vi)
+                bo, bi = band_of(plan, c, vo, vi, clearance_s=plan.meta.get("queue_clearance_s"))
             else:  # no design speed of its own: the best band over the scenario's design-speed range
                 (vo, bo), (vi, bi) = best_band(plan, c, lo / 3.6, hi / 3.6)
             speeds[name] = (vo, vi)

@@ -30,10 +30,12 @@ def band_offsets_s(corridor: Corridor, speed_m_s, direction: str) -> np.ndarray:
 
 
 def band_windows(plan: Plan, corridor: Corridor, speed_m_s, direction: str,
-                 step_s: float = 0.25) -> list[tuple[float, float]]:
+                 step_s: float = 0.25, clearance_s=None) -> list[tuple[float, float]]:
     """Start-time intervals [a, b) (corridor clock, at the first signal met) of trajectories at the
     design speed (one, or one per link) that pass every signal on green, within one cycle; their
-    total width is the band. Measured by sampling start times every ``step_s``."""
+    total width is the band. Measured by sampling start times every ``step_s``. ``clearance_s``
+    (n, 2), out / in: seconds at the start of each green left to a queue (a band plan's
+    ``meta["queue_clearance_s"]``)."""
     w = plan.windows()
     pos = corridor.positions_m
     c = plan.cycle_s
@@ -41,6 +43,9 @@ def band_windows(plan: Plan, corridor: Corridor, speed_m_s, direction: str,
     off = band_offsets_s(corridor, speed_m_s, direction)
     mv = _OUT if direction == "out" else _IN
     ok = np.all([green_at(w, i, mv, t0 + off[i]) for i in range(len(pos))], axis=0)
+    if clearance_s is not None:
+        cl = np.asarray(clearance_s, float).reshape(len(pos), 2)[:, 0 if direction == "out" else 1]
+        ok &= np.all([(t0 + off[i] - w[i, mv, 1]) % c >= cl[i] for i in range(len(pos))], axis=0)
     out, start = [], None
     for t, g in zip(t0, ok):
         if g and start is None:
@@ -92,7 +97,7 @@ def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, 
         off = band_offsets_s(corridor, v, direction)
         span = float(off.max())
         order = np.arange(len(pos)) if direction == "out" else np.arange(len(pos))[::-1]  # as travelled
-        for a, b in band_windows(plan, corridor, v, direction):
+        for a, b in band_windows(plan, corridor, v, direction, clearance_s=plan.meta.get("queue_clearance_s")):
             k0 = int(np.floor((t0_s - span - b) / c))
             for k in range(k0, int(np.ceil((t1_s - a) / c)) + 1):
                 ta, tb = a + k * c, b + k * c

@@ -41,8 +41,10 @@ def test_queue_clearance_band_starts_after_the_joiners_queue(sample_city):
     of the cycle that the queue of vehicles turned in from the previous cross street takes
     (maxband.joiner_clearance_frac: 0.5 x 0.5 x 600 / (2 x 1800) = 0.042 here): the start times of
     design-speed trajectories reaching every signal between that share after its green started and
-    its end (sampled every 0.25 s) span the MILP's band each way (0.5 s); without it the same
-    geometry gives a band narrower than the plain one, and the plan's bands are no wider."""
+    its end (sampled every 0.25 s) span the MILP's band each way (0.5 s), as do the band drawn on
+    the time-space diagram and ``band_of`` with the plan's clearance (the results table's band);
+    without it the same geometry gives a band narrower than the plain one, and the plan's bands
+    are no wider."""
     dem = {"volume_out_vph": 1800, "volume_in_vph": 1700, "*": {"side_volume_vph": 600}}
     p = _params(queue_clearance=True, demand=dem)
     c = M.build_corridor(sample_city, p)
@@ -61,8 +63,14 @@ def test_queue_clearance_band_starts_after_the_joiners_queue(sample_city):
             ok &= (since >= share[i] * cyc) & (since < green)
         return 0.25 * ok.sum()
 
+    cl = plan.meta["queue_clearance_s"]  # what the results table and the time-space diagram use
+    np.testing.assert_allclose(cl, f * plan.cycle_s, atol=1e-9)
     for k, (direction, v) in enumerate((("out", plan.speed_out_m_s), ("in", plan.speed_in_m_s))):
         assert width(plan, direction, v, f[:, k]) == pytest.approx((plan.band_out_s, plan.band_in_s)[k], abs=0.5)
+        drawn = sum(b - a for a, b in band_windows(plan, c, v, direction, clearance_s=cl))
+        assert drawn == pytest.approx((plan.band_out_s, plan.band_in_s)[k], abs=0.5)
+    assert band_of(plan, c, plan.meta["speeds_out_m_s"], plan.meta["speeds_in_m_s"], clearance_s=cl) == \
+        pytest.approx((plan.band_out_s, plan.band_in_s), abs=1e-2)
     fv = (free.speed_out_m_s, free.speed_in_m_s)
     assert width(free, "out", fv[0], f[:, 0]) + width(free, "in", fv[1], f[:, 1]) < \
         free.band_out_s + free.band_in_s - 1.0
