@@ -30,10 +30,10 @@ from twin.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def whatif(fleet: int | None, seeds: int, clear_out_min: float | None = None) -> dict[str, tuple[float, float] | int]:
-    """Means and standard errors over the seeds for one fleet size (None: unlimited)."""
-    city = load_city(ROOT / "data_samples" / "chenzhou")
-    _, params = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+def whatif(city, params, fleet: int | None, seeds: int,
+           clear_out_min: float | None = None) -> dict[str, tuple[float, float] | int]:
+    """Means and standard errors over the seeds for one fleet size (None: unlimited) of the
+    scenario ``params`` on ``city``."""
     rows, used = [], 0
     for seed in range(seeds):
         sh = ShuttleSettings(fleet_per_line=fleet, clear_out_max_min=clear_out_min) if fleet else None
@@ -56,11 +56,13 @@ def main() -> None:
     ap.add_argument("--clear-out", type=float, default=None, help="shuttle.clear_out_max_min, minutes")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
+    city = load_city(ROOT / "data_samples" / "chenzhou")
+    _, params = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
     print(f"National Day, {a.seeds} seeds: mean ± s.e."
           + ("" if a.clear_out is None else f"; clear-out cut off {a.clear_out:g} min after the last departure"))
     print("buses/line  hub wait min     stop wait min    closed out        buses used (seed 0)")
     for f in a.fleets:
-        r = whatif(f or None, a.seeds, a.clear_out)
+        r = whatif(city, params, f or None, a.seeds, a.clear_out)
         cell = lambda k, d: f"{r[k][0]:7.{d}f} ± {r[k][1]:<6.{d}f}"  # noqa: E731
         print(f"{'unlimited' if f == 0 else f:>10}  {cell('hub_wait_min', 2)}  {cell('stop_wait_min', 2)}  "
               f"{cell('closed_out', 0)}  {r['buses_used_seed0']}", flush=True)

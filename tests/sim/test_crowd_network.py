@@ -338,6 +338,25 @@ def test_when_full_shuttle_leaves_with_each_full_load(sample_city):
 
 
 
+def _line_cfg(*, fleet: int | None, group: int, dwell_min: float) -> tuple[N.NetworkConfig, N.ShuttleConfig]:
+    """One shuttle line, hub at Beihu Park -> Yuxi, every tourist by shuttle and nobody going on:
+    (config, its shuttle settings)."""
+    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=dwell_min, dwell_cv=0.0)
+    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=fleet)
+    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=group, shuttle=sh,
+                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
+    return cfg, sh
+
+
+@pytest.fixture(scope="module")
+def one_bus_overloaded(sample_city):
+    """15 riders/min for 12 h on the line with one bus of 50, clear-out to the end: (config,
+    shuttle settings, arrivals, result)."""
+    cfg, sh = _line_cfg(fleet=1, group=10, dwell_min=60.0)
+    arr = _const({YUXI: 15.0}, "2026-05-01 07:00", 12.0)
+    return cfg, sh, arr, N.simulate_network(sample_city, arr, cfg, seed=1)
+
+
 def test_limited_fleet_cycles_each_bus_in_a_round_trip(sample_city):
     """Two buses of 50 on one line, 20 riders/min at the hub for 4 h (more than two buses carry),
     nobody coming back (a 10-h visit): each bus leaves the hub full, rides r1 to the spot, turns
@@ -345,10 +364,7 @@ def test_limited_fleet_cycles_each_bus_in_a_round_trip(sample_city):
     again, so in the saturated part the same bus leaves the hub every r1 + r2 + 2 L exactly, the departures
     alternate between the two buses, each loaded run has an empty one back, and the hub carries
     2 x 50 persons per round trip; unlimited (fleet_per_line None) the queue never builds."""
-    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=600.0, dwell_cv=0.0)
-    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=2)
-    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=1, shuttle=sh,
-                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
+    cfg, sh = _line_cfg(fleet=2, group=1, dwell_min=600.0)
     arr = _const({YUXI: 20.0}, "2026-05-01 07:00", 4.0)
     r = N.simulate_network(sample_city, arr, cfg, seed=5)
     tt = r.meta["drive_min"]
@@ -372,35 +388,26 @@ def test_limited_fleet_cycles_each_bus_in_a_round_trip(sample_city):
         N.check_config(replace(cfg, shuttle=replace(sh, fleet_per_line=0)))
 
 
-def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(sample_city):
+def test_one_bus_clears_an_overloaded_line_and_nobody_is_left_waiting(one_bus_overloaded):
     """15 riders/min for 12 h on a line with one bus of 50 (it carries about 50 per 13 min each way):
     the clear-out at the last departure runs on until every rider who queued before it has been
     carried, the idle bus runs over to the end still being served when the other has gone to sleep,
     and riders who would reach a stop after the run's last departure go by other means: at the end
     nobody is left in the network (a review found 3,300 persons left waiting at a stop forever)."""
-    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=60.0, dwell_cv=0.0)
-    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=1)
-    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=10, shuttle=sh,
-                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
-    r = N.simulate_network(sample_city, _const({YUXI: 15.0}, "2026-05-01 07:00", 12.0), cfg, seed=1)
+    r = one_bus_overloaded[3]
     c = r.counters
     assert c["arrived_persons"] == c["departed_persons"] > 10_000 and c["present_persons"] == 0
     last_run = (r.shuttle_runs.time.max() - r.meta["t0"]) / pd.Timedelta("1min")
     assert last_run > 20 * 60 + 60  # the clear-out ran well past the 20:00 departure
 
 
-def test_clear_out_cut_off_sends_the_riders_left_by_other_means(sample_city):
+def test_clear_out_cut_off_sends_the_riders_left_by_other_means(sample_city, one_bus_overloaded):
     """The overloaded one-bus line above with ``clear_out_max_min`` 30: after the 20:00 departure the
     bus leaves the hub at most once per round trip r1 + r2 + 2L (13.18 min) up to 20:30, so at most
     1 + floor(30 / 13.18) = 3 more loads leave the hub; every rider still waiting at 20:30 gives the
     visit up (closed out) or leaves the spot by other means, nobody is left, and fewer are carried and
     more closed out than with the clear-out run to the end."""
-    spot = _spot(YUXI, gates=40, gate_rate_persons_min=10.0, dwell_mean_min=60.0, dwell_cv=0.0)
-    sh = N.ShuttleConfig(headway_min=10.0, capacity_persons=50, first_h=7.0, last_h=20.0, fleet_per_line=1)
-    cfg = N.NetworkConfig(spots=(spot,), modes={"shuttle": N.ModeConfig(1.0, 1.0)}, group_persons=10, shuttle=sh,
-                          choice=N.ChoiceConfig(next_spot_prob=0.0), diversion=False, hub=BEIHU)
-    arr = _const({YUXI: 15.0}, "2026-05-01 07:00", 12.0)
-    full = N.simulate_network(sample_city, arr, cfg, seed=1)
+    cfg, sh, arr, full = one_bus_overloaded
     cut = N.simulate_network(sample_city, arr, replace(cfg, shuttle=replace(sh, clear_out_max_min=30.0)), seed=1)
     tt = cut.meta["drive_min"]
     cycle = tt[0, 1] + tt[1, 0] + 2 * sh.layover_min
