@@ -141,7 +141,7 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
              theta: float = 0.9, alpha: float = 0.7, h_min: float = 1e-3, wet_depth: float = 0.1,
              dt_max: float = 10.0, output_times_s: list[float] | np.ndarray = (), series_every_s: float = 60.0,
              track_every: int = 2, progress: Callable[[float], None] | None = None, fused: bool = True,
-             blocks: int = 0) -> SolverOutput:
+             blocks: int = 0, backend: Literal["cpu", "cuda", "auto"] = "cpu") -> SolverOutput:
     """Run the local-inertial model on bed ``z`` (m, (ny, nx), no NaN) with cell size ``dx`` (m).
 
     Parameters
@@ -169,6 +169,9 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     blocks : row blocks of the fused sweep, run in parallel (0 = automatic: one on small grids,
         where a parallel launch costs more than it saves, one per thread on large ones, the
         faster of the two, timed, in between; see ``SERIAL_CELLS``)
+    backend : ``cpu`` (the numba CPU kernels above), ``cuda`` (the GPU path of
+        :mod:`sim.flood.gpu`; an error if numba finds no CUDA device) or ``auto`` (the GPU when
+        there is one). Same equations; results agree to float32 rounding
     """
     z = np.ascontiguousarray(z, dtype=np.float32)
     ny, nx = z.shape
@@ -225,20 +228,6 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     t, steps, next_series, oi = 0.0, 0, 0.0, 0
     last_dt = 0.0
 
-    def record_series():
-        series["time_s"].append(t)
-        series["stored_m3"].append(K.total_volume(h, dx))
-        for k2, v in zip(("rain_m3", "inflow_m3", "outflow_m3", "loss_m3"), accv):
-            series[k2].append(float(v))
-        series["dt_s"].append(last_dt)
-        series["max_depth_m"].append(float(K.max_depth(h)))
-        series["flooded_area_m2"].append(float(np.count_nonzero(h > wet_depth)) * cell_area)
-
-    def record_frame():
-        frame_t.append(t)
-        frames_h.append(h.copy())
-        frames_v.append(_speed(h, qx, qy, h_min))
-
     # inflows and stage hydrographs as flat arrays for the compiled stepper
     inf_rows = np.concatenate([np.asarray(i.rows, np.int64) for i in inflows]) if inflows else np.zeros(0, np.int64)
     inf_cols = np.concatenate([np.asarray(i.cols, np.int64) for i in inflows]) if inflows else np.zeros(0, np.int64)
@@ -251,6 +240,32 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     stage_t = np.concatenate([x for x, _ in st])
     stage_v = np.concatenate([v for _, v in st])
     stage_start = np.cumsum([0] + [len(x) for x, _ in st]).astype(np.int64)
+
+    gpu = _gpu_stepper(backend, h, z, n2, loss, patterns, kinds, values, (stage_t, stage_v, stage_start),
+                       (inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start), h_max, arrival, hv_max, v_max, qx, qy,
+                       dict(dx=dx, theta=theta, alpha=alpha, h_min=h_min, wet_depth=wet_depth, dt_max=dt_max,
+                            track_every=track_every, hmax0=float(K.max_depth(h))))
+
+    def record_series():
+        if gpu is not None:  # summed on the device
+            stored, deepest, wet_cells = gpu.stats()
+            vols = gpu.volumes()
+        else:
+            stored, deepest = K.total_volume(h, dx), float(K.max_depth(h))
+            wet_cells, vols = np.count_nonzero(h > wet_depth), accv
+        series["time_s"].append(t)
+        series["stored_m3"].append(stored)
+        for k2, v in zip(("rain_m3", "inflow_m3", "outflow_m3", "loss_m3"), vols):
+            series[k2].append(float(v))
+        series["dt_s"].append(last_dt)
+        series["max_depth_m"].append(deepest)
+        series["flooded_area_m2"].append(float(wet_cells) * cell_area)
+
+    def record_frame():
+        hh, qxh, qyh = gpu.frame() if gpu is not None else (h.copy(), qx, qy)
+        frame_t.append(t)
+        frames_h.append(hh)
+        frames_v.append(_speed(hh, qxh, qyh, h_min))
 
     wall0 = time.perf_counter()
     record_series()
@@ -267,20 +282,23 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             t_stop = min(t_stop, rain.next_change(t))
         pattern, pattern_sum = patterns[rain.pattern_index(t) if rain is not None else 0]
         rate = rain.rate_m_s(t) if rain is not None else 0.0
-        # the layout with the fewest trial steps until each has TRIAL_STEPS, then the fastest
-        li = int(np.argmin(trial[:, 0])) if trial[:, 0].min() < TRIAL_STEPS else \
-            int(np.argmin(trial[:, 1] / trial[:, 0]))
-        _, bounds, work = layouts[li]
-        c0 = time.perf_counter()
-        t, n_steps, dt_last, hmax = K.advance(
-            h, z, n2, qx, qy, qx2, qy2, f, pattern, pattern_sum, loss, kinds, values, stage_t, stage_v, stage_start,
-            inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rate, t, t_stop, dt_max, alpha, dx,
-            theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv,
-            fused, bounds, work)
-        trial[li] += (n_steps, time.perf_counter() - c0)
-        if n_steps % 2 == 1:  # the stepper double-buffers the faces
-            qx, qx2 = qx2, qx
-            qy, qy2 = qy2, qy
+        if gpu is not None:
+            t, n_steps, dt_last, hmax = gpu.advance(t, t_stop, rate, rain.pattern_index(t) if rain is not None else 0)
+        else:
+            # the layout with the fewest trial steps until each has TRIAL_STEPS, then the fastest
+            li = int(np.argmin(trial[:, 0])) if trial[:, 0].min() < TRIAL_STEPS else \
+                int(np.argmin(trial[:, 1] / trial[:, 0]))
+            _, bounds, work = layouts[li]
+            c0 = time.perf_counter()
+            t, n_steps, dt_last, hmax = K.advance(
+                h, z, n2, qx, qy, qx2, qy2, f, pattern, pattern_sum, loss, kinds, values, stage_t, stage_v,
+                stage_start, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, rate, t, t_stop, dt_max, alpha,
+                dx, theta, h_min, wet_depth, h_max, arrival, hv_max, v_max, track_every, steps, hmax, row_stats, accv,
+                fused, bounds, work)
+            trial[li] += (n_steps, time.perf_counter() - c0)
+            if n_steps % 2 == 1:  # the stepper double-buffers the faces
+                qx, qx2 = qx2, qx
+                qy, qy2 = qy2, qy
         steps += n_steps
         last_dt = dt_last if n_steps else last_dt
         if oi < len(outs) and t >= outs[oi] - 1e-9:
@@ -291,6 +309,8 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
             next_series += series_every_s
             if progress is not None:
                 progress(min(t / duration_s, 1.0))
+    if gpu is not None:
+        qx, qy = gpu.fetch(h, h_max, arrival, hv_max, v_max)
     wall = time.perf_counter() - wall0
     s_arr = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
     return SolverOutput(
@@ -300,6 +320,30 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         h_max=h_max, v_max=v_max, hv_max=hv_max, arrival_s=arrival, series=s_arr, final_qx=qx, final_qy=qy,
         steps=steps, wall_s=wall,
         cells=ny * nx)
+
+
+def _gpu_stepper(backend: str, h, z, n2, loss, patterns, kinds, values, stage, inflows, h_max, arrival, hv_max,
+                 v_max, qx, qy, opts: dict):
+    """The GPU stepper for ``backend`` ``cuda``/``auto`` (None for the CPU)."""
+    if backend not in ("cpu", "cuda", "auto"):
+        raise ValueError(f"backend {backend!r}: expected 'cpu', 'cuda' or 'auto'")
+    if backend == "cpu":
+        return None
+    try:
+        from sim.flood import gpu
+    except Exception as e:  # numba built without its CUDA target
+        if backend == "auto":
+            return None
+        raise ValueError(f"backend 'cuda': numba's CUDA target does not load ({e})") from None
+    if not gpu.available():
+        if backend == "auto":
+            return None
+        raise ValueError("backend 'cuda': numba finds no CUDA GPU (driver and toolkit); use backend 'cpu' or 'auto'")
+    # the device kernels take no empty arrays: one dummy element where there are no inflows or stages
+    inflows = tuple(a if a.size else np.zeros(1, a.dtype) for a in inflows)
+    stage = tuple(a if a.size else np.zeros(1, a.dtype) for a in stage)
+    return gpu.CudaStepper(h, z, n2, loss, patterns, kinds, values, stage, inflows, h_max, arrival, hv_max, v_max,
+                           qx, qy, **opts)
 
 
 def _grid_or_scalar(a: np.ndarray, shape: tuple[int, int], what: str) -> np.ndarray:
