@@ -37,7 +37,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda, float32, float64
+
+if not hasattr(np, "row_stack"):  # numba-cuda <= 0.30 registers np.row_stack, which numpy 2.5 removed
+    np.row_stack = np.vstack
+from numba import cuda, float32, float64  # noqa: E402
 
 G32 = np.float32(9.81)
 G64 = float(np.float32(9.81))  # the CPU's CFL uses the float32 constant widened

@@ -14,7 +14,7 @@ from sim.flood import impacts as imp
 from sim.flood.params import ChicagoStorm, Hyetograph, Params
 from sim.flood.rain import chicago_hyetograph
 from sim.flood.result import FloodResult, on_ground
-from sim.flood.solver import Boundary, Inflow, Rain, simulate
+from sim.flood.solver import Boundary, Inflow, Rain, cuda_available, simulate
 from sim.flood.surface import Grids, build_grids, inflow_cells
 from sim.progress import progress_bar
 from terrain.raster import Raster
@@ -42,6 +42,9 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
 
 def _simulate(city: City, params: Params, progress: bool) -> FloodResult:
     t_start = time.perf_counter()
+    if params.backend == "cuda" and not cuda_available():
+        raise InputError("flood params.backend 'cuda': numba finds no CUDA GPU on this machine (driver and toolkit); "
+                         "use 'cpu' or 'auto'")
     grids = build_grids(city, params)
     ground = grids.ground
     rain = make_rain(params, grids)
@@ -50,7 +53,7 @@ def _simulate(city: City, params: Params, progress: bool) -> FloodResult:
                for (name, rows, cols, _, _), spec in zip(cells, params.inflows)]
     bounds = make_boundaries(params)
     common = dict(manning=grids.manning, boundaries=bounds, theta=params.theta, alpha=params.alpha,
-                  dt_max=params.dt_max_s, wet_depth=params.wet_depth_m)
+                  dt_max=params.dt_max_s, wet_depth=params.wet_depth_m, backend=params.backend)
     h0 = q0 = None
     if params.warmup_s > 0 and inflows:
         base = [Inflow(i.name, i.rows, i.cols, [0.0, params.warmup_s], [i.q(i.times_s[0])] * 2) for i in inflows]

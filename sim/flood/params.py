@@ -142,6 +142,10 @@ class Params(_Strict):
     theta: float = Field(0.9, gt=0, le=1, description="de Almeida et al. (2012) weighting; 1 = Bates et al. (2010)")
     alpha: float = Field(0.7, gt=0, le=1, description="CFL coefficient")
     dt_max_s: float = Field(10.0, gt=0)
+    backend: Literal["cpu", "auto", "cuda"] = Field(
+        "cpu", description="solver kernels: cpu (numba, all cores), cuda (an NVIDIA GPU through numba.cuda; an error "
+                           "without one) or auto (the GPU when numba finds one); same equations, results equal to "
+                           "float32 round-off")
     wet_depth_m: float = Field(0.1, gt=0, description="depth that counts as arrival")
     closure_depth_m: float = Field(0.3, gt=0, description="roads deeper than this are impassable")
     building_depth_m: float = Field(0.15, gt=0, description="buildings with water deeper than this around them are flooded")

@@ -322,23 +322,26 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         cells=ny * nx)
 
 
+def cuda_available() -> bool:
+    """Whether the GPU path can run here (numba's CUDA target loads and finds a device)."""
+    try:
+        from sim.flood import gpu
+    except Exception:  # numba built without its CUDA target, or no toolkit
+        return False
+    return gpu.available()
+
+
 def _gpu_stepper(backend: str, h, z, n2, loss, patterns, kinds, values, stage, inflows, h_max, arrival, hv_max,
                  v_max, qx, qy, opts: dict):
     """The GPU stepper for ``backend`` ``cuda``/``auto`` (None for the CPU)."""
     if backend not in ("cpu", "cuda", "auto"):
         raise ValueError(f"backend {backend!r}: expected 'cpu', 'cuda' or 'auto'")
-    if backend == "cpu":
+    if backend == "cpu" or (backend == "auto" and not cuda_available()):
         return None
-    try:
-        from sim.flood import gpu
-    except Exception as e:  # numba built without its CUDA target
-        if backend == "auto":
-            return None
-        raise ValueError(f"backend 'cuda': numba's CUDA target does not load ({e})") from None
-    if not gpu.available():
-        if backend == "auto":
-            return None
+    if not cuda_available():
         raise ValueError("backend 'cuda': numba finds no CUDA GPU (driver and toolkit); use backend 'cpu' or 'auto'")
+    from sim.flood import gpu
+
     # the device kernels take no empty arrays: one dummy element where there are no inflows or stages
     inflows = tuple(a if a.size else np.zeros(1, a.dtype) for a in inflows)
     stage = tuple(a if a.size else np.zeros(1, a.dtype) for a in stage)

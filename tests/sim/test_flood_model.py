@@ -137,6 +137,19 @@ def test_inflow_outside_dem_and_dem_holes(sample_city):
         run(holed, Params(duration_s=60, resolution_m=40))
 
 
+def test_cuda_backend_without_a_gpu_is_a_clear_error(sample_city, monkeypatch):
+    """``backend: cuda`` on a machine whose numba finds no GPU: one line naming the key, before any
+    work; an unknown backend is a schema error."""
+    import sim.flood.model as fm
+    from sim.flood import run
+
+    monkeypatch.setattr(fm, "cuda_available", lambda: False)
+    with pytest.raises(InputError, match=r"params.backend 'cuda': numba finds no CUDA GPU"):
+        run(sample_city, Params(duration_s=60, resolution_m=40, backend="cuda"))
+    with pytest.raises(ValueError, match="backend"):
+        Params(duration_s=60, backend="gpu")
+
+
 # ------------------------------------------------------------------------------- scenario
 def test_rainstorm_on_sample_city_end_to_end(sample_city, tmp_path):
     """A short, coarse version of the rainstorm scenario: the result closes its mass balance,
