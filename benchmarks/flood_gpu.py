@@ -152,7 +152,11 @@ def city_case(npz: Path, shape: tuple[int, int] | None, storm_min: float | None,
                 dt_max=float(d["dt_max"]), wet_depth=float(d["wet_depth"]), duration_s=duration_s)
 
 
-def run_case(S, case: dict, backend: str, **kw):
+def run_case(S, case: dict, backend: str, mode: str = "persistent", **kw):
+    """``backend`` cpu or cuda; ``mode`` the GPU's stepping (persistent or launches)."""
+    from sim.flood import gpu
+
+    gpu.PERSISTENT = mode == "persistent"
     c = dict(case)
     z, dx = c.pop("z"), c.pop("dx")
     return S.simulate(z, dx, backend=backend, **c, **kw)
@@ -193,7 +197,7 @@ def agreement(a: np.ndarray, b: np.ndarray) -> dict:
 def out_figures(o, duration_s: float) -> dict:
     dts = o.series["dt_s"][1:]
     dts = dts[dts > 0]
-    return dict(cells=o.cells, steps=o.steps, wall_s=o.wall_s, rate=o.cell_updates_per_s,
+    return dict(backend=o.backend, cells=o.cells, steps=o.steps, wall_s=o.wall_s, rate=o.cell_updates_per_s,
                 dt_mean_s=duration_s / max(o.steps, 1), dt_median_s=float(np.median(dts)) if dts.size else None,
                 balance=o.balance_error(), h_max_m=float(o.h_max.max()),
                 flooded_km2=float(np.count_nonzero(o.h_max > 0.15)) * o.dx * o.dx / 1e6)
@@ -275,13 +279,17 @@ def main(argv=None) -> int:
         case = small_case(S, 12, 16, 60.0) if sm else small_case(S)
         kw = dict(output_times_s=[30.0, 60.0] if sm else [300.0, 600.0])
         a = run_case(S, case, "cpu", **kw)
-        b = run_case(S, case, "cuda", **kw)
-        fin = np.isfinite(a.arrival_s) & np.isfinite(b.arrival_s)
-        return dict(steps=(a.steps, b.steps), depth_max_abs_m=float(np.abs(a.depth - b.depth).max()),
-                    h_max_max_abs_m=float(np.abs(a.h_max - b.h_max).max()),
-                    arrival_max_abs_s=float(np.abs(a.arrival_s[fin] - b.arrival_s[fin]).max()),
-                    arrival_same_cells=bool((np.isfinite(a.arrival_s) == np.isfinite(b.arrival_s)).all()),
-                    balance_cpu=a.balance_error(), balance_gpu=b.balance_error(), h_max_m=float(a.h_max.max()))
+        out = dict(h_max_m=float(a.h_max.max()), balance_cpu=a.balance_error())
+        for mode in ("persistent", "launches"):
+            b = run_case(S, case, "cuda", mode, **kw)
+            fin = np.isfinite(a.arrival_s) & np.isfinite(b.arrival_s)
+            out[mode] = dict(backend=b.backend, steps=(a.steps, b.steps),
+                             depth_max_abs_m=float(np.abs(a.depth - b.depth).max()),
+                             h_max_max_abs_m=float(np.abs(a.h_max - b.h_max).max()),
+                             arrival_max_abs_s=float(np.abs(a.arrival_s[fin] - b.arrival_s[fin]).max()),
+                             arrival_same_cells=bool((np.isfinite(a.arrival_s) == np.isfinite(b.arrival_s)).all()),
+                             balance_gpu=b.balance_error())
+        return out
 
     def s1():
         # warm-up: compile everything on a small tile of the same city
@@ -309,25 +317,32 @@ def main(argv=None) -> int:
         case = city_case(args.city, (40, 40) if sm else None, None, dur, S)
         a = run_case(S, case, "cpu")  # compile (numba cache) and warm
         a = run_case(S, case, "cpu")
-        b = run_case(S, case, "cuda")
-        return dict(cpu=out_figures(a, dur), gpu=out_figures(b, dur), ratio=b.cell_updates_per_s / a.cell_updates_per_s,
-                    agreement=agreement(a.h_max, b.h_max))
+        out = dict(cpu=out_figures(a, dur))
+        for mode in ("persistent", "launches"):
+            run_case(S, case, "cuda", mode)  # compile
+            b = run_case(S, case, "cuda", mode)
+            out[mode] = dict(out_figures(b, dur), ratio=b.cell_updates_per_s / a.cell_updates_per_s,
+                             agreement=agreement(a.h_max, b.h_max))
+        return out
 
     def s3():
         out = {}
         for n in (24, 32) if sm else (2000, BIG):
             case = synthetic(S, n, steps=4 if sm else 100)
-            run_case(S, case, "cuda")
-            g = [run_case(S, case, "cuda") for _ in range(3)]
             c = run_case(S, case, "cpu")
-            out[f"{n}"] = dict(steps=g[0].steps, gpu_rates=[o.cell_updates_per_s for o in g],
-                               gpu_rate=statistics.median(o.cell_updates_per_s for o in g), cpu_rate=c.cell_updates_per_s,
-                               ratio=statistics.median(o.cell_updates_per_s for o in g) / c.cell_updates_per_s,
-                               max_abs_m=float(np.abs(g[0].h_max - c.h_max).max()))
+            row = dict(steps=c.steps, cpu_rate=c.cell_updates_per_s)
+            for mode in ("persistent", "launches"):
+                run_case(S, case, "cuda", mode)
+                g = [run_case(S, case, "cuda", mode) for _ in range(3)]
+                rate = statistics.median(o.cell_updates_per_s for o in g)
+                row[mode] = dict(backend=g[0].backend, rates=[o.cell_updates_per_s for o in g], rate=rate,
+                                 ratio=rate / c.cell_updates_per_s, max_abs_m=float(np.abs(g[0].h_max - c.h_max).max()))
+            out[f"{n}"] = row
         small = synthetic(S, 16 if sm else 64, steps=5 if sm else 2000)
-        run_case(S, small, "cuda")
-        o = run_case(S, small, "cuda")
-        out["fixed_us_per_step"] = o.wall_s / o.steps * 1e6
+        for mode in ("persistent", "launches"):
+            run_case(S, small, "cuda", mode)
+            o = run_case(S, small, "cuda", mode)
+            out[f"fixed_us_per_step_{mode}"] = o.wall_s / o.steps * 1e6
         return out
 
     section("1_big_storm", 120, s1)

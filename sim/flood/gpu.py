@@ -40,7 +40,7 @@ import numpy as np
 
 if not hasattr(np, "row_stack"):  # numba-cuda <= 0.30 registers np.row_stack, which numpy 2.5 removed
     np.row_stack = np.vstack
-from numba import cuda, float32, float64  # noqa: E402
+from numba import config, cuda, float32, float64  # noqa: E402
 
 G32 = np.float32(9.81)
 G64 = float(np.float32(9.81))  # the CPU's CFL uses the float32 constant widened
@@ -56,8 +56,12 @@ FACE_BLOCK = (32, 8)  # threads per block of the face and factor kernels (x alon
 # (the tests run the kernels in numba's CUDA simulator, one Python thread per GPU thread, with
 # smaller blocks)
 # slots of the scalar array
-T, DT_LAST, HMAX, ACC_RAIN, ACC_INFLOW, ACC_OUT, ACC_LOSS, STEPS, LOST, OUT, HSTEP = range(11)
-N_SCALARS = 11
+T, DT_LAST, HMAX, ACC_RAIN, ACC_INFLOW, ACC_OUT, ACC_LOSS, STEPS = range(8)
+N_SCALARS = 8
+# registers of the persistent kernel: 140 unbounded (ptxas -v, sm_90), one 256-thread block per
+# multiprocessor; capped at 128 nothing spills and two fit (the simulator takes no such option)
+_STEPS_OPTS = {} if config.ENABLE_CUDASIM else {"max_registers": 128}
+PERSISTENT = True  # one cooperative launch per run of steps (:func:`_steps`); False: four launches a step
 
 
 def available() -> bool:
@@ -133,24 +137,18 @@ def _edge_value(k, values, stage_t, stage_v, stage_start, t_mid):
     return values[k]
 
 
-@cuda.jit
-def _faces(h, z, n2, qx, qy, qxn, qyn, st, t_stop, dt_max, alpha, dx, theta, h_min, kinds, values, stage_t,
-           stage_v, stage_start):
-    """New discharges: thread (i, j) does x face (i, j) (i < ny) and y face (i, j) (j < nx)."""
-    j, i = cuda.grid(2)
+@cuda.jit(device=True)
+def _faces_at(i, j, h, z, n2, qx, qy, qxn, qyn, dt, t_mid, dx, theta, h_min, kinds, values, stage_t, stage_v,
+              stage_start):
+    """New discharges of x face (i, j) (when i < ny) and y face (i, j) (when j < nx), for
+    0 <= i <= ny, 0 <= j <= nx."""
     ny, nx = h.shape
-    if i > ny or j > nx:
-        return
-    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
-    if dt <= 0.0:
-        return
     dtf = float32(dt)
     dxf = float32(dx)
     inv_dx = ONE / dxf
     th = float32(theta)
     half_1mth = HALF * (ONE - th)
     hmin = float32(h_min)
-    t_mid = st[T] + 0.5 * dt
     uni = n2.shape[0] == 1
     if i < ny:
         if 0 < j < nx:
@@ -185,17 +183,10 @@ def _faces(h, z, n2, qx, qy, qxn, qyn, st, t_stop, dt_max, alpha, dx, theta, h_m
                                 _edge_value(k, values, stage_t, stage_v, stage_start, t_mid), dtf, dxf, hmin)
 
 
-@cuda.jit
-def _factors(h, qxn, qyn, pattern, f, st, t_stop, dt_max, alpha, dx, h_min, rain_m_s):
+@cuda.jit(device=True)
+def _factor_at(i, j, h, qxn, qyn, pattern, f, dt, dx, rain_m_s):
     """Outflow factor of cell (i, j) into the padded ``f[i + 1, j + 1]`` (see
     :func:`sim.flood.kernels.outflow_factors`)."""
-    j, i = cuda.grid(2)
-    ny, nx = h.shape
-    if i >= ny or j >= nx:
-        return
-    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
-    if dt <= 0.0:
-        return
     r = float32(dt) / float32(dx)
     rainf = float32(rain_m_s * dt)
     out = max(qxn[i, j + 1], ZERO) - min(qxn[i, j], ZERO) + max(qyn[i + 1, j], ZERO) - min(qyn[i, j], ZERO)
@@ -205,12 +196,21 @@ def _factors(h, qxn, qyn, pattern, f, st, t_stop, dt_max, alpha, dx, h_min, rain
 
 
 @cuda.jit(device=True)
-def _block_sums(a, b, c):
-    """Sum ``a``, ``b`` and take the maximum of ``c`` over the block (tree in shared memory);
-    the results are valid in thread 0."""
-    sa = cuda.shared.array(RED, float64)
-    sb = cuda.shared.array(RED, float64)
+def _smem():
+    """The three shared float64 arrays of :func:`_block_sums`. Allocated once per kernel and passed
+    down: a device function that allocates its own is emitted once per caller, and two callers in
+    one kernel define the same shared symbol twice (NVVM: "symbol multiply defined")."""
+    sa = cuda.shared.array(RED, float64)  # one call per line: numba's CUDA simulator keys shared
+    sb = cuda.shared.array(RED, float64)  # arrays by the line that allocates them
     sc = cuda.shared.array(RED, float64)
+    return sa, sb, sc
+
+
+@cuda.jit(device=True)
+def _block_sums(sm, a, b, c):
+    """Sum ``a``, ``b`` and take the maximum of ``c`` over the block (tree in the shared arrays
+    ``sm`` of :func:`_smem`); every thread gets the results."""
+    sa, sb, sc = sm
     tid = cuda.threadIdx.x
     sa[tid] = a
     sb[tid] = b
@@ -224,18 +224,18 @@ def _block_sums(a, b, c):
             sc[tid] = max(sc[tid], sc[tid + s])
         cuda.syncthreads()
         s //= 2
-    return sa[0], sb[0], sc[0]
+    a, b, c = sa[0], sb[0], sc[0]
+    cuda.syncthreads()  # the arrays may be filled again right after
+    return a, b, c
 
 
-@cuda.jit
-def _continuity(h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st, t_stop, dt_max, alpha, dx,
-                h_min, wet_depth, track_every, rain_m_s):
-    """Depth update of every cell (grid-stride), maxima when tracking; the block's losses (m),
-    edge outflow rate (m^2/s, donor factors applied) and largest depth go to the scalars."""
+@cuda.jit(device=True)
+def _continuity_block(sm, h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, dt, dx, h_min,
+                      wet_depth, track_every, rain_m_s):
+    """Depth update of the rows blockIdx, blockIdx + gridDim, ... (threads along each row), the
+    maxima when tracking; the block's losses (m), edge outflow rate (m^2/s, donor factors
+    applied) and largest depth go to ``part[blockIdx]``."""
     ny, nx = h.shape
-    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
-    if dt <= 0.0:
-        return
     dtf = float32(dt)
     r = dtf / float32(dx)
     rainf = float32(rain_m_s * dt)
@@ -248,7 +248,7 @@ def _continuity(h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st
     lost = 0.0
     out = 0.0
     hmax = 0.0
-    for i in range(cuda.blockIdx.x, ny, cuda.gridDim.x):  # a block per row, threads along it
+    for i in range(cuda.blockIdx.x, ny, cuda.gridDim.x):
         for j in range(cuda.threadIdx.x, nx, cuda.blockDim.x):
             fs = f[i + 1, j + 1]
             qw0 = qxn[i, j]
@@ -287,23 +287,20 @@ def _continuity(h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st
                     hv = hn * (v + HALF)
                     if hv > hv_max[i, j]:
                         hv_max[i, j] = hv
-    a, b, c = _block_sums(lost, out, hmax)
+    a, b, c = _block_sums(sm, lost, out, hmax)
     if cuda.threadIdx.x == 0:
-        cuda.atomic.add(st, LOST, a)
-        cuda.atomic.add(st, OUT, b)
-        cuda.atomic.max(st, HSTEP, c)
+        part[cuda.blockIdx.x, 0] = a
+        part[cuda.blockIdx.x, 1] = b
+        part[cuda.blockIdx.x, 2] = c
 
 
-@cuda.jit
-def _finish(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, st, t_stop, dt_max, alpha,
-            dx, h_min, wet_depth, rain_m_s, psum):
+@cuda.jit(device=True)
+def _finish_block(sm, h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, st, part, nparts,
+                  dt, dx, wet_depth, rain_m_s, psum):
     """One block: the point inflows over [t, t + dt] (hydrograph at mid-step, shared equally by
-    each inflow's cells, as :func:`sim.flood.kernels.add_inflows`), then the scalars: time, step,
-    last dt, the next step's largest depth, the volume accumulators (m^3)."""
-    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
-    cuda.syncthreads()  # every thread has read t before thread 0 moves it
-    if dt <= 0.0:
-        return
+    each inflow's cells, as :func:`sim.flood.kernels.add_inflows`), the sums of the continuity
+    blocks' ``part[:nparts]``, then the scalars: time, step, last dt, the next step's largest
+    depth, the volume accumulators (m^3)."""
     tid = cuda.threadIdx.x
     nt = cuda.blockDim.x
     t = st[T]
@@ -311,6 +308,7 @@ def _finish(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_
     wet = float32(wet_depth)
     t_new = t + dt
     added = 0.0
+    deepest = 0.0
     for g in range(inf_start.shape[0] - 1):
         c0 = inf_start[g]
         c1 = inf_start[g + 1]
@@ -327,31 +325,140 @@ def _finish(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_
                 jj = inf_cols[c]
                 hv = h[ii, jj] + dh
                 h[ii, jj] = hv
-                cuda.atomic.max(st, HSTEP, float64(hv))
+                deepest = max(deepest, float64(hv))
                 if hv > h_max[ii, jj]:
                     h_max[ii, jj] = hv
                 if hv > wet and arrival[ii, jj] > t_new:
                     arrival[ii, jj] = float32(t_new)
             added += float64(dh) * cell * (c1 - c0)
         cuda.syncthreads()  # two inflows may share a cell
+    lost = 0.0
+    out = 0.0
+    for k in range(tid, nparts, nt):
+        lost += part[k, 0]
+        out += part[k, 1]
+        deepest = max(deepest, part[k, 2])
+    lost, out, deepest = _block_sums(sm, lost, out, deepest)
     if tid == 0:
         st[ACC_INFLOW] += added
         st[ACC_RAIN] += float64(float32(rain_m_s * dt)) * psum * cell
-        st[ACC_LOSS] += st[LOST] * cell
-        st[ACC_OUT] += st[OUT] * dx * dt
-        st[HMAX] = st[HSTEP]
-        st[LOST] = 0.0
-        st[OUT] = 0.0
-        st[HSTEP] = 0.0
+        st[ACC_LOSS] += lost * cell
+        st[ACC_OUT] += out * dx * dt
+        st[HMAX] = deepest
         st[T] = t_new
         st[DT_LAST] = dt
         st[STEPS] += 1.0
 
 
+# --- one launch per phase (four per step) ----------------------------------------------------
+
 @cuda.jit
-def _stats(h, wet_depth, out):
-    """Sum of depths (m), largest depth (m) and count of cells deeper than ``wet_depth`` into
-    ``out[0..2]`` (atomically; ``out`` zeroed by the caller)."""
+def _faces(h, z, n2, qx, qy, qxn, qyn, st, t_stop, dt_max, alpha, dx, theta, h_min, kinds, values, stage_t,
+           stage_v, stage_start):
+    """Thread (i, j) of a 2-D grid: :func:`_faces_at`."""
+    j, i = cuda.grid(2)
+    ny, nx = h.shape
+    if i > ny or j > nx:
+        return
+    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
+    if dt <= 0.0:
+        return
+    _faces_at(i, j, h, z, n2, qx, qy, qxn, qyn, dt, st[T] + 0.5 * dt, dx, theta, h_min, kinds, values, stage_t,
+              stage_v, stage_start)
+
+
+@cuda.jit
+def _factors(h, qxn, qyn, pattern, f, st, t_stop, dt_max, alpha, dx, h_min, rain_m_s):
+    """Thread (i, j) of a 2-D grid: :func:`_factor_at`."""
+    j, i = cuda.grid(2)
+    ny, nx = h.shape
+    if i >= ny or j >= nx:
+        return
+    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
+    if dt <= 0.0:
+        return
+    _factor_at(i, j, h, qxn, qyn, pattern, f, dt, dx, rain_m_s)
+
+
+@cuda.jit
+def _continuity(h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, t_stop, dt_max, alpha, dx,
+                h_min, wet_depth, track_every, rain_m_s):
+    """:func:`_continuity_block` for each block."""
+    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
+    if dt <= 0.0:
+        return
+    _continuity_block(_smem(), h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, dt, dx,
+                      h_min, wet_depth, track_every, rain_m_s)
+
+
+@cuda.jit
+def _finish(h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, st, part, nparts, t_stop,
+            dt_max, alpha, dx, h_min, wet_depth, rain_m_s, psum):
+    """One block: :func:`_finish_block`."""
+    dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
+    cuda.syncthreads()  # every thread has read t before thread 0 moves it
+    if dt <= 0.0:
+        return
+    _finish_block(_smem(), h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, st, part,
+                  nparts, dt, dx, wet_depth, rain_m_s, psum)
+
+
+# --- one persistent launch for many steps (cooperative grid) ---------------------------------
+
+@cuda.jit(**_STEPS_OPTS)
+def _steps(h, z, n2, qax, qay, qbx, qby, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, inf_rows,
+           inf_cols, inf_start, hyd_t, hyd_q, hyd_start, kinds, values, stage_t, stage_v, stage_start, t_stop, dt_max,
+           alpha, dx, theta, h_min, wet_depth, track_every, rain_m_s, psum, max_steps):
+    """Up to ``max_steps`` whole steps in one launch, until ``t_stop``: the four phases of the
+    module docstring over grid-stride loops, separated by grid-wide barriers (a cooperative
+    launch: every block resident at once). Step k reads the faces in ``qa`` and writes ``qb``
+    when the step count is even, the other way round when odd."""
+    grid = cuda.cg.this_grid()
+    sm = _smem()
+    ny, nx = h.shape
+    gt = cuda.grid(1)
+    gs = cuda.gridsize(1)
+    for _ in range(max_steps):
+        dt = _dt(st, t_stop, dt_max, alpha, dx, h_min)
+        if dt <= 0.0:
+            return
+        even = int(st[STEPS]) % 2 == 0
+        t_mid = st[T] + 0.5 * dt
+        for idx in range(gt, (ny + 1) * (nx + 1), gs):
+            i = idx // (nx + 1)
+            j = idx - i * (nx + 1)
+            if even:
+                _faces_at(i, j, h, z, n2, qax, qay, qbx, qby, dt, t_mid, dx, theta, h_min, kinds, values, stage_t,
+                          stage_v, stage_start)
+            else:
+                _faces_at(i, j, h, z, n2, qbx, qby, qax, qay, dt, t_mid, dx, theta, h_min, kinds, values, stage_t,
+                          stage_v, stage_start)
+        grid.sync()
+        for idx in range(gt, ny * nx, gs):
+            i = idx // nx
+            j = idx - i * nx
+            if even:
+                _factor_at(i, j, h, qbx, qby, pattern, f, dt, dx, rain_m_s)
+            else:
+                _factor_at(i, j, h, qax, qay, pattern, f, dt, dx, rain_m_s)
+        grid.sync()
+        if even:
+            _continuity_block(sm, h, qbx, qby, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, dt, dx, h_min,
+                              wet_depth, track_every, rain_m_s)
+        else:
+            _continuity_block(sm, h, qax, qay, f, pattern, loss, h_max, arrival, hv_max, v_max, st, part, dt, dx, h_min,
+                              wet_depth, track_every, rain_m_s)
+        grid.sync()
+        if cuda.blockIdx.x == 0:
+            _finish_block(sm, h, h_max, arrival, inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start, st, part,
+                          cuda.gridDim.x, dt, dx, wet_depth, rain_m_s, psum)
+        grid.sync()
+
+
+@cuda.jit
+def _stats(h, wet_depth, part):
+    """Per block: sum of depths (m), count of cells deeper than ``wet_depth`` and largest depth
+    (m) into ``part[blockIdx]``."""
     s = 0.0
     c = 0.0
     m = 0.0
@@ -363,20 +470,21 @@ def _stats(h, wet_depth, out):
             m = max(m, float64(v))
             if v > wet_depth:
                 c += 1.0
-    a, b, mm = _block_sums(s, c, m)
+    a, b, mm = _block_sums(_smem(), s, c, m)
     if cuda.threadIdx.x == 0:
-        cuda.atomic.add(out, 0, a)
-        cuda.atomic.add(out, 1, b)
-        cuda.atomic.max(out, 2, mm)
+        part[cuda.blockIdx.x, 0] = a
+        part[cuda.blockIdx.x, 1] = b
+        part[cuda.blockIdx.x, 2] = mm
 
 
 class CudaStepper:
-    """The solver's state on the device and the stepping loop of :func:`advance`.
+    """The solver's state on the device and the stepping loop of :meth:`advance`.
 
     Arguments are the host arrays :func:`sim.flood.solver.simulate` prepares (float32 grids,
     the rain patterns as a list of (grid, cell sum), flat inflow and stage hydrographs); the
-    maxima arrays are copied back by :meth:`fetch`. ``blocks_per_sm`` sizes the grid-stride
-    kernels; ``max_batch`` caps the steps launched between two reads of the scalars."""
+    maxima arrays are copied back by :meth:`fetch`. Steps run in one persistent cooperative
+    launch per call of :meth:`advance` (:func:`_steps`; ``PERSISTENT``), or, where a cooperative
+    launch is not available, four launches a step in batches (``mode`` says which ran)."""
 
     def __init__(self, h, z, n2, loss, patterns, kinds, values, stage, inflows, h_max, arrival, hv_max, v_max, qx,
                  qy, *, dx, theta, alpha, h_min, wet_depth, dt_max, track_every, hmax0, blocks_per_sm=8,
@@ -408,37 +516,71 @@ class CudaStepper:
         bx, by = FACE_BLOCK
         self.face_block = (bx, by)
         self.face_grid = (-(-(self.nx + 1) // bx), -(-(self.ny + 1) // by))
+        self.part = d(np.zeros((max(self.red_blocks, sms * 32), 3), np.float64))
         self.steps = 0
+        self.mode = "persistent" if PERSISTENT else "launches"
+        self.coop_blocks = 0
+        self.note = ""
 
     def advance(self, t: float, t_stop: float, rain_m_s: float, pattern_k: int) -> tuple[float, int, float, float]:
         """Step from ``t`` (which must be the device's) to ``t_stop``; returns (t, steps taken,
         last dt, largest depth) as :func:`sim.flood.kernels.advance`."""
         pat, psum = self.patterns[pattern_k]
-        st = self.st
         s0 = self.steps
-        args = (st, t_stop, self.dt_max, self.alpha, self.dx)
+        while self.host_st[T] < t_stop - 1e-9:
+            if self.mode == "persistent":
+                try:
+                    self._persistent(t_stop, rain_m_s, pat, psum)
+                except Exception as e:  # no cooperative launch here: fall back to a launch per phase
+                    self.mode, self.note = "launches", f"cooperative launch failed ({type(e).__name__}: {e})"
+                    continue
+            else:
+                self._launches(t_stop, rain_m_s, pat, psum)
+            self.host_st = self.st.copy_to_host()
+            self.steps = int(self.host_st[STEPS])
+        return float(self.host_st[T]), self.steps - s0, float(self.host_st[DT_LAST]), float(self.host_st[HMAX])
+
+    def _persistent(self, t_stop, rain_m_s, pat, psum) -> None:
+        (ax, ay), (bx, by) = self.qa, self.qb
+        args = (self.h, self.z, self.n2, ax, ay, bx, by, self.f, pat, self.loss, self.h_max, self.arrival,
+                self.hv_max, self.v_max, self.st, self.part, *self.inflows, self.kinds, self.values, *self.stage,
+                float(t_stop), self.dt_max, self.alpha, self.dx, self.theta, self.h_min, self.wet, self.track_every,
+                float(rain_m_s), float(psum), 1 << 30)
+        if not self.coop_blocks:
+            try:
+                kernel = _steps.compile(tuple(_steps.typeof_pyval(a) for a in args))
+                most = kernel.max_cooperative_grid_blocks(self.red)
+            except AttributeError:  # the simulator: cooperative grids of one block
+                most = 1
+            self.coop_blocks = int(max(1, min(most, self.part.shape[0], self.ny)))
+        _steps[self.coop_blocks, self.red](*args)
+
+    def _launches(self, t_stop, rain_m_s, pat, psum) -> None:
+        st = self.st
+        args = (st, float(t_stop), self.dt_max, self.alpha, self.dx)
         faces = _faces[self.face_grid, self.face_block]
         factors = _factors[self.face_grid, self.face_block]
         cont = _continuity[self.red_blocks, self.red]
         finish = _finish[1, self.red]
-        kinds, values = self.kinds, self.values
         stage_t, stage_v, stage_start = self.stage
-        while self.host_st[T] < t_stop - 1e-9:
-            if self.host_st[DT_LAST] > 0:
-                self.dt_guess = self.host_st[DT_LAST]
-            batch = int(min(self.max_batch, max(1, math.ceil((t_stop - self.host_st[T]) / self.dt_guess) + 1)))
-            for k in range(batch):
-                (ax, ay), (bx, by) = (self.qa, self.qb) if (self.steps + k) % 2 == 0 else (self.qb, self.qa)
-                faces(self.h, self.z, self.n2, ax, ay, bx, by, *args, self.theta, self.h_min, kinds, values,
-                      stage_t, stage_v, stage_start)
-                factors(self.h, bx, by, pat, self.f, *args, self.h_min, rain_m_s)
-                cont(self.h, bx, by, self.f, pat, self.loss, self.h_max, self.arrival, self.hv_max, self.v_max,
-                     *args, self.h_min, self.wet, self.track_every, rain_m_s)
-                finish(self.h, self.h_max, self.arrival, *self.inflows, *args, self.h_min, self.wet, rain_m_s,
-                       psum)
-            self.host_st = st.copy_to_host()
-            self.steps = int(self.host_st[STEPS])
-        return float(self.host_st[T]), self.steps - s0, float(self.host_st[DT_LAST]), float(self.host_st[HMAX])
+        if self.host_st[DT_LAST] > 0:
+            self.dt_guess = self.host_st[DT_LAST]
+        batch = int(min(self.max_batch, max(1, math.ceil((t_stop - self.host_st[T]) / self.dt_guess) + 1)))
+        for k in range(batch):
+            (ax, ay), (bx, by) = (self.qa, self.qb) if (self.steps + k) % 2 == 0 else (self.qb, self.qa)
+            faces(self.h, self.z, self.n2, ax, ay, bx, by, *args, self.theta, self.h_min, self.kinds, self.values,
+                  stage_t, stage_v, stage_start)
+            factors(self.h, bx, by, pat, self.f, *args, self.h_min, rain_m_s)
+            cont(self.h, bx, by, self.f, pat, self.loss, self.h_max, self.arrival, self.hv_max, self.v_max, st,
+                 self.part, *args[1:], self.h_min, self.wet, self.track_every, rain_m_s)
+            finish(self.h, self.h_max, self.arrival, *self.inflows, st, self.part, self.red_blocks, *args[1:],
+                   self.h_min, self.wet, rain_m_s, psum)
+
+    def describe(self) -> str:
+        """Which stepping ran, e.g. ``cuda persistent, 264 blocks of 256``."""
+        if self.mode == "persistent":
+            return f"cuda persistent, {self.coop_blocks} blocks of {self.red}"
+        return "cuda launches" + (f" ({self.note})" if self.note else "")
 
     def faces(self):
         """The current face discharges on the device: step k reads buffers (qa, qb)[k % 2]."""
@@ -450,10 +592,9 @@ class CudaStepper:
 
     def stats(self) -> tuple[float, float, int]:
         """(stored volume m^3, largest depth m, cells deeper than the wet depth)."""
-        out = cuda.to_device(np.zeros(3, np.float64))
-        _stats[self.red_blocks, self.red](self.h, self.wet, out)
-        s, c, m = out.copy_to_host()
-        return float(s) * self.dx * self.dx, float(m), int(round(c))
+        _stats[self.red_blocks, self.red](self.h, self.wet, self.part)
+        p = self.part.copy_to_host()[:self.red_blocks]
+        return float(p[:, 0].sum()) * self.dx * self.dx, float(p[:, 2].max()), int(round(p[:, 1].sum()))
 
     def frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Depth and face discharges on the host (h, qx, qy)."""

@@ -118,6 +118,7 @@ class SolverOutput:
     steps: int = 0
     wall_s: float = 0.0
     cells: int = 0
+    backend: str = "cpu"  # which kernels ran: cpu, or cuda and its stepping mode
 
     def balance_error(self) -> float:
         """(stored - initial - rain - inflow + outflow + losses), relative to the volumes moved
@@ -318,7 +319,7 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
         depth=np.stack(frames_h) if frames_h else np.zeros((0, ny, nx), np.float32),
         speed=np.stack(frames_v) if frames_v else np.zeros((0, ny, nx), np.float32),
         h_max=h_max, v_max=v_max, hv_max=hv_max, arrival_s=arrival, series=s_arr, final_qx=qx, final_qy=qy,
-        steps=steps, wall_s=wall,
+        steps=steps, wall_s=wall, backend="cpu" if gpu is None else gpu.describe(),
         cells=ny * nx)
 
 
