@@ -35,6 +35,7 @@ enters the other). The volume accumulators are float64 sums in a nondeterministi
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -61,7 +62,15 @@ N_SCALARS = 8
 # registers of the persistent kernel: 140 unbounded (ptxas -v, sm_90), one 256-thread block per
 # multiprocessor; capped at 128 nothing spills and two fit (the simulator takes no such option)
 _STEPS_OPTS = {} if config.ENABLE_CUDASIM else {"max_registers": 128}
-PERSISTENT = True  # one cooperative launch per run of steps (:func:`_steps`); False: four launches a step
+# How steps are launched: "persistent" (one cooperative launch per run of steps, :func:`_steps`:
+# no launch cost per step, ~25 us a step on an H200, but two blocks per multiprocessor),
+# "launches" (four launches a step at full occupancy, ~1 ms of launch cost a step) or "auto"
+# (each timed over its calls after the first, which compiles, until TRIAL_STEPS steps; then the
+# faster per step). Measured on an H200 (BENCHMARKS.md): persistent 11x the 16-core CPU on the
+# sample city at 5 m, launches 1.4x faster on 11.6 M mostly dry cells.
+MODE = "auto"
+TRIAL_STEPS = 100
+MODES = ("persistent", "launches")
 
 
 def available() -> bool:
@@ -483,8 +492,9 @@ class CudaStepper:
     Arguments are the host arrays :func:`sim.flood.solver.simulate` prepares (float32 grids,
     the rain patterns as a list of (grid, cell sum), flat inflow and stage hydrographs); the
     maxima arrays are copied back by :meth:`fetch`. Steps run in one persistent cooperative
-    launch per call of :meth:`advance` (:func:`_steps`; ``PERSISTENT``), or, where a cooperative
-    launch is not available, four launches a step in batches (``mode`` says which ran)."""
+    launch per run (:func:`_steps`) or in four launches a step in batches, as ``MODE`` says
+    (``auto``: the faster, timed; ``launches`` where a cooperative launch fails);
+    :meth:`describe` says which ran."""
 
     def __init__(self, h, z, n2, loss, patterns, kinds, values, stage, inflows, h_max, arrival, hv_max, v_max, qx,
                  qy, *, dx, theta, alpha, h_min, wet_depth, dt_max, track_every, hmax0, blocks_per_sm=8,
@@ -518,9 +528,11 @@ class CudaStepper:
         self.face_grid = (-(-(self.nx + 1) // bx), -(-(self.ny + 1) // by))
         self.part = d(np.zeros((max(self.red_blocks, sms * 32), 3), np.float64))
         self.steps = 0
-        self.mode = "persistent" if PERSISTENT else "launches"
+        self.mode = MODE
         self.coop_blocks = 0
         self.note = ""
+        self.failed: set[str] = set()
+        self.trial = {m: [0, 0, 0.0] for m in MODES}  # calls, timed steps, timed wall (s)
 
     def advance(self, t: float, t_stop: float, rain_m_s: float, pattern_k: int) -> tuple[float, int, float, float]:
         """Step from ``t`` (which must be the device's) to ``t_stop``; returns (t, steps taken,
@@ -528,17 +540,37 @@ class CudaStepper:
         pat, psum = self.patterns[pattern_k]
         s0 = self.steps
         while self.host_st[T] < t_stop - 1e-9:
-            if self.mode == "persistent":
+            mode = self._pick()
+            c0, n0 = time.perf_counter(), self.steps
+            if mode == "persistent":
                 try:
                     self._persistent(t_stop, rain_m_s, pat, psum)
-                except Exception as e:  # no cooperative launch here: fall back to a launch per phase
-                    self.mode, self.note = "launches", f"cooperative launch failed ({type(e).__name__}: {e})"
+                except Exception as e:  # no cooperative launch here: launches from now on
+                    self.failed.add(mode)
+                    self.note = f"cooperative launch failed ({type(e).__name__}: {e})"
+                    if self.mode == "persistent":
+                        self.mode = "launches"
                     continue
             else:
                 self._launches(t_stop, rain_m_s, pat, psum)
             self.host_st = self.st.copy_to_host()
             self.steps = int(self.host_st[STEPS])
+            tr = self.trial[mode]
+            if tr[0] > 0:  # the first call of a mode compiles its kernels: not timed
+                tr[1] += self.steps - n0
+                tr[2] += time.perf_counter() - c0
+            tr[0] += 1
         return float(self.host_st[T]), self.steps - s0, float(self.host_st[DT_LAST]), float(self.host_st[HMAX])
+
+    def _pick(self) -> str:
+        """This call's mode: the fixed one, or under ``auto`` the next to time, then the faster."""
+        if self.mode != "auto":
+            return self.mode
+        left = [m for m in MODES if m not in self.failed]
+        for m in left:
+            if self.trial[m][0] < 2 or self.trial[m][1] < TRIAL_STEPS:
+                return m
+        return min(left, key=lambda m: self.trial[m][2] / self.trial[m][1])
 
     def _persistent(self, t_stop, rain_m_s, pat, psum) -> None:
         (ax, ay), (bx, by) = self.qa, self.qb
@@ -577,10 +609,15 @@ class CudaStepper:
                    self.h_min, self.wet, rain_m_s, psum)
 
     def describe(self) -> str:
-        """Which stepping ran, e.g. ``cuda persistent, 264 blocks of 256``."""
-        if self.mode == "persistent":
-            return f"cuda persistent, {self.coop_blocks} blocks of {self.red}"
-        return "cuda launches" + (f" ({self.note})" if self.note else "")
+        """Which stepping ran, e.g. ``cuda persistent, 264 blocks of 256`` or, under ``auto``,
+        ``cuda auto: persistent, 264 blocks of 256 (us a step: persistent 25, launches 960)``."""
+        names = {"persistent": f"persistent, {self.coop_blocks} blocks of {self.red}", "launches": "launches"}
+        note = f" ({self.note})" if self.note else ""
+        if self.mode != "auto":
+            return f"cuda {names[self.mode]}{note}"
+        timed = {m: 1e6 * w / n for m, (_, n, w) in self.trial.items() if n > 0}
+        per = ", ".join(f"{m} {v:.0f}" for m, v in timed.items())
+        return f"cuda auto: {names[self._pick()]}" + (f" (us a step: {per})" if per else "") + note
 
     def faces(self):
         """The current face discharges on the device: step k reads buffers (qa, qb)[k % 2]."""

@@ -33,7 +33,7 @@ sys.path.insert(0, ROOT + "/tests/sim")
 from test_flood_fused import _rough_case
 from sim.flood.solver import simulate
 z, kw = _rough_case(8, 10)
-kw.update(duration_s=24.0, output_times_s=[12.0, 24.0], series_every_s=12.0, track_every=2)
+kw.update(duration_s=24.0, output_times_s=[12.0, 24.0], series_every_s=4.0, track_every=2)
 a = simulate(z, 5.0, **kw)
 
 
@@ -52,9 +52,10 @@ def compare(b):
 
 
 out = {}
-for persistent in (True, False):
-    gpu.PERSISTENT = persistent
-    out["persistent" if persistent else "launches"] = compare(simulate(z, 5.0, backend="cuda", **kw))
+gpu.TRIAL_STEPS = 2  # auto: each mode compiles, then is timed, within the run: it switches mode twice
+for mode in ("persistent", "launches", "auto"):
+    gpu.MODE = mode
+    out[mode] = compare(simulate(z, 5.0, backend="cuda", **kw))
 out["h_peak"] = float(a.h_max.max())
 out["rain"] = float(a.series["rain_m3"][-1])
 out["inflow"] = float(a.series["inflow_m3"][-1])
@@ -72,15 +73,19 @@ def simulated():
     return json.loads(line[0][len("RESULT"):])
 
 
-@pytest.mark.parametrize("mode", ["persistent", "launches"])
+@pytest.mark.parametrize("mode", ["persistent", "launches", "auto"])
 def test_gpu_kernels_match_the_cpu_kernels(simulated, mode):
     """Rough bed with wet/dry fronts, per-cell n and losses, gridded rain switching pattern, a
     river inflow, free / fixed-level / stage-hydrograph / closed edges: the GPU step, in one
-    cooperative launch per run of steps or in four launches a step, gives the CPU step's fields
-    and volumes to float32 round-off, step for step, and closes its own mass balance."""
+    cooperative launch per run of steps, in four launches a step, or switching between them
+    (auto), gives the CPU step's fields and volumes to float32 round-off, step for step, and
+    closes its own mass balance."""
     assert simulated["h_peak"] > 0.3 and simulated["rain"] > 0 and simulated["inflow"] > 0  # the case moves water
     r = simulated[mode]
-    assert r["backend"] == {"persistent": "cuda persistent, 1 blocks of 8", "launches": "cuda launches"}[mode]
+    assert r["backend"].startswith({"persistent": "cuda persistent, 1 blocks of 8", "launches": "cuda launches",
+                                    "auto": "cuda auto: "}[mode])
+    if mode == "auto":  # both were timed: the description gives both costs per step
+        assert "(us a step: persistent " in r["backend"] and ", launches " in r["backend"]
     assert r["steps"][0] == r["steps"][1] > 10
     assert r["frames"] == [2, 2]
     for k in ("depth", "h_max", "hv_max", "final_qx", "final_qy"):
