@@ -6,31 +6,36 @@ Nothing depends on it: :func:`sim.flood.solver.simulate` uses it with ``backend=
 the device for the whole run; the host only launches kernels and reads back a few scalars
 between batches of steps, the volumes at the series times and the frames at the output times.
 
-A step is four launches:
+A step has four phases, each a device function over the grid:
 
-1. :func:`_faces`: the new discharge of every face, interior faces by the momentum equation of
-   :func:`sim.flood.kernels.face_q` (Bates et al. 2010, eq. 11, with the theta average of de
+1. :func:`_faces_at`: the new discharge of every face, interior faces by the momentum equation
+   of :func:`sim.flood.kernels.face_q` (Bates et al. 2010, eq. 11, with the theta average of de
    Almeida et al. 2012, eq. 7), edge faces by the boundary condition of
    :func:`sim.flood.kernels.edge_q`;
-2. :func:`_factors`: each cell's outflow factor ``min(1, available / outgoing volume)``;
-3. :func:`_continuity`: the finite-volume depth update with donor-scaled fluxes, rain and losses,
-   the maxima every ``track_every`` steps, and per-block sums (losses, edge outflow, largest
-   depth) added atomically into the scalar array;
-4. :func:`_finish` (one block): the point inflows, then the time, the step and the volume
-   accumulators.
+2. :func:`_factor_at`: each cell's outflow factor ``min(1, available / outgoing volume)``;
+3. :func:`_continuity_block`: the finite-volume depth update with donor-scaled fluxes, rain and
+   losses, the maxima every ``track_every`` steps, and each block's sums (losses, edge outflow,
+   largest depth) into a partials array;
+4. :func:`_finish_block` (one block): the point inflows, the sums of the partials, then the time,
+   the step count and the volume accumulators.
 
-The time step lives on the device: each kernel computes it from the time and the largest depth
+They run either as one kernel launch each (:func:`_faces`, :func:`_factors`,
+:func:`_continuity`, :func:`_finish`) or all in one persistent cooperative launch that loops
+over steps with grid-wide barriers between the phases (:func:`_steps`); ``MODE`` chooses.
+
+The time step lives on the device: each phase computes it from the time and the largest depth
 the previous step left in the scalar array (``dt = alpha dx / sqrt(g h_max)``, Bates et al.
-2010, eq. 12, capped by ``dt_max`` and cut to land on ``t_stop``), so the host launches steps
-without waiting for one to end. Once ``t`` reaches ``t_stop`` every kernel returns at once, so
-the host launches a batch of about as many steps as the last step size predicts and reads the
-scalars back after the batch.
+2010, eq. 12, capped by ``dt_max`` and cut to land on ``t_stop``), so the host never waits on a
+step. Once ``t`` reaches ``t_stop`` every phase returns at once: the host launches a batch of
+about as many steps as the last step size predicts (or one persistent launch) and reads the
+scalars back after it.
 
 Same numbers as the CPU kernels up to float32 rounding: the GPU contracts multiply-adds in its
 own way and takes the 7/3 power with ``powf`` rather than the CPU's refined cube-root estimate
 (relative 1e-6), so depths differ in the last bits and the differences grow where the flow is
-chaotic; volumes are conserved exactly as on the CPU (each face's discharge leaves one cell and
-enters the other). The volume accumulators are float64 sums in a nondeterministic order.
+fast or depths cross ``h_min``; volumes are conserved exactly as on the CPU (each face's
+discharge leaves one cell and enters the other). The volume accumulators are float64 sums in a
+fixed order (block trees, then the partials).
 """
 from __future__ import annotations
 
@@ -50,7 +55,6 @@ ONE = np.float32(1.0)
 HALF = np.float32(0.5)
 SEVEN_THIRDS = np.float32(7.0 / 3.0)
 FIVE_THIRDS = np.float32(5.0 / 3.0)
-INF32 = np.float32(np.inf)
 RED = 256  # shared-memory size of a block reduction: the most threads a reducing block may have
 RED_THREADS = 256  # threads per block of the reducing kernels (a power of two, at most RED)
 FACE_BLOCK = (32, 8)  # threads per block of the face and factor kernels (x along a row)

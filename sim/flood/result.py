@@ -150,7 +150,7 @@ class FloodResult:
             "shelters_usable": f"{int(self.shelters['usable'].sum())}/{len(self.shelters)}",
             "rescue_routes": [{"target": r.target, "from": r["from"], "time_s": rounded(r.time_s, 1),
                                "delay_s": rounded(r.delay_s, 1)} for _, r in self.routes.iterrows()],
-            "solver": {"steps": o.steps, "wall_s": round(o.wall_s, 2),
+            "solver": {"backend": o.backend, "steps": o.steps, "wall_s": round(o.wall_s, 2),
                        "cell_updates_per_s": float(f"{o.cell_updates_per_s:.3e}")},
             "run_time_s": round(self.run_time_s, 2),
         }
