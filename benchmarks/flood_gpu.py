@@ -31,6 +31,8 @@ final download are outside it, but the frames and volume series inside it count)
    (all wet, rain, free edges, ~100 steps): GPU median of 3, CPU one run on the same machine;
    the fixed cost of a GPU step from a 64 x 64 grid (2000 steps).
 4., 5. **The 6-h storm again** in each stepping mode alone.
+6. **Register cap of the persistent kernel** (64, 96, 128) against the four launches: the tiled
+   city under the formula's 1-h storm for 3600 s, and the sample city for 1800 s.
 
 GPU stepping modes (:data:`sim.flood.gpu.MODE`): ``persistent`` (one cooperative launch per
 run of steps), ``launches`` (four kernel launches a step, in batches between reads of the
@@ -217,7 +219,7 @@ def main(argv=None) -> int:
     ap.add_argument("--budget-s", type=float, default=420.0, help="skip sections that would end past this")
     ap.add_argument("--big", type=int, default=BIG, help="cells a side of the tiled city (3400: 11.56 M)")
     ap.add_argument("--storm-s", type=float, default=STORM_S)
-    ap.add_argument("--only", default="012345", help="sections to run")
+    ap.add_argument("--only", default="0123456", help="sections to run")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny grids and runs, to check the script (e.g. in numba's CUDA simulator); figures meaningless")
     args = ap.parse_args(argv)
@@ -357,6 +359,29 @@ def main(argv=None) -> int:
     section("3_throughput", 60, s3)
     section("4_big_storm_persistent", 90, lambda: s1("persistent"))
     section("5_big_storm_launches", 90, lambda: s1("launches"))
+
+    def s6():
+        """The persistent kernel's register cap against the four launches: the tiled city under
+        the 1-h storm of the formula, 3600 s, and the sample city, 1800 s."""
+        from numba import cuda as c
+
+        big = city_case(args.city, (args.big, args.big), 60.0, 3600.0, S)
+        city = city_case(args.city, None, None, 1800.0, S)
+        py = gpu._steps.py_func
+        out = {}
+        for regs in (64, 96, 128, None):
+            row = {}
+            if regs is not None:
+                gpu._steps = c.jit(max_registers=regs)(py)
+            for name, case in (("big_1h", big), ("city_1800s", city)):
+                mode = "launches" if regs is None else "persistent"
+                run_case(S, dict(case, duration_s=30.0), "cuda", mode)  # compile
+                o = run_case(S, case, "cuda", mode)
+                row[name] = dict(backend=o.backend, steps=o.steps, wall_s=o.wall_s, us_per_step=1e6 * o.wall_s / o.steps)
+            out["launches" if regs is None else f"persistent_{regs}"] = row
+        return out
+
+    section("6_registers", 60, s6)
     res["total_s"] = time.perf_counter() - t_start
     save()
     return 0
