@@ -365,14 +365,14 @@ def main(argv=None) -> int:
         the 1-h storm of the formula, 3600 s, and the sample city, 1800 s."""
         from numba import cuda as c
 
-        big = city_case(args.city, (args.big, args.big), 60.0, 3600.0, S)
-        city = city_case(args.city, None, None, 1800.0, S)
+        big = city_case(args.city, (args.big, args.big), 60.0, 60.0 if sm else 3600.0, S)
+        city = city_case(args.city, (24, 24) if sm else None, None, 20.0 if sm else 1800.0, S)
         py = gpu._steps.py_func
         out = {}
         for regs in (64, 96, 128, None):
             row = {}
             if regs is not None:
-                gpu._steps = c.jit(max_registers=regs)(py)
+                gpu._steps = c.jit(**({} if sm else {"max_registers": regs}))(py)
             for name, case in (("big_1h", big), ("city_1800s", city)):
                 mode = "launches" if regs is None else "persistent"
                 run_case(S, dict(case, duration_s=30.0), "cuda", mode)  # compile
