@@ -63,15 +63,17 @@ FACE_BLOCK = (32, 8)  # threads per block of the face and factor kernels (x alon
 # slots of the scalar array
 T, DT_LAST, HMAX, ACC_RAIN, ACC_INFLOW, ACC_OUT, ACC_LOSS, STEPS = range(8)
 N_SCALARS = 8
-# registers of the persistent kernel: 140 unbounded (ptxas -v, sm_90), one 256-thread block per
-# multiprocessor; capped at 128 nothing spills and two fit (the simulator takes no such option)
-_STEPS_OPTS = {} if config.ENABLE_CUDASIM else {"max_registers": 128}
+# Registers of the persistent kernel: 140 unbounded (ptxas -v, sm_90), one 256-thread block per
+# multiprocessor. Capped at 64, four blocks fit (ptxas: ~0.5 kB spilled, to L1): on an H200 that
+# ran 722 us a step on 11.6 M cells (96: 1011, 128: 1176; four launches 795) and 80 us on the
+# 0.9 M-cell city (128: 104; launches 657), BENCHMARKS.md. The simulator takes no such option.
+_STEPS_OPTS = {} if config.ENABLE_CUDASIM else {"max_registers": 64}
 # How steps are launched: "persistent" (one cooperative launch per run of steps, :func:`_steps`:
-# no launch cost per step, ~25 us a step on an H200, but two blocks per multiprocessor),
+# no launch cost per step, ~25 us a step on an H200, at four blocks per multiprocessor),
 # "launches" (four launches a step at full occupancy, ~1 ms of launch cost a step) or "auto"
 # (each timed over its calls after the first, which compiles, until TRIAL_STEPS steps; then the
-# faster per step). Measured on an H200 (BENCHMARKS.md): persistent 11x the 16-core CPU on the
-# sample city at 5 m, launches 1.4x faster on 11.6 M mostly dry cells.
+# faster per step). On an H200 the persistent kernel won on every grid measured (BENCHMARKS.md);
+# auto keeps the choice honest on other GPUs for the cost of the trial (~0.2 s).
 MODE = "auto"
 TRIAL_STEPS = 100
 MODES = ("persistent", "launches")
