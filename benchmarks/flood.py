@@ -76,10 +76,11 @@ from pathlib import Path
 
 import numpy as np
 
+from flood_cases import EDGES, synthetic_bed, synthetic_case  # noqa: E402  (benchmarks/, numpy only)
+from sim.flood import solver
 from sim.flood.solver import SERIAL_CELLS, Boundary, Inflow, Rain, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
-EDGES = ("north", "south", "west", "east")
 CITY_TARGET_CELLS = 11.6e6
 STORM_S = 6 * 3600.0
 TARGET_WALL_S = 15 * 60.0
@@ -93,26 +94,11 @@ def say(*a) -> None:
 # 1. kernel throughput
 # ---------------------------------------------------------------------------------------------
 
-def synthetic_bed(ny: int, nx: int, dx: float) -> np.ndarray:
-    """Gently sloping (toward the north-west corner), undulating bed, m."""
-    y = (np.arange(ny, dtype=np.float64) * dx)[:, None]
-    x = (np.arange(nx, dtype=np.float64) * dx)[None, :]
-    z = (10.0 + 0.0005 * x + 0.0003 * (ny * dx - y)
-         + 0.15 * np.sin(2 * np.pi * x / 400.0) * np.cos(2 * np.pi * y / 300.0)
-         + 0.05 * np.sin(2 * np.pi * (x + y) / 170.0))
-    return z.astype(np.float32)
-
-
 def run_synthetic(n: int, dx: float, steps: int, h0_m: float = 0.3, rain_mm_h: float = 60.0,
                   frame: bool = False):
-    z = synthetic_bed(n, n, dx)
-    h0 = np.full(z.shape, h0_m, np.float32)
-    dt0 = 0.7 * dx / np.sqrt(9.81 * h0_m)
-    dur = steps * dt0 * 0.75  # the step shrinks as water gathers in the hollows
-    out = simulate(z, dx, manning=0.035, duration_s=dur, h0=h0, rain=Rain([0.0, 1e9], [rain_mm_h]),
-                   boundaries={e: Boundary("free", slope=0.001) for e in EDGES},
-                   output_times_s=[dur] if frame else (), track_every=2)
-    return out
+    case = synthetic_case(solver, n, dx, steps, h0_m, rain_mm_h)
+    z, dx = case.pop("z"), case.pop("dx")
+    return simulate(z, dx, **case, output_times_s=[case["duration_s"]] if frame else (), track_every=2)
 
 
 def bench_kernel(n: int, dx: float, steps: int, reps: int) -> dict:

@@ -55,8 +55,9 @@ from pathlib import Path
 
 import numpy as np
 
+from flood_cases import EDGES, synthetic_case  # benchmarks/, numpy only
+
 ROOT = Path(__file__).resolve().parent.parent
-EDGES = ("north", "south", "west", "east")
 STORM_S = 6 * 3600.0
 BIG = 3400  # cells a side of the 11.56 M-cell grid
 WET = 0.05
@@ -180,17 +181,6 @@ def small_case(S, ny: int = 60, nx: int = 80, duration_s: float = 600.0) -> dict
                 boundaries={"west": S.Boundary("free", slope=0.002),
                             "east": S.Boundary("level", level_times_s=[0, duration_s], level_series_m=[0.5, 0.8]),
                             "north": S.Boundary("closed"), "south": S.Boundary("free", slope=0.01)})
-
-
-def synthetic(S, n: int, dx: float = 5.0, steps: int = 100) -> dict:
-    """The synthetic grid of ``benchmarks/flood.py`` (``synthetic_bed``, ``run_synthetic``)."""
-    y = (np.arange(n, dtype=np.float64) * dx)[:, None]
-    x = (np.arange(n, dtype=np.float64) * dx)[None, :]
-    z = (10.0 + 0.0005 * x + 0.0003 * (n * dx - y) + 0.15 * np.sin(2 * np.pi * x / 400.0) * np.cos(2 * np.pi * y / 300.0)
-         + 0.05 * np.sin(2 * np.pi * (x + y) / 170.0)).astype(np.float32)
-    dt0 = 0.7 * dx / np.sqrt(9.81 * 0.3)
-    return dict(z=z, dx=dx, manning=0.035, duration_s=steps * dt0 * 0.75, h0=np.full(z.shape, 0.3, np.float32),
-                rain=S.Rain([0.0, 1e9], [60.0]), boundaries={e: S.Boundary("free", slope=0.001) for e in EDGES})
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> dict:
@@ -336,7 +326,7 @@ def main(argv=None) -> int:
     def s3():
         out = {}
         for n in (24, 32) if sm else (2000, BIG):
-            case = synthetic(S, n, steps=4 if sm else 100)
+            case = synthetic_case(S, n, steps=4 if sm else 100)
             c = run_case(S, case, "cpu")
             row = dict(steps=c.steps, cpu_rate=c.cell_updates_per_s)
             for mode in ("auto", "persistent", "launches"):
@@ -346,7 +336,7 @@ def main(argv=None) -> int:
                 row[mode] = dict(backend=g[0].backend, rates=[o.cell_updates_per_s for o in g], rate=rate,
                                  ratio=rate / c.cell_updates_per_s, max_abs_m=float(np.abs(g[0].h_max - c.h_max).max()))
             out[f"{n}"] = row
-        small = synthetic(S, 16 if sm else 64, steps=5 if sm else 2000)
+        small = synthetic_case(S, 16 if sm else 64, steps=5 if sm else 2000)
         for mode in ("auto", "persistent", "launches"):
             run_case(S, small, "cuda", mode)
             o = run_case(S, small, "cuda", mode)

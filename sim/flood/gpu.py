@@ -153,6 +153,16 @@ def _edge_value(k, values, stage_t, stage_v, stage_start, t_mid):
 
 
 @cuda.jit(device=True)
+def _interior_q(h, z, n2, il, jl, ir, jr, q0, qa, qb, dtf, inv_dx, th, half_1mth, hmin):
+    """:func:`_face_q` of the interior face between cells (il, jl) (west/north) and (ir, jr), with
+    the mean Manning n^2 of the two (``n2`` per cell, or one row for a uniform value)."""
+    uni = n2.shape[0] == 1
+    nn = HALF * (n2[0 if uni else il, jl] + n2[0 if uni else ir, jr])
+    return _face_q(z[il, jl] + h[il, jl], z[ir, jr] + h[ir, jr], z[il, jl], z[ir, jr], nn, q0, qa, qb, dtf, inv_dx,
+                   th, half_1mth, hmin)
+
+
+@cuda.jit(device=True)
 def _faces_at(i, j, h, z, n2, qx, qy, qxn, qyn, dt, t_mid, dx, theta, h_min, kinds, values, stage_t, stage_v,
               stage_start):
     """New discharges of x face (i, j) (when i < ny) and y face (i, j) (when j < nx), for
@@ -164,16 +174,12 @@ def _faces_at(i, j, h, z, n2, qx, qy, qxn, qyn, dt, t_mid, dx, theta, h_min, kin
     th = float32(theta)
     half_1mth = HALF * (ONE - th)
     hmin = float32(h_min)
-    uni = n2.shape[0] == 1
     if i < ny:
         if 0 < j < nx:
             q0 = qx[i, j]
             qa = qx[i, j - 1] if j > 1 else q0
             qb = qx[i, j + 1] if j < nx - 1 else q0
-            ii = 0 if uni else i
-            nn = HALF * (n2[ii, j - 1] + n2[ii, j])
-            qxn[i, j] = _face_q(z[i, j - 1] + h[i, j - 1], z[i, j] + h[i, j], z[i, j - 1], z[i, j], nn, q0, qa, qb,
-                                dtf, inv_dx, th, half_1mth, hmin)
+            qxn[i, j] = _interior_q(h, z, n2, i, j - 1, i, j, q0, qa, qb, dtf, inv_dx, th, half_1mth, hmin)
         else:
             k = 2 if j == 0 else 3
             jc = 0 if j == 0 else nx - 1
@@ -185,11 +191,7 @@ def _faces_at(i, j, h, z, n2, qx, qy, qxn, qyn, dt, t_mid, dx, theta, h_min, kin
             q0 = qy[i, j]
             qa = qy[i - 1, j] if i > 1 else q0
             qb = qy[i + 1, j] if i < ny - 1 else q0
-            iu = 0 if uni else i - 1
-            idn = 0 if uni else i
-            nn = HALF * (n2[iu, j] + n2[idn, j])
-            qyn[i, j] = _face_q(z[i - 1, j] + h[i - 1, j], z[i, j] + h[i, j], z[i - 1, j], z[i, j], nn, q0, qa, qb,
-                                dtf, inv_dx, th, half_1mth, hmin)
+            qyn[i, j] = _interior_q(h, z, n2, i - 1, j, i, j, q0, qa, qb, dtf, inv_dx, th, half_1mth, hmin)
         else:
             k = 0 if i == 0 else 1
             ic = 0 if i == 0 else ny - 1
