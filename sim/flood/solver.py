@@ -196,21 +196,6 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
     qy = np.zeros((ny + 1, nx), np.float32) if q0 is None else np.array(q0[1], np.float32)
     if qx.shape != (ny, nx + 1) or qy.shape != (ny + 1, nx):
         raise ValueError(f"q0 shapes {qx.shape}, {qy.shape} do not fit the bed {(ny, nx)}")
-    qx2 = np.zeros_like(qx)
-    qy2 = np.zeros_like(qy)
-    f = np.ones((ny + 2, nx + 2), np.float32)  # outflow factors, padded with ones
-    threads = numba.get_num_threads()
-    if blocks > 0:
-        choices = [blocks]
-    elif ny * nx < SERIAL_CELLS or threads == 1:
-        choices = [1]
-    elif ny * nx >= PARALLEL_CELLS:
-        choices = [threads]
-    else:
-        choices = [1, threads]
-    layouts = [(b, K.block_bounds(ny, b)) for b in choices]
-    layouts = [(b, bounds, K.fused_work(ny, nx, bounds)) for b, bounds in layouts]
-    trial = np.zeros((len(layouts), 2))  # steps, wall seconds per layout
     h_max = h.copy()
     v_max = np.zeros((ny, nx), np.float32)
     hv_max = np.zeros((ny, nx), np.float32)
@@ -246,6 +231,22 @@ def simulate(z: np.ndarray, dx: float, *, manning: float | np.ndarray, duration_
                        (inf_rows, inf_cols, inf_start, hyd_t, hyd_q, hyd_start), h_max, arrival, hv_max, v_max, qx, qy,
                        dict(dx=dx, theta=theta, alpha=alpha, h_min=h_min, wet_depth=wet_depth, dt_max=dt_max,
                             track_every=track_every, hmax0=float(K.max_depth(h))))
+    if gpu is None:  # the CPU stepper's scratch: second face buffers, factors, row-block layouts
+        qx2 = np.zeros_like(qx)
+        qy2 = np.zeros_like(qy)
+        f = np.ones((ny + 2, nx + 2), np.float32)  # outflow factors, padded with ones
+        threads = numba.get_num_threads()
+        if blocks > 0:
+            choices = [blocks]
+        elif ny * nx < SERIAL_CELLS or threads == 1:
+            choices = [1]
+        elif ny * nx >= PARALLEL_CELLS:
+            choices = [threads]
+        else:
+            choices = [1, threads]
+        layouts = [(b, K.block_bounds(ny, b)) for b in choices]
+        layouts = [(b, bounds, K.fused_work(ny, nx, bounds)) for b, bounds in layouts]
+        trial = np.zeros((len(layouts), 2))  # steps, wall seconds per layout
 
     def record_series():
         if gpu is not None:  # summed on the device
