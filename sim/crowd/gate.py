@@ -12,7 +12,10 @@ collision-free speed model of :mod:`sim.crowd.peds` (``CALIBRATED`` parameters, 
 ``run_csm``), advanced in chunks of ``CHUNK_S`` so that the run can add agents and hold them:
 
 * arrivals are placed on free slots along the entry line at the start of each chunk; with
-  no free slot they wait outside the area (spill-back, counted as ``waiting_outside``);
+  no free slot they wait outside the area (spill-back, counted as ``waiting_outside``). On a
+  path walked both ways (``back_share``) a share of them arrives at the far end and walks back
+  (counter-flow, :mod:`sim.crowd.peds`); each end places its own arrivals in their order, and
+  only where nobody leaving by that end is within ``ONCOMING_CLEAR_M``;
 * with checks, people who have not yet passed a gate are queuing: they keep a standing gap of
   ``queue_gap_m`` to the person ahead (the kernel's g_i; 0 after the gate; default
   ``QUEUE_GAP_M`` with checks, 0 with free passage, where the people stream through a door as in
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from typing import Any, Callable
 
 import numba
@@ -65,6 +69,10 @@ HOLD_SPEED_M_S = 1e-3  # desired speed of a person being checked (0 would make t
 # (two per step) cost more than they save at a few hundred agents (measured here: 1.3-1.7x
 # faster single-threaded with 100-250 agents on two busy cores).
 PARALLEL_MIN_AGENTS = 1000
+# On a path walked both ways people arrive at an end where others leave: an arrival steps in only
+# where nobody walking the other way is within this distance (it waits for the gap, as at a door
+# used both ways), instead of appearing in front of someone about to leave.
+ONCOMING_CLEAR_M = 1.0
 
 
 # ---------------------------------------------------------------- arrivals
@@ -97,9 +105,9 @@ def _wall_lists(geo: P.Geometry, params: P.CsmParams, r_max: float,
     return np.array([geo.x0_m, geo.y0_m, 1.0, wnx, wny], dtype=float), wstart, wseg
 
 
-def _entry_slots(area: GateArea, geo: P.Geometry, r_m: float) -> np.ndarray:
-    """Start positions along the entry line, r + 0.1 m inside the area, 2r + 0.1 m apart."""
-    ln = area.entry
+def _entry_slots(area: GateArea, ln: shapely.LineString, geo: P.Geometry, r_m: float) -> np.ndarray:
+    """Start positions along the entry line ``ln``, r + 0.1 m inside the area (not in an exit
+    pocket), 2r + 0.1 m apart."""
     a, b = np.array(ln.coords[0]), np.array(ln.coords[-1])
     length = float(np.hypot(*(b - a)))
     t_hat = (b - a) / length
@@ -113,6 +121,8 @@ def _entry_slots(area: GateArea, geo: P.Geometry, r_m: float) -> np.ndarray:
         ok = shapely.contains_xy(area.walkable, pts[:, 0], pts[:, 1]) & geo.reachable(pts[:, 0], pts[:, 1])
         # keep slots clear of the walls by the body radius
         ok &= shapely.distance(area.walkable.boundary, shapely.points(pts)) >= r_m + 0.02
+        for pk in area.pockets:
+            ok &= ~shapely.contains_xy(pk, pts[:, 0], pts[:, 1])
         return pts, ok
 
     # the side of the line the area lies on: the one with more slots inside (a building cut out at the
@@ -130,7 +140,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                   check_cv: float = 0.5, params: P.CsmParams | None = None, dt_s: float = 0.02, seed: int = 0,
                   nav_cell_m: float = P.NAV_CELL_M, field_cell_m: float = 1.0, frame_s: float = 10.0,
                   threshold_per_m2: float = P.DENSITY_WARNING_PER_M2, until_empty: bool = False,
-                  max_extra_s: float = 1800.0, queue_gap_m: float | None = None,
+                  max_extra_s: float = 1800.0, queue_gap_m: float | None = None, back_share: float = 0.0,
                   tick: Callable[[float], None] | None = None) -> GateRun:
     """Run the gate area: arrivals at ``arrival_s`` (s, sorted), motion by the CSM
     (:func:`sim.crowd.peds_kernels.run_csm`), checks at the lanes, fields and counts.
@@ -138,7 +148,10 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     The run lasts ``duration_s``; with ``until_empty`` it goes on (no more arrivals) until
     everybody has left or ``max_extra_s`` more seconds have passed. ``queue_gap_m``: standing
     gap kept by persons who have not yet passed a gate (0: the calibrated crowd at contact;
-    None: ``QUEUE_GAP_M`` with checks, 0 without).
+    None: ``QUEUE_GAP_M`` with checks, 0 without). ``back_share``: on an area walked both ways
+    (``area.two_way``), the share of the arrivals, drawn at random, who arrive at
+    ``area.entry_back`` and walk the other way (counter-flow; the arrival times are those of both
+    streams together).
     """
     params = P.CALIBRATED if params is None else params
     if not (math.isfinite(dt_s) and 0.001 <= dt_s <= 0.1):
@@ -151,6 +164,11 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
         queue_gap_m = QUEUE_GAP_M if check_time_s > 0 else 0.0
     if not (math.isfinite(queue_gap_m) and 0.0 <= queue_gap_m <= 1.5):
         raise InputError(f"gate.queue_gap_m {queue_gap_m!r}: expected 0 .. 1.5 m")
+    if not (math.isfinite(back_share) and 0.0 <= back_share <= 1.0):
+        raise InputError(f"gate.path_back_share {back_share!r}: expected 0 .. 1")
+    if back_share > 0 and not area.two_way:
+        raise InputError(f"gate.path_back_share {back_share!r}: only a path walked both ways has a second entry; "
+                         "expected 0 here")
     if not (frame_s >= CHUNK_S and field_cell_m > 0):
         raise InputError(f"gate.frame_s {frame_s!r}, field_cell_m {field_cell_m!r}: expected >= {CHUNK_S} s, > 0 m")
     arrival_s = np.sort(np.asarray(arrival_s, dtype=float))
@@ -158,6 +176,11 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     if n == 0:
         raise InputError("gate: no arrivals in the run; expected a positive rate and duration")
     geo = P.Geometry.from_polygon(area.walkable, area.exits, cell_m=nav_cell_m)
+    geos = [geo, geo.toward(area.exits_back)] if area.two_way else [geo]
+    layers = P.nav_layers(geos)
+    dest = np.zeros(n, dtype=np.int64)  # 0: from the entry, 1: from entry_back (counter-flow)
+    if back_share > 0:
+        dest = (np.random.default_rng(seed + 104729).random(n) < back_share).astype(np.int64)
     ag = P.make_agents(np.zeros((n, 2)), params, seed)
     v0 = ag.desired_speed_m_s.copy()
     v0_run = v0.copy()
@@ -176,8 +199,9 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     w = geo.walls
     sx0, sy0, sx1, sy1 = (w[:, c].copy() for c in range(4))
     nav_o = np.array([geo.x0_m, geo.y0_m, geo.cell_m])
-    slots = _entry_slots(area, geo, r_max)
+    slots = [_entry_slots(area, ln, g, r_max) for ln, g in zip([area.entry, area.entry_back], geos)]
     clear2 = (2 * r_max + float(queue_gap_m) + 0.05) ** 2  # a slot is free with nobody this close
+    clear_onc2 = ONCOMING_CLEAR_M ** 2  # ... and nobody of the other stream (leaving there) this close
     rng = np.random.default_rng(seed + 7919)
     # checks: one server per lane
     nz = len(area.check_zones) if check_time_s > 0 else 0
@@ -192,53 +216,60 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     t_stop = duration_s + (max_extra_s if until_empty else 0.0)
     rec_id, rec_t, rec_x, rec_y, rec_v = [], [], [], [], []
     ser = []
-    placed = lo = 0
+    due = lo = n_placed = 0  # arrivals [0, due) have arrived; [lo, due) may be in the area
+    waiting: list[deque] = [deque() for _ in geos]  # per entry: arrived, not yet in the area
     t = 0.0
     agent_steps = 0
     last_v = np.full(n, np.nan)
     t_wall = time.perf_counter()
     threads = numba.get_num_threads()
     while True:
-        # 1. arrivals onto free entry slots (first come, first placed)
-        if placed < n and arrival_s[placed] <= t + 1e-9:
-            act = np.flatnonzero(active[lo:placed]) + lo
-            free = np.ones(len(slots), dtype=bool)
+        # 1. arrivals onto free slots of their entry line (first come, first placed at each entry)
+        while due < n and arrival_s[due] <= t + 1e-9:
+            waiting[dest[due]].append(due)
+            due += 1
+        if any(waiting):
+            act = np.flatnonzero(active[lo:due]) + lo
+            free = [np.ones(len(sl_), dtype=bool) for sl_ in slots]
             if act.size:
-                d2 = ((slots[:, None, 0] - x[None, act]) ** 2 + (slots[:, None, 1] - y[None, act]) ** 2)
-                free = (d2 > clear2).all(axis=1)
-            while placed < n and arrival_s[placed] <= t + 1e-9 and free.any():
-                k = int(rng.choice(np.flatnonzero(free)))
-                i = placed
-                x[i], y[i] = slots[k]
-                ci, cj = geo._cells(x[i:i + 1], y[i:i + 1])
-                ex[i], ey[i] = geo.ux[cj[0], ci[0]], geo.uy[cj[0], ci[0]]
-                active[i] = 1
-                entry_s[i] = t
-                free &= ((slots[:, 0] - x[i]) ** 2 + (slots[:, 1] - y[i]) ** 2) > clear2
-                placed += 1
-        while lo < placed and not active[lo]:
+                for k_, (f_, sl_) in enumerate(zip(free, slots)):
+                    d2 = ((sl_[:, None, 0] - x[None, act]) ** 2 + (sl_[:, None, 1] - y[None, act]) ** 2)
+                    f_[:] = (d2 > np.where(dest[act] == k_, clear2, clear_onc2)[None, :]).all(axis=1)
+            for k_, q_ in enumerate(waiting):
+                while q_ and free[k_].any():
+                    i = q_.popleft()
+                    j_ = int(rng.choice(np.flatnonzero(free[k_])))
+                    x[i], y[i] = slots[k_][j_]
+                    ci, cj = geo._cells(x[i:i + 1], y[i:i + 1])
+                    ex[i], ey[i] = layers[0][k_, cj[0], ci[0]], layers[1][k_, cj[0], ci[0]]
+                    active[i] = 1
+                    entry_s[i] = t
+                    for f2, s2 in zip(free, slots):
+                        f2 &= ((s2[:, 0] - x[i]) ** 2 + (s2[:, 1] - y[i]) ** 2) > clear2
+                    n_placed += 1
+        while lo < due and not active[lo] and math.isfinite(entry_s[lo]):  # gone: placed and left
             lo += 1
         # 2. checks at the lanes
         if nz:
-            _update_checks(area, geo, t, x, y, active, lo, placed, v0, v0_run, checked, serving, release, service)
+            _update_checks(area, geo, t, x, y, active, lo, due, v0, v0_run, checked, serving, release, service)
         # 3. record
-        act = np.flatnonzero(active[lo:placed]) + lo
+        act = np.flatnonzero(active[lo:due]) + lo
         rec_id.append(act)
         rec_t.append(np.full(act.size, t))
         rec_x.append(x[act].copy())
         rec_y.append(y[act].copy())
         rec_v.append(last_v[act].copy())
-        n_exit = int(np.isfinite(exit_s[:placed]).sum())
-        ser.append((t, int(np.searchsorted(arrival_s, t, side="right")), placed, n_exit, act.size))
+        n_exit = int(np.isfinite(exit_s[:due]).sum())
+        ser.append((t, int(np.searchsorted(arrival_s, t, side="right")), n_placed, n_exit, act.size))
         if tick is not None:
             tick(t)
         # 4. stop?
-        if t >= duration_s - 1e-9 and (not until_empty or (placed == n and act.size == 0) or t >= t_stop - 1e-9):
+        if t >= duration_s - 1e-9 and (not until_empty or (n_placed == n and act.size == 0) or t >= t_stop - 1e-9):
             break
         # 5. one chunk of motion
-        m = placed - lo
+        m = due - lo
         if act.size:
-            sl = slice(lo, placed)
+            sl = slice(lo, due)
             rx = np.full((2, m), np.nan)
             ry = np.full((2, m), np.nan)
             rv = np.full((2, m), np.nan)
@@ -246,7 +277,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
             numba.set_num_threads(1 if act.size < PARALLEL_MIN_AGENTS else threads)
             try:
                 _, ast = K.run_csm(x[sl], y[sl], v0_run[sl], rad[sl], tg[sl], gap[sl], active[sl], exit_s[sl],
-                                   ex[sl], ey[sl], prm, nav_o, geo.ux, geo.uy, geo.route_m, geo.exit_mask, sx0, sy0, sx1,
+                                   ex[sl], ey[sl], prm, nav_o, *layers, dest[sl], sx0, sy0, sx1,
                                    sy1, wgrid, wstart, wseg, 0.0, t, dt_s, steps_per_chunk, steps_per_chunk, rx, ry,
                                    rv)
             finally:
@@ -263,7 +294,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
     pos = pd.DataFrame({"id": ids.astype(np.int64), "t_s": np.concatenate(rec_t), "x": np.concatenate(rec_x),
                         "y": np.concatenate(rec_y), "speed_m_s": np.concatenate(rec_v)})
     pos = pos.sort_values(["id", "t_s"], kind="stable").reset_index(drop=True)
-    gate, gate_s = _gate_passages(area, pos, n)
+    gate, gate_s = _gate_passages(area, pos, n, dest)
     series = pd.DataFrame(ser, columns=["t_s", "arrived", "entered", "exited", "inside"])
     series["waiting_outside"] = series.arrived - series.entered
     g_sorted = np.sort(gate_s[gate >= 0])
@@ -278,7 +309,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                    field_y_m=fy, cell_area_m2=area_m2, density_per_m2=dens, speed_m_s=spd, los=los,
                    warnings=warns, threshold_per_m2=threshold_per_m2, check_time_s=check_time_s,
                    queue_gap_m=float(queue_gap_m),
-                   wall_time_s=wall, agent_steps=agent_steps)
+                   wall_time_s=wall, agent_steps=agent_steps, destination=dest if area.two_way else None)
 
 
 def _update_checks(area: GateArea, geo: P.Geometry, t: float, x: np.ndarray, y: np.ndarray,
@@ -303,9 +334,9 @@ def _update_checks(area: GateArea, geo: P.Geometry, t: float, x: np.ndarray, y: 
         v0_run[inz] = HOLD_SPEED_M_S  # the one being checked and any behind it in the lane
 
 
-def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gate index and time of each of ``n`` persons' first crossing of a gate line (between
-    records, time interpolated linearly); -1/NaN if none."""
+def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gate index and time of each of ``n`` persons' first crossing of a gate line of their own
+    destination (``dest``; between records, time interpolated linearly); -1/NaN if none."""
     gate = np.full(n, -1, dtype=np.int64)
     gate_s = np.full(n, np.nan)
     idv = pos.id.to_numpy()
@@ -316,7 +347,7 @@ def _gate_passages(area: GateArea, pos: pd.DataFrame, n: int) -> tuple[np.ndarra
     who = idv[:-1][same]
     for k in range(len(area.gates)):
         s, hit = _crossing(area, k, px, py, qx, qy)
-        for j in np.flatnonzero(hit):
+        for j in np.flatnonzero(hit & (dest[who] == area.destination_of_gate(k))):
             i = who[j]
             tc = tp[j] + s[j] * (tq[j] - tp[j])
             if gate[i] < 0 or tc < gate_s[i]:
@@ -388,7 +419,7 @@ def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
 def build_area(city: Any, g: Any) -> tuple[GateArea, int | None]:
     """The gate area of the scenario's ``gate`` block and the lanes used (None for a polygon or path)."""
     if g.path is not None:
-        return path_area(city, g.spot, g.path, g.path_width_m), None
+        return path_area(city, g.spot, g.path, g.path_width_m, two_way=g.path_back_share > 0), None
     if g.polygon is not None:
         return polygon_area(city, g.spot, g.polygon, g.gates, g.entry), None
     lanes = g.lanes
@@ -427,7 +458,8 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
                             seed=params.seed, nav_cell_m=g.nav_cell_m, field_cell_m=g.field_cell_m,
                             frame_s=g.frame_s, threshold_per_m2=g.density_warning_per_m2,
                             until_empty=g.until_empty, max_extra_s=g.max_extra_min * 60.0,
-                            queue_gap_m=g.queue_gap_m, tick=(lambda t: cb(t / t_total)) if cb else None)
+                            queue_gap_m=g.queue_gap_m, back_share=g.path_back_share,
+                            tick=(lambda t: cb(t / t_total)) if cb else None)
     info.update(persons_per_hour=round(rate_h, 1), lanes=lanes, check_time_s=check)
     if "provisional" in info:  # the inflow came from a forecast: mark what depends on its calendar
         mark_provisional(res, bool(info["provisional"]))
@@ -435,6 +467,7 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
     if geo_note:
         info["gate_area_template"] = geo_note
     if area.meta.get("path"):
-        info["path"] = {"length_m": area.meta["path_length_m"], "width_m": area.meta["path_width_m"]}
+        info["path"] = {"length_m": area.meta["path_length_m"], "width_m": area.meta["path_width_m"],
+                        "back_share": g.path_back_share}
     return GateResult(city=city, params=params, run=res, info=info, start=start,
                       run_time_s=time.perf_counter() - t0)

@@ -48,6 +48,10 @@ class GateArea:
 
     ``gates`` are line segments across the openings (lanes, or a polygon's gates), counted by
     crossing; ``check_zones``: one polygon per gate where the check happens (template only).
+    A path walked both ways also has ``entry_back`` (where people bound the other way arrive)
+    and ``exits_back`` (where they leave); ``gate_dest[k]`` says whose passage gate k counts:
+    0 those from ``entry``, 1 those from ``entry_back``. ``pockets``: the exit pockets added
+    outside the drawn shape (nobody starts in one).
     """
 
     spot: str
@@ -58,6 +62,17 @@ class GateArea:
     gate_names: list[str]
     check_zones: list[Polygon] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    entry_back: LineString | None = None
+    exits_back: list[BaseGeometry] = field(default_factory=list)
+    gate_dest: list[int] | None = None
+    pockets: list[Polygon] = field(default_factory=list)
+
+    @property
+    def two_way(self) -> bool:
+        return self.entry_back is not None
+
+    def destination_of_gate(self, k: int) -> int:
+        return 0 if self.gate_dest is None else int(self.gate_dest[k])
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -331,18 +346,9 @@ def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
     # of bodies kept r from walls)
     pockets, exits = [], []
     for i, g in enumerate(gates):
-        a, b = np.array(g.coords[0]), np.array(g.coords[-1])
-        t_hat = (b - a) / np.hypot(*(b - a))
-        out = np.array([t_hat[1], -t_hat[0]])
-        if poly.contains(Point(*((a + b) / 2 + 0.1 * out))):
-            out = -out
-        pk = Polygon([a, b, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out])
-        if pk.intersection(poly).area > 1e-6:
-            raise InputError(f"{key}.gates[{i}] {np.round([a, b], 3).tolist()}: expected open ground outside the "
-                             f"polygon for {EXIT_POCKET_M:g} m beyond the gate")
+        pk, ex = _exit_pocket(poly, g, f"{key}.gates[{i}]")
         pockets.append(pk)
-        x0 = EXIT_POCKET_M - 0.5
-        exits.append(Polygon([a + x0 * out, b + x0 * out, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out]))
+        exits.append(ex)
     walk = shapely.set_precision(shapely.union_all([poly, *pockets]), 1e-6)
     if not isinstance(walk, Polygon):
         raise InputError(f"{key}.gates: expected gates on the outer ring of the polygon")
@@ -353,17 +359,35 @@ def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
                       f"{walk.area:.1f} m2; people are simulated walking there", stacklevel=2)
     return GateArea(spot=name, walkable=walk, entry=entry, exits=exits, gates=gates,
                     gate_names=[f"gate {i + 1}" for i in range(len(gates))],
-                    meta={"template": False, "obstacles_overlap_m2": round(cut, 2)})
+                    meta={"template": False, "obstacles_overlap_m2": round(cut, 2)}, pockets=pockets)
+
+
+def _exit_pocket(poly: Polygon, g: LineString, what: str) -> tuple[Polygon, Polygon]:
+    """The pocket ``EXIT_POCKET_M`` deep outside ``poly`` beyond the opening ``g`` and its exit
+    (the pocket's outer half: an exit on the wall itself is out of reach of bodies kept r from walls)."""
+    a, b = np.array(g.coords[0]), np.array(g.coords[-1])
+    t_hat = (b - a) / np.hypot(*(b - a))
+    out = np.array([t_hat[1], -t_hat[0]])
+    if poly.contains(Point(*((a + b) / 2 + 0.1 * out))):
+        out = -out
+    pk = Polygon([a, b, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out])
+    if pk.intersection(poly).area > 1e-6:
+        raise InputError(f"{what} {np.round([a, b], 3).tolist()}: expected open ground outside the "
+                         f"polygon for {EXIT_POCKET_M:g} m beyond the gate")
+    x0 = EXIT_POCKET_M - 0.5
+    return pk, Polygon([a + x0 * out, b + x0 * out, b + EXIT_POCKET_M * out, a + EXIT_POCKET_M * out])
 
 
 PATH_WIDTH_RANGE_M = (0.8, 30.0)  # a walkable path: at least two persons abreast, at most a plaza
 
 
 def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], width_m: float, *,
-              key: str = "gate") -> GateArea:
+              key: str = "gate", two_way: bool = False) -> GateArea:
     """A narrow scenic path as a gate area: the centreline (x, y in the city CRS, walking direction
     from the first point to the last) buffered to ``width_m`` with flat ends (mitred bends); people
-    arrive across the first end and leave across the last (the one "gate", an open passage)."""
+    arrive across the first end and leave across the last (the "path end" gate, an open passage).
+    ``two_way``: others also arrive across the last end and leave across the first ("path start"),
+    the counter-flow of a path walked both ways."""
     line = _points(centreline_xy, f"{key}.path", 2)
     keep = np.concatenate([[True], np.hypot(*np.diff(line, axis=0).T) > 1e-6])
     line = line[keep]  # repeated points dropped
@@ -402,5 +426,14 @@ def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], wi
     ring = np.asarray(poly.exterior.coords)
     area = polygon_area(city, spot, ring, [end(line[-1], line[-2])], end(line[0], line[1]), key=key, what="path")
     area.gate_names = ["path end"]
-    area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": w})
+    area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": w, "two_way": bool(two_way)})
+    if two_way:  # the start is also an opening, with its own pocket, for those walking back
+        pk, ex = _exit_pocket(poly, area.entry, f"{key}.path start")
+        area.walkable = shapely.set_precision(shapely.union_all([area.walkable, pk]), 1e-6)
+        area.entry_back = area.gates[0]
+        area.exits_back = [ex]
+        area.gates = [area.gates[0], area.entry]
+        area.gate_names = ["path end", "path start"]
+        area.gate_dest = [0, 1]
+        area.pockets = [*area.pockets, pk]
     return area

@@ -111,6 +111,10 @@ class GateResult:
                         "exited": r.n_exited, "inside_at_end": r.n_inside,
                         "waiting_outside_at_end": int(r.series.waiting_outside.iloc[-1])},
             "gates": gates,
+            **({"counterflow": {"back_share": self.params.gate.path_back_share,
+                                "arrived_at_start_persons": int((r.destination == 0).sum()),
+                                "arrived_at_end_persons": int((r.destination == 1).sum())}}
+               if r.destination is not None else {}),
             "total_flow_per_s": _r(r.saturated_flow_per_s(), 3),
             "queue": {"max_persons": int(r.series.queue.max()),
                       "max_time_s": float(r.series.t_s.iloc[int(r.series.queue.to_numpy().argmax())]),
@@ -182,10 +186,11 @@ class GateResult:
                               "mean_flow_per_s": [_r(r.saturated_flow_per_s(k), 3) for k in range(len(a.gates))],
                               "peak_flow_1min_per_s": [_r(float(fl[n].max()), 3) for n in a.gate_names],
                               "color": [[20, 170, 90, 255]] * len(a.gates)}, geometry=a.gates, crs=crs)
-        ent = gpd.GeoDataFrame({"gate": ["entry (arrivals)"], "passed_persons": [r.n_entered],
-                                "mean_flow_per_s": [_r(r.n_arrived / r.duration_s, 3)],
-                                "peak_flow_1min_per_s": [None], "color": [[30, 110, 230, 255]]},
-                               geometry=[a.entry], crs=crs)
+        ents = _entries(r)
+        ent = gpd.GeoDataFrame({"gate": [e[0] for e in ents], "passed_persons": [e[2] for e in ents],
+                                "mean_flow_per_s": [_r(e[3] / r.duration_s, 3) for e in ents],
+                                "peak_flow_1min_per_s": [None] * len(ents), "color": [[30, 110, 230, 255]] * len(ents)},
+                               geometry=[e[1] for e in ents], crs=crs)
         lays.append(Layer("gates", "Gates (green) and entry line (blue)", "lines", data=pd.concat([g, ent]),
                           legend=[("gate (counted)", [20, 170, 90, 255]), ("entry", [30, 110, 230, 255])],
                           tooltip=["gate", "passed_persons", "mean_flow_per_s", "peak_flow_1min_per_s"],
@@ -351,6 +356,8 @@ class GateResult:
         persons = pd.DataFrame({"id": np.arange(r.n_arrived), "arrival_s": r.arrival_s, "entry_s": r.entry_s,
                                 "gate": [a.gate_names[k] if k >= 0 else "" for k in r.gate],
                                 "gate_s": r.gate_s, "exit_s": r.exit_s})
+        if r.destination is not None:  # a path walked both ways: where each person came in
+            persons.insert(1, "from", np.where(r.destination == 0, "path start", "path end"))
         files = [write_text_atomic(folder / "gate_flows_1min.csv", r.flows(60.0).to_csv(index=False)),
                  write_text_atomic(folder / "gate_counts.csv", r.series.to_csv(index=False)),
                  write_text_atomic(folder / "density_warnings.csv", r.warnings.to_csv(index=False)),
@@ -381,9 +388,20 @@ class GateResult:
                                 layer="walkable", driver="GPKG")
         pyogrio.write_dataframe(gpd.GeoDataFrame({"gate": a.gate_names}, geometry=a.gates, crs=crs), gpkg,
                                 layer="gates", driver="GPKG")
-        pyogrio.write_dataframe(gpd.GeoDataFrame({"what": ["entry"]}, geometry=[a.entry], crs=crs), gpkg,
-                                layer="entry", driver="GPKG")
+        ents = _entries(r)
+        pyogrio.write_dataframe(gpd.GeoDataFrame({"what": [e[0] for e in ents]}, geometry=[e[1] for e in ents],
+                                                 crs=crs), gpkg, layer="entry", driver="GPKG")
         files.append(gpkg)
         for (cap, png), name in zip(self.figures(), ("gate_flows.png", "worst_cell_density.png", "los_share.png")):
             files.append(save_png(png, folder / name))
         return files
+
+
+def _entries(r: Any) -> list[tuple[str, Any, int, int]]:
+    """(name, line, persons entered, persons arrived) of each entry of the run's area."""
+    a = r.area
+    if r.destination is None:
+        return [("entry (arrivals)", a.entry, r.n_entered, r.n_arrived)]
+    placed = np.isfinite(r.entry_s)
+    return [(f"entry at the path {w} (arrivals)", ln, int((placed & (r.destination == k)).sum()),
+             int((r.destination == k).sum())) for k, (w, ln) in enumerate((("start", a.entry), ("end", a.entry_back)))]

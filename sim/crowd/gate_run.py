@@ -60,6 +60,7 @@ class GateRun:
     queue_gap_m: float  # the standing gap of those before a gate
     agent_steps: int
     provisional: bool | None = None  # inflow from a forecast on a derived calendar (None: no calendar used)
+    destination: np.ndarray | None = None  # per person on a path walked both ways: 0 from its start, 1 from its end
 
     @property
     def n_arrived(self) -> int:

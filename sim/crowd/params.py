@@ -57,6 +57,9 @@ class GateParams(_Strict):
     path: list[tuple[float, float]] | None = Field(None, description="a narrow path's centreline [[x, y], ...] "
                                                    "(city CRS), walked from the first point to the last")
     path_width_m: float | None = Field(None, gt=0, le=30, description="the path's walkable width")
+    path_back_share: float = Field(0.0, ge=0.0, le=1.0, description="share of the persons who walk the path the "
+                                   "other way, from its last point to its first (counter-flow: people coming back "
+                                   "meet those going in); 0 = one way")
     dt_s: float = Field(0.02, ge=0.005, le=0.05)
     nav_cell_m: float = Field(0.05, ge=0.02, le=0.25)
     field_cell_m: float = Field(1.0, ge=0.25, le=10)
@@ -77,6 +80,8 @@ class GateParams(_Strict):
             raise ValueError("check_time_s needs the template's lanes; leave it out with a polygon")
         if (self.path is None) != (self.path_width_m is None):
             raise ValueError("a path needs both path (centreline) and path_width_m")
+        if self.path is None and self.path_back_share > 0:
+            raise ValueError("path_back_share needs a path (a template or polygon area is walked one way)")
         if self.path is not None and (given or self.check_time_s):
             raise ValueError("a path is its own area: leave out polygon, gates, entry and check_time_s")
         return self

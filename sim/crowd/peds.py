@@ -52,6 +52,23 @@ observable, and fitting it with a homogeneous periodic corridor pulled T up and 
 flows down. The flow-vs-width series were not used in the fit; they validate. The same
 values are used for every case, no per-case tuning.
 
+Counter-flow (a path walked both ways; agents bound for different exits, one navigation field
+each: :meth:`Geometry.toward`, ``Agents.destination``). Two more terms, both acting only between
+agents of different streams, so every one-way result above is unchanged: the overtaking term
+also steers round an oncoming walker, counted at half its distance (it closes at about twice the
+walking speed: a time-to-contact horizon) with ``oncoming_weight`` x the overtaking weight, and
+it passes on the left only one more than ``oncoming_keep_right`` x (r_i + r_j) to its right
+(keeping right, the side rule of right-hand traffic; without a shared side rule two walkers that
+each dodge "away" can both pick the same side). No counter-flow trajectories are in the
+reference data, so these two were chosen, not fitted, against the published finding that the
+speed-density relations of uni- and bidirectional corridor flow agree up to about 1 /m^2 and the
+bidirectional maximum specific flow is lower (Zhang, Klingsch, Schadschneider & Seyfried 2012,
+J. Stat. Mech. P02002; no jam was seen in those experiments): on a periodic 20 m x 4 m corridor
+with the two streams randomly mixed at the start, oncoming_weight 2 and keep_right 1 keep the
+bidirectional mean speed within 3 % of the one-way speed up to 1.5 /m^2 (1 and 0, the plain
+overtaking term: -14 % at 0.5 /m^2 and gridlock from 1.5 /m^2), and the streams still jam from
+about 2 /m^2 out of such a mixed start (BENCHMARKS.md, counter-flow).
+
 Outputs: trajectories (PedPy-compatible ``id, frame, x, y`` at ``fps``), per-frame density
 and speed fields on a grid, the Fruin walkway level of service per cell, and warnings where a
 cell's density exceeds a threshold (4 /m^2 by default).
@@ -61,7 +78,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -119,6 +136,8 @@ class CsmParams:
     overtake: float = 0.0
     behind_weight: float = 0.0
     lateral_frac: float = 1.0
+    oncoming_weight: float = 1.0
+    oncoming_keep_right: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cutoff_m) and self.cutoff_m >= 0.0):
@@ -137,6 +156,10 @@ class CsmParams:
             raise InputError(f"CsmParams overtake {self.overtake}, behind_weight "
                              f"{self.behind_weight}, lateral_frac {self.lateral_frac}: expected "
                              ">= 0, 0..1 and (0, 1]")
+        if not (math.isfinite(self.oncoming_weight) and self.oncoming_weight >= 0.0
+                and math.isfinite(self.oncoming_keep_right) and 0.0 <= self.oncoming_keep_right <= 2.0):
+            raise InputError(f"CsmParams oncoming_weight {self.oncoming_weight}, oncoming_keep_right "
+                             f"{self.oncoming_keep_right}: expected >= 0 and 0..2")
 
     def auto_cutoff_m(self, r_max: float, v0_max: float, t_max: float, gap_max: float = 0.0) -> float:
         """Neighbour cut-off: ``cutoff_m`` if set, else the range beyond which nobody matters.
@@ -160,12 +183,14 @@ class CsmParams:
         p[K.P_OVERTAKE] = self.overtake
         p[K.P_BEHIND] = self.behind_weight
         p[K.P_KAPPA] = self.lateral_frac
+        p[K.P_ONC_W] = self.oncoming_weight
+        p[K.P_ONC_KR] = self.oncoming_keep_right
         return p
 
 
 #: The calibrated set (see the module docstring for how it was fitted; used everywhere).
 CALIBRATED = CsmParams(time_gap_s=0.8, radius_m=0.15, d_neighbor_m=0.03, overtake=0.5,
-                        a_wall=0.0)
+                        a_wall=0.0, oncoming_weight=2.0, oncoming_keep_right=1.0)
 
 
 # ---------------------------------------------------------------- geometry
@@ -264,11 +289,14 @@ class Geometry:
 
     @classmethod
     def periodic_corridor(cls, length_m: float, width_m: float, *,
-                          cell_m: float = 0.1) -> "Geometry":
+                          cell_m: float = 0.1, direction: int = 1) -> "Geometry":
         """A corridor [0, L] x [0, W], periodic in x, walls along y = 0 and y = W.
 
-        The desired direction is +x everywhere (no exit; used for fundamental diagrams).
+        The desired direction is +x everywhere (``direction`` -1: -x, the other stream of a
+        counter-flow); no exit; used for fundamental diagrams.
         """
+        if direction not in (1, -1):
+            raise InputError(f"corridor direction {direction!r}: expected 1 (+x) or -1 (-x)")
         if not (length_m > 0 and width_m > 0):
             raise InputError(f"corridor {length_m} x {width_m} m: expected positive sizes")
         nx = int(round(length_m / cell_m))
@@ -280,8 +308,19 @@ class Geometry:
         walls = np.array([[0.0, 0.0, length_m, 0.0], [0.0, width_m, length_m, width_m]])
         return cls(walkable=box(0.0, 0.0, length_m, width_m), exits=[], x0_m=0.0, y0_m=0.0,
                    cell_m=cell_m, valid=valid, exit_mask=np.zeros((ny, nx), dtype=bool),
-                   travel_m=np.full((ny, nx), np.nan), ux=np.ones((ny, nx)),
+                   travel_m=np.full((ny, nx), np.nan), ux=np.full((ny, nx), float(direction)),
                    uy=np.zeros((ny, nx)), walls=walls, period_x_m=float(length_m))
+
+    def toward(self, exits: Sequence, **kw: Any) -> "Geometry":
+        """The same walkable area on the same grid, bound for other ``exits`` (the navigation
+        layer of a second destination, e.g. the far end of a path walked both ways);
+        ``kw`` as :meth:`from_polygon`."""
+        if self.period_x_m > 0:
+            raise InputError("toward: a periodic corridor has no exits; use periodic_corridor(direction=-1)")
+        g = Geometry.from_polygon(self.walkable, exits, cell_m=self.cell_m, **kw)
+        if g.shape != self.shape or (g.x0_m, g.y0_m) != (self.x0_m, self.y0_m):
+            raise InputError("toward: the navigation grid changed; expected the same walkable area")
+        return g
 
     def reachable(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
         """True where a point lies within two cells of a cell from which an exit is reached."""
@@ -322,6 +361,8 @@ class Agents:
     radius_m: np.ndarray
     time_gap_s: np.ndarray
     standing_gap_m: np.ndarray | None = None
+    # index of each agent's destination in the list of geometries the run gets (None: all 0)
+    destination: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.x_m.size)
@@ -426,7 +467,20 @@ def weidmann_speed(density_per_m2: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- simulate
-def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.02,
+def nav_layers(geometries: Sequence[Geometry]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ux, uy, route_m, exit_mask) of one or more destinations on one grid, stacked on a
+    leading axis as :func:`sim.crowd.peds_kernels.run_csm` reads them."""
+    g0 = geometries[0]
+    for k, g in enumerate(geometries[1:], 1):
+        if (g.shape != g0.shape or (g.x0_m, g.y0_m, g.cell_m, g.period_x_m) != (g0.x0_m, g0.y0_m, g0.cell_m, g0.period_x_m)
+                or not np.array_equal(g.walls, g0.walls)):
+            raise InputError(f"destination {k}: expected the same walkable area, walls and grid as destination 0")
+    route = (np.stack([g.route_m for g in geometries]) if g0.route_m.size else np.zeros((len(geometries), 0, 0)))
+    return (np.stack([g.ux for g in geometries]), np.stack([g.uy for g in geometries]), route,
+            np.stack([g.exit_mask for g in geometries]))
+
+
+def simulate(geometry: Geometry | Sequence[Geometry], agents: Agents | np.ndarray, *, dt: float = 0.02,
              t_max: float = 300.0, seed: int = 0, record_every: int = 2,
              params: CsmParams | None = None, field_cell_m: float = 1.0,
              density_threshold_per_m2: float = DENSITY_WARNING_PER_M2,
@@ -434,7 +488,9 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     """Run the CSM until every agent has left or ``t_max`` seconds have passed.
 
     ``agents``: an :class:`Agents` or an (n, 2) array of positions (desired speeds then drawn
-    with ``seed`` from ``params``). Trajectories are recorded every ``record_every`` steps
+    with ``seed`` from ``params``). ``geometry``: the scene, or a list of the same scene bound
+    for different exits (:meth:`Geometry.toward`), one per destination of ``agents.destination``
+    (counter-flow). Trajectories are recorded every ``record_every`` steps
     (fps = 1 / (dt * record_every); 0 records nothing, for timing). Density/speed fields on
     ``field_cell_m`` cells, Fruin LOS and warnings above ``density_threshold_per_m2`` are
     derived from the recorded frames when ``fields``.
@@ -451,9 +507,20 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     n = len(agents)
     if n == 0:
         raise InputError("agents: expected at least one agent")
+    geos = [geometry] if isinstance(geometry, Geometry) else list(geometry)
+    if not geos:
+        raise InputError("geometry []: expected at least one geometry")
+    geometry = geos[0]
+    dest = (np.zeros(n, dtype=np.int64) if agents.destination is None
+            else np.ascontiguousarray(agents.destination, dtype=np.int64))
+    if dest.shape != (n,) or (dest < 0).any() or (dest >= len(geos)).any():
+        raise InputError(f"agents.destination: expected {n} indices in 0 .. {len(geos) - 1} (one per geometry)")
+    ux3, uy3, route3, exit3 = nav_layers(geos)
     x = np.ascontiguousarray(agents.x_m, dtype=float).copy()
     y = np.ascontiguousarray(agents.y_m, dtype=float).copy()
-    inside = shapely.contains_xy(geometry.walkable, x, y) & geometry.reachable(x, y)
+    inside = shapely.contains_xy(geometry.walkable, x, y)
+    for k, g in enumerate(geos):
+        inside[dest == k] &= g.reachable(x[dest == k], y[dest == k])
     if not inside.all():
         k = int(np.flatnonzero(~inside)[0])
         raise InputError(f"agent {k} at ({x[k]:.3f}, {y[k]:.3f}): expected a position inside "
@@ -481,15 +548,15 @@ def simulate(geometry: Geometry, agents: Agents | np.ndarray, *, dt: float = 0.0
     active = np.ones(n, dtype=np.uint8)
     exit_t = np.full(n, np.nan)
     i0, j0 = geometry._cells(x, y)
-    ex = geometry.ux[j0, i0].copy()
-    ey = geometry.uy[j0, i0].copy()
+    ex = ux3[dest, j0, i0].copy()
+    ey = uy3[dest, j0, i0].copy()
     wgrid, wstart, wseg = _wall_grid(geometry, params, float(rad.max()), cutoff)
     w = geometry.walls
     nav_o = np.array([geometry.x0_m, geometry.y0_m, geometry.cell_m])
     t0 = time.perf_counter()
     steps, agent_steps = K.run_csm(
         x, y, v0, rad, tg, gap, active, exit_t, ex, ey, prm, nav_o,
-        geometry.ux, geometry.uy, geometry.route_m, geometry.exit_mask, w[:, 0].copy(),
+        ux3, uy3, route3, exit3, dest, w[:, 0].copy(),
         w[:, 1].copy(),
         w[:, 2].copy(), w[:, 3].copy(), wgrid, wstart, wseg, geometry.period_x_m, 0.0, dt,
         n_steps, record_every, rec_x, rec_y, rec_v)

@@ -20,6 +20,11 @@ w_ij = 1 for neighbours ahead of i on the route (shorter travel time; with a per
 half-plane of e0_i) and ``prm[P_BEHIND]`` otherwise; L_i = b (1 - s0_i / (v0_i T_i)) n_i,
 with s0_i the spacing to the agent ahead along e0_i, n_i the unit normal to e0_i pointing away
 from that agent and b = ``prm[P_OVERTAKE]``, applied when s0_i - g_i < v0_i T_i (overtaking).
+Counter-flow (neighbours of another destination, ``dest``): such a neighbour ahead counts for
+s0_i at half its distance (time to contact at twice the walking speed), L_i is then
+``prm[P_ONC_W]`` x as strong, and n_i points to the right unless the oncoming agent is more
+than ``prm[P_ONC_KR]`` (r_i + r_j) to the right (keeping right); between agents of one
+destination nothing changes.
 g_i >= 0 is a standing gap, the clear distance agent i keeps to others when it stands: 0 for
 the calibrated crowd pressing into a bottleneck, > 0 for a person waiting in an orderly queue
 (gate.py). It shifts the speed law (i needs g_i + v T_i to walk at v) and the neighbour
@@ -54,8 +59,8 @@ INF = 1.0e30
 _REP_EXP_CUT = -9.0  # exp(-9) = 1.2e-4 of the strength: smaller repulsions are skipped
 
 # indices into the float parameter vector ``prm`` of :func:`run_csm`
-P_A_NB, P_D_NB, P_A_WALL, P_D_WALL, P_CUTOFF, P_OVERTAKE, P_BEHIND, P_KAPPA = range(8)
-N_PRM = 8
+P_A_NB, P_D_NB, P_A_WALL, P_D_WALL, P_CUTOFF, P_OVERTAKE, P_BEHIND, P_KAPPA, P_ONC_W, P_ONC_KR = range(10)
+N_PRM = 10
 
 
 # ---------------------------------------------------------------- travel-time field (FMM)
@@ -309,7 +314,7 @@ STENCIL_HALF = 1  # cell list: cells of side cutoff/STENCIL_HALF, (2*STENCIL_HAL
 
 
 @njit(cache=True, parallel=True)
-def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
+def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, fs: np.ndarray,
                 order: np.ndarray, n_act: int, v0: np.ndarray, tgap: np.ndarray,
                 gap: np.ndarray, ex: np.ndarray, ey: np.ndarray, cstart: np.ndarray, cgrid: np.ndarray,
                 period_x: float, prm: np.ndarray, nav_o: np.ndarray, ux: np.ndarray,
@@ -318,11 +323,13 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                 vx: np.ndarray, vy: np.ndarray) -> None:
     """CSM velocity of every active agent from the current state (see module docstring).
 
-    ``xs, ys, rs, ts`` hold position, radius and remaining route length of the active agents
-    sorted by cell (``order[k]`` is the agent in slot k); ``cgrid`` = (x0, y0, cell size,
-    ncx, ncy, stencil half-width) of the cell list. A neighbour counts as *ahead* for the
-    direction model when its route length is shorter (``ts``; with a period: when it lies in
-    the half-plane of the desired direction); others repel with weight ``prm[P_BEHIND]``.
+    ``xs, ys, rs, ts, fs`` hold position, radius, remaining route length and destination of the
+    active agents sorted by cell (``order[k]`` is the agent in slot k); ``cgrid`` = (x0, y0, cell
+    size, ncx, ncy, stencil half-width) of the cell list; ``ux, uy`` hold one direction field per
+    destination. A neighbour counts as *ahead* for the direction model when its route length to
+    the same destination is shorter (``ts``; with a period, or bound elsewhere (counter-flow):
+    when it lies in the half-plane of the desired direction); others repel with weight
+    ``prm[P_BEHIND]``.
     """
     a_nb = prm[P_A_NB]
     d_nb = prm[P_D_NB]
@@ -332,6 +339,8 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
     overtake = prm[P_OVERTAKE]
     behind = prm[P_BEHIND]
     kappa = prm[P_KAPPA]
+    onc_w = prm[P_ONC_W]
+    onc_kr = prm[P_ONC_KR]
     cx0 = cgrid[0]
     cy0 = cgrid[1]
     csz = cgrid[2]
@@ -361,7 +370,8 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
             yi = ys[k]
             ri = rs[k]
             ti = ts[k]
-            e0x, e0y = _nav_dir(xi, yi, nav_o[0], nav_o[1], nav_o[2], ux, uy)
+            fi = fs[k]
+            e0x, e0y = _nav_dir(xi, yi, nav_o[0], nav_o[1], nav_o[2], ux[fi], uy[fi])
             wc = (min(max(int((yi - woy) / wsz), 0), wny - 1) * wnx
                   + min(max(int((xi - wox) / wsz), 0), wnx - 1))
             has_walls = wstart[wc + 1] > wstart[wc]
@@ -372,6 +382,7 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
             ry = 0.0
             s0 = INF
             lat0 = 0.0
+            onc0 = False
             nn = 0
             overflow = False
             for jj in range(max(cj - hs, 0), min(cj + hs, ncy - 1) + 1):
@@ -408,15 +419,21 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
                         along0 = dx * e0x + dy * e0y
                         if overtake > 0.0 and along0 >= 0.0:
                             lat = dy * e0x - dx * e0y
-                            if abs(lat) <= lij and d - lij < s0:
+                            # time to contact: an oncoming walker (other stream) closes at about
+                            # twice the walking speed, so it counts at half its distance
+                            s_eff = (d - lij) * (0.5 if fs[m] != fi else 1.0)
+                            if abs(lat) <= lij and s_eff < s0:
                                 if not has_walls or _visible(xi, yi, xi + dx, yi + dy, wc,
                                                              wstart, wseg, sx0, sy0, sx1, sy1):
-                                    s0 = d - lij
+                                    s0 = s_eff
+                                    onc0 = fs[m] != fi
+                                    if onc0:  # keep right: pass on the left only one clearly to the right
+                                        lat += onc_kr * lij
                                     lat0 = lat if lat != 0.0 else (1.0 if i % 2 == 0 else -1.0)
                         z = (lij + gap[i] - d) / d_nb
                         if z < _REP_EXP_CUT:
                             continue
-                        ahead = (along0 >= 0.0) if periodic else (ts[m] < ti)
+                        ahead = (along0 >= 0.0) if (periodic or fs[m] != fi) else (ts[m] < ti)
                         w = 1.0 if ahead else behind
                         if w == 0.0:
                             continue
@@ -445,7 +462,7 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray,
             if overtake > 0.0 and s0 < v0[i] * tgap[i]:
                 # steer round the agent that slows i down: lateral unit vector away from it,
                 # weighted by the speed deficit it causes (extension, see peds.py)
-                w = overtake * (1.0 - max(s0, 0.0) / (v0[i] * tgap[i]))
+                w = overtake * (1.0 - max(s0, 0.0) / (v0[i] * tgap[i])) * (onc_w if onc0 else 1.0)
                 sgn = -1.0 if lat0 > 0.0 else 1.0
                 rx -= w * sgn * e0y
                 ry += w * sgn * e0x
@@ -575,13 +592,14 @@ def _move(x: np.ndarray, y: np.ndarray, rad: np.ndarray, vx: np.ndarray, vy: np.
 @njit(cache=True)
 def _cell_list(x: np.ndarray, y: np.ndarray, rad: np.ndarray, active: np.ndarray,
                cgrid: np.ndarray, cstart: np.ndarray, order: np.ndarray, xs: np.ndarray,
-               ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, nav_o: np.ndarray,
-               route: np.ndarray) -> int:
+               ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, fs: np.ndarray, dest: np.ndarray,
+               nav_o: np.ndarray, route: np.ndarray) -> int:
     """Counting sort of the active agents by cell; returns their number.
 
     ``order[:n_act]`` lists the active agents cell by cell, ``cstart`` (ncx*ncy+1) the offset
-    of each cell in it; ``xs, ys, rs, ts`` receive position, radius and route length
-    (bilinear in ``route``; 0 when ``route`` is empty) in that order.
+    of each cell in it; ``xs, ys, rs, ts, fs`` receive position, radius, route length to the
+    agent's destination (bilinear in ``route[dest]``; 0 when ``route`` is empty) and
+    destination in that order.
     """
     cx0 = cgrid[0]
     cy0 = cgrid[1]
@@ -609,8 +627,9 @@ def _cell_list(x: np.ndarray, y: np.ndarray, rad: np.ndarray, active: np.ndarray
             xs[m] = x[i]
             ys[m] = y[i]
             rs[m] = rad[i]
-            ts[m] = (_bilinear(route, x[i], y[i], nav_o[0], nav_o[1], nav_o[2])
+            ts[m] = (_bilinear(route[dest[i]], x[i], y[i], nav_o[0], nav_o[1], nav_o[2])
                      if has_route else 0.0)
+            fs[m] = dest[i]
             fill[cell[i]] = m + 1
     return cstart[nc]
 
@@ -647,7 +666,7 @@ def cell_grid(nav_o: np.ndarray, nx_nav: int, ny_nav: int, cutoff_m: float,
 def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
             tgap: np.ndarray, gap: np.ndarray, active: np.ndarray, exit_t: np.ndarray,
             ex: np.ndarray, ey: np.ndarray, prm: np.ndarray, nav_o: np.ndarray, ux: np.ndarray,
-            uy: np.ndarray, route: np.ndarray, exit_mask: np.ndarray, sx0: np.ndarray,
+            uy: np.ndarray, route: np.ndarray, exit_mask: np.ndarray, dest: np.ndarray, sx0: np.ndarray,
             sy0: np.ndarray, sx1: np.ndarray, sy1: np.ndarray, wgrid: np.ndarray,
             wstart: np.ndarray, wseg: np.ndarray, period_x: float, t0: float, dt: float,
             n_steps: int, record_every: int, rec_x: np.ndarray, rec_y: np.ndarray,
@@ -655,15 +674,18 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
     """Advance the CSM by up to ``n_steps`` steps of ``dt`` seconds, in place.
 
     State arrays have one entry per agent (``gap``: standing gap g_i, m); ``active`` (uint8) turns 0 once the agent stands on
-    an exit cell (``exit_t`` then holds the time). ``nav_o`` = (x0, y0, h) of the navigation
-    grid (direction field ``ux, uy``, route length ``route``: travel time to the exits, or an
-    empty array with a period), whose extent also bounds the cell list. Every
+    an exit cell of its destination (``exit_t`` then holds the time). ``nav_o`` = (x0, y0, h) of
+    the navigation grid, whose extent also bounds the cell list; on it, one layer per
+    destination (leading axis): direction field ``ux, uy``, route length ``route`` (travel time
+    to the destination's exits, or an empty array with a period) and ``exit_mask``. ``dest``
+    (int64) is each agent's destination: one layer for a crowd bound one way, two for
+    counter-flow. Every
     ``record_every`` steps (from step 0) positions and speeds go into the next row of
     ``rec_*`` (NaN for inactive agents) while rows are left. Stops early once no agent is
     active. Returns (steps, agent-steps).
     """
     n = x.size
-    ny_nav, nx_nav = ux.shape
+    _, ny_nav, nx_nav = ux.shape
     ox = nav_o[0]
     oy = nav_o[1]
     h = nav_o[2]
@@ -674,6 +696,7 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
     ys = np.empty(n)
     rs = np.empty(n)
     ts = np.empty(n)
+    fs = np.empty(n, dtype=np.int64)
     vx = np.zeros(n)
     vy = np.zeros(n)
     spd = np.zeros(n)
@@ -695,11 +718,11 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
             f += 1
         if step >= n_steps:
             break
-        n_act = _cell_list(x, y, rad, active, cgrid, cstart, order, xs, ys, rs, ts, nav_o,
-                           route)
+        n_act = _cell_list(x, y, rad, active, cgrid, cstart, order, xs, ys, rs, ts, fs, dest,
+                           nav_o, route)
         if n_act == 0:
             break
-        _velocities(xs, ys, rs, ts, order, n_act, v0, tgap, gap, ex, ey, cstart, cgrid, period_x,
+        _velocities(xs, ys, rs, ts, fs, order, n_act, v0, tgap, gap, ex, ey, cstart, cgrid, period_x,
                     prm, nav_o, ux, uy, sx0, sy0, sx1, sy1, wgrid, wstart, wseg, vx, vy)
         _move(x, y, rad, vx, vy, order, n_act, dt, period_x, ox, sx0, sy0, sx1, sy1, wgrid,
               wstart, wseg, spd)
@@ -710,7 +733,7 @@ def run_csm(x: np.ndarray, y: np.ndarray, v0: np.ndarray, rad: np.ndarray,
             i = order[k]
             ic = min(max(int((x[i] - ox) / h), 0), nx_nav - 1)
             jc = min(max(int((y[i] - oy) / h), 0), ny_nav - 1)
-            if exit_mask[jc, ic]:
+            if exit_mask[dest[i], jc, ic]:
                 active[i] = 0
                 exit_t[i] = t
     return step, agent_steps
