@@ -33,6 +33,9 @@ PERSON_DRAW_RADIUS_M = 0.2  # persons drawn as hexagons of about the body radius
 WAIT_CLASSES_S = ((60.0, [0, 200, 150, 255], "through the gate within 1 min"),
                   (300.0, [0, 140, 255, 255], "1–5 min"),
                   (math.inf, [60, 40, 230, 255], "over 5 min (or still queuing)"))
+# a path walked both ways: persons coloured by the end they came in at
+STREAM_COLORS = (([0, 170, 120, 255], "walking in from the path start"),
+                 ([235, 120, 0, 255], "walking back from the path end"))
 
 
 def _steps_only(xy: np.ndarray, t: np.ndarray, min_step_m: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
@@ -209,21 +212,25 @@ class GateResult:
                               legend=[("cell above the threshold at some time", [230, 20, 20, 200])],
                               tooltip=["episodes", "first_s", "last_s", "seconds_above", "peak_density_per_m2"],
                               style={"stroked": False}))
+        what, legend = (("stream", [(lbl, c) for c, lbl in STREAM_COLORS]) if r.destination is not None
+                        else ("time to the gate", [(lbl, c) for _, c, lbl in WAIT_CLASSES_S]))
         pts = self._position_frames()
         if pts:
-            lays.append(Layer("persons", f"Persons every {r.frame_s:g} s (colour = time to the gate)", "polygons",
-                              frames=pts, legend=[(lbl, c) for _, c, lbl in WAIT_CLASSES_S],
-                              style={"stroked": False}))
+            lays.append(Layer("persons", f"Persons every {r.frame_s:g} s (colour = {what})", "polygons",
+                              frames=pts, legend=legend, style={"stroked": False}))
         trips, times = self._trips()
         if trips:
-            lays.append(Layer("pedestrians", f"Pedestrians (sample of {len(trips)}, colour = time to the gate)",
-                              "trips", data=trips, legend=[(lbl, c) for _, c, lbl in WAIT_CLASSES_S],
+            lays.append(Layer("pedestrians", f"Pedestrians (sample of {len(trips)}, colour = {what})",
+                              "trips", data=trips, legend=legend,
                               style={"times": times, "trail_s": 2.0, "width_m": 0.35, "min_px": 2}))
         return lays
 
     def _wait_colors(self) -> np.ndarray:
-        """RGBA per person by the time from arrival to the gate (to the end of the run if not through)."""
+        """RGBA per person by the time from arrival to the gate (to the end of the run if not through);
+        on a path walked both ways by the end the person came in at."""
         r = self.run
+        if r.destination is not None:
+            return np.array([c for c, _ in STREAM_COLORS], dtype=int)[r.destination]
         wait = np.where(r.gate >= 0, r.gate_s, r.t_end_s) - r.arrival_s
         k = np.searchsorted([lim for lim, _, _ in WAIT_CLASSES_S], wait, side="left")
         return np.array([c for _, c, _ in WAIT_CLASSES_S], dtype=int)[np.minimum(k, len(WAIT_CLASSES_S) - 1)]
@@ -247,8 +254,8 @@ class GateResult:
         return out
 
     def _trips(self) -> tuple[list[dict], list[float]]:
-        """Up to ``gate.max_trips`` persons' paths, thinned to ``gate.trips_step_s``; colour by the
-        time from arrival to the gate (to the end of the run for those still queuing)."""
+        """Up to ``gate.max_trips`` persons' paths, thinned to ``gate.trips_step_s``; colour as
+        :meth:`_wait_colors`."""
         from sim.crowd.gate import CHUNK_S
 
         r, g = self.run, self.params.gate

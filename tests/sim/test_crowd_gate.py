@@ -422,6 +422,8 @@ def test_two_way_path_scenario_reports_both_streams(sample_city, tmp_path):
     assert s["gates"]["path start"]["passed_persons"] <= cf["arrived_at_end_persons"]
     gates = next(la for la in res.layers() if la.id == "gates").data
     assert {"entry at the path start (arrivals)", "entry at the path end (arrivals)"} <= set(gates.gate)
+    peds = next(la for la in res.layers() if la.id == "pedestrians")  # coloured by the end they came in at
+    assert "colour = stream" in peds.title and len({tuple(t["color"]) for t in peds.data}) == 2
     res.save(tmp_path)
     persons = __import__("pandas").read_csv(tmp_path / "persons.csv")
     assert set(persons["from"]) <= {"path start", "path end"} and len(persons) == s["persons"]["arrived"]
