@@ -192,7 +192,7 @@ def test_the_official_schedules_as_a_table_pass_every_check(tmp_path):
     National Day (2017: 4 Oct in 1-8 Oct), and the calendar accepts it as agreeing."""
     import chinese_calendar as cc
 
-    names = C._OFFICIAL_NAMES
+    from sim.crowd.calendar_days import _OFFICIAL_NAMES as names
     rows = [f"{d},{names[n]},{st}" for src, st in ((cc.holidays, "day_off"), (cc.workdays, "makeup_workday"))
             for d, n in sorted(src.items()) if n in names and 2004 <= C._table_year(d, names[n]) <= 2026]
     p = _write(tmp_path / "official.csv", "date,holiday,status\n" + "\n".join(rows) + "\n")
