@@ -244,8 +244,8 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                     ex[i], ey[i] = layers[0][k_, cj[0], ci[0]], layers[1][k_, cj[0], ci[0]]
                     active[i] = 1
                     entry_s[i] = t
-                    for f2, s2 in zip(free, slots):
-                        f2 &= ((s2[:, 0] - x[i]) ** 2 + (s2[:, 1] - y[i]) ** 2) > clear2
+                    for k2, (f2, s2) in enumerate(zip(free, slots)):
+                        f2 &= ((s2[:, 0] - x[i]) ** 2 + (s2[:, 1] - y[i]) ** 2) > (clear2 if k2 == k_ else clear_onc2)
                     n_placed += 1
         while lo < due and not active[lo] and math.isfinite(entry_s[lo]):  # gone: placed and left
             lo += 1
@@ -286,7 +286,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
             last_v[sl] = rv[1]
             q = np.flatnonzero(gap[sl] > 0.0)
             if q.size:  # through a gate this chunk: no longer queuing
-                gap[lo + q[_crossed(area, px[q], py[q], x[lo + q], y[lo + q]) >= 0]] = 0.0
+                gap[lo + q[_crossed(area, px[q], py[q], x[lo + q], y[lo + q], dest[lo + q]) >= 0]] = 0.0
         t = round(t + chunk, 9)
     wall = time.perf_counter() - t_wall
     # persons never placed keep entry NaN; exits only of placed persons
@@ -364,11 +364,13 @@ def _crossing(area: GateArea, k: int, px: np.ndarray, py: np.ndarray, qx: np.nda
     return s, (s >= 0) & (s <= 1) & (u >= 0) & (u <= 1)
 
 
-def _crossed(area: GateArea, px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
-    """Index of a gate whose line each step p -> q crosses, -1 where none."""
+def _crossed(area: GateArea, px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray,
+             dest: np.ndarray) -> np.ndarray:
+    """Index of a gate of the walker's own destination (``dest``) whose line each step p -> q
+    crosses, -1 where none."""
     out = np.full(px.size, -1, dtype=np.int64)
     for k in range(len(area.gates)):
-        out[_crossing(area, k, px, py, qx, qy)[1]] = k
+        out[_crossing(area, k, px, py, qx, qy)[1] & (dest == area.destination_of_gate(k))] = k
     return out
 
 

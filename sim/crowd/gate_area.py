@@ -429,6 +429,12 @@ def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], wi
     area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": w, "two_way": bool(two_way)})
     if two_way:  # the start is also an opening, with its own pocket, for those walking back
         pk, ex = _exit_pocket(poly, area.entry, f"{key}.path start")
+        obst, nb = obstacles_near(city, pk)
+        cut = float(pk.intersection(obst).area) if not obst.is_empty else 0.0
+        if cut > 0.01:  # as polygon_area says of the rest of the path
+            warnings.warn(f"{key}.path start: its exit pocket overlaps {nb} building(s) or water of the twin by "
+                          f"{cut:.1f} m2; people are simulated walking there", stacklevel=2)
+        area.meta["obstacles_overlap_m2"] = round(area.meta.get("obstacles_overlap_m2", 0.0) + cut, 2)
         area.walkable = shapely.set_precision(shapely.union_all([area.walkable, pk]), 1e-6)
         area.entry_back = area.gates[0]
         area.exits_back = [ex]

@@ -396,7 +396,8 @@ class GateResult:
         pyogrio.write_dataframe(gpd.GeoDataFrame({"gate": a.gate_names}, geometry=a.gates, crs=crs), gpkg,
                                 layer="gates", driver="GPKG")
         ents = _entries(r)
-        pyogrio.write_dataframe(gpd.GeoDataFrame({"what": [e[0] for e in ents]}, geometry=[e[1] for e in ents],
+        what = ["entry"] if r.destination is None else [e[0].removesuffix(" (arrivals)") for e in ents]
+        pyogrio.write_dataframe(gpd.GeoDataFrame({"what": what}, geometry=[e[1] for e in ents],
                                                  crs=crs), gpkg, layer="entry", driver="GPKG")
         files.append(gpkg)
         for (cap, png), name in zip(self.figures(), ("gate_flows.png", "worst_cell_density.png", "los_share.png")):

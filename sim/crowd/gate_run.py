@@ -133,8 +133,13 @@ class GateRun:
         keep &= ~(gs <= t) & (pos.speed_m_s.to_numpy() < slow_m_s)
         nn, loc = [], []
         sub = pos[keep]
-        reach = (float(shapely.distance(shapely.MultiLineString(list(self.area.gates)),
-                                        shapely.points(sub[["x", "y"]].to_numpy())).max()) if len(sub) else 0.0)
+        reach = 0.0  # from the gate each person is bound for (a path walked both ways has one at each end)
+        dest = (self.destination[sub.id.to_numpy()] if self.destination is not None
+                else np.zeros(len(sub), dtype=np.int64))
+        for d in np.unique(dest):
+            lines = [g for k, g in enumerate(self.area.gates) if self.area.destination_of_gate(k) == d]
+            pts = shapely.points(sub[["x", "y"]].to_numpy()[dest == d])
+            reach = max(reach, float(shapely.distance(shapely.MultiLineString(lines), pts).max()))
         for _, g in sub.groupby("t_s"):
             if len(g) < 2:
                 continue

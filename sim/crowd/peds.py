@@ -59,7 +59,9 @@ also steers round an oncoming walker, counted at half its distance (it closes at
 walking speed: a time-to-contact horizon) with ``oncoming_weight`` x the overtaking weight, and
 it passes on the left only one more than ``oncoming_keep_right`` x (r_i + r_j) to its right
 (keeping right, the side rule of right-hand traffic; without a shared side rule two walkers that
-each dodge "away" can both pick the same side). No counter-flow trajectories are in the
+each dodge "away" can both pick the same side). The term only sees walkers less than r_i + r_j
+to either side, so keep_right 1 (the calibrated value, and the largest allowed) means always
+keep right. No counter-flow trajectories are in the
 reference data, so these two were chosen, not fitted, against the published finding that the
 speed-density relations of uni- and bidirectional corridor flow agree up to about 1 /m^2 and the
 bidirectional maximum specific flow is lower (Zhang, Klingsch, Schadschneider & Seyfried 2012,
@@ -157,9 +159,9 @@ class CsmParams:
                              f"{self.behind_weight}, lateral_frac {self.lateral_frac}: expected "
                              ">= 0, 0..1 and (0, 1]")
         if not (math.isfinite(self.oncoming_weight) and self.oncoming_weight >= 0.0
-                and math.isfinite(self.oncoming_keep_right) and 0.0 <= self.oncoming_keep_right <= 2.0):
+                and math.isfinite(self.oncoming_keep_right) and 0.0 <= self.oncoming_keep_right <= 1.0):
             raise InputError(f"CsmParams oncoming_weight {self.oncoming_weight}, oncoming_keep_right "
-                             f"{self.oncoming_keep_right}: expected >= 0 and 0..2")
+                             f"{self.oncoming_keep_right}: expected >= 0 and 0..1")
 
     def auto_cutoff_m(self, r_max: float, v0_max: float, t_max: float, gap_max: float = 0.0) -> float:
         """Neighbour cut-off: ``cutoff_m`` if set, else the range beyond which nobody matters.

@@ -419,13 +419,17 @@ def test_two_way_path_scenario_reports_both_streams(sample_city, tmp_path):
     cf = s["counterflow"]
     assert cf["back_share"] == 0.3 and cf["arrived_at_start_persons"] + cf["arrived_at_end_persons"] == s["persons"]["arrived"]
     assert set(s["gates"]) == {"path end", "path start"}
-    assert s["gates"]["path start"]["passed_persons"] <= cf["arrived_at_end_persons"]
+    assert cf["arrived_at_end_persons"] > 0 and cf["arrived_at_start_persons"] > 0
     gates = next(la for la in res.layers() if la.id == "gates").data
     assert {"entry at the path start (arrivals)", "entry at the path end (arrivals)"} <= set(gates.gate)
     peds = next(la for la in res.layers() if la.id == "pedestrians")  # coloured by the end they came in at
     assert "colour = stream" in peds.title and len({tuple(t["color"]) for t in peds.data}) == 2
     res.save(tmp_path)
     persons = __import__("pandas").read_csv(tmp_path / "persons.csv")
-    assert set(persons["from"]) <= {"path start", "path end"} and len(persons) == s["persons"]["arrived"]
+    assert set(persons["from"]) == {"path start", "path end"} and len(persons) == s["persons"]["arrived"]
+    assert (persons["from"] == "path end").sum() == cf["arrived_at_end_persons"]
+    for gate, came_in in (("path start", "path end"), ("path end", "path start")):  # each leaves by the far end
+        passed = persons[persons.gate == gate]
+        assert len(passed) == s["gates"][gate]["passed_persons"] > 0 and (passed["from"] == came_in).all()
     with pytest.raises(ValueError, match="path_back_share needs a path"):
         GateParams.model_validate({"spot": SPOT, "persons_per_hour": 100.0, "path_back_share": 0.5})
