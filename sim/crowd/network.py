@@ -89,8 +89,9 @@ import xarray as xr
 from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
 from sim.crowd.network_config import (  # noqa: F401  (re-exported: the configuration API lives there)
     ALERT_CODES, MEASURES, MODES, PCU, VEHICLE_KINDS, ChoiceConfig, ModeConfig, NetworkConfig,
-    ShuttleConfig, SpotConfig, _check_arrivals, apply_measures, arrivals_from_forecast, check_config, default_config,
-    erlang_c_wait_min, first_visit_demand, visits_per_tourist)
+    ShuttleConfig, SpotConfig, _check_arrivals, apply_measures, check_config, default_config, erlang_c_wait_min)
+from sim.crowd.network_demand import (  # noqa: F401  (re-exported: the demand API lives there)
+    arrivals_from_forecast, first_visit_demand, visits_per_tourist)
 from sim.crowd.network_roads import drive_minutes, road_paths
 from sim.crowd.network_levels import (NQ, PERSON_QS, Q_GATEQ, Q_HUB, Q_OCC, Q_PARKQV, Q_PCAR, Q_PCOACH, Q_STOP,
                                       TO_HUB, TO_SPOT)

@@ -158,7 +158,7 @@ class NetworkSettings(_Strict):
     ``spots`` maps a spot name (or place_id) to its own values; ``modes`` replaces the mode
     split (shares summing to 1); ``shuttle`` and ``choice`` change single values.
     ``calibrate_first_visits``: choose each spot's share of first visits so that first plus
-    expected repeat visits reproduce the gate counts (:func:`sim.crowd.network_config.first_visit_demand`)."""
+    expected repeat visits reproduce the gate counts (:func:`sim.crowd.network_demand.first_visit_demand`)."""
 
     group_persons: int = Field(20, ge=1, le=1000, description="tourists per simulated group")
     diversion: StrictBool = Field(True, description="diversion messages at the yellow/red level")
