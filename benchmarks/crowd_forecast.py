@@ -1,11 +1,11 @@
 """Holiday forecast and calendar figures of the crowd simulation (issue 9), for BENCHMARKS.md.
 
-1. Backtest of the holiday-aware arrival model (``sim.crowd.forecast.backtest``) on the sample
+1. Backtest of the holiday-aware arrival model (``sim.crowd.forecast_backtest.backtest``) on the sample
    city's SYNTHETIC history (``data_samples/chenzhou_crowd``, seven spots, 2019-2026, official
    calendar): every held-out Spring Festival and National Day block is forecast by a model
    fitted on the days before it only. Daily MAPE over all (spot, day) pairs for the model and for
    the seasonal-naive baseline (same holiday last year, scaled by the 4-week level before each
-   block; lunar festivals aligned by lunar day, ``forecast.seasonal_naive``), and the coverage of
+   block; lunar festivals aligned by lunar day, ``forecast_backtest.seasonal_naive``), and the coverage of
    the 90 % prediction intervals. Run twice: with the observed rain of the held-out days (a
    perfect weather forecast, the backtest's default) and without weather (the monthly
    climatology of the history, what a forecast made days ahead has).
@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.crowd import forecast as F  # noqa: E402
+from sim.crowd import forecast_backtest as FB  # noqa: E402
 from sim.crowd.calendar import HolidayCalendar, compare_with_official  # noqa: E402
 from sim.crowd.history import load_counts, load_weather  # noqa: E402
 from twin.city import load_city  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> None:
           f"{daily['time'].min().date()}..{daily['time'].max().date()}, {daily['spot'].nunique()} spots")
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         t0 = time.perf_counter()
-        r = F.backtest(daily, calendar=cal, weather=w, years=a.years)
+        r = FB.backtest(daily, calendar=cal, weather=w, years=a.years)
         print(f"\n== backtest, {label}: {len(r.by_holiday)} held-out blocks, {len(r.table)} spot-days, "
               f"{time.perf_counter() - t0:.1f} s")
         for row in r.by_holiday.itertuples():

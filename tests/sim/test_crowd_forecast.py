@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.crowd import forecast as F
+from sim.crowd import forecast_backtest as FB
 from sim.crowd.calendar import HolidayCalendar
 from sim.crowd.capacity import scenic_capacities
 from sim.crowd.history import load_counts, load_weather, resample_counts
@@ -40,7 +41,7 @@ def model(data):
 
 @pytest.fixture(scope="module")
 def report(data):
-    return F.backtest(data["daily"], calendar=data["calendar"], weather=data["weather"])
+    return FB.backtest(data["daily"], calendar=data["calendar"], weather=data["weather"])
 
 
 # ------------------------------------------------------------------ the shipped synthetic data
@@ -95,7 +96,7 @@ def test_backtest_beats_seasonal_naive_on_held_out_holidays(report):
 
 def test_seasonal_naive_is_last_years_day_scaled(data):
     d = data["daily"]
-    base = F.seasonal_naive(d, data["calendar"], "national_day", 2026, spots=[SUXIAN])
+    base = FB.seasonal_naive(d, data["calendar"], "national_day", 2026, spots=[SUXIAN])
     piv = d.pivot(index="time", columns="spot", values="arrivals_persons")[SUXIAN]
     scale = piv["2026-09-03":"2026-09-30"].mean() / piv["2025-09-03":"2025-09-30"].mean()
     # 2026: 1-7 Oct; 2025: 1-8 Oct (merged with Mid-Autumn); the last day maps to the last day
@@ -111,7 +112,7 @@ def test_seasonal_naive_aligns_the_spring_festival_by_lunar_day(data):
     d = data["daily"]
     assert festival_dates(2026)["spring_festival"].isoformat() == "2026-02-17"
     assert festival_dates(2025)["spring_festival"].isoformat() == "2025-01-29"
-    base = F.seasonal_naive(d, data["calendar"], "spring_festival", 2026, spots=[SUXIAN]).set_index("time")
+    base = FB.seasonal_naive(d, data["calendar"], "spring_festival", 2026, spots=[SUXIAN]).set_index("time")
     piv = d.pivot(index="time", columns="spot", values="arrivals_persons")[SUXIAN]
     cal = data["calendar"].day_table("2025-01-01", "2026-03-31")
     first = lambda y: cal[(cal.holiday == "spring_festival") & (cal.status == "day_off")

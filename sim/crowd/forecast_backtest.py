@@ -1,0 +1,135 @@
+"""Backtest of the arrival forecast (:mod:`sim.crowd.forecast`) on held-out holidays.
+
+``backtest`` holds out holidays (rolling origin: fit on everything before the block), and compares
+with the seasonal-naive baseline (same holiday last year, same day position, scaled by the ratio
+of the 4-week pre-holiday levels): MAPE (Hyndman & Koehler 2006, IJF 22(4):679) and the
+coverage of the prediction intervals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
+from sim.crowd.forecast import PRE_HOLIDAY_DAYS, _block_starts, _calendar_frame, _daily, fit, predict_daily
+from twin.errors import InputError
+
+
+def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: str, year: int,
+                   spots: Sequence[str] | None = None) -> pd.DataFrame:
+    """Same holiday last year, scaled by the ratio of the spot's mean over the 4 weeks before
+    this year's and last year's blocks. The day it copies: for the festivals on the lunar calendar
+    or a solar term (Spring Festival, Qingming, Dragon Boat, Mid-Autumn: :func:`festival_dates`)
+    the day at the same offset from last year's festival date (lunar New Year's Eve to lunar New
+    Year's Eve), so that a block starting on another lunar day does not shift the festival's own
+    peaks; for the fixed-date holidays (New Year, May Day, National Day) the same day position in
+    the block (the last day to the last day)."""
+    daily = _daily(history)
+    piv = daily.pivot(index="time", columns="spot", values="arrivals_persons")
+    pad = pd.Timedelta(days=400)
+    days = _calendar_frame(calendar, piv.index[0] - pad, piv.index[-1] + pad)
+    blocks = _block_starts(days)
+    this = blocks[(blocks["holiday"] == holiday) & (blocks["year"] == year)]
+    last = blocks[(blocks["holiday"] == holiday) & (blocks["year"] == year - 1)]
+    if this.empty or last.empty:
+        raise InputError(f"baseline {holiday} {year}: expected the holiday in {year} and {year - 1}")
+    b, a = this.iloc[0], last.iloc[0]
+    if a["last"] > piv.index[-1] or a["first"] < piv.index[0]:
+        raise InputError(f"baseline {holiday} {year}: history lacks {holiday} {year - 1}")
+    pre = pd.Timedelta(days=PRE_HOLIDAY_DAYS)
+    one = pd.Timedelta(days=1)
+    lvl_now = piv.loc[b["first"] - pre:b["first"] - one].mean()
+    lvl_then = piv.loc[a["first"] - pre:a["first"] - one].mean()
+    scale = lvl_now / lvl_then
+    n, m = int(b["length_days"]), int(a["length_days"])
+    rows = []
+    fest_now, fest_then = festival_dates(year).get(holiday), festival_dates(year - 1).get(holiday)
+    for k in range(1, n + 1):
+        j = m if k == n else min(k, m - 1) if m > 1 else 1
+        d_then = a["first"] + pd.Timedelta(days=j - 1)
+        d_now = b["first"] + pd.Timedelta(days=k - 1)
+        if fest_now is not None and fest_then is not None:  # same offset from the festival date
+            d_lunar = pd.Timestamp(fest_then) + (d_now - pd.Timestamp(fest_now))
+            if piv.index[0] <= d_lunar <= piv.index[-1]:
+                d_then = d_lunar
+        for s in (spots or list(piv.columns)):
+            rows.append({"time": d_now, "spot": s, "baseline_persons": float(piv.loc[d_then, s] * scale[s])})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class BacktestReport:
+    """Per day and spot: actual, model median and interval, baseline; plus summaries."""
+
+    table: pd.DataFrame
+    by_holiday: pd.DataFrame
+    mape_model: float
+    mape_baseline: float
+    coverage: float
+    interval: float
+
+    def __str__(self) -> str:
+        return (f"backtest on {len(self.by_holiday)} held-out holidays, {len(self.table)} spot-days: "
+                f"MAPE model {100 * self.mape_model:.1f} % vs seasonal naive "
+                f"{100 * self.mape_baseline:.1f} %; {100 * self.interval:.0f} % interval coverage "
+                f"{100 * self.coverage:.1f} %")
+
+
+def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
+             weather: pd.DataFrame | None = None,
+             holidays: Sequence[str] = ("spring_festival", "national_day"),
+             years: Sequence[int] | None = None, interval: float = 0.9,
+             exclude: Iterable[tuple[str, str]] = ()) -> BacktestReport:
+    """Rolling-origin backtest on held-out holiday blocks (default: the last two years' Spring
+    Festivals and National Days in the history).  For each block the model is fitted on the days
+    before it and forecasts the block's days (with the observed weather, i.e. a perfect weather
+    forecast); the baseline is :func:`seasonal_naive`.  MAPE and interval coverage over all
+    (spot, day) pairs."""
+    cal = calendar or HolidayCalendar()
+    daily = _daily(history)
+    end = daily["time"].max()
+    start = daily["time"].min()
+    days = _calendar_frame(cal, start, end)
+    blocks = _block_starts(days)
+    blocks = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["last"] <= end)]
+    for h in holidays:
+        if h not in HOLIDAYS:
+            raise InputError(f"backtest holiday {h!r}: expected one of {', '.join(HOLIDAYS)}")
+    if years is None:
+        ys = sorted(blocks["year"].unique())[-2:]
+    else:
+        ys = list(years)
+    sel = blocks[blocks["year"].isin(ys)]
+    missing = [(h, y) for h in holidays for y in ys if not ((sel["holiday"] == h) & (sel["year"] == y)).any()]
+    if missing:
+        raise InputError(f"backtest: {missing[0][0]} {missing[0][1]} is not complete in the history "
+                         f"({start.date()}..{end.date()}); expected held-out holidays inside it")
+    parts, summ = [], []
+    for b in sel.sort_values("first").itertuples():
+        train = daily[daily["time"] < b.first]
+        train.attrs["freq"] = "1D"
+        m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval)
+        fc = predict_daily(m, b.first, b.last, weather=weather)
+        base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year)
+        t = fc.merge(daily.rename(columns={"arrivals_persons": "actual_persons"}), on=["time", "spot"])
+        t = t.merge(base, on=["time", "spot"])
+        t["holiday_block"] = f"{b.holiday} {b.year}"
+        parts.append(t)
+        ape_m = (t["arrivals_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
+        ape_b = (t["baseline_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
+        cov = ((t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])).mean()
+        summ.append({"holiday": b.holiday, "year": b.year, "days": b.length_days,
+                     "mape_model": ape_m.mean(), "mape_baseline": ape_b.mean(), "coverage": cov})
+    table = pd.concat(parts, ignore_index=True)
+    if (table["actual_persons"] <= 0).any():
+        r = table[table["actual_persons"] <= 0].iloc[0]
+        raise InputError(f"backtest: spot {r['spot']!r} has 0 arrivals on {r['time'].date()}; "
+                         f"MAPE needs positive actuals")
+    ape_m = (table["arrivals_persons"] - table["actual_persons"]).abs() / table["actual_persons"]
+    ape_b = (table["baseline_persons"] - table["actual_persons"]).abs() / table["actual_persons"]
+    act = table["actual_persons"]
+    cov = (act >= table["lo_persons"]) & (act <= table["hi_persons"])
+    return BacktestReport(table, pd.DataFrame(summ), float(ape_m.mean()), float(ape_b.mean()),
+                          float(cov.mean()), interval)
