@@ -68,8 +68,9 @@ bidirectional maximum specific flow is lower (Zhang, Klingsch, Schadschneider & 
 J. Stat. Mech. P02002; no jam was seen in those experiments): on a periodic 20 m x 4 m corridor
 with the two streams randomly mixed at the start, oncoming_weight 2 and keep_right 1 keep the
 bidirectional mean speed within 3 % of the one-way speed up to 1.5 /m^2 (1 and 0, the plain
-overtaking term: -14 % at 0.5 /m^2 and gridlock from 1.5 /m^2), and the streams still jam from
-about 2 /m^2 out of such a mixed start (BENCHMARKS.md, counter-flow).
+overtaking term: -14 % at 0.5 /m^2, -47 % at 1.5 /m^2, near standstill from 2 /m^2), and from
+about 2 /m^2 such a mixed start still slows to half the one-way speed or less (BENCHMARKS.md,
+counter-flow).
 
 Outputs: trajectories (PedPy-compatible ``id, frame, x, y`` at ``fps``), per-frame density
 and speed fields on a grid, the Fruin walkway level of service per cell, and warnings where a
