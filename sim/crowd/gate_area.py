@@ -134,6 +134,12 @@ def obstacles_near(city: Any, region: BaseGeometry) -> tuple[BaseGeometry, int]:
     return (shapely.union_all(parts) if parts else Polygon()), nb
 
 
+def _overlap(city: Any, region: BaseGeometry) -> tuple[float, int, BaseGeometry]:
+    """(m2 of ``region`` on buildings or water, buildings among them, their union) (:func:`obstacles_near`)."""
+    obst, nb = obstacles_near(city, region)
+    return (float(region.intersection(obst).area) if not obst.is_empty else 0.0), nb, obst
+
+
 def _carve(walk: Polygon, lane_boxes: list[Polygon], queue_box: Polygon, gates: list[LineString],
            exit_box: Polygon, entry: LineString, d: np.ndarray, obstacles: BaseGeometry,
            clear_m: float) -> tuple[Polygon | None, str]:
@@ -248,8 +254,7 @@ def template_area(city: Any, spot: str, *, lanes: int, lane_width_m: float = 0.6
 
     def attempt(e: Point, d: np.ndarray) -> tuple:
         walk, lane_boxes, queue_box, gates, zones, exit_box, entry, plaza = build(e, d)
-        obst, nb = obstacles_near(city, walk)
-        cut = float(walk.intersection(obst).area) if not obst.is_empty else 0.0
+        cut, nb, obst = _overlap(city, walk)
         carved, why = _carve(walk, lane_boxes, queue_box, gates, exit_box, entry, d, obst, clear_m)
         return carved, why, cut, nb, walk, gates, zones, exit_box, entry, plaza
 
@@ -352,8 +357,7 @@ def polygon_area(city: Any, spot: str, polygon_xy: Sequence[Sequence[float]],
     walk = shapely.set_precision(shapely.union_all([poly, *pockets]), 1e-6)
     if not isinstance(walk, Polygon):
         raise InputError(f"{key}.gates: expected gates on the outer ring of the polygon")
-    obst, nb = obstacles_near(city, walk)
-    cut = float(walk.intersection(obst).area) if not obst.is_empty else 0.0
+    cut, nb, _ = _overlap(city, walk)
     if cut > 0.01:  # the user's polygon is taken as drawn (the footprints may be out of date), but said
         warnings.warn(f"{key}.{what} overlaps {nb} building(s) or water of the twin by {cut:.1f} m2 of its "
                       f"{walk.area:.1f} m2; people are simulated walking there", stacklevel=2)
@@ -429,8 +433,7 @@ def path_area(city: Any, spot: str, centreline_xy: Sequence[Sequence[float]], wi
     area.meta.update({"path": True, "path_length_m": round(cl.length, 2), "path_width_m": w, "two_way": bool(two_way)})
     if two_way:  # the start is also an opening, with its own pocket, for those walking back
         pk, ex = _exit_pocket(poly, area.entry, f"{key}.path start")
-        obst, nb = obstacles_near(city, pk)
-        cut = float(pk.intersection(obst).area) if not obst.is_empty else 0.0
+        cut, nb, _ = _overlap(city, pk)
         if cut > 0.01:  # as polygon_area says of the rest of the path
             warnings.warn(f"{key}.path start: its exit pocket overlaps {nb} building(s) or water of the twin by "
                           f"{cut:.1f} m2; people are simulated walking there", stacklevel=2)
