@@ -5,12 +5,13 @@
   phases serving main-street through traffic ("main", "main_out", "main_in") are coordinated:
   they keep the plan's cycle and offset, never end before their planned green end (the yield
   point) and rest in green while no side phase is called. "left" and "side" are actuated: served
-  only on a detector call, min green, extended while the point detector ``detector_gap_s`` x the
+  only on a detector call, min green (at least the pedestrians' minimum of the phase, ``ped_recall``), extended while the point detector ``detector_gap_s`` x the
   side speed upstream of the stop line sees a vehicle within ``passage_s`` (SUMO's max-gap), cut at
   their planned green end (force-off); time they do not use returns to the next phase (early
   return to the coordinated phase). With a call on every side phase it is exactly the fixed plan.
 * **max_pressure** — Varaiya (2013), "Max pressure control of a network of signalized
-  intersections", Transp. Res. C 36: at each step after the min green the phase of largest
+  intersections", Transp. Res. C 36: at each step after the min green (``mp_min_green_s``, at least the
+  phase's pedestrian minimum) the phase of largest
   pressure sum_movements s (x_up - r x_down) is served (s the movement's saturation flow, x the
   halting vehicles within ``mp_queue_dist_m`` upstream of the stop line, r the share going on to
   the downstream link); yellow + all-red of the plan between phases; no cycle. x counts every
@@ -20,7 +21,8 @@
   the controller switches after almost every min green.
 * **emergency vehicle** (:class:`EmergencyVehicle`) with pre-emption: each signal within
   ``ev_detect_m`` (or ``ev_detect_eta_s`` at the vehicle's desired speed) of the approaching vehicle
-  ends a conflicting green after its min green, runs its yellow + all-red, and holds a green for
+  ends a conflicting green after its min green (with ``ped_recall`` at least its pedestrians' walk and
+  crossing time: pre-emption does not cut a pedestrian crossing), runs its yellow + all-red, and holds a green for
   the vehicle's direction until it has passed the stop line; the plan then resumes where it is
   in the current cycle (phases whose force-off is too near are skipped, the coordinated phase
   waits for its yield point): the shortest way back. The vehicle follows the Krauss model
@@ -41,7 +43,8 @@ import numpy as np
 from sim.greenwave import ctl_kernels as CK
 from sim.greenwave import kernels as K
 from sim.greenwave import microsim as ms
-from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Plan, SignalTiming
+from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Intersection, Plan, SignalTiming
+from sim.greenwave.webster import min_greens_s
 from twin.errors import InputError
 
 MODES = ("fixed", "actuated", "max_pressure")
@@ -61,7 +64,9 @@ class ControlParams:
     mp_max_green_s: float = 0.0  # max-pressure: optional max green (0 = none)
     mp_count_moving: bool = True  # max-pressure: count every vehicle within the distance (False: halting ones only)
     ev_detect_m: float = 300.0  # pre-emption: detection distance before each signal
-    ev_detect_eta_s: float = 20.0  # ... or arrival within this many seconds at the vehicle's desired speed
+    ev_detect_eta_s: float = 30.0  # ... or arrival within this many seconds at the vehicle's desired speed (a
+    # conflicting side phase that has just started needs its pedestrian minimum, ~20 s, + yellow + all-red)
+    ped_recall: bool = True  # every phase keeps its pedestrians' minimum green (walk + crossing; no push buttons)
 
     @classmethod
     def of(cls, x: "ControlParams | dict[str, Any] | None") -> "ControlParams":
@@ -130,7 +135,23 @@ class Controller:
 
 
 # ----------------------------------------------------------------------------- building
-def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams):
+def phase_min_greens_s(timing: SignalTiming, it: Intersection, cp_: ControlParams, mode: str) -> list[float]:
+    """Minimum green of each phase of ``timing`` under control ``mode``: the vehicle minimum
+    (``min_green_s``; max-pressure ``mp_min_green_s``) and, with ``ped_recall``, at least the
+    pedestrians' minimum of the phase (:func:`sim.greenwave.webster.min_greens_s`: walk 7 s + the
+    crossing at 1.2 m/s, less its yellow and all-red), so that an actuated or max-pressure phase
+    never ends while people are still crossing (intersections without push buttons, where the
+    pedestrian signal runs with every phase). Plan-following modes cap it at the planned green."""
+    out = []
+    for p in timing.phases:
+        mg = cp_.mp_min_green_s if mode == "max_pressure" else cp_.min_green_s
+        if cp_.ped_recall:
+            mg = max(mg, min_greens_s(it, yellow_s=p.yellow_s, all_red_s=p.all_red_s).get(p.name, 0.0))
+        out.append(mg if mode == "max_pressure" else min(mg, p.green_s))
+    return out
+
+
+def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams, intersections: list[Intersection]):
     n = len(plan.timings)
     P = max(len(t.phases) for t in plan.timings)
     nph = np.array([len(t.phases) for t in plan.timings], np.int64)
@@ -140,14 +161,15 @@ def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams):
     # offsets moved 1000 cycles back (same schedule) so that global phase indices stay positive
     cycoff = np.array([[t.cycle_s, t.offset_s % t.cycle_s - 1000.0 * t.cycle_s] for t in plan.timings], float)
     tgt = np.full((n, 2), -1, np.int64)
+    mode = "max_pressure" if mode_code == CK.CTL_MAX_PRESSURE else "actuated"
     for i, t in enumerate(plan.timings):
         cum = 0.0
+        mins = phase_min_greens_s(t, intersections[i], cp_, mode)
         for k, p in enumerate(t.phases):
             pkind[i, k] = CK.PK_COORD if p.name in COORDINATED else CK.PK_ACT
             for m, mv in enumerate(MOVEMENTS):
                 pserve[i, k, m] = mv in PHASE_MOVEMENTS[p.name]
-            mg = cp_.mp_min_green_s if mode_code == CK.CTL_MAX_PRESSURE else min(cp_.min_green_s, p.green_s)
-            pf[i, k] = (p.green_s, p.yellow_s, p.all_red_s, cum, mg)
+            pf[i, k] = (p.green_s, p.yellow_s, p.all_red_s, cum, mins[k])
             cum += p.length_s
         for d, mv in enumerate(("out", "in")):  # pre-emption phase: serves both directions if one does, else this one
             cand = [k for k, p in enumerate(t.phases) if mv in PHASE_MOVEMENTS[p.name]]
@@ -175,7 +197,7 @@ def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: Control
         if code != CK.CTL_MAX_PRESSURE and not any(p.name in COORDINATED for p in t.phases):
             raise InputError(f"plan {plan.name!r} signal {i}: phases {[p.name for p in t.phases]}: expected a "
                              f"main-street phase (one of {sorted(COORDINATED)}) for coordinated control")
-    nph, pkind, pserve, pf, cycoff, tgt = _phase_arrays(plan, code, cp_)
+    nph, pkind, pserve, pf, cycoff, tgt = _phase_arrays(plan, code, cp_, state.corridor.intersections)
     c = state.corridor
     sat = np.array([it.sat_flow_vphpl / 3600.0 for it in c.intersections])
     mu = np.stack([geo.nl[0] * sat, geo.nl[1] * sat, sat, sat, geo.side_nl * sat], axis=1).astype(float)

@@ -217,9 +217,10 @@ class EmergencyRoute:
 def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
     """Fastest route from the base to the target; at each signal on it, the arrival time of the
     vehicle (driving at ``speed_factor`` × the limits) and when pre-emption starts: its ETA minus
-    the controller's detection lead (``ControlParams.ev_detect_eta_s``, 20 s, as in the simulated
-    pre-emption; enough for a conflicting phase to finish its minimum green, yellow and all-red,
-    5 + 3 + 2 s, and for the queue ahead of the vehicle to start moving); the trip time with
+    the controller's detection lead (``ControlParams.ev_detect_eta_s``, 30 s, as in the simulated
+    pre-emption; enough for a conflicting side phase that has just started to finish its pedestrian
+    minimum green (walk + crossing, ~20 s on a six-lane road), yellow and all-red, and for the queue
+    ahead of the vehicle to start moving), never before the vehicle departs; the trip time with
     pre-emption vs the expected time without it (mean wait (C − g)² / 2C at each signal, Webster's
     uniform-arrival term)."""
     from sim.greenwave.control import ControlParams
@@ -254,7 +255,7 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
             wait = (c - gr) ** 2 / (2 * c)
             expected += wait
             rows.append({"node": v, "arrival_s": round(e.depart_s + t, 1), "approach": "main" if main else "side",
-                         "preempt_from_s": round(e.depart_s + t - lead_s, 1), "cycle_s": c, "green_s": round(gr, 1),
+                         "preempt_from_s": round(max(e.depart_s, e.depart_s + t - lead_s), 1), "cycle_s": c, "green_s": round(gr, 1),
                          "mean_wait_without_s": round(wait, 1), "x": nd["x"], "y": nd["y"]})
     return EmergencyRoute(e.from_place, tname, path_line(g, path), dist, t, t + expected, pd.DataFrame(rows))
 

@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from sim.greenwave import microsim as ms
-from sim.greenwave.plan import PHASE_MOVEMENTS, Corridor, Plan, SignalTiming
+from sim.greenwave.control import phase_min_greens_s
+from sim.greenwave.plan import PHASE_MOVEMENTS, Corridor, Intersection, Plan, SignalTiming
 from twin.errors import InputError
 
 PROGRAM_ID = "gw"
@@ -249,7 +250,7 @@ def _phases(timing: SignalTiming, movements: list[str]) -> list[tuple[float, str
 
 
 def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: list[str], geo: ms.Geometry,
-                    cpar, dt_s: float) -> ET.Element:
+                    cpar, dt_s: float, it: Intersection) -> ET.Element:
     """SUMO ``type="actuated"`` program of one signal, coordinated on the plan (SUMO's actuated
     traffic lights, "coordinated" parameter: earliestEnd/latestEnd count from the offset):
 
@@ -257,6 +258,8 @@ def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: li
       end (yield point); their lanes get no detector (``NO_DETECTOR``), so they end at the yield
       point; the one before a side phase lists itself first in ``next`` and so rests in green
       until a side detector has a vehicle (phase skipping);
+    * min greens as our controller's (:func:`sim.greenwave.control.phase_min_greens_s`: pedestrian
+      minimum with ``ped_recall``);
     * side phases: minDur = the min green, maxDur = the planned green, latestEnd = the planned green
       end (force-off), extended while SUMO's automatic detectors (``detector-gap`` s upstream at
       the approach speed) see gaps below ``max-gap``;
@@ -292,12 +295,13 @@ def _actuated_logic(tll: ET.Element, i: int, timing: SignalTiming, movements: li
         k += sum(1 for dur in (p.green_s, p.yellow_s, p.all_red_s) if dur > 1e-9)
     cum = np.cumsum([0.0] + [p.length_s for p in ph])
     green_rows = {j: a for a, j in enumerate(idx) if ph[a].green_s > 1e-9}
+    mins = phase_min_greens_s(timing, it, cpar, "actuated")
     for r, (dur, state) in enumerate(rows):
         att = {"duration": f"{dur:.2f}", "state": state}
         a = green_rows.get(r)
         if a is not None:
             p = ph[a]
-            mn = min(cpar.min_green_s, p.green_s)
+            mn = mins[a]
             end = f"{(cum[a] + p.green_s) % C:.2f}"
             nxt = ph[(a + 1) % len(ph)]
             if any(mv in PHASE_MOVEMENTS[p.name] for mv in ("out", "in")):
@@ -384,7 +388,7 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     for i in range(n):
         movements = [c[4] for c in conn[i]]
         if control == "actuated":
-            _actuated_logic(tll, i, plan.timings[i], movements, geo, cpar, dt_s)
+            _actuated_logic(tll, i, plan.timings[i], movements, geo, cpar, dt_s, corridor.intersections[i])
         else:
             tl = ET.SubElement(tll, "tlLogic", id=f"J{i}", type="static", programID=PROGRAM_ID,
                                offset=f"{plan.timings[i].offset_s % plan.timings[i].cycle_s:.2f}")
@@ -606,7 +610,8 @@ class _MaxPressure:
         c, plan, cp = files.corridor, files.plan, files.control_params
         self.geo, self.n = geo, geo.n
         self.dist, self.moving = float(cp.mp_queue_dist_m), bool(cp.mp_count_moving)
-        self.min_g, self.max_g = float(cp.mp_min_green_s), float(cp.mp_max_green_s)
+        self.min_g = [phase_min_greens_s(t, it, cp, "max_pressure") for t, it in zip(plan.timings, c.intersections)]
+        self.max_g = float(cp.mp_max_green_s)
         self.side_len = ms.Params().side_len_m
         self.phases = [t.phases for t in plan.timings]
         self.mov = files.movements
@@ -663,7 +668,7 @@ class _MaxPressure:
                 st.update(int="R", t_int=st["t_int"] + ph[st["k"]].yellow_s)
             if st["int"] == "R" and t >= st["t_int"] + ph[st["k"]].all_red_s - 1e-9:
                 st.update(k=st["next"], int="G", t_int=t, t_green=t)
-            if st["int"] == "G" and t - st["t_green"] >= self.min_g - 1e-9:
+            if st["int"] == "G" and t - st["t_green"] >= self.min_g[i][st["k"]] - 1e-9:
                 m0, m1 = i, n - 1 - i
                 w = {"out": qm[0, m0] - self.rthru[i] * qm[0, m0 + 1],
                      "in": qm[1, m1] - self.rthru[i] * qm[1, m1 + 1],

@@ -97,6 +97,36 @@ def test_actuated_side_phase_gaps_out_and_returns_the_time_to_the_main_street():
         assert runs.max() * 0.5 <= 35.0
 
 
+def _green_runs_s(green: np.ndarray, dt_s: float = 0.5) -> np.ndarray:
+    """Lengths (s) of the complete green runs of one signal (the runs cut by the record's ends left out)."""
+    edges = np.flatnonzero(np.diff(green.astype(int)))
+    starts = edges[np.diff(green.astype(int))[edges] == 1] + 1
+    ends = edges[np.diff(green.astype(int))[edges] == -1] + 1
+    ends = ends[ends > (starts[0] if starts.size else len(green))]
+    k = min(starts.size, ends.size)
+    return (ends[:k] - starts[:k]) * dt_s
+
+
+@pytest.mark.parametrize("control", ["actuated", "max_pressure"])
+def test_side_greens_keep_the_pedestrian_crossing_time(control):
+    """Light side demand gaps the side phase out early, but never before the people crossing the
+    six-lane main street are over: walk 7 s + 21 m / 1.2 m/s, less yellow and all-red (3 + 2 s) =
+    19.5 s (``webster.min_greens_s``). Without ``ped_recall`` the same run ends side greens sooner,
+    so the check bites."""
+    c = _corridor(SMALL, side_vph=150.0)
+    p = _two_phase(c, [0, 20, 40, 60])
+    ped_min = 7.0 + 6 * 3.5 / 1.2 - 5.0
+    short = {}
+    for recall in (True, False):
+        r = ms.simulate(c, p, duration_s=1500, warmup_s=200, seed=4, control=control, record_signals=True,
+                        control_params={"ped_recall": recall})
+        runs = np.concatenate([_green_runs_s(_green(r.signals[400:], 4)[:, i]) for i in range(len(c))])
+        assert runs.size > 20
+        short[recall] = float(runs.min())
+    assert short[True] >= ped_min - 0.5  # one 0.5-s step
+    assert short[False] < ped_min - 3.0
+
+
 # ----------------------------------------------------------------------------- max-pressure
 def _queues_then_max_pressure(n_main: int, n_side: int, lanes: int):
     """``n_main`` vehicles out on the main street and ``n_side`` on the north side approach wait
