@@ -93,10 +93,12 @@ def load_scenario(path: str | os.PathLike) -> tuple[Scenario, BaseModel]:
 
 def _first_error(exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None) -> str:
     """One line: the key path and the reason (unknown keys first, since a typo explains the rest)."""
-    errs = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    # unknown keys first, then the most specific location (of a union's branches, the one that
+    # reached deepest into the value names the bad item)
+    errs = sorted(exc.errors(), key=lambda e: (e["type"] != "extra_forbidden", -len(_key_path(e["loc"]))))
     e = errs[0]
-    loc = ".".join(str(x) for x in ((prefix,) if prefix else ()) + tuple(e["loc"]))
-    msg = e["msg"]
+    loc = ".".join(str(x) for x in ((prefix,) if prefix else ()) + _key_path(e["loc"]))
+    msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
         import difflib
 
@@ -106,10 +108,16 @@ def _first_error(exc: ValidationError, prefix: str = "", model: type[BaseModel] 
         msg = "unknown key (not in the schema)" + (f"; did you mean '{close[0]}'?" if close else "")
     elif e["type"] == "missing":
         msg = "required key is missing"
-    else:
+    elif not isinstance(e.get("input"), (dict, list)):  # a whole mapping or list says nothing more
         msg = f"{msg} (got {e.get('input')!r})"[:200]
     more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
     return f"key '{loc}': {msg}{more}"
+
+
+def _key_path(loc: tuple) -> tuple:
+    """``loc`` without pydantic's type tags of union branches and validators ('constrained-float',
+    'dict[str,constrained-float]', 'function-after[...]'), which are not keys a user wrote."""
+    return tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or re.fullmatch(r"[a-z]+(-[a-z]+)+", x))))
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:

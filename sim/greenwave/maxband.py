@@ -571,8 +571,13 @@ def _diagnose(cands: list[list[_Cand]], d: np.ndarray, spec: _Spec, kw: dict[str
               if spec.dinv_s_m is None else f"a reciprocal-speed change of {spec.dinv_s_m:.2g} s/m")
     what = (f"infeasible: the cycle range {spec.cycle_s[0]:g}-{spec.cycle_s[1]:g} s cannot give a band{band} at "
             f"speeds {speeds} ({change})")
+    advice = {"cycle range": "widen the cycle range (cycle_min_s / cycle_max_s)",
+              "speed range": "widen the design speeds (design_speed_kph)",
+              "speed change": "allow larger speed changes between links (speed_change_kph)",
+              "minimum band": "lower the minimum band (min_band_s)",
+              "queue clearance": "drop the queue clearance (queue_clearance: false)"}
     if helps:
-        raise InputError(f"{what}; widen the {' or the '.join(helps)}")
+        raise InputError(f"{what}; relax one of: {'; '.join(advice[h] for h in helps)}")
     raise InputError(f"{what}; relaxing no single group (cycle range, speed range, speed change, minimum band, "
                      "queue clearance) helps: expected longer through greens in the splits")
 

@@ -19,7 +19,7 @@ from sim.greenwave import microsim
 from sim.greenwave.bays import with_bays
 from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_from_points, current_plan
 from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband, multiband
-from sim.greenwave.params import Params, Period, clock_s, period_intervals
+from sim.greenwave.params import Params, Period, clock_s, period_intervals, timetable_gaps
 from sim.greenwave.plan import Corridor, Plan, SignalTiming
 from sim.greenwave.webster import min_greens_s, plan_saturation, webster_timing
 from sim.progress import progress_bar
@@ -50,9 +50,31 @@ def build_corridor(city: City, p: Params) -> Corridor:
     return c
 
 
+DESIGN_SPEED_LO = 0.75  # default band speed range, x the speed limit (drivers' desired speeds: limit x N(1, 0.1))
+
+
 def design_speeds(c: Corridor, p: Params, factor: float = 1.0) -> tuple[float, float]:
-    lo, hi = p.design_speed_kph or (0.75 * c.speed_kph, c.speed_kph)
+    """The band speed range (km/h): ``design_speed_kph`` or 0.75-1.0 x the limit, x ``factor``
+    (a period's speed factor). Warns when a given range lies outside 0.5-1.2 x the limit."""
+    if p.design_speed_kph and not (0.5 * c.speed_kph <= p.design_speed_kph[0]
+                                   and p.design_speed_kph[1] <= 1.2 * c.speed_kph):
+        warnings.warn(f"design_speed_kph {list(p.design_speed_kph)}: outside 0.5-1.2 x the {c.speed_kph:g} km/h "
+                      f"limit of {c.name}; the bands are drawn for speeds its traffic does not drive", stacklevel=2)
+    lo, hi = p.design_speed_kph or (DESIGN_SPEED_LO * c.speed_kph, c.speed_kph)
     return lo * factor, hi * factor
+
+
+def _warn_slow_band(c: Corridor, plan: Plan, factor: float = 1.0) -> None:
+    """Warn when the MILP put a band below 0.75 x the limit (x ``factor``): the platoons, driving at
+    about the limit, then reach each signal before its band and stop (the time-space diagram shows
+    trajectories steeper than the band)."""
+    v_ref = DESIGN_SPEED_LO * c.speed_kph * factor
+    slow = {d: round(v * 3.6, 1) for d, v in (("out", plan.speed_out_m_s), ("in", plan.speed_in_m_s))
+            if v and v * 3.6 < v_ref - 0.05}
+    if slow:
+        warnings.warn(f"{plan.name} plan: band speed {slow} km/h below {DESIGN_SPEED_LO:g} x the {c.speed_kph * factor:g} "
+                      f"km/h traffic speed of {c.name}: platoons will run ahead of the band and stop; raise "
+                      "design_speed_kph's lower bound", stacklevel=2)
 
 
 def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, Plan]:
@@ -71,6 +93,7 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
     if want & {"maxband", "optimised", "actuated", "max_pressure"}:
         plans["maxband"] = maxband(c, base, **kw)
         plans["maxband"].name = "maxband"
+        _warn_slow_band(c, plans["maxband"])
     if "multiband" in want:
         plans["multiband"] = multiband(c, base, **kw)
         plans["multiband"].name = "multiband"
@@ -146,15 +169,31 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
     return df, trajs, queues
 
 
-def period_plans(city: City, c: Corridor, p: Params) -> list[dict[str, Any]]:
-    """A band plan for every time-of-day period (demand scaled, design speed and clearance
-    adjusted); the table the controller is programmed with. Each period's cycle stays within
-    [C_W, 1.25 C_W] of its own Webster cycle C_W (``maxband``'s default range, inside the
-    scenario's cycle range), so a light period runs a short cycle rather than the one that gives
-    the peak its widest band."""
+def period_plans(city: City, c: Corridor, p: Params, recommended: Plan | None = None) -> list[dict[str, Any]]:
+    """A plan for every time-of-day period; the table the controller is programmed with. A period
+    at the scenario's own demand and conditions (scales 1, no speed factor or extra all-red) runs
+    ``recommended``, the plan the variants were compared on (``basis`` "recommended"); the others
+    get a band plan (demand scaled, design speed and clearance adjusted, ``basis`` "band"), whose
+    cycle stays within [C_W, 1.25 C_W] of the period's own Webster cycle C_W (``maxband``'s default
+    range, inside the scenario's cycle range), so a light period runs a short cycle rather than
+    the one that gives the peak its widest band (with Webster's cycle at ``cycle_min_s`` for the
+    peak too, they share one cycle)."""
     out = []
     for per in p.periods:
         cc = period_corridor(c, per)
+        if recommended is not None and (per.demand_scale, per.inbound_scale, per.speed_factor,
+                                        per.extra_all_red_s) == (1.0, 1.0, 1.0, 0.0):
+            plan = replace(recommended, name=per.name)
+            (vo, bo), (vi, bi) = best_band(plan, c, *(v / 3.6 for v in design_speeds(c, p)))
+            x = plan_saturation(cc, plan)
+            out.append({"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
+                        "demand_scale": per.demand_scale, "basis": "recommended", "cycle_s": round(plan.cycle_s, 1),
+                        "band_out_s": round(bo, 1), "band_in_s": round(bi, 1),
+                        "design_speed_out_kph": round(vo * 3.6, 1), "design_speed_in_kph": round(vi * 3.6, 1),
+                        "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
+                        "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
+                        "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan})
+            continue
         base = webster_timing(cc, cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s,
                               phase_sequence=p.phase_sequence, all_red_s=2.0 + per.extra_all_red_s)
         try:
@@ -164,16 +203,17 @@ def period_plans(city: City, c: Corridor, p: Params) -> list[dict[str, Any]]:
         except InputError as e:
             raise InputError(f"period {per.name!r}: {e}") from None
         plan.name = per.name
+        _warn_slow_band(c, plan, per.speed_factor)
         x = plan_saturation(cc, plan)
         out.append({"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
-                    "demand_scale": per.demand_scale, "cycle_s": round(plan.cycle_s, 1),
+                    "demand_scale": per.demand_scale, "basis": "band", "cycle_s": round(plan.cycle_s, 1),
                     "band_out_s": round(plan.band_out_s or 0.0, 1), "band_in_s": round(plan.band_in_s or 0.0, 1),
                     "design_speed_out_kph": round((plan.speed_out_m_s or 0) * 3.6, 1),
                     "design_speed_in_kph": round((plan.speed_in_m_s or 0) * 3.6, 1),
                     "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
                     "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
                     "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan})
-        _warn_over_capacity(cc, x, f"period {per.name!r} plan")
+        _warn_over_capacity(cc, x, f"period {per.name!r} plan", plan)
     return out
 
 
@@ -193,11 +233,26 @@ def _max_x(x: list[dict[str, float]]) -> float:
     return max((v for d in x for v in d.values()), default=0.0)
 
 
-def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str) -> None:
-    over = {it.name: {m: round(v, 2) for m, v in d.items() if v > 1.0} for it, d in zip(c.intersections, x)}
-    over = {k: v for k, v in over.items() if v}
-    if over:
-        warnings.warn(f"{what}: degree of saturation above 1 at {over} (the movement cannot clear its demand; "
+def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str, plan: Plan) -> None:
+    """Warn about movements with degree of saturation x > 1. Where even a green of the whole cycle
+    could not serve the demand (flow ratio y = x g / C >= 1, demand at or above the approach's
+    saturation flow), say so: no timing helps there, only lanes or less demand."""
+    over, beyond = {}, {}
+    for it, d, t in zip(c.intersections, x, plan.timings):
+        for m, v in d.items():
+            if v > 1.0:
+                over.setdefault(it.name, {})[m] = round(v, 2)
+                y = v * t.window(m)[1] / t.cycle_s
+                if y >= 1.0:
+                    beyond.setdefault(it.name, {})[m] = round(y, 2)
+    if beyond:
+        warnings.warn(f"{what}: demand at or above the saturation flow at {beyond} (flow ratio y = q / s; no "
+                      "cycle or split can serve it: check the volumes (volume_out_vph, volume_in_vph, side_volume_vph, "
+                      "turn shares) or the lanes)", stacklevel=3)
+    rest = {k: {m: v for m, v in d.items() if m not in beyond.get(k, {})} for k, d in over.items()}
+    rest = {k: d for k, d in rest.items() if d}
+    if rest:
+        warnings.warn(f"{what}: degree of saturation above 1 at {rest} (the movement cannot clear its demand; "
                       "lengthen the cycle or its green)", stacklevel=3)
 
 
@@ -296,10 +351,12 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
             metrics.loc[name, "band_speed_in_kph"] = _mean_speed_kph(c, vi)
             x = plan_saturation(c, plan)
             metrics.loc[name, "max_degree_of_saturation"] = _max_x(x)
-            _warn_over_capacity(c, x, f"plan {name!r}")
-        periods = period_plans(city, c, params)
-        em = emergency_route(city, params)
+            _warn_over_capacity(c, x, f"plan {name!r}", plan)
         rec = plans.get("optimised") or plans.get("maxband") or next(iter(plans.values()))
+        for msg in timetable_gaps(params.periods):
+            warnings.warn(msg, stacklevel=2)
+        periods = period_plans(city, c, params, rec)
+        em = emergency_route(city, params)
         events = corridor_events(c, rec, periods, em, params, start)
     ours = [w for w in caught if issubclass(w.category, UserWarning) and _is_ours(w.filename)]
     for w in caught:  # other libraries' warnings pass on as they were, without entering the summary

@@ -190,5 +190,20 @@ def period_intervals(p: Period) -> list[tuple[float, float]]:
     return [(a, 86400.0), (0.0, b)] if b > 0 else [(a, 86400.0)]
 
 
+def timetable_gaps(periods: list[Period]) -> list[str]:
+    """One line per gap in a day type's timetable: a period whose ``end`` is not the next period's
+    ``start``. Its plan runs on until the next start (a time-of-day table switches only at start
+    times), which the user may not have meant."""
+    out = []
+    for kind in ("workday", "holiday"):
+        table = sorted((q for q in periods if q.applies == kind), key=lambda q: clock_s(q.start))
+        for a, b in zip(table, table[1:] + table[:1]):
+            if len(table) > 1 and clock_s(a.end) % 86400.0 != clock_s(b.start) % 86400.0:
+                out.append(f"periods: {a.name!r} ends {a.end} but the next in the {kind} timetable, {b.name!r}, "
+                           f"starts {b.start}; {a.name!r}'s plan runs until then (the table switches at start "
+                           "times): add a period for the gap or move an end")
+    return out
+
+
 def _overlap(a: Period, b: Period) -> bool:
     return any(min(x1, y1) > max(x0, y0) for x0, x1 in period_intervals(a) for y0, y1 in period_intervals(b))

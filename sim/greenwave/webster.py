@@ -179,8 +179,9 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
             raise InputError(f"cycle_s {cycle_s!r}: expected a positive number of seconds")
     if c < max(need) - 1e-9:
         k = int(np.argmax(need))
-        raise InputError(f"cycle {c:g} s: too short for the minimum greens at {corridor.intersections[k].name!r}; "
-                         f"expected at least {need[k]:.1f} s")
+        key = f"cycle_s {c:g}" if cycle_s is not None else f"cycle_max_s {cycle_max_s:g}"
+        raise InputError(f"{key} s: too short for the minimum greens at {corridor.intersections[k].name!r} "
+                         f"(pedestrian crossings, yellow and all-red); expected at least {need[k]:.1f} s")
     timings, x_all, d_all, greens_all = timings_at(c), [], [], []
     for it, q, t in zip(corridor.intersections, vols, timings):
         greens_all.append({p.name: p.green_s for p in t.phases})

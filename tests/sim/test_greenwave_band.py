@@ -333,7 +333,8 @@ def test_infeasible_ranges_name_the_constraint():
     """Greens of 0.2 C at 192 m: at 40-45 km/h and C = 60-70 s, ||t + tbar|| >= 0.42 > 2g = 0.4, so not even
     one trajectory passes both ways; a wider cycle or speed range gives a band."""
     cor, pl = _line([192.0], cycle_s=65.0, green_s=13.0)
-    with pytest.raises(InputError, match=r"cycle range 60-70 s.*40-45 km/h.*widen the cycle range or the speed range"):
+    with pytest.raises(InputError, match=r"cycle range 60-70 s.*40-45 km/h.*relax one of: widen the cycle range \(cycle_min_s / cycle_max_s\); "
+                       r"widen the design speeds \(design_speed_kph\)"):
         maxband(cor, pl, speed_kph=(40, 45), cycle_range_s=(60, 70))
     cor, pl = _line([400.0, 300.0], cycle_s=65.0, green_s=40.0, intergreen=(3.0, 2.0))
     with pytest.raises(InputError, match="minimum band"):

@@ -227,6 +227,26 @@ def test_bad_events_and_empty_lists_are_rejected(over, words):
         _params(**over)
 
 
+def test_periods_at_the_design_demand_run_the_recommended_plan(sample_city):
+    """The timetable programs the plan the variants were compared on for every period at the
+    scenario's own demand (am_peak and pm_peak, scale 1): the same cycle, offsets and greens; the
+    other periods get band plans of their own demand, heavy rain at 0.8 x the design speeds."""
+    p = _periods()
+    c = M.build_corridor(sample_city, p)
+    rec = maxband(c, M.webster_timing(c, cycle_min_s=60.0, cycle_max_s=140.0), speed_kph=(50.0, 60.0))
+    rec = rec.with_offsets(np.asarray([t.offset_s for t in rec.timings]) + 7.0, name="optimised")
+    rows = {r["period"]: r for r in M.period_plans(sample_city, c, p, rec)}
+    for name in ("am_peak", "pm_peak"):
+        r = rows[name]
+        assert r["basis"] == "recommended" and r["plan"].name == name
+        assert [t.to_phase_plan() for t in r["plan"].timings] == [t.to_phase_plan() for t in rec.timings]
+    for name in ("off_peak", "night", "holiday", "rain"):
+        assert rows[name]["basis"] == "band"
+        assert rows[name]["plan"].band_out_s is not None
+    lo, hi = M.design_speeds(c, p)
+    assert lo * 0.8 - 0.1 <= rows["rain"]["design_speed_out_kph"] <= hi * 0.8 + 0.1
+
+
 def test_time_of_day_run_switches_plan_and_demand_at_the_period_start(sample_city):
     """Start 16:55 with a 300 s warm-up: at 17:00 (t = 300 s) the off-peak plan switches to the
     pm-peak plan and the demand doubles (x0.5 -> x1). The corridor entries per hour before and
@@ -280,3 +300,34 @@ def test_band_plans_are_measured_at_their_own_link_speeds(sample_city):
     assert np.ptp(plan.meta["speeds_out_m_s"]) > 0.5  # the speeds do differ link to link
     assert r.metrics.loc["maxband", "band_out_s"] == pytest.approx(plan.band_out_s, abs=0.05)
     assert r.metrics.loc["maxband", "band_in_s"] == pytest.approx(plan.band_in_s, abs=0.05)
+
+
+@pytest.mark.parametrize("vol_out,words", [
+    (6500.0, r"demand at or above the saturation flow.*'out': 1\.2"),  # 6500 / (3 x 1800) = 1.20: no timing serves it
+    (4000.0, r"degree of saturation above 1 .*lengthen the cycle"),  # y = 0.74 < 1 but x > 1 at ~55 % green
+])
+def test_over_capacity_warning_says_whether_any_timing_can_serve_the_demand(sample_city, vol_out, words):
+    import warnings as W
+
+    p = _params(demand={"volume_out_vph": vol_out, "volume_in_vph": 1700, "*": {"side_volume_vph": 300}})
+    c = M.build_corridor(sample_city, p)
+    with W.catch_warnings():
+        W.simplefilter("ignore")
+        plan = M.webster_timing(c, cycle_s=90.0)
+    x = M.plan_saturation(c, plan)
+    with pytest.warns(UserWarning, match=words):
+        M._warn_over_capacity(c, x, "plan 'test'", plan)
+
+
+def test_timetable_gaps_are_reported():
+    """am 07-09, off 09-17, pm 17-19:30, night 22-06: pm_peak runs on to 22:00 and night to 07:00
+    (the table switches at start times), and the run says so; the holiday table (one period) has none."""
+    from sim.greenwave.params import timetable_gaps
+
+    gaps = timetable_gaps(_periods().periods)
+    assert len(gaps) == 2
+    assert "'pm_peak' ends 19:30" in gaps[0] and "'night', starts 22:00" in gaps[0]
+    assert "'night' ends 06:00" in gaps[1] and "'am_peak', starts 07:00" in gaps[1]
+    closed = _params(periods=[{"name": "day", "start": "07:00", "end": "22:00"},
+                              {"name": "night", "start": "22:00", "end": "07:00", "demand_scale": 0.3}])
+    assert timetable_gaps(closed.periods) == []
