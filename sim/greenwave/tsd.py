@@ -104,6 +104,16 @@ def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, 
                 xs = [ta + off[i] for i in order] + [tb + off[i] for i in order[::-1]]
                 ys = [pos[i] for i in order] + [pos[i] for i in order[::-1]]
                 ax.fill(xs, ys, color=col, alpha=0.18, lw=0, zorder=1)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="#2ca25f", alpha=0.35, label="band outbound (up)"),
+               Patch(color="#756bb1", alpha=0.35, label="band inbound (down)"),
+               Line2D([], [], color="#1f4e9c", lw=1, label="vehicle outbound"),
+               Line2D([], [], color="#7b3294", lw=1, label="vehicle inbound"),
+               Patch(color=(0.1, 0.65, 0.2), label="green (lower bar: outbound, upper: inbound)"),
+               Patch(color=(0.95, 0.75, 0.1), label="yellow"), Patch(color=(0.85, 0.1, 0.1), label="red")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=4, fontsize=7, frameon=False)
     ax2 = ax.twinx()
     ax2.set_yticks(pos, [it.name for it in corridor.intersections], fontsize=7)
     ax.set_xlim(t0_s, t1_s)
