@@ -12,7 +12,6 @@ import pandas as pd
 
 from sim.crowd import forecast as F
 from sim.crowd.calendar import HolidayCalendar
-from sim.crowd.capacity import scenic_capacities
 from sim.crowd.history import FREQS, load_counts, load_weather, resample_counts, spot_names
 from sim.crowd.network import arrivals_from_forecast, default_config, drive_minutes, simulate_network
 from sim.crowd.params import Params
@@ -81,8 +80,9 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame,
     hourly = load_counts(p.hourly_csv, city)
     weather = load_weather(p.weather_csv) if p.weather_csv else None
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
-    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots,
-                    capacities=scenic_capacities(city))
+    # arrivals and their intervals only: the load and the alerts are the network simulation's
+    # (a fixed-stay occupancy here would be a second, different load in the same output folder)
+    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots)
     return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}
 
 

@@ -245,7 +245,8 @@ class Params(_Strict):
     measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
                                       "reservation_cap, shuttle_headway_min, diversion, admission_stop")
     seed: int = 0
-    spend_per_capita_cny: float = Field(150.0, ge=0, description="for the spending estimate")
+    spend_per_capita_cny: float = Field(150.0, ge=0, description="spend per tourist over the trip (CNY), for the "
+                                        "spending estimate; split over the spots visited in proportion to entries")
     gate: GateParams | None = Field(None, description="present: the run is the pedestrian micro-simulation "
                                     "of this spot's gate area instead of the scenic network")
 

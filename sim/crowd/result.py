@@ -6,6 +6,7 @@ A spot's gate area (pedestrian micro-simulation) has its own result,
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -124,25 +125,34 @@ def _raised(alerts: pd.DataFrame) -> int:
 
 
 def alert_hours(net: Any) -> pd.DataFrame:
-    """Per spot the exact hours at or above the yellow and the red threshold, integrated from the
-    network's threshold crossings (every change of a spot's exact level, with the occupancy after
-    it: between two crossings the level is constant; the alert log's raised alerts last longer
-    by their deadband), up to the end of the last output step."""
+    """Per spot the exact hours at or above the yellow and the red threshold (``hours_yellow_or_red``,
+    ``hours_red``), integrated from the network's threshold crossings (every change of a spot's
+    exact level, with the occupancy after it: between two crossings the level is constant), and
+    the hours the alert log held each alert (``hours_alert_yellow_or_red``, ``hours_alert_red``):
+    a raised alert is cleared only once the load has fallen its deadband below the threshold, so
+    these are the longer figures and the ones that match alerts.csv; both up to the end of the
+    last output step."""
     from sim.crowd.capacity import RED_FRACTION, YELLOW_FRACTION
+    from sim.crowd.network_config import ALERT_CODES
 
     st = net.steps
     t0 = pd.Timestamp(st.time.values[0])
     t_end_h = len(st.time) * net.config.step_min / 60.0
+    rank = {c: float(k) for k, c in enumerate(ALERT_CODES)}  # green 0, yellow 1, red 2
     rows = []
-    al = net.crossings
     for sp in st.spot.values:
-        a = al[al["spot"] == str(sp)].sort_values("time", kind="stable")
+        a = net.crossings[net.crossings["spot"] == str(sp)].sort_values("time", kind="stable")
         t_h = ((a["time"] - t0) / pd.Timedelta("1h")).to_numpy(float)
         occ = a["occupancy_persons"].to_numpy(float)
         cap = float(st.capacity_persons.sel(spot=sp))
+        g = net.alerts[net.alerts["spot"] == str(sp)].sort_values("time", kind="stable")
+        g_h = ((g["time"] - t0) / pd.Timedelta("1h")).to_numpy(float)
+        lvl = g["level"].map(rank).to_numpy(float)  # the logged level as a number: >= 1 yellow or red
         rows.append({"spot": str(sp),
                      "hours_yellow_or_red": hours_above(t_h, occ, cap, YELLOW_FRACTION, t_end_h),
-                     "hours_red": hours_above(t_h, occ, cap, RED_FRACTION, t_end_h)})
+                     "hours_red": hours_above(t_h, occ, cap, RED_FRACTION, t_end_h),
+                     "hours_alert_yellow_or_red": hours_above(g_h, lvl, 1.0, rank["yellow"], t_end_h),
+                     "hours_alert_red": hours_above(g_h, lvl, 1.0, rank["red"], t_end_h)})
     return pd.DataFrame(rows)
 
 
@@ -220,8 +230,9 @@ class CrowdResult:
         return f"Scenic spots {self.params.start} – {self.params.end}" + (
             " (provisional holiday calendar)" if self.provisional else "")
 
-    def _mark(self, text: str) -> str:
-        return f"{text} — PROVISIONAL holiday calendar (lunar derivation)" if self.provisional else text
+    def _mark(self, text: str, sep: str = "\n") -> str:
+        """``text`` with the provisional-calendar warning (on its own line in figures)."""
+        return f"{text}{sep}PROVISIONAL holiday calendar (lunar derivation)" if self.provisional else text
 
     @property
     def t0(self) -> pd.Timestamp:
@@ -229,8 +240,9 @@ class CrowdResult:
 
     def report(self) -> pd.DataFrame:
         """The post-holiday report, one row per spot: the network summary, the exact hours at
-        the yellow-or-red and red levels (:func:`alert_hours`), visitor-hours, the spending
-        estimate, the gate counts the run was driven by (forecast or observed) beside the
+        the yellow-or-red and red levels and the hours those alerts were held (:func:`alert_hours`),
+        visitor-hours, the spending estimate (the tourists' per-capita spend split over the spots in
+        proportion to their entries), the gate counts the run was driven by (forecast or observed) beside the
         simulated entries, and whether the holiday calendar is provisional."""
         s = self.network.steps
         step_h = self.network.config.step_min / 60.0
@@ -238,12 +250,21 @@ class CrowdResult:
         hrs = alert_hours(self.network).set_index("spot")
         counts = (self.forecast.groupby("spot")["arrivals_persons"].sum()
                   if self.forecast is not None and len(self.forecast) else pd.Series(dtype=float))
+        # the per-capita spend is per tourist (a trip): split over the spots visited in proportion to
+        # their entries, so that the spots add up to tourists x per capita (a tourist seeing two spots
+        # is not counted twice)
+        tourists = float(self.network.counters.get("arrived_persons", np.nan))
+        entries = float(rep["entries_persons"].sum())
+        spend_per_entry = (self.params.spend_per_capita_cny * tourists / entries
+                           if entries > 0 and np.isfinite(tourists) else 0.0)
         for sp in rep.index:
             d = s.sel(spot=sp)
             rep.loc[sp, "hours_yellow_or_red"] = float(hrs.loc[sp, "hours_yellow_or_red"])
             rep.loc[sp, "hours_red"] = float(hrs.loc[sp, "hours_red"])
+            rep.loc[sp, "hours_alert_yellow_or_red"] = float(hrs.loc[sp, "hours_alert_yellow_or_red"])
+            rep.loc[sp, "hours_alert_red"] = float(hrs.loc[sp, "hours_alert_red"])
             rep.loc[sp, "visitor_hours"] = float(np.asarray(d.occupancy_persons.values).sum() * step_h)
-            rep.loc[sp, "spend_estimate_cny"] = float(rep.loc[sp, "entries_persons"] * self.params.spend_per_capita_cny)
+            rep.loc[sp, "spend_estimate_cny"] = float(rep.loc[sp, "entries_persons"] * spend_per_entry)
             c = float(counts.get(sp, np.nan))
             rep.loc[sp, "gate_counts_persons"] = c
             rep.loc[sp, "entries_vs_counts_pct"] = 100.0 * (rep.loc[sp, "entries_persons"] / c - 1.0) if c > 0 \
@@ -252,6 +273,8 @@ class CrowdResult:
         if cal is not None and len(cal):
             exp = cal.groupby("spot")["expected_entries_persons"].sum()
             rep["calibrated_expected_entries_persons"] = [float(exp.get(sp, np.nan)) for sp in rep.index]
+        m = {k: v for k, v in _measures_dict(getattr(self.params, "measures", None)).items() if v not in (None, False, {}, [])}
+        rep["measures"] = "; ".join(f"{k}={v}" for k, v in m.items()) or "none"  # what-if measures the run applied
         rep["calendar_source"] = self.calendar_sources
         rep["provisional"] = self.provisional
         return rep.reset_index()
@@ -272,16 +295,21 @@ class CrowdResult:
                                   "peak_occupancy_persons": round(r.peak_occupancy_persons, 0),
                                   "peak_time": str(r.peak_time), "worst_alert": r.worst_alert,
                                   "hours_yellow_or_red": _r(r.hours_yellow_or_red, 2), "hours_red": _r(r.hours_red, 2),
+                                  "hours_alert_yellow_or_red": _r(r.hours_alert_yellow_or_red, 2),
+                                  "hours_alert_red": _r(r.hours_alert_red, 2),
                                   "max_gate_queue_persons": round(r.max_gate_queue_persons, 0),
                                   "mean_gate_wait_min": _r(r.mean_gate_wait_min),
                                   "p95_gate_wait_min": _r(r.p95_gate_wait_min),
                                   "turned_away_persons": round(r.turned_away_persons, 0),
+                                  "diverted_persons": round(r.diverted_persons, 0),
+                                  "closed_out_persons": round(r.closed_out_persons, 0),
                                   "visitor_hours": round(r.visitor_hours, 0),
                                   "spend_estimate_cny": round(r.spend_estimate_cny, 0),
                                   "gate_counts_persons": _r(r.gate_counts_persons, 0),
                                   "entries_persons": round(r.entries_persons, 0),
                                   "entries_vs_counts_pct": _r(r.entries_vs_counts_pct, 1)}
                          for r in rep.itertuples()},
+               "spend_estimate_total_cny": round(float(rep["spend_estimate_cny"].sum()), 0),
                "alerts_raised": _raised(self.network.alerts),
                "shuttle": shuttle_summary(self.network),
                "measures": _measures_dict(self.params.measures),
@@ -318,7 +346,7 @@ class CrowdResult:
                              "height_m": 3.0 * (100 * occ / cap if cap else 0.0), "color": ALERT_RGBA.get(lvl, [150] * 4),
                              "geometry": geoms[i]})
             frames.append((self._sec(s.time.values[k]), gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)))
-        lays.append(Layer("spot_load", self._mark("Scenic spots: load vs capacity (height = % of capacity)"),
+        lays.append(Layer("spot_load", self._mark("Scenic spots: load vs capacity (height = % of capacity)", " — "),
                           "polygons",
                           frames=frames, legend=[("below 80 %", ALERT_RGBA["green"]), ("80–100 % (yellow)", ALERT_RGBA["yellow"]),
                                                  ("above capacity (red)", ALERT_RGBA["red"])],
@@ -441,12 +469,14 @@ class CrowdResult:
             d = s.sel(spot=sp)
             cap = float(d.capacity_persons)
             ax.fill_between(t, np.asarray(d.occupancy_persons.values), color="#3182bd", alpha=0.6, lw=0)
+            if "occupancy_max_persons" in d:  # the alerts and the report's peak use the maximum of each step
+                ax.plot(t, np.asarray(d.occupancy_max_persons.values), color="#08306b", lw=0.6)
             ax.axhline(cap, color="#d62728", lw=0.8)
             ax.axhline(0.8 * cap, color="#e6b800", lw=0.8, ls="--")
-            ax.set_ylabel(sp[:18], fontsize=7, rotation=0, ha="right", va="center")
+            ax.set_ylabel(textwrap.fill(sp, 14) + "\n(persons)", fontsize=7, rotation=0, ha="right", va="center")
             ax.tick_params(labelsize=6)
-        axes[0].set_title(self._mark("persons inside (blue), 80 % (yellow) and 100 % (red) of the instantaneous "
-                                     "capacity"), fontsize=8)
+        axes[0].set_title(self._mark("persons inside: 15-min mean (blue), maximum (dark line); 80 % (yellow) and\n"
+                                     "100 % (red) of the instantaneous capacity"), fontsize=8)
         fig.autofmt_xdate()
         fig.tight_layout()
         return fig
@@ -480,7 +510,10 @@ class CrowdResult:
                 level = 100 * getattr(self.forecast, "attrs", {}).get("interval", 0.9)
                 what = f"arrivals with the {level:.0f} % interval"
         ax.set_ylabel("arrivals (persons/day)")
-        ax.set_title(self._mark(f"Daily {what} — {self.info.get('source')}"), fontsize=8)
+        caps = getattr(getattr(self.params, "measures", None), "reservation_cap", None)
+        if caps:
+            what += " (demand, before the reservation caps)"
+        ax.set_title(self._mark(textwrap.fill(f"Daily {what} — {self.info.get('source')}", 90)), fontsize=8)
         fig.tight_layout()
         return fig
 

@@ -37,11 +37,18 @@ def test_report_adds_up(spring):
     rep = spring.report()
     st = spring.network.steps
     step_h = spring.network.config.step_min / 60.0
+    tourists = spring.network.counters["arrived_persons"]
     for r in rep.itertuples():
         occ = np.asarray(st.sel(spot=r.spot).occupancy_persons.values)
         assert r.visitor_hours == pytest.approx(occ.sum() * step_h, rel=1e-9)
-        assert r.spend_estimate_cny == pytest.approx(r.entries_persons * spring.params.spend_per_capita_cny, rel=1e-9)
         assert 0 <= r.hours_red <= r.hours_yellow_or_red <= len(occ) * step_h
+        # an alert is held at least as long as the load is above its threshold (deadband)
+        assert r.hours_red <= r.hours_alert_red + 1e-9 and r.hours_yellow_or_red <= r.hours_alert_yellow_or_red + 1e-9
+    # the per-capita spend is per tourist: the spots add up to tourists x per capita, shared by entries
+    assert rep.spend_estimate_cny.sum() == pytest.approx(tourists * spring.params.spend_per_capita_cny, rel=1e-9)
+    share = rep.spend_estimate_cny / rep.spend_estimate_cny.sum()
+    assert np.allclose(share, rep.entries_persons / rep.entries_persons.sum(), rtol=1e-9)
+    assert spring.summary()["spend_estimate_total_cny"] == pytest.approx(rep.spend_estimate_cny.sum(), abs=0.5)
 
 
 # ------------------------------------------------------------------ the provisional flag in every output
@@ -155,6 +162,9 @@ def test_report_hours_above_alert_levels_are_exact(sample_city):
     rep = res.report().set_index("spot").loc[name]
     assert rep["hours_yellow_or_red"] == pytest.approx(153.5 / 60, abs=1e-6)
     assert rep["hours_red"] == pytest.approx(131.5 / 60, abs=1e-6)
+    # the alerts as logged (deadband): yellow-or-red from 43.6 to 199.1 min, red from 54.6 to 188.1 min
+    assert rep["hours_alert_yellow_or_red"] == pytest.approx((199.1 - 43.6) / 60, abs=1e-6)
+    assert rep["hours_alert_red"] == pytest.approx((188.1 - 54.6) / 60, abs=1e-6)
     # the old rule (steps whose maximum touched the level) overstates both
     al = np.asarray(net.steps.alert.sel(spot=name).values).astype(str)
     assert ((al != "green").sum() * 0.25, (al == "red").sum() * 0.25) == (3.0, 2.5)
