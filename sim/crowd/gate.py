@@ -31,10 +31,13 @@ collision-free speed model of :mod:`sim.crowd.peds` (``CALIBRATED`` parameters, 
   presses (a rush at opening time): the worst case for density;
 * with ``check_time_s`` > 0 each lane is one server (a ticket/ID check): the front-most
   unchecked person in the lane stands (desired speed ~0) for a Gamma-distributed service time
-  of mean ``check_time_s`` and coefficient of variation ``check_cv`` (the service law of the
-  scenic-network gates, :mod:`sim.crowd.network`), the others in the lane wait behind. Starts
-  and ends of services fall on chunk boundaries, so a lane's service cycle is ``check_time_s``
-  plus up to one chunk; the flow it yields is measured, not assumed.
+  of mean ``check_time_s`` and coefficient of variation ``check_cv`` (Gamma, as the
+  scenic-network gates' service, :mod:`sim.crowd.network`, whose default cv is 1.0 against 0.5
+  here), the others in the lane wait behind. Starts and ends of services fall on chunk
+  boundaries, and the next person must step into the check position, so a lane's service cycle
+  is ``check_time_s`` plus up to one chunk plus the step-up (about 1 s): with the network's
+  7.5 s default a lane passes about 6.5-7.3 persons/min, not the network's 8 (reported beside
+  it); the flow it yields is measured, not assumed.
 
 Outputs: crossings of each gate line (flow time series), persons between entry and gate (the
 queue in the sense of cumulative arrival/departure curves, Newell 1993, Transp. Res. B 27(4)),
@@ -463,6 +466,10 @@ def run(city: Any, params: Any, *, progress: bool = False, start: Any = None) ->
                             queue_gap_m=g.queue_gap_m, back_share=g.path_back_share,
                             tick=(lambda t: cb(t / t_total)) if cb else None)
     info.update(persons_per_hour=round(rate_h, 1), lanes=lanes, check_time_s=check)
+    if area.check_zones and check > 0:
+        # the scenic network serves each gate at this rate; a lane here also needs each person's
+        # step-up into the check position, so it passes fewer (gates.*.mean_flow_per_s x 60)
+        info["network_gate_rate_persons_min"] = GATE_RATE_PERSONS_MIN
     if "provisional" in info:  # the inflow came from a forecast: mark what depends on its calendar
         mark_provisional(res, bool(info["provisional"]))
     geo_note = {k: area.meta[k] for k in ("obstacles_cut_m2", "buildings_cut", "entrance_shift_m") if k in area.meta}

@@ -94,6 +94,7 @@ class GateResult:
         r = self.run
         a = r.area
         waits = r.waits_s()
+        still = r.still_waiting_s()
         fl = r.flows(60.0)
         j, i = r.worst_cell()
         dmax = float(np.nanmax(r.density_per_m2)) if np.isfinite(r.density_per_m2).any() else float("nan")
@@ -103,6 +104,7 @@ class GateResult:
         for k, name in enumerate(a.gate_names):
             gates[name] = {"passed_persons": int((r.gate == k).sum()),
                            "mean_flow_per_s": _r(r.saturated_flow_per_s(k), 3),
+                           "mean_flow_persons_min": _r(60.0 * r.saturated_flow_per_s(k), 2),
                            "peak_flow_1min_per_s": _r(float(fl[name].max()), 3)}
         return {
             "spot": a.spot,
@@ -124,6 +126,10 @@ class GateResult:
                       "max_waiting_outside_persons": int(r.series.waiting_outside.max()),
                       "mean_wait_to_gate_s": _r(float(np.mean(waits)) if waits.size else float("nan"), 1),
                       "p95_wait_to_gate_s": _r(float(np.percentile(waits, 95)) if waits.size else float("nan"), 1),
+                      # the waits above are of those who passed; these had not when the run ended
+                      "still_waiting_at_end_persons": int(still.size),
+                      "still_waiting_mean_so_far_s": _r(float(still.mean()) if still.size else float("nan"), 1),
+                      "still_waiting_max_so_far_s": _r(float(still.max()) if still.size else float("nan"), 1),
                       "standing_gap_m": r.queue_gap_m,
                       "standing": r.queue_stats()},
             "density": {"max_window_per_m2": _r(dmax, 2), "worst_cell_xy": [round(float(r.field_x_m[i]), 1),

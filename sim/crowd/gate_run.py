@@ -110,6 +110,13 @@ class GateRun:
         ok = self.gate >= 0
         return self.gate_s[ok] - self.arrival_s[ok]
 
+    def still_waiting_s(self) -> np.ndarray:
+        """Time waited so far (s, to the run's end) by those who had arrived and not passed a gate
+        when the run ended: the waits :meth:`waits_s` cannot count yet (right-censored), the longest
+        ones when the gate is over capacity."""
+        left = (self.gate < 0) & (self.arrival_s <= self.t_end_s)
+        return self.t_end_s - self.arrival_s[left]
+
     def clearance_s(self) -> float:
         """Time from the last arrival window's end to the last person leaving (NaN if some remain)."""
         if self.n_exited < self.n_arrived or self.n_arrived == 0:

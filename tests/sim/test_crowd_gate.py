@@ -91,6 +91,14 @@ def test_check_lane_is_a_single_server(sample_city):
     cycle = np.diff(t[2:])  # steady state after the first persons reach the lane
     assert cycle.min() >= check - 1e-6
     assert np.mean(cycle) <= check + G.CHUNK_S + GA.CHECK_ZONE_MIN_M / 0.5
+    # over capacity (1 /s against 1/4.x /s): most arrivals are still queuing at the end; their waits
+    # so far are reported beside the completed ones, and in a FIFO queue that keeps growing the
+    # longest of them exceeds every completed wait
+    still = r.still_waiting_s()
+    arrived = int((r.arrival_s <= r.t_end_s).sum())
+    assert still.size == arrived - t.size and still.size > 2 * t.size
+    assert still.max() > r.waits_s().max()
+    assert still.max() == pytest.approx(r.t_end_s - r.arrival_s[r.gate < 0].min(), abs=1e-9)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
