@@ -418,6 +418,12 @@ def summarize(tr: pd.DataFrame, warmup_s: float, end_s: float) -> dict:
     m["stops_side_per_veh"] = float(tr.loc[side, "stops"].mean()) if side.any() else float("nan")
     m["n_side"] = int(side.sum())
     m["throughput_side_vph"] = float(((tr["kind"] == "side") & (tr["t_out_s"] >= warmup_s)).sum() / hours)
+    # every vehicle (end to end, turning in or out, side street) that entered after the warm-up and
+    # finished: the delay the whole intersection system carries, veh-h per hour of the run
+    every = tr["t_in_s"] >= warmup_s
+    m["total_delay_veh_h_per_h"] = float((tt - tr["ff_s"])[every].sum() / 3600.0 / hours)
+    m["stops_all_per_h"] = float(tr.loc[every, "stops"].sum() / hours)
+    m["n_all"] = int(every.sum())
     return m
 
 

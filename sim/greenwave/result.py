@@ -93,8 +93,14 @@ class GreenwaveResult:
                 "travel_time_out_s", "travel_time_in_s", "travel_time_combined_s", "stops_out_per_veh",
                 "stops_in_per_veh", "delay_out_s", "delay_in_s", "delay_side_s", "band_out_s", "band_in_s",
                 "band_speed_out_kph", "band_speed_in_kph", "max_queue_main_veh", "max_queue_side_veh",
-                "max_degree_of_saturation")
+                "max_degree_of_saturation", "total_delay_veh_h_per_h", "stops_all_per_h", "n_through_out",
+                "n_through_in", "n_all", "n_in_network")
                 if c2 in m.columns} for k in m.index},
+            "simulated_note": "travel times, stops and delays out/in are of the vehicles that drove the whole corridor "
+                              "(n_through_out/in per seed, entered after the warm-up and finished); delay_side_s of the "
+                              "side-street vehicles; total_delay_veh_h_per_h and stops_all_per_h of every finished "
+                              "vehicle (through, turning, side streets) per hour; n_in_network vehicles had not "
+                              "finished when the run ended (means over the seeds)",
         }
         if len(self.queues):
             q = self.queues[self.queues.variant == rec].drop(columns="variant")
@@ -105,7 +111,10 @@ class GreenwaveResult:
                 out[f"{rec}_vs_{base}"] = {
                     "travel_time_combined_pct": _pct(m.loc[rec, "travel_time_combined_s"], m.loc[base, "travel_time_combined_s"]),
                     "stops_combined_pct": _pct(m.loc[rec, "stops_combined_per_veh"], m.loc[base, "stops_combined_per_veh"]),
-                    "side_delay_pct": _pct(m.loc[rec, "delay_side_s"], m.loc[base, "delay_side_s"])}
+                    "side_delay_pct": _pct(m.loc[rec, "delay_side_s"], m.loc[base, "delay_side_s"]),
+                    **({"total_delay_pct": _pct(m.loc[rec, "total_delay_veh_h_per_h"],
+                                                m.loc[base, "total_delay_veh_h_per_h"])}
+                       if "total_delay_veh_h_per_h" in m.columns else {})}
         if self.periods:
             out["time_of_day"] = [{k: v for k, v in p.items() if k != "plan"} for p in self.periods]
         if self.emergency is not None:
@@ -267,11 +276,14 @@ class GreenwaveResult:
 
         m = self.metrics.loc[[k for k in ORDER if k in self.metrics.index]]
         labels = [LABELS[k] for k in m.index]
-        fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), dpi=100)
+        panels = [("travel_time_out_s", "travel_time_in_s", "end-to-end travel time (s)"),
+                  ("stops_out_per_veh", "stops_in_per_veh", "end-to-end stops per vehicle"),
+                  ("delay_side_s", None, "side-street delay (s/veh)")]
+        if "total_delay_veh_h_per_h" in m.columns:
+            panels.append(("total_delay_veh_h_per_h", None, "total delay, all vehicles (veh-h/h)"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.6), dpi=100)
         x = np.arange(len(m))
-        for ax, (a, b, ttl) in zip(axes, [("travel_time_out_s", "travel_time_in_s", "corridor travel time (s)"),
-                                          ("stops_out_per_veh", "stops_in_per_veh", "stops per vehicle"),
-                                          ("delay_side_s", None, "side-street delay (s/veh)")]):
+        for ax, (a, b, ttl) in zip(axes, panels):
             if b is None:
                 ax.bar(x, m[a], color="#888")
             else:

@@ -282,3 +282,20 @@ def test_tls_coordinator_offsets_make_a_wave_at_its_speed(tmp_path):
     dem = ms.Demand.from_lists([(off[0] + 10.0) % 100.0], [0], [0], [len(c)])
     r = ms.simulate(c, q, duration_s=300, warmup_s=0, demand=dem, params=ms.Params(sigma=0.0, speed_factor_sd=0.0))
     assert r.metrics["n_through_out"] == 1 and r.metrics["stops_out_per_veh"] == 0
+
+
+def test_summary_counts_every_vehicle_in_the_total_delay():
+    """Trip records by hand, 600 s after a 300 s warm-up: the per-direction figures take only the
+    end-to-end vehicles, the total delay (veh-h/h) every vehicle that entered after the warm-up,
+    turning and side-street ones too: (20 + 40 + 10 + 30) s / 3600 / (600 / 3600 h) = 1/6."""
+    import pandas as pd
+
+    tr = pd.DataFrame({"kind": pd.Categorical(["end", "end", "turn", "side", "end"], ["end", "turn", "side"]),
+                       "dir": [0, 1, 0, 0, 0], "orig": [0, 1, 0, 2, 0], "exit": [9, 9, 3, 4, 9],
+                       "t_in_s": [310.0, 320.0, 400.0, 500.0, 100.0], "t_out_s": [620.0, 640.0, 470.0, 560.0, 400.0],
+                       "ff_s": [290.0, 280.0, 60.0, 30.0, 250.0], "wait_s": 0.0, "stops": [1, 2, 0, 1, 3],
+                       "vid": [1, 2, 3, 4, 5]})
+    m = ms.summarize(tr, 300.0, 900.0)
+    assert m["travel_time_out_s"] == 310.0 and m["delay_in_s"] == 40.0 and m["n_through_out"] == 1
+    assert m["total_delay_veh_h_per_h"] == pytest.approx((20 + 40 + 10 + 30) / 3600 / (600 / 3600), rel=1e-12)
+    assert m["stops_all_per_h"] == pytest.approx(4 / (600 / 3600), rel=1e-12) and m["n_all"] == 4
