@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -346,6 +347,9 @@ def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
     return list(spots)
 
 
+MAX_YEARS_AHEAD = 2.0  # forecasts further past the history's last count warn: the trend is extrapolated
+
+
 def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None = None,
                   weather: pd.DataFrame | None = None) -> pd.DataFrame:
     """Daily arrivals with the prediction interval, one row per (date, spot).
@@ -358,6 +362,12 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
     if e < s:
         raise InputError(f"forecast range {s.date()}..{e.date()}: expected start <= end")
     spots = _check_spots(model, spots)
+    last = pd.Timestamp(model.history["time"].max()).normalize()
+    ahead_y = (e - last).days / 365.25
+    if ahead_y > MAX_YEARS_AHEAD:
+        warnings.warn(f"forecast to {e.date()}: {ahead_y:.1f} years past the last count ({last.date()}); the "
+                      f"yearly trend is extrapolated that far (trust it up to about {MAX_YEARS_AHEAD:g} years)",
+                      stacklevel=2)
     wx = weather if weather is not None else model.weather
     rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False)
     mean = np.empty(len(rows))

@@ -196,3 +196,15 @@ def test_counts_accept_place_ids_and_refuse_partial_days(tmp_path, sample_city):
     w.write_text("date,rain_mm\n2026-01-01,0\n2026-01-03,1.5\n", encoding="utf-8")
     with pytest.raises(InputError, match="1 missing date\\(s\\), the first 2026-01-02"):
         load_weather(w)
+
+
+def test_far_horizon_warns_that_the_trend_is_extrapolated(model):
+    """The history ends in 2026: next year's Spring Festival is inside the horizon, 2040's is not."""
+    import warnings
+
+    last = pd.Timestamp(model.history["time"].max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.predict_daily(model, last + pd.Timedelta(days=300), last + pd.Timedelta(days=301))
+    with pytest.warns(UserWarning, match=r"years past the last count .*extrapolated"):
+        F.predict_daily(model, "2040-02-10", "2040-02-12")
