@@ -266,6 +266,7 @@ class GreenwaveResult:
                 figs.append((f"Time–space diagram: {LABELS[k]}",
                              time_space_png(cp, p, t0_s=w, t1_s=w + 3 * p.cycle_s, speed_out_m_s=vo, speed_in_m_s=vi,
                                             trajectories=self.trajectories.get(k),
+                                            shift_m=float(cp.positions_m[0] - self.corridor.positions_m[0]),
                                             title=f"{LABELS[k]}: cycle {p.cycle_s:.0f} s, {band}")))
             figs.append(("Plans compared in simulation", self._bars_png()))
             self._cache["figures"] = figs

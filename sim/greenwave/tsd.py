@@ -63,10 +63,13 @@ def band_windows(plan: Plan, corridor: Corridor, speed_m_s, direction: str,
 
 def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, speed_out_m_s,
                    speed_in_m_s, trajectories: pd.DataFrame | None = None, title: str = "",
-                   traj_every: int = 3) -> bytes:
+                   traj_every: int = 3, shift_m: float = 0.0) -> bytes:
     """The diagram as PNG bytes: time on x (s), distance along the corridor on y (m; cross
     streets on the right). Trajectories (``microsim`` layout: t_s, pos_m in each direction's
-    own coordinate, dir, vid) of every ``traj_every``-th vehicle: outbound blue, inbound purple."""
+    own coordinate, dir, vid) of every ``traj_every``-th vehicle: outbound blue, inbound purple.
+    ``shift_m``: how far ``corridor``'s positions lie ahead of the user's corridor (the lead-in the
+    simulator adds, :func:`sim.greenwave.microsim.padded`); the distance axis is labelled in the
+    user's coordinate, as the summary's ``pos_m``."""
     import matplotlib.pyplot as plt
 
     w = plan.windows()
@@ -121,6 +124,10 @@ def time_space_png(corridor: Corridor, plan: Plan, *, t0_s: float, t1_s: float, 
     ax2.set_ylim(ax.get_ylim())
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"distance along {corridor.name} (m)")
+    if shift_m:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v - shift_m:.0f}"))
     band = f"bands {plan.band_out_s or 0:.0f} s out / {plan.band_in_s or 0:.0f} s in" if plan.band_out_s is not None else ""
     ax.set_title(title or f"{plan.name}: cycle {c:.0f} s {band}", fontsize=10)
     fig.tight_layout()
