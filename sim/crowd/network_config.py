@@ -305,8 +305,10 @@ def check_config(cfg: NetworkConfig) -> None:
     """Raise InputError for the first inconsistent value."""
     if not cfg.spots:
         raise InputError("config spots (): expected at least one spot")
-    if len({s.name for s in cfg.spots}) != len(cfg.spots):
-        raise InputError("config spots: expected unique names")
+    names = [s.name for s in cfg.spots]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"spots: {', '.join(repr(n) for n in dup)} listed more than once; expected each spot once")
     if not (isinstance(cfg.group_persons, (int, np.integer)) and cfg.group_persons >= 1):
         raise InputError(f"group_persons {cfg.group_persons!r}: expected an integer >= 1")
     for s in cfg.spots:

@@ -521,7 +521,13 @@ class CrowdResult:
     def save(self, folder: Path) -> list[Path]:
         folder = Path(folder)
         prov, src = self.provisional, self.calendar_sources
-        alerts = self.network.alerts.assign(provisional=prov)
+        st = self.network.steps
+        cap = {str(sp): float(st.capacity_persons.sel(spot=sp)) for sp in st.spot.values}
+        alerts = self.network.alerts.copy()
+        alerts["time"] = pd.to_datetime(alerts["time"]).dt.round("1s")  # local time (Asia/Shanghai), to the second
+        alerts["capacity_persons"] = alerts["spot"].astype(str).map(cap)
+        alerts["load_pct"] = (100.0 * alerts["occupancy_persons"] / alerts["capacity_persons"]).round(1)
+        alerts = alerts.assign(provisional=prov)
         files = [write_text_atomic(folder / "arrivals_15min.csv", self.forecast.to_csv(index=False)),
                  write_text_atomic(folder / "report.csv", self.report().to_csv(index=False)),
                  write_text_atomic(folder / "alerts.csv", alerts.to_csv(index=False))]
