@@ -185,14 +185,7 @@ def period_plans(city: City, c: Corridor, p: Params, recommended: Plan | None = 
                                         per.extra_all_red_s) == (1.0, 1.0, 1.0, 0.0):
             plan = replace(recommended, name=per.name)
             (vo, bo), (vi, bi) = best_band(plan, c, *(v / 3.6 for v in design_speeds(c, p)))
-            x = plan_saturation(cc, plan)
-            out.append({"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
-                        "demand_scale": per.demand_scale, "basis": "recommended", "cycle_s": round(plan.cycle_s, 1),
-                        "band_out_s": round(bo, 1), "band_in_s": round(bi, 1),
-                        "design_speed_out_kph": round(vo * 3.6, 1), "design_speed_in_kph": round(vi * 3.6, 1),
-                        "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
-                        "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
-                        "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan})
+            out.append(_period_row(per, plan, cc, "recommended", (bo, bi), (vo, vi)))
             continue
         base = webster_timing(cc, cycle_min_s=p.cycle_min_s, cycle_max_s=p.cycle_max_s,
                               phase_sequence=p.phase_sequence, all_red_s=2.0 + per.extra_all_red_s)
@@ -204,17 +197,25 @@ def period_plans(city: City, c: Corridor, p: Params, recommended: Plan | None = 
             raise InputError(f"period {per.name!r}: {e}") from None
         plan.name = per.name
         _warn_slow_band(c, plan, per.speed_factor)
-        x = plan_saturation(cc, plan)
-        out.append({"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
-                    "demand_scale": per.demand_scale, "basis": "band", "cycle_s": round(plan.cycle_s, 1),
-                    "band_out_s": round(plan.band_out_s or 0.0, 1), "band_in_s": round(plan.band_in_s or 0.0, 1),
-                    "design_speed_out_kph": round((plan.speed_out_m_s or 0) * 3.6, 1),
-                    "design_speed_in_kph": round((plan.speed_in_m_s or 0) * 3.6, 1),
-                    "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
-                    "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
-                    "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan})
-        _warn_over_capacity(cc, x, f"period {per.name!r} plan", plan)
+        out.append(_period_row(per, plan, cc, "band", (plan.band_out_s or 0.0, plan.band_in_s or 0.0),
+                               (plan.speed_out_m_s or 0.0, plan.speed_in_m_s or 0.0)))
+        _warn_over_capacity(cc, out[-1]["x"], f"period {per.name!r} plan", plan)
+    for row in out:
+        del row["x"]
     return out
+
+
+def _period_row(per: Period, plan: Plan, cc: Corridor, basis: str, bands_s: tuple[float, float],
+                speeds_m_s: tuple[float, float]) -> dict[str, Any]:
+    """One row of the time-of-day table (``x``: the degrees of saturation, for the caller)."""
+    x = plan_saturation(cc, plan)
+    return {"period": per.name, "applies": per.applies, "start": per.start, "end": per.end,
+            "demand_scale": per.demand_scale, "basis": basis, "cycle_s": round(plan.cycle_s, 1),
+            "band_out_s": round(bands_s[0], 1), "band_in_s": round(bands_s[1], 1),
+            "design_speed_out_kph": round(speeds_m_s[0] * 3.6, 1), "design_speed_in_kph": round(speeds_m_s[1] * 3.6, 1),
+            "offsets_s": [round(t.offset_s, 1) for t in plan.timings],
+            "main_green_s": [round(t.window("out")[1], 1) for t in plan.timings],
+            "max_degree_of_saturation": round(_max_x(x), 2), "plan": plan, "x": x}
 
 
 def period_corridor(c: Corridor, per: Period) -> Corridor:
