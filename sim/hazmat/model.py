@@ -432,8 +432,11 @@ def disperse(grid: Grid, xy: tuple[float, float], hs: float, src: SourceTerm, ch
     flds = fields(grid.x, grid.y, grid.z_agl, grid.z_flat)
     frames = np.stack([conc(flds, np.array([[t]]))[0].reshape(ny, nx) for t in t_out]).astype(np.float32)
     cmax = np.zeros(grid.x.size)
-    for cu, lag, a, b in flds:  # the largest rate each period's field carries within the run
-        np.maximum(cmax, cu * _max_rate_between(edges, rates, a, np.minimum(b, params.duration_s - lag)), out=cmax)
+    for cu, lag, a, b in flds:
+        # the largest rate each period's field carries, whenever it arrives: the threat zone is the
+        # footprint of the whole release (as ALOHA's), not cut where the cloud front stands when the
+        # run ends (u x duration_s; the frames stop there)
+        np.maximum(cmax, cu * _max_rate_between(edges, rates, a, np.full(lag.shape, b)), out=cmax)
     cmax = cmax.reshape(ny, nx).astype(np.float32)
 
     def at_points(xs, ys, z_agl, z_flat, t):
