@@ -764,6 +764,11 @@ def disperse_on_grid(city: City, xy: tuple[float, float], hs: float, src: Source
         ext = run_params.extent_m * GRID_GROWTH
         res = max(run_params.resolution_m, 2 * ext / GRID_MAX_CELLS_SIDE)
         run_params = run_params.model_copy(update={"extent_m": ext, "resolution_m": res})
+    if disp.model.startswith("Gaussian puffs") and float(disp.frames[-1].max()) >= lowest_kg_m3:
+        # puffs are stepped only to the run's end: a cloud still above the outer threshold then
+        # would have reached further (the plume fields take each emission's whole travel)
+        disp.notes.append(f"the cloud is still above the outermost threshold when the run ends at {params.duration_s:.0f} s:"
+                          " the zones stop where it stands then (lengthen duration_s)")
     if run_params is not params:
         disp.notes.append(f"grid grown from {2 * params.extent_m / 1000:.1f} km to {2 * run_params.extent_m / 1000:.1f} km "
                           f"square at {run_params.resolution_m:.0f} m cells so the outer zone fits")
