@@ -299,7 +299,8 @@ class PlanRun:
                "incident_type": inc.spec.type, "grade": inc.spec.grade, "resource_id": rid, "resource_type": row.type,
                "capability": serves, "quantity": q, "opened_s": inc.opened_s, "dispatched_s": t_disp,
                "departed_s": trip.t_depart_s, "arrival_s": math.inf, "work_start_s": math.nan, "work_end_s": math.nan,
-               "back_s": math.nan, "target_s": target_s, "route_m": trip.length_m, "replans": len(trip.replans)}
+               "back_s": math.nan, "target_s": target_s, "route_m": trip.length_m, "replans": len(trip.replans),
+               "reachable": bool(trip.reachable)}
         self.tasks.append(rec)
         eta = f"ETA {self.prep.clock(trip.t_arrive_s)}" if trip.reachable else "no route"
         self.say("task", f"{rid} ({row.type}, {q:g}) dispatched to {inc.spec.id}: {eta}, {trip.length_m / 1000:.1f} km", why)
@@ -533,10 +534,20 @@ class PlanRun:
                               "needed": nd.quantity, "covered": cov, "missing": nd.quantity - cov,
                               "reason": inc.unmet_reason.get(nd.capability, "") if nd.quantity - cov > 1e-9 else ""})
         drill_s = self.prep.duration_s
-        res = pd.DataFrame({"plan": name, "resource_id": list(self.busy_s),
-                            "type": [self.res.type.get(r, "mutual_aid") if r in self.res.index else "mutual_aid"
-                                     for r in self.busy_s],
-                            "busy_s": list(self.busy_s.values()), "drill_s": drill_s})
+        # units still out when the drill ends (on scene at an open incident, or driving back) were
+        # busy from dispatch to the end; the units on scene started work when their incident did
+        busy = dict(self.busy_s)
+        if len(tasks):
+            started = {i.spec.id: i.work_start_s for i in self.incidents.values() if i.working}
+            ws = tasks.incident_id.map(started)
+            fill = tasks.work_start_s.isna() & np.isfinite(tasks.arrival_s) & ws.notna()
+            tasks.loc[fill, "work_start_s"] = np.maximum(ws[fill], tasks.arrival_s[fill])
+            for r in tasks[tasks.reachable & tasks.back_s.isna()].itertuples():
+                busy[r.resource_id] = busy.get(r.resource_id, 0.0) + max(drill_s - r.dispatched_s, 0.0)
+        res = pd.DataFrame({"plan": name, "resource_id": list(busy),
+                            "type": [self.res["type"].get(r, "mutual_aid") if r in self.res.index else "mutual_aid"
+                                     for r in busy],
+                            "busy_s": list(busy.values()), "drill_s": drill_s})
         return {"tasks": tasks, "incidents": pd.DataFrame(irows), "needs": pd.DataFrame(nrows),
                 "people": pd.DataFrame(self.people_rows), "shelters": pd.DataFrame(self.shelter_rows),
                 "resources": res, "log": pd.DataFrame(self.log).sort_values("t_s", kind="stable").reset_index(drop=True),

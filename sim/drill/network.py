@@ -122,10 +122,21 @@ class _TripLog:
                     self.edges, replans, waits, self.length)
 
 
+def _worse_of_interval(value: np.ndarray) -> np.ndarray:
+    """Per edge, the larger of frames k and k+1 for the interval [t_k, t_k+1) that frame k stands
+    for (the last frame as it is): water or a cloud that reaches an edge before the next frame is
+    there from the start of the interval, so no route is planned through it in between."""
+    out = value.copy()
+    if len(out) > 1:
+        np.maximum(out[:-1], value[1:], out=out[:-1])
+    return out
+
+
 @dataclass
 class _Layer:
     """Frame-based restriction (flood depth or hazard zone): frame k holds from times_s[k]
-    to times_s[k+1], the last one for ever; before the first frame nothing is restricted."""
+    to times_s[k+1] (the worse of frames k and k+1, :func:`_worse_of_interval`), the last one
+    for ever; before the first frame nothing is restricted."""
 
     kind: str
     times_s: np.ndarray  # (n,) absolute drill times, strictly increasing
@@ -219,6 +230,7 @@ class RoadState:
         if not closure_depth_m > 0:
             raise InputError(f"closure_depth_m {closure_depth_m}: expected > 0")
         t, depth = self._sample(times_s, depth_frames, grid, offset_s, "depth_frames")
+        depth = _worse_of_interval(depth)
         limit = self.speed_kph[None, :]
         factor = np.where(depth > 0.0, flooded_speed_kph(depth, limit, closure_depth_m) / limit, 1.0)
         self._layers.append(_Layer("flood", t, factor, depth, float(closure_depth_m), False, "flood"))
@@ -233,6 +245,7 @@ class RoadState:
         if not (np.isfinite(threshold) and threshold > 0):
             raise InputError(f"zone threshold {threshold}: expected a finite value > 0")
         t, value = self._sample(times_s, frames, grid, offset_s, "frames")
+        value = _worse_of_interval(value)
         factor = np.where(value >= threshold, 0.0, 1.0)
         self._layers.append(_Layer(kind, t, factor, value, float(threshold), True, label))
         self._dirty = True

@@ -146,6 +146,26 @@ def test_no_resource_is_in_two_places_at_once(drill):
             continue
 
 
+def test_busy_time_runs_from_dispatch_to_return_or_the_drill_end(drill):
+    """Each resource's busy time is the sum over its reachable tasks of return (or, still out at
+    the end, the drill's end) minus dispatch; its type is the resource table's, not a geometry's;
+    a unit on scene when its incident's work started has that start."""
+    res, _ = drill
+    tasks, table = res.tables["tasks"], res.tables["resources"]
+    end = res.prep.duration_s
+    types = res.prep.resources.set_index("resource_id")["type"]
+    assert not table["type"].isin(["Point", "MultiPoint"]).any()
+    for r in table.itertuples():
+        t = tasks[(tasks.plan == r.plan) & (tasks.resource_id == r.resource_id) & tasks.reachable]
+        expect = float((t.back_s.fillna(end) - t.dispatched_s).clip(lower=0).sum())
+        assert r.busy_s == pytest.approx(expect, abs=1e-6), r.resource_id
+        if r.resource_id in types.index:
+            assert r.type == types[r.resource_id]
+    on = tasks[np.isfinite(tasks.arrival_s)]
+    assert on.work_start_s.notna().any()
+    assert (on.work_start_s.dropna() >= on.arrival_s[on.work_start_s.notna()] - 1e-9).all()
+
+
 def test_people_are_conserved_and_shelters_never_overfilled(drill):
     res, _ = drill
     total = float(res.prep.buildings.population.sum())
