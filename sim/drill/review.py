@@ -59,7 +59,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "evacuated_by_end_share": ("persons at risk who are in a shelter at the end", "higher"),
     "sheltered_end": ("persons in shelters at the end", "higher"),
     "in_place_end": ("persons still in place in the danger zone at the end", "lower"),
-    "evacuated_90_s": ("time until 90 % of the persons at risk were sheltered", "lower"),
+    "evacuated_90_s": ("time from which at least 90 % of the persons at risk stay sheltered to the end", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
     "shelters_over_capacity": ("shelters that were over capacity at some time", "lower"),
     "shelter_overflow_peak_persons": ("peak persons above capacity, summed over shelters", "lower"),
@@ -138,11 +138,17 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     pp = pp.sort_values("t_s", kind="stable")
     t, risk, shel = _f(pp["t_s"]), _f(pp["at_risk"]), _f(pp["sheltered"])
     end = pp.iloc[-1]
-    reached = np.nonzero((risk > 0) & (shel >= 0.9 * risk - PEOPLE_TOL))[0]
+    # 90 % sheltered from then on: a share reached early (the first hazard's few people) and lost
+    # again when a later hazard puts many more at risk does not count
+    ok = (risk <= 0) | (shel >= 0.9 * risk - PEOPLE_TOL)
+    bad = np.nonzero(~ok)[0]
+    k = bad[-1] + 1 if len(bad) else 0
+    while k < len(t) and risk[k] <= 0:
+        k += 1
     return {"people_at_risk_peak": float(risk.max()),
             "evacuated_by_end_share": float(end["sheltered"] / end["at_risk"]) if end["at_risk"] > 0 else nan,
             "sheltered_end": float(end["sheltered"]), "in_place_end": float(end["in_place"]),
-            "evacuated_90_s": float(t[reached[0]]) if len(reached) else (math.inf if risk.max() > 0 else nan)}
+            "evacuated_90_s": float(t[k]) if k < len(t) else (math.inf if risk.max() > 0 else nan)}
 
 
 def _shelter_metrics(sh: pd.DataFrame) -> dict[str, float]:

@@ -299,3 +299,13 @@ def test_untargeted_incident_and_empty_tables(tabs):
     assert m.loc[A, "response_median_s"] == pytest.approx(2100.0, abs=1e-9)  # [900, 1500, 2100, 2700, inf]
     assert m.loc[A, "n_tasks"] == 0 and m.loc[A, "late_tasks"] == 0 and math.isnan(m.loc[A, "sheltered_end"])
     _png_ok(rv.response_png(inc5))
+
+
+def test_evacuated_90_counts_only_a_share_that_holds_to_the_end():
+    """100 at risk, 95 sheltered at 1 h (95 %); a second hazard puts 1000 at risk at 2 h with 100
+    sheltered; 950 sheltered at 3 h. 90 % holds from 3 h on, not from 1 h; without the last row
+    it never holds."""
+    pp = pd.DataFrame({"plan": "p", "t_s": [0.0, 3600.0, 7200.0, 10800.0], "at_risk": [100.0, 100.0, 1000.0, 1000.0],
+                       "sheltered": [0.0, 95.0, 100.0, 950.0], "in_place": [100.0, 5.0, 900.0, 50.0]})
+    assert rv._people_metrics(pp)["evacuated_90_s"] == 10800.0
+    assert rv._people_metrics(pp.iloc[:3])["evacuated_90_s"] == INF
