@@ -10,7 +10,7 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # inf/NaN anywhere is a typo, not a value
 
 
 class ChicagoStorm(_Strict):

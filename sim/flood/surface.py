@@ -1,6 +1,7 @@
 """The flood model's grids from the city: bed, roughness, losses, rain pattern, inflow cells."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ class Grids:
     building_mask: np.ndarray  # bool
 
 
+MIN_CELLS_SIDE = 10  # a flood grid coarser than this says nothing about where water goes
+MAX_CELLS = 40_000_000  # ~ 40 float32 fields of this size (state, maxima, frames) fill the 24 GiB machine
+
+
 def build_grids(city: City, p: Params) -> Grids:
     """Resample the DEM, put the buildings in, and rasterise roughness and losses."""
     dem = city.terrain
@@ -32,6 +37,14 @@ def build_grids(city: City, p: Params) -> Grids:
         raise InputError(f"city '{city.name}' terrain: {int(np.isnan(dem.data).sum())} nodata cells (holes) inside the "
                          "DEM; fill them (e.g. terrain.warp / GDAL fillnodata) before a flood run")
     res = p.resolution_m or dem.res[0]
+    l, b, r, t = dem.bounds
+    ny, nx = int(round((t - b) / res)), int(round((r - l) / res))
+    if min(ny, nx) < MIN_CELLS_SIDE:
+        raise InputError(f"resolution_m {res:g}: gives a {nx} x {ny} grid on the {r - l:.0f} x {t - b:.0f} m DEM; "
+                         f"expected at least {MIN_CELLS_SIDE} cells a side (a smaller cell)")
+    if ny * nx > MAX_CELLS:
+        raise InputError(f"resolution_m {res:g}: gives {ny * nx / 1e6:.0f} million cells on the {r - l:.0f} x "
+                         f"{t - b:.0f} m DEM; expected at most {MAX_CELLS / 1e6:.0f} million (a larger cell)")
     ground = dem if abs(res - dem.res[0]) < 1e-9 else resample(dem, res, resampling="average")
     shape, tr = ground.shape, ground.transform
     bmask = footprint_mask(ground, city.buildings) if len(city.buildings) else np.zeros(shape, bool)
@@ -104,6 +117,18 @@ def inflow_cells(city: City, p: Params, ground: Raster) -> list[tuple[str, np.nd
             if sel.empty:
                 raise InputError(f"inflows[{k}] '{spec.name}': no place named '{spec.place}' in city '{city.name}'")
             attrs = sel["attrs"].iloc[0]
+            kind = str(sel["kind"].iloc[0]) if "kind" in sel else ""
+            if spec.kind == "reservoir_release" and kind != "reservoir":
+                raise InputError(f"inflows[{k}] '{spec.name}': place '{spec.place}' is a {kind or 'place'}; "
+                                 "expected a reservoir for kind reservoir_release")
+            if spec.kind == "reservoir_release" and attrs.get("capacity_m3"):
+                vol = float(np.trapezoid(spec.q_m3_s, spec.times_s))
+                cap = float(attrs["capacity_m3"])
+                if vol > cap:
+                    warnings.warn(f"inflows[{k}] '{spec.name}': releases {vol / 1e6:.2f} million m3, "
+                                  f"{vol / cap:.1f} x the {cap / 1e6:.2f} million m3 that '{spec.place}' holds: "
+                                  "a release this large passes an inflow flood through a full reservoir; check the "
+                                  "hydrograph if the reservoir is not being filled from upstream", stacklevel=2)
             if "outlet_xy" in attrs:
                 x, y = attrs["outlet_xy"]
             else:

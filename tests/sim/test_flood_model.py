@@ -105,6 +105,10 @@ def test_building_depth_is_read_around_the_footprint():
      "times_s must increase"),
     ({"duration_s": 60, "rain": {"kind": "chicago", "return_period_yr": 50, "duration_min": 120,
                                  "peak_ratio": 1.5}}, "peak_ratio"),
+    ({"duration_s": 60, "rain": {"kind": "hyetograph", "times_s": [0, 60], "rate_mm_h": [float("inf")]}},
+     "rate_mm_h"),  # inf / NaN are typos, not values
+    ({"duration_s": float("inf")}, "duration_s"),
+    ({"duration_s": 60, "boundaries": {"north": float("nan")}}, "boundaries.north"),
 ])
 def test_scenario_rejects_bad_rain_and_hydrographs(tmp_path, params, needle):
     import yaml
@@ -118,6 +122,21 @@ def test_scenario_rejects_bad_rain_and_hydrographs(tmp_path, params, needle):
     with pytest.raises(ScenarioError) as e:
         load_scenario(f)
     assert needle in str(e.value) and str(f) in str(e.value)
+
+
+def test_inflow_beside_an_open_edge_and_absurd_cells_are_named(sample_city):
+    """An inflow 10 m inside the free south edge would lose half of itself there at once: the run
+    names the inflow and the edge; closing that edge lets it run. Cells giving under 10 per side,
+    or more than the machine holds, name resolution_m."""
+    from sim.flood import run
+
+    river = {"name": "upstream river", "at": [402487.0, 2851510.0], "times_s": [0, 60], "q_m3_s": [60, 60]}
+    with pytest.raises(InputError, match=r"upstream river.*from the south edge.*boundaries.south: closed"):
+        run(sample_city, Params(duration_s=60, resolution_m=10, inflows=[river]))
+    with pytest.raises(InputError, match=r"resolution_m 5000: gives a 1 x 1 grid"):
+        run(sample_city, Params(duration_s=60, resolution_m=5000))
+    with pytest.raises(InputError, match=r"resolution_m 0.05: gives .* million cells"):
+        run(sample_city, Params(duration_s=60, resolution_m=0.05))
 
 
 def test_inflow_outside_dem_and_dem_holes(sample_city):
@@ -301,3 +320,17 @@ def test_inflow_spreads_over_its_radius(sample_city):
     assert abs(len(rows) - np.pi * 25.0 ** 2 / 100.0) <= 8  # cells of 10 m within 25 m: ~20
     rr, cc = g.rowcol(np.array([x]), np.array([y]))
     assert list(r1) == [rr[0]] and list(c1) == [cc[0]]
+
+
+def test_reservoir_release_names_a_place_that_is_no_reservoir_and_warns_past_its_volume(sample_city):
+    """A release from People's Square is refused; 800 m3/s for an hour from Fengshan (1.18 million m3)
+    is 2.9 million m3, which the run flags as passing an inflow flood."""
+    from sim.flood.surface import build_grids, inflow_cells
+
+    rel = {"name": "spill", "kind": "reservoir_release", "times_s": [0, 3600], "q_m3_s": [800, 800]}
+    p = Params(duration_s=60, resolution_m=40, inflows=[{**rel, "place": "People's Square"}])
+    with pytest.raises(InputError, match=r"'spill': place 'People's Square' is a .*expected a reservoir"):
+        inflow_cells(sample_city, p, build_grids(sample_city, p).ground)
+    p = Params(duration_s=60, resolution_m=40, inflows=[{**rel, "place": "Fengshan Reservoir"}])
+    with pytest.warns(UserWarning, match=r"releases 2.88 million m3, 2.4 x the 1.18 million m3"):
+        inflow_cells(sample_city, p, build_grids(sample_city, p).ground)
