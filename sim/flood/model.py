@@ -3,6 +3,7 @@ local-inertial solver, then the impacts on roads, buildings, shelters and rescue
 from __future__ import annotations
 
 import time
+import warnings
 import weakref
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +61,10 @@ def _simulate(city: City, params: Params, progress: bool) -> FloodResult:
         base = [Inflow(i.name, i.rows, i.cols, [0.0, params.warmup_s], [i.q(i.times_s[0])] * 2) for i in inflows]
         with progress_bar(progress, "flood warm-up") as cb:
             warm = simulate(grids.bed.data, ground.res[0], duration_s=params.warmup_s, inflows=base,
-                            loss_mm_h=grids.loss_mm_h, output_times_s=[params.warmup_s], progress=cb, **common)
+                            loss_mm_h=grids.loss_mm_h, output_times_s=[0.75 * params.warmup_s, params.warmup_s],
+                            progress=cb, **common)
         h0, q0 = warm.depth[-1], (warm.final_qx, warm.final_qy)
+        _warn_unsteady_warmup(warm.series, sum(i.q(i.times_s[0]) for i in inflows), params.warmup_s)
     outs = np.arange(0.0, params.duration_s + 1e-6, params.output_interval_s)
     outs = np.unique(np.concatenate([outs, [params.duration_s],
                                      [t for t in params.output_times_s if t <= params.duration_s]]))
@@ -171,6 +174,24 @@ def make_boundaries(p: Params) -> dict[str, Boundary]:
         else:
             out[edge] = Boundary(v, slope=b.slope)
     return out
+
+
+STEADY_TOL = 0.05  # warm-up: storage may still change by this share of the inflow at its end
+
+
+def _warn_unsteady_warmup(series: dict, q_in_m3_s: float, warmup_s: float) -> None:
+    """Warn when the rivers have not settled by the end of the warm-up: the storage still grows
+    (over its last quarter) by more than ``STEADY_TOL`` of the inflow, i.e. the channel is still
+    filling and its water will count as flood in the main run."""
+    t, st = np.asarray(series["time_s"], float), np.asarray(series["stored_m3"], float)
+    a, b = int(np.argmin(abs(t - 0.75 * warmup_s))), int(np.argmin(abs(t - warmup_s)))
+    if q_in_m3_s <= 0 or b <= a:
+        return
+    rate = (st[b] - st[a]) / (t[b] - t[a])
+    if rate > STEADY_TOL * q_in_m3_s:
+        warnings.warn(f"warmup_s {warmup_s:g}: the rivers are still filling the model at its end (storage rising "
+                      f"{rate:.1f} m3/s of {q_in_m3_s:.1f} m3/s inflow); their base flow is not steady and the "
+                      "channel's filling shows as flood; raise warmup_s", stacklevel=3)
 
 
 EDGE_GAP_CELLS = 5  # an inflow needs this many cells between it and an edge that lets water out

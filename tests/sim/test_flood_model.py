@@ -334,3 +334,19 @@ def test_reservoir_release_names_a_place_that_is_no_reservoir_and_warns_past_its
     p = Params(duration_s=60, resolution_m=40, inflows=[{**rel, "place": "Fengshan Reservoir"}])
     with pytest.warns(UserWarning, match=r"releases 2.88 million m3, 2.4 x the 1.18 million m3"):
         inflow_cells(sample_city, p, build_grids(sample_city, p).ground)
+
+
+def test_warmup_that_ends_while_the_channel_still_fills_warns():
+    """60 m3/s in: storage still rising 30 m3/s over the warm-up's last quarter warns; 1 m3/s
+    (under 5 % of the inflow: losses, round-off) does not."""
+    import warnings
+
+    from sim.flood.model import _warn_unsteady_warmup
+
+    filling = {"time_s": [0.0, 2700.0, 3600.0], "stored_m3": [0.0, 1.0e5, 1.0e5 + 30.0 * 900.0]}
+    with pytest.warns(UserWarning, match=r"warmup_s 3600: .*storage rising 30.0 m3/s of 60.0 m3/s"):
+        _warn_unsteady_warmup(filling, 60.0, 3600.0)
+    steady = {"time_s": [0.0, 2700.0, 3600.0], "stored_m3": [0.0, 1.0e5, 1.0e5 + 900.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_unsteady_warmup(steady, 60.0, 3600.0)
