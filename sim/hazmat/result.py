@@ -80,6 +80,8 @@ class HazmatResult:
                   for lvl in LEVELS}
         zones = {}
         for _, z in self.zones.iterrows():
+            # the area is the whole zone (at or above its threshold, the inner zones included); buildings
+            # and people are counted once, in the innermost zone they lie in (the band)
             zones[z.zone] = {"level": z.label, "threshold_ppm": float(f"{self.ppm(z.threshold_kg_m3):.4g}"),
                              "reach_m": round(z.reach_m, 0), "area_km2": round(z.area_m2 / 1e6, 4),
                              **counts[z.zone]}
@@ -100,12 +102,16 @@ class HazmatResult:
             "britter_mcquaid_criterion": None if not np.isfinite(self.disp.ri) else round(self.disp.ri, 3),
             "peak_concentration_ppm_at_200m": self._peak_at(200.0),
             "zones": zones,
+            "zones_note": "area_km2 and reach_m: the whole zone, inner zones included; buildings and population: "
+                          "those in this zone's band only (each counted once, in the innermost zone it lies in)",
             "roads_closed": int(len(self.closed)),
             "roads_closed_km": round(float(self.closed.length_m.sum()) / 1000, 3) if len(self.closed) else 0.0,
             "evacuation": {"zones": list(self.params.evacuation.zones),
                            "persons": round(float(ev.clusters.persons.sum()), 0) if len(ev.clusters) else 0.0,
                            "vehicles_pcu": round(float(ev.clusters.pcu.sum()), 0) if len(ev.clusters) else 0.0,
                            "unsheltered_persons": round(ev.unsheltered_persons, 0),
+                           "clearance_covers": "the persons with a shelter place only (persons); the "
+                                               "unsheltered_persons are not in the clearance times",
                            "clearance_50pct_min": round(ev.clearance_s(0.5) / 60, 1),
                            "clearance_90pct_min": round(ev.clearance_s(0.9) / 60, 1),
                            "clearance_100pct_min": round(ev.clearance_s(1.0) / 60, 1),
