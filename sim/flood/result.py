@@ -128,12 +128,20 @@ class FloodResult:
         closed = self.roads[self.roads["closed"]]
         fl = self.buildings[self.buildings["flooded"]]
         hc = hazard_class(self.hazard, self.depth_max > 0.05)
+        r, c = np.unravel_index(int(np.nanargmax(self.depth_max)), self.depth_max.shape)
+        mx, my = self.ground.xy(np.array([r]), np.array([c]))
+        wet0 = self.frame_depth(0) > self.params.wet_depth_m if len(self.out.depth) else np.zeros_like(wet)
         return {
             "grid": {"rows": int(self.ground.shape[0]), "cols": int(self.ground.shape[1]), "cell_m": o.dx,
                      "buildings_mode": self.params.buildings.mode},
             "rain_total_mm": round(self._rain_total_mm(), 1),
             "max_depth_m": round(float(self.depth_max.max()), 3),
+            "max_depth_xy": [round(float(mx[0]), 1), round(float(my[0]), 1)],  # city CRS: check it is not a DEM pit
             "flooded_area_km2": round(float(wet.sum()) * cell / 1e6, 4),
+            "wet_at_start_km2": round(float(wet0.sum()) * cell / 1e6, 4),  # rivers and lakes after the warm-up
+            "newly_flooded_km2": round(float((wet & ~wet0).sum()) * cell / 1e6, 4),
+            "areas_note": f"flooded_area_km2, wet_at_start_km2 and newly_flooded_km2: deeper than wet_depth_m "
+                          f"({self.params.wet_depth_m:g} m); the depth and hazard classes start at 0.05 m",
             "area_by_depth_class_km2": {f"{lo:g}-{hi:g} m": round(float(((self.depth_max >= lo) &
                                                                          (self.depth_max < hi)).sum()) * cell / 1e6, 4)
                                         for lo, hi in DEPTH_CLASSES},

@@ -188,6 +188,12 @@ def test_rainstorm_on_sample_city_end_to_end(sample_city, tmp_path):
     res = run(sample_city, p)
     s = res.summary()
     assert abs(s["mass_balance_error"]) < 1e-3
+    # newly flooded = flooded but dry when the run started; the deepest cell is where the summary says
+    wet, wet0 = res.depth_max > p.wet_depth_m, res.frame_depth(0) > p.wet_depth_m
+    assert s["newly_flooded_km2"] == pytest.approx((wet & ~wet0).sum() * 400.0 / 1e6, abs=1e-4)
+    assert s["flooded_area_km2"] <= s["newly_flooded_km2"] + s["wet_at_start_km2"] + 1e-4
+    r_, c_ = res.ground.rowcol(np.array([s["max_depth_xy"][0]]), np.array([s["max_depth_xy"][1]]))
+    assert res.depth_max[int(r_[0]), int(c_[0])] == pytest.approx(res.depth_max.max(), abs=1e-6)
     h_mm = 23.5 * (1 + 0.68 * np.log10(50)) * 40 / (40 + 17) ** 0.86  # the formula's 40-min depth
     assert s["rain_total_mm"] == pytest.approx(h_mm, abs=0.05)
     ny, nx = res.ground.shape
