@@ -259,7 +259,12 @@ class PlanRun:
         src = rows[["x_m", "y_m"]].to_numpy(float)
         dst = np.array([[i.x, i.y] for i in open_], float)
         prot = rows["type"].isin(PROTECTED_TYPES).to_numpy()
-        tt = self.road.travel_times(src, dst, now, protected=prot)
+        # on the roads as they will be when each unit leaves (after its turnout or loading), not as now
+        dep = now + np.array([self._turnout_s(k) for k in rows["kind"]])
+        tt = np.empty((len(rows), len(open_)))
+        for d in np.unique(dep):
+            sel = dep == d
+            tt[sel] = self.road.travel_times(src[sel], dst, float(d), protected=prot[sel])
         m = match(rows.reset_index(drop=True), incs, tt, self.prep.rules, reserve=self.plan.reserve, time_limit_s=1.0)
         self.matchings.append({"t_s": now, "n_resources": len(rows), "n_incidents": len(incs), "status": m.status,
                                "gap": m.mip_gap, "objective_s": m.objective, "greedy_s": m.greedy_objective,
@@ -285,12 +290,16 @@ class PlanRun:
             inc.en_route += 1
             self.env.process(self._task(a.resource_id, q, inc, a.serves, target, f"matched (travel {a.travel_time_s / 60:.1f} min)"))
 
+    def _turnout_s(self, kind: str) -> float:
+        """Seconds from dispatch to leaving: the plan's turnout for crews, loading for equipment and supplies."""
+        load = LOAD_MIN[kind]
+        return 60.0 * (self.plan.turnout_min if load is None else load)
+
     def _task(self, rid: str, q: float, inc: IncState, serves: str, target_s: float, why: str):
         env = self.env
         row = self.res.loc[rid]
         t_disp = env.now
-        load = LOAD_MIN[row.kind]
-        yield env.timeout(60.0 * (self.plan.turnout_min if load is None else load))
+        yield env.timeout(self._turnout_s(row.kind))
         origin = self.station[rid]
         prot = row.type in PROTECTED_TYPES
         trip = self.road.route(origin, (inc.x, inc.y), env.now, protected=prot, speed_factor=float(row.speed_factor))

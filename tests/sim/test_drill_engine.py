@@ -163,6 +163,9 @@ def test_busy_time_runs_from_dispatch_to_return_or_the_drill_end(drill):
             assert r.type == types[r.resource_id]
     on = tasks[np.isfinite(tasks.arrival_s)]
     assert on.work_start_s.notna().any()
+    # matching reads the roads as they are when each unit leaves (after turnout), which is when its
+    # route is planned: no unit is sent on a trip that has no route then
+    assert tasks.reachable.all()
     assert (on.work_start_s.dropna() >= on.arrival_s[on.work_start_s.notna()] - 1e-9).all()
 
 
