@@ -73,7 +73,7 @@ class Prepared:
                 # forces report to the upwind staging point at the zone edge (hazmat.impacts.crew_routes)
                 self.hazmat_incident = IncidentSpec(
                     id=params.hazmat.incident_id, type="hazmat_release", grade=params.hazmat.grade,
-                    name=f"{self.hazmat.chemical} release (staging point upwind)", where=Where(xy=self.hazmat.staging_xy))
+                    name=f"{self.hazmat.chemical} release (crews at its staging point)", where=Where(xy=self.hazmat.staging_xy))
         self.geo = self._geohazard() if params.geohazard is not None else None
         self._buildings()
         for r in self.events + [a for acts in self.actions.values() for a in acts]:

@@ -253,7 +253,15 @@ def crew_routes(city: Any, by_zone: dict[str, list], zones: gpd.GeoDataFrame, so
     cosang = (v @ up) / np.maximum(np.hypot(v[:, 0], v[:, 1]), 1e-9)
     score = (np.hypot(xy[:, 0] - stage.x, xy[:, 1] - stage.y) + np.where(cosang > 0.5, 0.0, 1e5)
              + np.array([1e4 if n in in_orange else 0.0 for n in ids]))
-    target = ids[int(np.argmin(score))]
+    k = int(np.argmin(score))
+    target = ids[k]
+    bearing = math.degrees(math.atan2(v[k, 0], v[k, 1])) % 360.0  # compass bearing source -> staging point
+    off = abs((bearing - wind_from_deg + 180.0) % 360.0 - 180.0)
+    note = ""
+    if cosang[k] <= 0.5:  # no reachable road node in the upwind cone: say where the crews really stage
+        note = (f"staging point {math.hypot(v[k, 0], v[k, 1]):.0f} m from the source at bearing {bearing:.0f} deg, "
+                f"{off:.0f} deg off due upwind ({wind_from_deg:.0f} deg): no road node a base reaches lies in the "
+                "upwind cone outside the red zone; crews stage crosswind there")
     rows = []
     for name, kind, pt, src in bases:
         dist, paths = reach[src]
@@ -265,4 +273,7 @@ def crew_routes(city: Any, by_zone: dict[str, list], zones: gpd.GeoDataFrame, so
                      "geometry": line if line is not None else LineString([(pt.x, pt.y), (pt.x + 0.01, pt.y)])})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=city.crs).sort_values("time_s").reset_index(drop=True)
     gdf.attrs["staging_xy"] = (g.nodes[target]["x"], g.nodes[target]["y"])
+    gdf.attrs["staging_bearing_deg"] = bearing
+    gdf.attrs["staging_off_upwind_deg"] = off
+    gdf.attrs["staging_note"] = note  # the run's warnings carry it
     return gdf

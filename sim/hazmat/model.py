@@ -801,6 +801,8 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
     closed = imp.closed_roads(city.roads, by_zone["red"])
     evac = imp.evacuate(city, exposed, zones, by_zone, params.evacuation)
     crews = imp.crew_routes(city, by_zone, zones, xy, met.wind_from_deg)
+    if crews.attrs.get("staging_note"):
+        zone_notes.append(crews.attrs["staging_note"])
     pts = [(q.name, q.at[0], q.at[1], q.air_changes_per_h) for q in params.points] or default_points(exposed)
     series = point_series(disp, city, pts, xy, params)
     prob = members = None

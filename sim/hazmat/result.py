@@ -24,6 +24,11 @@ from viewers.spec import Layer
 SOLID = {k: v[:3] + [255] for k, v in ZONE_RGBA.items()}
 
 
+def _r(x, nd: int):
+    """``x`` rounded, or None when it is missing."""
+    return None if x is None else round(float(x), nd)
+
+
 @dataclass
 class HazmatResult:
     city: Any
@@ -117,6 +122,9 @@ class HazmatResult:
                            "clearance_100pct_min": round(ev.clearance_s(1.0) / 60, 1),
                            "shelters_used": {r["name"]: round(r.assigned_persons, 0)
                                              for _, r in ev.shelters.iterrows() if r.assigned_persons > 0}},
+            "staging": {"xy": [round(float(v), 1) for v in (self.crews.attrs.get("staging_xy") or self.source_xy)],
+                        "bearing_from_source_deg": _r(self.crews.attrs.get("staging_bearing_deg"), 0),
+                        "off_upwind_deg": _r(self.crews.attrs.get("staging_off_upwind_deg"), 0)},
             "crews": [{"from": r.base, "kind": r.kind, "time_min": round(r.time_s / 60, 1) if np.isfinite(r.time_s)
                        else None} for _, r in self.crews.iterrows()],
             "points": self._point_metrics(),

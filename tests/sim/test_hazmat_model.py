@@ -224,7 +224,10 @@ def test_chlorine_run_on_the_sample_city(sample_city):
     # grid, which the run says (its only warnings: the wind is not calm)
     front_m = s["weather"]["transport_wind_m_s"] * p.duration_s
     assert s["zones"]["orange"]["reach_m"] > front_m + 2000.0
-    assert all("grid" in w for w in s["warnings"])
+    assert all("grid" in w or "staging point" in w for w in s["warnings"])
+    # crews stage crosswind here (no reachable road node upwind outside the red zone), and the run says so
+    off = s["staging"]["off_upwind_deg"]
+    assert (off > 60.0) == any("crews stage crosswind" in w for w in s["warnings"])
 
 
 @pytest.mark.parametrize("change, words", [
