@@ -25,12 +25,18 @@ def _params(**over) -> Params:
     return Params.model_validate(d)
 
 
-def _disperse(city, p: Params):
+def _resolved(city, p: Params):
+    """The scenario's release, source term, weather and sigmas: what ``M.disperse`` takes."""
     chem = M.get_chemical(p.release.chemical)
     xy, tank, _ = M.locate_release(city, p.release)
     met = M.resolve_met(city, p.weather, xy, p.release.height_m, None)
     src = M.make_source(chem, p.release, tank, met, p.duration_s)
     scheme, sp, _ = M.sigma_scheme(p, met)
+    return chem, xy, src, met, scheme, sp
+
+
+def _disperse(city, p: Params):
+    chem, xy, src, met, scheme, sp = _resolved(city, p)
     grid = M.make_grid(city, xy, p)
     return M.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p), xy, met, (scheme, sp)
 
@@ -141,16 +147,27 @@ def test_zone_that_reaches_the_grid_edge_grows_the_grid(sample_city):
         out["big"][2].set_index("zone").reach_m["yellow"], abs=1.5 * 25)
 
 
+def _disperse_on_grid(city, p, lowest_kg_m3: float):
+    """``M.disperse_on_grid`` for the scenario ``p``: its dispersion (grown while needed)."""
+    chem, xy, src, met, scheme, sp = _resolved(city, p)
+    return M.disperse_on_grid(city, xy, p.release.height_m, src, chem, met, scheme, sp, p, lowest_kg_m3)[1]
+
+
 def test_zone_cut_by_the_largest_grid_is_reported(sample_city):
     """When even the grown grid is too small, the outer zone is marked as a lower bound."""
     p = _params(extent_m=30, resolution_m=10)  # grows to 123 m, far short of the 0.5 ppm reach
-    chem = M.get_chemical("chlorine")
-    xy, tank, _ = M.locate_release(sample_city, p.release)
-    met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
-    src = M.make_source(chem, p.release, tank, met, p.duration_s)
-    scheme, sp, _ = M.sigma_scheme(p, met)
-    _, disp = M.disperse_on_grid(sample_city, xy, p.release.height_m, src, chem, met, scheme, sp, p, 1.5e-6)
+    disp = _disperse_on_grid(sample_city, p, 1.5e-6)
     assert any("lower bounds" in n for n in disp.notes)
+
+
+def test_puffs_still_airborne_at_the_run_end_say_the_zones_stop_there(sample_city):
+    """A 30 s release followed for 120 s is a cloud ~480 m downwind when the run ends (4 m/s):
+    the puff model's zones stop there, and the run says so."""
+    p = _params(release={"chemical": "chlorine", "at": AT, "rate_kg_s": 1.0, "duration_s": 30}, duration_s=120,
+                output_interval_s=60)
+    disp = _disperse_on_grid(sample_city, p, 1e-6)
+    assert disp.model.startswith("Gaussian puffs")
+    assert any("still above the outermost threshold when the run ends at 120 s" in n for n in disp.notes)
 
 
 @pytest.mark.parametrize("model", ["gaussian", "auto"])
