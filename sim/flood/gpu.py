@@ -48,6 +48,8 @@ if not hasattr(np, "row_stack"):  # numba-cuda <= 0.30 registers np.row_stack, w
     np.row_stack = np.vstack
 from numba import config, cuda, float32, float64  # noqa: E402
 
+from sim.flood.kernels import FR2_G, FROUDE_MAX  # noqa: E402  (the CPU kernels' Froude limits)
+
 G32 = np.float32(9.81)
 G64 = float(np.float32(9.81))  # the CPU's CFL uses the float32 constant widened
 ZERO = np.float32(0.0)
@@ -119,7 +121,9 @@ def _face_q(el, er, zl, zr, nn, q0, qa, qb, dt, inv_dx, th, half_1mth, hmin):
     if hf <= hmin:
         return ZERO
     qn = th * q0 + half_1mth * (qa + qb)
-    return (qn - G32 * hf * dt * (er - el) * inv_dx) / (ONE + G32 * dt * nn * abs(q0) / math.pow(hf, SEVEN_THIRDS))
+    q = (qn - G32 * hf * dt * (er - el) * inv_dx) / (ONE + G32 * dt * nn * abs(q0) / math.pow(hf, SEVEN_THIRDS))
+    qlim = FROUDE_MAX * hf * math.sqrt(G32 * hf)
+    return min(max(q, -qlim), qlim)
 
 
 @cuda.jit(device=True)
@@ -298,7 +302,7 @@ def _continuity_block(sm, h, qxn, qyn, f, pattern, loss, h_max, arrival, hv_max,
                 if hn > hmin:
                     ux = HALF * (qw0 + qe0)
                     uy = HALF * (qn0 + qs0)
-                    v = math.sqrt(ux * ux + uy * uy) / hn
+                    v = math.sqrt(min((ux * ux + uy * uy) / (hn * hn), FR2_G * hn))  # Froude-limited
                     if v > v_max[i, j]:
                         v_max[i, j] = v
                     hv = hn * (v + HALF)

@@ -169,4 +169,5 @@ def rescue_routes(city: Any, g_dry: nx.MultiDiGraph, g_flooded: nx.MultiDiGraph,
         rows.append({"target": name, "from": bname, "base": btype, "time_s": float(t), "dry_time_s": float(t_dry),
                      "delay_s": float(t - t_dry), "reachable": True,
                      "geometry": LineString(coords) if len(coords) > 1 else Point(x, y)})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=city.crs)
+    cols = ["target", "from", "base", "time_s", "dry_time_s", "delay_s", "reachable", "geometry"]
+    return gpd.GeoDataFrame(rows or None, columns=cols, geometry="geometry", crs=city.crs)  # none: no target

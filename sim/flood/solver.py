@@ -362,9 +362,11 @@ def _grid_or_scalar(a: np.ndarray, shape: tuple[int, int], what: str) -> np.ndar
 
 
 def _speed(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, h_min: float) -> np.ndarray:
-    """Cell speed (m/s) from the face discharges averaged to the centre."""
+    """Cell speed (m/s) from the face discharges averaged to the centre, at most the Froude limit
+    of the cell's depth (as :func:`sim.flood.kernels._track_row`)."""
     ux = 0.5 * (qx[:, :-1] + qx[:, 1:])
     uy = 0.5 * (qy[:-1, :] + qy[1:, :])
+    hh = np.maximum(h, h_min)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.where(h > h_min, np.hypot(ux, uy) / np.maximum(h, h_min), 0.0)
+        v = np.where(h > h_min, np.minimum(np.hypot(ux, uy) / hh, float(K.FROUDE_MAX) * np.sqrt(float(K.G) * hh)), 0.0)
     return v.astype(np.float32)
