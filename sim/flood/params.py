@@ -141,7 +141,9 @@ class Params(_Strict):
     boundaries: Boundaries = Field(default_factory=Boundaries)
     theta: float = Field(0.9, gt=0, le=1, description="de Almeida et al. (2012) weighting; 1 = Bates et al. (2010)")
     alpha: float = Field(0.7, gt=0, le=1, description="CFL coefficient")
-    dt_max_s: float = Field(10.0, gt=0)
+    dt_max_s: float = Field(10.0, gt=0, description="longest time step (s); the CFL step of deep water is shorter. "
+                            "Thin rain-fed sheets on steep ground are unstable at long steps (a 10 % slope at 10 m "
+                            "cells needs <= 2 s): lower it for rain-only runs in hills")
     backend: Literal["cpu", "auto", "cuda"] = Field(
         "cpu", description="solver kernels: cpu (numba, all cores), cuda (an NVIDIA GPU through numba.cuda; an error "
                            "without one) or auto (the GPU when numba finds one); same equations, results equal to "
