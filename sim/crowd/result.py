@@ -309,6 +309,9 @@ class CrowdResult:
                                   "entries_persons": round(r.entries_persons, 0),
                                   "entries_vs_counts_pct": _r(r.entries_vs_counts_pct, 1)}
                          for r in rep.itertuples()},
+               "spots_note": "peak_time: the start of the 15-min step (local time, Asia/Shanghai) whose maximum is "
+                             "the peak; hours_* at/above the threshold, hours_alert_* while the alert was held (its "
+                             "deadband); spend: the tourists' per-capita spend split over spots by entries",
                "spend_estimate_total_cny": round(float(rep["spend_estimate_cny"].sum()), 0),
                "alerts_raised": _raised(self.network.alerts),
                "shuttle": shuttle_summary(self.network),

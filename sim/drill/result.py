@@ -69,7 +69,10 @@ class DrillResult:
             name = row.pop("plan")
             plans[name] = {k: (rounded(v, 3) if isinstance(v, (float, np.floating)) else
                                int(v) if isinstance(v, (np.integer,)) else v) for k, v in row.items()}
-        out: dict[str, Any] = {"plans": plans}
+        out: dict[str, Any] = {"plans": plans,
+                               "plans_note": "a null time or share is infinite or never reached: an incident "
+                                             "never fully covered, evacuated_90_s never held, work not finished "
+                                             "by the drill's end"}
         if len(self.runs) > 1:
             cmp = rv.compare(m)
             out["better_plan_by_metric"] = {str(k): str(v) for k, v in cmp["better"].items() if isinstance(v, str) and v}

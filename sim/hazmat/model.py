@@ -727,7 +727,8 @@ def default_points(exposed, n: int = 3) -> list[tuple[str, float, float, float]]
     for _, b in pick.iterrows():
         c = b.geometry.centroid
         label = b["name"] or f"{b['use']} {b['building_id']}"
-        out.append((f"{label} ({b.zone} zone)", float(c.x), float(c.y), 0.5))
+        # the zone touches the building; its series is taken at the centre, which may lie outside it
+        out.append((f"{label} ({b.zone} zone reaches it)", float(c.x), float(c.y), 0.5))
     return out
 
 
