@@ -173,9 +173,11 @@ class HazmatFrames:
         return self._polys[(level, k)]
 
 
-def run_hazmat(spec: Any, city: Any, t0_s: float, start: datetime) -> HazmatFrames:
+def run_hazmat(spec: Any, city: Any, t0_s: float, start: datetime, until_s: float | None = None) -> HazmatFrames:
     """The release starting at drill time ``t0_s``: the hazmat scenario run with its clock starting
-    then (Turner stability from that time), or a saved ``hazmat.nc`` shifted to it."""
+    then (Turner stability from that time), or a saved ``hazmat.nc`` shifted to it. A scenario run
+    lasts at least until drill time ``until_s`` (the drill's end), so the zones follow the cloud
+    until it has gone rather than standing frozen at the scenario's last frame."""
     if spec.netcdf is not None:
         return _hazmat_netcdf(Path(spec.netcdf), city, t0_s)
     from sim import hazmat
@@ -185,6 +187,8 @@ def run_hazmat(spec: Any, city: Any, t0_s: float, start: datetime) -> HazmatFram
     sc, hp = load_scenario(path)
     if sc.simulation != "hazmat":
         raise ScenarioError(f"hazmat.scenario {path}: simulation is '{sc.simulation}', expected 'hazmat'")
+    if until_s is not None and until_s - t0_s > hp.duration_s:
+        hp = hp.model_copy(update={"duration_s": float(until_s - t0_s)})
     res = hazmat.run(city, hp, start=start + timedelta(seconds=t0_s))
     th = {lev: float(res.thresholds[lev]) for lev in ZONE_LEVELS if lev in res.thresholds}
     if not th:

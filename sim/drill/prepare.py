@@ -68,7 +68,7 @@ class Prepared:
             t0, why = self._trigger(params.hazmat, "hazmat")
             if t0 is not None and t0 + params.hazmat.delay_min * 60 < self.duration_s:
                 t0 += params.hazmat.delay_min * 60.0
-                self.hazmat = hz.run_hazmat(params.hazmat, city, t0, start)
+                self.hazmat = hz.run_hazmat(params.hazmat, city, t0, start, until_s=self.duration_s)
                 self.hazmat_why = why
                 # forces report to the upwind staging point at the zone edge (hazmat.impacts.crew_routes)
                 self.hazmat_incident = IncidentSpec(

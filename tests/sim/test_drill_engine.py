@@ -289,3 +289,14 @@ def test_hazards_from_saved_results_give_the_same_drill(drill, sample_city):
     again = _run(tmp, doc, sample_city)
     pd.testing.assert_frame_equal(res.tables["log"], again.tables["log"])
     assert again.prep.hazmat.result is None and again.prep.hazmat.chemical == res.prep.hazmat.chemical
+
+
+def test_the_toxic_cloud_is_followed_to_the_drill_end(drill):
+    """The hazmat scenario runs 1 h, but the drill goes on: its frames run from the release to
+    the drill's end (every output interval), so the zone follows the cloud rather than standing
+    frozen at the scenario's last frame."""
+    res, _ = drill
+    hz = res.prep.hazmat
+    assert hz.times_s[-1] == pytest.approx(res.prep.duration_s, abs=1e-6)
+    assert hz.times_s[0] == pytest.approx(hz.t0_s, abs=1e-6)
+    assert np.allclose(np.diff(hz.times_s), hz.result.params.output_interval_s)
