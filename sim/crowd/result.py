@@ -257,8 +257,20 @@ class CrowdResult:
         entries = float(rep["entries_persons"].sum())
         spend_per_entry = (self.params.spend_per_capita_cny * tourists / entries
                            if entries > 0 and np.isfinite(tourists) else 0.0)
+        # LB/T 034-2014 daily capacity: the instantaneous capacity the run used x the spot's turnover
+        # (opening hours / average stay); each day's entries against it
+        from sim.crowd.capacity import scenic_capacities
+
+        turnover = scenic_capacities(self.city).set_index("name")["turnover_per_day"]
+        days = pd.to_datetime(s.time.values).normalize()
         for sp in rep.index:
             d = s.sel(spot=sp)
+            cap_d = float(rep.loc[sp, "capacity_persons"]) * float(turnover.get(sp, np.nan))
+            per_day = pd.Series(np.asarray(d.gate_entries_persons.values, float)).groupby(days).sum()
+            rep.loc[sp, "daily_capacity_persons"] = cap_d
+            rep.loc[sp, "max_day_entries_persons"] = float(per_day.max())
+            rep.loc[sp, "max_day_load_pct"] = 100.0 * float(per_day.max()) / cap_d if cap_d > 0 else np.nan
+            rep.loc[sp, "days_over_daily_capacity"] = int((per_day > cap_d).sum()) if cap_d > 0 else 0
             rep.loc[sp, "hours_yellow_or_red"] = float(hrs.loc[sp, "hours_yellow_or_red"])
             rep.loc[sp, "hours_red"] = float(hrs.loc[sp, "hours_red"])
             rep.loc[sp, "hours_alert_yellow_or_red"] = float(hrs.loc[sp, "hours_alert_yellow_or_red"])
@@ -303,6 +315,10 @@ class CrowdResult:
                                   "turned_away_persons": round(r.turned_away_persons, 0),
                                   "diverted_persons": round(r.diverted_persons, 0),
                                   "closed_out_persons": round(r.closed_out_persons, 0),
+                                  "daily_capacity_persons": _r(r.daily_capacity_persons, 0),
+                                  "max_day_entries_persons": _r(r.max_day_entries_persons, 0),
+                                  "max_day_load_pct": _r(r.max_day_load_pct, 1),
+                                  "days_over_daily_capacity": int(r.days_over_daily_capacity),
                                   "visitor_hours": round(r.visitor_hours, 0),
                                   "spend_estimate_cny": round(r.spend_estimate_cny, 0),
                                   "gate_counts_persons": _r(r.gate_counts_persons, 0),

@@ -44,6 +44,18 @@ def test_report_adds_up(spring):
         assert 0 <= r.hours_red <= r.hours_yellow_or_red <= len(occ) * step_h
         # an alert is held at least as long as the load is above its threshold (deadband)
         assert r.hours_red <= r.hours_alert_red + 1e-9 and r.hours_yellow_or_red <= r.hours_alert_yellow_or_red + 1e-9
+    # LB/T 034-2014 daily capacity = instantaneous capacity x turnover (opening h / stay h); each
+    # day's entries against it
+    from sim.crowd.capacity import scenic_capacities
+
+    turn = scenic_capacities(spring.city).set_index("name")["turnover_per_day"]
+    days = pd.to_datetime(st.time.values).normalize()
+    for r in rep.itertuples():
+        assert r.daily_capacity_persons == pytest.approx(r.capacity_persons * turn[r.spot], rel=1e-12)
+        per_day = pd.Series(np.asarray(st.sel(spot=r.spot).gate_entries_persons.values)).groupby(days).sum()
+        assert r.max_day_entries_persons == pytest.approx(per_day.max(), rel=1e-12)
+        assert r.max_day_load_pct == pytest.approx(100 * per_day.max() / r.daily_capacity_persons, rel=1e-9)
+        assert r.days_over_daily_capacity == int((per_day > r.daily_capacity_persons).sum())
     # the per-capita spend is per tourist: the spots add up to tourists x per capita, shared by entries
     assert rep.spend_estimate_cny.sum() == pytest.approx(tourists * spring.params.spend_per_capita_cny, rel=1e-9)
     share = rep.spend_estimate_cny / rep.spend_estimate_cny.sum()
