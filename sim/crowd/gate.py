@@ -108,6 +108,13 @@ def _wall_lists(geo: P.Geometry, params: P.CsmParams, r_max: float,
     return np.array([geo.x0_m, geo.y0_m, 1.0, wnx, wny], dtype=float), wstart, wseg
 
 
+def _clear_of(slots: np.ndarray, px: np.ndarray, py: np.ndarray, r2: np.ndarray | float) -> np.ndarray:
+    """Per slot (rows of ``slots``), whether every point (px, py) lies farther than sqrt(``r2``)
+    from it (``r2``: one value, or one per point)."""
+    d2 = (slots[:, None, 0] - px[None, :]) ** 2 + (slots[:, None, 1] - py[None, :]) ** 2
+    return (d2 > np.broadcast_to(r2, px.shape)[None, :]).all(axis=1)
+
+
 def _entry_slots(area: GateArea, ln: shapely.LineString, geo: P.Geometry, r_m: float) -> np.ndarray:
     """Start positions along the entry line ``ln``, r + 0.1 m inside the area (not in an exit
     pocket), 2r + 0.1 m apart."""
@@ -236,8 +243,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
             free = [np.ones(len(sl_), dtype=bool) for sl_ in slots]
             if act.size:
                 for k_, (f_, sl_) in enumerate(zip(free, slots)):
-                    d2 = ((sl_[:, None, 0] - x[None, act]) ** 2 + (sl_[:, None, 1] - y[None, act]) ** 2)
-                    f_[:] = (d2 > np.where(dest[act] == k_, clear2, clear_onc2)[None, :]).all(axis=1)
+                    f_[:] = _clear_of(sl_, x[act], y[act], np.where(dest[act] == k_, clear2, clear_onc2))
             for k_, q_ in enumerate(waiting):
                 while q_ and free[k_].any():
                     i = q_.popleft()
@@ -248,7 +254,7 @@ def simulate_gate(area: GateArea, arrival_s: np.ndarray, *, duration_s: float, c
                     active[i] = 1
                     entry_s[i] = t
                     for k2, (f2, s2) in enumerate(zip(free, slots)):
-                        f2 &= ((s2[:, 0] - x[i]) ** 2 + (s2[:, 1] - y[i]) ** 2) > (clear2 if k2 == k_ else clear_onc2)
+                        f2 &= _clear_of(s2, x[i:i + 1], y[i:i + 1], clear2 if k2 == k_ else clear_onc2)
                     n_placed += 1
         while lo < due and not active[lo] and math.isfinite(entry_s[lo]):  # gone: placed and left
             lo += 1

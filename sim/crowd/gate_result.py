@@ -102,9 +102,9 @@ class GateResult:
         w = r.warnings
         gates = {}
         for k, name in enumerate(a.gate_names):
+            q = r.saturated_flow_per_s(k)
             gates[name] = {"passed_persons": int((r.gate == k).sum()),
-                           "mean_flow_per_s": _r(r.saturated_flow_per_s(k), 3),
-                           "mean_flow_persons_min": _r(60.0 * r.saturated_flow_per_s(k), 2),
+                           "mean_flow_per_s": _r(q, 3), "mean_flow_persons_min": _r(60.0 * q, 2),
                            "peak_flow_1min_per_s": _r(float(fl[name].max()), 3)}
         return {
             "spot": a.spot,

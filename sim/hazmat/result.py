@@ -14,6 +14,7 @@ import pyogrio
 from shapely.geometry import Point
 
 from sim.hazmat.zones import LEVELS, ZONE_RGBA
+from sim.result import rounded
 from terrain.raster import Raster, write_raster
 from twin.atomic import write_text_atomic
 from viewers.city_layers import roads_layer, terrain_layer
@@ -22,11 +23,6 @@ from viewers.png import fig_png, save_png
 from viewers.spec import Layer
 
 SOLID = {k: v[:3] + [255] for k, v in ZONE_RGBA.items()}
-
-
-def _r(x, nd: int):
-    """``x`` rounded, or None when it is missing."""
-    return None if x is None else round(float(x), nd)
 
 
 @dataclass
@@ -123,8 +119,8 @@ class HazmatResult:
                            "shelters_used": {r["name"]: round(r.assigned_persons, 0)
                                              for _, r in ev.shelters.iterrows() if r.assigned_persons > 0}},
             "staging": {"xy": [round(float(v), 1) for v in (self.crews.attrs.get("staging_xy") or self.source_xy)],
-                        "bearing_from_source_deg": _r(self.crews.attrs.get("staging_bearing_deg"), 0),
-                        "off_upwind_deg": _r(self.crews.attrs.get("staging_off_upwind_deg"), 0)},
+                        "bearing_from_source_deg": rounded(self.crews.attrs.get("staging_bearing_deg"), 0),
+                        "off_upwind_deg": rounded(self.crews.attrs.get("staging_off_upwind_deg"), 0)},
             "crews": [{"from": r.base, "kind": r.kind, "time_min": round(r.time_s / 60, 1) if np.isfinite(r.time_s)
                        else None} for _, r in self.crews.iterrows()],
             "points": self._point_metrics(),
