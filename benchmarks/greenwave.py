@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/greenwave.py [--seeds 3] [--duration 3600] [--warmup 600] [--dt 1.0]
         [--drain 600] [--iterations 100] [--optimise-cycle] [--through-weight 1] [--cycle-min 60] [--sumo-refs] [--bays design|none]
-        [--json out.json]
+        [--off-design "1.25,1;0.7,1;1,1.1"] [--json out.json]
 
 Scenario. The sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin Road")``): 10 signals
 over 4350 m, 3 lanes each way, 60 km/h, with the corridor module's default peak-hour demand - 3315 veh/h
@@ -25,8 +25,12 @@ Plans, all two-phase:
   (d)  the delay-optimised plan: ``optimise_plan`` from (c), PI = delay + 20 s x stops of all vehicles,
        offsets and splits, 2 seeds (101, 102, not the benchmark's) x 1200 s after 300 s, step dt;
   (e)  the control modes of :mod:`sim.greenwave.control` on (d): coordinated-actuated (the plan's
-       cycle, offsets and force-offs; SUMO: its actuated programs) and max-pressure (Varaiya 2013, the
-       plan's phases, no cycle; SUMO: the same rule driven through TraCI, ``sumo._MaxPressure``).
+       cycle, offsets and force-offs; SUMO: its actuated programs), max-pressure (Varaiya 2013, the
+       plan's phases, no cycle; SUMO: the same rule driven through TraCI, ``sumo._MaxPressure``) and
+       cyclic max-pressure (the plan's cycle, offsets and phase order, greens moved each cycle towards
+       the phase of largest pressure; SUMO through TraCI, ``sumo._CyclicPressure``);
+  (f)  (d) and the modes of (e) under demand the plan was not designed for (``--off-design``: cross
+       streets x 1.25, x 0.7, corridor x 1.1), ours and SUMO - where queue feedback should pay.
 
 Runs. Each plan and seed (0, 1, ...): our ``microsim.simulate`` and SUMO (``sumo.write_sumo`` +
 ``run_sumo`` through libsumo) on the same network, signal programs and the same vehicles
@@ -183,6 +187,37 @@ def control_modes() -> tuple[list[str], bool]:
     return [m for m in MODES if m != "fixed"], "control" in inspect.signature(gs.write_sumo).parameters
 
 
+def off_design(c: Corridor, plan: Plan, a: argparse.Namespace, modes: list[str], sumo_modes: bool) -> dict:
+    """(f) The recommended plan and the control modes on it under demand it was not designed for:
+    every cross street x ``side`` and both corridor directions x ``main`` (``--off-design``), our
+    simulator and SUMO, the benchmark's seeds; returns {case: {mode: (ours, SUMO or None)}}."""
+    import dataclasses
+
+    out: dict[str, dict[str, tuple]] = {}
+    for case in a.off_design.split(";") if a.off_design else []:
+        side_f, main_f = (float(x) for x in case.split(","))
+        c2 = apply_edits(c, {"*": {"side_volume_vph": c.intersections[0].side_volume_vph * side_f}})
+        c2 = dataclasses.replace(c2, volume_out_vph=c.volume_out_vph * main_f, volume_in_vph=c.volume_in_vph * main_f)
+        name = f"side x{side_f:g}, corridor x{main_f:g}"
+        out[name] = {}
+        for mode in ["fixed", *modes]:
+            kw = {} if mode == "fixed" else {"control": mode}
+            t0 = time.perf_counter()
+            o = _mean([run_ours(c2, plan, s, a, **kw) for s in range(a.seeds)])
+            sm = _mean([run_sumo(c2, plan, s, a, **kw) for s in range(a.seeds)]) if (mode == "fixed" or sumo_modes) else None
+            out[name][mode] = (o, sm)
+            print(f"  ran (f) {name}, {mode} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if out:
+        print("\n(f) the recommended plan (d) and the modes on it, demand off the design (ours | SUMO, "
+              f"mean of {a.seeds} seeds): TT combined s, stops combined, side delay s, total delay veh-h/h, unfinished")
+        for name, rows in out.items():
+            for mode, (o, sm) in rows.items():
+                f = lambda r: (f"{r['tt_comb']:7.1f} {r['st_comb']:5.2f} {r['d_side']:6.1f} {r['total_h']:7.1f} "  # noqa: E731
+                               f"{r['unfinished']:5.1f}") if r else "  -"
+                print(f"  {name:26s} {mode:16s} {f(o)} | {f(sm)}")
+    return out
+
+
 # ----------------------------------------------------------------------------- main
 def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tuple[str, str, Plan]], dict]:
     web = webster_timing(c)
@@ -242,6 +277,8 @@ def main() -> None:
     ap.add_argument("--sumo-refs", action="store_true", help="run the reference plans (a') and (cur) in SUMO too")
     ap.add_argument("--bays", choices=["design", "none"], default="design",
                     help="turn bays by the design rule (default) or none")
+    ap.add_argument("--off-design", default="1.25,1;0.7,1;1,1.1",
+                    help="(f) demand cases 'side,corridor' factors separated by ';' ('' to skip)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
     if not gs.available():
@@ -349,8 +386,9 @@ def main() -> None:
     for name, val, tgt, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {val:.3g} (target {tgt})")
     print(f"\noptimisation runtime: {info['optimise_s']:.1f} s wall ({info['evaluations']} plan evaluations)")
+    off = off_design(c, opt, a, modes, sumo_modes)
     if a.json:
-        a.json.write_text(json.dumps({"ours": o, "sumo": s, "pi": pis, "names": names, "info": info,
+        a.json.write_text(json.dumps({"ours": o, "sumo": s, "pi": pis, "names": names, "info": info, "off_design": off,
                                       "checks": [dict(name=n, value=v_, target=t, ok=ok) for n, v_, t, ok in checks]},
                                      indent=1, default=float))
 

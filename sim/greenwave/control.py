@@ -19,6 +19,16 @@
   where a vehicle moving up to the stop line is queued too); counting halting vehicles only
   (``mp_count_moving=False``) makes a served movement look empty as soon as its queue moves, so
   the controller switches after almost every min green.
+* **cyclic_pressure** — cyclic max-pressure for a coordinated arterial: the plan's cycle, offsets
+  and phase order stay (each cycle's main-street green starts where the plan's does, so the bands
+  keep their start), and at the start of each cycle the phase whose pressure (as max_pressure's)
+  summed over the last cycle is largest takes up to ``cyc_step_s`` seconds of green from each other
+  phase, none below its min green (``min_green_s``, at least the pedestrians' minimum, capped at
+  the planned green): max-pressure's choice made once a cycle, as in the cyclical max-pressure of
+  Levin, Hu & Odell (2020), Transp. Res. C 120, with the split moved by a bounded step. Green shares
+  in proportion to the pressures (the split rule of Le et al. 2015, Transp. Res. C 58) swing with
+  every noisy cycle on this corridor (BENCHMARKS.md); a fixed cycle and phase order are what city
+  traffic engineers accept and what keeps a green wave.
 * **emergency vehicle** (:class:`EmergencyVehicle`) with pre-emption: each signal within
   ``ev_detect_m`` (or ``ev_detect_eta_s`` at the vehicle's desired speed) of the approaching vehicle
   ends a conflicting green after its min green (with ``ped_recall`` at least its pedestrians' walk and
@@ -47,8 +57,9 @@ from sim.greenwave.plan import MOVEMENTS, PHASE_MOVEMENTS, Intersection, Plan, S
 from sim.greenwave.webster import min_greens_s
 from twin.errors import InputError
 
-MODES = ("fixed", "actuated", "max_pressure")
-_MODE_CODE = {"plan": CK.CTL_PLAN, "fixed": CK.CTL_PLAN, "actuated": CK.CTL_ACTUATED, "max_pressure": CK.CTL_MAX_PRESSURE}
+MODES = ("fixed", "actuated", "max_pressure", "cyclic_pressure")
+_MODE_CODE = {"plan": CK.CTL_PLAN, "fixed": CK.CTL_PLAN, "actuated": CK.CTL_ACTUATED, "max_pressure": CK.CTL_MAX_PRESSURE,
+              "cyclic_pressure": CK.CTL_CYCLIC}
 COORDINATED = frozenset(n for n, mv in PHASE_MOVEMENTS.items() if "out" in mv or "in" in mv)
 
 
@@ -63,6 +74,7 @@ class ControlParams:
     mp_queue_dist_m: float = 150.0  # max-pressure: queues counted within this distance of the stop line
     mp_max_green_s: float = 0.0  # max-pressure: optional max green (0 = none)
     mp_count_moving: bool = True  # max-pressure: count every vehicle within the distance (False: halting ones only)
+    cyc_step_s: float = 2.0  # cyclic max-pressure: largest change of a phase's green from one cycle to the next
     ev_detect_m: float = 300.0  # pre-emption: detection distance before each signal
     ev_detect_eta_s: float = 30.0  # ... or arrival within this many seconds at the vehicle's desired speed (a
     # conflicting side phase that has just started needs its pedestrian minimum, ~20 s, + yellow + all-red)
@@ -82,7 +94,8 @@ class ControlParams:
         raise InputError(f"control_params {x!r}: expected a ControlParams or a dict")
 
     def validate(self) -> None:
-        for k in ("passage_s", "detector_gap_s", "min_green_s", "mp_min_green_s", "mp_queue_dist_m", "ev_detect_m"):
+        for k in ("passage_s", "detector_gap_s", "min_green_s", "mp_min_green_s", "mp_queue_dist_m", "ev_detect_m",
+                  "cyc_step_s"):
             if not getattr(self, k) > 0:
                 raise InputError(f"control_params {k} {getattr(self, k)}: expected > 0")
         for k in ("mp_max_green_s", "ev_detect_eta_s"):
@@ -128,6 +141,7 @@ class Controller:
     call: np.ndarray
     lastocc: np.ndarray
     press: np.ndarray
+    pacc: np.ndarray
     want: np.ndarray
     ev: np.ndarray
     sig_log: np.ndarray
@@ -169,7 +183,7 @@ def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams, intersections:
             pkind[i, k] = CK.PK_COORD if p.name in COORDINATED else CK.PK_ACT
             for m, mv in enumerate(MOVEMENTS):
                 pserve[i, k, m] = mv in PHASE_MOVEMENTS[p.name]
-            pf[i, k] = (p.green_s, p.yellow_s, p.all_red_s, cum, mins[k])
+            pf[i, k] = (p.green_s, p.yellow_s, p.all_red_s, cum, mins[k], p.green_s)
             cum += p.length_s
         for d, mv in enumerate(("out", "in")):  # pre-emption phase: serves both directions if one does, else this one
             cand = [k for k, p in enumerate(t.phases) if mv in PHASE_MOVEMENTS[p.name]]
@@ -182,7 +196,7 @@ def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams, intersections:
 def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: ControlParams | dict | None = None, *,
                     emergency: EmergencyVehicle | None = None, log_steps: int = 0) -> Controller:
     """Controllers of every signal of ``state``'s corridor for ``plan`` in ``mode`` ("plan" or
-    "fixed": the fixed plan as a state machine, "actuated", "max_pressure"). The emergency
+    "fixed": the fixed plan as a state machine, "actuated", "max_pressure", "cyclic_pressure"). The emergency
     vehicle must already be in ``state``'s demand (:func:`add_emergency`). The signal states of
     the first ``log_steps`` steps are kept in ``sig_log``."""
     if mode not in _MODE_CODE:
@@ -215,10 +229,13 @@ def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: Control
     cp[CK.CP_EV_T] = emergency.t_s if emergency is not None else np.inf
     cp[CK.CP_MAX_GREEN] = cp_.mp_max_green_s
     cp[CK.CP_MP_MOVING] = float(cp_.mp_count_moving)
+    cp[CK.CP_DT] = state.dt_s
+    cp[CK.CP_CYC_STEP] = cp_.cyc_step_s
     n, P = pkind.shape
     return Controller(mode, cp, nph, pkind, pserve, pf, cycoff, mu, rthru, s2m, tgt,
                       cs=np.zeros((n, CK.N_CS), np.int64), cf=np.zeros((n, CK.N_CF)), call=np.zeros((n, P), np.int8),
-                      lastocc=np.zeros((n, P)), press=np.zeros((n, P)), want=np.zeros(n, np.int8),
+                      lastocc=np.zeros((n, P)), press=np.zeros((n, P)), pacc=np.zeros((n, P + 1)),
+                      want=np.zeros(n, np.int8),
                       ev=np.array([-1, 0], np.int64),
                       sig_log=np.zeros((max(0, int(log_steps)), n, len(MOVEMENTS)), np.int8))
 
@@ -254,7 +271,7 @@ def run_chunk_ctl(state: ms.MicroState, ctl: Controller, t0_s: float, t1_s: floa
     t = time.perf_counter()
     CK.run_steps_ctl(state.step, n_steps, state.par, state.seed, ctl.cp, ctl.nph, ctl.pkind, ctl.pserve, ctl.pf,
                     ctl.cycoff, ctl.mu, ctl.rthru, ctl.s2m, ctl.tgt, ctl.cs, ctl.cf, ctl.call, ctl.lastocc,
-                    ctl.press, ctl.want, ctl.ev, ctl.sig_log,
+                    ctl.press, ctl.pacc, ctl.want, ctl.ev, ctl.sig_log,
                     g.js, g.jmap, g.nl, g.side_nl, prot, g.bay_m,
                     a["vf"], a["vs"], a["vi"], a["vnew"], a["free"], a["fifo"], a["fhc"], a["sfifo"], a["shc"],
                     a["pocket"], a["bfifo"], a["bhc"], a["block"], a["dem_f"], a["dem_i"], a["dem_off"], a["dem_ptr"], a["rec_f"], a["rec_i"],

@@ -1,8 +1,8 @@
 """Numba signal controllers of the corridor micro-simulator (see :mod:`sim.greenwave.control`).
 
 Instead of fixed windows, :func:`run_steps_ctl` takes the signal states from per-signal state
-machines (:func:`ctl_update`: the plan as it is, coordinated-actuated, or max-pressure, with
-emergency pre-emption on top) fed by detector and queue readings (:func:`ctl_measure`), then
+machines (:func:`ctl_update`: the plan as it is, coordinated-actuated, max-pressure, or cyclic
+max-pressure, with emergency pre-emption on top) fed by detector and queue readings (:func:`ctl_measure`), then
 advances the vehicles with the same step as :func:`sim.greenwave.kernels.run_steps`.
 """
 from __future__ import annotations
@@ -37,18 +37,23 @@ from sim.greenwave.kernels import (
 # Signals driven by a controller instead of fixed windows (see sim.greenwave.control): each
 # intersection runs the phases of its plan as a state machine (green, yellow, all-red); the
 # decision rules differ by mode.
-CTL_PLAN, CTL_ACTUATED, CTL_MAX_PRESSURE = 0, 1, 2  # plan: the fixed plan as a state machine (needed for pre-emption)
+CTL_PLAN, CTL_ACTUATED, CTL_MAX_PRESSURE, CTL_CYCLIC = 0, 1, 2, 3  # plan: the fixed plan as a state machine (needed
+# for pre-emption); cyclic: the plan's cycle, offset and phase order with the greens of each cycle from the pressures
 PK_COORD, PK_ACT = 0, 1  # phase kinds: coordinated (serves main-street through traffic) / actuated (left, side)
-PF_G, PF_Y, PF_R, PF_CUM, PF_MIN = range(5)  # phase columns of ``pf``: planned green, yellow, all-red, start in the cycle, min green
-N_PF = 5
+# phase columns of ``pf``: green (cyclic: of the current cycle), yellow, all-red, start in the cycle, min green,
+# the plan's green
+PF_G, PF_Y, PF_R, PF_CUM, PF_MIN, PF_G0 = range(6)
+N_PF = 6
 # controller parameters ``cp``
 CP_MODE, CP_PASSAGE, CP_DET_M, CP_MP_DIST, CP_EV_PREEMPT, CP_EV_DET_M, CP_EV_ETA_S, CP_EV_T, CP_MAX_GREEN, \
-    CP_MP_MOVING = range(10)
-N_CP = 10  # CP_MP_MOVING: max-pressure counts moving vehicles too (1) or only halting ones (0)
+    CP_MP_MOVING, CP_DT, CP_CYC_STEP = range(12)
+N_CP = 12  # CP_MP_MOVING: max-pressure counts moving vehicles too (1) or only halting ones (0); CP_DT: the step, s;
+# CP_CYC_STEP: cyclic max-pressure's largest change of a green per cycle, s
 # integer state ``cs[i]``: current phase (global index cycle * n_phases + k; max-pressure: k), interval,
-# phase to start after the clearance, phase the clearance leads to (display), pre-empted now
-CS_CUR, CS_INT, CS_NXT, CS_CLR_TO, CS_PRE = range(5)
-N_CS = 5
+# phase to start after the clearance, phase the clearance leads to (display), pre-empted now, the cycle
+# whose greens ``pf`` holds (cyclic max-pressure)
+CS_CUR, CS_INT, CS_NXT, CS_CLR_TO, CS_PRE, CS_CYC = range(6)
+N_CS = 6
 CF_T_INT, CF_T_GREEN = range(2)  # float state ``cf[i]``: interval start, current green start
 N_CF = 2
 INT_G, INT_Y, INT_R = 0, 1, 2
@@ -105,6 +110,7 @@ def ctl_init(t, cp, nph, pf, cycoff, cs, cf, call, lastocc):
         h = c * npi + k
         s = cycoff[i, 1] + c * cyc + pf[i, k, PF_CUM]
         cs[i, CS_CUR] = h
+        cs[i, CS_CYC] = c
         cs[i, CS_NXT] = h + 1
         cs[i, CS_CLR_TO] = h + 1
         cf[i, CF_T_GREEN] = s
@@ -120,10 +126,12 @@ def ctl_init(t, cp, nph, pf, cycoff, cs, cf, call, lastocc):
 
 
 @njit(cache=True)
-def _choose_next(i, h, t, mode, nph, pkind, pf, cycoff, call):
+def _choose_next(i, h, t, mode, cp, nph, pkind, pf, cycoff, call):
     """The phase to serve after global phase ``h`` ends at ``t``: the first actuated phase that has
     a call (every one in plan mode) and can still get its min green before its planned end
-    (force-off), else the next coordinated phase (early return)."""
+    (force-off), else the next coordinated phase (early return). The controller acts at the first
+    step at or after a planned time, so a phase whose green is its min green starts up to one step
+    ``CP_DT`` late and still counts as servable."""
     npi = nph[i]
     k = h % npi
     clr = pf[i, k, PF_Y] + pf[i, k, PF_R]
@@ -133,7 +141,7 @@ def _choose_next(i, h, t, mode, nph, pkind, pf, cycoff, call):
         if pkind[i, kk] == PK_COORD:
             return hh
         s, e = _planned(i, hh, nph, pf, cycoff)
-        if (mode == CTL_PLAN or call[i, kk] != 0) and t + clr + pf[i, kk, PF_MIN] <= e + T_EPS:
+        if (mode == CTL_PLAN or call[i, kk] != 0) and t + clr + pf[i, kk, PF_MIN] <= e + cp[CP_DT] + T_EPS:
             return hh
     return h + npi
 
@@ -154,13 +162,13 @@ def _decide_coordinated(i, t, mode, cp, nph, pkind, pserve, pf, cycoff, cs, cf, 
     t_on = t - cf[i, CF_T_GREEN]
     if pkind[i, k] == PK_ACT:
         if t >= e - T_EPS:
-            return _choose_next(i, h, t, mode, nph, pkind, pf, cycoff, call)
+            return _choose_next(i, h, t, mode, cp, nph, pkind, pf, cycoff, call)
         if mode == CTL_ACTUATED and t_on >= pf[i, k, PF_MIN] - T_EPS and t - lastocc[i, k] >= cp[CP_PASSAGE] - T_EPS:
-            return _choose_next(i, h, t, mode, nph, pkind, pf, cycoff, call)
+            return _choose_next(i, h, t, mode, cp, nph, pkind, pf, cycoff, call)
         return -1
     if t < e - T_EPS or t_on < pf[i, k, PF_MIN] - T_EPS:
         return -1
-    nx = _choose_next(i, h, t, mode, nph, pkind, pf, cycoff, call)
+    nx = _choose_next(i, h, t, mode, cp, nph, pkind, pf, cycoff, call)
     kx = nx % npi
     if pkind[i, kx] == PK_ACT:
         return nx
@@ -196,6 +204,39 @@ def _decide_max_pressure(i, t, cp, nph, pf, cs, cf, press):
 
 
 @njit(cache=True)
+def cyclic_split(i, cycoff, nph, pf, pacc, step_s):
+    """Greens of intersection ``i``'s next cycle (cyclic max-pressure): the phase with the largest
+    pressure summed over the last cycle (Varaiya 2013's phase pressure, as ``ctl_measure``) takes up
+    to ``step_s`` seconds of green from every other phase, none going below its min green; the
+    cycle, offset, phase order, yellows and all-reds of the plan stay. Max-pressure's choice moved
+    from each step to the cycle, as in the cyclical max-pressure of Levin, Hu & Odell (2020),
+    Transp. Res. C 120: 102828, but with the cycle length and offset kept (coordination) and the
+    split moved by a bounded step, so that one noisy cycle cannot take the main street's green.
+    Rewrites ``pf[i, :, PF_G]`` and ``PF_CUM`` and clears ``pacc[i]`` (pressure x s per phase, the
+    seconds summed in the last column; a cycle without readings leaves the greens as they are)."""
+    npi = nph[i]
+    if pacc[i, pacc.shape[1] - 1] > 0.0:
+        best = 0
+        for k in range(1, npi):
+            if pacc[i, k] > pacc[i, best]:
+                best = k
+        give = 0.0
+        for k in range(npi):
+            if k != best:
+                d = min(step_s, pf[i, k, PF_G] - pf[i, k, PF_MIN])
+                if d > 0.0:
+                    pf[i, k, PF_G] -= d
+                    give += d
+        pf[i, best, PF_G] += give
+    cum = pf[i, 0, PF_CUM]
+    for k in range(npi):
+        pf[i, k, PF_CUM] = cum
+        cum += pf[i, k, PF_G] + pf[i, k, PF_Y] + pf[i, k, PF_R]
+    for k in range(pacc.shape[1]):
+        pacc[i, k] = 0.0
+
+
+@njit(cache=True)
 def _preempt_target(i, t, mode, tgt_k, nph, pf, cycoff):
     """Global index of the pre-emption phase ``tgt_k``: its latest planned occurrence that has
     started by ``t`` (so the plan resumes from the current cycle when the vehicle has passed)."""
@@ -207,17 +248,24 @@ def _preempt_target(i, t, mode, tgt_k, nph, pf, cycoff):
 
 
 @njit(cache=True)
-def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, want, ev_dir, sig):
+def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, pacc, want, ev_dir, sig):
     """Advance every intersection's controller to time ``t`` and write the signal states ``sig``.
 
     Pre-emption (``want[i]``): a green serving the emergency vehicle's direction is held; any
     other green ends once its min green is served; a clearance in progress completes and is
     followed by the pre-emption phase. When the vehicle has passed, the normal rule resumes
     from where the plan is (plan/actuated: the current cycle; max-pressure: the pressures).
+    Cyclic max-pressure runs as the plan, with each cycle's greens set when the plan's clock
+    starts the cycle (:func:`cyclic_split`).
     """
     mode = np.int64(cp[CP_MODE])
     for i in range(nph.shape[0]):
         npi = nph[i]
+        if mode == CTL_CYCLIC:  # a new cycle of the plan's clock: its greens from the last one's pressures
+            c_now = np.int64(np.floor((t - cycoff[i, 1] - pf[i, 0, PF_CUM]) / cycoff[i, 0] + T_EPS))
+            if c_now > cs[i, CS_CYC]:
+                cyclic_split(i, cycoff, nph, pf, pacc, cp[CP_CYC_STEP])
+                cs[i, CS_CYC] = c_now
         for _ in range(4 * npi + 4):
             itv = cs[i, CS_INT]
             h = cs[i, CS_CUR]
@@ -265,7 +313,8 @@ def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc
                 if mode == CTL_MAX_PRESSURE:
                     nx = _decide_max_pressure(i, t, cp, nph, pf, cs, cf, press)
                 else:
-                    nx = _decide_coordinated(i, t, mode, cp, nph, pkind, pserve, pf, cycoff, cs, cf, call, lastocc)
+                    nx = _decide_coordinated(i, t, CTL_PLAN if mode == CTL_CYCLIC else mode, cp, nph, pkind, pserve,
+                                             pf, cycoff, cs, cf, call, lastocc)
             if nx < 0:
                 break
             cs[i, CS_INT] = INT_Y
@@ -299,7 +348,7 @@ def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, si
     the detector and the stop line places a call while the phase is not green (locking memory);
     protected-left phases are called/extended while left turners wait (``pocket``: in the left-turn
     bay, or halting in the turn lane).
-    Max-pressure: halting vehicles within ``CP_MP_DIST`` upstream of each stop line; the pressure
+    Max-pressure (and cyclic max-pressure): halting vehicles within ``CP_MP_DIST`` upstream of each stop line; the pressure
     of a phase is sum over its movements of saturation flow x (upstream queue - turning share x
     downstream queue) (Varaiya 2013, Transp. Res. C 36: 177-195, the link weights and phase pressure).
     """
@@ -347,7 +396,7 @@ def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, si
                     lastocc[i, k] = t
                 if p and k != k_on:
                     call[i, k] = 1
-    elif mode == CTL_MAX_PRESSURE:
+    elif mode == CTL_MAX_PRESSURE or mode == CTL_CYCLIC:
         dist = cp[CP_MP_DIST]
         moving = cp[CP_MP_MOVING] > 0.0
         qm = np.zeros((2, n + 1))
@@ -431,15 +480,18 @@ def ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, si
 
 @njit(cache=True)
 def run_steps_ctl(step0, n_steps, par, seed, cp, nph, pkind, pserve, pf, cycoff, mu, rthru, s2m, tgt,
-                  cs, cf, call, lastocc, press, want, ev, sig_log,
+                  cs, cf, call, lastocc, press, pacc, want, ev, sig_log,
                   js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free, fifo, fhc, sfifo, shc,
                   pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i, qmax, qmax_side, cnt,
                   traj, traj_every):
     """:func:`run_steps` with the signal states from the controllers: per step, detector/queue
     readings (:func:`ctl_measure`), controller update (:func:`ctl_update`), then the same step.
-    ``sig_log[step]`` (when it has that row) records the states."""
+    ``sig_log[step]`` (when it has that row) records the states; cyclic max-pressure sums each
+    phase's pressure x dt (and the seconds, last column) of the cycle in ``pacc``."""
     n = js.shape[1]
     dt = par[P_DT]
+    cyclic = np.int64(cp[CP_MODE]) == CTL_CYCLIC
+    lastcol = pacc.shape[1] - 1
     sig = np.empty((n, pserve.shape[2]), np.int8)
     qcount = np.zeros((2, n), np.int64)
     qside = np.zeros((n, 2), np.int64)
@@ -449,7 +501,12 @@ def run_steps_ctl(step0, n_steps, par, seed, cp, nph, pkind, pserve, pf, cycoff,
         t = step * dt
         ev_dir = ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, side_nl, vf, vs, vi,
                              fifo, fhc, sfifo, shc, pocket, bfifo, bhc, cs, call, lastocc, press, want, ev, cnt)
-        ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, want, ev_dir, sig)
+        if cyclic:
+            for i in range(n):
+                for k in range(nph[i]):
+                    pacc[i, k] += press[i, k] * dt
+                pacc[i, lastcol] += dt
+        ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, pacc, want, ev_dir, sig)
         if step < sig_log.shape[0]:
             sig_log[step] = sig
         _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,

@@ -460,7 +460,8 @@ def simulate(corridor: Corridor, plan: Plan, *, duration_s: float = 3600.0, warm
     ``control`` (see :mod:`sim.greenwave.control`): "fixed" runs the plan's windows (the default;
     with a pre-empting ``emergency`` vehicle the plan runs as a state machine), "actuated"
     coordinated-actuated on the plan's cycle, offsets and force-offs, "max_pressure" Varaiya's
-    max-pressure on the plan's phases; ``control_params`` a ``control.ControlParams`` or dict.
+    max-pressure on the plan's phases, "cyclic_pressure" the plan's cycle, offsets and phase order
+    with each cycle's greens from the pressures; ``control_params`` a ``control.ControlParams`` or dict.
     ``emergency``: a ``control.EmergencyVehicle`` added to the demand (metrics ``emergency_*``;
     the other metrics leave it out). ``schedule``: a ``control.WindowSchedule`` of fixed windows
     changing over time (a plan transition) instead of ``plan``'s (fixed control only).

@@ -90,7 +90,7 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
     kw = dict(speed_kph=design_speeds(c, p), cycle_range_s=(max(p.cycle_min_s, base.cycle_s), p.cycle_max_s),
               speed_change_kph=p.speed_change_kph,
               queue_clearance_frac=joiner_clearance_frac(c) if p.queue_clearance else None)
-    if want & {"maxband", "optimised", "actuated", "max_pressure"}:
+    if want & {"maxband", "optimised", "actuated", "max_pressure", "cyclic_pressure"}:
         plans["maxband"] = maxband(c, base, **kw)
         plans["maxband"].name = "maxband"
         _warn_slow_band(c, plans["maxband"])
@@ -126,7 +126,7 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
     rows, trajs, qrows = [], {}, []
     runs = [(name, plan, "fixed") for name, plan in plans.items()]
     adaptive_base = plans.get("optimised") or plans.get("maxband")
-    for mode in ("actuated", "max_pressure"):
+    for mode in ("actuated", "max_pressure", "cyclic_pressure"):
         if mode in p.variants and adaptive_base is not None:
             runs.append((mode, adaptive_base, mode))
     recommended = "optimised" if "optimised" in plans else ("maxband" if "maxband" in plans else next(iter(plans)))

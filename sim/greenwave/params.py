@@ -8,7 +8,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 XY = tuple[float, float]
-VARIANTS = ("current", "uncoordinated", "maxband", "multiband", "optimised", "actuated", "max_pressure")
+VARIANTS = ("current", "uncoordinated", "maxband", "multiband", "optimised", "actuated", "max_pressure",
+            "cyclic_pressure")
 
 
 class _Strict(BaseModel):
@@ -154,7 +155,7 @@ class Params(_Strict):
                                   "(MAXBAND's tau; maxband.joiner_clearance_frac: an upper bound, every joiner "
                                   "stopped); false: the band may start with the green")
     variants: list[Literal["current", "uncoordinated", "maxband", "multiband", "optimised", "actuated",
-                           "max_pressure"]] = Field(default_factory=lambda: list(VARIANTS), min_length=1)
+                           "max_pressure", "cyclic_pressure"]] = Field(default_factory=lambda: list(VARIANTS), min_length=1)
     periods: list[Period] = Field(default_factory=list)
     simulation: Simulation = Field(default_factory=Simulation)
     optimise: Optimise = Field(default_factory=Optimise)

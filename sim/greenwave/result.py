@@ -24,10 +24,11 @@ from viewers.city_layers import roads_layer, terrain_layer
 from viewers.png import fig_png, save_png
 from viewers.spec import Layer
 
-ORDER = ("current", "uncoordinated", "maxband", "multiband", "optimised", "actuated", "max_pressure")
+ORDER = ("current", "uncoordinated", "maxband", "multiband", "optimised", "actuated", "max_pressure",
+         "cyclic_pressure")
 LABELS = {"current": "today's plan", "uncoordinated": "today's cycle and splits, offsets 0", "maxband": "MAXBAND band",
           "multiband": "MULTIBAND", "optimised": "delay-optimised", "actuated": "actuated coordinated",
-          "max_pressure": "max-pressure"}
+          "max_pressure": "max-pressure", "cyclic_pressure": "cyclic max-pressure"}
 TRIPS_WINDOW_S = 900.0  # animated vehicles: the first 15 min after the warm-up
 LANE_OFFSET_M = 9.0  # drawn distance of each direction from the corridor centre line
 

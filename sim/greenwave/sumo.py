@@ -330,12 +330,13 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     both simulators see the same vehicles. ``control``: "fixed" (static programs), "actuated"
     (SUMO's coordinated actuated programs for the plan, see :func:`_actuated_logic`) or
     "max_pressure" (the plan's phases chosen step by step through TraCI by the same rule as ours,
-    :class:`_MaxPressure`; needs libsumo); ``control_params`` a ``control.ControlParams`` or dict.
+    :class:`_MaxPressure`; needs libsumo) or "cyclic_pressure" (:class:`_CyclicPressure`, the
+    same way); ``control_params`` a ``control.ControlParams`` or dict.
     """
     from sim.greenwave.control import ControlParams
 
-    if control not in ("fixed", "actuated", "max_pressure"):
-        raise InputError(f"SUMO control {control!r}: expected 'fixed', 'actuated' or 'max_pressure'")
+    if control not in ("fixed", "actuated", "max_pressure", "cyclic_pressure"):
+        raise InputError(f"SUMO control {control!r}: expected 'fixed', 'actuated', 'max_pressure' or 'cyclic_pressure'")
     cpar = ControlParams.of(control_params)
     cpar.validate()
     p = params or ms.Params()
@@ -440,8 +441,8 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     ET.SubElement(rep, "duration-log.statistics", value="true")
     config = folder / "run.sumocfg"
     _write_xml(config, cfg)
-    if control == "max_pressure" and protected.any():
-        raise InputError("SUMO max_pressure: plans with protected left phases are not supported (two-phase plans only)")
+    if control in ("max_pressure", "cyclic_pressure") and protected.any():
+        raise InputError(f"SUMO {control}: plans with protected left phases are not supported (two-phase plans only)")
     return SumoFiles(folder, net, routes, config, vehicles, float(duration_s), float(warmup_s), n, corridor,
                      control=control, plan=plan, movements={i: [c[4] for c in conn[i]] for i in range(n)},
                      control_params=cpar)
@@ -544,8 +545,8 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
     total = files.duration_s + files.warmup_s
     n = files.n_signals
     metrics: dict = {}
-    if files.control == "max_pressure" and not use_libsumo:
-        raise InputError("SUMO max_pressure needs libsumo (the phases are chosen through TraCI)")
+    if files.control in ("max_pressure", "cyclic_pressure") and not use_libsumo:
+        raise InputError(f"SUMO {files.control} needs libsumo (the phases are chosen through TraCI)")
     if use_libsumo:
         ls = _libsumo()
         ls.start([str(sumo_home() / "bin" / "sumo"), "-c", str(files.config)])
@@ -557,7 +558,8 @@ def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:
             updates = 0
             step_s = 0.0
             dt = ls.simulation.getDeltaT()
-            mp = _MaxPressure(files, geo) if files.control == "max_pressure" else None
+            mp = {"max_pressure": _MaxPressure, "cyclic_pressure": _CyclicPressure}.get(files.control)
+            mp = mp(files, geo) if mp is not None else None
             while ls.simulation.getTime() < total - 1e-9:
                 if mp is not None:
                     mp.update(ls, ls.simulation.getTime())
@@ -655,13 +657,31 @@ class _MaxPressure:
                     q += 1
         return float(q)
 
-    def update(self, ls, t: float) -> None:
-        n = self.n
-        qm = np.zeros((2, n + 1))
+    def _queues(self, ls) -> np.ndarray:
+        qm = np.zeros((2, self.n + 1))
         for d in range(2):
-            for k in range(n):
+            for k in range(self.n):
                 qm[d, k] = self._link_queue(ls, d, k)
-        for i in range(n):
+        return qm
+
+    def _pressures(self, ls, qm: np.ndarray, i: int) -> list[float]:
+        """Pressure of each phase of signal ``i`` (as ``ctl_kernels.ctl_measure``)."""
+        m0, m1 = i, self.n - 1 - i
+        w = {"out": qm[0, m0] - self.rthru[i] * qm[0, m0 + 1],
+             "in": qm[1, m1] - self.rthru[i] * qm[1, m1 + 1],
+             "side": self._side_queue(ls, i) - self.s2m[i] * (qm[0, m0 + 1] + qm[1, m1 + 1])}
+        return [sum(self.mu[m][i] * w[m] for m in ("out", "in", "side") if m in PHASE_MOVEMENTS[p.name])
+                for p in self.phases[i]]
+
+    def _show(self, ls, i: int) -> None:
+        s_ = self._state_string(i)
+        if s_ != self.shown[i]:
+            ls.trafficlight.setRedYellowGreenState(f"J{i}", s_)
+            self.shown[i] = s_
+
+    def update(self, ls, t: float) -> None:
+        qm = self._queues(ls)
+        for i in range(self.n):
             st = self.state[i]
             ph = self.phases[i]
             if st["int"] == "Y" and t >= st["t_int"] + ph[st["k"]].yellow_s - 1e-9:
@@ -669,12 +689,7 @@ class _MaxPressure:
             if st["int"] == "R" and t >= st["t_int"] + ph[st["k"]].all_red_s - 1e-9:
                 st.update(k=st["next"], int="G", t_int=t, t_green=t)
             if st["int"] == "G" and t - st["t_green"] >= self.min_g[i][st["k"]] - 1e-9:
-                m0, m1 = i, n - 1 - i
-                w = {"out": qm[0, m0] - self.rthru[i] * qm[0, m0 + 1],
-                     "in": qm[1, m1] - self.rthru[i] * qm[1, m1 + 1],
-                     "side": self._side_queue(ls, i) - self.s2m[i] * (qm[0, m0 + 1] + qm[1, m1 + 1])}
-                press = [sum(self.mu[m][i] * w[m] for m in ("out", "in", "side") if m in PHASE_MOVEMENTS[p.name])
-                         for p in ph]
+                press = self._pressures(ls, qm, i)
                 cur = best = st["k"]
                 for kk in range(len(ph)):
                     if press[kk] > press[best] + 1e-12:
@@ -685,10 +700,60 @@ class _MaxPressure:
                     st.update(int="Y" if ph[cur].yellow_s > 0 else "R", t_int=t, next=best)
                     if st["int"] == "R" and ph[cur].all_red_s <= 0:
                         st.update(k=best, int="G", t_int=t, t_green=t)
-            s_ = self._state_string(i)
-            if s_ != self.shown[i]:
-                ls.trafficlight.setRedYellowGreenState(f"J{i}", s_)
-                self.shown[i] = s_
+            self._show(ls, i)
+
+
+class _CyclicPressure(_MaxPressure):
+    """Cyclic max-pressure in SUMO through TraCI, the rule of our controller: the plan's cycle,
+    offsets and phase order, each cycle's greens set at its start by the same function as ours
+    (:func:`sim.greenwave.ctl_kernels.cyclic_split`) from each phase's pressure (read from SUMO's
+    vehicles as :class:`_MaxPressure` does) summed over every step of the last cycle."""
+
+    def __init__(self, files: SumoFiles, geo: ms.Geometry) -> None:
+        from sim.greenwave import ctl_kernels as CK
+        from sim.greenwave.control import ControlParams, _phase_arrays
+
+        super().__init__(files, geo)
+        self.CK = CK
+        self.nph, _, _, self.pf, self.cycoff, _ = _phase_arrays(
+            files.plan, CK.CTL_CYCLIC, ControlParams.of(files.control_params), files.corridor.intersections)
+        self.pacc = np.zeros((self.n, self.pf.shape[1] + 1))
+        self.step_s = float(ControlParams.of(files.control_params).cyc_step_s)
+        self.cycle_no = [None] * self.n
+        self.dt = None
+
+    def update(self, ls, t: float) -> None:
+        CK = self.CK
+        if self.dt is None:
+            self.dt = ls.simulation.getDeltaT()
+        qm = self._queues(ls)
+        for i in range(self.n):
+            npi = int(self.nph[i])
+            self.pacc[i, :npi] += np.asarray(self._pressures(ls, qm, i)) * self.dt
+            self.pacc[i, -1] += self.dt
+            cyc, off = self.cycoff[i]
+            c = int(np.floor((t - off) / cyc + 1e-9))
+            if self.cycle_no[i] is None:
+                self.cycle_no[i] = c
+            elif c != self.cycle_no[i]:
+                CK.cyclic_split(i, self.cycoff, self.nph, self.pf, self.pacc, self.step_s)
+                self.cycle_no[i] = c
+            tau = t - off - c * cyc
+            pf = self.pf[i]
+            k, itv = npi - 1, "R"
+            for kk in range(npi):
+                g_end = pf[kk, CK.PF_CUM] + pf[kk, CK.PF_G]
+                if tau < g_end - 1e-9:
+                    k, itv = kk, "G"
+                    break
+                if tau < g_end + pf[kk, CK.PF_Y] - 1e-9:
+                    k, itv = kk, "Y"
+                    break
+                if tau < g_end + pf[kk, CK.PF_Y] + pf[kk, CK.PF_R] - 1e-9:
+                    k, itv = kk, "R"
+                    break
+            self.state[i].update(k=k, int=itv)
+            self._show(ls, i)
 
 
 # ----------------------------------------------------------------------------- tlsCoordinator
