@@ -65,6 +65,19 @@ def test_actuated_with_saturating_side_demand_is_the_fixed_plan():
     assert np.array_equal(act.signals[first:], fixed[first:])
 
 
+def test_actuated_serves_a_side_phase_whose_green_is_its_pedestrian_minimum():
+    """A side green of exactly its pedestrians' minimum (19.5 s) after a main green ending off the
+    step grid (70.5 s): the controller acts at the first step after the planned end, half a step
+    late, and must still serve the side phase (it did not: the side street never got green). With
+    a queue on every side approach the side share is the plan's 19.5 / 100 within one step a cycle."""
+    c = _corridor(SMALL, side_vph=4000.0)
+    ped = 7.0 + 6 * 3.5 / 1.2 - 5.0
+    p = Plan("p", [SignalTiming(100.0, o, [Phase("main", 90.0 - ped, 3.0, 2.0), Phase("side", ped, 3.0, 2.0)])
+                   for o in (0.3, 21.7, 40.45, 60.9)])
+    act = ms.simulate(c, p, duration_s=1000, warmup_s=200, seed=2, dt_s=1.0, control="actuated", record_signals=True)
+    assert act.metrics["green_share_side"] == pytest.approx(ped / 100.0, abs=0.01)
+
+
 @pytest.mark.parametrize("phases", [
     [Phase("main_out", 10, 3, 2), Phase("main", 40, 3, 2), Phase("main_in", 12, 3, 2), Phase("side", 25, 3, 2)],
     [Phase("main", 50, 3, 2), Phase("left", 17, 3, 2), Phase("side", 25, 3, 2)],
