@@ -270,7 +270,7 @@ class EmergencyRoute:
     signals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
+def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | None = None) -> EmergencyRoute | None:
     """Fastest route from the base to the target; at each signal on it, the arrival time of the
     vehicle (driving at ``speed_factor`` × the limits) and when pre-emption starts: its ETA minus
     the controller's detection lead (``ControlParams.ev_detect_eta_s``, 30 s, as in the simulated
@@ -278,7 +278,9 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
     minimum green (walk + crossing, ~20 s on a six-lane road), yellow and all-red, and for the queue
     ahead of the vehicle to start moving), never before the vehicle departs; the trip time with
     pre-emption vs the expected time without it (mean wait (C − g)² / 2C at each signal, Webster's
-    uniform-arrival term)."""
+    uniform-arrival term). ``timings``: the plan each of these signals will run (by road-graph node;
+    the run passes the recommended plan of its corridor), the others run their stored plans
+    (column ``plan``)."""
     from sim.greenwave.control import ControlParams
 
     lead_s = ControlParams().ev_detect_eta_s
@@ -303,8 +305,8 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
         t += d["length_m"] / (d["speed_kph"] / 3.6 * e.speed_factor)
         dist += d["length_m"]
         nd = g.nodes[v]
-        if nd.get("signal") and nd.get("phase_plan") and v != dst:
-            st = SignalTiming.from_phase_plan(nd["phase_plan"])
+        if nd.get("signal") and (nd.get("phase_plan") or v in (timings or {})) and v != dst:
+            st = (timings or {}).get(v) or SignalTiming.from_phase_plan(nd["phase_plan"])
             c = st.cycle_s
             main = _is_main(g, u, v)
             gr = st.window("out")[1] if main else st.window("side")[1]
@@ -312,7 +314,8 @@ def emergency_route(city: City, p: Params) -> EmergencyRoute | None:
             expected += wait
             rows.append({"node": v, "arrival_s": round(e.depart_s + t, 1), "approach": "main" if main else "side",
                          "preempt_from_s": round(max(e.depart_s, e.depart_s + t - lead_s), 1), "cycle_s": c, "green_s": round(gr, 1),
-                         "mean_wait_without_s": round(wait, 1), "x": nd["x"], "y": nd["y"]})
+                         "mean_wait_without_s": round(wait, 1),
+                         "plan": "recommended" if v in (timings or {}) else "stored", "x": nd["x"], "y": nd["y"]})
     return EmergencyRoute(e.from_place, tname, path_line(g, path), dist, t, t + expected, pd.DataFrame(rows))
 
 
@@ -357,7 +360,7 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         for msg in timetable_gaps(params.periods):
             warnings.warn(msg, stacklevel=2)
         periods = period_plans(city, c, params, rec)
-        em = emergency_route(city, params)
+        em = emergency_route(city, params, {it.node: t for it, t in zip(c.intersections, rec.timings)})
         events = corridor_events(c, rec, periods, em, params, start)
     ours = [w for w in caught if issubclass(w.category, UserWarning) and _is_ours(w.filename)]
     for w in caught:  # other libraries' warnings pass on as they were, without entering the summary

@@ -123,7 +123,9 @@ class GreenwaveResult:
             out["emergency"] = {"from": e.base, "to": e.target, "length_m": round(e.length_m, 0),
                                 "signals": int(len(e.signals)), "time_with_preemption_s": round(e.time_preempted_s, 1),
                                 "time_expected_without_s": round(e.time_expected_s, 1),
-                                "saved_s": round(e.time_expected_s - e.time_preempted_s, 1)}
+                                "saved_s": round(e.time_expected_s - e.time_preempted_s, 1),
+                                "signals_on_recommended_plan": int((e.signals.get("plan") == "recommended").sum())
+                                if len(e.signals) else 0}
         if self.events:
             out["events"] = self.events
         sim = self.params.simulation
@@ -188,7 +190,7 @@ class GreenwaveResult:
                                        geometry=[Point(x, y) for x, y in zip(s.x, s.y)], crs=crs)
                 lays.append(Layer("emergency_signals", "Signals pre-empted (ETA)", "points", data=pts,
                                   legend=[("pre-empted signal", [230, 30, 30, 255])],
-                                  tooltip=["arrival_s", "preempt_from_s", "approach", "mean_wait_without_s"],
+                                  tooltip=["arrival_s", "preempt_from_s", "approach", "mean_wait_without_s", "plan"],
                                   style={"radius_m": 18.0, "min_px": 5}))
         return lays
 

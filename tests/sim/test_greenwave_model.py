@@ -9,7 +9,7 @@ import pytest
 from sim.greenwave import model as M
 from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband
 from sim.greenwave.params import Params
-from sim.greenwave.plan import SignalTiming
+from sim.greenwave.plan import Phase, SignalTiming
 from sim.greenwave.plan import MOVEMENTS
 from sim.greenwave.tsd import band_offsets_s, band_windows
 from twin.errors import InputError
@@ -120,6 +120,16 @@ def test_emergency_route_times_follow_the_closed_forms(sample_city):
         g_s = st.window("out")[1] if s.approach == "main" else st.window("side")[1]
         waits.append((st.cycle_s - g_s) ** 2 / (2 * st.cycle_s))
     assert e.time_expected_s - e.time_preempted_s == pytest.approx(sum(waits), rel=1e-9)
+    assert set(e.signals.plan) == {"stored"}
+    # a signal given the plan it will run (the run passes its recommended corridor plan): its wait
+    # follows that plan: (120 - 30)^2 / 240 = 33.75 s on the main street, (120 - 80)^2 / 240 on the side
+    s0 = e.signals.iloc[0]
+    new = SignalTiming(120.0, 0.0, [Phase("main", 30.0, 3.0, 2.0), Phase("side", 80.0, 3.0, 2.0)])
+    e2 = M.emergency_route(sample_city, p, {s0.node: new})
+    w = (120.0 - new.window("out" if s0.approach == "main" else "side")[1]) ** 2 / 240.0
+    assert e2.signals.iloc[0].plan == "recommended"
+    assert e2.signals.iloc[0].mean_wait_without_s == pytest.approx(w, abs=0.05)
+    assert e2.time_expected_s - e.time_expected_s == pytest.approx(w - waits[0], rel=1e-9)
 
 
 @pytest.mark.parametrize("change, words", [
