@@ -362,6 +362,8 @@ class GateResult:
     def save(self, folder: Path) -> list[Path]:
         import xarray as xr
 
+        from sim.netcdf import time_attrs
+
         from sim.crowd.gate import CHUNK_S
 
         folder = Path(folder)
@@ -383,12 +385,17 @@ class GateResult:
         tj.to_netcdf(tmp)
         tmp.replace(tn)
         files.append(tn)
-        ds = xr.Dataset({"density_per_m2": (("time", "y", "x"), r.density_per_m2),
-                         "speed_m_s": (("time", "y", "x"), r.speed_m_s),
-                         "fruin_los": (("time", "y", "x"), r.los),
-                         "walkable_area_m2": (("y", "x"), r.cell_area_m2)},
-                        coords={"time": r.frame_t_s, "y": r.field_y_m, "x": r.field_x_m},
-                        attrs={"crs": self.city.crs.to_string(), "window_s": r.frame_s,
+        wkt = self.city.crs.to_wkt()
+        on_grid = {"grid_mapping": "crs"}
+        ds = xr.Dataset({"density_per_m2": (("time", "y", "x"), r.density_per_m2, {"units": "m-2", **on_grid}),
+                         "speed_m_s": (("time", "y", "x"), r.speed_m_s, {"units": "m s-1", **on_grid}),
+                         "fruin_los": (("time", "y", "x"), r.los, on_grid),
+                         "walkable_area_m2": (("y", "x"), r.cell_area_m2, {"units": "m2", **on_grid}),
+                         "crs": ((), 0, {"crs_wkt": wkt, "spatial_ref": wkt})},
+                        coords={"time": ("time", np.asarray(r.frame_t_s, float), time_attrs(self.start)),
+                                "y": ("y", r.field_y_m, {"standard_name": "projection_y_coordinate", "units": "m"}),
+                                "x": ("x", r.field_x_m, {"standard_name": "projection_x_coordinate", "units": "m"})},
+                        attrs={"Conventions": "CF-1.8", "crs": self.city.crs.to_string(), "window_s": r.frame_s,
                                "fruin_los": "0..5 = A..F, 255 off the walkable area; Fruin's queuing scale "
                                             "where the window-mean speed < 0.3 m/s, walkway scale elsewhere"})
         nc, tmp = folder / "gate_fields.nc", folder / "gate_fields.nc.tmp"

@@ -111,17 +111,19 @@ def load_flood(spec: Any, city: Any, start: datetime, *, progress: bool = False)
     import xarray as xr
     from affine import Affine
 
+    from sim.netcdf import seconds as nc_seconds
+
     path = Path(spec.netcdf)
     if not path.exists():
         raise InputError(f"flood.netcdf {path}: file not found (a flood.nc that `twin run` wrote)")
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, decode_times=False) as ds:
         if "depth" not in ds or "time" not in ds:
             raise InputError(f"flood.netcdf {path}: expected variables 'depth' (time, y, x) and 'time'")
         xs, ys = ds["x"].values, ds["y"].values
         dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
         tr = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
         depth = ds["depth"].values.astype(np.float32)
-        times = ds["time"].values.astype(float) + spec.offset_s
+        times = nc_seconds(path, ds) + spec.offset_s
     from terrain.warp import align_to
 
     like = Raster(np.zeros(depth.shape[1:], np.float32), tr, city.crs)
@@ -205,9 +207,11 @@ def _hazmat_netcdf(path: Path, city: Any, t0_s: float) -> HazmatFrames:
     import xarray as xr
     from affine import Affine
 
+    from sim.netcdf import seconds as nc_seconds
+
     if not path.exists():
         raise InputError(f"hazmat.netcdf {path}: file not found (a hazmat.nc that `twin run` wrote)")
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, decode_times=False) as ds:
         need = ("thresholds_kg_m3", "source_xy", "staging_xy", "chemical")
         if "concentration" not in ds or any(k not in ds.attrs for k in need):
             raise InputError(f"hazmat.netcdf {path}: expected 'concentration' (time, y, x) and attributes {list(need)} "
@@ -216,7 +220,7 @@ def _hazmat_netcdf(path: Path, city: Any, t0_s: float) -> HazmatFrames:
         dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
         tr = Affine(dx, 0, xs[0] - dx / 2, 0, dy, ys[0] - dy / 2)
         conc = ds["concentration"].values.astype(np.float32)
-        times = ds["time"].values.astype(float) + t0_s
+        times = nc_seconds(path, ds) + t0_s
         th = {k: float(v) for k, v in json.loads(ds.attrs["thresholds_kg_m3"]).items() if k in ZONE_LEVELS}
         src, st = json.loads(ds.attrs["source_xy"]), json.loads(ds.attrs["staging_xy"])
         chem = str(ds.attrs["chemical"])

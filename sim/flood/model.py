@@ -2,6 +2,7 @@
 local-inertial solver, then the impacts on roads, buildings, shelters and rescue routes."""
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 import weakref
@@ -35,10 +36,11 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
     pj = params.model_dump_json()
     ref = _LAST.get("city")
     if ref is not None and ref() is city and _LAST.get("params") == pj:
-        return _LAST["result"]  # type: ignore[return-value]
-    res = _simulate(city, params, progress)
-    _LAST.update(city=weakref.ref(city), params=pj, result=res)
-    return res
+        res = _LAST["result"]
+    else:
+        res = _simulate(city, params, progress)
+        _LAST.update(city=weakref.ref(city), params=pj, result=res)
+    return res if res.start == start else dataclasses.replace(res, start=start)  # type: ignore[return-value]
 
 
 def _simulate(city: City, params: Params, progress: bool) -> FloodResult:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ class FloodResult:
     routes: gpd.GeoDataFrame
     run_time_s: float = 0.0
     title: str = "Flood inundation"
+    start: datetime | None = None  # wall clock of t = 0 (the scenario's start)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ derived grids
@@ -320,11 +322,11 @@ class FloodResult:
     def _save_netcdf(self, path: Path) -> Path:
         import xarray as xr
 
+        from sim.netcdf import grid_coords
+
         g = self.ground
         ny, nx = g.shape
-        xs, _ = g.xy(np.zeros(nx, int), np.arange(nx))
-        _, ys = g.xy(np.arange(ny), np.zeros(ny, int))
-        crs_attrs = {"crs_wkt": g.crs.to_wkt(), "spatial_ref": g.crs.to_wkt()}
+        coords, crs = grid_coords(g, self.out.times_s, self.start)
         depth = np.stack([self.frame_depth(k) for k in range(len(self.out.times_s))]) if len(self.out.times_s) \
             else np.zeros((0, ny, nx), np.float32)
         ds = xr.Dataset(
@@ -333,10 +335,10 @@ class FloodResult:
                                                            "grid_mapping": "crs"}),
              "max_depth": (("y", "x"), self.depth_max, {"units": "m", "grid_mapping": "crs"}),
              "arrival_time": (("y", "x"), np.where(np.isfinite(self.out.arrival_s), self.out.arrival_s, np.nan)
-                              .astype(np.float32), {"units": "s", "grid_mapping": "crs"}),
-             "crs": ((), 0, crs_attrs)},
-            coords={"time": ("time", self.out.times_s, {"units": "s", "long_name": "seconds from scenario start"}),
-                    "y": ("y", ys, {"units": "m"}), "x": ("x", xs, {"units": "m"})},
+                              .astype(np.float32), {"units": "s", "long_name": "first wet, seconds from the scenario "
+                                                    "start", "grid_mapping": "crs"}),
+             "crs": crs},
+            coords=coords,
             attrs={"title": "CityTwin flood run", "city": self.city.name, "Conventions": "CF-1.8",
                    "params": json.dumps(json.loads(self.params.model_dump_json()))})
         enc = {v: {"zlib": True, "complevel": 4} for v in ("depth", "speed", "max_depth", "arrival_time")}

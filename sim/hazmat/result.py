@@ -322,18 +322,16 @@ class HazmatResult:
     def _save_netcdf(self, path: Path) -> Path:
         import xarray as xr
 
-        g = self.grid.raster
-        ny, nx = g.shape
-        xs, _ = g.xy(np.zeros(nx, int), np.arange(nx))
-        _, ys = g.xy(np.arange(ny), np.zeros(ny, int))
+        from sim.netcdf import grid_coords
+
+        coords, crs = grid_coords(self.grid.raster, self.disp.times_s, self.start)
         ds = xr.Dataset(
             {"concentration": (("time", "y", "x"), self.disp.frames,
                                {"units": "kg m-3", "long_name": f"{self.chem.name} at {self.params.receptor_height_m} m",
                                 "grid_mapping": "crs"}),
              "max_concentration": (("y", "x"), self.disp.cmax, {"units": "kg m-3", "grid_mapping": "crs"}),
-             "crs": ((), 0, {"crs_wkt": g.crs.to_wkt(), "spatial_ref": g.crs.to_wkt()})},
-            coords={"time": ("time", self.disp.times_s, {"units": "s", "long_name": "seconds from scenario start"}),
-                    "y": ("y", ys, {"units": "m"}), "x": ("x", xs, {"units": "m"})},
+             "crs": crs},
+            coords=coords,
             attrs={"title": "CityTwin hazmat run", "city": self.city.name, "Conventions": "CF-1.8",
                    "model": self.disp.model, "params": json.dumps(json.loads(self.params.model_dump_json())),
                    "chemical": self.chem.name, "thresholds_kg_m3": json.dumps(self.thresholds),

@@ -3,6 +3,7 @@ comparison with LISFLOOD-FP."""
 from __future__ import annotations
 
 import json
+from datetime import timezone
 
 import networkx as nx
 import numpy as np
@@ -185,7 +186,7 @@ def test_rainstorm_on_sample_city_end_to_end(sample_city, tmp_path):
     raw["params"]["rain"]["duration_min"] = 40
     sc = Scenario.model_validate(raw)
     p = Params.model_validate(raw["params"])
-    res = run(sample_city, p)
+    res = run(sample_city, p, start=sc.start)
     s = res.summary()
     assert abs(s["mass_balance_error"]) < 1e-3
     # newly flooded = flooded but dry when the run started; the deepest cell is where the summary says
@@ -214,6 +215,10 @@ def test_rainstorm_on_sample_city_end_to_end(sample_city, tmp_path):
     ds = xr.open_dataset(out / "flood.nc")
     assert ds["depth"].shape[0] == len(res.out.times_s) and ds["depth"].attrs["units"] == "m"
     np.testing.assert_allclose(ds["max_depth"].values, res.depth_max, rtol=0, atol=0)
+    # CF time: the frames are at the scenario's wall clock (start in UTC + output times)
+    t0 = np.datetime64(sc.start.astimezone(timezone.utc).replace(tzinfo=None), "s")
+    assert (ds["time"].values == t0 + res.out.times_s.astype("timedelta64[s]")).all()
+    assert ds["x"].attrs["standard_name"] == "projection_x_coordinate" and "crs_wkt" in ds["crs"].attrs
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(out / "flood.gpkg")}
