@@ -687,27 +687,55 @@ def point_series(disp: Dispersion, city: City, points: list[tuple[str, float, fl
                  params: Params, dt_s: float = 10.0) -> pd.DataFrame:
     """Outdoor and indoor concentration (kg/m³) every ``dt_s`` at named points.
 
-    Indoors follows dC_in/dt = λ (C_out − C_in) with λ the air-change rate (the one-box model
-    ALOHA uses, Wilson 1987), integrated exactly for C_out constant over each step."""
+    Indoors: :func:`indoor_from_outdoor` with each point's air-change rate."""
 
     if not points:
         return pd.DataFrame(columns=["time_s", "point", "outdoor_kg_m3", "indoor_kg_m3"])
+    t, cout = at_points(disp, city, np.array([p[1] for p in points]), np.array([p[2] for p in points]), xy, params,
+                        dt_s)
+    cin = indoor_from_outdoor(cout, np.array([p[3] for p in points], float), dt_s)
+    rows = {"time_s": np.repeat(t, len(points)), "point": [p[0] for p in points] * t.size,
+            "outdoor_kg_m3": cout.ravel(), "indoor_kg_m3": cin.ravel()}
+    return pd.DataFrame(rows)
+
+
+def indoor_from_outdoor(cout: np.ndarray, ach_per_h: np.ndarray, dt_s: float) -> np.ndarray:
+    """Indoor concentration (nt, npts) under the outdoor one ``cout`` sampled every ``dt_s`` from
+    t = 0 (clean air indoors then): the one-box infiltration model dC_in/dt = λ (C_out − C_in),
+    λ = air changes per hour / 3600 (the one-box model ALOHA uses, Wilson 1987), exact for C_out
+    held over each step."""
+    a = np.exp(-np.asarray(ach_per_h, float) / 3600.0 * dt_s)
+    cin = np.zeros_like(cout)
+    for i in range(1, cout.shape[0]):
+        cin[i] = cout[i - 1] + (cin[i - 1] - cout[i - 1]) * a
+    return cin
+
+
+def at_points(disp: Dispersion, city: City, xs: np.ndarray, ys: np.ndarray, xy: tuple[float, float],
+              params: Params, dt_s: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """Times (every ``dt_s`` over the run) and the outdoor concentration there (nt, npts) at
+    receptor height above the ground at points ``xs``, ``ys`` (terrain above the source lifts the
+    receptor in the flat-terrain field, as :func:`point_series`)."""
     t = np.arange(0.0, params.duration_s + 1e-9, dt_s)
-    xs = np.array([p[1] for p in points])
-    ys = np.array([p[2] for p in points])
     z_src = float(sample(city.terrain, np.array([xy[0]]), np.array([xy[1]]))[0])
     zg = sample(city.terrain, xs, ys)
     zg = np.where(np.isfinite(zg), zg, z_src)
     z_agl = np.full(xs.size, params.receptor_height_m)
-    cout = disp.unit_fn(xs, ys, z_agl, z_agl + np.maximum(zg - z_src, 0.0), t)
-    cin = np.zeros_like(cout)
-    for j, (_, _, _, ach) in enumerate(points):
-        a = math.exp(-ach / 3600.0 * dt_s)
-        for i in range(1, t.size):
-            cin[i, j] = cout[i - 1, j] + (cin[i - 1, j] - cout[i - 1, j]) * a
-    rows = {"time_s": np.repeat(t, len(points)), "point": [p[0] for p in points] * t.size,
-            "outdoor_kg_m3": cout.ravel(), "indoor_kg_m3": cin.ravel()}
-    return pd.DataFrame(rows)
+    return t, disp.unit_fn(xs, ys, z_agl, z_agl + np.maximum(zg - z_src, 0.0), t)
+
+
+def protective_actions(disp: Dispersion, city: City, exposed, xy: tuple[float, float], thr: dict[str, float],
+                       params: Params, dt_s: float = 10.0):
+    """Shelter or evacuate for each populated building in a zone (:mod:`sim.hazmat.protective`),
+    from the outdoor and indoor concentration at its centre every ``dt_s``."""
+    from sim.hazmat import protective as pa
+
+    zoned = exposed[exposed.zone != ""]
+    c = zoned.geometry.centroid
+    t, cout = at_points(disp, city, c.x.to_numpy(float), c.y.to_numpy(float), xy, params, dt_s)
+    ev = params.evacuation
+    cin = indoor_from_outdoor(cout, np.full(len(zoned), ev.shelter_air_changes_per_h), dt_s)
+    return pa.assess(exposed, t, cout, cin, thr, list(ev.zones), ev.departure_mean_min * 60.0)
 
 
 def default_points(exposed, n: int = 3) -> list[tuple[str, float, float, float]]:
@@ -806,6 +834,7 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         zone_notes.append(crews.attrs["staging_note"])
     pts = [(q.name, q.at[0], q.at[1], q.air_changes_per_h) for q in params.points] or default_points(exposed)
     series = point_series(disp, city, pts, xy, params)
+    protective = protective_actions(disp, city, exposed, xy, thr, params)
     prob = members = None
     ens = params.ensemble
     if ens.members > 0:
@@ -829,4 +858,5 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
                         scheme_name=scheme_name, grid=grid, disp=disp, thresholds=thr, labels=labels, zones=zones,
                         envelope=envelope, exposed=exposed, by_zone=by_zone, closed=closed, evacuation=evac,
                         crews=crews, points=pts, series=series, prob=prob, members=members, start=start,
+                        protective=protective,
                         run_time_s=time.perf_counter() - t_start, warnings=warnings_)

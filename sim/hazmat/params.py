@@ -142,7 +142,8 @@ class Point(_Strict):
 class Evacuation(_Strict):
     """Evacuation of the people in the listed zones to shelters outside all zones; everyone
     else in a zone shelters in place (the usual advice for a toxic cloud beyond the near zone,
-    e.g. the ERG protective-action guidance), with the indoor concentration reported."""
+    e.g. the ERG protective-action guidance); each building in a zone gets its indoor peak and a
+    protective action (:mod:`sim.hazmat.protective`)."""
 
     zones: list[Literal["red", "orange", "yellow"]] = Field(default_factory=lambda: ["red"])
     persons_per_vehicle: Pos = 2.5
@@ -150,6 +151,9 @@ class Evacuation(_Strict):
     departure_mean_min: Pos = Field(20.0, description="mean warning+preparation delay (Rayleigh departure curve)")
     cluster_m: Pos = Field(250.0, description="buildings are grouped on a grid of this size")
     group_vehicles: int = Field(20, ge=1, description="vehicles simulated together (speed; the result is insensitive)")
+    shelter_air_changes_per_h: Pos = Field(0.5, description="air changes per hour of a building sheltering in place "
+                                           "(windows shut, ventilation off; ~0.3-1 for homes), for the indoor "
+                                           "concentration of every building in a zone (protective action)")
 
 
 class Ensemble(_Strict):

@@ -53,6 +53,7 @@ class HazmatResult:
     start: datetime | None = None
     run_time_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    protective: gpd.GeoDataFrame | None = None  # sim.hazmat.protective.assess
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -126,6 +127,12 @@ class HazmatResult:
             "points": self._point_metrics(),
             "run_time_s": round(self.run_time_s, 2),
         }
+        if self.protective is not None:
+            from sim.hazmat import protective as pa
+
+            ev_p = self.params.evacuation
+            out["protective_action"] = pa.summary(self.protective, ev_p.shelter_air_changes_per_h,
+                                                  ev_p.departure_mean_min * 60.0)
         if self.prob is not None:
             cell = float(abs(self.prob.res[0] * self.prob.res[1]))
             out["ensemble"] = {"members": int(self.params.ensemble.members), "level": self.members["level"],
@@ -186,6 +193,9 @@ class HazmatResult:
                               legend=[(k, SOLID[k]) for k in LEVELS if (ex.zone == k).any()],
                               tooltip=["building_id", "use", "zone", "population"],
                               style={"extruded": True, "elevation_col": "height_m", "opacity": 0.95}))
+        pa_layer = self._protective_layer()
+        if pa_layer is not None:
+            lays.append(pa_layer)
         if len(self.closed):
             c = self.closed.copy()
             c["color"] = [[150, 0, 20, 255]] * len(c)
@@ -292,6 +302,30 @@ class HazmatResult:
         fig.tight_layout()
         return fig_png(fig)
 
+    def _protective_table(self) -> gpd.GeoDataFrame:
+        """The protective-action buildings with their peaks in ppm and arrival in minutes."""
+        from sim.hazmat.protective import legend_label
+
+        t = self.protective.copy()
+        t["cloud_arrival_min"] = (t.cloud_arrival_s / 60.0).round(1)
+        t["outdoor_peak_ppm"] = [float(f"{v:.4g}") for v in self.ppm(t.outdoor_peak_kg_m3)]
+        t["indoor_peak_ppm"] = [float(f"{v:.4g}") for v in self.ppm(t.indoor_peak_kg_m3)]
+        t["category"] = [legend_label(a, f) for a, f in zip(t.action, t.flag)]
+        return t
+
+    def _protective_layer(self) -> Layer | None:
+        if self.protective is None or not len(self.protective):
+            return None
+        from sim.hazmat.protective import ACTION_RGBA
+
+        t = self._protective_table()
+        t["color"] = [ACTION_RGBA[c] for c in t.category]
+        return Layer("protective_action", "Protective action: shelter in place or evacuate", "polygons", data=t,
+                     legend=[(k, v) for k, v in ACTION_RGBA.items() if (t.category == k).any()],
+                     tooltip=["building_id", "use", "zone", "population", "category", "cloud_arrival_min",
+                              "outdoor_peak_ppm", "indoor_peak_ppm"],
+                     visible=False, style={"extruded": True, "elevation_col": "height_m", "opacity": 0.95})
+
     # ---------------------------------------------------------------------------- save
     def save(self, folder: Path) -> list[Path]:
         folder = Path(folder)
@@ -303,6 +337,8 @@ class HazmatResult:
         layers = [("zones", self.zones), ("buildings", self.exposed[self.exposed.zone != ""]),
                   ("roads_closed", self.closed), ("evacuation", self.evacuation.clusters),
                   ("shelters", self.evacuation.shelters), ("crews", self.crews)]
+        if self.protective is not None and len(self.protective):
+            layers.append(("protective_action", self._protective_table()))
         if self.envelope is not None:
             layers.append(("confidence_envelope", gpd.GeoDataFrame({"confidence": [self.params.zones.confidence]},
                                                                    geometry=[self.envelope[0]], crs=self.city.crs)))

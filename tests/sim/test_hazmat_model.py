@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from affine import Affine
 from pyproj import CRS
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from sim.hazmat import impacts as imp
 from sim.hazmat import model as M
@@ -116,6 +116,54 @@ def test_indoor_one_box_model_matches_the_exponential(sample_city):
     t = s.time_s.to_numpy()
     expect = np.where(t >= 110.0, 2e-3 * (1 - np.exp(-0.5 / 3600 * (t - 100.0))), 0.0)
     assert s.indoor_kg_m3.to_numpy() == pytest.approx(expect, rel=1e-9, abs=1e-15)
+
+
+def test_sheltering_against_a_passing_cloud_closed_form():
+    """A cloud of C0 for T = 600 s: a building of λ = 0.5 /h peaks at C0 (1 − exp(−λT)) = 8.0 % of
+    C0 when it has passed, then the indoor air decays as exp(−λ t) (the reason sheltering works for
+    short releases and fails for long ones: T = 4 h reaches 86 %)."""
+    dt = 10.0
+    t = np.arange(0.0, 7200.0 + 1e-9, dt)
+    lam = 0.5 / 3600.0
+    for T in (600.0, 14400.0):
+        cout = np.where((t >= 100.0) & (t < 100.0 + T), 1.0, 0.0)[:, None]
+        cin = M.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
+        T_in = min(T, t[-1] - 100.0)
+        assert cin.max() == pytest.approx(1.0 - np.exp(-lam * T_in), rel=1e-9)
+    cout = np.where((t >= 100.0) & (t < 700.0), 1.0, 0.0)[:, None]
+    cin = M.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
+    k = np.searchsorted(t, 700.0)
+    assert cin[-1] == pytest.approx(cin[k] * np.exp(-lam * (t[-1] - t[k])), rel=1e-9)
+
+
+def test_protective_action_rule_on_four_buildings():
+    """Red zone, cloud at 5 min (before the 20-min mean departure): evacuate, cloud first; red,
+    cloud at 30 min: evacuate; orange, indoor peak above orange: shelter, flagged; yellow, indoor
+    below: shelter. Arrival = the first sample at the building's own zone threshold."""
+    from sim.hazmat import protective as P
+
+    thr = {"red": 10.0, "orange": 2.0, "yellow": 0.5}
+    ex = gpd.GeoDataFrame({"building_id": [1, 2, 3, 4, 5], "use": ["home"] * 5, "height_m": [9.0] * 5,
+                           "name": [""] * 5, "population": [100.0, 50.0, 30.0, 20.0, 7.0],
+                           "zone": ["red", "red", "orange", "yellow", ""]},
+                          geometry=[Point(i * 100.0, 0.0).buffer(5) for i in range(5)], crs=CRS_)
+    t = np.arange(0.0, 3600.0 + 1e-9, 60.0)
+    cout = np.zeros((t.size, 4))
+    cout[t >= 300.0, 0] = 20.0
+    cout[t >= 1800.0, 1] = 12.0
+    cout[t >= 600.0, 2] = 3.0
+    cout[t >= 600.0, 3] = 0.6
+    cin = np.column_stack([cout[:, 0] * 0.2, cout[:, 1] * 0.2, np.where(t >= 900.0, 2.5, 0.0), cout[:, 3] * 0.3])
+    pa = P.assess(ex, t, cout, cin, thr, ["red"], 1200.0)
+    assert list(pa.building_id) == [1, 2, 3, 4]
+    assert list(pa.cloud_arrival_s) == [300.0, 1800.0, 600.0, 600.0]
+    assert list(pa.action) == ["evacuate", "evacuate", "shelter", "shelter"]
+    assert list(pa.flag) == ["cloud_first", "", "indoor_orange", ""]
+    assert list(pa.indoor_level) == ["orange", "orange", "orange", ""]  # 4.0, 2.4, 2.5, 0.18
+    sm = P.summary(pa, 0.5, 1200.0)
+    assert (sm["evacuate_persons"], sm["evacuate_cloud_first_persons"], sm["shelter_persons"],
+            sm["shelter_indoor_below_orange_persons"], sm["shelter_indoor_orange_or_red_persons"]) == \
+        (150.0, 100.0, 50.0, 20.0, 30.0)
 
 
 def _line_graph(cap_vph=1800.0, length_m=1000.0, speed_kph=36.0):
@@ -228,6 +276,18 @@ def test_chlorine_run_on_the_sample_city(sample_city):
     # crews stage crosswind here (no reachable road node upwind outside the red zone), and the run says so
     off = s["staging"]["off_upwind_deg"]
     assert (off > 60.0) == any("crews stage crosswind" in w for w in s["warnings"])
+    # protective action: every populated building in a zone once; each flag agrees with its numbers
+    pa, thr = r.protective, r.thresholds
+    assert set(pa.building_id) == set(r.exposed.building_id[r.exposed.zone != ""])
+    pr = s["protective_action"]
+    assert pr["evacuate_persons"] + pr["shelter_persons"] == pytest.approx(
+        sum(z["population"] for z in s["zones"].values()), rel=1e-9)
+    assert pr["evacuate_persons"] == pytest.approx(s["zones"]["red"]["population"], rel=1e-9)
+    cf = pa[pa.flag == "cloud_first"]
+    assert len(cf) and (cf.cloud_arrival_s < p.evacuation.departure_mean_min * 60).all()
+    sh = pa[pa.action == "shelter"]
+    assert ((sh.flag != "") == (sh.indoor_peak_kg_m3 >= thr["orange"])).all()
+    assert (pa.indoor_peak_kg_m3 <= pa.outdoor_peak_kg_m3 + 1e-12).all()  # a box never exceeds what feeds it
 
 
 @pytest.mark.parametrize("change, words", [
