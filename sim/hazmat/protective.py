@@ -30,7 +30,7 @@ import numpy as np
 from sim.hazmat.zones import LEVELS
 
 ACTION_RGBA = {"evacuate": [33, 102, 172, 255], "evacuate, cloud first": [118, 42, 131, 255],
-               "shelter": [26, 152, 80, 255], "shelter, indoor above orange": [215, 48, 39, 255]}
+               "shelter": [26, 152, 80, 255], "shelter, indoor above orange": [231, 41, 138, 255]}
 
 
 def assess(exposed: gpd.GeoDataFrame, t_s: np.ndarray, cout: np.ndarray, cin: np.ndarray,
