@@ -99,6 +99,7 @@ class PlanRun:
         self.ordered = np.zeros(len(b), bool)
         self.evacuating = 0.0
         self.sheltered = 0.0
+        self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.unsheltered_log = 0.0
         self.people_rows: list[dict] = []
         self.shelter_rows: list[dict] = []
@@ -485,6 +486,7 @@ class PlanRun:
             self.shelter_booked[shelter] -= n
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
             return
+        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
         yield self.env.timeout(max(trip.t_arrive_s - self.env.now, 0.0))
         self.evacuating -= n
         self.sheltered += n
@@ -514,6 +516,7 @@ class PlanRun:
         inp = float(self.in_place[self.flagged].sum())
         self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
+                                 "left_in_cloud": self.left_in_cloud,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons
         for s, load in self.shelter_load.items():

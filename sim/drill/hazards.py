@@ -163,6 +163,13 @@ class HazmatFrames:
     def mask(self, level: str, k: int) -> np.ndarray:
         return self.conc[k] >= self.thresholds[level]
 
+    def forecast_mask(self, level: str) -> np.ndarray:
+        """Where the zone reaches at any time of the release (its threat zone as forecast)."""
+        key = ("forecast", level)
+        if key not in self._polys:
+            self._polys[key] = self.conc.max(axis=0) >= self.thresholds[level]
+        return self._polys[key]
+
     def zone(self, level: str, t: float):
         """The zone (shapely geometry in the city CRS, possibly empty) holding at drill time t."""
         k = frame_index(self.times_s, t)

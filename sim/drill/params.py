@@ -170,7 +170,8 @@ class Action(Trigger):
     """A step of the contingency plan, fired by time or condition.
 
     kinds: ``warn`` (public warning, logged), ``open_shelters`` (names, or all), ``close_roads``
-    (names or near a place), ``evacuate`` (an area: ``zone`` of the hazmat model, flood depth above
+    (names or near a place), ``evacuate`` (an area: ``zone`` of the hazmat model (its forecast
+    footprint, or where the cloud is now: ``zone_when``), flood depth above
     ``depth_above_m`` within ``radius_m`` of a place, a district, or buildings within ``radius_m``
     of a place), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
     a file arriving after ``arrive_after_min`` at a place), ``dispatch`` (match and send resources to
@@ -185,6 +186,10 @@ class Action(Trigger):
     near: Where | None = None
     radius_m: float = Field(300.0, gt=0)
     zone: str | None = None
+    zone_when: Literal["forecast", "now"] = Field(
+        "forecast", description="evacuate by zone: 'forecast' the hazmat model's threat zone of the whole release "
+        "(what the commander has when ordering; its people leave ahead of the cloud, or into it where it comes "
+        "first), 'now' only where the cloud is at the order")
     district: str | None = None
     depth_above_m: float | None = Field(None, gt=0)
     departure_mean_min: float = Field(20.0, gt=0, description="Rayleigh departure curve mean (warning + preparation)")

@@ -345,6 +345,12 @@ class Prepared:
             out |= self.zone_risk[k]
         return out
 
+    def in_cloud(self, t: float) -> np.ndarray:
+        """Buildings the toxic zone (``risk_zone``) covers at ``t`` (none without a hazmat release)."""
+        if self.hazmat is not None and (k := hz.frame_index(self.hazmat.times_s, t)) >= 0:
+            return self.zone_risk[k]
+        return np.zeros(len(self.buildings), bool)
+
     def risk_reason(self, t: float) -> str:
         parts = []
         if self.flood is not None and hz.frame_index(self.flood.times_s, t) >= 0:
@@ -365,7 +371,7 @@ class Prepared:
             rr, cc = hm.grid.rowcol(b.x_m.to_numpy(), b.y_m.to_numpy())
             ny, nx = hm.grid.shape
             ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
-            m = hm.mask(a.zone, k)
+            m = hm.forecast_mask(a.zone) if a.zone_when == "forecast" else hm.mask(a.zone, k)
             sel &= ok & m[np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)]
         if a.district is not None:
             area = hz.area_of(a.district, self.city, self.districts, key=f"{act.key}.district")
