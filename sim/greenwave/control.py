@@ -19,16 +19,20 @@
   where a vehicle moving up to the stop line is queued too); counting halting vehicles only
   (``mp_count_moving=False``) makes a served movement look empty as soon as its queue moves, so
   the controller switches after almost every min green.
-* **cyclic_pressure** — cyclic max-pressure for a coordinated arterial: the plan's cycle, offsets
-  and phase order stay (each cycle's main-street green starts where the plan's does, so the bands
-  keep their start), and at the start of each cycle the phase whose pressure (as max_pressure's)
-  summed over the last cycle is largest takes up to ``cyc_step_s`` seconds of green from each other
-  phase, none below its min green (``min_green_s``, at least the pedestrians' minimum, capped at
-  the planned green): max-pressure's choice made once a cycle, as in the cyclical max-pressure of
-  Levin, Hu & Odell (2020), Transp. Res. C 120, with the split moved by a bounded step. Green shares
-  in proportion to the pressures (the split rule of Le et al. 2015, Transp. Res. C 58) swing with
-  every noisy cycle on this corridor (BENCHMARKS.md); a fixed cycle and phase order are what city
-  traffic engineers accept and what keeps a green wave.
+* **cyclic_pressure** — a cyclic, queue-aware split adjustment for a coordinated arterial: the
+  plan's cycle, offsets and phase order stay (the phases are rotated so the first main-street
+  phase leads, :func:`coordinated_first`, and its start is kept, so the bands keep their start);
+  at each cycle start the phases' pressures (as max_pressure's) summed over the last cycle decide:
+  when the largest clearly exceeds the next (``cyc_deadband``), its phase takes up to
+  ``cyc_step_s`` of green from each other phase (with n phases it gains up to (n − 1) steps);
+  otherwise the split steps back toward the plan at half that rate; no green leaves the plan's
+  by more than ``cyc_max_shift_s`` or goes below its min green (``min_green_s``, at least the
+  pedestrians' minimum, capped at the planned green). A heuristic driven by Varaiya's pressure,
+  in the family of fixed-cycle max-pressure (Le et al. 2015, Transp. Res. C 58, with a
+  different split rule and a stability proof that does not carry over here; Anderson et al.
+  2018, Netw. Heterog. Media 13(2), splits updated once a cycle). Detector faults are not
+  modelled (a real controller falls back to the plan). Green shares in proportion to the
+  pressures swing with every noisy cycle on this corridor (BENCHMARKS.md).
 * **emergency vehicle** (:class:`EmergencyVehicle`) with pre-emption: each signal within
   ``ev_detect_m`` (or ``ev_detect_eta_s`` at the vehicle's desired speed) of the approaching vehicle
   ends a conflicting green after its min green (with ``ped_recall`` at least its pedestrians' walk and
@@ -75,6 +79,8 @@ class ControlParams:
     mp_max_green_s: float = 0.0  # max-pressure: optional max green (0 = none)
     mp_count_moving: bool = True  # max-pressure: count every vehicle within the distance (False: halting ones only)
     cyc_step_s: float = 2.0  # cyclic max-pressure: largest change of a phase's green from one cycle to the next
+    cyc_max_shift_s: float = 20.0  # cyclic max-pressure: largest departure of a green from the plan's
+    cyc_deadband: float = 0.1  # cyclic max-pressure: relative pressure difference below which the split returns to the plan
     ev_detect_m: float = 300.0  # pre-emption: detection distance before each signal
     ev_detect_eta_s: float = 30.0  # ... or arrival within this many seconds at the vehicle's desired speed (a
     # conflicting side phase that has just started needs its pedestrian minimum, ~20 s, + yellow + all-red)
@@ -98,7 +104,7 @@ class ControlParams:
                   "cyc_step_s"):
             if not getattr(self, k) > 0:
                 raise InputError(f"control_params {k} {getattr(self, k)}: expected > 0")
-        for k in ("mp_max_green_s", "ev_detect_eta_s"):
+        for k in ("mp_max_green_s", "ev_detect_eta_s", "cyc_max_shift_s", "cyc_deadband"):
             if getattr(self, k) < 0:
                 raise InputError(f"control_params {k} {getattr(self, k)}: expected >= 0")
 
@@ -165,18 +171,31 @@ def phase_min_greens_s(timing: SignalTiming, it: Intersection, cp_: ControlParam
     return out
 
 
+def coordinated_first(t: SignalTiming) -> SignalTiming:
+    """The same signal timing with its phases rotated so that the first main-street phase comes
+    first, and the offset moved to that phase's start (the same windows). Cyclic max-pressure
+    keeps the start of the cycle's first phase, so this keeps the coordinated green's start, the
+    band's, whatever the plan's phase order (side first, lead-lead lefts)."""
+    k = next((j for j, p in enumerate(t.phases) if p.name in COORDINATED), 0)
+    if k == 0:
+        return t
+    shift = sum(p.length_s for p in t.phases[:k])
+    return replace(t, offset_s=(t.offset_s + shift) % t.cycle_s, phases=[*t.phases[k:], *t.phases[:k]])
+
+
 def _phase_arrays(plan: Plan, mode_code: int, cp_: ControlParams, intersections: list[Intersection]):
-    n = len(plan.timings)
-    P = max(len(t.phases) for t in plan.timings)
-    nph = np.array([len(t.phases) for t in plan.timings], np.int64)
+    timings = [coordinated_first(t) for t in plan.timings] if mode_code == CK.CTL_CYCLIC else plan.timings
+    n = len(timings)
+    P = max(len(t.phases) for t in timings)
+    nph = np.array([len(t.phases) for t in timings], np.int64)
     pkind = np.zeros((n, P), np.int64)
     pserve = np.zeros((n, P, len(MOVEMENTS)), np.int8)
     pf = np.zeros((n, P, CK.N_PF))
     # offsets moved 1000 cycles back (same schedule) so that global phase indices stay positive
-    cycoff = np.array([[t.cycle_s, t.offset_s % t.cycle_s - 1000.0 * t.cycle_s] for t in plan.timings], float)
+    cycoff = np.array([[t.cycle_s, t.offset_s % t.cycle_s - 1000.0 * t.cycle_s] for t in timings], float)
     tgt = np.full((n, 2), -1, np.int64)
     mode = "max_pressure" if mode_code == CK.CTL_MAX_PRESSURE else "actuated"
-    for i, t in enumerate(plan.timings):
+    for i, t in enumerate(timings):
         cum = 0.0
         mins = phase_min_greens_s(t, intersections[i], cp_, mode)
         for k, p in enumerate(t.phases):
@@ -231,6 +250,8 @@ def make_controller(state: ms.MicroState, plan: Plan, mode: str, params: Control
     cp[CK.CP_MP_MOVING] = float(cp_.mp_count_moving)
     cp[CK.CP_DT] = state.dt_s
     cp[CK.CP_CYC_STEP] = cp_.cyc_step_s
+    cp[CK.CP_CYC_MAX_SHIFT] = cp_.cyc_max_shift_s
+    cp[CK.CP_CYC_DEADBAND] = cp_.cyc_deadband
     n, P = pkind.shape
     return Controller(mode, cp, nph, pkind, pserve, pf, cycoff, mu, rthru, s2m, tgt,
                       cs=np.zeros((n, CK.N_CS), np.int64), cf=np.zeros((n, CK.N_CF)), call=np.zeros((n, P), np.int8),

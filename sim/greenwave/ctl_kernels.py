@@ -46,9 +46,9 @@ PF_G, PF_Y, PF_R, PF_CUM, PF_MIN, PF_G0 = range(6)
 N_PF = 6
 # controller parameters ``cp``
 CP_MODE, CP_PASSAGE, CP_DET_M, CP_MP_DIST, CP_EV_PREEMPT, CP_EV_DET_M, CP_EV_ETA_S, CP_EV_T, CP_MAX_GREEN, \
-    CP_MP_MOVING, CP_DT, CP_CYC_STEP = range(12)
-N_CP = 12  # CP_MP_MOVING: max-pressure counts moving vehicles too (1) or only halting ones (0); CP_DT: the step, s;
-# CP_CYC_STEP: cyclic max-pressure's largest change of a green per cycle, s
+    CP_MP_MOVING, CP_DT, CP_CYC_STEP, CP_CYC_MAX_SHIFT, CP_CYC_DEADBAND = range(14)
+N_CP = 14  # CP_MP_MOVING: max-pressure counts moving vehicles too (1) or only halting ones (0); CP_DT: the step, s;
+# CP_CYC_*: cyclic max-pressure's largest change of a green per cycle (s), from the plan's (s), and its deadband
 # integer state ``cs[i]``: current phase (global index cycle * n_phases + k; max-pressure: k), interval,
 # phase to start after the clearance, phase the clearance leads to (display), pre-empted now, the cycle
 # whose greens ``pf`` holds (cyclic max-pressure)
@@ -204,30 +204,63 @@ def _decide_max_pressure(i, t, cp, nph, pf, cs, cf, press):
 
 
 @njit(cache=True)
-def cyclic_split(i, cycoff, nph, pf, pacc, step_s):
-    """Greens of intersection ``i``'s next cycle (cyclic max-pressure): the phase with the largest
-    pressure summed over the last cycle (Varaiya 2013's phase pressure, as ``ctl_measure``) takes up
-    to ``step_s`` seconds of green from every other phase, none going below its min green; the
-    cycle, offset, phase order, yellows and all-reds of the plan stay. Max-pressure's choice moved
-    from each step to the cycle, as in the cyclical max-pressure of Levin, Hu & Odell (2020),
-    Transp. Res. C 120: 102828, but with the cycle length and offset kept (coordination) and the
-    split moved by a bounded step, so that one noisy cycle cannot take the main street's green.
-    Rewrites ``pf[i, :, PF_G]`` and ``PF_CUM`` and clears ``pacc[i]`` (pressure x s per phase, the
-    seconds summed in the last column; a cycle without readings leaves the greens as they are)."""
+def cyclic_split(i, cycoff, nph, pf, pacc, step_s, max_shift_s, deadband):
+    """Greens of intersection ``i``'s next cycle (cyclic max-pressure), from the phases' pressures
+    (Varaiya 2013's phase pressure, as ``ctl_measure``) summed over the last cycle in ``pacc``
+    (pressure x s per phase, the seconds in the last column; cleared here):
+
+    * when the largest exceeds the next by more than ``deadband`` x (|first| + |second|), its phase
+      takes up to ``step_s`` seconds of green from every other phase;
+    * otherwise (balanced, or no readings) every green moves up to half ``step_s`` back toward
+      the plan's (``PF_G0``): the plan is the prior, left only while the pressures clearly say so
+      (pressure is not delay: on a coordinated arterial the main street's downstream link is as
+      full as its upstream one, so without this pull the split drifts from the plan under the very
+      demand the plan was optimised for);
+    * no green leaves the plan's by more than ``max_shift_s`` or goes below its min green.
+
+    Green only moves between phases: the cycle, the offset (the start of phase 0, the
+    coordinated phase: :func:`sim.greenwave.control.coordinated_first`), the phase order, yellows
+    and all-reds stay. Rewrites ``pf[i, :, PF_G]`` and ``PF_CUM``."""
     npi = nph[i]
-    if pacc[i, pacc.shape[1] - 1] > 0.0:
-        best = 0
-        for k in range(1, npi):
-            if pacc[i, k] > pacc[i, best]:
-                best = k
-        give = 0.0
+    last = pacc.shape[1] - 1
+    best = 0
+    for k in range(1, npi):
+        if pacc[i, k] > pacc[i, best]:
+            best = k
+    second = -1
+    for k in range(npi):
+        if k != best and (second < 0 or pacc[i, k] > pacc[i, second]):
+            second = k
+    p1 = pacc[i, best]
+    p2 = pacc[i, second] if second >= 0 else p1
+    if pacc[i, last] > 0.0 and p1 - p2 > deadband * (abs(p1) + abs(p2)) and p1 - p2 > 0.0:
+        room = pf[i, best, PF_G0] + max_shift_s - pf[i, best, PF_G]
+        want = 0.0
         for k in range(npi):
             if k != best:
-                d = min(step_s, pf[i, k, PF_G] - pf[i, k, PF_MIN])
-                if d > 0.0:
-                    pf[i, k, PF_G] -= d
-                    give += d
-        pf[i, best, PF_G] += give
+                lo = max(pf[i, k, PF_MIN], pf[i, k, PF_G0] - max_shift_s)
+                want += max(0.0, min(step_s, pf[i, k, PF_G] - lo))
+        f = min(1.0, max(room, 0.0) / want) if want > 0.0 else 0.0
+        for k in range(npi):
+            if k != best:
+                lo = max(pf[i, k, PF_MIN], pf[i, k, PF_G0] - max_shift_s)
+                d = f * max(0.0, min(step_s, pf[i, k, PF_G] - lo))
+                pf[i, k, PF_G] -= d
+                pf[i, best, PF_G] += d
+    else:  # back toward the plan: the surplus phases give up to a step, the short ones share it
+        back = 0.5 * step_s
+        give = 0.0
+        short = 0.0
+        for k in range(npi):
+            give += min(back, max(0.0, pf[i, k, PF_G] - pf[i, k, PF_G0]))
+            short += max(0.0, pf[i, k, PF_G0] - pf[i, k, PF_G])
+        if give > 0.0 and short > 0.0:
+            for k in range(npi):
+                over = pf[i, k, PF_G] - pf[i, k, PF_G0]
+                if over > 0.0:
+                    pf[i, k, PF_G] -= min(back, over)
+                elif over < 0.0:
+                    pf[i, k, PF_G] += give * (-over) / short
     cum = pf[i, 0, PF_CUM]
     for k in range(npi):
         pf[i, k, PF_CUM] = cum
@@ -264,7 +297,7 @@ def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc
         if mode == CTL_CYCLIC:  # a new cycle of the plan's clock: its greens from the last one's pressures
             c_now = np.int64(np.floor((t - cycoff[i, 1] - pf[i, 0, PF_CUM]) / cycoff[i, 0] + T_EPS))
             if c_now > cs[i, CS_CYC]:
-                cyclic_split(i, cycoff, nph, pf, pacc, cp[CP_CYC_STEP])
+                cyclic_split(i, cycoff, nph, pf, pacc, cp[CP_CYC_STEP], cp[CP_CYC_MAX_SHIFT], cp[CP_CYC_DEADBAND])
                 cs[i, CS_CYC] = c_now
         for _ in range(4 * npi + 4):
             itv = cs[i, CS_INT]
@@ -321,6 +354,15 @@ def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc
             cs[i, CS_NXT] = nx
             cs[i, CS_CLR_TO] = nx
             cf[i, CF_T_INT] = t
+            if mode != CTL_MAX_PRESSURE and not pre:
+                # a green ending at its planned end (force-off, yield point): the controller acts at
+                # the first step after it, but the clearance runs from the planned end, as the plan's
+                # windows do, so the next phase keeps its planned start and its full green
+                hc = cs[i, CS_CUR]
+                s_, e_ = _planned(i, hc, nph, pf, cycoff)
+                if e_ <= t + T_EPS and e_ > t - cp[CP_DT] - T_EPS and \
+                        e_ - cf[i, CF_T_GREEN] >= pf[i, hc % npi, PF_MIN] - T_EPS:
+                    cf[i, CF_T_INT] = e_
         # signal states
         h = cs[i, CS_CUR]
         k = h % npi

@@ -711,14 +711,16 @@ class _CyclicPressure(_MaxPressure):
 
     def __init__(self, files: SumoFiles, geo: ms.Geometry) -> None:
         from sim.greenwave import ctl_kernels as CK
-        from sim.greenwave.control import ControlParams, _phase_arrays
+        from sim.greenwave.control import ControlParams, _phase_arrays, coordinated_first
 
         super().__init__(files, geo)
         self.CK = CK
         self.nph, _, _, self.pf, self.cycoff, _ = _phase_arrays(
             files.plan, CK.CTL_CYCLIC, ControlParams.of(files.control_params), files.corridor.intersections)
         self.pacc = np.zeros((self.n, self.pf.shape[1] + 1))
-        self.step_s = float(ControlParams.of(files.control_params).cyc_step_s)
+        cp = ControlParams.of(files.control_params)
+        self.split_args = (float(cp.cyc_step_s), float(cp.cyc_max_shift_s), float(cp.cyc_deadband))
+        self.phases = [coordinated_first(t).phases for t in files.plan.timings]  # as _phase_arrays orders them
         self.cycle_no = [None] * self.n
         self.dt = None
 
@@ -736,7 +738,7 @@ class _CyclicPressure(_MaxPressure):
             if self.cycle_no[i] is None:
                 self.cycle_no[i] = c
             elif c != self.cycle_no[i]:
-                CK.cyclic_split(i, self.cycoff, self.nph, self.pf, self.pacc, self.step_s)
+                CK.cyclic_split(i, self.cycoff, self.nph, self.pf, self.pacc, *self.split_args)
                 self.cycle_no[i] = c
             tau = t - off - c * cyc
             pf = self.pf[i]

@@ -724,18 +724,63 @@ def at_points(disp: Dispersion, city: City, xs: np.ndarray, ys: np.ndarray, xy: 
     return t, disp.unit_fn(xs, ys, z_agl, z_agl + np.maximum(zg - z_src, 0.0), t)
 
 
+PROTECT_MAX_EXTRA_S = 12 * 3600.0  # the protective series run at most this long past duration_s
+PROTECT_POINTS = 8  # outline vertices sampled per building (plus its representative point)
+
+
+def _footprint_points(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample points of each building (representative point + up to PROTECT_POINTS outline
+    vertices): x, y and the building index of each point."""
+    xs, ys, owner = [], [], []
+    for i, g in enumerate(geoms):
+        rp = g.representative_point()
+        pts = [(rp.x, rp.y)]
+        polys = getattr(g, "geoms", [g])
+        ring = np.concatenate([np.asarray(q.exterior.coords)[:-1] for q in polys]) if len(polys) else np.zeros((0, 2))
+        if len(ring):
+            step = max(1, int(math.ceil(len(ring) / PROTECT_POINTS)))
+            pts += [tuple(v) for v in ring[::step]]
+        xs += [q[0] for q in pts]
+        ys += [q[1] for q in pts]
+        owner += [i] * len(pts)
+    return np.array(xs, float), np.array(ys, float), np.array(owner, np.int64)
+
+
 def protective_actions(disp: Dispersion, city: City, exposed, xy: tuple[float, float], thr: dict[str, float],
                        params: Params, dt_s: float = 10.0):
-    """Shelter or evacuate for each populated building in a zone (:mod:`sim.hazmat.protective`),
-    from the outdoor and indoor concentration at its centre every ``dt_s``."""
+    """Shelter or evacuate for each populated building in a zone (:mod:`sim.hazmat.protective`):
+    the outdoor concentration on its footprint (highest sample point at each time) and indoors,
+    every ``dt_s`` from the release until the cloud has passed: the series runs to ``duration_s``
+    and is doubled (emissions still stop at ``duration_s``, as for the zones, which take each
+    emission's whole travel) while some building is still at the lowest threshold outdoors or
+    still rising indoors, up to ``PROTECT_MAX_EXTRA_S`` past it. The GeoDataFrame's attrs hold
+    ``complete`` (the cloud had passed) and ``horizon_s``."""
     from sim.hazmat import protective as pa
 
     zoned = exposed[exposed.zone != ""]
-    c = zoned.geometry.centroid
-    t, cout = at_points(disp, city, c.x.to_numpy(float), c.y.to_numpy(float), xy, params, dt_s)
     ev = params.evacuation
-    cin = indoor_from_outdoor(cout, np.full(len(zoned), ev.shelter_air_changes_per_h), dt_s)
-    return pa.assess(exposed, t, cout, cin, thr, list(ev.zones), ev.departure_mean_min * 60.0)
+    px, py, owner = _footprint_points(zoned.geometry.values)
+    nb = len(zoned)
+    lowest = min(thr.values())
+    horizon = params.duration_s
+    while True:
+        p_h = params.model_copy(update={"duration_s": horizon})
+        t = np.arange(0.0, horizon + 1e-9, dt_s)
+        cout = np.zeros((t.size, nb))
+        chunk = max(1, int(4e6 // max(t.size, 1)))
+        for a in range(0, px.size, chunk):
+            c = at_points(disp, city, px[a:a + chunk], py[a:a + chunk], xy, p_h, dt_s)[1]
+            for j in range(c.shape[1]):
+                b = owner[a + j]
+                np.maximum(cout[:, b], c[:, j], out=cout[:, b])
+        cin = indoor_from_outdoor(cout, np.full(nb, ev.shelter_air_changes_per_h), dt_s)
+        done = nb == 0 or t.size < 2 or (bool((cout[-1] < lowest).all()) and bool((cin[-1] <= cin[-2] + 1e-15).all()))
+        if done or horizon >= params.duration_s + PROTECT_MAX_EXTRA_S:
+            break
+        horizon = min(2.0 * horizon, params.duration_s + PROTECT_MAX_EXTRA_S)
+    out = pa.assess(exposed, t, cout, cin, thr, list(ev.zones), ev.departure_mean_min * 60.0)
+    out.attrs.update(complete=bool(done), horizon_s=float(horizon))
+    return out
 
 
 def default_points(exposed, n: int = 3) -> list[tuple[str, float, float, float]]:

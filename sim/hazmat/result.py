@@ -132,7 +132,9 @@ class HazmatResult:
 
             ev_p = self.params.evacuation
             out["protective_action"] = pa.summary(self.protective, ev_p.shelter_air_changes_per_h,
-                                                  ev_p.departure_mean_min * 60.0)
+                                                  ev_p.departure_mean_min * 60.0, self.labels.get("orange", "orange"),
+                                                  bool(self.protective.attrs.get("complete", True)),
+                                                  float(self.protective.attrs.get("horizon_s", self.params.duration_s)))
         if self.prob is not None:
             cell = float(abs(self.prob.res[0] * self.prob.res[1]))
             out["ensemble"] = {"members": int(self.params.ensemble.members), "level": self.members["level"],
@@ -304,26 +306,27 @@ class HazmatResult:
 
     def _protective_table(self) -> gpd.GeoDataFrame:
         """The protective-action buildings with their peaks in ppm and arrival in minutes."""
-        from sim.hazmat.protective import legend_label
+        from sim.hazmat.protective import category
 
         t = self.protective.copy()
         t["cloud_arrival_min"] = (t.cloud_arrival_s / 60.0).round(1)
         t["outdoor_peak_ppm"] = [float(f"{v:.4g}") for v in self.ppm(t.outdoor_peak_kg_m3)]
         t["indoor_peak_ppm"] = [float(f"{v:.4g}") for v in self.ppm(t.indoor_peak_kg_m3)]
-        t["category"] = [legend_label(a, f) for a, f in zip(t.action, t.flag)]
+        t["left_before_cloud_pct"] = (100.0 * t.left_before_cloud_share).round(0)
+        t["category"] = [category(a, f) for a, f in zip(t.action, t.flag)]
         return t
 
     def _protective_layer(self) -> Layer | None:
         if self.protective is None or not len(self.protective):
             return None
-        from sim.hazmat.protective import ACTION_RGBA
+        from sim.hazmat.protective import CATEGORIES
 
         t = self._protective_table()
-        t["color"] = [ACTION_RGBA[c] for c in t.category]
+        t["color"] = [CATEGORIES[c] for c in t.category]
         return Layer("protective_action", "Protective action: shelter in place or evacuate", "polygons", data=t,
-                     legend=[(k, v) for k, v in ACTION_RGBA.items() if (t.category == k).any()],
+                     legend=[(k, v) for k, v in CATEGORIES.items() if (t.category == k).any()],
                      tooltip=["building_id", "use", "zone", "population", "category", "cloud_arrival_min",
-                              "outdoor_peak_ppm", "indoor_peak_ppm"],
+                              "left_before_cloud_pct", "outdoor_peak_ppm", "indoor_peak_ppm"],
                      visible=False, style={"extruded": True, "elevation_col": "height_m", "opacity": 0.95})
 
     # ---------------------------------------------------------------------------- save

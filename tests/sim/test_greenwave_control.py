@@ -81,12 +81,15 @@ def test_actuated_serves_a_side_phase_whose_green_is_its_pedestrian_minimum():
 @pytest.mark.parametrize("phases", [
     [Phase("main_out", 10, 3, 2), Phase("main", 40, 3, 2), Phase("main_in", 12, 3, 2), Phase("side", 25, 3, 2)],
     [Phase("main", 50, 3, 2), Phase("left", 17, 3, 2), Phase("side", 25, 3, 2)],
+    [Phase("main", 70.6, 3.1, 2.0), Phase("side", 19.4, 3.1, 2.0)],
+    [Phase("side", 25.0, 3.0, 2.5), Phase("main", 59.5, 3.0, 2.0)],
 ])
 def test_plan_state_machine_equals_the_windows(phases):
     """The controller in plan mode (what pre-emption runs on) reproduces ``Plan.windows()``
-    exactly: lead-lag left turns (windows merged across phases), a protected-left phase, offsets
-    off the step grid. (Each movement is served once a cycle: ``Plan.windows()`` holds one window
-    per movement.)"""
+    exactly: lead-lag left turns (windows merged across phases), a protected-left phase, offsets,
+    greens and clearances off the step grid (the clearance runs from the planned end, not from
+    the step the controller acts on), the side phase first. (Each movement is served once a cycle:
+    ``Plan.windows()`` holds one window per movement.)"""
     c = _corridor(SMALL, side_vph=300.0)
     cyc = sum(p.length_s for p in phases)
     p = Plan("l", [SignalTiming(cyc, o, phases) for o in (0.0, 37.3, 71.25, 104.9)])
@@ -194,10 +197,13 @@ def test_max_pressure_keeps_queues_bounded_inside_the_capacity_region():
 
 # ----------------------------------------------------------------------------- cyclic max-pressure
 def test_cyclic_split_moves_a_bounded_step_to_the_phase_of_largest_pressure():
-    """One cycle's update by hand: C = 100 s, two phases with 3 + 2 s clearance, min greens 7.8 / 19.5 s.
-    The side phase's pressure summed over the cycle is the larger, so it takes 2 s from the main
-    street (55 -> 53, 35 -> 37; the side phase now starts at 53 + 5 = 58 s); a main green already at
-    its minimum gives only what it has above it; a cycle without readings changes nothing."""
+    """One cycle's update by hand: C = 100 s, two phases with 3 + 2 s clearance, min greens 7.8 / 19.5 s,
+    plan greens 55 / 35 s, step 2 s, at most 20 s from the plan, deadband 0.1.
+    * side pressure clearly larger (900 against 300): the side takes 2 s (55 -> 53, 35 -> 37; the
+      side phase then starts at 53 + 5 = 58 s);
+    * a phase at its bound (main 35 = 55 - 20) gives nothing more;
+    * pressures within the deadband (|900 - 850| <= 0.1 x 1750), or no readings: the split steps
+      back toward the plan at half the step (49 -> 50, 41 -> 40; 54 -> 55, 36 -> 35)."""
     from sim.greenwave import ctl_kernels as CK
 
     def run(main_g, pacc_row):
@@ -205,14 +211,15 @@ def test_cyclic_split_moves_a_bounded_step_to_the_phase_of_largest_pressure():
         pf[0, 0] = (main_g, 3.0, 2.0, 0.0, 7.8, 55.0)
         pf[0, 1] = (90.0 - main_g, 3.0, 2.0, main_g + 5.0, 19.5, 35.0)
         pacc = np.array([pacc_row], float)
-        CK.cyclic_split(0, np.array([[100.0, 0.0]]), np.array([2]), pf, pacc, 2.0)
+        CK.cyclic_split(0, np.array([[100.0, 0.0]]), np.array([2]), pf, pacc, 2.0, 20.0, 0.1)
         assert not pacc.any()  # cleared for the next cycle
         return pf[0, :, CK.PF_G].tolist(), pf[0, :, CK.PF_CUM].tolist()
 
     assert run(55.0, [300.0, 900.0, 100.0]) == ([53.0, 37.0], [0.0, 58.0])
     assert run(55.0, [900.0, -50.0, 100.0]) == ([57.0, 33.0], [0.0, 62.0])
-    assert run(8.8, [-10.0, 40.0, 100.0]) == ([7.8, 82.2], [0.0, 12.8])
-    assert run(55.0, [0.0, 0.0, 0.0]) == ([55.0, 35.0], [0.0, 60.0])
+    assert run(35.0, [-10.0, 40.0, 100.0]) == ([35.0, 55.0], [0.0, 40.0])  # at the 20-s bound
+    assert run(49.0, [900.0, 850.0, 100.0]) == ([50.0, 40.0], [0.0, 55.0])
+    assert run(54.0, [0.0, 0.0, 0.0]) == ([55.0, 35.0], [0.0, 60.0])
 
 
 def test_cyclic_pressure_serves_demand_the_plan_cannot_and_keeps_the_cycle():
@@ -225,7 +232,7 @@ def test_cyclic_pressure_serves_demand_the_plan_cannot_and_keeps_the_cycle():
     c = _corridor([100.0], lanes=1, vol_vph=700.0, vol_in_vph=0.0, side_vph=700.0, turn=0.0, side_to_main=0.0)
     p = _two_phase(c, [30.0], main_s=80.0)
     r = ms.simulate(c, p, duration_s=1800, warmup_s=1200, seed=5, control="cyclic_pressure", record_signals=True,
-                    control_params={"cyc_step_s": 5.0})
+                    control_params={"cyc_step_s": 5.0, "cyc_max_shift_s": 60.0})
     fx = ms.simulate(c, p, duration_s=1800, warmup_s=1200, seed=5)
     m = r.metrics
     assert m["throughput_side_vph"] == pytest.approx(700.0, rel=0.10)
@@ -249,6 +256,12 @@ def test_cyclic_pressure_serves_demand_the_plan_cannot_and_keeps_the_cycle():
     assert np.allclose(g.sum(axis=1), 90.0, atol=1.0)  # one step at each end
     assert g.min() >= 7.0 + 7.0 / 1.2 - 5.0 - 0.5
     assert g[-5:, 1].mean() > 30.0  # from 10 s in the plan
+    # by default no green leaves the plan's by more than 20 s: the side street stays at most 30 s
+    r20 = ms.simulate(c, p, duration_s=1800, warmup_s=1200, seed=5, control="cyclic_pressure", record_signals=True,
+                      control_params={"cyc_step_s": 5.0})
+    side20 = _green(r20.signals, 4)[:, 0]
+    runs20 = _green_runs_s(side20)
+    assert runs20.max() <= 30.0 + 0.5 and np.median(runs20[-10:]) >= 30.0 - 0.5
 
 
 # ----------------------------------------------------------------------------- emergency vehicle

@@ -137,9 +137,11 @@ def test_sheltering_against_a_passing_cloud_closed_form():
 
 
 def test_protective_action_rule_on_four_buildings():
-    """Red zone, cloud at 5 min (before the 20-min mean departure): evacuate, cloud first; red,
-    cloud at 30 min: evacuate; orange, indoor peak above orange: shelter, flagged; yellow, indoor
-    below: shelter. Arrival = the first sample at the building's own zone threshold."""
+    """Red zone, cloud (orange level) at 5 min, before the 20-min mean departure, indoors below
+    orange: evacuate, cloud first (4.8 % gone by then: 1 − exp(−π/4 (5/20)²)); red, cloud at 30 min:
+    evacuate (82.9 % gone); orange, indoor peak above orange: shelter, flagged; yellow, indoors
+    below: shelter. Arrival = the first sample at the orange level (the yellow level in the
+    yellow zone)."""
     from sim.hazmat import protective as P
 
     thr = {"red": 10.0, "orange": 2.0, "yellow": 0.5}
@@ -153,17 +155,28 @@ def test_protective_action_rule_on_four_buildings():
     cout[t >= 1800.0, 1] = 12.0
     cout[t >= 600.0, 2] = 3.0
     cout[t >= 600.0, 3] = 0.6
-    cin = np.column_stack([cout[:, 0] * 0.2, cout[:, 1] * 0.2, np.where(t >= 900.0, 2.5, 0.0), cout[:, 3] * 0.3])
+    cin = np.column_stack([cout[:, 0] * 0.05, cout[:, 1] * 0.2, np.where(t >= 900.0, 2.5, 0.0), cout[:, 3] * 0.3])
     pa = P.assess(ex, t, cout, cin, thr, ["red"], 1200.0)
     assert list(pa.building_id) == [1, 2, 3, 4]
     assert list(pa.cloud_arrival_s) == [300.0, 1800.0, 600.0, 600.0]
     assert list(pa.action) == ["evacuate", "evacuate", "shelter", "shelter"]
     assert list(pa.flag) == ["cloud_first", "", "indoor_orange", ""]
-    assert list(pa.indoor_level) == ["orange", "orange", "orange", ""]  # 4.0, 2.4, 2.5, 0.18
-    sm = P.summary(pa, 0.5, 1200.0)
-    assert (sm["evacuate_persons"], sm["evacuate_cloud_first_persons"], sm["shelter_persons"],
-            sm["shelter_indoor_below_orange_persons"], sm["shelter_indoor_orange_or_red_persons"]) == \
-        (150.0, 100.0, 50.0, 20.0, 30.0)
+    assert list(pa.indoor_level) == ["yellow", "orange", "orange", ""]  # 1.0, 2.4, 2.5, 0.18
+    gone = pa.left_before_cloud_share.to_numpy()
+    assert gone[:2] == pytest.approx([1 - np.exp(-np.pi / 4 * 0.25 ** 2), 1 - np.exp(-np.pi / 4 * 1.5 ** 2)], rel=1e-12)
+    assert np.isnan(gone[2:]).all()
+    assert [P.category(a, f) for a, f in zip(pa.action, pa.flag)] == [
+        "evacuate, cloud first: shelter until it passes", "evacuate", "shelter, indoors reaches orange", "shelter"]
+    # the same first building, but indoors reaches orange too: neither option protects
+    cin[:, 0] = cout[:, 0] * 0.2
+    pa2 = P.assess(ex, t, cout, cin, thr, ["red"], 1200.0)
+    assert pa2.flag.iloc[0] == "cloud_first_indoor_orange"
+    sm = P.summary(pa, 0.5, 1200.0, "AEGL-2", True, 3600.0)
+    assert (sm["evacuate_persons"], sm["evacuate_cloud_first_persons"], sm["evacuate_cloud_first_indoor_orange_or_red_persons"],
+            sm["shelter_persons"], sm["shelter_indoor_below_orange_persons"], sm["shelter_indoor_orange_or_red_persons"]) == \
+        (150.0, 100.0, 0.0, 50.0, 20.0, 30.0)
+    assert sm["evacuees_still_home_when_cloud_arrives_persons"] == round(100 * (1 - gone[0]) + 50 * (1 - gone[1]))
+    assert "lower bounds" not in sm["note"] and "lower bounds" in P.summary(pa, 0.5, 1200.0, "AEGL-2", False, 3600.0)["note"]
 
 
 def _line_graph(cap_vph=1800.0, length_m=1000.0, speed_kph=36.0):
@@ -283,11 +296,14 @@ def test_chlorine_run_on_the_sample_city(sample_city):
     assert pr["evacuate_persons"] + pr["shelter_persons"] == pytest.approx(
         sum(z["population"] for z in s["zones"].values()), rel=1e-9)
     assert pr["evacuate_persons"] == pytest.approx(s["zones"]["red"]["population"], rel=1e-9)
-    cf = pa[pa.flag == "cloud_first"]
+    cf = pa[pa.flag.str.startswith("cloud_first")]
     assert len(cf) and (cf.cloud_arrival_s < p.evacuation.departure_mean_min * 60).all()
-    sh = pa[pa.action == "shelter"]
-    assert ((sh.flag != "") == (sh.indoor_peak_kg_m3 >= thr["orange"])).all()
+    assert ((pa.flag.str.contains("indoor")) == ((pa.indoor_peak_kg_m3 >= thr["orange"])
+                                                 & ((pa.action == "shelter") | pa.flag.str.startswith("cloud_first")))).all()
     assert (pa.indoor_peak_kg_m3 <= pa.outdoor_peak_kg_m3 + 1e-12).all()  # a box never exceeds what feeds it
+    # the series ran on until the cloud had passed every building (past the 1-h run)
+    assert pa.attrs["complete"] and pa.attrs["horizon_s"] > p.duration_s
+    assert pr["series_until_s"] == pa.attrs["horizon_s"] and "lower bounds" not in pr["note"]
 
 
 @pytest.mark.parametrize("change, words", [
