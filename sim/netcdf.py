@@ -8,7 +8,7 @@ working whatever the reader's time decoding.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ def time_attrs(start: datetime | None) -> dict[str, str]:
     result built outside a scenario) the units are plain seconds, which CF does not read as time."""
     if start is None:
         return {"units": "s", "long_name": "seconds from the scenario start"}
-    utc = start.astimezone(timezone.utc) if start.tzinfo is not None else start  # CF's default zone is UTC
+    if start.tzinfo is None:  # a wall clock without a zone is China Standard Time, as in scenario files
+        start = start.replace(tzinfo=timezone(timedelta(hours=8)))
+    utc = start.astimezone(timezone.utc)  # CF's reference time has no zone: UTC
     return {"standard_name": "time", "long_name": "time from the scenario start", "calendar": "proleptic_gregorian",
             "units": f"seconds since {utc:%Y-%m-%d %H:%M:%S}"}
 
@@ -38,9 +40,9 @@ def grid_coords(raster: Any, times_s: np.ndarray, start: datetime | None) -> tup
 
 
 def seconds(path: Path, ds: Any) -> np.ndarray:
-    """The time coordinate of ``ds`` (opened with ``decode_times=False``) in seconds from its
-    start: the numbers as written when the units are seconds (ours), else converted through the
-    CF units (``<unit> since ...``) and taken relative to the reference time."""
+    """The time coordinate of ``ds`` (opened with ``decode_times=False``) in seconds: the numbers
+    as written, scaled by their CF unit (``<unit>`` or ``<unit> since <date>``; the date itself is
+    not read: the files CityTwin writes count from the scenario start, which the reader places)."""
     t = ds["time"]
     units = str(t.attrs.get("units", "s")).strip().split(" since ")[0].strip().lower()
     scale = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "minutes": 60.0, "minute": 60.0, "min": 60.0,

@@ -17,6 +17,8 @@ def test_time_units_are_seconds_since_the_start_in_utc():
     a = time_attrs(datetime.fromisoformat("2026-07-15T18:00:00+08:00"))
     assert a["units"] == "seconds since 2026-07-15 10:00:00" and a["standard_name"] == "time"
     assert time_attrs(None)["units"] == "s"  # no start: plain seconds (not a CF time)
+    # a start without a zone is China Standard Time, as scenario files read it
+    assert time_attrs(datetime(2026, 7, 15, 18, 0))["units"] == "seconds since 2026-07-15 10:00:00"
 
 
 @pytest.mark.parametrize("units, values, expect_s", [
