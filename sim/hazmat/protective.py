@@ -4,9 +4,9 @@ building a threat zone reaches.
 Outdoors: the concentration on the building's footprint (its representative point and up to
 eight outline vertices, the highest of them at each time: the zone is assigned when it touches
 any part of the building) every 10 s from the dispersion, at receptor height, from the release
-until the cloud has passed (:func:`sim.hazmat.model.protective_actions`). Indoors: the one-box
+until the cloud has passed (:func:`sim.hazmat.exposure.protective_actions`). Indoors: the one-box
 infiltration model with the scenario's air-change rate (closed windows, ventilation off;
-:func:`sim.hazmat.model.indoor_from_outdoor`). Its peak is compared with the zone thresholds as
+:func:`sim.hazmat.exposure.indoor_from_outdoor`). Its peak is compared with the zone thresholds as
 the zones are (instantaneous concentration against the guideline level, e.g. the 60-min AEGL):
 conservative for an hour's exposure, while a shelter held for hours meets the lower
 long-exposure levels (chlorine AEGL-2: 2 ppm at 1 h, 1 ppm at 4 h).

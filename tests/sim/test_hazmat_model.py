@@ -14,6 +14,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, Point, Polygon
 
 from sim.hazmat import impacts as imp
+from sim.hazmat import exposure as E
 from sim.hazmat import model as M
 from sim.hazmat.ensemble import draw_members, exceedance_probability
 from sim.hazmat.kernels import plume_conc
@@ -112,7 +113,7 @@ def test_indoor_one_box_model_matches_the_exponential(sample_city):
         def unit_fn(xs, ys, za, zf, t):
             return np.where(t[:, None] >= 100.0, 2e-3, 0.0) * np.ones(xs.size)[None, :]
     p = _params(duration_s=3600)
-    s = M.point_series(D, sample_city, [("home", 402720.0, 2855000.0, 0.5)], (402720.0, 2855400.0), p)
+    s = E.point_series(D, sample_city, [("home", 402720.0, 2855000.0, 0.5)], (402720.0, 2855400.0), p)
     t = s.time_s.to_numpy()
     expect = np.where(t >= 110.0, 2e-3 * (1 - np.exp(-0.5 / 3600 * (t - 100.0))), 0.0)
     assert s.indoor_kg_m3.to_numpy() == pytest.approx(expect, rel=1e-9, abs=1e-15)
@@ -127,11 +128,11 @@ def test_sheltering_against_a_passing_cloud_closed_form():
     lam = 0.5 / 3600.0
     for T in (600.0, 14400.0):
         cout = np.where((t >= 100.0) & (t < 100.0 + T), 1.0, 0.0)[:, None]
-        cin = M.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
+        cin = E.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
         T_in = min(T, t[-1] - 100.0)
         assert cin.max() == pytest.approx(1.0 - np.exp(-lam * T_in), rel=1e-9)
     cout = np.where((t >= 100.0) & (t < 700.0), 1.0, 0.0)[:, None]
-    cin = M.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
+    cin = E.indoor_from_outdoor(cout, np.array([0.5]), dt)[:, 0]
     k = np.searchsorted(t, 700.0)
     assert cin[-1] == pytest.approx(cin[k] * np.exp(-lam * (t[-1] - t[k])), rel=1e-9)
 
