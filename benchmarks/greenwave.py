@@ -26,9 +26,9 @@ Plans, all two-phase:
        offsets and splits, 2 seeds (101, 102, not the benchmark's) x 1200 s after 300 s, step dt;
   (e)  the control modes of :mod:`sim.greenwave.control` on (d): coordinated-actuated (the plan's
        cycle, offsets and force-offs; SUMO: its actuated programs), max-pressure (Varaiya 2013, the
-       plan's phases, no cycle; SUMO: the same rule driven through TraCI, ``sumo._MaxPressure``) and
+       plan's phases, no cycle; SUMO: the same rule driven through TraCI, ``sumo_control.MaxPressure``) and
        cyclic max-pressure (the plan's cycle, offsets and phase order, greens moved each cycle towards
-       the phase of largest pressure; SUMO through TraCI, ``sumo._CyclicPressure``);
+       the phase of largest pressure; SUMO through TraCI, ``sumo_control.CyclicPressure``);
   (f)  (d) and the modes of (e) under demand the plan was not designed for (``--off-design``: cross
        streets x 1.25, x 0.7, corridor x 1.1), ours and SUMO - where queue feedback should pay.
 
