@@ -138,6 +138,7 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
             kw: dict[str, Any] = {}
             if mode != "fixed":
                 kw["control"] = mode
+                kw["control_params"] = p.control.model_dump()
             rec = name in (recommended, "maxband") and mode == "fixed" and j == 0
             r = microsim.simulate(cp, plan, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
                                   dt_s=sim.dt_s, record_trajectories=rec, **kw)

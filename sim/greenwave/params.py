@@ -111,6 +111,22 @@ class Simulation(_Strict):
                              "timetable's in the time-of-day run")
 
 
+class Control(_Strict):
+    """Settings of the adaptive variants (``sim.greenwave.control.ControlParams``)."""
+
+    passage_s: Pos = Field(3.0, description="actuated: gap (s) that ends a side phase (SUMO's max-gap)")
+    min_green_s: Pos = Field(5.0, description="actuated / cyclic: vehicle min green of every phase, s")
+    mp_min_green_s: Pos = Field(8.0, description="max-pressure: min green, s (Varaiya's decision interval)")
+    mp_queue_dist_m: Pos = Field(150.0, description="max-pressure and cyclic: vehicles counted within this "
+                                 "distance upstream of the stop line, m")
+    cyc_step_s: Pos = Field(2.0, description="cyclic max-pressure: largest change of a phase's green per cycle, s")
+    cyc_max_shift_s: NonNeg = Field(20.0, description="cyclic max-pressure: largest departure of a green from the "
+                                    "plan's, s")
+    cyc_deadband: NonNeg = Field(0.1, description="cyclic max-pressure: relative pressure difference below which "
+                                 "the split steps back toward the plan")
+    ped_recall: bool = Field(True, description="every phase keeps its pedestrians' minimum green (walk + crossing)")
+
+
 class Optimise(_Strict):
     """Delay-optimised timing: delay + K x stops, searched from the band plan (seeded)."""
 
@@ -158,6 +174,7 @@ class Params(_Strict):
                            "max_pressure", "cyclic_pressure"]] = Field(default_factory=lambda: list(VARIANTS), min_length=1)
     periods: list[Period] = Field(default_factory=list)
     simulation: Simulation = Field(default_factory=Simulation)
+    control: Control = Field(default_factory=Control)
     optimise: Optimise = Field(default_factory=Optimise)
     emergency: Emergency | None = None
     incidents: list[Incident] = Field(default_factory=list)

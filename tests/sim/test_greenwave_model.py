@@ -93,6 +93,22 @@ def test_variants_on_common_seeds_and_the_band_helps(sample_city):
     assert len(queues) == 2 * len(c) and (queues.drop(columns=["variant", "cross_street"]) >= 0).all().all()
 
 
+def test_scenario_control_settings_reach_the_adaptive_variants(sample_city):
+    """``control`` in the scenario reaches the adaptive runs: cyclic max-pressure allowed no
+    departure from the plan (``cyc_max_shift_s: 0``) runs the band plan's own windows, so its row
+    equals the band plan's to the last digit; with the default 20 s it does not."""
+    p = _params(variants=["maxband", "cyclic_pressure"], control={"cyc_max_shift_s": 0.0})
+    c = M.build_corridor(sample_city, p)
+    plans = M.make_plans(sample_city, c, p)
+    df, _, _ = M.simulate_variants(c, plans, p)
+    cols = ["travel_time_combined_s", "stops_combined_per_veh", "delay_side_s"]
+    assert df.loc["cyclic_pressure", cols].tolist() == df.loc["maxband", cols].tolist()
+    df2, _, _ = M.simulate_variants(c, plans, _params(variants=["maxband", "cyclic_pressure"]))
+    assert df2.loc["cyclic_pressure", cols].tolist() != df2.loc["maxband", cols].tolist()
+    with pytest.raises(ValueError, match="cyc_step_s"):
+        _params(control={"cyc_step_s": 0.0})
+
+
 def test_emergency_route_times_follow_the_closed_forms(sample_city):
     """With pre-emption the trip takes Σ length / (speed_factor × limit) over the fastest
     route; without, each signal adds the mean red wait (C − g)² / 2C of a uniformly arriving
