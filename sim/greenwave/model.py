@@ -271,7 +271,8 @@ class EmergencyRoute:
     signals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | None = None) -> EmergencyRoute | None:
+def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | None = None,
+                    corridor: Corridor | None = None) -> EmergencyRoute | None:
     """Fastest route from the base to the target; at each signal on it, the arrival time of the
     vehicle (driving at ``speed_factor`` × the limits) and when pre-emption starts: its ETA minus
     the controller's detection lead (``ControlParams.ev_detect_eta_s``, 30 s, as in the simulated
@@ -281,7 +282,8 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
     pre-emption vs the expected time without it (mean wait (C − g)² / 2C at each signal, Webster's
     uniform-arrival term). ``timings``: the plan each of these signals will run (by road-graph node;
     the run passes the recommended plan of its corridor), the others run their stored plans
-    (column ``plan``)."""
+    (column ``plan``). On ``corridor``'s signals the main-street green is the one of the direction
+    the route drives (out or in: they differ in lead-lag plans)."""
     from sim.greenwave.control import ControlParams
 
     lead_s = ControlParams().ev_detect_eta_s
@@ -310,7 +312,7 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
             st = (timings or {}).get(v) or SignalTiming.from_phase_plan(nd["phase_plan"])
             c = st.cycle_s
             main = _is_main(g, u, v)
-            gr = st.window("out")[1] if main else st.window("side")[1]
+            gr = st.window(_main_direction(corridor, v, g.nodes[u], nd) if main else "side")[1]
             wait = (c - gr) ** 2 / (2 * c)
             expected += wait
             rows.append({"node": v, "arrival_s": round(e.depart_s + t, 1), "approach": "main" if main else "side",
@@ -318,6 +320,18 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
                          "mean_wait_without_s": round(wait, 1),
                          "plan": "recommended" if v in (timings or {}) else "stored", "x": nd["x"], "y": nd["y"]})
     return EmergencyRoute(e.from_place, tname, path_line(g, path), dist, t, t + expected, pd.DataFrame(rows))
+
+
+def _main_direction(corridor: Corridor | None, v: Any, nu: dict, nv: dict) -> str:
+    """'in' when the link into corridor signal ``v`` runs against the corridor's order (from its
+    last signal toward its first), else 'out' (also off the corridor, where plans are symmetric)."""
+    its = corridor.intersections if corridor is not None else []
+    k = next((j for j, it in enumerate(its) if it.node == v), None)
+    if k is None or len(its) < 2:
+        return "out"
+    a, b = its[max(k - 1, 0)], its[min(k + 1, len(its) - 1)]
+    dot = (nv["x"] - nu["x"]) * (b.x - a.x) + (nv["y"] - nu["y"]) * (b.y - a.y)
+    return "in" if dot < 0 else "out"
 
 
 def _is_main(g: nx.MultiDiGraph, u: Any, v: Any) -> bool:
@@ -361,7 +375,7 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
         for msg in timetable_gaps(params.periods):
             warnings.warn(msg, stacklevel=2)
         periods = period_plans(city, c, params, rec)
-        em = emergency_route(city, params, {it.node: t for it, t in zip(c.intersections, rec.timings)})
+        em = emergency_route(city, params, {it.node: t for it, t in zip(c.intersections, rec.timings)}, c)
         events = corridor_events(c, rec, periods, em, params, start)
     ours = [w for w in caught if issubclass(w.category, UserWarning) and _is_ours(w.filename)]
     for w in caught:  # other libraries' warnings pass on as they were, without entering the summary

@@ -93,6 +93,21 @@ def test_variants_on_common_seeds_and_the_band_helps(sample_city):
     assert len(queues) == 2 * len(c) and (queues.drop(columns=["variant", "cross_street"]) >= 0).all().all()
 
 
+def test_emergency_route_reads_the_green_of_the_direction_it_drives():
+    """On the corridor's signals the route's main-street wait uses the outbound or inbound green
+    by the direction it drives (they differ in lead-lag plans); off the corridor, 'out'."""
+    from sim.greenwave.plan import Corridor, Intersection
+
+    its = [Intersection(node=n, name=f"X{n}", pos_m=x, x=x, y=0.0) for n, x in ((10, 0.0), (11, 100.0), (12, 200.0))]
+    c = Corridor("t", "EPSG:4547", its, length_m=200.0, speed_kph=60.0, volume_out_vph=1000.0, volume_in_vph=1000.0)
+    at = lambda x: {"x": x, "y": 0.0}  # noqa: E731
+    assert M._main_direction(c, 11, at(50.0), at(100.0)) == "out"
+    assert M._main_direction(c, 11, at(150.0), at(100.0)) == "in"
+    assert M._main_direction(c, 12, at(260.0), at(200.0)) == "in"  # the last signal, entered from beyond it
+    assert M._main_direction(c, 99, at(150.0), at(100.0)) == "out"  # not a corridor signal
+    assert M._main_direction(None, 11, at(150.0), at(100.0)) == "out"
+
+
 def test_scenario_control_settings_reach_the_adaptive_variants(sample_city):
     """``control`` in the scenario reaches the adaptive runs: cyclic max-pressure allowed no
     departure from the plan (``cyc_max_shift_s: 0``) runs the band plan's own windows, so its row
