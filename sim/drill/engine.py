@@ -100,6 +100,13 @@ class PlanRun:
         self.evacuating = 0.0
         self.sheltered = 0.0
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
+        # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
+        # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
+        # the risk zone's level; persons still inside then are counted once
+        self.ach = np.full(len(b), prep.params.indoor_air_changes_per_h)
+        self.c_in = np.zeros(len(b))
+        self.indoor_hit = np.zeros(len(b), bool)
+        self.indoor_at_risk = 0.0
         self.unsheltered_log = 0.0
         self.people_rows: list[dict] = []
         self.shelter_rows: list[dict] = []
@@ -134,6 +141,8 @@ class PlanRun:
             env.process(self._geo_warning())
         env.process(self._hazard_watch())
         env.process(self._sampler())
+        if prep.hazmat is not None:
+            env.process(self._indoor_watch())
         env.run(until=prep.duration_s)
         self._sample()
         for inc in self.incidents.values():
@@ -406,6 +415,12 @@ class PlanRun:
             self.dispatch(f"{label} ({why})")
         elif a.do == "evacuate":
             self.evacuate(act, label, why)
+        elif a.do == "shelter_in_place":
+            sel = self.prep.buildings_in(act, self.env.now) & (self.in_place > 0)
+            self.ach[sel] = np.minimum(self.ach[sel], self.prep.params.shelter_air_changes_per_h)
+            self.say("shelter_in_place", f"{label}: {self.in_place[sel].sum():.0f} persons in {int(sel.sum())} buildings "
+                     f"told to shelter in place (windows shut: {self.prep.params.shelter_air_changes_per_h:g} air "
+                     "changes per hour)", why)
 
     def _preposition(self, rid: str, xy: tuple[float, float], label: str):
         q = self.avail.get(rid, 0.0)
@@ -492,6 +507,26 @@ class PlanRun:
         self.sheltered += n
         self.shelter_load[shelter] += n
 
+    def _indoor_watch(self, dt_s: float = 60.0):
+        """Every ``dt_s`` from the release: the indoor air of each building follows the outdoor
+        frame holding then (dC_in/dt = λ (C_out − C_in), λ = its air changes / 3600, exact for
+        C_out held over the step; the model of sim.hazmat.exposure); buildings whose indoor air
+        first reaches the risk zone's level add the persons still inside."""
+        hm = self.prep.hazmat
+        thr = hm.thresholds[self.prep.params.risk_zone]
+        from sim.drill.hazards import frame_index
+
+        yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
+        while True:
+            k = frame_index(hm.times_s, self.env.now)
+            cout = self.prep.building_conc[k] if k >= 0 else np.zeros_like(self.c_in)
+            self.c_in = cout + (self.c_in - cout) * np.exp(-self.ach / 3600.0 * dt_s)
+            new = (self.c_in >= thr) & ~self.indoor_hit
+            if new.any():
+                self.indoor_hit |= new
+                self.indoor_at_risk += float(self.in_place[new].sum())
+            yield self.env.timeout(dt_s)
+
     # ------------------------------------------------------------------ hazards and series
     def _hazard_watch(self):
         """At each hazard frame: flag the buildings the hazards reach (their people are at risk),
@@ -516,7 +551,7 @@ class PlanRun:
         inp = float(self.in_place[self.flagged].sum())
         self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
-                                 "left_in_cloud": self.left_in_cloud,
+                                 "left_in_cloud": self.left_in_cloud, "indoor_at_risk": self.indoor_at_risk,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons
         for s, load in self.shelter_load.items():

@@ -173,13 +173,15 @@ class Action(Trigger):
     (names or near a place), ``evacuate`` (an area: ``zone`` of the hazmat model (its forecast
     footprint, or where the cloud is now: ``zone_when``), flood depth above
     ``depth_above_m`` within ``radius_m`` of a place, a district, or buildings within ``radius_m``
-    of a place), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
+    of a place), ``shelter_in_place`` (the same areas: windows shut, ventilation off, so the
+    building's air changes drop to ``shelter_air_changes_per_h``), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
     a file arriving after ``arrive_after_min`` at a place), ``dispatch`` (match and send resources to
     the open incidents now; with ``auto_dispatch`` the plan does this on every new incident anyway).
     """
 
     name: str = ""
-    do: Literal["warn", "open_shelters", "close_roads", "evacuate", "preposition", "mutual_aid", "dispatch"]
+    do: Literal["warn", "open_shelters", "close_roads", "evacuate", "shelter_in_place", "preposition", "mutual_aid",
+                "dispatch"]
     text: str = ""
     shelters: list[str] | Literal["all"] = "all"
     roads: list[str] = Field(default_factory=list)
@@ -200,8 +202,8 @@ class Action(Trigger):
 
     @model_validator(mode="after")
     def _fields(self) -> "Action":
-        if self.do == "evacuate" and not (self.zone or self.district or self.near):
-            raise ValueError("do evacuate: give 'zone', 'district' or 'near' (with radius_m, optionally depth_above_m)")
+        if self.do in ("evacuate", "shelter_in_place") and not (self.zone or self.district or self.near):
+            raise ValueError(f"do {self.do}: give 'zone', 'district' or 'near' (with radius_m, optionally depth_above_m)")
         if self.do == "preposition" and (not self.resources or self.to is None):
             raise ValueError("do preposition: give 'resources' (ids) and 'to' (a place or point)")
         if self.do == "mutual_aid" and (self.resources_csv is None or self.to is None):
@@ -312,6 +314,11 @@ class Params(_Strict):
     risk_depth_m: float = Field(0.5, gt=0, description="people in a building are at risk when the flood around it "
                                 "is deeper (about knee height, where wading becomes dangerous)")
     risk_zone: Literal["red", "orange", "yellow"] = Field("orange", description="people are at risk inside this toxic zone")
+    indoor_air_changes_per_h: float = Field(2.0, gt=0, description="air changes per hour of the buildings as people "
+                                            "keep them before any instruction (an assumption: windows ajar on a "
+                                            "warm evening; ~0.3-1 with windows shut)")
+    shelter_air_changes_per_h: float = Field(0.5, gt=0, description="air changes per hour after a shelter-in-place "
+                                             "order (windows and doors shut, ventilation off)")
     frame_interval_s: float = Field(600.0, gt=0, description="map frames and review series every so many seconds")
 
     @field_validator("work_min")

@@ -336,6 +336,8 @@ class Prepared:
             rr, cc = np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)
             lev = self.params.risk_zone
             self.zone_risk = np.stack([ok & hm.mask(lev, k)[rr, cc] for k in range(len(hm.times_s))])
+            # outdoor concentration (kg/m3) at each building in each frame, for the indoor air
+            self.building_conc = np.where(ok[None, :], hm.conc[:, rr, cc], 0.0).astype(np.float64)
 
     def at_risk(self, t: float) -> np.ndarray:
         out = np.zeros(len(self.buildings), bool)
