@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.drill.hazards import frame_index
 from sim.drill.matching import match
 from sim.drill.network import Closure, RoadState
 from sim.drill.rules import Incident
@@ -514,8 +515,6 @@ class PlanRun:
         first reaches the risk zone's level add the persons still inside."""
         hm = self.prep.hazmat
         thr = hm.thresholds[self.prep.params.risk_zone]
-        from sim.drill.hazards import frame_index
-
         yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
         while True:
             k = frame_index(hm.times_s, self.env.now)
