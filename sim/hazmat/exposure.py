@@ -97,6 +97,8 @@ def protective_actions(disp: Dispersion, city: City, exposed, xy: tuple[float, f
     px, py, owner = _footprint_points(zoned.geometry.values)
     nb = len(zoned)
     lowest = min(thr.values())
+    ach = np.array([ev.shelter_air_changes_by_use.get(str(u), ev.shelter_air_changes_per_h) for u in zoned["use"]],
+                   float) if "use" in zoned else np.full(nb, ev.shelter_air_changes_per_h)
     horizon = params.duration_s
     while True:
         p_h = params.model_copy(update={"duration_s": horizon})
@@ -108,7 +110,7 @@ def protective_actions(disp: Dispersion, city: City, exposed, xy: tuple[float, f
             for j in range(c.shape[1]):
                 b = owner[a + j]
                 np.maximum(cout[:, b], c[:, j], out=cout[:, b])
-        cin = indoor_from_outdoor(cout, np.full(nb, ev.shelter_air_changes_per_h), dt_s)
+        cin = indoor_from_outdoor(cout, ach, dt_s)
         done = nb == 0 or t.size < 2 or (bool((cout[-1] < lowest).all()) and bool((cin[-1] <= cin[-2] + 1e-15).all()))
         if done or horizon >= params.duration_s + PROTECT_MAX_EXTRA_S:
             break

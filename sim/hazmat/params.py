@@ -154,6 +154,9 @@ class Evacuation(_Strict):
     shelter_air_changes_per_h: Pos = Field(0.5, description="air changes per hour of a building sheltering in place "
                                            "(windows shut, ventilation off; ~0.3-1 for homes), for the indoor "
                                            "concentration of every building in a zone (protective action)")
+    shelter_air_changes_by_use: dict[str, Pos] = Field(
+        default_factory=dict, description="air changes per hour by building use (the buildings' 'use': residential, "
+        "commercial, school, ...) where they differ from shelter_air_changes_per_h, e.g. {commercial: 1.0}")
 
 
 class Ensemble(_Strict):

@@ -106,7 +106,7 @@ def category(action: str, flag: str) -> str:
     return "shelter, indoors reaches orange" if flag else "shelter"
 
 
-def summary(pa: gpd.GeoDataFrame, ach_per_h: float, departure_mean_s: float, orange_label: str,
+def summary(pa: gpd.GeoDataFrame, ach_per_h: float | dict[str, float], departure_mean_s: float, orange_label: str,
             complete: bool, horizon_s: float) -> dict[str, Any]:
     """Persons by action and flag (each building counted once, in its innermost zone)."""
     pop = pa.population.fillna(0.0).to_numpy(float) if len(pa) else np.zeros(0)

@@ -131,7 +131,9 @@ class HazmatResult:
             from sim.hazmat import protective as pa
 
             ev_p = self.params.evacuation
-            out["protective_action"] = pa.summary(self.protective, ev_p.shelter_air_changes_per_h,
+            out["protective_action"] = pa.summary(self.protective, {"*": ev_p.shelter_air_changes_per_h,
+                                                                    **ev_p.shelter_air_changes_by_use}
+                                                  if ev_p.shelter_air_changes_by_use else ev_p.shelter_air_changes_per_h,
                                                   ev_p.departure_mean_min * 60.0, self.labels.get("orange", "orange"),
                                                   bool(self.protective.attrs.get("complete", True)),
                                                   float(self.protective.attrs.get("horizon_s", self.params.duration_s)))

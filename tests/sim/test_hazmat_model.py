@@ -137,6 +137,25 @@ def test_sheltering_against_a_passing_cloud_closed_form():
     assert cin[-1] == pytest.approx(cin[k] * np.exp(-lam * (t[-1] - t[k])), rel=1e-9)
 
 
+def test_protective_series_per_building_use_follow_the_closed_form(sample_city):
+    """A cloud of C0 = 1 for 600 s over two buildings: the home (default 0.5 air changes/h) peaks
+    indoors at 1 − exp(−0.5 × 600/3600) = 0.080, the shop given 2 /h by use at 1 − exp(−2 × 600/3600)
+    = 0.283; the cloud has passed by the run's end, so the series is complete."""
+    class D:
+        @staticmethod
+        def unit_fn(xs, ys, za, zf, t):
+            return np.where(t[:, None] < 600.0, 1.0, 0.0) * np.ones(xs.size)[None, :]
+
+    p = _params(duration_s=3600, evacuation={"shelter_air_changes_by_use": {"commercial": 2.0}})
+    ex = gpd.GeoDataFrame({"building_id": [1, 2], "use": ["residential", "commercial"], "height_m": [9.0, 9.0],
+                           "name": ["", ""], "population": [10.0, 20.0], "zone": ["orange", "orange"]},
+                          geometry=[Point(402700.0 + 60 * i, 2855000.0).buffer(8) for i in range(2)], crs=CRS_)
+    pa = E.protective_actions(D, sample_city, ex, (402720.0, 2855400.0), {"red": 5.0, "orange": 0.5, "yellow": 0.05}, p)
+    assert pa.indoor_peak_kg_m3.to_numpy() == pytest.approx([1 - np.exp(-0.5 / 6), 1 - np.exp(-2.0 / 6)], rel=1e-9)
+    assert list(pa.cloud_arrival_s) == [0.0, 0.0] and pa.attrs["complete"]
+    assert list(pa.flag) == ["", ""]  # indoors below orange (0.5): sheltering works for a 10-min cloud
+
+
 def test_protective_action_rule_on_four_buildings():
     """Red zone, cloud (orange level) at 5 min, before the 20-min mean departure, indoors below
     orange: evacuate, cloud first (4.8 % gone by then: 1 − exp(−π/4 (5/20)²)); red, cloud at 30 min:
