@@ -191,13 +191,11 @@ def off_design(c: Corridor, plan: Plan, a: argparse.Namespace, modes: list[str],
     """(f) The recommended plan and the control modes on it under demand it was not designed for:
     every cross street x ``side`` and both corridor directions x ``main`` (``--off-design``), our
     simulator and SUMO, the benchmark's seeds; returns {case: {mode: (ours, SUMO or None)}}."""
-    import dataclasses
-
     out: dict[str, dict[str, tuple]] = {}
     for case in a.off_design.split(";") if a.off_design else []:
         side_f, main_f = (float(x) for x in case.split(","))
-        c2 = apply_edits(c, {it.name: {"side_volume_vph": it.side_volume_vph * side_f} for it in c.intersections})
-        c2 = dataclasses.replace(c2, volume_out_vph=c.volume_out_vph * main_f, volume_in_vph=c.volume_in_vph * main_f)
+        c2 = apply_edits(c, {"volume_out_vph": c.volume_out_vph * main_f, "volume_in_vph": c.volume_in_vph * main_f,
+                             **{it.name: {"side_volume_vph": it.side_volume_vph * side_f} for it in c.intersections}})
         name = f"side x{side_f:g}, corridor x{main_f:g}"
         out[name] = {}
         for mode in ["fixed", *modes]:

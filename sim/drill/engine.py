@@ -27,6 +27,7 @@ from sim.drill.hazards import frame_index
 from sim.drill.matching import match
 from sim.drill.network import Closure, RoadState
 from sim.drill.rules import Incident
+from sim.hazmat.exposure import indoor_step
 from sim.hazmat.impacts import assign_to_shelters, rayleigh_quantiles
 from twin.routing import nearest_nodes
 
@@ -510,16 +511,16 @@ class PlanRun:
 
     def _indoor_watch(self, dt_s: float = 60.0):
         """Every ``dt_s`` from the release: the indoor air of each building follows the outdoor
-        frame holding then (dC_in/dt = λ (C_out − C_in), λ = its air changes / 3600, exact for
-        C_out held over the step; the model of sim.hazmat.exposure); buildings whose indoor air
-        first reaches the risk zone's level add the persons still inside."""
+        frame holding then (:func:`sim.hazmat.exposure.indoor_step`, at the building's current air
+        changes); buildings whose indoor air first reaches the risk zone's level add the persons
+        still inside."""
         hm = self.prep.hazmat
         thr = hm.thresholds[self.prep.params.risk_zone]
         yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
         while True:
             k = frame_index(hm.times_s, self.env.now)
             cout = self.prep.building_conc[k] if k >= 0 else np.zeros_like(self.c_in)
-            self.c_in = cout + (self.c_in - cout) * np.exp(-self.ach / 3600.0 * dt_s)
+            self.c_in = indoor_step(self.c_in, cout, self.ach, dt_s)
             new = (self.c_in >= thr) & ~self.indoor_hit
             if new.any():
                 self.indoor_hit |= new

@@ -287,6 +287,7 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
     from sim.greenwave.control import ControlParams
 
     lead_s = ControlParams().ev_detect_eta_s
+    timings = timings or {}
     e = p.emergency
     if e is None:
         return None
@@ -308,8 +309,8 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
         t += d["length_m"] / (d["speed_kph"] / 3.6 * e.speed_factor)
         dist += d["length_m"]
         nd = g.nodes[v]
-        if nd.get("signal") and (nd.get("phase_plan") or v in (timings or {})) and v != dst:
-            st = (timings or {}).get(v) or SignalTiming.from_phase_plan(nd["phase_plan"])
+        if nd.get("signal") and (nd.get("phase_plan") or v in timings) and v != dst:
+            st = timings.get(v) or SignalTiming.from_phase_plan(nd["phase_plan"])
             c = st.cycle_s
             main = _is_main(g, u, v)
             gr = st.window(_main_direction(corridor, v, g.nodes[u], nd) if main else "side")[1]
@@ -318,7 +319,7 @@ def emergency_route(city: City, p: Params, timings: dict[Any, SignalTiming] | No
             rows.append({"node": v, "arrival_s": round(e.depart_s + t, 1), "approach": "main" if main else "side",
                          "preempt_from_s": round(max(e.depart_s, e.depart_s + t - lead_s), 1), "cycle_s": c, "green_s": round(gr, 1),
                          "mean_wait_without_s": round(wait, 1),
-                         "plan": "recommended" if v in (timings or {}) else "stored", "x": nd["x"], "y": nd["y"]})
+                         "plan": "recommended" if v in timings else "stored", "x": nd["x"], "y": nd["y"]})
     return EmergencyRoute(e.from_place, tname, path_line(g, path), dist, t, t + expected, pd.DataFrame(rows))
 
 

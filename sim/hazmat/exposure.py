@@ -34,15 +34,19 @@ def point_series(disp: Dispersion, city: City, points: list[tuple[str, float, fl
     return pd.DataFrame(rows)
 
 
+def indoor_step(cin: np.ndarray, cout: np.ndarray, ach_per_h, dt_s: float) -> np.ndarray:
+    """Indoor concentration ``dt_s`` later under the outdoor ``cout`` held meanwhile: the one-box
+    infiltration model dC_in/dt = λ (C_out − C_in), λ = air changes per hour / 3600 (the model
+    ALOHA uses, Wilson 1987), integrated exactly."""
+    return cout + (cin - cout) * np.exp(-np.asarray(ach_per_h, float) / 3600.0 * dt_s)
+
+
 def indoor_from_outdoor(cout: np.ndarray, ach_per_h: np.ndarray, dt_s: float) -> np.ndarray:
     """Indoor concentration (nt, npts) under the outdoor one ``cout`` sampled every ``dt_s`` from
-    t = 0 (clean air indoors then): the one-box infiltration model dC_in/dt = λ (C_out − C_in),
-    λ = air changes per hour / 3600 (the one-box model ALOHA uses, Wilson 1987), exact for C_out
-    held over each step."""
-    a = np.exp(-np.asarray(ach_per_h, float) / 3600.0 * dt_s)
+    t = 0 (clean air indoors then), :func:`indoor_step` with C_out held over each step."""
     cin = np.zeros_like(cout)
     for i in range(1, cout.shape[0]):
-        cin[i] = cout[i - 1] + (cin[i - 1] - cout[i - 1]) * a
+        cin[i] = indoor_step(cin[i - 1], cout[i - 1], ach_per_h, dt_s)
     return cin
 
 
