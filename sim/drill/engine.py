@@ -102,6 +102,7 @@ class PlanRun:
         self.evacuating = 0.0
         self.sheltered = 0.0
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
+        self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
         # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once
@@ -504,6 +505,9 @@ class PlanRun:
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
             return
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
+        hm = self.prep.hazmat
+        if hm is not None and self.road.peak_on_trip(trip, "toxic") >= hm.thresholds[self.prep.params.risk_zone]:
+            self.exposed_en_route += n  # their route avoids the red zone only
         yield self.env.timeout(max(trip.t_arrive_s - self.env.now, 0.0))
         self.evacuating -= n
         self.sheltered += n
@@ -551,7 +555,8 @@ class PlanRun:
         inp = float(self.in_place[self.flagged].sum())
         self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
-                                 "left_in_cloud": self.left_in_cloud, "indoor_at_risk": self.indoor_at_risk,
+                                 "left_in_cloud": self.left_in_cloud, "exposed_en_route": self.exposed_en_route,
+                                 "indoor_at_risk": self.indoor_at_risk,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons
         for s, load in self.shelter_load.items():

@@ -378,6 +378,23 @@ class RoadState:
             return ""
         return "; ".join(self._reasons(e, t, protected, closed_only=True))
 
+    def peak_on_trip(self, trip: Trip, kind: str = "toxic") -> float:
+        """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on
+        the edges of ``trip`` while it drives them: per edge, the frames holding at some time in
+        [entry, exit) (the worse of each interval's two frames, as the routing sees them). The
+        access legs and waits at nodes are not edges and add nothing. 0 when no layer applies."""
+        peak = 0.0
+        layers = [L for L in self._layers if L.kind == kind]
+        for u, v, k, t0, t1 in trip.edges if layers else ():
+            e = self._eid[(u, v, k)]
+            for L in layers:
+                k1 = int(np.searchsorted(L.times_s, t1, side="left")) - 1  # frames starting before the exit
+                if k1 < 0:
+                    continue
+                k0 = max(int(np.searchsorted(L.times_s, t0, side="right")) - 1, 0)
+                peak = max(peak, float(L.value[k0:k1 + 1, e].max()))
+        return peak
+
     def edge_label(self, e: int) -> str:
         u, v, _ = self.edge_keys[e]
         return self._names[e] or f"{u}->{v}"

@@ -348,6 +348,35 @@ def test_toxic_zone_only_protected_teams_enter(g, grid) -> None:
     assert n >= 5
 
 
+def test_peak_on_trip_is_the_cloud_on_the_edges_while_they_are_driven(g, grid) -> None:
+    """A cloud of 5e-3 over ZONE from 1000 s to 3600 s (zeros after), below the closing level,
+    so unprotected trips drive through it: a trip on zone edges inside that window meets exactly
+    5e-3; the same trip driven before the first frame, after the cloud has gone, or a trip
+    that never touches a zone edge meets 0."""
+    zone = _hit(g, ZONE)
+    frames = np.stack([_rect_frame(grid, ZONE, 5e-3), np.zeros(grid.shape)])
+    rs = RoadState(g)
+    rs.add_zone(np.array([1000.0, 3600.0]), frames, grid, 1e-2)
+    assert rs.closed_edges(2000.0) == []
+    rng = np.random.default_rng(11)
+    through = clear = 0
+    for a, b in zip(_points(g, rng, 300), _points(g, rng, 300)):
+        tr = rs.route(a, b, 2000.0)
+        on = [e for e in tr.edges if e[:3] in zone]
+        if on and through < 5 and on[-1][4] < 3600.0:
+            assert rs.peak_on_trip(tr) == 5e-3
+            assert rs.peak_on_trip(tr, "flood") == 0.0
+            early = rs.route(a, b, 0.0)
+            if early.t_arrive_s < 1000.0:
+                assert rs.peak_on_trip(early) == 0.0
+            assert rs.peak_on_trip(rs.route(a, b, 4000.0)) == 0.0
+            through += 1
+        elif not on and clear < 5:
+            assert rs.peak_on_trip(tr) == 0.0
+            clear += 1
+    assert through == 5 and clear == 5
+
+
 # ----------------------------------------------------------------------------- input and speed
 
 
