@@ -30,8 +30,9 @@ starts, its own FIFO (``bfifo``); a vehicle turning at junction k changes strate
 turn lane (leftmost / rightmost through lane, :func:`_change_for_turns`), enters the bay when its
 front reaches the bay start and there is room behind the bay's last vehicle (else it waits in
 the through lane: spill-back), and leaves at the stop line under its movement's signal. Without a
-bay it turns from its turn lane at the stop line. No discretionary lane changing; the other lane
-change is the mandatory one away from a blocked lane (``block``). Side-street
+bay it turns from its turn lane at the stop line. Discretionary changes for speed follow LC2013's
+speed-gain memory (:func:`_change_for_speed`); the other lane change is the mandatory one away
+from a blocked lane (``block``). Side-street
 approaches (two per junction, "north" s=0 and "south" s=1) are single FIFO lanes per side lane
 of length ``side_len``; they discharge on the side window into the corridor (joiners) or leave
 (crossers).
@@ -54,13 +55,16 @@ from numba import njit
 
 # ---- parameter vector ``par`` (float64)
 P_DT, P_ACCEL, P_DECEL, P_EMERG, P_SIGMA, P_TAU, P_LEN, P_MINGAP, P_V_MAIN, P_V_SIDE, P_SIDE_LEN, \
-    P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT = range(17)
-N_PAR = 17  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none;
-# P_LC_LOOK_S, P_LC_LEFT: strategic lane-change look-ahead, s per lane, and its factor for changes to the left
+    P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT, P_LC_SPEEDGAIN = range(18)
+N_PAR = 18  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none;
+# P_LC_LOOK_S, P_LC_LEFT: strategic lane-change look-ahead, s per lane, and its factor for changes to the left;
+# P_LC_SPEEDGAIN: eagerness of the speed-gain lane changes (SUMO lcSpeedGain; 0 = none)
 
 # ---- per-vehicle float64 columns ``vf``
-F_X, F_T_IN, F_X_IN, F_WAIT, F_LA = range(5)
-N_VF = 5  # F_LA: look-ahead speed of the strategic lane changes (SUMO LC2013's myLookAheadSpeed)
+F_X, F_T_IN, F_X_IN, F_WAIT, F_LA, F_SG = range(6)
+N_VF = 6  # F_LA: look-ahead speed of the strategic lane changes (SUMO LC2013's myLookAheadSpeed);
+# F_SG: speed-gain memory (LC2013's mySpeedGainProbability: > 0 toward the left, < 0 toward the right)
+RELGAIN_MIN_SPEED = 10.0  # m/s, LC2013 RELGAIN_NORMALIZATION_MIN_SPEED
 LA_MEMORY = 0.9  # LC2013 LOOK_AHEAD_SPEED_MEMORY: per second, the look-ahead speed decays toward the speed
 # ---- per-vehicle float32 columns ``vs``
 S_V, S_SF = range(2)
@@ -210,7 +214,7 @@ def line_speed(v, dist, state, par):
 @njit(cache=True)
 def _at(buf, hc, q):
     """Vehicle at FIFO position ``q`` (0 = front) of a ring buffer ``buf`` with (head, count) ``hc``."""
-    return buf[(hc[0] + q) % buf.shape[0]]
+    return buf[_slot(hc[0], q, buf.shape[0])]
 
 
 @njit(cache=True, inline="always")
@@ -223,13 +227,21 @@ def _behind_leader(buf, hc, q, a, v_pos, vf, vs, vlen, mgap, decel, dt, tau):
     return v_pos
 
 
+@njit(cache=True, inline="always")
+def _slot(head, p, cap):
+    """Ring-buffer index of FIFO position ``p`` (0 <= head < cap, 0 <= p < cap: one wrap at most;
+    cheaper than Python's signed modulo)."""
+    i = head + p
+    return i - cap if i >= cap else i
+
+
 @njit(cache=True)
 def _push(buf, hc, a, cnt):
     """Append ``a`` at the back (False and an overflow count when full)."""
     if hc[1] >= buf.shape[0]:
         cnt[C_OVERFLOW] += 1
         return False
-    buf[(hc[0] + hc[1]) % buf.shape[0]] = a
+    buf[_slot(hc[0], hc[1], buf.shape[0])] = a
     hc[1] += 1
     return True
 
@@ -237,7 +249,7 @@ def _push(buf, hc, a, cnt):
 @njit(cache=True)
 def _pop(buf, hc):
     """Drop the front entry."""
-    hc[0] = (hc[0] + 1) % buf.shape[0]
+    hc[0] = _slot(hc[0], 1, buf.shape[0])
     hc[1] -= 1
 
 
@@ -246,7 +258,7 @@ def _remove_at(buf, hc, q):
     """Remove FIFO position ``q``, shifting the ones behind it forward."""
     cap = buf.shape[0]
     for p in range(q, hc[1] - 1):
-        buf[(hc[0] + p) % cap] = buf[(hc[0] + p + 1) % cap]
+        buf[_slot(hc[0], p, cap)] = buf[_slot(hc[0], p + 1, cap)]
     hc[1] -= 1
 
 
@@ -255,8 +267,8 @@ def _insert_at(buf, hc, q, a):
     """Insert vehicle ``a`` at FIFO position ``q``, shifting the ones from q backward."""
     cap = buf.shape[0]
     for p in range(hc[1], q, -1):
-        buf[(hc[0] + p) % cap] = buf[(hc[0] + p - 1) % cap]
-    buf[(hc[0] + q) % cap] = a
+        buf[_slot(hc[0], p, cap)] = buf[_slot(hc[0], p - 1, cap)]
+    buf[_slot(hc[0], q, cap)] = a
     hc[1] += 1
 
 
@@ -611,6 +623,7 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     vf[a, F_T_IN] = t
                     vf[a, F_WAIT] = 0.0
                     vf[a, F_LA] = np.float64(vs[a, S_V])
+                    vf[a, F_SG] = 0.0
                     vi[a, I_NSTOP] = 0
                     vi[a, I_LOC] = LOC_MAIN
                     vi[a, I_LANE] = lane
@@ -618,6 +631,9 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     _push(fifo[d, m + 1, lane], hc2, a, cnt)
     # ---------------------------------------------------------- strategic lane changes toward the turn lanes
     _change_for_turns(par, js, nl, bay, vf, vs, vi, fifo, fhc, block)
+    # ---------------------------------------------------------- lane changes for speed (discretionary)
+    if par[P_LC_SPEEDGAIN] > 0.0:
+        _change_for_speed(par, js, nl, bay, vf, vs, vi, fifo, fhc, block)
     # ---------------------------------------------------------- mandatory lane changes off a block
     for d in range(2):
         for j in range(nl[d]):
@@ -704,6 +720,14 @@ def _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc):
     """Where the vehicle at FIFO position ``q`` of lane ``j`` (link ``k``, direction ``d``) would go
     in lane ``j2`` of the same link: its FIFO position there when both its new leader and its new
     follower (on the neighbouring links when the lane has none on this one) accept the gap, else -1."""
+    p = _ahead_in(fifo[d, k, j2], fhc[d, k, j2], vf[_at(fifo[d, k, j], fhc[d, k, j], q), F_X], 0, vf)
+    return _change_slot_at(d, k, j, q, j2, p, par, js, vf, vs, fifo, fhc)
+
+
+@njit(cache=True)
+def _change_slot_at(d, k, j, q, j2, p, par, js, vf, vs, fifo, fhc):
+    """:func:`_change_slot` with ``p`` = the number of vehicles of lane ``j2`` ahead of the vehicle
+    (its insertion position there)."""
     n = js.shape[1]
     a = _at(fifo[d, k, j], fhc[d, k, j], q)
     x = vf[a, F_X]
@@ -712,9 +736,6 @@ def _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc):
     hc2 = fhc[d, k, j2]
     if hc2[1] >= buf2.shape[0]:
         return -1
-    p = 0  # insertion position: after every vehicle ahead of x
-    while p < hc2[1] and vf[_at(buf2, hc2, p), F_X] > x:
-        p += 1
     ok = True
     if p > 0:
         b = _at(buf2, hc2, p - 1)
@@ -737,7 +758,13 @@ def _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc):
 def _try_change(d, k, j, q, j2, par, js, vf, vs, vi, fifo, fhc):
     """Move the vehicle at FIFO position ``q`` of lane ``j`` to lane ``j2`` of the same link when
     :func:`_change_slot` finds the gaps acceptable; True when it moved."""
-    p = _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc)
+    return _move_to(d, k, j, q, j2, _change_slot(d, k, j, q, j2, par, js, vf, vs, fifo, fhc), vi, fifo, fhc)
+
+
+@njit(cache=True)
+def _move_to(d, k, j, q, j2, p, vi, fifo, fhc):
+    """Move the vehicle at FIFO position ``q`` of lane ``j`` to position ``p`` of lane ``j2`` (no
+    move when ``p`` < 0); True when it moved."""
     if p < 0:
         return False
     buf = fifo[d, k, j]
@@ -840,29 +867,154 @@ def _swap_partner(d, k, j, j2, x, vf, vs, vi, fifo, fhc, nld, jam):
 def _lane_vsafe(d, k, j, x, v_des, par, js, vf, vs, fifo, fhc):
     """Krauss safe speed at ``x`` behind the first vehicle ahead in lane ``j`` of link ``k`` (or
     the back one of the next link), at most ``v_des``: how fast that lane lets one drive."""
-    n = js.shape[1]
     buf = fifo[d, k, j]
     hc = fhc[d, k, j]
-    p = 0
+    xb, vb = _next_back(d, k, j, js, vf, vs, fifo, fhc)
+    return _vsafe_in(buf, hc, _ahead_in(buf, hc, x, 0, vf), xb, vb, x, v_des, par, vf, vs)
+
+
+@njit(cache=True)
+def _next_back(d, k, j, js, vf, vs, fifo, fhc):
+    """(position, speed) of the back vehicle of lane ``j`` on the link after ``k``; (inf, 0) when none."""
+    if k < js.shape[1] and fhc[d, k + 1, j][1] > 0:
+        hc = fhc[d, k + 1, j]
+        b = _at(fifo[d, k + 1, j], hc, hc[1] - 1)
+        return vf[b, F_X], np.float64(vs[b, S_V])
+    return np.inf, 0.0
+
+
+@njit(cache=True)
+def _ahead_in(buf, hc, x, p, vf):
+    """How many vehicles of the lane FIFO ``buf`` are ahead of ``x`` (counting on from ``p``, a
+    number already known to be ahead)."""
     while p < hc[1] and vf[_at(buf, hc, p), F_X] > x:
         p += 1
-    gap = np.inf
-    v_l = 0.0
+    return p
+
+
+@njit(cache=True)
+def _vsafe_in(buf, hc, p, x_next, v_next, x, v_des, par, vf, vs):
+    """Safe speed at ``x`` in the lane FIFO ``buf`` whose first ``p`` vehicles are ahead (behind
+    the p-th, else behind the next link's back vehicle at ``x_next``), at most ``v_des``."""
     if p > 0:
         b = _at(buf, hc, p - 1)
-        gap, v_l = vf[b, F_X] - par[P_LEN] - x - par[P_MINGAP], np.float64(vs[b, S_V])
-    elif k < n and fhc[d, k + 1, j][1] > 0:
-        hc2 = fhc[d, k + 1, j]
-        b = _at(fifo[d, k + 1, j], hc2, hc2[1] - 1)
-        gap, v_l = vf[b, F_X] - par[P_LEN] - x - par[P_MINGAP], np.float64(vs[b, S_V])
-    if gap == np.inf:
+        xl, vl = vf[b, F_X], np.float64(vs[b, S_V])
+    elif x_next < np.inf:
+        xl, vl = x_next, v_next
+    else:
         return v_des
-    return min(v_des, follow_speed(gap, v_l, par[P_DECEL], par[P_DT], par[P_TAU]))
+    return min(v_des, follow_speed(xl - par[P_LEN] - x - par[P_MINGAP], vl, par[P_DECEL], par[P_DT], par[P_TAU]))
+
+
+@njit(cache=True)
+def _change_for_speed(par, js, nl, bay, vf, vs, vi, fifo, fhc, block):
+    """Discretionary lane changes for speed, SUMO LC2013's speed-gain rule (Erdmann 2015, LNCE 13:
+    105-123; ``MSLCM_LC2013::_wantsChange``): each step a vehicle compares the safe speed its own
+    lane lets it drive (:func:`_lane_vsafe`, at most its desired speed) with each neighbour's; the
+    relative gain r = (v_neigh - v_own) / max(v_neigh, 10 m/s) accumulates, times dt, in a memory
+    ``F_SG`` (> 0 toward the left, < 0 toward the right). A lane no faster than the own one halves
+    the memory toward it every second (toward the right only when the own lane is faster by more
+    than 5 km/h). The vehicle changes left once the memory exceeds 0.2 / lcSpeedGain and right
+    once it is below -2 / lcSpeedGain (LC2013's thresholds with keepRight 1), when both gaps are
+    accepted, and the memory restarts at 0. In a queue this sends arrivals to the lane whose queue
+    ends further ahead. A vehicle turning at the end of this link stays (its strategic changes
+    rule it); one turning further on does not move away from its turn lane within one lane more
+    than the strategic look-ahead. Left changes are swept from the left, right ones from the right,
+    so nobody changes twice in a step. Not modelled: LC2013's keep-right obligation at free flow."""
+    n = js.shape[1]
+    dt = par[P_DT]
+    v_main = par[P_V_MAIN]
+    jam2 = 2.0 * (par[P_LEN] + par[P_MINGAP])
+    thr_left = 0.2 / par[P_LC_SPEEDGAIN]
+    thr_right = 2.0 / par[P_LC_SPEEDGAIN]
+    halve = 0.5 ** dt
+    for d in range(2):
+        nld = nl[d]
+        if nld < 2:
+            continue
+        for k in range(n + 1):
+            for pas in range(2):  # 0: memories updated, changes to the left; 1: changes to the right
+                for jj in range(nld):
+                    j = nld - 1 - jj if pas == 0 else jj
+                    jl = j + 1 if j + 1 < nld else -1
+                    jr = j - 1
+                    buf = fifo[d, k, j]
+                    hc = fhc[d, k, j]
+                    bufl = fifo[d, k, max(jl, 0)]
+                    hcl = fhc[d, k, max(jl, 0)]
+                    bufr = fifo[d, k, max(jr, 0)]
+                    hcr = fhc[d, k, max(jr, 0)]
+                    xo, vo = _next_back(d, k, j, js, vf, vs, fifo, fhc)
+                    xln, vln = _next_back(d, k, max(jl, 0), js, vf, vs, fifo, fhc)
+                    xrn, vrn = _next_back(d, k, max(jr, 0), js, vf, vs, fifo, fhc)
+                    pl = 0
+                    pr = 0
+                    q = 0
+                    while q < hc[1]:
+                        a = _at(buf, hc, q)
+                        e = vi[a, I_EXIT]
+                        x = vf[a, F_X]
+                        g = vf[a, F_SG]
+                        if e == k or (pas == 1 and not g < -thr_right):
+                            q += 1
+                            continue
+                        ok_l = jl >= 0 and not (block[d, jl] > x and block[d, jl] - x <= par[P_LC_DIST])
+                        ok_r = jr >= 0 and not (block[d, jr] > x and block[d, jr] - x <= par[P_LC_DIST])
+                        if e < n:  # turns further on: not away from its turn lane near where it must be there
+                            left = vi[a, I_LEFT]
+                            sd = _bay_side(left)
+                            tl = _turn_lane(left, nld)
+                            la = vf[a, F_LA] * par[P_LC_LOOK_S] * (par[P_LC_LEFT] if sd == 0 else 1.0) + jam2
+                            room = js[d, e] - bay[d, e, sd] - x
+                            if ok_l and abs(tl - jl) > abs(tl - j) and room <= (abs(tl - jl) + 1) * la:
+                                ok_l = False
+                            if ok_r and abs(tl - jr) > abs(tl - j) and room <= (abs(tl - jr) + 1) * la:
+                                ok_r = False
+                        if pas == 1:
+                            if ok_r:
+                                pr = _ahead_in(bufr, hcr, x, pr, vf)
+                                if _move_to(d, k, j, q, jr, _change_slot_at(d, k, j, q, jr, pr, par, js, vf, vs, fifo, fhc),
+                                            vi, fifo, fhc):
+                                    vf[a, F_SG] = 0.0
+                                    pr += 1
+                                    continue
+                            q += 1
+                            continue
+                        v_des = v_main * np.float64(vs[a, S_SF])
+                        v_own = _vsafe_in(buf, hc, q, xo, vo, x, v_des, par, vf, vs)
+                        if g == 0.0 and v_own >= v_des:  # no lane can be faster and nothing to forget
+                            q += 1
+                            continue
+                        if ok_r:
+                            pr = _ahead_in(bufr, hcr, x, pr, vf)
+                            v_r = _vsafe_in(bufr, hcr, pr, xrn, vrn, x, v_des, par, vf, vs)
+                            if v_own - 5.0 / 3.6 > v_r:
+                                if g < 0.0:
+                                    g *= halve
+                            else:
+                                r = (v_r - v_own) / max(v_r, RELGAIN_MIN_SPEED)
+                                if g < 0.0 or r > 0.0:
+                                    g -= dt * r
+                        if ok_l:
+                            pl = _ahead_in(bufl, hcl, x, pl, vf)
+                            v_l = _vsafe_in(bufl, hcl, pl, xln, vln, x, v_des, par, vf, vs)
+                            if v_own > v_l:
+                                if g > 0.0:
+                                    g *= halve
+                            else:
+                                g += dt * (v_l - v_own) / max(v_l, RELGAIN_MIN_SPEED)
+                        vf[a, F_SG] = g
+                        if ok_l and g > thr_left and _move_to(
+                                d, k, j, q, jl, _change_slot_at(d, k, j, q, jl, pl, par, js, vf, vs, fifo, fhc), vi, fifo, fhc):
+                            vf[a, F_SG] = 0.0
+                            pl += 1  # it now stands ahead of everyone behind it in this lane
+                            continue
+                        q += 1
 
 
 @njit(cache=True)
 def _change_for_turns(par, js, nl, bay, vf, vs, vi, fifo, fhc, block):
-    """Strategic lane changes (no discretionary ones): a vehicle that turns at junction ``e`` and is
+    """Strategic lane changes (the discretionary ones are :func:`_change_for_speed`): a vehicle that turns at junction ``e`` and is
     not yet in its turn lane (:func:`_turn_lane`) moves one lane toward it, when both gaps are
     accepted, once its distance to where that lane ends for it (the start of its bay, else the stop
     line) per lane still to cross is below SUMO LC2013's strategic look-ahead
@@ -1013,6 +1165,7 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
             vf[a, F_X_IN] = x0
             vf[a, F_WAIT] = 0.0
             vf[a, F_LA] = best_v
+            vf[a, F_SG] = 0.0
             vs[a, S_V] = best_v
             vs[a, S_SF] = sf
             vi[a, I_DIR] = dem_i[e, 0]

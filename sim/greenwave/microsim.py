@@ -9,12 +9,14 @@ Simplifications (stated so that SUMO can be set up the same way, see ``sumo.writ
 
 * constant lane count per direction (median over the intersections); entry in the least
   occupied lane with room (SUMO ``departLane="free"``; a vehicle turning at the first signal
-  enters in its turn lane); no discretionary lane changing; lane changes are the strategic ones
+  enters in its turn lane); lane changes as in SUMO's LC2013 (Erdmann 2015): the strategic ones
   of turning vehicles toward their turn lane (leftmost for a left turn, rightmost for a right
-  turn) as in SUMO's LC2013 (Erdmann 2015): toward it whenever that lane is faster now, and
-  urgently within the look-ahead ``lc_lookahead_s`` x look-ahead speed per lane to cross, with
-  the follower in the target lane making room and two halted vehicles that need each other's
-  lanes swapping; and the mandatory one away from a blocked lane (:func:`block_lane`);
+  turn), toward it whenever that lane is faster now, and urgently within the look-ahead
+  ``lc_lookahead_s`` x look-ahead speed per lane to cross, with the follower in the target lane
+  making room and two halted vehicles that need each other's lanes swapping; discretionary ones
+  for speed (LC2013's speed-gain memory, ``lc_speed_gain``; :func:`kernels._change_for_speed`),
+  without LC2013's keep-right obligation; and the mandatory one away from a blocked lane
+  (:func:`block_lane`);
 * turn bays (:mod:`sim.greenwave.bays`): a left- / right-turn bay of the approach's length
   before the stop line; a turning vehicle moves into it at its start (a full bay holds it in the
   through lane, blocking that lane: spill-back) and brakes, queues and turns there; without a bay
@@ -71,6 +73,9 @@ class Params:
     # (SUMO LC2013: LOOK_FORWARD 10 s, lcLookaheadLeft 2.0)
     lc_lookahead_s: float = 10.0
     lc_lookahead_left: float = 2.0
+    # discretionary lane changes for speed (LC2013's speed gain, kernels._change_for_speed): their
+    # eagerness, SUMO's lcSpeedGain (1 = SUMO's default); 0 = none
+    lc_speed_gain: float = 1.0
     traj_every_s: float = 1.0  # trajectory sampling interval
     traj_capacity: int = 2_000_000  # rows; sampling stops when full
 
@@ -283,6 +288,7 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
     par[K.P_EV_VID] = -1.0  # no emergency vehicle (see control.EmergencyVehicle)
     par[K.P_LC_LOOK_S] = p.lc_lookahead_s
     par[K.P_LC_LEFT] = p.lc_lookahead_left
+    par[K.P_LC_SPEEDGAIN] = p.lc_speed_gain
     jam = p.length_m + p.min_gap_m
     links = np.diff(np.concatenate([[0.0], geo.js[0], [L]]))
     cap = int(links.max() / jam * 1.5) + 16

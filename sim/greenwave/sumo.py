@@ -18,9 +18,10 @@ The SUMO scenario is built to match :mod:`sim.greenwave.microsim` one-to-one:
 * the vehicles are *the same vehicles* as ours (:func:`sim.greenwave.microsim.make_demand`
   with the same seed: departure, route and speedFactor), inserted with ``departLane="free"``
   (a vehicle turning at the first signal: its turn lane, as in ours), ``departSpeed="max"``,
-  ``departPos="base"``; the vType is SUMO's Krauss with the default passenger parameters and no
-  discretionary lane changing (``lcSpeedGain=0``, ``lcKeepRight=0``), so turning vehicles change
-  lanes strategically only (LC2013, whose look-ahead ours copies);
+  ``departPos="base"``; the vType is SUMO's Krauss with the default passenger parameters and
+  LC2013 lane changing with ``lcSpeedGain`` = ours (``Params.lc_speed_gain``, SUMO's default 1)
+  and no keep-right obligation (``lcKeepRight=0``; ours has none): turning vehicles change lanes
+  strategically and everyone changes for speed by the rule ours copies;
 * a turning vehicle's route ends at the start of the side-street exit (``arrivalPos="0"``),
   whose speed limit is the turn speed, as ours leaves at the stop line.
 
@@ -491,7 +492,7 @@ def _write_routes(path: Path, geo: ms.Geometry, dem: ms.Demand, p: ms.Params, ke
     ET.SubElement(root, "vType", id="car", vClass="passenger", carFollowModel="Krauss",
                   accel=f"{p.accel_m_s2:g}", decel=f"{p.decel_m_s2:g}", emergencyDecel=f"{p.emergency_decel_m_s2:g}",
                   sigma=f"{p.sigma:g}", tau=f"{p.tau_s:g}", length=f"{p.length_m:g}", minGap=f"{p.min_gap_m:g}",
-                  speedFactor=f"normc(1,{p.speed_factor_sd:g},0.2,2)", lcSpeedGain="0", lcKeepRight="0")
+                  speedFactor=f"normc(1,{p.speed_factor_sd:g},0.2,2)", lcSpeedGain=f"{p.lc_speed_gain:g}", lcKeepRight="0")
     for k in range(len(dem)):
         if not keep(k):
             continue

@@ -226,11 +226,47 @@ def test_blocked_lane_is_avoided_and_traffic_still_flows():
         ms.run_chunk(st, p.windows(), 0.0, 400.0)
         runs.append(ms.result(st))
     free, r = runs
-    lane0 = r.trajectories[(r.trajectories.dir == 0) & (r.trajectories.lane == 0)]
-    assert len(lane0) > 0 and lane0.pos_m.max() < x_block
+    tr = r.trajectories[r.trajectories.dir == 0].sort_values(["vid", "t_s"])
+    same = tr.vid.to_numpy()[1:] == tr.vid.to_numpy()[:-1]
+    lane, pos = tr.lane.to_numpy(), tr.pos_m.to_numpy()
+    # nobody drives through the block in lane 0 (vehicles may change into lane 0 once past it)
+    through = same & (lane[:-1] == 0) & (lane[1:] == 0) & (pos[:-1] < x_block) & (pos[1:] >= x_block)
+    assert (lane == 0).any() and not through.any()
     # 1200 veh/h offered; two open lanes carry it all (capacity ~ 2 x 2000 veh/h)
     assert r.metrics["throughput_out_vph"] == pytest.approx(free.metrics["throughput_out_vph"], rel=0.05)
     assert r.metrics["n_in"] == r.metrics["n_out"] + r.metrics["n_in_network"]
+
+
+def test_a_fast_driver_overtakes_a_slow_one_by_lane_changes_for_speed():
+    """Two lanes, all green, no dawdling: a slow vehicle (speed factor 0.3) and a medium one (0.6)
+    enter side by side, a fast one (1.0) 3 s later behind the slow one. LC2013's speed-gain memory
+    (lcSpeedGain 1: threshold 0.2 to the left) takes it to the medium one's lane, so it arrives
+    before the slow one; a ten times less eager driver (threshold 2) changes later; without
+    changes for speed it stays behind the slow one to the end. SUMO, same vehicles and eagerness,
+    orders them alike."""
+    c = _corridor([0.0, 400.0], lanes=2, vol_vph=0.0, side_vph=0.0, turn=0.0)
+    p = _all_green(c)
+    dem = ms.Demand.from_lists([0.0, 0.0, 3.0], [0, 0, 0], [0, 0, 0], [len(c)] * 3, speed_factor=[0.3, 0.6, 1.0])
+    arrive, change = {}, {}
+    for sg in (1.0, 0.1, 0.0):
+        r = ms.simulate(c, p, duration_s=400, warmup_s=0, dt_s=1.0, demand=dem, record_trajectories=True,
+                        params=ms.Params(sigma=0.0, lc_speed_gain=sg))
+        tr = r.trajectories
+        fast = tr[tr.vid == 2].sort_values("t_s")
+        assert fast.lane.iloc[0] == 0 and tr[tr.vid == 1].lane.iloc[0] == 1  # departLane "free"
+        change[sg] = float(fast.t_s[fast.lane == 1].min()) if (fast.lane == 1).any() else np.inf
+        arrive[sg] = r.trips.set_index("vid").t_out_s.to_dict()
+    assert arrive[1.0][2] < arrive[1.0][0] and arrive[0.1][2] < arrive[0.1][0]
+    assert 3.0 < change[1.0] < change[0.1] < np.inf and change[0.0] == np.inf
+    assert arrive[0.0][2] > arrive[0.0][0]  # stuck behind the slow one
+    if gs.available():
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            f = gs.write_sumo(c, p, tmp, duration_s=400, warmup_s=0, seed=1, dt_s=1.0, demand=dem,
+                              params=ms.Params(sigma=0.0, lc_speed_gain=1.0))
+            gs.run_sumo(f)
+            t_out = gs.sumo_trips(f).set_index("vid").t_out_s
+        assert t_out[2] < t_out[0]
 
 
 def test_bad_input_is_rejected():
