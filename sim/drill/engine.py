@@ -103,6 +103,7 @@ class PlanRun:
         self.sheltered = 0.0
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
+        self.exposed_en_route_person_s = 0.0  # and their person-seconds driven on roads at that level
         # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once
@@ -497,7 +498,7 @@ class PlanRun:
         n = float(take.sum())
         self.in_place[bidx] -= take
         self.evacuating += n
-        trip = self.road.route(xy, sxy, self.env.now)
+        trip = self.road.route(xy, sxy, self.env.now, avoid_penalty=self.plan.evacuation_zone_penalty)
         if not trip.reachable:
             self.evacuating -= n
             self.in_place[bidx] += take
@@ -506,8 +507,12 @@ class PlanRun:
             return
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
         hm = self.prep.hazmat
-        if hm is not None and self.road.peak_on_trip(trip, "toxic") >= hm.thresholds[self.prep.params.risk_zone]:
-            self.exposed_en_route += n  # their route avoids the red zone only
+        if hm is not None:
+            # counted when no route round the risk zone was worth its detour (or none existed)
+            s_in = self.road.time_at_or_above_on_trip(trip, hm.thresholds[self.prep.params.risk_zone], "toxic")
+            if s_in > 0.0:
+                self.exposed_en_route += n
+                self.exposed_en_route_person_s += n * s_in
         yield self.env.timeout(max(trip.t_arrive_s - self.env.now, 0.0))
         self.evacuating -= n
         self.sheltered += n
@@ -556,6 +561,7 @@ class PlanRun:
         self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
                                  "left_in_cloud": self.left_in_cloud, "exposed_en_route": self.exposed_en_route,
+                                 "exposed_en_route_person_min": self.exposed_en_route_person_s / 60.0,
                                  "indoor_at_risk": self.indoor_at_risk,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons

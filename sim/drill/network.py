@@ -10,7 +10,11 @@ interval.
 Per edge and time the state is one *factor*: 1 free, 0 closed, 0 < f < 1 slowed (the edge
 takes ``travel_time_s / f``). Several restrictions on one edge combine by the minimum (the
 most restrictive governs). Restrictions marked ``avoidable_by_protected`` (toxic zones) do
-not apply to protected resources (hazmat teams in protective equipment).
+not apply to protected resources (hazmat teams in protective equipment). *Avoided* zones
+(:meth:`RoadState.add_zone` with ``avoid=True``, e.g. the toxic zone where people are at risk
+but roads stay open) change no edge's time: a route asked to avoid them (``avoid_penalty``)
+counts each second driven inside one as ``avoid_penalty`` seconds, a generalised cost, so it
+goes round a zone when the detour costs less than ``avoid_penalty - 1`` times the time inside.
 
 Routing is adaptive (:meth:`RoadState.route`): a vehicle plans on the state it knows, drives,
 re-plans when the state changes and never enters a closed edge; it waits at a node when no
@@ -145,6 +149,7 @@ class _Layer:
     threshold: float
     avoidable: bool
     label: str
+    avoid: bool = False  # an avoided zone: factor 1 everywhere; value >= threshold marks its edges
 
 
 @dataclass
@@ -237,17 +242,20 @@ class RoadState:
         self._dirty = True
 
     def add_zone(self, times_s: np.ndarray, frames: np.ndarray, grid: Raster, threshold: float, *,
-                 offset_s: float = 0.0, kind: str = "toxic", label: str = "AEGL-3 (red) zone") -> None:
-        """Hazard zone frames (e.g. toxic concentration): an edge is avoided while the largest
-        frame value along it is >= ``threshold``, except by protected resources."""
+                 offset_s: float = 0.0, kind: str = "toxic", label: str = "AEGL-3 (red) zone",
+                 avoid: bool = False) -> None:
+        """Hazard zone frames (e.g. toxic concentration): an edge is closed while the largest
+        frame value along it is >= ``threshold``, except to protected resources. With ``avoid``
+        the zone closes nothing: routes asked to (``avoid_penalty`` of :meth:`route`) keep out of
+        it where the detour is worth it."""
         if kind not in KINDS:
             raise InputError(f"zone kind {kind!r}: expected one of {', '.join(KINDS)}")
         if not (np.isfinite(threshold) and threshold > 0):
             raise InputError(f"zone threshold {threshold}: expected a finite value > 0")
         t, value = self._sample(times_s, frames, grid, offset_s, "frames")
         value = _worse_of_interval(value)
-        factor = np.where(value >= threshold, 0.0, 1.0)
-        self._layers.append(_Layer(kind, t, factor, value, float(threshold), True, label))
+        factor = np.ones_like(value) if avoid else np.where(value >= threshold, 0.0, 1.0)
+        self._layers.append(_Layer(kind, t, factor, value, float(threshold), True, label, bool(avoid)))
         self._dirty = True
 
     def _sample(self, times_s: np.ndarray, frames: np.ndarray, grid: Raster, offset_s: float,
@@ -279,13 +287,18 @@ class RoadState:
         self._nets: dict[tuple[int, bool], _Net] = {}
         self._trees: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def _factors_at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(unprotected, protected) factor arrays (m, E) at each of ``times``."""
+    def _factors_at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(unprotected, protected) factor arrays (m, E) at each of ``times``, and whether each
+        edge lies in an avoided zone then (m, E)."""
         m = len(times)
         U = np.ones((m, self._E))
         P = np.ones((m, self._E))
+        A = np.zeros((m, self._E), bool)
         for L in self._layers:
             k = np.searchsorted(L.times_s, times, side="right") - 1
+            if L.avoid:
+                A |= (k >= 0)[:, None] & (L.value[np.maximum(k, 0)] >= L.threshold)
+                continue
             F = np.where((k >= 0)[:, None], L.factor[np.maximum(k, 0)], 1.0)
             np.minimum(U, F, out=U)
             if not L.avoidable:
@@ -298,7 +311,7 @@ class RoadState:
             U[ix] = np.minimum(U[ix], c.speed_factor)
             if not c.avoidable_by_protected:
                 P[ix] = np.minimum(P[ix], c.speed_factor)
-        return U, P
+        return U, P, A
 
     def _refresh(self) -> None:
         """Recompute the change times and the state of every interval after an ``add``."""
@@ -308,11 +321,11 @@ class RoadState:
         for L in self._layers:
             cand.extend(L.times_s.tolist())
         C = np.unique(np.asarray([x for x in cand if np.isfinite(x)], float))
-        U, P = self._factors_at(np.concatenate([[-np.inf], C]))
-        changed = np.any(U[1:] != U[:-1], axis=1) | np.any(P[1:] != P[:-1], axis=1)
+        U, P, A = self._factors_at(np.concatenate([[-np.inf], C]))
+        changed = np.any(U[1:] != U[:-1], axis=1) | np.any(P[1:] != P[:-1], axis=1) | np.any(A[1:] != A[:-1], axis=1)
         keep = np.concatenate([[True], changed])
         self._ct = C[changed]
-        self._U, self._P = U[keep], P[keep]  # row 0: before the first change time
+        self._U, self._P, self._A = U[keep], P[keep], A[keep]  # row 0: before the first change time
         self._dirty = False
         self._reset_caches()
 
@@ -323,6 +336,27 @@ class RoadState:
 
     def _state(self, j: int, protected: bool) -> np.ndarray:
         return (self._P if protected else self._U)[j]
+
+    def _weights(self, j: int, protected: bool, avoid_penalty: float) -> np.ndarray:
+        """Routing cost of every edge on state j: its time ``travel_time_s / factor`` (inf where
+        closed), times ``avoid_penalty`` inside an avoided zone."""
+        f = self._state(j, protected)
+        with np.errstate(divide="ignore"):
+            w = np.where(f > 0.0, self.tt_s / np.where(f > 0.0, f, 1.0), np.inf)
+        if avoid_penalty != 1.0:
+            w = np.where(self._A[j], w * avoid_penalty, w)
+        return w
+
+    def in_avoided_zone(self, t: float) -> np.ndarray:
+        """Per edge (``edge_keys`` order): inside an avoided zone at t."""
+        j = self._interval(t)
+        return self._A[j].copy()
+
+    @staticmethod
+    def _value_at(L: _Layer, e: int, t: float) -> float:
+        """Layer L's value on edge e in the interval holding at t (0 before its first frame)."""
+        k = int(np.searchsorted(L.times_s, t, side="right")) - 1
+        return float(L.value[k, e]) if k >= 0 else 0.0
 
     def change_times(self, t0: float = -math.inf, t1: float = math.inf) -> np.ndarray:
         """Sorted drill times in [t0, t1] at which any edge's state changes (protected or not)."""
@@ -378,35 +412,44 @@ class RoadState:
             return ""
         return "; ".join(self._reasons(e, t, protected, closed_only=True))
 
-    def peak_on_trip(self, trip: Trip, kind: str = "toxic") -> float:
-        """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on
-        the edges of ``trip`` while it drives them: per edge, the frames holding at some time in
-        [entry, exit) (the worse of each interval's two frames, as the routing sees them). The
-        access legs and waits at nodes are not edges and add nothing. 0 when no layer applies."""
-        peak = 0.0
+    def _edge_peaks(self, trip: Trip, kind: str) -> Iterable[tuple[float, float, float]]:
+        """(entry, exit, largest ``kind`` value while it is driven) per edge of ``trip``: the frames
+        holding at some time in [entry, exit), the worse of each interval's two frames, as the
+        routing sees them. Nothing when no layer of that kind exists."""
         layers = [L for L in self._layers if L.kind == kind]
         for u, v, k, t0, t1 in trip.edges if layers else ():
             e = self._eid[(u, v, k)]
+            peak = 0.0
             for L in layers:
                 k1 = int(np.searchsorted(L.times_s, t1, side="left")) - 1  # frames starting before the exit
                 if k1 < 0:
                     continue
                 k0 = max(int(np.searchsorted(L.times_s, t0, side="right")) - 1, 0)
                 peak = max(peak, float(L.value[k0:k1 + 1, e].max()))
-        return peak
+            yield t0, t1, peak
+
+    def peak_on_trip(self, trip: Trip, kind: str = "toxic") -> float:
+        """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on
+        the edges of ``trip`` while it drives them (:meth:`_edge_peaks`). The access legs and
+        waits at nodes are not edges and add nothing. 0 when no layer applies."""
+        return max((p for _, _, p in self._edge_peaks(trip, kind)), default=0.0)
+
+    def time_at_or_above_on_trip(self, trip: Trip, threshold: float, kind: str = "toxic") -> float:
+        """Seconds of ``trip`` spent driving edges whose ``kind`` value reaches ``threshold``
+        while they are driven (:meth:`_edge_peaks`; a whole edge counts)."""
+        return float(sum(t1 - t0 for t0, t1, p in self._edge_peaks(trip, kind) if p >= threshold))
 
     def edge_label(self, e: int) -> str:
         u, v, _ = self.edge_keys[e]
         return self._names[e] or f"{u}->{v}"
 
     # ------------------------------------------------------------------ graphs and trees per state
-    def _net(self, j: int, protected: bool) -> _Net:
-        key = (j, bool(protected))
+    def _net(self, j: int, protected: bool, avoid_penalty: float = 1.0) -> _Net:
+        key = (j, bool(protected), float(avoid_penalty))
         net = self._nets.get(key)
         if net is None:
             f = self._state(j, protected)
-            with np.errstate(divide="ignore"):
-                w = np.where(f > 0.0, self.tt_s / np.where(f > 0.0, f, 1.0), np.inf)
+            w = self._weights(j, protected, avoid_penalty)
             order = np.lexsort((w, self._epair))
             _, first = np.unique(self._epair[order], return_index=True)
             best = order[first]
@@ -418,25 +461,28 @@ class RoadState:
             self._nets[key] = net
         return net
 
-    def _tree(self, j: int, protected: bool, d: int) -> tuple[np.ndarray, np.ndarray]:
-        """(time to node d from every node, next node toward d) on state j: one Dijkstra on the
-        reversed graph, cached per (state, protected, destination)."""
-        key = (j, bool(protected), d)
+    def _tree(self, j: int, protected: bool, d: int, avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(cost to node d from every node, next node toward d) on state j: one Dijkstra on the
+        reversed graph, cached per (state, protected, destination, penalty)."""
+        key = (j, bool(protected), d, float(avoid_penalty))
         tr = self._trees.get(key)
         if tr is None:
             if len(self._trees) > 4096:
                 self._trees.clear()
-            dist, pred = dijkstra(self._net(j, protected).csr_t, directed=True, indices=d, return_predecessors=True)
+            net = self._net(j, protected, avoid_penalty)
+            dist, pred = dijkstra(net.csr_t, directed=True, indices=d, return_predecessors=True)
             tr = (dist, pred)
             self._trees[key] = tr
         return tr
 
-    def _plan(self, a: int, d: int, j: int, protected: bool) -> tuple[float, list[int]] | None:
-        """(time, edge ids) of the fastest route from node a to node d on state j, or None."""
-        dist, nxt = self._tree(j, protected, d)
+    def _plan(self, a: int, d: int, j: int, protected: bool,
+              avoid_penalty: float = 1.0) -> tuple[float, list[int]] | None:
+        """(cost, edge ids) of the cheapest route from node a to node d on state j (the fastest
+        when ``avoid_penalty`` is 1), or None."""
+        dist, nxt = self._tree(j, protected, d, avoid_penalty)
         if not np.isfinite(dist[a]):
             return None
-        net = self._net(j, protected)
+        net = self._net(j, protected, avoid_penalty)
         cost = float(dist[a])
         path: list[int] = []
         while a != d:
@@ -497,15 +543,18 @@ class RoadState:
         return float(self._ct[i]) if i < len(self._ct) else None
 
     def route(self, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *, protected: bool = False,
-              speed_factor: float = 1.0, replan: bool = True) -> Trip:
+              speed_factor: float = 1.0, replan: bool = True, avoid_penalty: float = 1.0) -> Trip:
         """Drive from src to dst starting at t0, reacting to the state as it changes.
 
-        Plan the fastest route on the state at t0. At each node: if the state changed since
+        Plan the fastest route on the state at t0 (with ``avoid_penalty`` > 1: the cheapest, a
+        second inside an avoided zone costing that many seconds; the times driven are the same). At each node: if the state changed since
         the plan was made (``replan``), plan again on the current state (the old route is
         kept while it is still as fast); always check the next edge when entering it and
         plan again if it is closed. An edge once entered is finished, at the speed of the
         state at entry. Where no route exists the vehicle waits at its node until the next
         change time; after the last change time the trip is unreachable and ends there."""
+        if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
+            raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
         s, d, t = log.s, log.d, log.t_start
         replans: list[tuple[float, str]] = []
@@ -520,7 +569,7 @@ class RoadState:
             f = self._state(j, protected)
             blocked = plan is not None and f[plan[0]] <= 0.0
             if plan is None or blocked or (replan and j != plan_j):
-                new = self._plan(cur, d, j, protected)
+                new = self._plan(cur, d, j, protected, avoid_penalty)
                 if new is None:
                     tn = self._next_change(t)
                     why = f"no open route from node {self.nodes[cur]} to node {self.nodes[d]}"
@@ -534,20 +583,20 @@ class RoadState:
                     continue
                 cost_new, path_new = new
                 if plan is not None:
-                    with np.errstate(divide="ignore"):
-                        old_cost = float(np.sum(self.tt_s[plan] / f[plan])) if np.all(f[plan] > 0) else math.inf
+                    old_cost = float(np.sum(self._weights(j, protected, avoid_penalty)[plan]))
                     if old_cost <= cost_new * (1 + 1e-12) + 1e-9:
-                        path_new = plan  # still a fastest route: keep it (no spurious replans on ties)
+                        path_new = plan  # still a cheapest route: keep it (no spurious replans on ties)
                     elif path_new != plan:
-                        replans.append((t, self._replan_reason(plan, plan_j, j, t, protected)))
+                        replans.append((t, self._replan_reason(plan, plan_j, j, t, protected, avoid_penalty)))
                 plan, plan_j = path_new, j
             e = plan.pop(0)
             t = log.drive(e, t, f[e])
             cur = int(self._eb[e])
         return log.trip(t if reachable else None, replans, waits)
 
-    def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool) -> str:
-        """Log text for a changed plan: the first closed or slowed edge of the old route."""
+    def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool,
+                       avoid_penalty: float = 1.0) -> str:
+        """Log text for a changed plan: the first closed, slowed or newly avoided edge of the old route."""
         f_old, f = self._state(j_old, protected), self._state(j, protected)
         for e in plan:
             if f[e] <= 0.0:
@@ -557,6 +606,11 @@ class RoadState:
             if f[e] < f_old[e]:
                 why = "; ".join(self._reasons(e, t, protected, closed_only=False))
                 return f"edge {self.edge_label(e)} slowed to {f[e]:.2f} x free flow: {why}"
+        if avoid_penalty != 1.0:
+            for e in plan:
+                if self._A[j, e] and not self._A[j_old, e]:
+                    zones = [L.label for L in self._layers if L.avoid and self._value_at(L, e, t) >= L.threshold]
+                    return f"edge {self.edge_label(e)} now in the {' / '.join(zones) or 'avoided zone'}"
         return f"faster route after the state change at {self._ct[j - 1]:.0f} s" if j > 0 else "faster route"
 
     def _oriented(self, e: tuple[Any, Any, Any], d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -229,6 +229,12 @@ class Plan(_Strict):
     turnout_min: float = Field(1.0, ge=0, description="from the dispatch to wheels rolling (teams)")
     reserve: dict[str, int] | None = Field(None, description="resource type -> units kept in each district "
                                            "(default sim.drill.matching.DEFAULT_RESERVE; {} for none)")
+    evacuation_zone_penalty: float = Field(10.0, ge=1, allow_inf_nan=False,
+                                           description="evacuees' routes to the shelters: a second driven inside "
+                                           "the risk zone (risk_zone) of the toxic cloud counts as this many, so a "
+                                           "route goes round the zone when the detour takes less than (penalty - 1) "
+                                           "x the time inside it; 1: routes keep out of the red zone only (it is "
+                                           "closed to them in any case)")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

@@ -428,5 +428,8 @@ class Prepared:
             lev = self.params.hazmat.red_zone
             rs.add_zone(self.hazmat.times_s, self.hazmat.conc, self.hazmat.grid, self.hazmat.thresholds[lev],
                         kind="toxic", label=f"{lev} toxic zone")
+            risk = self.params.risk_zone
+            rs.add_zone(self.hazmat.times_s, self.hazmat.conc, self.hazmat.grid, self.hazmat.thresholds[risk],
+                        kind="toxic", label=f"{risk} toxic zone", avoid=True)
         return rs
 

@@ -63,7 +63,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "left_in_cloud_persons": ("evacuees who set off while the toxic zone covered their building (sheltering in "
                               "place until it passes protects them better)", "lower"),
     "exposed_en_route_persons": ("evacuees whose drive to the shelter crosses the risk zone's level of the toxic "
-                                 "cloud (routes avoid only the red zone)", "lower"),
+                                 "cloud (their routes go round it where the detour is worth it, "
+                                 "evacuation_zone_penalty)", "lower"),
+    "exposed_en_route_person_min": ("person-minutes those evacuees drive on roads at the risk zone's level",
+                                    "lower"),
     "indoor_at_risk_persons": ("persons still in their building when its indoor air reached the risk zone's level "
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
@@ -141,7 +144,7 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     if not len(pp):
         return {k: nan for k in ("people_at_risk_peak", "evacuated_by_end_share", "sheltered_end", "in_place_end",
                                  "evacuated_90_s", "left_in_cloud_persons", "exposed_en_route_persons",
-                                 "indoor_at_risk_persons")}
+                                 "exposed_en_route_person_min", "indoor_at_risk_persons")}
     pp = pp.sort_values("t_s", kind="stable")
     t, risk, shel = _f(pp["t_s"]), _f(pp["at_risk"]), _f(pp["sheltered"])
     end = pp.iloc[-1]
@@ -158,6 +161,8 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
             "evacuated_90_s": float(t[k]) if k < len(t) else (math.inf if risk.max() > 0 else nan),
             "left_in_cloud_persons": float(end["left_in_cloud"]) if "left_in_cloud" in pp else nan,
             "exposed_en_route_persons": float(end["exposed_en_route"]) if "exposed_en_route" in pp else nan,
+            "exposed_en_route_person_min": (float(end["exposed_en_route_person_min"])
+                                            if "exposed_en_route_person_min" in pp else nan),
             "indoor_at_risk_persons": float(end["indoor_at_risk"]) if "indoor_at_risk" in pp else nan}
 
 

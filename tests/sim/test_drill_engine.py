@@ -189,19 +189,23 @@ def test_zone_evacuation_takes_the_forecast_zone_and_counts_who_leaves_into_the_
     the cloud is at that moment holds nobody yet ('now'). Evacuees whose building the orange zone
     covers when they set off are counted (non-decreasing); 'slow' evacuates only near the flood
     point, which the cloud never covers: 0. The same holds for evacuees whose drive crosses the
-    orange level (routes avoid only the red zone): some of 'fast', none of 'slow'."""
+    orange level (their routes keep out of it only where the detour is worth it, and those who set
+    off inside it cannot): some of 'fast', none of 'slow'."""
     res, tmp = drill
     log = res.tables["log"]
     at = log[(log.plan == "fast") & (log.kind == "evacuate") & (log.t_s == 3600.0)].text.iloc[0]
     assert "persons from" in at and int(at.split("evacuate: ")[1].split(" persons")[0]) > 10000
     ppl = res.tables["people"]
     for plan, grp in ppl.groupby("plan"):
-        for k in ("left_in_cloud", "exposed_en_route"):
+        for k in ("left_in_cloud", "exposed_en_route", "exposed_en_route_person_min"):
             assert (np.diff(grp.sort_values("t_s")[k].to_numpy()) >= -1e-9).all()
     end = ppl.sort_values("t_s").groupby("plan").last()
     for k in ("left_in_cloud", "exposed_en_route"):
         assert end.loc["slow", k] == 0.0
         assert 0.0 < end.loc["fast", k] <= end.loc["fast", "sheltered"] + end.loc["fast", "evacuating"] + 1e-6
+    assert end.loc["slow", "exposed_en_route_person_min"] == 0.0
+    # each exposed evacuee drives some of the way inside, at most the whole trip (< an hour here)
+    assert 0.0 < end.loc["fast", "exposed_en_route_person_min"] < 60.0 * end.loc["fast", "exposed_en_route"]
     doc = _drill(tmp, sample_city)
     doc["params"]["plans"][1]["actions"][-1]["zone_when"] = "now"
     now = _run(tmp, doc, sample_city).tables["log"]

@@ -351,8 +351,9 @@ def test_toxic_zone_only_protected_teams_enter(g, grid) -> None:
 def test_peak_on_trip_is_the_cloud_on_the_edges_while_they_are_driven(g, grid) -> None:
     """A cloud of 5e-3 over ZONE from 1000 s to 3600 s (zeros after), below the closing level,
     so unprotected trips drive through it: a trip on zone edges inside that window meets exactly
-    5e-3; the same trip driven before the first frame, after the cloud has gone, or a trip
-    that never touches a zone edge meets 0."""
+    5e-3, for the seconds it drives them (time_at_or_above_on_trip; none above 5e-3); the same
+    trip driven before the first frame, after the cloud has gone, or a trip that never touches a
+    zone edge meets 0."""
     zone = _hit(g, ZONE)
     frames = np.stack([_rect_frame(grid, ZONE, 5e-3), np.zeros(grid.shape)])
     rs = RoadState(g)
@@ -366,6 +367,9 @@ def test_peak_on_trip_is_the_cloud_on_the_edges_while_they_are_driven(g, grid) -
         if on and through < 5 and on[-1][4] < 3600.0:
             assert rs.peak_on_trip(tr) == 5e-3
             assert rs.peak_on_trip(tr, "flood") == 0.0
+            on_s = sum(e[4] - e[3] for e in on)
+            assert rs.time_at_or_above_on_trip(tr, 5e-3) == pytest.approx(on_s, abs=1e-9) and on_s > 0.0
+            assert rs.time_at_or_above_on_trip(tr, 5.1e-3) == 0.0
             early = rs.route(a, b, 0.0)
             if early.t_arrive_s < 1000.0:
                 assert rs.peak_on_trip(early) == 0.0
@@ -375,6 +379,50 @@ def test_peak_on_trip_is_the_cloud_on_the_edges_while_they_are_driven(g, grid) -
             assert rs.peak_on_trip(tr) == 0.0
             clear += 1
     assert through == 5 and clear == 5
+
+
+def test_avoided_zone_costs_its_seconds_times_the_penalty_and_closes_nothing(g, grid) -> None:
+    """An avoided zone (the risk zone evacuees keep out of) over ZONE from 0 to 3600 s closes
+    nothing and slows nothing. A route with ``avoid_penalty`` P is the cheapest one when each
+    second inside costs P: its cost (access + edge times + (P - 1) x its seconds on zone edges)
+    equals networkx Dijkstra with the zone edges' times multiplied by P (1e-6 s), and it is driven
+    at the free-flow times. P = 1 is the fastest route; P = 1e6 keeps out of the zone whenever
+    the graph without it connects the ends, at that graph's shortest time; after the cloud has
+    gone every P gives the fastest route."""
+    zone = _hit(g, ZONE)
+    frames = np.stack([_rect_frame(grid, ZONE, 5e-3), np.zeros(grid.shape)])
+    rs = RoadState(g)
+    rs.add_zone(np.array([0.0, 3600.0]), frames, grid, 1e-3, label="orange toxic zone", avoid=True)
+    assert rs.closed_edges(10.0) == [] and np.all(rs.factors(10.0) == 1.0)
+    assert {rs.edge_keys[i] for i in np.flatnonzero(rs.in_avoided_zone(10.0))} == zone
+    assert not rs.in_avoided_zone(3600.0).any()
+    P = 10.0
+    pen = _reference(g, slowed=zone, factor=1.0 / P)
+    free, without = _reference(g), _reference(g, closed=zone)
+    rng = np.random.default_rng(8)
+    n = detour = 0
+    for a, b in zip(_points(g, rng, 300), _points(g, rng, 300)):
+        fast = rs.route(a, b, 10.0)
+        if not {e[:3] for e in fast.edges} & zone:
+            continue
+        assert fast.duration_s == pytest.approx(_ref_time(free, g, a, b), abs=TOL_S)
+        tr = rs.route(a, b, 10.0, avoid_penalty=P)
+        _check_trip(rs, tr, a, b)
+        inside = sum(e[4] - e[3] for e in tr.edges if e[:3] in zone)
+        assert rs.time_at_or_above_on_trip(tr, 1e-3) == pytest.approx(inside, abs=1e-9)
+        assert tr.duration_s + (P - 1.0) * inside == pytest.approx(_ref_time(pen, g, a, b), abs=TOL_S)
+        assert tr.duration_s >= fast.duration_s - TOL_S
+        t_out = _ref_time(without, g, a, b)
+        if math.isfinite(t_out):
+            far = rs.route(a, b, 10.0, avoid_penalty=1e6)
+            assert not {e[:3] for e in far.edges} & zone
+            assert far.duration_s == pytest.approx(t_out, abs=TOL_S)
+        assert rs.route(a, b, 3600.0, avoid_penalty=P).duration_s == pytest.approx(fast.duration_s, abs=TOL_S)
+        detour += tr.duration_s > fast.duration_s + 1.0
+        n += 1
+    assert n >= 5 and detour >= 1
+    with pytest.raises(InputError, match="avoid_penalty"):
+        rs.route(a, b, 10.0, avoid_penalty=0.5)
 
 
 # ----------------------------------------------------------------------------- input and speed
