@@ -35,7 +35,7 @@ from sim.hazmat.sigmas import SCHEME_BRIGGS_RURAL, SCHEME_BRIGGS_URBAN, SCHEME_P
 from sim.hazmat.source import SourceTerm, direct_release, gas_tank_hole, liquid_tank_hole
 from sim.hazmat.weather import (check_class, default_mixing_height_m, pasquill_class, roughness_m,
                                 wind_at_height)
-from sim.hazmat.zones import LEVELS, SIGMA_THETA_DEG, confidence_envelope, zone_polygons
+from sim.hazmat.zones import LEVELS, SIGMA_THETA_DEG, confidence_envelope, far_field_notes, zone_polygons
 from terrain.raster import Raster
 from terrain.sample import sample
 from twin.city import City
@@ -744,6 +744,7 @@ def run(city: City, params: Params, *, progress: bool = False, start: datetime |
                                   progress=progress)
     cmax = grid.raster.copy(disp.cmax)
     zones = zone_polygons(cmax, thr, xy, labels)
+    zone_notes.extend(far_field_notes(zones, met.u_release_m_s))
     envelope = None
     if len(zones):
         outer = zones.geometry.iloc[-1]

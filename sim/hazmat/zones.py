@@ -53,6 +53,27 @@ def zone_polygons(conc: Raster, thresholds_kg_m3: dict[str, float], source_xy: t
     return gdf[gdf.area_m2 > 0].reset_index(drop=True)
 
 
+# The Briggs and Pasquill-Gifford dispersion coefficients are fitted to about 10 km (Hanna,
+# Briggs & Hosker 1982, ch. 4), and ALOHA does not draw threat zones past 10 km because the
+# wind rarely holds its speed and direction over the cloud's travel time that far (Jones et al.
+# 2013, ALOHA 5.4.4 Technical Documentation, NOAA Tech. Memo. NOS OR&R 43).
+FAR_FIELD_M = 10_000.0
+
+
+def far_field_notes(zones: gpd.GeoDataFrame, transport_wind_m_s: float) -> list[str]:
+    """One note per zone reaching past :data:`FAR_FIELD_M`, with the hours the cloud takes to
+    get there at the transport wind: that part of the zone is indicative, not a forecast."""
+    out = []
+    for z in zones.itertuples(index=False):
+        if z.reach_m > FAR_FIELD_M:
+            hours = z.reach_m / max(float(transport_wind_m_s), 1e-9) / 3600.0
+            out.append(f"the {z.zone} zone reaches {z.reach_m / 1000:.1f} km, past the {FAR_FIELD_M / 1000:.0f} km "
+                       f"the dispersion coefficients are fitted to (and ALOHA draws zones to): the cloud takes "
+                       f"{hours:.1f} h to get there, longer than one wind and stability usually hold, so read "
+                       "its outer part as indicative")
+    return out
+
+
 def _polygonize(mask: np.ndarray, grid: Raster, res: float):
     if not mask.any():
         return None

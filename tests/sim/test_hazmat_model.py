@@ -20,7 +20,7 @@ from sim.hazmat.ensemble import draw_members, exceedance_probability
 from sim.hazmat.kernels import plume_conc
 from sim.hazmat.params import Ensemble, Evacuation, Params
 from sim.hazmat.sigmas import SCHEME_PG_RURAL, pg_turner_sigmas
-from sim.hazmat.zones import confidence_envelope, zone_polygons
+from sim.hazmat.zones import FAR_FIELD_M, confidence_envelope, far_field_notes, zone_polygons
 from terrain.raster import Raster
 from twin.errors import InputError
 
@@ -70,6 +70,25 @@ def test_zones_are_nested_and_envelope_widens_by_the_confidence_angle():
     assert sorted(ang) == pytest.approx([-half, half], abs=0.05)
     # the envelope's outermost points lie at the same angles (area of a circular sector)
     assert env.area == pytest.approx(math.radians(2 * half) / 2 * 1000 ** 2, rel=0.02)
+
+
+def test_zones_past_10_km_are_flagged_with_the_travel_time():
+    """A 100 kg/s ground plume (class D, 3 m/s) on a 15 km grid: the zone whose closed-form edge
+    lies past 10 km gets a note with the cloud's travel time reach / u (0.05 h), the nearer
+    zones none."""
+    q, u = 100.0, 3.0
+    grid, _, _ = _plume_grid(res=50.0, n=300, q=q, u=u)
+    thr = {"red": 3e-4, "yellow": 1e-4}
+    z = zone_polygons(grid, thr, (0.0, 0.0))
+    xs = np.linspace(1.0, 14500.0, 145001)
+    sy, sz = pg_turner_sigmas(xs, 3)
+    c0 = q / (math.pi * sy * sz * u)
+    reach = {k: xs[c0 > v][-1] for k, v in thr.items()}
+    assert reach["red"] < FAR_FIELD_M < reach["yellow"] < 14000.0
+    notes = far_field_notes(z, u)
+    assert len(notes) == 1 and notes[0].startswith("the yellow zone reaches")
+    hours = float(notes[0].split("takes ")[1].split(" h")[0])
+    assert hours == pytest.approx(reach["yellow"] / u / 3600.0, abs=0.05 + 1.5 * 50.0 / u / 3600.0)
 
 
 def _params(**over) -> Params:
@@ -302,10 +321,13 @@ def test_chlorine_run_on_the_sample_city(sample_city):
     # the zones are the footprint of the whole release, not cut where the cloud front stands when
     # the run ends (2 m/s x 3600 s = 7.2 km; before, orange stopped at 7.28 km); AEGL-2 of a 25 t
     # chlorine tank at night (F, 2 m/s) reaches beyond it, and the AEGL-1 zone beyond the largest
-    # grid, which the run says (its only warnings: the wind is not calm)
+    # grid, which the run says (its only warnings: the wind is not calm), with the zones past
+    # 10 km marked indicative, their travel time at the transport wind
     front_m = s["weather"]["transport_wind_m_s"] * p.duration_s
     assert s["zones"]["orange"]["reach_m"] > front_m + 2000.0
-    assert all("grid" in w or "staging point" in w for w in s["warnings"])
+    assert all("grid" in w or "staging point" in w or "past the 10 km" in w for w in s["warnings"])
+    far = [k for k, z in s["zones"].items() if z["reach_m"] > 10000.0]
+    assert far and sum("past the 10 km" in w for w in s["warnings"]) == len(far)
     # crews stage crosswind here (no reachable road node upwind outside the red zone), and the run says so
     off = s["staging"]["off_upwind_deg"]
     assert (off > 60.0) == any("crews stage crosswind" in w for w in s["warnings"])
