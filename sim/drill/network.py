@@ -284,8 +284,9 @@ class RoadState:
 
     # ------------------------------------------------------------------ evaluating the state
     def _reset_caches(self) -> None:
-        self._nets: dict[tuple[int, bool], _Net] = {}
-        self._trees: dict[tuple[int, bool, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._nets: dict[tuple[int, bool, float], _Net] = {}  # (state, protected, avoid_penalty)
+        # (state, protected, destination, avoid_penalty)
+        self._trees: dict[tuple[int, bool, int, float], tuple[np.ndarray, np.ndarray]] = {}
 
     def _factors_at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(unprotected, protected) factor arrays (m, E) at each of ``times``, and whether each
@@ -547,12 +548,13 @@ class RoadState:
         """Drive from src to dst starting at t0, reacting to the state as it changes.
 
         Plan the fastest route on the state at t0 (with ``avoid_penalty`` > 1: the cheapest, a
-        second inside an avoided zone costing that many seconds; the times driven are the same). At each node: if the state changed since
-        the plan was made (``replan``), plan again on the current state (the old route is
-        kept while it is still as fast); always check the next edge when entering it and
-        plan again if it is closed. An edge once entered is finished, at the speed of the
-        state at entry. Where no route exists the vehicle waits at its node until the next
-        change time; after the last change time the trip is unreachable and ends there."""
+        second inside an avoided zone costing that many seconds; the times driven are the same).
+        At each node: if the state changed since the plan was made (``replan``), plan again on
+        the current state (the old route is kept while it is still as cheap); always check the
+        next edge when entering it and plan again if it is closed. An edge once entered is
+        finished, at the speed of the state at entry. Where no route exists the vehicle waits at
+        its node until the next change time; after the last change time the trip is unreachable
+        and ends there."""
         if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
