@@ -9,7 +9,8 @@ MILP) with travel times on the road network *as it is at that moment*
 the network changes on the way), waits until everything sent to its incident has arrived, works,
 and drives back. People in buildings reached by the hazards, or in an area ordered to evacuate,
 are tracked per building: in place, evacuating (Rayleigh departure curve, driving to the nearest
-open shelter with room) or sheltered; their sum is conserved. Every decision goes to the log with
+open shelter with room in vehicle groups that queue at every link's entry,
+:mod:`sim.drill.evac_traffic`) or sheltered; their sum is conserved. Every decision goes to the log with
 its time and reason. Randomness (time on scene) is drawn per incident from the drill seed, so
 plans compare on the same draws and the same seed gives the same drill.
 """
@@ -23,12 +24,13 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.drill.evac_traffic import LinkQueues
 from sim.drill.hazards import frame_index
 from sim.drill.matching import match
 from sim.drill.network import Closure, RoadState
 from sim.drill.rules import Incident
 from sim.hazmat.exposure import indoor_step
-from sim.hazmat.impacts import assign_to_shelters, rayleigh_quantiles
+from sim.hazmat.impacts import assign_to_shelters, evacuation_pcu, rayleigh_quantiles
 from twin.routing import nearest_nodes
 
 LOAD_MIN = {"team": None, "expert": None, "equipment": 5.0, "supply": 10.0}
@@ -36,6 +38,9 @@ LOAD_MIN = {"team": None, "expert": None, "equipment": 5.0, "supply": 10.0}
 PROTECTED_TYPES = ("hazmat_team",)
 """Resource types with respiratory protection: they may enter the toxic zone."""
 EVAC_SUBGROUPS = 4
+"""Fewest departure groups per building group and shelter (Rayleigh mid-quantiles)."""
+EVAC_GROUP_PCU = 20.0
+"""Most passenger-car units in one evacuee vehicle group (as sim.hazmat's group_vehicles)."""
 MIN_COVERAGE = 0.25
 
 
@@ -82,6 +87,7 @@ class PlanRun:
         self.prep, self.plan = prep, plan
         self.env = simpy.Environment()
         self.road: RoadState = prep.road_state()
+        self.queues = LinkQueues(self.env, self.road)
         res = prep.resources
         self.res = res.set_index("resource_id", drop=False)
         self.avail = {r: float(q) if bool(a) else 0.0 for r, q, a in zip(res.resource_id, res.quantity, res.available)}
@@ -488,24 +494,29 @@ class PlanRun:
                     continue
                 self.shelter_booked[s] += p
                 share = p / persons[gi]
-                for t in rayleigh_quantiles(EVAC_SUBGROUPS, act.spec.departure_mean_min * 60.0):
-                    self.env.process(self._evac_trip(np.asarray(g), share / EVAC_SUBGROUPS, tuple(gxy[gi]), s,
+                pcu = evacuation_pcu(p, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
+                k = max(EVAC_SUBGROUPS, math.ceil(pcu / EVAC_GROUP_PCU))
+                for t in rayleigh_quantiles(k, act.spec.departure_mean_min * 60.0):
+                    self.env.process(self._evac_trip(np.asarray(g), share / k, tuple(gxy[gi]), s,
                                                      (sh.x_m[s], sh.y_m[s]), float(t)))
 
     def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str, sxy: tuple, delay: float):
         yield self.env.timeout(delay)
         take = np.minimum(self.prep.buildings.population.to_numpy(float)[bidx] * share, self.in_place[bidx])
         n = float(take.sum())
+        if n <= 0.0:
+            return
         self.in_place[bidx] -= take
         self.evacuating += n
-        trip = self.road.route(xy, sxy, self.env.now, avoid_penalty=self.plan.evacuation_zone_penalty)
+        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
+        pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
+        trip = yield self.env.process(self.queues.drive(xy, sxy, pcu, avoid_penalty=self.plan.evacuation_zone_penalty))
         if not trip.reachable:
             self.evacuating -= n
             self.in_place[bidx] += take
             self.shelter_booked[shelter] -= n
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
             return
-        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
         hm = self.prep.hazmat
         if hm is not None:
             # counted when no route round the risk zone was worth its detour (or none existed)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Generator, Iterable
 
 import networkx as nx
 import numpy as np
@@ -414,12 +414,16 @@ class RoadState:
         return "; ".join(self._reasons(e, t, protected, closed_only=True))
 
     def _edge_peaks(self, trip: Trip, kind: str) -> Iterable[tuple[float, float, float]]:
-        """(entry, exit, largest ``kind`` value while it is driven) per edge of ``trip``: the frames
-        holding at some time in [entry, exit), the worse of each interval's two frames, as the
-        routing sees them. Nothing when no layer of that kind exists."""
+        """(arrival at its start node, exit, largest ``kind`` value meanwhile) per edge of ``trip``:
+        the frames holding at some time in [arrival, exit), the worse of each interval's two
+        frames, as the routing sees them. A wait at the start node (a queue at the link's entry,
+        or no open route) counts with the edge, where the queue stands. Nothing when no layer of
+        that kind exists."""
         layers = [L for L in self._layers if L.kind == kind]
-        for u, v, k, t0, t1 in trip.edges if layers else ():
+        t_node = float(trip.times_s[1]) if len(trip.times_s) > 1 else trip.t_depart_s
+        for u, v, k, t_in, t1 in trip.edges if layers else ():
             e = self._eid[(u, v, k)]
+            t0 = min(t_node, t_in)
             peak = 0.0
             for L in layers:
                 k1 = int(np.searchsorted(L.times_s, t1, side="left")) - 1  # frames starting before the exit
@@ -428,16 +432,17 @@ class RoadState:
                 k0 = max(int(np.searchsorted(L.times_s, t0, side="right")) - 1, 0)
                 peak = max(peak, float(L.value[k0:k1 + 1, e].max()))
             yield t0, t1, peak
+            t_node = t1
 
     def peak_on_trip(self, trip: Trip, kind: str = "toxic") -> float:
         """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on
-        the edges of ``trip`` while it drives them (:meth:`_edge_peaks`). The access legs and
-        waits at nodes are not edges and add nothing. 0 when no layer applies."""
+        the edges of ``trip`` while it is on them, waits before them included (:meth:`_edge_peaks`).
+        The access legs are not edges and add nothing. 0 when no layer applies."""
         return max((p for _, _, p in self._edge_peaks(trip, kind)), default=0.0)
 
     def time_at_or_above_on_trip(self, trip: Trip, threshold: float, kind: str = "toxic") -> float:
-        """Seconds of ``trip`` spent driving edges whose ``kind`` value reaches ``threshold``
-        while they are driven (:meth:`_edge_peaks`; a whole edge counts)."""
+        """Seconds of ``trip`` spent on edges (waits before them included) whose ``kind`` value
+        reaches ``threshold`` meanwhile (:meth:`_edge_peaks`; a whole edge counts)."""
         return float(sum(t1 - t0 for t0, t1, p in self._edge_peaks(trip, kind) if p >= threshold))
 
     def edge_label(self, e: int) -> str:
@@ -554,7 +559,24 @@ class RoadState:
         next edge when entering it and plan again if it is closed. An edge once entered is
         finished, at the speed of the state at entry. Where no route exists the vehicle waits at
         its node until the next change time; after the last change time the trip is unreachable
-        and ends there."""
+        and ends there. (:meth:`drive` with every edge entered as soon as the vehicle is there.)"""
+        steps = self.drive(src_xy, dst_xy, t0, protected=protected, speed_factor=speed_factor, replan=replan,
+                           avoid_penalty=avoid_penalty)
+        try:
+            _, t = next(steps)
+            while True:
+                _, t = steps.send(t)
+        except StopIteration as stop:
+            return stop.value
+
+    def drive(self, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *, protected: bool = False,
+              speed_factor: float = 1.0, replan: bool = True,
+              avoid_penalty: float = 1.0) -> Generator[tuple[int, float], float, Trip]:
+        """:meth:`route` one edge at a time, for a caller that holds vehicles before links (a queue
+        at a link's entry, :mod:`sim.drill.evac_traffic`): yields (edge id, time the vehicle is
+        at its start node) and takes the time it enters the edge (not earlier). An edge closed
+        while the vehicle waited is not entered: the route is planned again from that node.
+        Returns the :class:`Trip` as driven."""
         if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
@@ -591,7 +613,18 @@ class RoadState:
                     elif path_new != plan:
                         replans.append((t, self._replan_reason(plan, plan_j, j, t, protected, avoid_penalty)))
                 plan, plan_j = path_new, j
-            e = plan.pop(0)
+            e = plan[0]
+            t_in = yield e, t
+            if t_in is not None and t_in > t:
+                if not math.isfinite(t_in):
+                    raise InputError(f"drive: entry time {t_in}: expected a finite drill time")
+                if t_in - t > 1e-9:
+                    log.wait(cur, float(t_in))
+                t = float(t_in)
+                f = self._state(self._interval(t), protected)
+                if f[e] <= 0.0:
+                    continue  # closed while it waited: plan again from here
+            plan.pop(0)
             t = log.drive(e, t, f[e])
             cur = int(self._eb[e])
         return log.trip(t if reachable else None, replans, waits)

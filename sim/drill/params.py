@@ -325,6 +325,9 @@ class Params(_Strict):
                                             "warm evening; ~0.3-1 with windows shut)")
     shelter_air_changes_per_h: float = Field(0.5, gt=0, description="air changes per hour after a shelter-in-place "
                                              "order (windows and doors shut, ventilation off)")
+    evacuation_car_share: float = Field(0.6, ge=0, le=1, description="share of evacuees leaving by car; the rest by "
+                                        "bus (40 persons, 2 car units each), as in the hazmat evacuation")
+    persons_per_vehicle: float = Field(2.5, gt=0, description="evacuees per car")
     frame_interval_s: float = Field(600.0, gt=0, description="map frames and review series every so many seconds")
 
     @field_validator("work_min")

@@ -139,7 +139,7 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
         for j in np.nonzero(assign[i] > 1e-6)[0]:
             persons = float(assign[i, j])
             path = paths[i, j]
-            pcu = persons * p.vehicle_share / p.persons_per_vehicle + BUS_PCU * persons * (1 - p.vehicle_share) / BUS_PERSONS
+            pcu = evacuation_pcu(persons, p.vehicle_share, p.persons_per_vehicle)
             rows.append({"cluster": int(i), "zone": r.zone, "persons": persons, "pcu": pcu,
                          "shelter": shelters.loc[j, "name"], "route_time_s": _path_time(g, path),
                          "route_length_m": _path_length(g, path),
@@ -154,6 +154,12 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
     sh = shelters[["name", "capacity_persons", "geometry"]].copy()
     sh["assigned_persons"] = sh.name.map(used).fillna(0.0)
     return EvacuationResult(clusters, sh, arr_t, arr_pcu, float(unshel))
+
+
+def evacuation_pcu(persons: float, vehicle_share: float, persons_per_vehicle: float) -> float:
+    """Passenger-car units that ``persons`` evacuees put on the road: a share by car at
+    ``persons_per_vehicle``, the rest by bus (BUS_PERSONS a bus, BUS_PCU each)."""
+    return persons * vehicle_share / persons_per_vehicle + BUS_PCU * persons * (1 - vehicle_share) / BUS_PERSONS
 
 
 def assign_to_shelters(persons: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, float]:

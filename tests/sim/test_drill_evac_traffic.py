@@ -1,0 +1,86 @@
+"""Evacuee vehicle groups queueing at link entries (sim.drill.evac_traffic) against the closed
+form of a deterministic tandem queue, and a link closed while a group waits at it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.drill.evac_traffic import LinkQueues
+from sim.drill.network import Closure, RoadState
+from twin.errors import InputError
+
+SRC = np.array([401000.0, 2853000.0])
+DST = np.array([403500.0, 2856500.0])
+
+
+def _run(rs: RoadState, n: int, pcu: float) -> list:
+    env = simpy.Environment()
+    q = LinkQueues(env, rs)
+    procs = [env.process(q.drive(SRC, DST, pcu)) for _ in range(n)]
+    env.run()
+    return [p.value for p in procs], q
+
+
+def test_groups_on_one_route_leave_at_the_bottleneck_rate(sample_city):
+    """n identical groups of p car units set off together on one route of links with capacities
+    c_e: a deterministic tandem queue (identical jobs, flow shop), so group k arrives at
+    free-flow time + sum_e s_e + (k - 1) max_e s_e, with s_e = p 3600 / c_e (1e-6 s)."""
+    rs = RoadState(sample_city.roads)
+    free = rs.route(SRC, DST, 0.0)
+    assert len(free.edges) >= 5
+    n, pcu = 6, 30.0
+    trips, q = _run(rs, n, pcu)
+    eids = [rs._eid[e[:3]] for e in free.edges]
+    s = np.array([q.service_s(e, pcu) for e in eids])
+    assert np.allclose(s, pcu * 3600.0 / np.array([sample_city.roads.edges[e[:3]]["capacity_vph"] for e in free.edges]))
+    for k, tr in enumerate(trips):
+        assert [e[:3] for e in tr.edges] == [e[:3] for e in free.edges]
+        assert tr.t_arrive_s == pytest.approx(free.t_arrive_s + s.sum() + k * s.max(), abs=1e-6)
+        assert np.all(np.diff(tr.times_s) >= -1e-9)
+
+
+def test_a_link_closed_while_groups_queue_for_it_is_not_entered(sample_city):
+    """The route's third link closes at the time the third group would enter it: the first two
+    drive it, every later group re-plans at its start node and no group enters a closed link."""
+    rs = RoadState(sample_city.roads)
+    free = rs.route(SRC, DST, 0.0)
+    pcu = 30.0
+    trips, q = _run(rs, 3, pcu)
+    e3 = free.edges[2][:3]
+    t_close = trips[2].edges[2][3] - 1e-3  # just before the third group enters it
+    assert t_close > trips[1].edges[2][3]
+    rs2 = RoadState(sample_city.roads)
+    rs2.add(Closure((e3,), t_close, 1e9, "manual", "closed for the test"))
+    trips2, _ = _run(rs2, 5, pcu)
+    assert [e[:3] for e in trips2[0].edges][2] == e3 and [e[:3] for e in trips2[1].edges][2] == e3
+    for tr in trips2:
+        assert tr.reachable
+        for u, v, k, t_in, _ in tr.edges:
+            assert rs2.edge_factor(u, v, k, t_in) > 0.0
+    assert all(e3 not in [e[:3] for e in tr.edges] for tr in trips2[2:])
+
+
+def test_bad_pcu_is_named(sample_city):
+    env = simpy.Environment()
+    q = LinkQueues(env, RoadState(sample_city.roads))
+    env.process(q.drive(SRC, DST, 0.0))
+    with pytest.raises(InputError, match="pcu"):
+        env.run()
+
+
+def test_time_in_the_cloud_counts_the_queues(sample_city):
+    """A cloud over the whole grid (below the closing level): each group's time on roads at its
+    level is its time from the first node to the last, queues included, i.e. the free-flow
+    edge times + sum_e s_e + (k - 1) max_e s_e (1e-6 s)."""
+    grid = sample_city.terrain
+    rs = RoadState(sample_city.roads)
+    rs.add_zone(np.array([0.0]), np.full((1, *grid.shape), 5e-3), grid, 1.0, label="test cloud")
+    free = rs.route(SRC, DST, 0.0)
+    edge_s = sum(e[4] - e[3] for e in free.edges)
+    n, pcu = 4, 30.0
+    trips, q = _run(rs, n, pcu)
+    s = np.array([q.service_s(rs._eid[e[:3]], pcu) for e in free.edges])
+    for k, tr in enumerate(trips):
+        assert rs.time_at_or_above_on_trip(tr, 5e-3) == pytest.approx(edge_s + s.sum() + k * s.max(), abs=1e-6)
+        assert rs.time_at_or_above_on_trip(tr, 6e-3) == 0.0
