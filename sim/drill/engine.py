@@ -109,7 +109,7 @@ class PlanRun:
         self.sheltered = 0.0
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
-        self.exposed_en_route_person_s = 0.0  # and their person-seconds driven on roads at that level
+        self.exposed_en_route_person_s = 0.0  # and their person-seconds on roads at that level, queues included
         # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once

@@ -65,8 +65,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "exposed_en_route_persons": ("evacuees whose drive to the shelter crosses the risk zone's level of the toxic "
                                  "cloud (their routes go round it where the detour is worth it, "
                                  "evacuation_zone_penalty)", "lower"),
-    "exposed_en_route_person_min": ("person-minutes those evacuees drive on roads at the risk zone's level",
-                                    "lower"),
+    "exposed_en_route_person_min": ("person-minutes those evacuees spend on roads at the risk zone's level, "
+                                    "queues included", "lower"),
     "indoor_at_risk_persons": ("persons still in their building when its indoor air reached the risk zone's level "
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
