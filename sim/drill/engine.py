@@ -508,23 +508,27 @@ class PlanRun:
             return
         self.in_place[bidx] -= take
         self.evacuating += n
-        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())
+        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
-        trip = yield self.env.process(self.queues.drive(xy, sxy, pcu, avoid_penalty=self.plan.evacuation_zone_penalty))
+        trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
+                                                                avoid_penalty=self.plan.evacuation_zone_penalty))
+        hm = self.prep.hazmat
+        if hm is not None:
+            # counted when no route round the risk zone was worth its detour (or none existed);
+            # the group's head stands for it (its vehicles follow within ``spread``)
+            s_in = self.road.time_at_or_above_on_trip(trip, hm.thresholds[self.prep.params.risk_zone], "toxic")
+            if s_in > 0.0:
+                self.exposed_en_route += n
+                self.exposed_en_route_person_s += n * s_in
         if not trip.reachable:
+            yield self.env.timeout(max(float(trip.times_s[-1]) - self.env.now, 0.0))  # stuck at its last node
             self.evacuating -= n
             self.in_place[bidx] += take
             self.shelter_booked[shelter] -= n
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
             return
-        hm = self.prep.hazmat
-        if hm is not None:
-            # counted when no route round the risk zone was worth its detour (or none existed)
-            s_in = self.road.time_at_or_above_on_trip(trip, hm.thresholds[self.prep.params.risk_zone], "toxic")
-            if s_in > 0.0:
-                self.exposed_en_route += n
-                self.exposed_en_route_person_s += n * s_in
-        yield self.env.timeout(max(trip.t_arrive_s - self.env.now, 0.0))
+        # the persons count as arrived when the group's middle vehicle has
+        yield self.env.timeout(max(trip.t_arrive_s + 0.5 * spread - self.env.now, 0.0))
         self.evacuating -= n
         self.sheltered += n
         self.shelter_load[shelter] += n

@@ -360,7 +360,8 @@ class RoadState:
         return float(L.value[k, e]) if k >= 0 else 0.0
 
     def change_times(self, t0: float = -math.inf, t1: float = math.inf) -> np.ndarray:
-        """Sorted drill times in [t0, t1] at which any edge's state changes (protected or not)."""
+        """Sorted drill times in [t0, t1] at which any edge's state changes (protected or not, or
+        whether it lies in an avoided zone)."""
         self._refresh()
         return self._ct[(self._ct >= t0) & (self._ct <= t1)].copy()
 
@@ -441,9 +442,26 @@ class RoadState:
         return max((p for _, _, p in self._edge_peaks(trip, kind)), default=0.0)
 
     def time_at_or_above_on_trip(self, trip: Trip, threshold: float, kind: str = "toxic") -> float:
-        """Seconds of ``trip`` spent on edges (waits before them included) whose ``kind`` value
-        reaches ``threshold`` meanwhile (:meth:`_edge_peaks`; a whole edge counts)."""
-        return float(sum(t1 - t0 for t0, t1, p in self._edge_peaks(trip, kind) if p >= threshold))
+        """Seconds ``trip`` spends on edges (waits before them included, :meth:`_edge_peaks`)
+        while their ``kind`` value is at or above ``threshold``: per edge, the overlap of its
+        window with the frame intervals at that level (the worse of each interval's two frames,
+        as the routing sees them); of several layers of that kind, the one with the longest
+        overlap (they are the same cloud in the drills)."""
+        layers = [L for L in self._layers if L.kind == kind]
+        total = 0.0
+        for (u, v, k, _, _), (t0, t1, peak) in zip(trip.edges, self._edge_peaks(trip, kind)):
+            if peak < threshold:
+                continue
+            e = self._eid[(u, v, k)]
+            best = 0.0
+            for L in layers:
+                starts = L.times_s
+                ends = np.append(starts[1:], np.inf)
+                hit = L.value[:, e] >= threshold
+                best = max(best, float(np.sum(np.clip(np.minimum(ends[hit], t1) - np.maximum(starts[hit], t0), 0.0,
+                                                      None))))
+            total += best
+        return total
 
     def edge_label(self, e: int) -> str:
         u, v, _ = self.edge_keys[e]
@@ -576,7 +594,8 @@ class RoadState:
         at a link's entry, :mod:`sim.drill.evac_traffic`): yields (edge id, time the vehicle is
         at its start node) and takes the time it enters the edge (not earlier). An edge closed
         while the vehicle waited is not entered: the route is planned again from that node.
-        Returns the :class:`Trip` as driven."""
+        Returns the :class:`Trip` as driven. Nothing may be added to the state (``add``,
+        ``add_flood``, ``add_zone``) while a drive is under way."""
         if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
@@ -615,9 +634,9 @@ class RoadState:
                 plan, plan_j = path_new, j
             e = plan[0]
             t_in = yield e, t
+            if t_in is not None and not math.isfinite(t_in):
+                raise InputError(f"drive: entry time {t_in}: expected a finite drill time")
             if t_in is not None and t_in > t:
-                if not math.isfinite(t_in):
-                    raise InputError(f"drive: entry time {t_in}: expected a finite drill time")
                 if t_in - t > 1e-9:
                     log.wait(cur, float(t_in))
                 t = float(t_in)
@@ -646,7 +665,8 @@ class RoadState:
                 if self._A[j, e] and not self._A[j_old, e]:
                     zones = [L.label for L in self._layers if L.avoid and self._value_at(L, e, t) >= L.threshold]
                     return f"edge {self.edge_label(e)} now in the {' / '.join(zones) or 'avoided zone'}"
-        return f"faster route after the state change at {self._ct[j - 1]:.0f} s" if j > 0 else "faster route"
+        what = "cheaper" if avoid_penalty != 1.0 else "faster"
+        return f"{what} route after the state change at {self._ct[j - 1]:.0f} s" if j > 0 else f"{what} route"
 
     def _oriented(self, e: tuple[Any, Any, Any], d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """(vertices from u to v, cumulative length fraction) of an edge's geometry."""

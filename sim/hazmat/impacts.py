@@ -19,6 +19,7 @@ from shapely.geometry import LineString, Point
 
 from sim.hazmat.params import Evacuation
 from sim.hazmat.zones import LEVELS, in_zone, upwind_point
+from sim.point_queue import enter_link
 from twin.places import of_kind
 from twin.routing import edges_hitting, nearest_nodes, path_edges, path_line, routable
 
@@ -202,8 +203,9 @@ def rayleigh_quantiles(n: int, mean_s: float) -> np.ndarray:
 
 
 def _simulate_clearance(g: nx.MultiDiGraph, groups: list[tuple[int, list, float]], p: Evacuation):
-    """SimPy point-queue network: returns arrival times and pcu of every vehicle group, and the
-    last arrival per route row."""
+    """SimPy point-queue network (:mod:`sim.point_queue`: groups are platoons, each link's entry
+    passes them at its capacity): returns the arrival time of every vehicle group's last vehicle
+    and its pcu, and the last arrival per route row."""
     env = simpy.Environment()
     links: dict[tuple, simpy.Resource] = {}
     arr_t: list[float] = []
@@ -212,15 +214,18 @@ def _simulate_clearance(g: nx.MultiDiGraph, groups: list[tuple[int, list, float]
 
     def trip(row: int, edges: list, pcu: float, depart_s: float):
         yield env.timeout(depart_s)
+        spread = 0.0
         for e in edges:
-            res = links.setdefault(e, simpy.Resource(env, capacity=1))
-            with res.request() as req:
-                yield req
-                yield env.timeout(pcu * 3600.0 / max(g.edges[e].get("capacity_vph", 1800.0), 1.0))
+            res = links.get(e)
+            if res is None:
+                res = links[e] = simpy.Resource(env, capacity=1)
+            spread = yield from enter_link(env, res, pcu * 3600.0 / max(g.edges[e].get("capacity_vph", 1800.0), 1.0),
+                                           spread)
             yield env.timeout(g.edges[e]["travel_time_s"])
-        arr_t.append(env.now)
+        t_tail = env.now + spread  # the group has arrived when its last vehicle has
+        arr_t.append(t_tail)
         arr_pcu.append(pcu)
-        per_row[row] = max(per_row.get(row, 0.0), env.now)
+        per_row[row] = max(per_row.get(row, 0.0), t_tail)
 
     for row, path, pcu in groups:
         k = max(1, int(math.ceil(pcu / p.group_vehicles)))

@@ -1,5 +1,6 @@
-"""Evacuee vehicle groups queueing at link entries (sim.drill.evac_traffic) against the closed
-form of a deterministic tandem queue, and a link closed while a group waits at it."""
+"""Evacuee vehicle groups through link-entry point queues (sim.drill.evac_traffic,
+sim.point_queue) against the closed form of identical platoons on one route, and a link closed
+while a group waits at it."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,24 +20,28 @@ def _run(rs: RoadState, n: int, pcu: float) -> list:
     q = LinkQueues(env, rs)
     procs = [env.process(q.drive(SRC, DST, pcu)) for _ in range(n)]
     env.run()
-    return [p.value for p in procs], q
+    return [p.value[0] for p in procs], [p.value[1] for p in procs], q
 
 
 def test_groups_on_one_route_leave_at_the_bottleneck_rate(sample_city):
     """n identical groups of p car units set off together on one route of links with capacities
-    c_e: a deterministic tandem queue (identical jobs, flow shop), so group k arrives at
-    free-flow time + sum_e s_e + (k - 1) max_e s_e, with s_e = p 3600 / c_e (1e-6 s)."""
+    c_e; a link's entry takes s_e = p 3600 / c_e per group. The first group's head drives
+    free, its tail trails by the tightest link's max_e s_e; every later group waits for the one
+    ahead at that link, so the head of group k (from 0) arrives at free-flow time + k max_e s_e
+    and its spread is max_e s_e (1e-6 s)."""
     rs = RoadState(sample_city.roads)
     free = rs.route(SRC, DST, 0.0)
     assert len(free.edges) >= 5
     n, pcu = 6, 30.0
-    trips, q = _run(rs, n, pcu)
+    trips, spreads, q = _run(rs, n, pcu)
     eids = [rs._eid[e[:3]] for e in free.edges]
     s = np.array([q.service_s(e, pcu) for e in eids])
     assert np.allclose(s, pcu * 3600.0 / np.array([sample_city.roads.edges[e[:3]]["capacity_vph"] for e in free.edges]))
-    for k, tr in enumerate(trips):
+    assert s.max() > 1.5 * s.min()  # a route with a bottleneck
+    for k, (tr, spread) in enumerate(zip(trips, spreads)):
         assert [e[:3] for e in tr.edges] == [e[:3] for e in free.edges]
-        assert tr.t_arrive_s == pytest.approx(free.t_arrive_s + s.sum() + k * s.max(), abs=1e-6)
+        assert tr.t_arrive_s == pytest.approx(free.t_arrive_s + k * s.max(), abs=1e-6)
+        assert spread == pytest.approx(s.max(), abs=1e-9)
         assert np.all(np.diff(tr.times_s) >= -1e-9)
 
 
@@ -46,13 +51,13 @@ def test_a_link_closed_while_groups_queue_for_it_is_not_entered(sample_city):
     rs = RoadState(sample_city.roads)
     free = rs.route(SRC, DST, 0.0)
     pcu = 30.0
-    trips, q = _run(rs, 3, pcu)
+    trips, _, q = _run(rs, 3, pcu)
     e3 = free.edges[2][:3]
     t_close = trips[2].edges[2][3] - 1e-3  # just before the third group enters it
     assert t_close > trips[1].edges[2][3]
     rs2 = RoadState(sample_city.roads)
     rs2.add(Closure((e3,), t_close, 1e9, "manual", "closed for the test"))
-    trips2, _ = _run(rs2, 5, pcu)
+    trips2, _, _ = _run(rs2, 5, pcu)
     assert [e[:3] for e in trips2[0].edges][2] == e3 and [e[:3] for e in trips2[1].edges][2] == e3
     for tr in trips2:
         assert tr.reachable
@@ -70,17 +75,19 @@ def test_bad_pcu_is_named(sample_city):
 
 
 def test_time_in_the_cloud_counts_the_queues(sample_city):
-    """A cloud over the whole grid (below the closing level): each group's time on roads at its
-    level is its time from the first node to the last, queues included, i.e. the free-flow
-    edge times + sum_e s_e + (k - 1) max_e s_e (1e-6 s)."""
+    """A cloud over the whole grid (below the closing level) from 60 s after the groups reach
+    their first node: each group's time on roads at its level is its head's time from the first
+    node to the last, queues included, i.e. the free-flow edge times + k max_e s_e, less those
+    60 s (1e-6 s)."""
     grid = sample_city.terrain
     rs = RoadState(sample_city.roads)
-    rs.add_zone(np.array([0.0]), np.full((1, *grid.shape), 5e-3), grid, 1.0, label="test cloud")
     free = rs.route(SRC, DST, 0.0)
+    t_first = float(free.times_s[1])  # at the first node, after the access leg
+    rs.add_zone(np.array([t_first + 60.0]), np.full((1, *grid.shape), 5e-3), grid, 1.0, label="test cloud")
     edge_s = sum(e[4] - e[3] for e in free.edges)
     n, pcu = 4, 30.0
-    trips, q = _run(rs, n, pcu)
+    trips, _, q = _run(rs, n, pcu)
     s = np.array([q.service_s(rs._eid[e[:3]], pcu) for e in free.edges])
     for k, tr in enumerate(trips):
-        assert rs.time_at_or_above_on_trip(tr, 5e-3) == pytest.approx(edge_s + s.sum() + k * s.max(), abs=1e-6)
+        assert rs.time_at_or_above_on_trip(tr, 5e-3) == pytest.approx(edge_s + k * s.max() - 60.0, abs=1e-6)
         assert rs.time_at_or_above_on_trip(tr, 6e-3) == 0.0
