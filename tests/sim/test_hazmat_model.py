@@ -238,6 +238,21 @@ def test_point_queue_clearance_matches_the_closed_form():
     assert t.max() == pytest.approx(n * 3600 / 1800 + 100.0, abs=0.01)
 
 
+def test_a_platoon_is_spread_by_its_tightest_link_only():
+    """One group of N car units over two links in series, 3600 then 1200 veh/h, 100 s each:
+    its last vehicle arrives N·3600/1200 after its first, which drove free (200 s); paying each
+    link's service in turn (N·3600/3600 + N·3600/1200) would be the error this model avoids."""
+    g = _line_graph(cap_vph=3600.0)
+    g.add_node(3, x=2000.0, y=0.0)
+    g.add_edge(2, 3, length_m=1000.0, speed_kph=36.0, capacity_vph=1200.0, lanes=1, name="b", highway="primary",
+               geometry=LineString([(1000, 0), (2000, 0)]), travel_time_s=100.0)
+    n = 40.0
+    p = Evacuation(departure_mean_min=1e-6, group_vehicles=int(n))
+    t, pcu, _ = imp._simulate_clearance(g, [(0, [1, 2, 3], n)], p)
+    assert len(t) == 1 and pcu[0] == pytest.approx(n)
+    assert t[0] == pytest.approx(200.0 + n * 3600 / 1200, abs=0.01)
+
+
 def test_rayleigh_departures_have_the_requested_mean():
     assert imp.rayleigh_quantiles(20000, 1200.0).mean() == pytest.approx(1200.0, rel=1e-3)
 
