@@ -12,9 +12,30 @@ its head by the tightest capacity on its way; a group behind others waits for th
 """
 from __future__ import annotations
 
-from typing import Generator
+from typing import Generator, Hashable
 
 import simpy
+
+
+def service_s(pcu: float, capacity_vph: float) -> float:
+    """Seconds for ``pcu`` passenger-car units to pass an entry of ``capacity_vph``."""
+    return pcu * 3600.0 / capacity_vph
+
+
+class EntryQueues:
+    """The entry queue of every link (any hashable key), created when first used."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._servers: dict[Hashable, simpy.Resource] = {}
+
+    def enter(self, key: Hashable, pcu: float, capacity_vph: float,
+              spread_s: float) -> Generator[simpy.events.Event, None, float]:
+        """:func:`enter_link` at link ``key`` for a group of ``pcu`` car units; returns its spread."""
+        server = self._servers.get(key)
+        if server is None:
+            server = self._servers[key] = simpy.Resource(self.env, capacity=1)
+        return (yield from enter_link(self.env, server, service_s(pcu, capacity_vph), spread_s))
 
 
 def enter_link(env: simpy.Environment, server: simpy.Resource, service_s: float,

@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from sim.drill.network import RoadState, Trip
-from sim.point_queue import enter_link
+from sim.point_queue import EntryQueues, service_s
 from twin.errors import InputError
 
 
@@ -26,11 +26,11 @@ class LinkQueues:
     def __init__(self, env: simpy.Environment, road: RoadState):
         self.env, self.road = env, road
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
-        self._servers: dict[int, simpy.Resource] = {}
+        self._entries = EntryQueues(env)
 
     def service_s(self, e: int, pcu: float) -> float:
         """Time for ``pcu`` passenger-car units to pass the entry of link ``e`` at its capacity."""
-        return pcu * 3600.0 / self.capacity_vph[e]
+        return service_s(pcu, self.capacity_vph[e])
 
     def drive(self, src_xy: Any, dst_xy: Any, pcu: float, **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
@@ -47,10 +47,7 @@ class LinkQueues:
             e, t = next(steps)
             while True:
                 yield env.timeout(max(t - env.now, 0.0))
-                server = self._servers.get(e)
-                if server is None:
-                    server = self._servers[e] = simpy.Resource(env, capacity=1)
-                spread = yield from enter_link(env, server, self.service_s(e, pcu), spread)
+                spread = yield from self._entries.enter(e, pcu, self.capacity_vph[e], spread)
                 e, t = steps.send(env.now)
         except StopIteration as stop:
             trip: Trip = stop.value

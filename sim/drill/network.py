@@ -354,9 +354,13 @@ class RoadState:
         return self._A[j].copy()
 
     @staticmethod
-    def _value_at(L: _Layer, e: int, t: float) -> float:
+    def _frame_at(L: _Layer, t: float) -> int:
+        """Index of layer L's frame interval holding at t (-1 before its first frame)."""
+        return int(np.searchsorted(L.times_s, t, side="right")) - 1
+
+    def _value_at(self, L: _Layer, e: int, t: float) -> float:
         """Layer L's value on edge e in the interval holding at t (0 before its first frame)."""
-        k = int(np.searchsorted(L.times_s, t, side="right")) - 1
+        k = self._frame_at(L, t)
         return float(L.value[k, e]) if k >= 0 else 0.0
 
     def change_times(self, t0: float = -math.inf, t1: float = math.inf) -> np.ndarray:
@@ -390,7 +394,7 @@ class RoadState:
         for L in self._layers:
             if protected and L.avoidable:
                 continue
-            k = int(np.searchsorted(L.times_s, t, side="right")) - 1
+            k = self._frame_at(L, t)
             if k < 0 or L.factor[k, e] >= 1.0 or (closed_only and L.factor[k, e] > 0.0):
                 continue
             val = L.value[k, e]

@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point
 
 from sim.hazmat.params import Evacuation
 from sim.hazmat.zones import LEVELS, in_zone, upwind_point
-from sim.point_queue import enter_link
+from sim.point_queue import EntryQueues
 from twin.places import of_kind
 from twin.routing import edges_hitting, nearest_nodes, path_edges, path_line, routable
 
@@ -207,7 +207,7 @@ def _simulate_clearance(g: nx.MultiDiGraph, groups: list[tuple[int, list, float]
     passes them at its capacity): returns the arrival time of every vehicle group's last vehicle
     and its pcu, and the last arrival per route row."""
     env = simpy.Environment()
-    links: dict[tuple, simpy.Resource] = {}
+    links = EntryQueues(env)
     arr_t: list[float] = []
     arr_pcu: list[float] = []
     per_row: dict[int, float] = {}
@@ -216,11 +216,7 @@ def _simulate_clearance(g: nx.MultiDiGraph, groups: list[tuple[int, list, float]
         yield env.timeout(depart_s)
         spread = 0.0
         for e in edges:
-            res = links.get(e)
-            if res is None:
-                res = links[e] = simpy.Resource(env, capacity=1)
-            spread = yield from enter_link(env, res, pcu * 3600.0 / max(g.edges[e].get("capacity_vph", 1800.0), 1.0),
-                                           spread)
+            spread = yield from links.enter(e, pcu, max(g.edges[e].get("capacity_vph", 1800.0), 1.0), spread)
             yield env.timeout(g.edges[e]["travel_time_s"])
         t_tail = env.now + spread  # the group has arrived when its last vehicle has
         arr_t.append(t_tail)
