@@ -9,10 +9,16 @@ the groups ahead; the entry stays busy until the tail has passed, which is ``ser
 the head or, for a platoon already spread wider (by an earlier, tighter link), when the tail
 arrives. A group alone on an empty road is therefore not delayed at all, and its tail trails
 its head by the tightest capacity on its way; a group behind others waits for them.
+
+The entries are first come, first served with deterministic service, so the time an entry will
+be free again is known exactly as soon as a group joins its queue: its head gets in at
+max(arrival, free), and the entry is free again at max(head in + service_s, arrival + spread)
+(:attr:`EntryQueues.free_at_s`). Route choice that sees the queues reads it.
 """
 from __future__ import annotations
 
-from typing import Generator, Hashable
+import math
+from typing import Generator, Hashable, MutableMapping
 
 import simpy
 
@@ -23,11 +29,16 @@ def service_s(pcu: float, capacity_vph: float) -> float:
 
 
 class EntryQueues:
-    """The entry queue of every link (any hashable key), created when first used."""
+    """The entry queue of every link (any hashable key), created when first used.
 
-    def __init__(self, env: simpy.Environment):
+    ``free_at_s`` maps a key to the time its entry is free of every group that has joined its
+    queue so far (a dict by default; a float array indexed by integer keys works too, so a router
+    can read all links at once); a key never used has no entry (or the array's initial value)."""
+
+    def __init__(self, env: simpy.Environment, free_at_s: MutableMapping | None = None):
         self.env = env
         self._servers: dict[Hashable, simpy.Resource] = {}
+        self.free_at_s = {} if free_at_s is None else free_at_s
 
     def enter(self, key: Hashable, pcu: float, capacity_vph: float,
               spread_s: float) -> Generator[simpy.events.Event, None, float]:
@@ -35,7 +46,14 @@ class EntryQueues:
         server = self._servers.get(key)
         if server is None:
             server = self._servers[key] = simpy.Resource(self.env, capacity=1)
-        return (yield from enter_link(self.env, server, service_s(pcu, capacity_vph), spread_s))
+        s = service_s(pcu, capacity_vph)
+        now = self.env.now
+        try:
+            free = float(self.free_at_s[key])
+        except (KeyError, IndexError):
+            free = -math.inf
+        self.free_at_s[key] = max(max(now, free) + s, now + float(spread_s))
+        return (yield from enter_link(self.env, server, s, spread_s))
 
 
 def enter_link(env: simpy.Environment, server: simpy.Resource, service_s: float,

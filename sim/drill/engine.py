@@ -110,6 +110,7 @@ class PlanRun:
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
         self.exposed_en_route_person_s = 0.0  # and their person-seconds on roads at that level, queues included
+        self.road_person_s = 0.0  # evacuees' person-seconds from setting off to arriving (or turning back), queues included
         # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once
@@ -483,7 +484,9 @@ class PlanRun:
             return
         sh = self.prep.shelters.set_index("name").loc[open_]
         cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
-        cost = self.road.travel_times(gxy, sh[["x_m", "y_m"]].to_numpy(float), now)
+        # the costs of the routes the evacuees will take (round the risk zone where worth it)
+        cost = self.road.travel_times(gxy, sh[["x_m", "y_m"]].to_numpy(float), now,
+                                      avoid_penalty=self.plan.evacuation_zone_penalty)
         x, unshel = assign_to_shelters(persons, cap, cost)
         self.say("evacuate", f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings to {len(open_)} shelters"
                  + (f"; {unshel:.0f} find no room or route and stay" if unshel > 0.5 else ""), why)
@@ -511,6 +514,7 @@ class PlanRun:
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
+                                                                sees_queues=self.plan.evacuation_sees_queues,
                                                                 avoid_penalty=self.plan.evacuation_zone_penalty))
         hm = self.prep.hazmat
         if hm is not None:
@@ -522,6 +526,7 @@ class PlanRun:
                 self.exposed_en_route_person_s += n * s_in
         if not trip.reachable:
             yield self.env.timeout(max(float(trip.times_s[-1]) - self.env.now, 0.0))  # stuck at its last node
+            self.road_person_s += n * (self.env.now - trip.t_depart_s)
             self.evacuating -= n
             self.in_place[bidx] += take
             self.shelter_booked[shelter] -= n
@@ -529,6 +534,7 @@ class PlanRun:
             return
         # the persons count as arrived when the group's middle vehicle has
         yield self.env.timeout(max(trip.t_arrive_s + 0.5 * spread - self.env.now, 0.0))
+        self.road_person_s += n * (self.env.now - trip.t_depart_s)
         self.evacuating -= n
         self.sheltered += n
         self.shelter_load[shelter] += n
@@ -577,6 +583,7 @@ class PlanRun:
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
                                  "left_in_cloud": self.left_in_cloud, "exposed_en_route": self.exposed_en_route,
                                  "exposed_en_route_person_min": self.exposed_en_route_person_s / 60.0,
+                                 "road_person_h": self.road_person_s / 3600.0,
                                  "indoor_at_risk": self.indoor_at_risk,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterable
+from typing import Any, Generator, Iterable, Protocol
 
 import networkx as nx
 import numpy as np
@@ -43,6 +43,26 @@ from twin.routing import routable
 ACCESS_SPEED_M_S = 5.0  # same as matching.road_travel_times: 18 km/h on yards and lanes the graph lacks
 KINDS = ("flood", "toxic", "landslide", "incident", "manual")
 _NO_PRED = -9999  # scipy's predecessor value for "none"
+
+
+class RouteCosts(Protocol):
+    """What a driver knows beyond the road state (:meth:`RoadState.drive`'s ``costs``), e.g. the
+    queues at link entries (:class:`sim.drill.evac_traffic.QueueCosts`)."""
+
+
+    def weights(self, st: "RoadState", cur: int, j: int, t: float, protected: bool, avoid_penalty: float,
+                speed_factor: float) -> np.ndarray | None:
+        """Edge costs (E,) in s for a plan from node ``cur`` at t on state j, or None for the
+        state's own (:meth:`RoadState._weights`)."""
+
+
+
+@dataclass(frozen=True)
+class PlanAgain:
+    """Sent to :meth:`RoadState.drive` instead of an entry time: the vehicle is at its node at the
+    time yielded and wants a new plan from there (e.g. it finds a long queue), for ``reason``."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -476,18 +496,37 @@ class RoadState:
         key = (j, bool(protected), float(avoid_penalty))
         net = self._nets.get(key)
         if net is None:
-            f = self._state(j, protected)
-            w = self._weights(j, protected, avoid_penalty)
-            order = np.lexsort((w, self._epair))
-            _, first = np.unique(self._epair[order], return_index=True)
-            best = order[first]
-            wp = w[best]
-            ok = np.isfinite(wp) & (self._pa != self._pb)
-            n = len(self.nodes)
-            csr = sparse.csr_matrix((wp[ok], (self._pa[ok], self._pb[ok])), shape=(n, n))
-            net = _Net(csr, csr.T.tocsr(), np.where(np.isfinite(wp), best, -1), f)
+            csr, best = self._csr(self._weights(j, protected, avoid_penalty))
+            net = _Net(csr, csr.T.tocsr(), best, self._state(j, protected))
             self._nets[key] = net
         return net
+
+    def _csr(self, w: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """(node x node cost matrix of the cheapest parallel edge under edge costs ``w`` (inf:
+        closed), its edge id per node pair (-1 where all are closed))."""
+        order = np.lexsort((w, self._epair))
+        _, first = np.unique(self._epair[order], return_index=True)
+        best = order[first]
+        wp = w[best]
+        ok = np.isfinite(wp) & (self._pa != self._pb)
+        n = len(self.nodes)
+        csr = sparse.csr_matrix((wp[ok], (self._pa[ok], self._pb[ok])), shape=(n, n))
+        return csr, np.where(np.isfinite(wp), best, -1)
+
+    def _plan_on(self, a: int, d: int, w: np.ndarray) -> tuple[float, list[int]] | None:
+        """(cost, edge ids) of the cheapest route from node a to node d under edge costs ``w``
+        (one Dijkstra from a, not cached), or None."""
+        csr, best = self._csr(w)
+        dist, pred = dijkstra(csr, directed=True, indices=a, return_predecessors=True)
+        if not np.isfinite(dist[d]):
+            return None
+        path: list[int] = []
+        b = d
+        while b != a:
+            p = int(pred[b])
+            path.append(int(best[self._pair[(p, b)]]))
+            b = p
+        return float(dist[d]), path[::-1]
 
     def _tree(self, j: int, protected: bool, d: int, avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(cost to node d from every node, next node toward d) on state j: one Dijkstra on the
@@ -529,8 +568,10 @@ class RoadState:
 
     # ------------------------------------------------------------------ queries
     def travel_times(self, src_xy: np.ndarray, dst_xy: np.ndarray, t: float, *, protected: np.ndarray | None = None,
-                     speed_factor: np.ndarray | None = None) -> np.ndarray:
-        """(n_src, n_dst) travel times (s) on the state of time t, inf where unreachable.
+                     speed_factor: np.ndarray | None = None, avoid_penalty: float = 1.0) -> np.ndarray:
+        """(n_src, n_dst) travel times (s) on the state of time t, inf where unreachable; with
+        ``avoid_penalty`` > 1 the costs of the routes :meth:`route` would take with it (a second
+        in an avoided zone counting that many).
 
         Access to the nearest node at :data:`ACCESS_SPEED_M_S`, fastest route with edge time
         ``travel_time_s / factor`` (closed edges excluded), access from the nearest node;
@@ -553,7 +594,7 @@ class RoadState:
         j = self._interval(t)
         for p in np.unique(prot):
             rows = np.flatnonzero(prot == p)
-            net = self._net(j, bool(p))
+            net = self._net(j, bool(p), avoid_penalty)
             us, uinv = np.unique(sn[rows], return_inverse=True)
             ud, dinv = np.unique(dn, return_inverse=True)
             if len(ud) < len(us):
@@ -592,14 +633,15 @@ class RoadState:
             return stop.value
 
     def drive(self, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *, protected: bool = False,
-              speed_factor: float = 1.0, replan: bool = True,
-              avoid_penalty: float = 1.0) -> Generator[tuple[int, float], float, Trip]:
+              speed_factor: float = 1.0, replan: bool = True, avoid_penalty: float = 1.0,
+              costs: RouteCosts | None = None) -> Generator[tuple[int, float], float, Trip]:
         """:meth:`route` one edge at a time, for a caller that holds vehicles before links (a queue
         at a link's entry, :mod:`sim.drill.evac_traffic`): yields (edge id, time the vehicle is
-        at its start node) and takes the time it enters the edge (not earlier). An edge closed
-        while the vehicle waited is not entered: the route is planned again from that node.
-        Returns the :class:`Trip` as driven. Nothing may be added to the state (``add``,
-        ``add_flood``, ``add_zone``) while a drive is under way."""
+        at its start node) and takes the time it enters the edge (not earlier), or a
+        :class:`PlanAgain` to plan again from that node at that time. An edge closed while the
+        vehicle waited is not entered: the route is planned again from that node. With ``costs``
+        every plan uses its edge costs. Returns the :class:`Trip` as driven. Nothing may be added
+        to the state (``add``, ``add_flood``, ``add_zone``) while a drive is under way."""
         if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
@@ -607,6 +649,7 @@ class RoadState:
         replans: list[tuple[float, str]] = []
         waits: list[tuple[float, float, str]] = []
         cur, plan, plan_j, reachable = int(s), None, -1, True
+        asked: str | None = None  # a PlanAgain's reason
         guard = 0
         while cur != d:
             guard += 1
@@ -615,8 +658,9 @@ class RoadState:
             j = self._interval(t)
             f = self._state(j, protected)
             blocked = plan is not None and f[plan[0]] <= 0.0
-            if plan is None or blocked or (replan and j != plan_j):
-                new = self._plan(cur, d, j, protected, avoid_penalty)
+            if plan is None or blocked or (replan and j != plan_j) or asked:
+                w = None if costs is None else costs.weights(self, cur, j, t, protected, avoid_penalty, speed_factor)
+                new = self._plan(cur, d, j, protected, avoid_penalty) if w is None else self._plan_on(cur, d, w)
                 if new is None:
                     tn = self._next_change(t)
                     why = f"no open route from node {self.nodes[cur]} to node {self.nodes[d]}"
@@ -630,14 +674,19 @@ class RoadState:
                     continue
                 cost_new, path_new = new
                 if plan is not None:
-                    old_cost = float(np.sum(self._weights(j, protected, avoid_penalty)[plan]))
+                    w_old = self._weights(j, protected, avoid_penalty) if w is None else w
+                    old_cost = float(np.sum(w_old[plan]))
                     if old_cost <= cost_new * (1 + 1e-12) + 1e-9:
                         path_new = plan  # still a cheapest route: keep it (no spurious replans on ties)
                     elif path_new != plan:
-                        replans.append((t, self._replan_reason(plan, plan_j, j, t, protected, avoid_penalty)))
-                plan, plan_j = path_new, j
+                        replans.append((t, asked or self._replan_reason(plan, plan_j, j, t, protected,
+                                                                       avoid_penalty)))
+                plan, plan_j, asked = path_new, j, None
             e = plan[0]
             t_in = yield e, t
+            if isinstance(t_in, PlanAgain):
+                asked = t_in.reason
+                continue
             if t_in is not None and not math.isfinite(t_in):
                 raise InputError(f"drive: entry time {t_in}: expected a finite drill time")
             if t_in is not None and t_in > t:

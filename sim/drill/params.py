@@ -235,6 +235,11 @@ class Plan(_Strict):
                                            "route goes round the zone when the detour takes less than (penalty - 1) "
                                            "x the time inside it; 1: routes keep out of the red zone only (it is "
                                            "closed to them in any case)")
+    evacuation_sees_queues: bool = Field(True, description="evacuees' route choice sees the queues at link entries "
+                                         "(live-traffic navigation: a link costs its time plus the wait behind the "
+                                         "groups already queued for it, and a group plans again at a queue much "
+                                         "longer than planned; sim.drill.evac_traffic); false: routes on the road "
+                                         "state only")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

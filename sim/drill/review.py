@@ -67,6 +67,8 @@ METRICS: dict[str, tuple[str, str]] = {
                                  "evacuation_zone_penalty)", "lower"),
     "exposed_en_route_person_min": ("person-minutes those evacuees spend on roads at the risk zone's level, "
                                     "queues included", "lower"),
+    "evacuee_road_person_h": ("person-hours evacuees spend on the roads from setting off to arriving, queues "
+                              "included (evacuation_sees_queues spreads them over the roads)", "lower"),
     "indoor_at_risk_persons": ("persons still in their building when its indoor air reached the risk zone's level "
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
@@ -144,7 +146,7 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     if not len(pp):
         return {k: nan for k in ("people_at_risk_peak", "evacuated_by_end_share", "sheltered_end", "in_place_end",
                                  "evacuated_90_s", "left_in_cloud_persons", "exposed_en_route_persons",
-                                 "exposed_en_route_person_min", "indoor_at_risk_persons")}
+                                 "exposed_en_route_person_min", "evacuee_road_person_h", "indoor_at_risk_persons")}
     pp = pp.sort_values("t_s", kind="stable")
     t, risk, shel = _f(pp["t_s"]), _f(pp["at_risk"]), _f(pp["sheltered"])
     end = pp.iloc[-1]
@@ -163,6 +165,7 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
             "exposed_en_route_persons": float(end["exposed_en_route"]) if "exposed_en_route" in pp else nan,
             "exposed_en_route_person_min": (float(end["exposed_en_route_person_min"])
                                             if "exposed_en_route_person_min" in pp else nan),
+            "evacuee_road_person_h": float(end["road_person_h"]) if "road_person_h" in pp else nan,
             "indoor_at_risk_persons": float(end["indoor_at_risk"]) if "indoor_at_risk" in pp else nan}
 
 

@@ -388,7 +388,7 @@ def test_avoided_zone_costs_its_seconds_times_the_penalty_and_closes_nothing(g, 
     equals networkx Dijkstra with the zone edges' times multiplied by P (1e-6 s), and it is driven
     at the free-flow times. P = 1 is the fastest route; P = 1e6 keeps out of the zone whenever
     the graph without it connects the ends, at that graph's shortest time; after the cloud has
-    gone every P gives the fastest route."""
+    gone every P gives the fastest route. ``travel_times`` with P gives the same costs."""
     zone = _hit(g, ZONE)
     frames = np.stack([_rect_frame(grid, ZONE, 5e-3), np.zeros(grid.shape)])
     rs = RoadState(g)
@@ -411,6 +411,8 @@ def test_avoided_zone_costs_its_seconds_times_the_penalty_and_closes_nothing(g, 
         inside = sum(e[4] - e[3] for e in tr.edges if e[:3] in zone)
         assert rs.time_at_or_above_on_trip(tr, 1e-3) == pytest.approx(inside, abs=1e-9)
         assert tr.duration_s + (P - 1.0) * inside == pytest.approx(_ref_time(pen, g, a, b), abs=TOL_S)
+        # the shelter assignment's costs are those of the routes taken
+        assert rs.travel_times(a, b, 10.0, avoid_penalty=P)[0, 0] == pytest.approx(_ref_time(pen, g, a, b), abs=TOL_S)
         assert tr.duration_s >= fast.duration_s - TOL_S
         t_out = _ref_time(without, g, a, b)
         if math.isfinite(t_out):

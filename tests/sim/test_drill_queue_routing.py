@@ -1,0 +1,143 @@
+"""Evacuees' route choice that sees the queues (sim.drill.evac_traffic.QueueCosts) on a small
+graph with two routes from A to B, against the hand-worked first-come-first-served splits; and
+the point queue's predicted free times (sim.point_queue.EntryQueues.free_at_s) against the
+times groups actually get in."""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import simpy
+
+from sim.drill.evac_traffic import LinkQueues
+from sim.drill.network import RoadState
+from sim.point_queue import EntryQueues
+from twin.roads import straight_edge
+
+V_M_S = 10.0  # 36 km/h on every link
+S_GROUP = 60.0  # 20 car units through a 1,200 veh/h entry
+
+
+def _two_routes(short_s: float, long_s: float, approach_s: float = 0.0) -> nx.MultiDiGraph:
+    """A -> C (approach, wide), then C -> X -> B (``short_s``) or C -> Y -> B (``long_s``): the
+    first link of each (100 s) passes 1,200 veh/h, everything else 10,000 veh/h."""
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for n, (x, y) in {"A": (0, -2000), "C": (0, 0), "X": (-500, 500), "Y": (500, 500), "B": (0, 1500)}.items():
+        g.add_node(n, x=400000.0 + x, y=2850000.0 + y)
+    links = [("C", "X", 100.0, 1200.0), ("X", "B", short_s - 100.0, 10000.0),
+             ("C", "Y", 100.0, 1200.0), ("Y", "B", long_s - 100.0, 10000.0)]
+    if approach_s:
+        links.append(("A", "C", approach_s, 10000.0))
+    for u, v, t, cap in links:
+        g.add_edge(u, v, length_m=t * V_M_S, speed_kph=V_M_S * 3.6, capacity_vph=cap,
+                   geometry=straight_edge(g, u, v), name=f"{u}{v}")
+    return g
+
+
+def _xy(g: nx.MultiDiGraph, n: str) -> np.ndarray:
+    return np.array([g.nodes[n]["x"], g.nodes[n]["y"]])
+
+
+def _groups(g: nx.MultiDiGraph, n: int, sees: bool, t_dep: float = 0.0, far: bool = False):
+    """``n`` groups of 20 car units leave C for B together at ``t_dep`` (and, with ``far``, one
+    more leaves A at 0); returns the trips (the far one last)."""
+    env = simpy.Environment()
+    q = LinkQueues(env, RoadState(g))
+    out: list = []
+
+    def later(src):
+        yield env.timeout(t_dep)
+        trip, _ = yield env.process(q.drive(_xy(g, src), _xy(g, "B"), 20.0, sees_queues=sees))
+        return trip
+
+    procs = [env.process(later("C")) for _ in range(n)]
+    if far:
+        procs.append(env.process(q.drive(_xy(g, "A"), _xy(g, "B"), 20.0, sees_queues=sees)))
+    env.run()
+    for p in procs:
+        v = p.value
+        out.append(v[0] if isinstance(v, tuple) else v)
+    return out
+
+
+def _via(trip) -> str:
+    return trip.edges[-1][0]
+
+
+def test_equal_routes_share_the_groups_when_the_queues_are_seen():
+    """Two 300 s routes, each through a 1,200 veh/h entry (60 s per group). Six groups that see
+    the queues alternate, so their heads arrive 300, 300, 360, 360, 420, 420 s; blind to them,
+    all take one route and arrive 300 + 60 k s (1e-6 s)."""
+    g = _two_routes(300.0, 300.0)
+    seen = _groups(g, 6, True)
+    blind = _groups(g, 6, False)
+    assert [t.t_arrive_s for t in seen] == pytest.approx([300, 300, 360, 360, 420, 420], abs=1e-6)
+    assert [t.t_arrive_s for t in blind] == pytest.approx([300 + 60 * k for k in range(6)], abs=1e-6)
+    assert len({_via(t) for t in blind}) == 1 and sorted(_via(t) for t in seen) == ["X"] * 3 + ["Y"] * 3
+
+
+def test_a_longer_route_takes_the_groups_its_queue_wait_makes_worth_it():
+    """Routes of 300 s and 450 s. Group k takes the one with the earlier arrival, 300 + 60 n_X
+    or 450 + 60 n_Y with n the groups ahead on each (worked by hand): X X X Y X Y, heads at 300,
+    360, 420, 450, 480, 510 s."""
+    g = _two_routes(300.0, 450.0)
+    seen = _groups(g, 6, True)
+    assert [_via(t) for t in seen] == list("XXXYXY")
+    assert [t.t_arrive_s for t in seen] == pytest.approx([300, 360, 420, 450, 480, 510], abs=1e-6)
+
+
+def test_a_group_that_finds_a_long_queue_plans_again():
+    """A group leaves A at 0 on a 600 s approach to C and plans X (300 s, no queue then). Ten
+    groups leave C at 500 s and split X X Y X Y X Y X Y X (300 + 60 n_X against 400 + 60 n_Y),
+    so X's entry is busy until 500 + 6 x 60 = 860 s and Y's until 740 s. At C at 600 s the far
+    group finds a 260 s queue where it planned none, plans again and takes Y: 600 + 140 + 400 =
+    1,140 s. With every group blind to the queues, all take X and the far one gets in at
+    500 + 10 x 60 s and arrives at 1,400 s."""
+    g = _two_routes(300.0, 400.0, approach_s=600.0)
+    seen = _groups(g, 10, True, t_dep=500.0, far=True)
+    assert [_via(t) for t in seen[:10]] == list("XXYXYXYXYX")
+    far = seen[-1]
+    assert _via(far) == "Y" and far.t_arrive_s == pytest.approx(1140.0, abs=1e-6)
+    assert len(far.replans) == 1 and "queue of 4.3 min at CX" in far.replans[0][1]
+    blind = _groups(g, 10, False, t_dep=500.0, far=True)[-1]
+    assert _via(blind) == "X" and blind.t_arrive_s == pytest.approx(1400.0, abs=1e-6)
+
+
+def test_entry_free_times_are_known_when_groups_join():
+    """First come, first served with deterministic service: a group arriving at a with spread
+    sp and service s gets in at max(a, free) and leaves the entry free at max(in + s, a + sp).
+    Groups (a, sp) = (0, 100), (10, 0), (200, 50) with s = 30 s: in at 0, 100, 200; free at 100,
+    130, 250; spreads 100, 30, 50."""
+    env = simpy.Environment()
+    q = EntryQueues(env)
+    got: list = []
+
+    def group(a, sp):
+        yield env.timeout(a)
+        spread = yield from q.enter("e", 25.0, 3000.0, sp)  # 25 pcu at 3,000 veh/h: 30 s
+        got.append((a, env.now, q.free_at_s["e"], spread))
+
+    for a, sp in [(0.0, 100.0), (10.0, 0.0), (200.0, 50.0)]:
+        env.process(group(a, sp))
+    env.run()
+    assert [r[1] for r in got] == pytest.approx([0.0, 100.0, 200.0])
+    assert [r[3] for r in got] == pytest.approx([100.0, 30.0, 50.0])
+    assert got[-1][2] == pytest.approx(250.0)
+    # free_at is set when a group joins, before it gets in: the second saw 130 while queued
+    env2 = simpy.Environment()
+    q2 = EntryQueues(env2)
+    seen: list = []
+
+    def watch():
+        yield env2.timeout(20.0)
+        seen.append(q2.free_at_s["e"])
+
+    def g2(a, sp):
+        yield env2.timeout(a)
+        yield from q2.enter("e", 25.0, 3000.0, sp)
+
+    env2.process(g2(0.0, 100.0))
+    env2.process(g2(10.0, 0.0))
+    env2.process(watch())
+    env2.run()
+    assert seen == pytest.approx([130.0])
