@@ -1,8 +1,9 @@
 """Evacuees' vehicles on the drill's roads: vehicle groups (platoons) through a point queue at
 every link's entry that passes vehicles at the link's ``capacity_vph`` (:mod:`sim.point_queue`,
-Vickrey 1969), each link then driven at its time on the drill's road state. It is the hazmat
-evacuation's clearance model (``sim.hazmat.impacts._simulate_clearance``) on the adaptive routes
-of :meth:`sim.drill.network.RoadState.drive`: a group held at a link's entry looks at the road
+Vickrey 1969; a link slowed by flood water passes proportionally fewer, :meth:`LinkQueues.capacity_at`),
+each link then driven at its time on the drill's road state. It is the hazmat evacuation's
+clearance model (``sim.hazmat.impacts._simulate_clearance``) on the adaptive routes of
+:meth:`sim.drill.network.RoadState.drive`: a group held at a link's entry looks at the road
 again when it gets in and turns away from a link closed meanwhile.
 
 Only evacuees queue; rescue vehicles drive free (sirens, and far fewer of them).
@@ -47,9 +48,18 @@ class LinkQueues:
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
         self._entries = EntryQueues(env, self.free_at_s)
 
-    def service_s(self, e: int, pcu: float) -> float:
-        """Time for ``pcu`` passenger-car units to pass the entry of link ``e`` at its capacity."""
-        return service_s(pcu, self.capacity_vph[e])
+    def capacity_at(self, e: int, t: float) -> float:
+        """Capacity of link ``e``'s entry at t (veh/h): its ``capacity_vph`` times its speed factor
+        on the road state, since a link slowed by flood water or a partial blockage passes that
+        fraction of the vehicles (capacity = critical density x speed, the critical density
+        unchanged; Greenshields' q_max = v_f k_j / 4). A closed link keeps its capacity here: it
+        is not entered."""
+        f = float(self.road._state(self.road._interval(t), False)[e])
+        return self.capacity_vph[e] * (f if 0.0 < f < 1.0 else 1.0)
+
+    def service_s(self, e: int, pcu: float, t: float = -np.inf) -> float:
+        """Time for ``pcu`` passenger-car units to pass the entry of link ``e`` at t at its capacity."""
+        return service_s(pcu, self.capacity_at(e, t))
 
     def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False, **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
@@ -73,7 +83,7 @@ class LinkQueues:
                 if why:
                     e, t = steps.send(PlanAgain(why))
                     continue
-                spread = yield from self._entries.enter(e, pcu, self.capacity_vph[e], spread)
+                spread = yield from self._entries.enter(e, pcu, self.capacity_at(e, env.now), spread)
                 e, t = steps.send(env.now)
         except StopIteration as stop:
             trip: Trip = stop.value

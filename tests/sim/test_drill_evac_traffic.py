@@ -45,6 +45,26 @@ def test_groups_on_one_route_leave_at_the_bottleneck_rate(sample_city):
         assert np.all(np.diff(tr.times_s) >= -1e-9)
 
 
+def test_a_slowed_road_passes_fewer_vehicles(sample_city):
+    """Every link at half speed (a flood-water factor 0.5 from 0 s on): the route is the same,
+    its free-flow time doubles and so does every entry's service time (capacity = critical
+    density x speed): head k arrives at 2 x free-flow time + k x 2 max_e s_e (1e-6 s)."""
+    rs = RoadState(sample_city.roads)
+    free = rs.route(SRC, DST, 0.0)
+    access_s = (free.times_s[1] - free.times_s[0]) + (free.times_s[-1] - free.times_s[-2])
+    slow = RoadState(sample_city.roads)
+    slow.add(Closure(tuple(slow.edge_keys), 0.0, 1e9, "flood", "half speed", speed_factor=0.5))
+    n, pcu = 4, 30.0
+    trips, spreads, q = _run(slow, n, pcu)
+    s = np.array([pcu * 3600.0 / sample_city.roads.edges[e[:3]]["capacity_vph"] for e in free.edges])
+    assert q.capacity_at(slow._eid[free.edges[0][:3]], 10.0) == pytest.approx(
+        0.5 * sample_city.roads.edges[free.edges[0][:3]]["capacity_vph"])
+    for k, (tr, spread) in enumerate(zip(trips, spreads)):
+        assert [e[:3] for e in tr.edges] == [e[:3] for e in free.edges]
+        assert tr.t_arrive_s == pytest.approx(2 * (free.t_arrive_s - access_s) + access_s + k * 2 * s.max(), abs=1e-6)
+        assert spread == pytest.approx(2 * s.max(), abs=1e-9)
+
+
 def test_a_link_closed_while_groups_queue_for_it_is_not_entered(sample_city):
     """The route's third link closes at the time the third group would enter it: the first two
     drive it, every later group re-plans at its start node and no group enters a closed link."""
