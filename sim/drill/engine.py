@@ -515,6 +515,7 @@ class PlanRun:
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
                                                                 sees_queues=self.plan.evacuation_sees_queues,
+                                                                zone_forecast=self.plan.evacuation_zone_forecast,
                                                                 avoid_penalty=self.plan.evacuation_zone_penalty))
         hm = self.prep.hazmat
         if hm is not None:

@@ -8,7 +8,7 @@ again when it gets in and turns away from a link closed meanwhile.
 
 Only evacuees queue; rescue vehicles drive free (sirens, and far fewer of them).
 
-Route choice can see the queues (:class:`QueueCosts`, the drill plan's
+Route choice can see the queues (:class:`EvacueeCosts`, the drill plan's
 ``evacuation_sees_queues``), as a driver with live-traffic navigation does: a link costs its
 time on the road state plus the wait at its entry behind the groups already queued for it when
 this group would get there. The entries are first come, first served, so that wait is known
@@ -19,7 +19,9 @@ is estimated on the fastest route without waits (so waits further along are, if 
 overestimated: a group delayed on the way finds those queues shorter). This is reactive
 (en-route) assignment, not an equilibrium: each group takes its own best route given those
 ahead, as in capacity-constrained evacuation routing (Lu, George & Shekhar 2005, "Capacity
-Constrained Routing Algorithms for Evacuation Planning", SSTD 2005, LNCS 3633, 291-307).
+Constrained Routing Algorithms for Evacuation Planning", SSTD 2005, LNCS 3633, 291-307). It can
+also weigh the risk zone where the hazard forecast puts it when the group gets to each link
+(``evacuation_zone_forecast``) rather than where it is when the route is planned.
 """
 from __future__ import annotations
 
@@ -61,17 +63,19 @@ class LinkQueues:
         """Time for ``pcu`` passenger-car units to pass the entry of link ``e`` at t at its capacity."""
         return service_s(pcu, self.capacity_at(e, t))
 
-    def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False, **route_kw: Any):
+    def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False,
+              zone_forecast: bool = False, **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
         the adaptive route (``route_kw`` as for :meth:`RoadState.route`; with ``sees_queues``
-        the route also weighs the queues, :class:`QueueCosts`), held at link entries by the
-        groups ahead. Its value is (the :class:`Trip` of the head, the group's spread in s: its
+        the route also weighs the queues, with ``zone_forecast`` the avoided zone where it will
+        be, :class:`EvacueeCosts`), held at link entries by the groups ahead. Its value is (the :class:`Trip` of the head, the group's spread in s: its
         last vehicle arrives ``spread`` after ``trip.t_arrive_s``). The process ends at the
         head's last node; the caller waits for the arrival."""
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env
-        costs = QueueCosts(self.free_at_s) if sees_queues else None
+        costs = EvacueeCosts(self.free_at_s, sees_queues=sees_queues, zone_forecast=zone_forecast) \
+            if sees_queues or zone_forecast else None
         steps = self.road.drive(src_xy, dst_xy, env.now, costs=costs, **route_kw)
         spread = 0.0
         try:
@@ -90,41 +94,57 @@ class LinkQueues:
             return trip, spread
 
 
-class QueueCosts:
-    """One group's route costs with the queues (:class:`sim.drill.network.RouteCosts`): each
-    link's time on the road state plus ``max(0, free_at - arrival)``, the wait behind the groups
-    already queued at its entry (``free_at_s``, shared and updated by :class:`LinkQueues`) when
-    the group would get there, the arrival estimated on the fastest route without waits. A wait
-    counts ``avoid_penalty`` times, as driving in an avoided zone does, where any link at the
-    entry's node is in the zone (the queue backs up the links into it)."""
+class EvacueeCosts:
+    """One group's route costs (:class:`sim.drill.network.RouteCosts`): each link's time on the
+    road state, and
 
-    def __init__(self, free_at_s: np.ndarray, replan_queue_s: float = REPLAN_QUEUE_S):
+    - with ``sees_queues``, plus ``max(0, free_at - arrival)``: the wait behind the groups already
+      queued at its entry (``free_at_s``, shared and updated by :class:`LinkQueues`) when the
+      group would get there;
+    - with ``zone_forecast``, the avoided zone where the hazard forecast puts it when the group
+      would be on the link (at its entry or its exit), not where it is when the route is planned.
+
+    Arrivals are estimated on the fastest route without waits. A second in the avoided zone costs
+    ``avoid_penalty`` seconds; a wait does too where any link at the entry's node is in the zone
+    (the queue backs up the links into it)."""
+
+    def __init__(self, free_at_s: np.ndarray, *, sees_queues: bool = True, zone_forecast: bool = True,
+                 replan_queue_s: float = REPLAN_QUEUE_S):
         self.free_at_s = free_at_s
+        self.sees_queues, self.zone_forecast = bool(sees_queues), bool(zone_forecast)
         self.replan_queue_s = float(replan_queue_s)
         self.planned_wait_s = np.zeros(len(free_at_s))
 
     def weights(self, st: RoadState, cur: int, j: int, t: float, protected: bool, avoid_penalty: float,
                 speed_factor: float) -> np.ndarray | None:
-        if not (self.free_at_s > t).any():
-            self.planned_wait_s[:] = 0.0
+        queues = self.sees_queues and bool((self.free_at_s > t).any())
+        forecast = self.zone_forecast and avoid_penalty != 1.0 and bool(st._A.any())
+        if not (queues or forecast):
+            self.planned_wait_s = np.zeros(len(self.free_at_s))
             return None
         time_s = st._weights(j, protected, 1.0) / speed_factor
         arrive = t + dijkstra(st._csr(time_s)[0], directed=True, indices=cur)[st._ea]
-        wait = np.where(np.isfinite(arrive), np.maximum(self.free_at_s - arrive, 0.0), 0.0)
+        arrive = np.where(np.isfinite(arrive), arrive, t)  # (unreachable links: never used)
+        wait = np.maximum(self.free_at_s - arrive, 0.0) if queues else np.zeros(len(arrive))
         self.planned_wait_s = wait
-        zone = 1.0
-        if avoid_penalty != 1.0 and st._A[j].any():
-            # a queue backs up the links into its entry: the wait is in the zone when any link at
-            # the entry's node is
-            at = np.zeros(len(st.nodes), bool)
-            at[st._ea[st._A[j]]] = True
-            at[st._eb[st._A[j]]] = True
-            zone = np.where(at[st._ea], avoid_penalty, 1.0)
-        return st._weights(j, protected, avoid_penalty) / speed_factor + wait * zone
+        if avoid_penalty == 1.0:
+            return time_s + wait
+        zone = st._A[j]
+        if forecast:
+            e = np.arange(len(arrive))
+            leave = np.where(np.isfinite(time_s), arrive + time_s, arrive)
+            zone = st._A[np.searchsorted(st._ct, arrive, side="right"), e] | \
+                st._A[np.searchsorted(st._ct, leave, side="right"), e]
+        at = np.zeros(len(st.nodes), bool)
+        at[st._ea[zone]] = True
+        at[st._eb[zone]] = True
+        return time_s * np.where(zone, avoid_penalty, 1.0) + wait * np.where(at[st._ea], avoid_penalty, 1.0)
 
     def recheck(self, st: RoadState, e: int, t: float) -> str | None:
         """Why to plan again at the start node of link ``e`` at t (its queue is
         ``replan_queue_s`` longer than planned), or None."""
+        if not self.sees_queues:
+            return None
         wait = max(float(self.free_at_s[e]) - t, 0.0)
         if wait > self.planned_wait_s[e] + self.replan_queue_s:
             return f"queue of {wait / 60:.1f} min at {st.edge_label(e)} (planned {self.planned_wait_s[e] / 60:.1f})"

@@ -47,7 +47,7 @@ _NO_PRED = -9999  # scipy's predecessor value for "none"
 
 class RouteCosts(Protocol):
     """What a driver knows beyond the road state (:meth:`RoadState.drive`'s ``costs``), e.g. the
-    queues at link entries (:class:`sim.drill.evac_traffic.QueueCosts`)."""
+    queues at link entries (:class:`sim.drill.evac_traffic.EvacueeCosts`)."""
 
 
     def weights(self, st: "RoadState", cur: int, j: int, t: float, protected: bool, avoid_penalty: float,

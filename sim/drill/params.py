@@ -240,6 +240,10 @@ class Plan(_Strict):
                                          "groups already queued for it, and a group plans again at a queue much "
                                          "longer than planned; sim.drill.evac_traffic); false: routes on the road "
                                          "state only")
+    evacuation_zone_forecast: bool = Field(True, description="evacuees' routes weigh the risk zone "
+                                           "(evacuation_zone_penalty) where the hazard forecast puts it when the "
+                                           "group would be on each link; false: where it is when the route is "
+                                           "planned (routes are planned again as it moves)")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

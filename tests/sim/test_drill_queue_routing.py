@@ -1,21 +1,23 @@
-"""Evacuees' route choice that sees the queues (sim.drill.evac_traffic.QueueCosts) on a small
-graph with two routes from A to B, against the hand-worked first-come-first-served splits; and
-the point queue's predicted free times (sim.point_queue.EntryQueues.free_at_s) against the
-times groups actually get in."""
+"""Evacuees' route choice (sim.drill.evac_traffic.EvacueeCosts) on a small graph with two routes
+from C to B: seeing the queues, against the hand-worked first-come-first-served splits; weighing
+the risk zone where the forecast puts it, against the route blind to it; and the point queue's
+predicted free times (sim.point_queue.EntryQueues.free_at_s) against the times groups actually
+get in."""
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
 import pytest
 import simpy
+from affine import Affine
 
 from sim.drill.evac_traffic import LinkQueues
 from sim.drill.network import RoadState
 from sim.point_queue import EntryQueues
+from terrain.raster import Raster
 from twin.roads import straight_edge
 
 V_M_S = 10.0  # 36 km/h on every link
-S_GROUP = 60.0  # 20 car units through a 1,200 veh/h entry
 
 
 def _two_routes(short_s: float, long_s: float, approach_s: float = 0.0) -> nx.MultiDiGraph:
@@ -101,6 +103,36 @@ def test_a_group_that_finds_a_long_queue_plans_again():
     assert len(far.replans) == 1 and "queue of 4.3 min at CX" in far.replans[0][1]
     blind = _groups(g, 10, False, t_dep=500.0, far=True)[-1]
     assert _via(blind) == "X" and blind.t_arrive_s == pytest.approx(1400.0, abs=1e-6)
+
+
+def test_the_risk_zone_is_weighed_where_the_forecast_puts_it():
+    """Routes of 300 s (via X) and 450 s (via Y); the avoided zone covers link X-B from 150 s on
+    (frames at 0, 150 and 300 s; nothing at t = 0). A group leaving C at 0 with penalty 10 and
+    the forecast would be on X-B from 100 to 300 s, inside the zone: 100 + 10 x 200 s > 450 s,
+    so it takes Y, arriving at 450 s with no time in the zone. Weighing the zone as it is when
+    it plans, it takes X, arrives at 300 s and drives 150 s in the zone."""
+    g = _two_routes(300.0, 450.0)
+    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
+                  "EPSG:32649")
+    rows, cols = np.indices(grid.shape)
+    x, y = grid.xy(rows, cols)
+    rect = (x > 399600.0) & (x < 399900.0) & (y > 2850800.0) & (y < 2851200.0)  # round X-B's middle
+    frames = np.stack([np.zeros(grid.shape), np.zeros(grid.shape), np.where(rect, 5e-3, 0.0)])
+    out = {}
+    for fc in (True, False):
+        env = simpy.Environment()
+        rs = RoadState(g)
+        rs.add_zone(np.array([0.0, 150.0, 300.0]), frames, grid, 1e-3, label="orange", avoid=True)
+        assert {rs.edge_keys[i][:2] for i in np.flatnonzero(rs.in_avoided_zone(200.0))} == {("X", "B")}
+        assert not rs.in_avoided_zone(0.0).any()
+        q = LinkQueues(env, rs)
+        p = env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 20.0, zone_forecast=fc, avoid_penalty=10.0))
+        env.run()
+        out[fc] = (p.value[0], rs.time_at_or_above_on_trip(p.value[0], 1e-3))
+    (ahead, in_ahead), (blind, in_blind) = out[True], out[False]
+    assert _via(ahead) == "Y" and ahead.t_arrive_s == pytest.approx(450.0, abs=1e-6) and in_ahead == 0.0
+    assert _via(blind) == "X" and blind.t_arrive_s == pytest.approx(300.0, abs=1e-6)
+    assert in_blind == pytest.approx(150.0, abs=1e-6)
 
 
 def test_entry_free_times_are_known_when_groups_join():
