@@ -400,6 +400,32 @@ def calibrate(out_csv: Path | None = None) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- main
+def series_specific_flows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measured specific flow J / w per series (the comparable rows of ``measured_flow_spread``)
+    and, per target width, the band [min / w, max / w] a width-independent specific flow must
+    lie in to be inside that width's measured spread. No simulation."""
+    spread = V.measured_flow_spread(DATA / "bottleneck_flows.csv", WIDTHS_M)
+    df = pd.read_csv(DATA / "bottleneck_flows.csv")
+    keep = (df.value_origin == "compiled_experimental_value") | df.series.str.startswith("Hermes") | \
+        (df.series.str.startswith("CrowdQueue") & (df.corridor_width_m == 5.6))
+    df = df[keep].assign(w=lambda d: d.width_m.astype(float))
+    df["js"] = df.flow_per_s / df.w
+    per = df.groupby("series").agg(widths_m=("w", lambda v: f"{v.min():g}-{v.max():g}"), n=("w", "size"),
+                                   js_min=("js", "min"), js_median=("js", "median"), js_max=("js", "max"))
+    band = spread.assign(js_lo=spread.flow_min_per_s / spread.width_m, js_hi=spread.flow_max_per_s / spread.width_m)
+    return per.reset_index(), band[["width_m", "series", "js_lo", "js_hi"]]
+
+
+def _print_series() -> None:
+    per, band = series_specific_flows()
+    print("\n2a. Measured specific flow J/w [1/m/s] per series (no simulation)")
+    print(per.round(2).to_string(index=False))
+    print("    band a width-independent J/w must lie in, per width:")
+    print(band.round(2).to_string(index=False))
+    lo, hi = band.js_lo.max(), band.js_hi.min()
+    print(f"    common to all widths: {lo:.2f} .. {hi:.2f}" + ("  (empty)" if lo > hi else ""))
+
+
 def _print_hermes(fh: pd.DataFrame) -> None:
     print("\n2b. Hermes 2009 set-up (Liao et al. 2014), flow vs gap width against the AO rows")
     print(fh.round(3).to_string(index=False))
@@ -443,6 +469,7 @@ def main() -> None:
                                "err_density"]].mean().round(3).to_string())
     print("  (n < 75: the run clogged, nobody left for 40 s; egress time = inf)")
 
+    _print_series()
     fw = case_widths(models, a.seeds)
     print("\n2. Flow vs width (10-90 % flow at the door), measured spread of comparable rows")
     print(fw.round(3).to_string(index=False))
