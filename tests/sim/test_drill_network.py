@@ -15,7 +15,8 @@ import pytest
 from shapely.geometry import box
 
 from sim.drill.matching import road_travel_times
-from sim.drill.network import ACCESS_SPEED_M_S, Closure, RoadState, Trip, edges_of, time_dependent_fastest
+from sim.drill.forecast_route import time_dependent_fastest
+from sim.drill.network import ACCESS_SPEED_M_S, Closure, RoadState, Trip, edges_of
 from sim.drill.rules import Incident
 from terrain.raster import Raster
 from twin.errors import InputError
