@@ -33,12 +33,15 @@ class EntryQueues:
 
     ``free_at_s`` maps a key to the time its entry is free of every group that has joined its
     queue so far (a dict by default; a float array indexed by integer keys works too, so a router
-    can read all links at once); a key never used has no entry (or the array's initial value)."""
+    can read all links at once); a key never used has no entry (or the array's initial value).
+    ``history`` lists (time, key, free_at_s) at every join: the wait a vehicle arriving at t
+    would have is max(0, free_at - t) with the last entry of its key at or before t."""
 
     def __init__(self, env: simpy.Environment, free_at_s: MutableMapping | None = None):
         self.env = env
         self._servers: dict[Hashable, simpy.Resource] = {}
         self.free_at_s = {} if free_at_s is None else free_at_s
+        self.history: list[tuple[float, Hashable, float]] = []
 
     def enter(self, key: Hashable, pcu: float, capacity_vph: float,
               spread_s: float) -> Generator[simpy.events.Event, None, float]:
@@ -53,6 +56,7 @@ class EntryQueues:
         except (KeyError, IndexError):
             free = -math.inf
         self.free_at_s[key] = max(max(now, free) + s, now + float(spread_s))
+        self.history.append((float(now), key, float(self.free_at_s[key])))
         return (yield from enter_link(self.env, server, s, spread_s))
 
 

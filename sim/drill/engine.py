@@ -514,7 +514,7 @@ class PlanRun:
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
-                                                                sees_queues=self.plan.evacuation_sees_queues,
+                                                                persons=n, sees_queues=self.plan.evacuation_sees_queues,
                                                                 zone_forecast=self.plan.evacuation_zone_forecast,
                                                                 avoid_penalty=self.plan.evacuation_zone_penalty))
         hm = self.prep.hazmat
@@ -593,6 +593,27 @@ class PlanRun:
                                       "capacity_persons": float(caps[s]), "open": s in self.shelter_open})
 
     # ------------------------------------------------------------------ tables
+    def _queue_table(self) -> pd.DataFrame:
+        """:meth:`LinkQueues.link_table` with the plan, each link's road class and the nearest
+        place of the city (name and distance from the link's middle), so unnamed links can be found."""
+        q = self.queues.link_table()
+        q.insert(0, "plan", self.plan.name)
+        g, places = self.road.g, self.prep.city.places
+        hw, near = [], []
+        for u, v, k in zip(q.u, q.v, q.k):
+            d = g.edges[u, v, k]
+            hw.append(str(d.get("highway") or ""))
+            if places is None or not len(places):
+                near.append("")
+                continue
+            mid = d["geometry"].interpolate(0.5, normalized=True)
+            dist = places.geometry.distance(mid).to_numpy()
+            i = int(np.argmin(dist))
+            near.append(f"{places.name.iloc[i]} ({dist[i]:.0f} m)")
+        q.insert(2, "road_class", hw)
+        q.insert(3, "near", near)
+        return q
+
     def tables(self) -> dict[str, pd.DataFrame]:
         name = self.plan.name
         tasks = pd.DataFrame(self.tasks)
@@ -629,10 +650,11 @@ class PlanRun:
                             "type": [self.res["type"].get(r, "mutual_aid") if r in self.res.index else "mutual_aid"
                                      for r in busy],
                             "busy_s": list(busy.values()), "drill_s": drill_s})
+        queues = self._queue_table()
         return {"tasks": tasks, "incidents": pd.DataFrame(irows), "needs": pd.DataFrame(nrows),
                 "people": pd.DataFrame(self.people_rows), "shelters": pd.DataFrame(self.shelter_rows),
                 "resources": res, "log": pd.DataFrame(self.log).sort_values("t_s", kind="stable").reset_index(drop=True),
-                "matchings": pd.DataFrame(self.matchings)}
+                "matchings": pd.DataFrame(self.matchings), "evac_queues": queues}
 
 
 def nodes_of(g: Any, xy: np.ndarray) -> list:

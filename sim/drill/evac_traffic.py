@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import simpy
 
 from scipy.sparse.csgraph import dijkstra
@@ -49,6 +50,35 @@ class LinkQueues:
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
         self._entries = EntryQueues(env, self.free_at_s)
+        self.held: list[tuple[float, int, float, float]] = []  # (t at the entry, link, wait s, persons) per group held
+
+    def wait_at(self, t: float) -> np.ndarray:
+        """Per link (``edge_keys`` order): the wait (s) at its entry for a vehicle arriving at t
+        behind the groups that had joined by then."""
+        free = np.full(len(self.free_at_s), -np.inf)
+        for tj, e, f in self._entries.history:
+            if tj > t:
+                break
+            free[e] = f
+        return np.maximum(free - t, 0.0)
+
+    def link_table(self) -> pd.DataFrame:
+        """One row per link where groups were held: groups, persons, longest wait and when,
+        person-hours waiting; most person-hours first."""
+        cols = ["link", "u", "v", "k", "groups_held", "persons_held", "wait_max_s", "wait_max_at_s", "wait_person_h"]
+        if not self.held:
+            return pd.DataFrame(columns=cols)
+        h = pd.DataFrame(self.held, columns=["t_s", "e", "wait_s", "persons"])
+        h["person_s"] = h.wait_s * h.persons
+        rows = []
+        for e, g in h.groupby("e"):
+            k = int(g.wait_s.to_numpy().argmax())
+            u, v, key = self.road.edge_keys[int(e)]
+            rows.append({"link": self.road.edge_label(int(e)), "u": u, "v": v, "k": key, "groups_held": len(g),
+                         "persons_held": float(g.persons.sum()), "wait_max_s": float(g.wait_s.iloc[k]),
+                         "wait_max_at_s": float(g.t_s.iloc[k]), "wait_person_h": float(g.person_s.sum() / 3600.0)})
+        return pd.DataFrame(rows, columns=cols).sort_values("wait_person_h", ascending=False, kind="stable") \
+            .reset_index(drop=True)
 
     def capacity_at(self, e: int, t: float) -> float:
         """Capacity of link ``e``'s entry at t (veh/h): its ``capacity_vph`` times its speed factor
@@ -64,13 +94,14 @@ class LinkQueues:
         return service_s(pcu, self.capacity_at(e, t))
 
     def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False,
-              zone_forecast: bool = False, **route_kw: Any):
+              zone_forecast: bool = False, persons: float = 0.0, **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
         the adaptive route (``route_kw`` as for :meth:`RoadState.route`; with ``sees_queues``
         the route also weighs the queues, with ``zone_forecast`` the avoided zone where it will
         be, :class:`EvacueeCosts`), held at link entries by the groups ahead. Its value is (the :class:`Trip` of the head, the group's spread in s: its
         last vehicle arrives ``spread`` after ``trip.t_arrive_s``). The process ends at the
-        head's last node; the caller waits for the arrival."""
+        head's last node; the caller waits for the arrival. ``persons`` (on board) only counts in
+        :meth:`link_table`."""
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env
@@ -87,7 +118,10 @@ class LinkQueues:
                 if why:
                     e, t = steps.send(PlanAgain(why))
                     continue
-                spread = yield from self._entries.enter(e, pcu, self.capacity_at(e, env.now), spread)
+                t_at = env.now
+                spread = yield from self._entries.enter(e, pcu, self.capacity_at(e, t_at), spread)
+                if env.now > t_at:
+                    self.held.append((t_at, int(e), env.now - t_at, float(persons)))
                 e, t = steps.send(env.now)
         except StopIteration as stop:
             trip: Trip = stop.value

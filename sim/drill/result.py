@@ -27,6 +27,9 @@ STATUS_RGBA = {"waiting": [230, 30, 30, 255], "responding": [250, 150, 0, 255], 
                "closed": [120, 120, 120, 200]}
 CLOSURE_RGBA = {"flood": [20, 90, 220, 255], "toxic": [150, 30, 160, 255], "landslide": [130, 80, 30, 255],
                 "incident": [20, 20, 20, 255], "manual": [20, 20, 20, 255]}
+QUEUE_CLASSES = [(60.0, [255, 160, 210, 255]), (300.0, [240, 40, 170, 255]), (900.0, [120, 0, 70, 255])]
+"""(lowest wait s, colour) of the evacuee-queue classes: 1-5, 5-15, 15+ min (pinks, apart from the
+road classes' yellows and oranges, the flood's blues and the closures' purple and black)."""
 TYPE_RGBA = {"fire_team": [230, 40, 30], "hazmat_team": [150, 30, 160], "medical_team": [250, 250, 250],
              "water_rescue_team": [20, 120, 240], "landslide_rescue_team": [140, 90, 40], "pump": [0, 170, 200],
              "boat": [0, 90, 200], "expert": [40, 160, 60]}
@@ -130,6 +133,8 @@ class DrillResult:
                               legend=[("debris", [120, 70, 20, 220])], tooltip=["name"]))
         run0 = self.runs[0]
         lays.append(self._closed_layer(run0, times))
+        if run0.queues.held:
+            lays.append(self._queues_layer(run0, times))
         lays.append(self._incidents_layer(times))
         lays.append(self._shelters_layer(times))
         for k, r in enumerate(self.runs):
@@ -175,6 +180,24 @@ class DrillResult:
                      legend=[("flooded", CLOSURE_RGBA["flood"]), ("toxic zone (unprotected)", CLOSURE_RGBA["toxic"]),
                              ("landslide", CLOSURE_RGBA["landslide"]), ("closed by order/incident", CLOSURE_RGBA["manual"])],
                      tooltip=["name", "why"], style={"width_m": 14.0, "min_px": 3})
+
+    def _queues_layer(self, run: Any, times: list[float]) -> Layer:
+        """Links where an evacuee arriving at each frame time would wait a minute or more behind
+        the groups queued at the entry, by class of wait."""
+        g, crs, rs = run.road.g, self.city.crs, run.road
+        frames = []
+        for t in times:
+            w = run.queues.wait_at(t)
+            rows, geoms = [], []
+            for e in np.flatnonzero(w >= 60.0):
+                lo, col = next((lo, c) for lo, c in reversed(QUEUE_CLASSES) if w[e] >= lo)
+                rows.append({"name": rs.edge_label(int(e)), "wait_min": round(float(w[e]) / 60.0, 1), "color": col})
+                geoms.append(g.edges[rs.edge_keys[e]]["geometry"])
+            frames.append((t, gpd.GeoDataFrame(rows or {"name": [], "wait_min": [], "color": []}, geometry=geoms,
+                                               crs=crs)))
+        return Layer("evac_queues", f"Evacuee queues at link entries ({run.plan.name})", "lines", frames=frames,
+                     legend=[(f"wait {lo / 60:g}+ min", c) for lo, c in QUEUE_CLASSES],
+                     tooltip=["name", "wait_min"], style={"width_m": 26.0, "min_px": 6})
 
     def _incidents_layer(self, times: list[float]) -> Layer:
         inc = self.tables["incidents"]
@@ -282,5 +305,6 @@ class DrillResult:
         files.append(rv.review_html(self.title, self.start, metrics=m, comparison=rv.compare(m) if len(self.runs) > 1
                                     else None, bottlenecks=rv.bottlenecks(t["tasks"], t["incidents"], t["needs"]),
                                     needs=t["needs"], log=t["log"], figures=self.figures(),
+                                    evac_queues=t.get("evac_queues"),
                                     path=folder / "review.html"))
         return files

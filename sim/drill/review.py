@@ -367,6 +367,21 @@ def _unmet_html(b: pd.DataFrame, start: datetime | None) -> str:
                    "reason"], rows)
 
 
+def _queues_html(q: pd.DataFrame, start: datetime | None, top: int = 8) -> str:
+    """The links where evacuees waited longest in total, ``top`` per plan."""
+    if not len(q):
+        return '<p class="none">No evacuee group waited at a link.</p>'
+    rows = []
+    for _, g in q.groupby("plan", sort=False):
+        for r in g.head(top).itertuples(index=False):
+            rows.append([(_e(r.plan), ""), (_e(r.link), ""), (_e(getattr(r, "road_class", "")), ""),
+                         (_e(getattr(r, "near", "")), ""), (_e(_fmt("n", r.groups_held)), "n"),
+                         (_e(f"{r.persons_held:,.0f}"), "n"), (_e(_dur(r.wait_max_s)), "n late"),
+                         (_e(wall_clock(start, r.wait_max_at_s)), "n"), (_e(f"{r.wait_person_h:,.1f}"), "n")])
+    return _table(["plan", "link", "road", "nearest place", "groups held", "persons held", "longest wait", "at",
+                   "person-hours waiting"], rows)
+
+
 def _needs_html(needs: pd.DataFrame) -> str:
     """Needed / covered / missing summed per plan, capability and unit."""
     n = needs.assign(_short=_f(needs["missing"]) > 1e-9, needed=_f(needs["needed"]), covered=_f(needs["covered"]),
@@ -397,13 +412,14 @@ def _log_html(log: pd.DataFrame, plan: str, start: datetime | None) -> str:
 def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame, log: pd.DataFrame,
                 figures: list[tuple[str, bytes]], path: str | os.PathLike, comparison: pd.DataFrame | None = None,
                 metrics: pd.DataFrame | None = None, needs: pd.DataFrame | None = None,
-                notes: list[str] | None = None) -> Path:
+                evac_queues: pd.DataFrame | None = None, notes: list[str] | None = None) -> Path:
     """Write the after-action review as one self-contained HTML page (inline CSS, PNG charts as
     base64 data URIs, no external request; all text escaped) atomically to ``path``.
 
     Sections: summary comparison (``comparison``, or :func:`compare` of ``metrics`` when it is
     None), late dispatches and unmet needs (:func:`bottlenecks`), the needed/covered/missing
-    totals per capability when ``needs`` is given, charts, and the decision log of every plan
+    totals per capability when ``needs`` is given, the links where evacuees queued longest when
+    ``evac_queues`` (the drill's table of that name) is given, charts, and the decision log of every plan
     with Asia/Shanghai wall clock, drill time and the reason of each decision. ``notes`` are
     shown under the title."""
     log = _check(log, "log")
@@ -429,7 +445,8 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
     for n in notes or []:
         parts.append(f'<p class="meta">{_e(n)}</p>')
     toc = [("summary", "Summary comparison"), ("late", "Bottlenecks: late dispatches"),
-           ("unmet", "Unmet needs"), ("charts", "Charts"), ("log", "Decision log")]
+           ("unmet", "Unmet needs"), *([("queues", "Evacuation queues")] if evac_queues is not None else []),
+           ("charts", "Charts"), ("log", "Decision log")]
     parts.append("<p>" + " · ".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in toc) + "</p>")
     parts.append('<h2 id="summary">Summary comparison</h2>')
     parts.append('<p class="meta">Green: the plan that does better on the metric; "by": its margin over the '
@@ -444,6 +461,12 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
     if needs is not None and len(needs):
         parts.append("<h3>Needs covered per capability</h3>")
         parts.append(_needs_html(needs))
+    if evac_queues is not None:
+        parts.append('<h2 id="queues">Evacuation queues: where evacuees waited</h2>')
+        parts.append('<p class="meta">Links whose entry held evacuee vehicle groups behind others (each link passes '
+                     "vehicles at its capacity), most person-hours of waiting first: the roads to widen, meter "
+                     "or open a second route beside.</p>")
+        parts.append(_queues_html(evac_queues, st))
     parts.append('<h2 id="charts">Charts</h2>')
     keys = plan_labels(plans)
     aliased = [p for p in plans if keys[p] != f"plan {p}"]

@@ -8,6 +8,7 @@ same drill; bad drill files fail with the key named.
 from __future__ import annotations
 
 import copy
+import html
 import math
 from pathlib import Path
 
@@ -295,10 +296,20 @@ def test_layers_and_files(drill, tmp_path):
     assert all(np.all(np.diff(t["timestamps"]) >= -1e-9) for t in trips)
     ev = res.page_events()
     assert ev and all(e1["t_s"] <= e2["t_s"] for e1, e2 in zip(ev, ev[1:]))
+    # evacuee queues: 'fast' orders thousands out of the red zone at once, so its groups queue
+    q = res.tables["evac_queues"]
+    fast = q[q.plan == "fast"]
+    assert len(fast) and (fast.wait_max_s > 0).all() and (np.diff(fast.wait_person_h.to_numpy()) <= 1e-12).all()
+    run = next(r for r in res.runs if r.plan.name == "fast")
+    assert fast.groups_held.sum() == len(run.queues.held)
+    assert fast.wait_person_h.sum() == pytest.approx(sum(w * p for _, _, w, p in run.queues.held) / 3600.0, rel=1e-12)
+    assert ("evac_queues" in kinds) == bool(res.runs[0].queues.held)
     files = res.save(tmp_path)
     names = {Path(f).name for f in files}
-    assert {"review.html", "tasks.csv", "log.csv", "drill.gpkg"} <= names
-    assert "http://" not in (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert {"review.html", "tasks.csv", "log.csv", "drill.gpkg", "evac_queues.csv"} <= names
+    page = (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "Evacuation queues: where evacuees waited" in page
+    assert html.escape(fast.link.iloc[0]) in page
 
 
 @pytest.mark.parametrize("mutate, needle", [

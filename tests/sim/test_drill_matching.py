@@ -253,17 +253,16 @@ def test_milp_never_worse_than_greedy(seed: int) -> None:
 def test_never_worse_than_greedy_when_stopped_early() -> None:
     """With almost no time (1 ms; each block still gets a 50 ms floor) the solve is usually cut
     short: the result is still feasible and never worse than greedy (blocks whose incumbent is
-    worse keep greedy's part), and the status and gap agree: a stopped solve reports an unproven
-    gap (nan or > 0), and a fast machine that finishes within the floor reports a proven one."""
+    worse keep greedy's part), and a solve reported optimal has its gap closed (a fast machine
+    finishes within the floor). (A stopped solve may have met its bound just as the clock ran
+    out, so its gap is not asserted: on a loaded machine it can be 0.)"""
     res, incs, T = random_instance(200, 50, seed=2)
     m = match(res, incs, T, load_rules(), time_limit_s=1e-3)
     assert m.objective <= m.greedy_objective * (1 + 1e-12)
+    assert m.status in ("optimal", "time or node limit")
     if m.status == "optimal":
         # each block stops at rel. gap 1e-6 or abs. gap 1 s; at most one block per incident
         assert m.mip_gap <= 1e-6 or m.mip_abs_gap_s <= len(incs) * 1.0
-    else:
-        assert m.status == "time or node limit"
-        assert not (m.mip_gap <= 1e-6)  # nan (no bound) or a real gap
     _check_feasible(m, res, {"fire_team": 1, "medical_team": 1})
 
 

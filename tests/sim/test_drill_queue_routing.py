@@ -135,6 +135,28 @@ def test_the_risk_zone_is_weighed_where_the_forecast_puts_it():
     assert in_blind == pytest.approx(150.0, abs=1e-6)
 
 
+def test_queue_records_of_a_link():
+    """Three groups of 20 car units (50 persons each) leave C together blind to the queues: all
+    take X, whose 1,200 veh/h entry takes 60 s per group. The second and third wait 60 and 120 s;
+    a vehicle arriving at C-X at t would wait 180 - t s until 180 s; the link's record: 2 groups,
+    100 persons, longest wait 120 s at 0 s, (60 + 120) x 50 / 3600 = 2.5 person-hours."""
+    g = _two_routes(300.0, 450.0)
+    env = simpy.Environment()
+    rs = RoadState(g)
+    q = LinkQueues(env, rs)
+    for _ in range(3):
+        env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 20.0, persons=50.0))
+    env.run()
+    cx = rs._eid[("C", "X", 0)]
+    assert [q.wait_at(t)[cx] for t in (0.0, 30.0, 179.0, 200.0)] == pytest.approx([180.0, 150.0, 1.0, 0.0])
+    assert q.wait_at(0.0)[rs._eid[("C", "Y", 0)]] == 0.0
+    tab = q.link_table()
+    assert list(tab.link) == ["CX"]
+    r = tab.iloc[0]
+    assert (r.groups_held, r.persons_held, r.wait_max_s, r.wait_max_at_s) == (2, 100.0, pytest.approx(120.0), 0.0)
+    assert r.wait_person_h == pytest.approx(2.5, abs=1e-9)
+
+
 def test_entry_free_times_are_known_when_groups_join():
     """First come, first served with deterministic service: a group arriving at a with spread
     sp and service s gets in at max(a, free) and leaves the entry free at max(in + s, a + sp).
