@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import simpy
-
 from scipy.sparse.csgraph import dijkstra
 
 from sim.drill.network import PlanAgain, RoadState, Trip
@@ -98,10 +97,10 @@ class LinkQueues:
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
         the adaptive route (``route_kw`` as for :meth:`RoadState.route`; with ``sees_queues``
         the route also weighs the queues, with ``zone_forecast`` the avoided zone where it will
-        be, :class:`EvacueeCosts`), held at link entries by the groups ahead. Its value is (the :class:`Trip` of the head, the group's spread in s: its
-        last vehicle arrives ``spread`` after ``trip.t_arrive_s``). The process ends at the
-        head's last node; the caller waits for the arrival. ``persons`` (on board) only counts in
-        :meth:`link_table`."""
+        be, :class:`EvacueeCosts`), held at link entries by the groups ahead. Its value is (the
+        :class:`Trip` of the head, the group's spread in s: its last vehicle arrives ``spread``
+        after ``trip.t_arrive_s``). The process ends at the head's last node; the caller waits
+        for the arrival. ``persons`` (on board) only counts in :meth:`link_table`."""
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env

@@ -41,19 +41,16 @@ from twin.routing import routable
 
 ACCESS_SPEED_M_S = 5.0  # same as matching.road_travel_times: 18 km/h on yards and lanes the graph lacks
 KINDS = ("flood", "toxic", "landslide", "incident", "manual")
-_NO_PRED = -9999  # scipy's predecessor value for "none"
 
 
 class RouteCosts(Protocol):
     """What a driver knows beyond the road state (:meth:`RoadState.drive`'s ``costs``), e.g. the
     queues at link entries (:class:`sim.drill.evac_traffic.EvacueeCosts`)."""
 
-
     def weights(self, st: "RoadState", cur: int, j: int, t: float, protected: bool, avoid_penalty: float,
                 speed_factor: float) -> np.ndarray | None:
         """Edge costs (E,) in s for a plan from node ``cur`` at t on state j, or None for the
         state's own (:meth:`RoadState._weights`)."""
-
 
 
 @dataclass(frozen=True)
@@ -633,7 +630,7 @@ class RoadState:
 
     def drive(self, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *, protected: bool = False,
               speed_factor: float = 1.0, replan: bool = True, avoid_penalty: float = 1.0,
-              costs: RouteCosts | None = None) -> Generator[tuple[int, float], float, Trip]:
+              costs: RouteCosts | None = None) -> Generator[tuple[int, float], "float | PlanAgain", Trip]:
         """:meth:`route` one edge at a time, for a caller that holds vehicles before links (a queue
         at a link's entry, :mod:`sim.drill.evac_traffic`): yields (edge id, time the vehicle is
         at its start node) and takes the time it enters the edge (not earlier), or a
