@@ -36,6 +36,8 @@ from sim.drill.network import PlanAgain, RoadState, Trip
 from sim.point_queue import EntryQueues, service_s
 from twin.errors import InputError
 
+JAM_SPACING_M = 7.0
+"""Road length one queued car unit takes per lane (m): a car's length plus the gap when stopped."""
 REPLAN_QUEUE_S = 60.0
 """A group that sees queues plans again at a node whose next link's queue is this much (s)
 longer than when it planned."""
@@ -63,19 +65,33 @@ class LinkQueues:
 
     def link_table(self) -> pd.DataFrame:
         """One row per link where groups were held: groups, persons, longest wait and when,
-        person-hours waiting; most person-hours first."""
-        cols = ["link", "u", "v", "k", "groups_held", "persons_held", "wait_max_s", "wait_max_at_s", "wait_person_h"]
+        person-hours waiting; most person-hours first. With the longest wait w, about
+        ``queue_max_veh`` = w x capacity / 3600 car units stood ahead of that group (the queue
+        discharges at the entry's capacity), ``queue_max_lane_m`` lane-metres of road at
+        :data:`JAM_SPACING_M` each, and ``spills_back`` where that exceeds the lane-metres of
+        every link into the entry's node: the queue cannot fit on any approach and reaches the
+        junctions behind, which the point queue (holding it "vertically") does not block."""
+        cols = ["link", "u", "v", "k", "groups_held", "persons_held", "wait_max_s", "wait_max_at_s", "wait_person_h",
+                "queue_max_veh", "queue_max_lane_m", "spills_back"]
         if not self.held:
             return pd.DataFrame(columns=cols)
         h = pd.DataFrame(self.held, columns=["t_s", "e", "wait_s", "persons"])
         h["person_s"] = h.wait_s * h.persons
         rows = []
+        rs = self.road
         for e, g in h.groupby("e"):
+            e = int(e)
             k = int(g.wait_s.to_numpy().argmax())
-            u, v, key = self.road.edge_keys[int(e)]
-            rows.append({"link": self.road.edge_label(int(e)), "u": u, "v": v, "k": key, "groups_held": len(g),
-                         "persons_held": float(g.persons.sum()), "wait_max_s": float(g.wait_s.iloc[k]),
-                         "wait_max_at_s": float(g.t_s.iloc[k]), "wait_person_h": float(g.person_s.sum() / 3600.0)})
+            u, v, key = rs.edge_keys[e]
+            w, t = float(g.wait_s.iloc[k]), float(g.t_s.iloc[k])
+            veh = w * self.capacity_at(e, t) / 3600.0
+            room = [rs.length_m[i] * float(rs.g.edges[rs.edge_keys[i]].get("lanes", 1))
+                    for i in np.flatnonzero(rs._eb == rs._ea[e])]  # lane-metres of each approach
+            rows.append({"link": rs.edge_label(e), "u": u, "v": v, "k": key, "groups_held": len(g),
+                         "persons_held": float(g.persons.sum()), "wait_max_s": w, "wait_max_at_s": t,
+                         "wait_person_h": float(g.person_s.sum() / 3600.0), "queue_max_veh": veh,
+                         "queue_max_lane_m": veh * JAM_SPACING_M,
+                         "spills_back": bool(room) and veh * JAM_SPACING_M > max(room)})
         return pd.DataFrame(rows, columns=cols).sort_values("wait_person_h", ascending=False, kind="stable") \
             .reset_index(drop=True)
 

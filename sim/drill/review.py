@@ -377,9 +377,18 @@ def _queues_html(q: pd.DataFrame, start: datetime | None, top: int = 8) -> str:
             rows.append([(_e(r.plan), ""), (_e(r.link), ""), (_e(getattr(r, "road_class", "")), ""),
                          (_e(getattr(r, "near", "")), ""), (_e(_fmt("n", r.groups_held)), "n"),
                          (_e(f"{r.persons_held:,.0f}"), "n"), (_e(_dur(r.wait_max_s)), "n late"),
-                         (_e(wall_clock(start, r.wait_max_at_s)), "n"), (_e(f"{r.wait_person_h:,.1f}"), "n")])
+                         (_e(wall_clock(start, r.wait_max_at_s)), "n"), (_e(_queue_len(r)), "n"),
+                         (_e(f"{r.wait_person_h:,.1f}"), "n")])
     return _table(["plan", "link", "road", "nearest place", "groups held", "persons held", "longest wait", "at",
-                   "person-hours waiting"], rows)
+                   "queue then (lane length)", "person-hours waiting"], rows)
+
+
+def _queue_len(r) -> str:
+    m = float(getattr(r, "queue_max_lane_m", math.nan))
+    if math.isnan(m):
+        return ""
+    txt = f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+    return txt + (" — spills back past the junction behind" if getattr(r, "spills_back", False) else "")
 
 
 def _needs_html(needs: pd.DataFrame) -> str:
@@ -465,7 +474,9 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
         parts.append('<h2 id="queues">Evacuation queues: where evacuees waited</h2>')
         parts.append('<p class="meta">Links whose entry held evacuee vehicle groups behind others (each link passes '
                      "vehicles at its capacity), most person-hours of waiting first: the roads to widen, meter "
-                     "or open a second route beside.</p>")
+                     "or open a second route beside. The queue is held at the entry (a point queue); where its "
+                     "length would not fit on any approach it is marked: there it would also block the junction "
+                     "behind, which the model does not.</p>")
         parts.append(_queues_html(evac_queues, st))
     parts.append('<h2 id="charts">Charts</h2>')
     keys = plan_labels(plans)

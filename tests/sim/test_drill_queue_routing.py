@@ -139,7 +139,8 @@ def test_queue_records_of_a_link():
     """Three groups of 20 car units (50 persons each) leave C together blind to the queues: all
     take X, whose 1,200 veh/h entry takes 60 s per group. The second and third wait 60 and 120 s;
     a vehicle arriving at C-X at t would wait 180 - t s until 180 s; the link's record: 2 groups,
-    100 persons, longest wait 120 s at 0 s, (60 + 120) x 50 / 3600 = 2.5 person-hours."""
+    100 persons, longest wait 120 s at 0 s, (60 + 120) x 50 / 3600 = 2.5 person-hours; with a
+    200 m approach to C the longest queue (280 m) spills back beyond it."""
     g = _two_routes(300.0, 450.0)
     env = simpy.Environment()
     rs = RoadState(g)
@@ -155,6 +156,16 @@ def test_queue_records_of_a_link():
     r = tab.iloc[0]
     assert (r.groups_held, r.persons_held, r.wait_max_s, r.wait_max_at_s) == (2, 100.0, pytest.approx(120.0), 0.0)
     assert r.wait_person_h == pytest.approx(2.5, abs=1e-9)
+    # the third group had 120 s x 1,200 veh/h = 40 car units ahead: 280 lane-metres at 7 m, on
+    # a node (C) with no approach in this graph, so nothing to spill onto
+    assert (r.queue_max_veh, r.queue_max_lane_m, r.spills_back) == (pytest.approx(40.0), pytest.approx(280.0), False)
+    g2 = _two_routes(300.0, 450.0, approach_s=20.0)  # a 200 m one-lane approach A -> C
+    env = simpy.Environment()
+    q2 = LinkQueues(env, RoadState(g2))
+    for _ in range(3):
+        env.process(q2.drive(_xy(g2, "C"), _xy(g2, "B"), 20.0, persons=50.0))
+    env.run()
+    assert q2.link_table().iloc[0].spills_back  # 280 m of queue on 200 m of road
 
 
 def test_entry_free_times_are_known_when_groups_join():
