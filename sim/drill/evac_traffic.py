@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import simpy
-from scipy.sparse.csgraph import dijkstra
 
 from sim.drill.network import PlanAgain, RoadState, Trip
+from sim.drill.td_kernels import earliest_arrivals
 from sim.point_queue import EntryQueues, service_s
 from twin.errors import InputError
 
@@ -51,6 +51,7 @@ class LinkQueues:
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
         self._entries = EntryQueues(env, self.free_at_s)
+        self._out = out_links(road)
         self.held: list[tuple[float, int, float, float]] = []  # (t at the entry, link, wait s, persons) per group held
 
     def wait_at(self, t: float) -> np.ndarray:
@@ -86,7 +87,8 @@ class LinkQueues:
             w, t = float(g.wait_s.iloc[k]), float(g.t_s.iloc[k])
             veh = w * self.capacity_at(e, t) / 3600.0
             room = [rs.length_m[i] * float(rs.g.edges[rs.edge_keys[i]].get("lanes", 1))
-                    for i in np.flatnonzero(rs._eb == rs._ea[e])]  # lane-metres of each approach
+                    for i in np.flatnonzero(rs._eb == rs._ea[e])
+                    if rs._ea[i] != rs._eb[e]]  # lane-metres of each approach but the link's own reverse
             rows.append({"link": rs.edge_label(e), "u": u, "v": v, "k": key, "groups_held": len(g),
                          "persons_held": float(g.persons.sum()), "wait_max_s": w, "wait_max_at_s": t,
                          "wait_person_h": float(g.person_s.sum() / 3600.0), "queue_max_veh": veh,
@@ -120,7 +122,7 @@ class LinkQueues:
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env
-        costs = EvacueeCosts(self.free_at_s, sees_queues=sees_queues, zone_forecast=zone_forecast) \
+        costs = EvacueeCosts(self.free_at_s, self._out, sees_queues=sees_queues, zone_forecast=zone_forecast) \
             if sees_queues or zone_forecast else None
         steps = self.road.drive(src_xy, dst_xy, env.now, costs=costs, **route_kw)
         spread = 0.0
@@ -151,15 +153,17 @@ class EvacueeCosts:
       queued at its entry (``free_at_s``, shared and updated by :class:`LinkQueues`) when the
       group would get there;
     - with ``zone_forecast``, the avoided zone where the hazard forecast puts it when the group
-      would be on the link (at its entry or its exit), not where it is when the route is planned.
+      would be on the link (when it gets in, after that wait, or when it leaves), not where it
+      is when the route is planned.
 
-    Arrivals are estimated on the fastest route without waits. A second in the avoided zone costs
-    ``avoid_penalty`` seconds; a wait does too where any link at the entry's node is in the zone
-    (the queue backs up the links into it)."""
+    Arrivals are the earliest ones with those waits (:func:`sim.drill.td_kernels.earliest_arrivals`,
+    not knowing the groups that join later). A second in the avoided zone costs ``avoid_penalty``
+    seconds; a wait does too where any link at the entry's node is in the zone (the queue backs
+    up the links into it)."""
 
-    def __init__(self, free_at_s: np.ndarray, *, sees_queues: bool = True, zone_forecast: bool = True,
-                 replan_queue_s: float = REPLAN_QUEUE_S):
-        self.free_at_s = free_at_s
+    def __init__(self, free_at_s: np.ndarray, out: tuple[np.ndarray, np.ndarray], *, sees_queues: bool = True,
+                 zone_forecast: bool = True, replan_queue_s: float = REPLAN_QUEUE_S):
+        self.free_at_s, self.out = free_at_s, out  # out: out_links() of the road state
         self.sees_queues, self.zone_forecast = bool(sees_queues), bool(zone_forecast)
         self.replan_queue_s = float(replan_queue_s)
         self.planned_wait_s = np.zeros(len(free_at_s))
@@ -172,17 +176,20 @@ class EvacueeCosts:
             self.planned_wait_s = np.zeros(len(self.free_at_s))
             return None
         time_s = st._weights(j, protected, 1.0) / speed_factor
-        arrive = t + dijkstra(st._csr(time_s)[0], directed=True, indices=cur)[st._ea]
-        arrive = np.where(np.isfinite(arrive), arrive, t)  # (unreachable links: never used)
-        wait = np.maximum(self.free_at_s - arrive, 0.0) if queues else np.zeros(len(arrive))
+        free = self.free_at_s if queues else np.full(len(time_s), -np.inf)
+        at_node = earliest_arrivals(self.out[0], self.out[1], st._eb, time_s, free, int(cur), float(t))
+        arrive = at_node[st._ea]
+        ok = np.isfinite(arrive) & np.isfinite(time_s)  # (other links are never used)
+        wait = np.where(ok, np.maximum(free - arrive, 0.0), 0.0)
         self.planned_wait_s = wait
         if avoid_penalty == 1.0:
             return time_s + wait
         zone = st._A[j]
         if forecast:
-            e = np.arange(len(arrive))
-            leave = np.where(np.isfinite(time_s), arrive + time_s, arrive)
-            zone = st._A[np.searchsorted(st._ct, arrive, side="right"), e] | \
+            e = np.arange(len(time_s))
+            enter = np.where(ok, arrive + wait, t)
+            leave = np.where(ok, enter + time_s, t)
+            zone = st._A[np.searchsorted(st._ct, enter, side="right"), e] | \
                 st._A[np.searchsorted(st._ct, leave, side="right"), e]
         at = np.zeros(len(st.nodes), bool)
         at[st._ea[zone]] = True
@@ -198,3 +205,11 @@ class EvacueeCosts:
         if wait > self.planned_wait_s[e] + self.replan_queue_s:
             return f"queue of {wait / 60:.1f} min at {st.edge_label(e)} (planned {self.planned_wait_s[e] / 60:.1f})"
         return None
+
+
+def out_links(st: RoadState) -> tuple[np.ndarray, np.ndarray]:
+    """(out_ptr, out_eid): the links leaving each node of ``st`` in CSR form, as
+    :func:`sim.drill.td_kernels.earliest_arrivals` takes them."""
+    order = np.argsort(st._ea, kind="stable").astype(np.int64)
+    ptr = np.searchsorted(st._ea[order], np.arange(len(st.nodes) + 1)).astype(np.int64)
+    return ptr, order

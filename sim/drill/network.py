@@ -681,7 +681,7 @@ class RoadState:
             e = plan[0]
             t_in = yield e, t
             if isinstance(t_in, PlanAgain):
-                asked = t_in.reason
+                asked = t_in.reason or "asked to plan again"
                 continue
             if t_in is not None and not math.isfinite(t_in):
                 raise InputError(f"drive: entry time {t_in}: expected a finite drill time")

@@ -39,7 +39,10 @@ class PeopleMixin:
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
         self.exposed_en_route_person_s = 0.0  # and their person-seconds on roads at that level, queues included
-        self.road_person_s = 0.0  # evacuees' person-seconds from setting off to arriving (or turning back), queues included
+        # evacuees' person-seconds on the roads (setting off to arriving or turning back, queues
+        # included, those still out counted to now): the integral of ``evacuating``, kept by _on_road
+        self.road_person_s = 0.0
+        self._road_t = 0.0
         # indoor air of every building (one-box infiltration on the hazmat frames): its air changes
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once
@@ -98,7 +101,7 @@ class PeopleMixin:
         if n <= 0.0:
             return
         self.in_place[bidx] -= take
-        self.evacuating += n
+        self._on_road(n)
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
@@ -115,16 +118,14 @@ class PeopleMixin:
                 self.exposed_en_route_person_s += n * s_in
         if not trip.reachable:
             yield self.env.timeout(max(float(trip.times_s[-1]) - self.env.now, 0.0))  # stuck at its last node
-            self.road_person_s += n * (self.env.now - trip.t_depart_s)
-            self.evacuating -= n
+            self._on_road(-n)
             self.in_place[bidx] += take
             self.shelter_booked[shelter] -= n
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
             return
         # the persons count as arrived when the group's middle vehicle has
         yield self.env.timeout(max(trip.t_arrive_s + 0.5 * spread - self.env.now, 0.0))
-        self.road_person_s += n * (self.env.now - trip.t_depart_s)
-        self.evacuating -= n
+        self._on_road(-n)
         self.sheltered += n
         self.shelter_load[shelter] += n
 
@@ -151,7 +152,15 @@ class PeopleMixin:
             self._sample()
             yield self.env.timeout(self.prep.params.frame_interval_s)
 
+    def _on_road(self, dn: float) -> None:
+        """``evacuating`` changes by dn persons now; ``road_person_s`` integrates it up to now."""
+        now = float(self.env.now)
+        self.road_person_s += max(self.evacuating, 0.0) * (now - self._road_t)  # (float residue of += n, -= n)
+        self._road_t = now
+        self.evacuating += dn
+
     def _sample(self) -> None:
+        self._on_road(0.0)
         t = float(self.env.now)
         inp = float(self.in_place[self.flagged].sum())
         self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,

@@ -135,6 +135,34 @@ def test_the_risk_zone_is_weighed_where_the_forecast_puts_it():
     assert in_blind == pytest.approx(150.0, abs=1e-6)
 
 
+def test_the_zone_is_weighed_when_the_group_gets_in_after_its_queue():
+    """A first group of 33.3 car units (100 s at C-X's 1,200 veh/h entry) takes X, blind. The zone
+    covers X-B from 320 s. A second group leaving C at 0 would get into C-X at 100 s (behind the
+    first), reach X at 200 s and be on X-B until 400 s, inside the zone from 320 s: X costs
+    100 + 100 + 10 x 200 s against Y's 450 s, so it takes Y (450 s, nothing inside). Were the
+    zone weighed at the free-flow times (X-B from 100 to 300 s) it would take X and spend 80 s
+    in the zone."""
+    g = _two_routes(300.0, 450.0)
+    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
+                  "EPSG:32649")
+    rows, cols = np.indices(grid.shape)
+    x, y = grid.xy(rows, cols)
+    rect = (x > 399600.0) & (x < 399900.0) & (y > 2850800.0) & (y < 2851200.0)
+    frames = np.stack([np.zeros(grid.shape), np.zeros(grid.shape), np.where(rect, 5e-3, 0.0)])
+    env = simpy.Environment()
+    rs = RoadState(g)
+    rs.add_zone(np.array([0.0, 320.0, 640.0]), frames, grid, 1e-3, label="orange", avoid=True)
+    q = LinkQueues(env, rs)
+    first = env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 100.0 / 3.0))
+    second = env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 20.0, sees_queues=True, zone_forecast=True,
+                                 avoid_penalty=10.0))
+    env.run()
+    assert _via(first.value[0]) == "X"
+    tr = second.value[0]
+    assert _via(tr) == "Y" and tr.t_arrive_s == pytest.approx(450.0, abs=1e-6)
+    assert rs.time_at_or_above_on_trip(tr, 1e-3) == 0.0
+
+
 def test_queue_records_of_a_link():
     """Three groups of 20 car units (50 persons each) leave C together blind to the queues: all
     take X, whose 1,200 veh/h entry takes 60 s per group. The second and third wait 60 and 120 s;
