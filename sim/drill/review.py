@@ -68,7 +68,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "exposed_en_route_person_min": ("person-minutes those evacuees spend on roads at the risk zone's level, "
                                     "queues included", "lower"),
     "evacuee_road_person_h": ("person-hours evacuees spend on the roads from setting off to arriving, queues "
-                              "included (evacuation_sees_queues spreads them over the roads)", "lower"),
+                              "included, those still out at the end counted to the end (evacuation_sees_queues "
+                              "spreads them over the roads)", "lower"),
     "indoor_at_risk_persons": ("persons still in their building when its indoor air reached the risk zone's level "
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
