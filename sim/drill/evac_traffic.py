@@ -15,8 +15,7 @@ this group would get there. The entries are first come, first served, so that wa
 exactly from the groups that have joined so far (:attr:`sim.point_queue.EntryQueues.free_at_s`);
 groups that join later are not foreseen, so a driver who finds the queue at the next link more
 than :data:`REPLAN_QUEUE_S` longer than planned plans again there. The arrival time at each link
-is estimated on the fastest route without waits (so waits further along are, if anything,
-overestimated: a group delayed on the way finds those queues shorter). This is reactive
+is the earliest one behind the queues already there (:mod:`sim.drill.td_kernels`). This is reactive
 (en-route) assignment, not an equilibrium: each group takes its own best route given those
 ahead, as in capacity-constrained evacuation routing (Lu, George & Shekhar 2005, "Capacity
 Constrained Routing Algorithms for Evacuation Planning", SSTD 2005, LNCS 3633, 291-307). It can
@@ -57,12 +56,20 @@ class LinkQueues:
     def wait_at(self, t: float) -> np.ndarray:
         """Per link (``edge_keys`` order): the wait (s) at its entry for a vehicle arriving at t
         behind the groups that had joined by then."""
+        return self.waits_at([t])[0]
+
+    def waits_at(self, times) -> np.ndarray:
+        """:meth:`wait_at` at each of ``times`` (n, E), in one pass over the joins."""
+        times = np.asarray(times, float)
+        out = np.empty((len(times), len(self.free_at_s)))
         free = np.full(len(self.free_at_s), -np.inf)
-        for tj, e, f in self._entries.history:
-            if tj > t:
-                break
-            free[e] = f
-        return np.maximum(free - t, 0.0)
+        hist, i = self._entries.history, 0  # joins in time order
+        for k in np.argsort(times, kind="stable"):
+            while i < len(hist) and hist[i][0] <= times[k]:
+                free[hist[i][1]] = hist[i][2]
+                i += 1
+            out[k] = np.maximum(free - times[k], 0.0)
+        return out
 
     def link_table(self) -> pd.DataFrame:
         """One row per link where groups were held: groups, persons, longest wait and when,

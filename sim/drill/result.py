@@ -186,8 +186,7 @@ class DrillResult:
         the groups queued at the entry, by class of wait."""
         g, crs, rs = run.road.g, self.city.crs, run.road
         frames = []
-        for t in times:
-            w = run.queues.wait_at(t)
+        for t, w in zip(times, run.queues.waits_at(times)):
             rows, geoms = [], []
             for e in np.flatnonzero(w >= 60.0):
                 lo, col = next((lo, c) for lo, c in reversed(QUEUE_CLASSES) if w[e] >= lo)
