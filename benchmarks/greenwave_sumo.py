@@ -43,6 +43,7 @@ KEYS = [("travel_time_out_s", "travel time out, s"), ("travel_time_in_s", "trave
         ("stops_out_per_veh", "stops out / veh"), ("stops_in_per_veh", "stops in / veh"),
         ("delay_out_s", "delay out, s"), ("delay_in_s", "delay in, s"),
         ("delay_side_s", "side delay, s"), ("stops_side_per_veh", "side stops / veh"),
+        ("delay_left_s", "left-turn delay, s"),
         ("throughput_out_vph", "throughput out, veh/h"), ("throughput_in_vph", "throughput in, veh/h"),
         ("throughput_side_vph", "side throughput, veh/h"),
         ("max_queue_out_veh", "max queue out (max over signals), veh"), ("max_queue_in_veh", "max queue in, veh"),

@@ -10,10 +10,11 @@ from numba import njit
 
 # ---- parameter vector ``par`` (float64)
 P_DT, P_ACCEL, P_DECEL, P_EMERG, P_SIGMA, P_TAU, P_LEN, P_MINGAP, P_V_MAIN, P_V_SIDE, P_SIDE_LEN, \
-    P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT, P_LC_SPEEDGAIN = range(18)
-N_PAR = 18  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none;
+    P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT, P_LC_SPEEDGAIN, P_LT_GAP = range(19)
+N_PAR = 19  # P_EV_VID: vehicle id of the emergency vehicle (never dawdles), -1 when none;
 # P_LC_LOOK_S, P_LC_LEFT: strategic lane-change look-ahead, s per lane, and its factor for changes to the left;
-# P_LC_SPEEDGAIN: eagerness of the speed-gain lane changes (SUMO lcSpeedGain; 0 = none)
+# P_LC_SPEEDGAIN: eagerness of the speed-gain lane changes (SUMO lcSpeedGain; 0 = none);
+# P_LT_GAP: critical headway (s) of permitted left turns against oncoming traffic (0 = they do not yield)
 
 # ---- per-vehicle float64 columns ``vf``
 F_X, F_T_IN, F_X_IN, F_WAIT, F_LA, F_SG = range(6)
@@ -25,8 +26,8 @@ LA_MEMORY = 0.9  # LC2013 LOOK_AHEAD_SPEED_MEMORY: per second, the look-ahead sp
 S_V, S_SF = range(2)
 N_VS = 2
 # ---- per-vehicle int32 columns ``vi``
-I_LOC, I_DIR, I_EXIT, I_LEFT, I_ORIG, I_HALT, I_NSTOP, I_VID, I_LANE, I_LINK = range(10)
-N_VI = 10
+I_LOC, I_DIR, I_EXIT, I_LEFT, I_ORIG, I_HALT, I_NSTOP, I_VID, I_LANE, I_LINK, I_SNEAK = range(11)
+N_VI = 11  # I_SNEAK: 1 once a permitted left turner has pulled into the junction (permitted_left)
 LOC_FREE, LOC_MAIN, LOC_SIDE = 0, 1, 2
 
 # ---- trip records: ``rec_f`` (float64) and ``rec_i`` (int32) columns

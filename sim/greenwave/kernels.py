@@ -55,9 +55,9 @@ from numba import njit
 
 from sim.greenwave.kernel_core import (
     P_DT, P_ACCEL, P_DECEL, P_EMERG, P_SIGMA, P_TAU, P_LEN, P_MINGAP, P_V_MAIN, P_V_SIDE,
-    P_SIDE_LEN, P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT, P_LC_SPEEDGAIN, N_PAR,
+    P_SIDE_LEN, P_WARMUP, P_L, P_LC_DIST, P_EV_VID, P_LC_LOOK_S, P_LC_LEFT, P_LC_SPEEDGAIN, P_LT_GAP, N_PAR,
     F_X, F_T_IN, F_X_IN, F_WAIT, F_LA, F_SG, N_VF, RELGAIN_MIN_SPEED, LA_MEMORY, S_V, S_SF, N_VS,
-    I_LOC, I_DIR, I_EXIT, I_LEFT, I_ORIG, I_HALT, I_NSTOP, I_VID, I_LANE, I_LINK, N_VI, LOC_FREE,
+    I_LOC, I_DIR, I_EXIT, I_LEFT, I_ORIG, I_HALT, I_NSTOP, I_VID, I_LANE, I_LINK, I_SNEAK, N_VI, LOC_FREE,
     LOC_MAIN, LOC_SIDE, R_T_IN, R_T_OUT, R_FF, R_WAIT, N_RF, R_KIND, R_DIR, R_ORIG, R_EXIT,
     R_STOPS, R_VID, N_RI, REC_END, REC_TURN, REC_SIDE, C_FREE_TOP, C_HWM, C_REC_N, C_IN, C_OUT,
     C_UPDATES, C_TRAJ_N, C_OVERFLOW, C_STEP, N_CNT, GREEN, YELLOW, RED, HALT_SPEED, POS_EPS,
@@ -67,6 +67,7 @@ from sim.greenwave.kernel_core import (
     _m_of, _turn_lane, _bay_side,
 )
 
+from sim.greenwave.permitted_left import oncoming_arrivals, permitted_state
 from sim.greenwave.lane_change import (
     _change_off_block, _urgent_turners, _change_for_speed, _change_for_turns,
 )
@@ -124,6 +125,9 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
     ev_vid = np.int64(par[P_EV_VID])
     n_upd = 0
     _urgent_turners(par, js, nl, bay, vf, vs, vi, fifo, fhc, block, coop)
+    oncoming = np.full((n, 2), np.inf)
+    if par[P_LT_GAP] > 0.0:
+        oncoming_arrivals(sig, par, js, jmap, nl, vf, vs, vi, fifo, fhc, bfifo, bhc, oncoming)
     # ---------------------------------------------------------- plan: corridor vehicles in the through lanes
     for d in range(2):
         for k in range(n + 1):
@@ -169,6 +173,8 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                             v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
                             if left == 1 and prot_left[i_int, d]:
                                 st = sig[i_int, 2 + d]
+                            elif left == 1 and bl <= 0.0 and j == _turn_lane(left, nl[d]):
+                                st = permitted_state(st, sig[i_int, 4], a, dist, oncoming[i_int, d], par, vs, vi)
                             if j != _turn_lane(left, nl[d]):
                                 # no turn from this lane: it ends for this vehicle where the bay starts
                                 v_pos = min(v_pos, max_safe_stop_speed(dist - bl - POS_EPS, decel, dt, dt))
@@ -202,7 +208,11 @@ def _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf,
                     v_pos = _behind_leader(buf, hc, q, a, v_des, vf, vs, vlen, mgap, decel, dt, tau)
                     dist = x_line - x
                     v_pos = min(v_pos, free_speed(dist, v_side * sf, decel, dt))
-                    v_pos = min(v_pos, line_speed(v, dist, st, par))
+                    if sd == 0 and not prot_left[i_int, d]:
+                        v_pos = min(v_pos, line_speed(v, dist, permitted_state(
+                            st, sig[i_int, 4], a, dist, oncoming[i_int, d], par, vs, vi), par))
+                    else:
+                        v_pos = min(v_pos, line_speed(v, dist, st, par))
                     u = uniform01(seed, vi[a, I_VID], step)
                     vnew[a] = next_speed(v, v_pos, v_des, u, par)
                     n_upd += 1
@@ -503,6 +513,7 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
             vi[a, I_VID] = dem_i[e, 3]
             vi[a, I_LANE] = best
             vi[a, I_LINK] = 0
+            vi[a, I_SNEAK] = 0
             if o < ORIG_SIDE0:
                 vi[a, I_LOC] = LOC_MAIN
                 _push(fifo[o, 0, best], fhc[o, 0, best], a, cnt)
@@ -518,9 +529,9 @@ def _insert_due(t, par, js, jmap, nl, side_nl, sig, vf, vs, vi, free, fifo, fhc,
 __all__ = [  # the state layout and helpers are read as kernels.X by microsim, control, ctl_kernels
     'P_DT', 'P_ACCEL', 'P_DECEL', 'P_EMERG', 'P_SIGMA', 'P_TAU', 'P_LEN', 'P_MINGAP', 'P_V_MAIN',
     'P_V_SIDE', 'P_SIDE_LEN', 'P_WARMUP', 'P_L', 'P_LC_DIST', 'P_EV_VID', 'P_LC_LOOK_S',
-    'P_LC_LEFT', 'P_LC_SPEEDGAIN', 'N_PAR', 'F_X', 'F_T_IN', 'F_X_IN', 'F_WAIT', 'F_LA', 'F_SG',
+    'P_LC_LEFT', 'P_LC_SPEEDGAIN', 'P_LT_GAP', 'N_PAR', 'F_X', 'F_T_IN', 'F_X_IN', 'F_WAIT', 'F_LA', 'F_SG',
     'N_VF', 'RELGAIN_MIN_SPEED', 'LA_MEMORY', 'S_V', 'S_SF', 'N_VS', 'I_LOC', 'I_DIR', 'I_EXIT',
-    'I_LEFT', 'I_ORIG', 'I_HALT', 'I_NSTOP', 'I_VID', 'I_LANE', 'I_LINK', 'N_VI', 'LOC_FREE',
+    'I_LEFT', 'I_ORIG', 'I_HALT', 'I_NSTOP', 'I_VID', 'I_LANE', 'I_LINK', 'I_SNEAK', 'N_VI', 'LOC_FREE',
     'LOC_MAIN', 'LOC_SIDE', 'R_T_IN', 'R_T_OUT', 'R_FF', 'R_WAIT', 'N_RF', 'R_KIND', 'R_DIR',
     'R_ORIG', 'R_EXIT', 'R_STOPS', 'R_VID', 'N_RI', 'REC_END', 'REC_TURN', 'REC_SIDE',
     'C_FREE_TOP', 'C_HWM', 'C_REC_N', 'C_IN', 'C_OUT', 'C_UPDATES', 'C_TRAJ_N', 'C_OVERFLOW',

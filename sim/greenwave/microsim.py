@@ -22,10 +22,12 @@ Simplifications (stated so that SUMO can be set up the same way, see ``sumo.writ
   through lane, blocking that lane: spill-back) and brakes, queues and turns there; without a bay
   it turns from its turn lane;
 * junctions are points (SUMO ``--no-internal-links``); a turning vehicle leaves at the stop line
-  after slowing to the turn speed (the side-street speed times its speedFactor); turns do not
-  yield (no gap acceptance against oncoming traffic);
+  after slowing to the turn speed (the side-street speed times its speedFactor);
 * a left turn with a protected window (``Plan.windows()`` left_out/left_in green > 0) waits for
-  it; without one it goes on the through green ("permitted");
+  it; without one it goes on the through green ("permitted") and yields to the oncoming through
+  and right-turning traffic: it accepts a gap of ``permitted_left_gap_s`` (HCM's critical headway,
+  4.5 s), and up to two turners that pulled into the junction clear on the yellow
+  (:mod:`sim.greenwave.permitted_left`); right turns and side-street traffic do not yield;
 * side streets: two approaches per signal (north, south), ``side_len_m`` long, each carrying
   half the side volume; a share ``side_to_main`` joins the corridor (half each way): a right
   (left) turn from the rightmost (leftmost) side lane into the rightmost (leftmost) corridor
@@ -76,6 +78,9 @@ class Params:
     # discretionary lane changes for speed (LC2013's speed gain, kernels._change_for_speed): their
     # eagerness, SUMO's lcSpeedGain (1 = SUMO's default); 0 = none
     lc_speed_gain: float = 1.0
+    # permitted left turns (no protected window) yield to oncoming traffic: critical headway, s
+    # (HCM 2010: 4.5 s; :mod:`sim.greenwave.permitted_left`); 0 = they go on the green unopposed
+    permitted_left_gap_s: float = 4.5
     traj_every_s: float = 1.0  # trajectory sampling interval
     traj_capacity: int = 2_000_000  # rows; sampling stops when full
 
@@ -289,6 +294,7 @@ def init_state(corridor: Corridor, plan: Plan, *, total_s: float, warmup_s: floa
     par[K.P_LC_LOOK_S] = p.lc_lookahead_s
     par[K.P_LC_LEFT] = p.lc_lookahead_left
     par[K.P_LC_SPEEDGAIN] = p.lc_speed_gain
+    par[K.P_LT_GAP] = p.permitted_left_gap_s
     jam = p.length_m + p.min_gap_m
     links = np.diff(np.concatenate([[0.0], geo.js[0], [L]]))
     cap = int(links.max() / jam * 1.5) + 16
@@ -403,7 +409,8 @@ def trips(state: MicroState) -> pd.DataFrame:
         "kind": pd.Categorical.from_codes(i[:, K.R_KIND], ["end", "turn", "side"]),
         "dir": i[:, K.R_DIR], "orig": i[:, K.R_ORIG], "exit": i[:, K.R_EXIT],
         "t_in_s": f[:, K.R_T_IN], "t_out_s": f[:, K.R_T_OUT], "ff_s": f[:, K.R_FF], "wait_s": f[:, K.R_WAIT],
-        "stops": i[:, K.R_STOPS], "vid": i[:, K.R_VID]})
+        "stops": i[:, K.R_STOPS], "vid": i[:, K.R_VID],
+        "left": state.demand.left[i[:, K.R_VID]].astype(np.int8)})  # 1: a left turner (kind "turn")
 
 
 def summarize(tr: pd.DataFrame, warmup_s: float, end_s: float) -> dict:
@@ -423,6 +430,10 @@ def summarize(tr: pd.DataFrame, warmup_s: float, end_s: float) -> dict:
     m["delay_side_s"] = float((tt - tr["ff_s"])[side].mean()) if side.any() else float("nan")
     m["stops_side_per_veh"] = float(tr.loc[side, "stops"].mean()) if side.any() else float("nan")
     m["n_side"] = int(side.sum())
+    if "left" in tr:  # the vehicles turning left off the corridor (permitted ones yield to oncoming traffic)
+        lt = (tr["kind"] == "turn") & (tr["left"] == 1) & (tr["t_in_s"] >= warmup_s)
+        m["delay_left_s"] = float((tt - tr["ff_s"])[lt].mean()) if lt.any() else float("nan")
+        m["n_left"] = int(lt.sum())
     m["throughput_side_vph"] = float(((tr["kind"] == "side") & (tr["t_out_s"] >= warmup_s)).sum() / hours)
     # every vehicle (end to end, turning in or out, side street) that entered after the warm-up and
     # finished: the delay the whole intersection system carries, veh-h per hour of the run

@@ -239,14 +239,20 @@ def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str, plan:
     """Warn about movements with degree of saturation x > 1. Where even a green of the whole cycle
     could not serve the demand (flow ratio y = x g / C >= 1, demand at or above the approach's
     saturation flow), say so: no timing helps there, only lanes or less demand."""
-    over, beyond = {}, {}
+    over, beyond, permitted = {}, {}, {}
     for it, d, t in zip(c.intersections, x, plan.timings):
         for m, v in d.items():
-            if v > 1.0:
+            if v > 1.0 and m.startswith("left") and t.window(m)[1] <= 0.0:
+                permitted.setdefault(it.name, {})[m] = round(v, 2)
+            elif v > 1.0:
                 over.setdefault(it.name, {})[m] = round(v, 2)
                 y = v * t.window(m)[1] / t.cycle_s
                 if y >= 1.0:
                     beyond.setdefault(it.name, {})[m] = round(y, 2)
+    if permitted:
+        warnings.warn(f"{what}: permitted left turns above their capacity at {permitted} (they yield to the "
+                      "oncoming traffic, HCM gap acceptance: give them a protected phase, phase_sequence "
+                      "lead_lead / lag_lag / lead_lag, or cut the turn share)", stacklevel=3)
     if beyond:
         warnings.warn(f"{what}: demand at or above the saturation flow at {beyond} (flow ratio y = q / s; no "
                       "cycle or split can serve it: check the volumes (volume_out_vph, volume_in_vph, side_volume_vph, "

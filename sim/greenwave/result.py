@@ -92,14 +92,16 @@ class GreenwaveResult:
             "plans": {k: self._plan_summary(k) for k in self.plans},
             "simulated": {k: {c2: _r(m.loc[k, c2]) for c2 in (
                 "travel_time_out_s", "travel_time_in_s", "travel_time_combined_s", "stops_out_per_veh",
-                "stops_in_per_veh", "delay_out_s", "delay_in_s", "delay_side_s", "band_out_s", "band_in_s",
+                "stops_in_per_veh", "delay_out_s", "delay_in_s", "delay_side_s", "delay_left_s", "band_out_s", "band_in_s",
                 "band_speed_out_kph", "band_speed_in_kph", "max_queue_main_veh", "max_queue_side_veh",
                 "max_degree_of_saturation", "total_delay_veh_h_per_h", "stops_all_per_h", "n_through_out",
                 "n_through_in", "n_all", "n_in_network")
                 if c2 in m.columns} for k in m.index},
             "simulated_note": "travel times, stops and delays out/in are of the vehicles that drove the whole corridor "
                               "(n_through_out/in per seed, entered after the warm-up and finished); delay_side_s of the "
-                              "side-street vehicles; total_delay_veh_h_per_h and stops_all_per_h of every finished "
+                              "side-street vehicles; delay_left_s of the vehicles turning left off the corridor "
+                              "(permitted ones yield to oncoming traffic); total_delay_veh_h_per_h and stops_all_per_h "
+                              "of every finished "
                               "vehicle (through, turning, side streets) per hour; n_in_network vehicles had not "
                               "finished when the run ended (means over the seeds)",
         }
@@ -283,6 +285,8 @@ class GreenwaveResult:
         panels = [("travel_time_out_s", "travel_time_in_s", "end-to-end travel time (s)"),
                   ("stops_out_per_veh", "stops_in_per_veh", "end-to-end stops per vehicle"),
                   ("delay_side_s", None, "side-street delay (s/veh)")]
+        if "delay_left_s" in m.columns:
+            panels.append(("delay_left_s", None, "left-turn delay (s/veh)"))
         if "total_delay_veh_h_per_h" in m.columns:
             panels.append(("total_delay_veh_h_per_h", None, "total delay, all vehicles (veh-h/h)"))
         fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.6), dpi=100)

@@ -14,7 +14,9 @@ The SUMO scenario is built to match :mod:`sim.greenwave.microsim` one-to-one:
   without a bay from the leftmost (rightmost) through lane, as in ours;
 * through traffic keeps its lane; side-street traffic turning right (left) onto the corridor
   uses the rightmost (leftmost) side lane into the rightmost (leftmost) corridor lane; every
-  movement of a phase is a priority green ``G`` (turns do not yield, as in ours);
+  movement of a phase is a priority green ``G`` except a permitted left turn, a minor green
+  ``g`` that yields to the oncoming traffic as ours does (``Params.permitted_left_gap_s`` > 0;
+  SUMO's own gap rule, not our critical headway; with 0 it is a ``G`` and does not yield);
 * the vehicles are *the same vehicles* as ours (:func:`sim.greenwave.microsim.make_demand`
   with the same seed: departure, route and speedFactor), inserted with ``departLane="free"``
   (a vehicle turning at the first signal: its turn lane, as in ours), ``departSpeed="max"``,
@@ -137,10 +139,21 @@ def _exit_edge(d: int, i: int, left: int) -> str:
     return f"x{'N' if north else 'S'}{i}"
 
 
-def _movement(d: int, left: bool, protected: np.ndarray, i: int) -> str:
+PERMITTED = "~"  # suffix of a permitted left turn's movement: its through green, as a minor link ("g")
+
+
+def _movement(d: int, left: bool, protected: np.ndarray, i: int, yields: bool = False) -> str:
     if left and protected[i, d]:
         return ("left_out", "left_in")[d]
-    return ("out", "in")[d]
+    return ("out", "in")[d] + (PERMITTED if left and yields else "")
+
+
+def signal_char(movement: str, served: set[str], ch: str) -> str:
+    """SUMO state character of a link of ``movement`` when the phase serves ``served`` and shows
+    ``ch`` ("G", "y") to them: "r" when not served, a permitted left's green as "g" (it yields)."""
+    if movement.rstrip(PERMITTED) not in served:
+        return "r"
+    return "g" if ch == "G" and movement.endswith(PERMITTED) else ch
 
 
 @dataclass(frozen=True)
@@ -183,8 +196,10 @@ def _cut_node(d: int, k: int, c: int) -> str:
     return f"B{'oi'[d]}{k}_{c}"
 
 
-def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tuple[str, str, int, int, str]]]:
-    """Per intersection: (from edge, to edge, from lane, to lane, movement), in link-index order."""
+def _connections(geo: ms.Geometry, protected: np.ndarray,
+                 yields: bool = False) -> dict[int, list[tuple[str, str, int, int, str]]]:
+    """Per intersection: (from edge, to edge, from lane, to lane, movement), in link-index order;
+    ``yields``: permitted left turns are minor links (movement with the ``PERMITTED`` suffix)."""
     n = geo.n
     out: dict[int, list] = {i: [] for i in range(n)}
     for d in range(2):
@@ -200,7 +215,7 @@ def _connections(geo: ms.Geometry, protected: np.ndarray) -> dict[int, list[tupl
                     lane = last.bay(side, nl)
                 else:
                     lane = last.through(nl - 1 if left else 0)
-                out[i].append((last.edge, _exit_edge(d, i, left), lane, 0, _movement(d, bool(left), protected, i)))
+                out[i].append((last.edge, _exit_edge(d, i, left), lane, 0, _movement(d, bool(left), protected, i, yields)))
     for i in range(n):
         sl = int(geo.side_nl[i])
         for s, side in enumerate("NS"):
@@ -241,9 +256,10 @@ def _phases(timing: SignalTiming, movements: list[str]) -> list[tuple[float, str
     for a, p in enumerate(ph):
         nxt = set(PHASE_MOVEMENTS[ph[(a + 1) % len(ph)].name])
         cur = set(PHASE_MOVEMENTS[p.name])
-        g = "".join("G" if mv in cur else "r" for mv in movements)
-        y = "".join(("G" if mv in nxt else "y") if mv in cur else "r" for mv in movements)
-        r = "".join("G" if (mv in cur and mv in nxt) else "r" for mv in movements)
+        g = "".join(signal_char(mv, cur, "G") for mv in movements)
+        y = "".join(signal_char(mv, cur & nxt, "G") if mv.rstrip(PERMITTED) in nxt else signal_char(mv, cur, "y")
+                    for mv in movements)
+        r = "".join(signal_char(mv, cur & nxt, "G") for mv in movements)
         for dur, state in ((p.green_s, g), (p.yellow_s, y), (p.all_red_s, r)):
             if dur > 1e-9:
                 res.append((float(dur), state))
@@ -386,7 +402,7 @@ def write_sumo(corridor: Corridor, plan: Plan, folder: str | Path, *, duration_s
     for fe, te, fl, tlane in _bay_connections(geo):
         ET.SubElement(cons, "connection", attrib={"from": fe, "to": te, "fromLane": str(fl), "toLane": str(tlane)})
     tll = ET.Element("tlLogics")
-    conn = _connections(geo, protected)
+    conn = _connections(geo, protected, p.permitted_left_gap_s > 0)
     for i in range(n):
         movements = [c[4] for c in conn[i]]
         if control == "actuated":
@@ -519,7 +535,7 @@ def _tripinfo(path: Path) -> pd.DataFrame:
 
 
 def sumo_trips(files: SumoFiles) -> pd.DataFrame:
-    """SUMO's tripinfo in our trip-record columns (kind, dir, orig, t_in_s, t_out_s, ff_s, stops)."""
+    """SUMO's tripinfo in our trip-record columns (kind, dir, orig, t_in_s, t_out_s, ff_s, stops, left)."""
     ti = _tripinfo(files.folder / "tripinfo.xml")
     veh = pd.read_csv(files.vehicles).set_index("vid")
     v = veh.loc[ti["vid"]].reset_index()
@@ -531,7 +547,7 @@ def sumo_trips(files: SumoFiles) -> pd.DataFrame:
         "orig": v["origin"].to_numpy(), "exit": v["exit_m"].to_numpy(),
         "t_in_s": ti["depart"].to_numpy(), "t_out_s": ti["arrival"].to_numpy(),
         "ff_s": (ti["duration"] - ti["time_loss"]).to_numpy(), "wait_s": ti["wait_s"].to_numpy(),
-        "stops": ti["stops"].to_numpy(), "vid": ti["vid"].to_numpy()})
+        "stops": ti["stops"].to_numpy(), "vid": ti["vid"].to_numpy(), "left": v["left"].to_numpy()})
 
 
 def run_sumo(files: SumoFiles, *, use_libsumo: bool = True) -> dict:

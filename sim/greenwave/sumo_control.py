@@ -8,7 +8,7 @@ import numpy as np
 from sim.greenwave import microsim as ms
 from sim.greenwave.control import phase_min_greens_s
 from sim.greenwave.plan import PHASE_MOVEMENTS
-from sim.greenwave.sumo import SumoFiles, _parts
+from sim.greenwave.sumo import SumoFiles, _parts, signal_char
 
 
 class MaxPressure:
@@ -43,7 +43,7 @@ class MaxPressure:
         st = self.state[i]
         served = set(PHASE_MOVEMENTS[self.phases[i][st["k"]].name])
         ch = {"G": "G", "Y": "y", "R": "r"}[st["int"]]
-        return "".join(ch if m in served else "r" for m in self.mov[i])
+        return "".join(signal_char(m, served, ch) for m in self.mov[i])
 
     def _link_queue(self, ls, d: int, k: int) -> float:
         js = float(self.geo.js[d, k])

@@ -9,6 +9,11 @@ Webster, F. V. (1958) *Traffic Signal Settings*, Road Research Technical Paper 3
   ``d = C(1-l)^2 / (2(1-l x)) + x^2 / (2 q (1-x)) - 0.65 (C/q^2)^(1/3) x^(2+5l)``,
   l = g/C, x = q / (s g / C) the degree of saturation.
 
+Permitted left turns (no protected window) are checked against the capacity of gap acceptance
+in the oncoming stream (:func:`permitted_left_capacity_vph`); that check is reported with the degrees
+of saturation but does not set the cycle (a permitted left over capacity needs its own phase, not a
+longer cycle).
+
 Lost time per phase is taken equal to its yellow + all-red (the start-up loss and the used part of the
 yellow cancel), so the effective green equals the displayed green. The corridor runs the longest of the
 intersections' cycles (the critical intersection) so that the signals can be coordinated.
@@ -164,7 +169,7 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         return [_signal_timing(ph, L, c, mins, yellow_s, all_red_s) for ph, L, mins in zip(ratios, lost, mins_all)]
 
     def max_x(c: float) -> float:
-        return max(max(_saturation(it, q, t, left_lanes)[0].values(), default=0.0)
+        return max(max(_saturation(it, q, t, left_lanes, permitted=False)[0].values(), default=0.0)
                    for it, q, t in zip(corridor.intersections, vols, timings_at(c)))
 
     if cycle_s is None:
@@ -188,7 +193,12 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         xs, ds = _saturation(it, q, t, left_lanes)
         x_all.append(xs)
         d_all.append(ds)
-        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0}
+        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and m not in ds}
+        if over:  # permitted left turns (x without a Webster delay)
+            warnings.warn(f"webster: intersection {it.name!r}: permitted left turns above their capacity at cycle "
+                          f"{c:g} s: degree of saturation {over} > 1 (they yield to oncoming traffic; a protected "
+                          "phase sequence, lead_lead / lag_lag / lead_lag, serves them)", stacklevel=2)
+        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and m in ds}
         if over:
             warnings.warn(f"webster: intersection {it.name!r} is over capacity at cycle {c:g} s: degree of "
                           f"saturation {over} > 1 (volumes above capacity)", stacklevel=2)
@@ -212,6 +222,27 @@ def _signal_timing(ph: list[tuple[str, float]], lost_s: float, c: float, mins: d
     return SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
 
 
+def permitted_left_capacity_vph(opposing_vph: float, opposing_sat_vph: float, green_s: float,
+                                opposing_red_s: float, cycle_s: float, *, t_c_s: float = 4.5, t_f_s: float = 2.5,
+                                sneakers: float = 2.0) -> float:
+    """Capacity (veh/h) of a permitted left turn that yields to ``opposing_vph`` (oncoming through and
+    right turns, all lanes, saturation flow ``opposing_sat_vph``), after HCM 2000 ch. 16 App. C and
+    Akcelik (1981, ARR 123, ch. 8):
+
+    * the oncoming queue that built over its red ``opposing_red_s`` clears first, in
+      ``g_q = v_o r_o / (s_o - v_o)`` (the whole green when ``v_o >= s_o``);
+    * in the rest of the green, ``g_u = g - g_q``, turners take gaps in the oncoming stream at
+      ``s_p = v_o exp(-v_o t_c) / (1 - exp(-v_o t_f))`` (critical headway ``t_c_s`` 4.5 s, follow-up
+      ``t_f_s`` 2.5 s, HCM; Tanner 1962 without bunching), ``1 / t_f`` when nothing comes;
+    * ``sneakers`` turners a cycle clear at the end of the green.
+    """
+    vo, so = opposing_vph / 3600.0, opposing_sat_vph / 3600.0
+    g_q = green_s if vo >= so else min(green_s, vo * opposing_red_s / (so - vo))
+    g_u = max(0.0, green_s - g_q)
+    s_p = vo * np.exp(-vo * t_c_s) / -np.expm1(-vo * t_f_s) if vo > 0 else 1.0 / t_f_s
+    return float(3600.0 * (s_p * g_u + sneakers) / cycle_s)
+
+
 def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list[dict[str, float]]:
     """Degree of saturation x = q / (s g / C) of every movement at every signal of any plan on the
     corridor's volumes (the check Webster's start plan gets, for the plans actually reported)."""
@@ -219,14 +250,24 @@ def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list
     return [_saturation(it, q, t, left_lanes)[0] for it, q, t in zip(corridor.intersections, vols, plan.timings)]
 
 
-def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int) -> tuple[dict, dict]:
-    """Degree of saturation x = q / (s g / C) and Webster delay per movement of one intersection."""
+def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int,
+                permitted: bool = True) -> tuple[dict, dict]:
+    """Degree of saturation x = q / (s g / C) and Webster delay per movement of one intersection;
+    ``permitted``: also x of each permitted left turn against its gap-acceptance capacity
+    (:func:`permitted_left_capacity_vph`; no delay), keyed "left_out" / "left_in"."""
     has_left = any(p.name != "main" and p.name != "side" for p in t.phases)
     xs, ds = {}, {}
     for m in MOVEMENTS:
         flow = float(q[_MOVE_IDX[m]])
-        if m in ("left_out", "left_in") and not has_left:
-            continue  # permissive: counted with the through movement
+        if m in ("left_out", "left_in") and t.window(m)[1] <= 0.0:
+            if permitted and flow > 0.0:  # permitted: yields to the oncoming through and right turns
+                own, opp = ("out", "in") if m == "left_out" else ("in", "out")
+                lanes_opp = it.lanes_in if m == "left_out" else it.lanes_out
+                g, g_opp = t.window(own)[1], t.window(opp)[1]
+                cap = permitted_left_capacity_vph(float(q[_MOVE_IDX[opp]]), it.sat_flow_vphpl * lanes_opp, g,
+                                                  t.cycle_s - g_opp, t.cycle_s)
+                xs[m] = float(flow / cap) if cap > 0 else float("inf")
+            continue  # in two-phase plans its flow also counts in the through movement's x (below)
         if m == "out":
             lanes, flow = it.lanes_out, flow + (0 if has_left else float(q[_MOVE_IDX["left_out"]]))
         elif m == "in":
@@ -244,4 +285,4 @@ def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: in
 
 
 __all__ = ["webster_cycle_s", "webster_delay_s", "webster_delay_terms_s", "min_greens_s", "webster_timing",
-           "plan_saturation", "SEQUENCES"]
+           "plan_saturation", "permitted_left_capacity_vph", "SEQUENCES"]

@@ -268,26 +268,31 @@ def test_cyclic_pressure_serves_demand_the_plan_cannot_and_keeps_the_cycle():
 @pytest.mark.parametrize("control", ["actuated", "max_pressure", "cyclic_pressure"])
 def test_preemption_works_under_the_adaptive_modes(control):
     """In traffic (800 veh/h each way, 400 per cross street), under each adaptive mode, the
-    pre-empting vehicle never halts after the first signal and arrives sooner than the same
-    vehicle without pre-emption (which halts at later signals). The first signal is 300 m (15 s)
-    from where it enters, less than a side phase's pedestrian minimum plus clearance, so it may
-    have to wait there once (it does under actuated control for this seed); the traffic does not
-    make way for it, so its trip is 1.1-1.35 x the free one (length / (1.2 x limit) = 130.2 s),
-    against 1.45-1.6 x without pre-emption."""
+    pre-empting vehicle, sent at three times, never halts after the first signal and arrives
+    sooner on average than the same vehicle without pre-emption (which halts at later signals on
+    some of the runs; an adaptive controller sometimes gives it a clear run by chance). The first
+    signal is 300 m (15 s) from where it enters, less than a side phase's pedestrian minimum plus
+    clearance, so it may have to wait there once; the traffic does not make way for it, so its
+    trip is 1.05-1.35 x the free one (length / (1.2 x limit) = 130.2 s)."""
     c = _corridor(SIX, vol_vph=800.0, side_vph=400.0)
     p = _two_phase(c, [50.0] * len(c), main_s=40.0)
     free = (c.length_m - 5.0) / (1.2 * V60)
-    runs = {}
-    for pre in (True, False):
-        ev = ctl.EmergencyVehicle(direction="out", t_s=900.0, speed_factor=1.2, preempt=pre)
-        r = ms.simulate(c, p, duration_s=1500, warmup_s=300, seed=1, emergency=ev, control=control,
-                        record_trajectories=True)
-        tr = r.trajectories
-        x = tr[tr.vid == tr.vid.max()]  # the emergency vehicle is the last one added
-        runs[pre] = (r.metrics, int(((x.v_m_s <= 0.1) & (x.pos_m > c.positions_m[0])).sum()))
-    (m, halts_after_first), (m0, halts0) = runs[True], runs[False]
-    assert m["emergency_stops"] <= 1 and halts_after_first == 0 and halts0 > 0
-    assert free <= m["emergency_travel_time_s"] < m0["emergency_travel_time_s"]
+    tt = {True: [], False: []}
+    halts = {True: 0, False: 0}
+    for t_s in (700.0, 900.0, 1100.0):
+        for pre in (True, False):
+            ev = ctl.EmergencyVehicle(direction="out", t_s=t_s, speed_factor=1.2, preempt=pre)
+            r = ms.simulate(c, p, duration_s=1500, warmup_s=300, seed=1, emergency=ev, control=control,
+                            record_trajectories=True)
+            tr = r.trajectories
+            x = tr[tr.vid == tr.vid.max()]  # the emergency vehicle is the last one added
+            halts[pre] += int(((x.v_m_s <= 0.1) & (x.pos_m > c.positions_m[0])).sum())
+            tt[pre].append(r.metrics["emergency_travel_time_s"])
+            if pre:
+                assert r.metrics["emergency_stops"] <= 1
+                assert free <= r.metrics["emergency_travel_time_s"] < 1.35 * free
+    assert halts[True] == 0 and halts[False] > 0
+    assert np.mean(tt[True]) < np.mean(tt[False])
 
 
 @pytest.mark.parametrize("direction", ["out", "in"])
