@@ -13,6 +13,11 @@ from typing import Any
 # user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# numba's caches do not notice a changed callee in another file: drop them when any source changed
+from twin.kernel_cache import drop_stale_caches  # noqa: E402
+
+drop_stale_caches()
+
 __version__ = "0.1.0"
 __all__ = ["City", "load_city", "__version__"]
 
