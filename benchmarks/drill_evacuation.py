@@ -18,13 +18,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's)
-    ("queues seen, forecast zone (default)", True, True, None),
-    ("queues seen, zone as planned", True, False, None),
-    ("blind to queues, forecast zone", False, True, None),
-    ("blind to queues, zone as planned", False, False, None),
-    ("queues seen, penalty 1 (fastest)", True, True, 1.0),
-    ("blind to queues, penalty 1", False, False, 1.0),
+VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's), spill-back
+    ("queues seen, forecast zone (default)", True, True, None, True),
+    ("queues seen, forecast zone, point queues", True, True, None, False),
+    ("queues seen, zone as planned", True, False, None, True),
+    ("blind to queues, forecast zone", False, True, None, True),
+    ("blind to queues, zone as planned", False, False, None, True),
+    ("blind to queues, point queues", False, False, None, False),
+    ("queues seen, penalty 1 (fastest)", True, True, 1.0, True),
+    ("blind to queues, penalty 1", False, False, 1.0, True),
 ]
 
 
@@ -37,13 +39,14 @@ def main() -> None:
     sc, p = load_scenario(ROOT / "scenarios" / "drill_flood_hazmat.yaml")
     city = load_city(sc.city)
     D.run(city, p, start=sc.start)  # computes and caches the flood
-    print("| variant | max on road | last on road | person-h on road | person-h waiting | exposed evacuees "
-          "| person-min in risk zone | run |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for label, sees, forecast, penalty in VARIANTS:
+    print("| variant | max on road | last on road | person-h on road | person-h waiting | of it at full links "
+          "| groups forced (gridlock) | exposed evacuees | person-min in risk zone | run |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, sees, forecast, penalty, spill in VARIANTS:
         q = p.model_copy(deep=True)
         for pl in q.plans:
             pl.evacuation_sees_queues, pl.evacuation_zone_forecast = sees, forecast
+            pl.evacuation_spillback = spill
             if penalty is not None:
                 pl.evacuation_zone_penalty = penalty
         t0 = time.perf_counter()
@@ -55,9 +58,12 @@ def main() -> None:
         m = r.metrics().set_index("plan").loc[plan]
         eq = r.tables["evac_queues"]
         wait_h = float(eq[eq.plan == plan].wait_person_h.sum()) if len(eq) else 0.0
+        full_h = float(eq[eq.plan == plan].full_wait_person_h.sum()) if len(eq) else 0.0
+        forced = next(run.queues.forced for run in r.runs if run.plan.name == plan)
         on = pp[pp.evacuating > 0.5]
         print(f"| {label} | {pp.evacuating.max():,.0f} | {on.t_s.max() / 3600:.2f} h | "
-              f"{m.evacuee_road_person_h:,.0f} | {wait_h:,.0f} | {m.exposed_en_route_persons:,.0f} | "
+              f"{m.evacuee_road_person_h:,.0f} | {wait_h:,.0f} | {full_h:,.0f} | {forced} | "
+              f"{m.exposed_en_route_persons:,.0f} | "
               f"{m.exposed_en_route_person_min:,.0f} | {wall:.1f} s |", flush=True)
 
 

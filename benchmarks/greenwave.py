@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/greenwave.py [--seeds 3] [--duration 3600] [--warmup 600] [--dt 1.0]
         [--drain 600] [--iterations 100] [--optimise-cycle] [--through-weight 1] [--cycle-min 60] [--sumo-refs] [--bays design|none]
-        [--off-design "1.25,1;0.7,1;1,1.1"] [--json out.json]
+        [--off-design "1.25,1;0.7,1;1,1.1"] [--permitted-left-gap 0] [--json out.json]
 
 Scenario. The sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin Road")``): 10 signals
 over 4350 m, 3 lanes each way, 60 km/h, with the corridor module's default peak-hour demand - 3315 veh/h
@@ -12,6 +12,12 @@ half of it joining the corridor. Webster (1958) gives a common cycle of 87 s wit
 saturation up to 0.93 (outbound at the first signal, inbound at the last). Turn bays
 (:mod:`sim.greenwave.bays`, GB 50647-2011 l_s = 9 N at that cycle): 40-75 m per approach, left and
 right (``--bays none``: no bays, turning vehicles turn from the outer through lanes).
+
+Permitted left turns. In the issue's set-up (``--permitted-left-gap 0``, the default here) they go on
+the through green without yielding, in both simulators. The product's default is to yield at HCM's
+4.5-s critical headway (SUMO: a minor green "g"). At this demand that overloads the permitted lefts
+at several signals, so both simulators jam; the script prints each permitted left's HCM degree of
+saturation at Webster's cycle.
 
 Plans, all two-phase:
   (a)  Webster cycle and splits, every offset 0 - the uncoordinated baseline the others improve on;
@@ -84,7 +90,7 @@ from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan
 from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband  # noqa: E402
 from sim.greenwave.optimise import STOP_PENALTY_S, eval_seeds, optimise_plan, performance_index  # noqa: E402
 from sim.greenwave.plan import Corridor, Plan  # noqa: E402
-from sim.greenwave.webster import webster_timing  # noqa: E402
+from sim.greenwave.webster import plan_saturation, webster_timing  # noqa: E402
 from twin.errors import InputError  # noqa: E402
 
 REFS = ("a'", "cur")  # reference plans: run in SUMO only with --sumo-refs
@@ -147,8 +153,8 @@ def _totals_sumo(files: gs.SumoFiles, cut_s: float) -> dict[str, float]:
 
 # ----------------------------------------------------------------------------- runs
 def run_ours(c: Corridor, plan: Plan, seed: int, a: argparse.Namespace, **kw: Any) -> dict[str, float]:
-    res = ms.simulate(c, plan, duration_s=a.duration, warmup_s=a.warmup, seed=seed, dt_s=a.dt, **kw)
-    dem = ms.make_demand(c, a.warmup + a.duration, seed)
+    res = ms.simulate(c, plan, duration_s=a.duration, warmup_s=a.warmup, seed=seed, dt_s=a.dt, params=a.params, **kw)
+    dem = ms.make_demand(c, a.warmup + a.duration, seed, a.params)
     return _row(res.metrics, c, _totals_ours(res, dem, a.warmup, a.warmup + a.duration - a.drain))
 
 
@@ -168,7 +174,8 @@ def _quiet_stdout() -> Iterator[None]:
 
 def run_sumo(c: Corridor, plan: Plan, seed: int, a: argparse.Namespace, **kw: Any) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        files = gs.write_sumo(c, plan, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=seed, dt_s=a.dt, **kw)
+        files = gs.write_sumo(c, plan, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=seed, dt_s=a.dt,
+                              params=a.params, **kw)
         with _quiet_stdout():
             m = gs.run_sumo(files)
         return _row(m, c, _totals_sumo(files, a.warmup + a.duration - a.drain))
@@ -224,7 +231,8 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
     cur0 = cur.with_offsets(np.zeros(len(c)), name="(a') stored cycle/splits, offsets 0")
     cur.name = "(cur) stored plan"
     with tempfile.TemporaryDirectory() as tmp:
-        files = gs.write_sumo(c, web, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=0, dt_s=a.dt)
+        files = gs.write_sumo(c, web, tmp, duration_s=a.duration, warmup_s=a.warmup, seed=0, dt_s=a.dt,
+                              params=a.params)
         tls = gs.tls_coordinator_plan(files, c, web, direction="out")
     tls.name = "(b) tlsCoordinator (out)"
     mb = maxband(c, web, cycle_range_s=None if a.band_cycle_max is None else (web.cycle_s, a.band_cycle_max),
@@ -235,7 +243,8 @@ def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tup
     t0 = time.perf_counter()
     opt = optimise_plan(c, mb, iterations=a.iterations, optimise_cycle=a.optimise_cycle, cycle_min_s=a.cycle_min,
                         through_weight=a.through_weight, seeds=eval_seeds(a.opt_seeds), eval_s=a.opt_eval,
-                        stop_penalty_s=a.stop_penalty, dt_s=a.dt, seed=a.opt_seed, starts=a.opt_starts)
+                        stop_penalty_s=a.stop_penalty, dt_s=a.dt, seed=a.opt_seed, starts=a.opt_starts,
+                        params=a.params)
     info["optimise_s"] = time.perf_counter() - t0
     opt.name = "(d) delay-optimised"
     info.update({k: opt.meta[k] for k in ("pi_start", "pi_best", "evaluations", "seeds", "eval_s", "warmup_s")})
@@ -278,7 +287,11 @@ def main() -> None:
     ap.add_argument("--off-design", default="1.25,1;0.7,1;1,1.1",
                     help="(f) demand cases 'side,corridor' factors separated by ';' ('' to skip)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--permitted-left-gap", type=float, default=0.0,
+                    help="critical headway (s) of permitted left turns in both simulators (SUMO: a minor green "
+                         "'g'); 0, the issue's set-up: they do not yield (the product's default is 4.5)")
     a = ap.parse_args()
+    a.params = ms.Params(permitted_left_gap_s=a.permitted_left_gap)
     if not gs.available():
         sys.exit("Eclipse SUMO is not installed (pip install eclipse-sumo libsumo)")
     warnings.simplefilter("ignore")  # Webster's x > 1 warnings of the stored plan's side phases etc.
@@ -289,6 +302,12 @@ def main() -> None:
     if a.bays == "none":
         c = apply_edits(c, {"*": {"bay_left_m": 0.0, "bay_right_m": 0.0}})
     its = c.intersections
+    gap = a.permitted_left_gap
+    print("permitted left turns: " + (f"yield, critical headway {gap:g} s" if gap > 0 else "do not yield"))
+    x = plan_saturation(c, webster_timing(c))
+    print("permitted-left degree of saturation at Webster's cycle (HCM capacity), out / in: "
+          + "; ".join(f"{it.name} {d.get('left_out', float('nan')):.2f} / {d.get('left_in', float('nan')):.2f}"
+                      for it, d in zip(its, x)))
     print(f"corridor {c.name}: {len(c)} signals over {c.length_m:.0f} m, {its[0].lanes_out} lanes each way, "
           f"{c.speed_kph:g} km/h; demand {c.volume_out_vph:g} veh/h out, {c.volume_in_vph:g} veh/h in, turns "
           f"{its[0].turn_left:.0%} left + {its[0].turn_right:.0%} right per signal, side streets "
@@ -319,7 +338,8 @@ def main() -> None:
         ours[k] = [run_ours(c, p, s, a) for s in seeds]
         if k not in REFS or a.sumo_refs:
             sumo[k] = [run_sumo(c, p, s, a) for s in seeds]
-        pis[k] = performance_index(c, p, seeds=seeds, eval_s=a.duration, warmup_s=a.warmup, dt_s=a.dt)["pi_veh_s_h"]
+        pis[k] = performance_index(c, p, seeds=seeds, eval_s=a.duration, warmup_s=a.warmup, dt_s=a.dt,
+                                   params=a.params)["pi_veh_s_h"]
         print(f"  ran {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
     opt = plans[-1][2]
     no_sumo: list[str] = []

@@ -25,6 +25,7 @@ import pandas as pd
 import simpy
 
 from sim.drill.evac_traffic import LinkQueues
+from sim.point_queue import STUCK_S
 from sim.drill.matching import match
 from sim.drill.network import Closure, RoadState
 from sim.drill.people import PeopleMixin
@@ -81,7 +82,7 @@ class PlanRun(PeopleMixin):
         self.prep, self.plan = prep, plan
         self.env = simpy.Environment()
         self.road: RoadState = prep.road_state()
-        self.queues = LinkQueues(self.env, self.road)
+        self.queues = LinkQueues(self.env, self.road, spillback=plan.evacuation_spillback)
         res = prep.resources
         self.res = res.set_index("resource_id", drop=False)
         self.avail = {r: float(q) if bool(a) else 0.0 for r, q, a in zip(res.resource_id, res.quantity, res.available)}
@@ -486,6 +487,9 @@ class PlanRun(PeopleMixin):
                                      for r in busy],
                             "busy_s": list(busy.values()), "drill_s": drill_s})
         queues = self._queue_table()
+        if self.queues.forced:
+            self.say("gridlock", f"{self.queues.forced} evacuee groups were let onto full links during the drill after "
+                     f"{STUCK_S / 60:.0f} min without room", "queues spilled back round a loop of links")
         return {"tasks": tasks, "incidents": pd.DataFrame(irows), "needs": pd.DataFrame(nrows),
                 "people": pd.DataFrame(self.people_rows), "shelters": pd.DataFrame(self.shelter_rows),
                 "resources": res, "log": pd.DataFrame(self.log).sort_values("t_s", kind="stable").reset_index(drop=True),

@@ -1,8 +1,9 @@
 """Evacuees' vehicles on the drill's roads: vehicle groups (platoons) through a point queue at
 every link's entry that passes vehicles at the link's ``capacity_vph`` (:mod:`sim.point_queue`,
 Vickrey 1969; a link slowed by flood water passes proportionally fewer, :meth:`LinkQueues.capacity_at`),
-each link then driven at its time on the drill's road state. It is the hazmat evacuation's
-clearance model (``sim.hazmat.impacts._simulate_clearance``) on the adaptive routes of
+each link then driven at its time on the drill's road state; a link holds at most its storage,
+so a queue that outgrows its link holds the links behind it (spill-back, the plan's
+``evacuation_spillback``). It is the hazmat evacuation's clearance model (``sim.hazmat.impacts._simulate_clearance``) on the adaptive routes of
 :meth:`sim.drill.network.RoadState.drive`: a group held at a link's entry looks at the road
 again when it gets in and turns away from a link closed meanwhile.
 
@@ -32,26 +33,29 @@ import simpy
 
 from sim.drill.network import PlanAgain, RoadState, Trip
 from sim.drill.td_kernels import earliest_arrivals
-from sim.point_queue import EntryQueues, service_s
+from sim.point_queue import JAM_SPACING_M, EntryQueues, service_s, storage_pcu
 from twin.errors import InputError
 
-JAM_SPACING_M = 7.0
-"""Road length one queued car unit takes per lane (m): a car's length plus the gap when stopped."""
 REPLAN_QUEUE_S = 60.0
 """A group that sees queues plans again at a node whose next link's queue is this much (s)
 longer than when it planned."""
 
 
 class LinkQueues:
-    """The entry queue of every road link, shared by the evacuee groups of one plan run."""
+    """The entry queue of every road link, shared by the evacuee groups of one plan run; with
+    ``spillback`` each link also holds at most its storage (lane-metres / :data:`JAM_SPACING_M`
+    car units) and a full link holds the groups behind it (:mod:`sim.point_queue`)."""
 
-    def __init__(self, env: simpy.Environment, road: RoadState):
+    def __init__(self, env: simpy.Environment, road: RoadState, *, spillback: bool = True):
         self.env, self.road = env, road
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
-        self._entries = EntryQueues(env, self.free_at_s)
+        self.storage_pcu = np.array([storage_pcu(road.length_m[i], float(road.g.edges[e].get("lanes", 1)))
+                                     for i, e in enumerate(road.edge_keys)]) if spillback else None
+        self._entries = EntryQueues(env, self.free_at_s, self.storage_pcu)
         self._out = out_links(road)
-        self.held: list[tuple[float, int, float, float]] = []  # (t at the entry, link, wait s, persons) per group held
+        # per group held: (t at the entry, link, wait s, persons, s of the wait the link was full)
+        self.held: list[tuple[float, int, float, float, float]] = []
 
     def wait_at(self, t: float) -> np.ndarray:
         """Per link (``edge_keys`` order): the wait (s) at its entry for a vehicle arriving at t
@@ -73,18 +77,20 @@ class LinkQueues:
 
     def link_table(self) -> pd.DataFrame:
         """One row per link where groups were held: groups, persons, longest wait and when,
-        person-hours waiting; most person-hours first. With the longest wait w, about
+        person-hours waiting (``full_wait_person_h`` of them while the link itself was full:
+        spill-back from further on); most person-hours first. With the longest wait w, about
         ``queue_max_veh`` = w x capacity / 3600 car units stood ahead of that group (the queue
         discharges at the entry's capacity), ``queue_max_lane_m`` lane-metres of road at
         :data:`JAM_SPACING_M` each, and ``spills_back`` where that exceeds the lane-metres of
         every link into the entry's node: the queue cannot fit on any approach and reaches the
-        junctions behind, which the point queue (holding it "vertically") does not block."""
+        junctions behind (with spill-back it holds them; with point queues it does not)."""
         cols = ["link", "u", "v", "k", "groups_held", "persons_held", "wait_max_s", "wait_max_at_s", "wait_person_h",
-                "queue_max_veh", "queue_max_lane_m", "spills_back"]
+                "full_wait_person_h", "queue_max_veh", "queue_max_lane_m", "spills_back"]
         if not self.held:
             return pd.DataFrame(columns=cols)
-        h = pd.DataFrame(self.held, columns=["t_s", "e", "wait_s", "persons"])
+        h = pd.DataFrame(self.held, columns=["t_s", "e", "wait_s", "persons", "full_s"])
         h["person_s"] = h.wait_s * h.persons
+        h["full_person_s"] = h.full_s * h.persons
         rows = []
         rs = self.road
         for e, g in h.groupby("e"):
@@ -98,7 +104,8 @@ class LinkQueues:
                     if rs._ea[i] != rs._eb[e]]  # lane-metres of each approach but the link's own reverse
             rows.append({"link": rs.edge_label(e), "u": u, "v": v, "k": key, "groups_held": len(g),
                          "persons_held": float(g.persons.sum()), "wait_max_s": w, "wait_max_at_s": t,
-                         "wait_person_h": float(g.person_s.sum() / 3600.0), "queue_max_veh": veh,
+                         "wait_person_h": float(g.person_s.sum() / 3600.0),
+                         "full_wait_person_h": float(g.full_person_s.sum() / 3600.0), "queue_max_veh": veh,
                          "queue_max_lane_m": veh * JAM_SPACING_M,
                          "spills_back": bool(room) and veh * JAM_SPACING_M > max(room)})
         return pd.DataFrame(rows, columns=cols).sort_values("wait_person_h", ascending=False, kind="stable") \
@@ -132,7 +139,7 @@ class LinkQueues:
         costs = EvacueeCosts(self.free_at_s, self._out, sees_queues=sees_queues, zone_forecast=zone_forecast) \
             if sees_queues or zone_forecast else None
         steps = self.road.drive(src_xy, dst_xy, env.now, costs=costs, **route_kw)
-        spread = 0.0
+        spread, on = 0.0, None  # on: the link the group is on (None: not on the road yet)
         try:
             e, t = next(steps)
             while True:
@@ -143,13 +150,29 @@ class LinkQueues:
                     e, t = steps.send(PlanAgain(why))
                     continue
                 t_at = env.now
-                spread = yield from self._entries.enter(e, pcu, self.capacity_at(e, t_at), spread)
+                full: list[float] = []
+                spread = yield from self._entries.enter(e, pcu, self.capacity_at(e, t_at), spread, came_from=on,
+                                                        full_wait=full)
+                on = int(e)
                 if env.now > t_at:
-                    self.held.append((t_at, int(e), env.now - t_at, float(persons)))
+                    self.held.append((t_at, int(e), env.now - t_at, float(persons), sum(full)))
                 e, t = steps.send(env.now)
         except StopIteration as stop:
+            if on is not None:
+                self._entries.leave(on, pcu)  # off the road at its last node
             trip: Trip = stop.value
             return trip, spread
+
+    @property
+    def full_waits(self) -> list[tuple[float, int, float, float]]:
+        """(time, link, wait s, pcu) of every group held at a link's entry because the link was
+        full (spill-back; part of the waits in :attr:`held`)."""
+        return self._entries.full_waits
+
+    @property
+    def forced(self) -> int:
+        """Groups let onto a full link after :data:`sim.point_queue.STUCK_S` (gridlock)."""
+        return self._entries.forced
 
 
 class EvacueeCosts:

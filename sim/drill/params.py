@@ -244,6 +244,10 @@ class Plan(_Strict):
                                            "(evacuation_zone_penalty) where the hazard forecast puts it when the "
                                            "group would be on each link; false: where it is when the route is "
                                            "planned (routes are planned again as it moves)")
+    evacuation_spillback: bool = Field(True, description="a queue that outgrows its link fills it and holds the "
+                                       "groups on the links behind, whatever their way on (spatial queue: a link "
+                                       "holds lane-metres / 7 m car units; sim.point_queue); false: point queues at "
+                                       "link entries that never block the junctions behind")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

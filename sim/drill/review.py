@@ -379,9 +379,10 @@ def _queues_html(q: pd.DataFrame, start: datetime | None, top: int = 8) -> str:
                          (_e(getattr(r, "near", "")), ""), (_e(_fmt("n", r.groups_held)), "n"),
                          (_e(f"{r.persons_held:,.0f}"), "n"), (_e(_dur(r.wait_max_s)), "n late"),
                          (_e(wall_clock(start, r.wait_max_at_s)), "n"), (_e(_queue_len(r)), "n"),
-                         (_e(f"{r.wait_person_h:,.1f}"), "n")])
+                         (_e(f"{r.wait_person_h:,.1f}"), "n"),
+                         (_e(f"{getattr(r, 'full_wait_person_h', math.nan):,.1f}"), "n")])
     return _table(["plan", "link", "road", "nearest place", "groups held", "persons held", "longest wait", "at",
-                   "queue then (lane length)", "person-hours waiting"], rows)
+                   "queue then (lane length)", "person-hours waiting", "of them while the link was full"], rows)
 
 
 def _queue_len(r) -> str:
@@ -475,9 +476,11 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
         parts.append('<h2 id="queues">Evacuation queues: where evacuees waited</h2>')
         parts.append('<p class="meta">Links whose entry held evacuee vehicle groups behind others (each link passes '
                      "vehicles at its capacity), most person-hours of waiting first: the roads to widen, meter "
-                     "or open a second route beside. The queue is held at the entry (a point queue); where its "
-                     "length would not fit on any approach it is marked: there it would also block the junction "
-                     "behind, which the model does not.</p>")
+                     "or open a second route beside. A link holds at most its length x lanes / 7 m vehicles: a "
+                     "queue longer than that fills it and holds the links behind it, whatever their way on "
+                     "(spill-back; the last column: waits at an entry while the link was full, a queue from "
+                     "further on). Where the queue would not fit on any approach it is marked: it reaches back "
+                     "through the junctions behind.</p>")
         parts.append(_queues_html(evac_queues, st))
     parts.append('<h2 id="charts">Charts</h2>')
     keys = plan_labels(plans)

@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point
 
 from sim.hazmat.params import Evacuation
 from sim.hazmat.zones import LEVELS, in_zone, upwind_point
-from sim.point_queue import EntryQueues
+from sim.point_queue import EntryQueues, storage_pcu
 from twin.places import of_kind
 from twin.routing import edges_hitting, nearest_nodes, path_edges, path_line, routable
 
@@ -203,21 +203,28 @@ def rayleigh_quantiles(n: int, mean_s: float) -> np.ndarray:
 
 
 def _simulate_clearance(g: nx.MultiDiGraph, groups: list[tuple[int, list, float]], p: Evacuation):
-    """SimPy point-queue network (:mod:`sim.point_queue`: groups are platoons, each link's entry
-    passes them at its capacity): returns the arrival time of every vehicle group's last vehicle
-    and its pcu, and the last arrival per route row."""
+    """SimPy queue network (:mod:`sim.point_queue`: groups are platoons, each link's entry
+    passes them at its capacity, and a link holds at most its storage, so a queue that outgrows
+    its link holds the links behind: spill-back): returns the arrival time of every vehicle
+    group's last vehicle and its pcu, and the last arrival per route row."""
     env = simpy.Environment()
-    links = EntryQueues(env)
+    storage = {(u, v, k): storage_pcu(d.get("length_m", 0.0), d.get("lanes", 1) or 1)
+               for u, v, k, d in g.edges(keys=True, data=True)}
+    links = EntryQueues(env, storage_pcu=storage)
     arr_t: list[float] = []
     arr_pcu: list[float] = []
     per_row: dict[int, float] = {}
 
     def trip(row: int, edges: list, pcu: float, depart_s: float):
         yield env.timeout(depart_s)
-        spread = 0.0
+        spread, on = 0.0, None
         for e in edges:
-            spread = yield from links.enter(e, pcu, max(g.edges[e].get("capacity_vph", 1800.0), 1.0), spread)
+            spread = yield from links.enter(e, pcu, max(g.edges[e].get("capacity_vph", 1800.0), 1.0), spread,
+                                            came_from=on)
+            on = e
             yield env.timeout(g.edges[e]["travel_time_s"])
+        if on is not None:
+            links.leave(on, pcu)
         t_tail = env.now + spread  # the group has arrived when its last vehicle has
         arr_t.append(t_tail)
         arr_pcu.append(pcu)

@@ -301,8 +301,11 @@ def test_layers_and_files(drill, tmp_path):
     assert len(fast) and (fast.wait_max_s > 0).all() and (np.diff(fast.wait_person_h.to_numpy()) <= 1e-12).all()
     run = next(r for r in res.runs if r.plan.name == "fast")
     assert fast.groups_held.sum() == len(run.queues.held)
-    assert fast.wait_person_h.sum() == pytest.approx(sum(w * p for _, _, w, p in run.queues.held) / 3600.0, rel=1e-12)
+    assert fast.wait_person_h.sum() == pytest.approx(sum(w * p for _, _, w, p, _ in run.queues.held) / 3600.0, rel=1e-12)
     assert ("evac_queues" in kinds) == bool(res.runs[0].queues.held)
+    assert (fast.full_wait_person_h <= fast.wait_person_h + 1e-12).all()
+    assert fast.full_wait_person_h.sum() == pytest.approx(
+        sum(f * p for _, _, _, p, f in run.queues.held) / 3600.0, rel=1e-12, abs=1e-12)
     files = res.save(tmp_path)
     names = {Path(f).name for f in files}
     assert {"review.html", "tasks.csv", "log.csv", "drill.gpkg", "evac_queues.csv"} <= names

@@ -234,3 +234,40 @@ def test_entry_free_times_are_known_when_groups_join():
     env2.process(watch())
     env2.run()
     assert seen == pytest.approx([130.0])
+
+
+def test_a_queue_that_fills_its_link_holds_evacuees_going_elsewhere():
+    """S -> M is 70 m of one lane (holds 10 car units, 7 s), then M -> B passes one 5-unit group
+    per 50 s (360 veh/h) and M -> C is free (10 s). Three groups for B leave S at 0, 0.5, 1 s and
+    one for C at 1.5 s. With spill-back the first two B groups fill S -> M, the third gets on when
+    the first enters M -> B (7 s), and the C group only when the second does (57 s): it reaches C
+    at 57 + 7 + 10 = 74 s. With point queues it passes the B queue: 1.5 + 7 + 10 = 18.5 s."""
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for n, (x, y) in {"S": (0, 0), "M": (70, 0), "B": (170, 0), "C": (70, 100)}.items():
+        g.add_node(n, x=400000.0 + x, y=2850000.0 + y)
+    for u, v, cap in (("S", "M", 36000.0), ("M", "B", 360.0), ("M", "C", 36000.0)):
+        length = float(np.hypot(g.nodes[v]["x"] - g.nodes[u]["x"], g.nodes[v]["y"] - g.nodes[u]["y"]))
+        g.add_edge(u, v, length_m=length, speed_kph=V_M_S * 3.6, capacity_vph=cap, lanes=1,
+                   geometry=straight_edge(g, u, v), name=f"{u}{v}")
+
+    def run(spillback: bool):
+        env = simpy.Environment()
+        q = LinkQueues(env, RoadState(g), spillback=spillback)
+
+        def later(dst, t):
+            yield env.timeout(t)
+            trip, _ = yield env.process(q.drive(_xy(g, "S"), _xy(g, dst), 5.0))
+            return trip
+
+        procs = [env.process(later(d, t)) for d, t in (("B", 0.0), ("B", 0.5), ("B", 1.0), ("C", 1.5))]
+        env.run()
+        return [p.value.t_arrive_s for p in procs], q
+
+    (b1, b2, b3, c), q = run(True)
+    assert c == pytest.approx(74.0, abs=1e-6)
+    assert (b1, b2, b3) == pytest.approx((17.0, 67.0, 117.0), abs=1e-6)  # M -> B entries at 7, 57, 107 s
+    assert q.storage_pcu[q.road.edge_keys.index(("S", "M", 0))] == pytest.approx(10.0)
+    assert [round(w, 6) for _, _, w, _ in q.full_waits] == [6.0, 49.5] and q.forced == 0
+    assert not any(q._entries.on_link.get(e, 0.0) > 1e-9 for e in range(len(q.road.edge_keys)))  # all off the road
+    (_, _, _, c0), q0 = run(False)
+    assert c0 == pytest.approx(18.5, abs=1e-6) and not q0.full_waits
