@@ -13,11 +13,11 @@ saturation up to 0.93 (outbound at the first signal, inbound at the last). Turn 
 (:mod:`sim.greenwave.bays`, GB 50647-2011 l_s = 9 N at that cycle): 40-75 m per approach, left and
 right (``--bays none``: no bays, turning vehicles turn from the outer through lanes).
 
-Permitted left turns. In the issue's set-up (``--permitted-left-gap 0``, the default here) they go on
-the through green without yielding, in both simulators. The product's default is to yield at HCM's
-4.5-s critical headway (SUMO: a minor green "g"). At this demand that overloads the permitted lefts
-at several signals, so both simulators jam; the script prints each permitted left's HCM degree of
-saturation at Webster's cycle.
+Permitted left turns. By default here (``--permitted-left-gap 0``, as the recorded issue-10 figures
+were measured) they go on the through green without yielding, in both simulators. The product's
+default is to yield at HCM's 4.5-s critical headway (SUMO: a minor green "g"). At this demand that
+overloads every permitted left, so both simulators jam; the script prints each permitted left's
+HCM degree of saturation at Webster's cycle.
 
 Plans, all two-phase:
   (a)  Webster cycle and splits, every offset 0 - the uncoordinated baseline the others improve on;
@@ -289,7 +289,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--permitted-left-gap", type=float, default=0.0,
                     help="critical headway (s) of permitted left turns in both simulators (SUMO: a minor green "
-                         "'g'); 0, the issue's set-up: they do not yield (the product's default is 4.5)")
+                         "'g'); 0, as the recorded issue-10 figures were measured: they do not yield (the product's default is 4.5)")
     a = ap.parse_args()
     a.params = ms.Params(permitted_left_gap_s=a.permitted_left_gap)
     if not gs.available():
