@@ -78,9 +78,10 @@ class LinkQueues:
     def link_table(self) -> pd.DataFrame:
         """One row per link where groups were held: groups, persons, longest wait and when,
         person-hours waiting (``full_wait_person_h`` of them while the link itself was full:
-        spill-back from further on); most person-hours first. With the longest wait w, about
-        ``queue_max_veh`` = w x capacity / 3600 car units stood ahead of that group (the queue
-        discharges at the entry's capacity), ``queue_max_lane_m`` lane-metres of road at
+        spill-back from further on); most person-hours first. With the longest wait w, of which
+        w_full the link was full (for this group or the ones ahead), about ``queue_max_veh`` =
+        (w - w_full) x capacity / 3600 car units stood ahead of that group (the queue discharges
+        at the entry's capacity while the link has room), ``queue_max_lane_m`` lane-metres of road at
         :data:`JAM_SPACING_M` each, and ``spills_back`` where that exceeds the lane-metres of
         every link into the entry's node: the queue cannot fit on any approach and reaches the
         junctions behind (with spill-back it holds them; with point queues it does not)."""
@@ -98,7 +99,10 @@ class LinkQueues:
             k = int(g.wait_s.to_numpy().argmax())
             u, v, key = rs.edge_keys[e]
             w, t = float(g.wait_s.iloc[k]), float(g.t_s.iloc[k])
-            veh = w * self.capacity_at(e, t) / 3600.0
+            # the cars the entry let through while this group waited: none while the link was full
+            blocked = sum(max(0.0, min(t0 + fw, t + w) - max(t0, t)) for t0, key2, fw, _ in self.full_waits
+                          if key2 == e)
+            veh = max(w - blocked, 0.0) * self.capacity_at(e, t) / 3600.0
             room = [rs.length_m[i] * float(rs.g.edges[rs.edge_keys[i]].get("lanes", 1))
                     for i in np.flatnonzero(rs._eb == rs._ea[e])
                     if rs._ea[i] != rs._eb[e]]  # lane-metres of each approach but the link's own reverse

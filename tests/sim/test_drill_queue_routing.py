@@ -268,6 +268,10 @@ def test_a_queue_that_fills_its_link_holds_evacuees_going_elsewhere():
     assert (b1, b2, b3) == pytest.approx((17.0, 67.0, 117.0), abs=1e-6)  # M -> B entries at 7, 57, 107 s
     assert q.storage_pcu[q.road.edge_keys.index(("S", "M", 0))] == pytest.approx(10.0)
     assert [round(w, 6) for _, _, w, _ in q.full_waits] == [6.0, 49.5] and q.forced == 0
+    # the C group waited 55.5 s at S -> M, 55 s of it with the link full (the third group's 5.5 s
+    # and its own 49.5 s): one 5-unit group stood ahead of it, not 55.5 s x 10 units/s
+    row = q.link_table().set_index("link").loc["SM"]
+    assert row.wait_max_s == pytest.approx(55.5) and row.queue_max_veh == pytest.approx(5.0)
     assert not any(q._entries.on_link.get(e, 0.0) > 1e-9 for e in range(len(q.road.edge_keys)))  # all off the road
     (_, _, _, c0), q0 = run(False)
     assert c0 == pytest.approx(18.5, abs=1e-6) and not q0.full_waits
