@@ -37,7 +37,7 @@ def run_events(corridor: Corridor, plan: Plan, *, switch_to: Plan | None = None,
                incidents: list | None = None, demand_changes: list[DemandChange] | None = None,
                duration_s: float, warmup_s: float, seed: int, dt_s: float = 0.5, record_trajectories: bool = False,
                demand: ms.Demand | None = None, min_greens: list[dict[str, float]] | None = None,
-               cycle_min_s: float = 0.0) -> EventRun:
+               cycle_min_s: float = 0.0, params: ms.Params | None = None) -> EventRun:
     """Simulate ``plan`` on ``corridor`` (already padded) with the events: plan switches (``switch_to``
     at ``switch_s``, or a list ``switches`` of (time, plan)), demand changes (thinning the drawn
     ``demand``, see :func:`sim.greenwave.microsim.set_demand_share`) and lane closures.
@@ -48,7 +48,7 @@ def run_events(corridor: Corridor, plan: Plan, *, switch_to: Plan | None = None,
     an event acts on the traffic as it is at that moment and from then on."""
     total = warmup_s + duration_s
     st = ms.init_state(corridor, plan, total_s=total, warmup_s=warmup_s, seed=seed, dt_s=dt_s, demand=demand,
-                       record_trajectories=record_trajectories)
+                       record_trajectories=record_trajectories, params=params)
     sw = list(switches or [])
     if switch_to is not None and switch_s is not None:
         sw.append((float(switch_s), switch_to))

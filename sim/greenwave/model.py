@@ -107,6 +107,7 @@ def make_plans(city: City, c: Corridor, p: Params, progress=None) -> dict[str, P
                                            starts=o.starts, optimise_splits=o.optimise_splits,
                                            optimise_cycle=o.optimise_cycle, cycle_min_s=p.cycle_min_s,
                                            cycle_max_s=p.cycle_max_s, seed=o.seed, dt_s=o.dt_s,
+                                           params=p.simulation.micro(),
                                            progress=(lambda i, n, _pi: progress(i / max(n, 1))) if progress else None)
         plans["optimised"].name = "optimised"
     for name in ("current", "uncoordinated"):
@@ -141,6 +142,7 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
                 kw["control_params"] = p.control.model_dump()
             rec = name in (recommended, "maxband") and mode == "fixed" and j == 0
             r = microsim.simulate(cp, plan, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
+                                  params=sim.micro(),
                                   dt_s=sim.dt_s, record_trajectories=rec, **kw)
             if rec:
                 trajs[name] = r.trajectories
@@ -440,7 +442,7 @@ def corridor_events(c: Corridor, plan: Plan, periods: list[dict], em: EmergencyR
     cp = microsim.padded(c)
     sim = p.simulation
     seed = sim.seeds[0]
-    kw = dict(duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s)
+    kw = dict(duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s, params=sim.micro())
     out: dict[str, Any] = {}
     if p.incidents:
         with_inc = run_events(cp, plan, incidents=p.incidents, **kw)
@@ -568,13 +570,13 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
                        "side_volume_vph": [round(i.side_volume_vph * share[2], 1) for i in cmax.intersections]})
     mins = [min_greens_s(it) for it in c.intersections]
     seed = sim.seeds[0]
-    dem = microsim.make_demand(cmax, total, seed)
+    dem = microsim.make_demand(cmax, total, seed, sim.micro())
     runs = {}
     for method in ("smooth", "immediate"):
         runs[method] = run_events(cmax, plans[segs[0][1]], switches=[(t, plans[n]) for t, n in segs[1:]],
                                   transition=method, demand_changes=changes, duration_s=sim.duration_s,
                                   warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s, demand=dem, min_greens=mins,
-                                  cycle_min_s=p.cycle_min_s)
+                                  cycle_min_s=p.cycle_min_s, params=sim.micro())
     r = runs["smooth"]
     tr = r.trips[(r.trips["kind"] == "end") & (r.trips["orig"] == r.trips["dir"])]  # end to end
     rows = []

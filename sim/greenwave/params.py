@@ -109,6 +109,15 @@ class Simulation(_Strict):
                                                        "calendar)")
     heavy_rain: bool = Field(False, description="heavy rain declared: a 'heavy_rain' period's plan replaces the "
                              "timetable's in the time-of-day run")
+    permitted_left_gap_s: NonNeg = Field(4.5, description="left turns without a protected phase yield to oncoming "
+                                         "traffic and take gaps of this critical headway, s (HCM: 4.5; local drivers "
+                                         "may accept shorter ones); 0: they go on the green unopposed")
+
+    def micro(self):
+        """The micro-simulation's vehicle parameters for these settings."""
+        from sim.greenwave.microsim import Params as MicroParams
+
+        return MicroParams(permitted_left_gap_s=self.permitted_left_gap_s)
 
 
 class Control(_Strict):

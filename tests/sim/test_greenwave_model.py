@@ -346,11 +346,15 @@ def test_band_plans_are_measured_at_their_own_link_speeds(sample_city):
 @pytest.mark.parametrize("vol_out,words", [
     (6500.0, r"demand at or above the saturation flow.*'out': 1\.2"),  # 6500 / (3 x 1800) = 1.20: no timing serves it
     (4000.0, r"degree of saturation above 1 .*lengthen the cycle"),  # y = 0.74 < 1 but x > 1 at ~55 % green
+    # 4000 veh/h each way: where a direction enters, the oncoming lefts face its full stream and
+    # (HCM gap acceptance) reach x = 1.07; the remedy named is a protected phase, not the cycle
+    (4001.0, r"permitted left turns above their capacity.*\{'left_in': 1\.07\}.*protected phase"),
 ])
 def test_over_capacity_warning_says_whether_any_timing_can_serve_the_demand(sample_city, vol_out, words):
     import warnings as W
 
-    p = _params(demand={"volume_out_vph": vol_out, "volume_in_vph": 1700, "*": {"side_volume_vph": 300}})
+    vol_in = 4000.0 if "permitted" in words else 1700.0
+    p = _params(demand={"volume_out_vph": vol_out, "volume_in_vph": vol_in, "*": {"side_volume_vph": 300}})
     c = M.build_corridor(sample_city, p)
     with W.catch_warnings():
         W.simplefilter("ignore")
@@ -372,3 +376,20 @@ def test_timetable_gaps_are_reported():
     closed = _params(periods=[{"name": "day", "start": "07:00", "end": "22:00"},
                               {"name": "night", "start": "22:00", "end": "07:00", "demand_scale": 0.3}])
     assert timetable_gaps(closed.periods) == []
+
+
+def test_permitted_left_gap_in_the_scenario_reaches_the_simulation(sample_city):
+    """``simulation.permitted_left_gap_s`` reaches the variants' runs: on the same plan and seeds,
+    left turners that yield at the 4.5-s critical headway wait longer than unopposed ones
+    (``permitted_left_gap_s: 0``), and the through trips are the same vehicles."""
+    sim = {"duration_s": 900, "warmup_s": 300, "seeds": [1, 2]}
+    res = {}
+    for gap in (0.0, 4.5):
+        p = _params(variants=["maxband"], simulation={**sim, "permitted_left_gap_s": gap})
+        c = M.build_corridor(sample_city, p)
+        df, _, _ = M.simulate_variants(c, M.make_plans(sample_city, c, p), p)
+        res[gap] = df.loc["maxband"]
+    assert res[4.5]["delay_left_s"] > res[0.0]["delay_left_s"] + 5.0
+    assert res[4.5]["n_left"] > 0.9 * res[0.0]["n_left"]
+    with pytest.raises(ValueError, match="permitted_left_gap_s"):
+        _params(simulation={**sim, "permitted_left_gap_s": -1.0})
