@@ -13,8 +13,9 @@ Route choice can see the queues (:class:`EvacueeCosts`, the drill plan's
 ``evacuation_sees_queues``), as a driver with live-traffic navigation does: a link costs its
 time on the road state plus the wait at its entry behind the groups already queued for it when
 this group would get there. The entries are first come, first served, so that wait is known
-exactly from the groups that have joined so far (:attr:`sim.point_queue.EntryQueues.free_at_s`);
-groups that join later are not foreseen, so a driver who finds the queue at the next link more
+exactly from the groups that have joined so far (:attr:`sim.point_queue.EntryQueues.free_at_s`;
+with spill-back, waits for room on a full link count once they happen, not before); groups that
+join later are not foreseen, so a driver who finds the queue at the next link more
 than :data:`REPLAN_QUEUE_S` longer than planned plans again there. The arrival time at each link
 is the earliest one behind the queues already there (:mod:`sim.drill.td_kernels`). This is reactive
 (en-route) assignment, not an equilibrium: each group takes its own best route given those

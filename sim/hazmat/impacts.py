@@ -98,7 +98,8 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
     person-weighted route cost; then a SimPy model releases vehicle groups on a Rayleigh
     departure curve (mean ``departure_mean_min``; Tweedie et al. 1986 use Rayleigh/Weibull
     response curves) and moves them link by link, each link a FIFO server passing vehicles at
-    its capacity (a point-queue model, Vickrey 1969) followed by its free-flow time.
+    its capacity (Vickrey 1969) followed by its free-flow time; a link holds at most its
+    storage, so a queue that outgrows it holds the links behind (spill-back, :mod:`sim.point_queue`).
     """
     g = penalised_graph(city.roads, by_zone)
     ev = exposed[exposed.zone.isin(p.zones) & (exposed.population.fillna(0) > 0)]

@@ -302,7 +302,7 @@ class HazmatResult:
             a2.plot(ev.arrivals_s[o] / 60, np.cumsum(ev.arrivals_pcu[o]) / ev.arrivals_pcu.sum() * 100, color="#08519c")
         a2.set_xlabel("time after the warning (min)")
         a2.set_ylabel("evacuees arrived (%)")
-        a2.set_title("Evacuation clearance (SimPy, point queues at link capacity)")
+        a2.set_title("Evacuation clearance (SimPy, link queues with spill-back)")
         fig.tight_layout()
         return fig_png(fig)
 
