@@ -115,6 +115,8 @@ class GreenwaveResult:
                     "travel_time_combined_pct": _pct(m.loc[rec, "travel_time_combined_s"], m.loc[base, "travel_time_combined_s"]),
                     "stops_combined_pct": _pct(m.loc[rec, "stops_combined_per_veh"], m.loc[base, "stops_combined_per_veh"]),
                     "side_delay_pct": _pct(m.loc[rec, "delay_side_s"], m.loc[base, "delay_side_s"]),
+                    **({"left_delay_pct": _pct(m.loc[rec, "delay_left_s"], m.loc[base, "delay_left_s"])}
+                       if "delay_left_s" in m.columns else {}),
                     **({"total_delay_pct": _pct(m.loc[rec, "total_delay_veh_h_per_h"],
                                                 m.loc[base, "total_delay_veh_h_per_h"])}
                        if "total_delay_veh_h_per_h" in m.columns else {})}
