@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from sim.drill.trip_exposure import TripExposure
 from sim.flood.impacts import EdgeSampler, flooded_speed_kph
 from terrain.raster import Raster
 from twin.errors import InputError
@@ -178,7 +179,7 @@ class _Net:
     factor: np.ndarray  # (E,)
 
 
-class RoadState:
+class RoadState(TripExposure):
     """Time-varying state of the road graph on the drill clock (seconds).
 
     ``g`` is a routable copy of the city's graph (``travel_time_s`` on every edge); the
@@ -433,55 +434,6 @@ class RoadState:
         if self._state(self._interval(t), protected)[e] > 0.0:
             return ""
         return "; ".join(self._reasons(e, t, protected, closed_only=True))
-
-    def _edge_peaks(self, trip: Trip, kind: str) -> Iterable[tuple[float, float, float]]:
-        """(arrival at its start node, exit, largest ``kind`` value meanwhile) per edge of ``trip``:
-        the frames holding at some time in [arrival, exit), the worse of each interval's two
-        frames, as the routing sees them. A wait at the start node (a queue at the link's entry,
-        or no open route) counts with the edge, where the queue stands. Nothing when no layer of
-        that kind exists."""
-        layers = [L for L in self._layers if L.kind == kind]
-        t_node = float(trip.times_s[1]) if len(trip.times_s) > 1 else trip.t_depart_s
-        for u, v, k, t_in, t1 in trip.edges if layers else ():
-            e = self._eid[(u, v, k)]
-            t0 = min(t_node, t_in)
-            peak = 0.0
-            for L in layers:
-                k1 = int(np.searchsorted(L.times_s, t1, side="left")) - 1  # frames starting before the exit
-                if k1 < 0:
-                    continue
-                k0 = max(int(np.searchsorted(L.times_s, t0, side="right")) - 1, 0)
-                peak = max(peak, float(L.value[k0:k1 + 1, e].max()))
-            yield t0, t1, peak
-            t_node = t1
-
-    def peak_on_trip(self, trip: Trip, kind: str = "toxic") -> float:
-        """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on
-        the edges of ``trip`` while it is on them, waits before them included (:meth:`_edge_peaks`).
-        The access legs are not edges and add nothing. 0 when no layer applies."""
-        return max((p for _, _, p in self._edge_peaks(trip, kind)), default=0.0)
-
-    def time_at_or_above_on_trip(self, trip: Trip, threshold: float, kind: str = "toxic") -> float:
-        """Seconds ``trip`` spends on edges (waits before them included, :meth:`_edge_peaks`)
-        while their ``kind`` value is at or above ``threshold``: per edge, the overlap of its
-        window with the frame intervals at that level (the worse of each interval's two frames,
-        as the routing sees them); of several layers of that kind, the one with the longest
-        overlap (they are the same cloud in the drills)."""
-        layers = [L for L in self._layers if L.kind == kind]
-        total = 0.0
-        for (u, v, k, _, _), (t0, t1, peak) in zip(trip.edges, self._edge_peaks(trip, kind)):
-            if peak < threshold:
-                continue
-            e = self._eid[(u, v, k)]
-            best = 0.0
-            for L in layers:
-                starts = L.times_s
-                ends = np.append(starts[1:], np.inf)
-                hit = L.value[:, e] >= threshold
-                best = max(best, float(np.sum(np.clip(np.minimum(ends[hit], t1) - np.maximum(starts[hit], t0), 0.0,
-                                                      None))))
-            total += best
-        return total
 
     def edge_label(self, e: int) -> str:
         u, v, _ = self.edge_keys[e]
