@@ -25,11 +25,11 @@ import pandas as pd
 import simpy
 
 from sim.drill.evac_traffic import LinkQueues
-from sim.point_queue import STUCK_S
 from sim.drill.matching import match
 from sim.drill.network import Closure, RoadState
 from sim.drill.people import PeopleMixin
 from sim.drill.rules import Incident
+from sim.point_queue import STUCK_S
 from twin.routing import nearest_nodes
 
 LOAD_MIN = {"team": None, "expert": None, "equipment": 5.0, "supply": 10.0}

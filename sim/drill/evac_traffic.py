@@ -51,8 +51,9 @@ class LinkQueues:
         self.env, self.road = env, road
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
-        self.storage_pcu = np.array([storage_pcu(road.length_m[i], float(road.g.edges[e].get("lanes", 1)))
-                                     for i, e in enumerate(road.edge_keys)]) if spillback else None
+        self.lanes = np.array([float(road.g.edges[e].get("lanes", 1)) for e in road.edge_keys])
+        self.storage_pcu = np.array([storage_pcu(m, n) for m, n in zip(road.length_m, self.lanes)]) \
+            if spillback else None
         self._entries = EntryQueues(env, self.free_at_s, self.storage_pcu)
         self._out = out_links(road)
         # per group held: (t at the entry, link, wait s, persons, s of the wait the link was full)
@@ -104,8 +105,7 @@ class LinkQueues:
             blocked = sum(max(0.0, min(t0 + fw, t + w) - max(t0, t)) for t0, key2, fw, _ in self.full_waits
                           if key2 == e)
             veh = max(w - blocked, 0.0) * self.capacity_at(e, t) / 3600.0
-            room = [rs.length_m[i] * float(rs.g.edges[rs.edge_keys[i]].get("lanes", 1))
-                    for i in np.flatnonzero(rs._eb == rs._ea[e])
+            room = [rs.length_m[i] * self.lanes[i] for i in np.flatnonzero(rs._eb == rs._ea[e])
                     if rs._ea[i] != rs._eb[e]]  # lane-metres of each approach but the link's own reverse
             rows.append({"link": rs.edge_label(e), "u": u, "v": v, "k": key, "groups_held": len(g),
                          "persons_held": float(g.persons.sum()), "wait_max_s": w, "wait_max_at_s": t,

@@ -21,7 +21,7 @@ from sim.greenwave.corridor import apply_edits, corridor_from_name, corridor_fro
 from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband, multiband
 from sim.greenwave.params import Params, Period, clock_s, period_intervals, timetable_gaps
 from sim.greenwave.plan import Corridor, Plan, SignalTiming
-from sim.greenwave.webster import min_greens_s, plan_saturation, webster_timing
+from sim.greenwave.webster import is_permitted_left, min_greens_s, plan_saturation, webster_timing
 from sim.progress import progress_bar
 from twin.city import City
 from twin.errors import InputError
@@ -132,6 +132,7 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
             runs.append((mode, adaptive_base, mode))
     recommended = "optimised" if "optimised" in plans else ("maxband" if "maxband" in plans else next(iter(plans)))
     total = len(runs) * len(sim.seeds)
+    micro = sim.micro()
     k = 0
     for name, plan, mode in runs:
         ms, q_main, q_side = [], [], []
@@ -142,8 +143,7 @@ def simulate_variants(c: Corridor, plans: dict[str, Plan], p: Params,
                 kw["control_params"] = p.control.model_dump()
             rec = name in (recommended, "maxband") and mode == "fixed" and j == 0
             r = microsim.simulate(cp, plan, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
-                                  params=sim.micro(),
-                                  dt_s=sim.dt_s, record_trajectories=rec, **kw)
+                                  params=micro, dt_s=sim.dt_s, record_trajectories=rec, **kw)
             if rec:
                 trajs[name] = r.trajectories
             ms.append({k2: v for k2, v in r.metrics.items() if isinstance(v, (int, float))})
@@ -244,7 +244,7 @@ def _warn_over_capacity(c: Corridor, x: list[dict[str, float]], what: str, plan:
     over, beyond, permitted = {}, {}, {}
     for it, d, t in zip(c.intersections, x, plan.timings):
         for m, v in d.items():
-            if v > 1.0 and m.startswith("left") and t.window(m)[1] <= 0.0:
+            if v > 1.0 and is_permitted_left(t, m):
                 permitted.setdefault(it.name, {})[m] = round(v, 2)
             elif v > 1.0:
                 over.setdefault(it.name, {})[m] = round(v, 2)
@@ -570,13 +570,14 @@ def time_of_day_run(c: Corridor, periods: list[dict], p: Params, start: datetime
                        "side_volume_vph": [round(i.side_volume_vph * share[2], 1) for i in cmax.intersections]})
     mins = [min_greens_s(it) for it in c.intersections]
     seed = sim.seeds[0]
-    dem = microsim.make_demand(cmax, total, seed, sim.micro())
+    micro = sim.micro()
+    dem = microsim.make_demand(cmax, total, seed, micro)
     runs = {}
     for method in ("smooth", "immediate"):
         runs[method] = run_events(cmax, plans[segs[0][1]], switches=[(t, plans[n]) for t, n in segs[1:]],
                                   transition=method, demand_changes=changes, duration_s=sim.duration_s,
                                   warmup_s=sim.warmup_s, seed=seed, dt_s=sim.dt_s, demand=dem, min_greens=mins,
-                                  cycle_min_s=p.cycle_min_s, params=sim.micro())
+                                  cycle_min_s=p.cycle_min_s, params=micro)
     r = runs["smooth"]
     tr = r.trips[(r.trips["kind"] == "end") & (r.trips["orig"] == r.trips["dir"])]  # end to end
     rows = []

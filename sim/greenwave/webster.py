@@ -193,12 +193,12 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         xs, ds = _saturation(it, q, t, left_lanes)
         x_all.append(xs)
         d_all.append(ds)
-        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and m not in ds}
-        if over:  # permitted left turns (x without a Webster delay)
+        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and is_permitted_left(t, m)}
+        if over:
             warnings.warn(f"webster: intersection {it.name!r}: permitted left turns above their capacity at cycle "
                           f"{c:g} s: degree of saturation {over} > 1 (they yield to oncoming traffic; a protected "
                           "phase sequence, lead_lead / lag_lag / lead_lag, serves them)", stacklevel=2)
-        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and m in ds}
+        over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and not is_permitted_left(t, m)}
         if over:
             warnings.warn(f"webster: intersection {it.name!r} is over capacity at cycle {c:g} s: degree of "
                           f"saturation {over} > 1 (volumes above capacity)", stacklevel=2)
@@ -220,6 +220,12 @@ def _signal_timing(ph: list[tuple[str, float]], lost_s: float, c: float, mins: d
     g = np.round(g, 1)
     g[int(np.argmax(g))] += (c - lost_s) - g.sum()  # rounding remainder to the longest phase
     return SignalTiming(c, 0.0, [Phase(n, float(gi), yellow_s, all_red_s) for (n, _), gi in zip(ph, g)])
+
+
+def is_permitted_left(timing: SignalTiming, movement: str) -> bool:
+    """A left-turn movement with no window of its own in ``timing``: it goes on the through green
+    and yields to oncoming traffic."""
+    return movement in ("left_out", "left_in") and timing.window(movement)[1] <= 0.0
 
 
 def permitted_left_capacity_vph(opposing_vph: float, opposing_sat_vph: float, green_s: float,
@@ -259,7 +265,7 @@ def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: in
     xs, ds = {}, {}
     for m in MOVEMENTS:
         flow = float(q[_MOVE_IDX[m]])
-        if m in ("left_out", "left_in") and t.window(m)[1] <= 0.0:
+        if is_permitted_left(t, m):
             if permitted and flow > 0.0:  # permitted: yields to the oncoming through and right turns
                 own, opp = ("out", "in") if m == "left_out" else ("in", "out")
                 lanes_opp = it.lanes_in if m == "left_out" else it.lanes_out
@@ -285,4 +291,4 @@ def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: in
 
 
 __all__ = ["webster_cycle_s", "webster_delay_s", "webster_delay_terms_s", "min_greens_s", "webster_timing",
-           "plan_saturation", "permitted_left_capacity_vph", "SEQUENCES"]
+           "plan_saturation", "permitted_left_capacity_vph", "is_permitted_left", "SEQUENCES"]
