@@ -8,6 +8,9 @@ last time one is on the road, person-hours on the roads (``evacuee_road_person_h
 person-hours waiting at link entries (sum of ``evac_queues``), evacuees whose drive meets the
 risk zone's level of the cloud and their person-minutes there, and the run time.
 
+Then the default variant again with spill-back's stuck time (a group waiting that long for
+room on a full link gets on anyway) at 60, 300 (the default), 900 and 3,600 s.
+
 Usage: ``python benchmarks/drill_evacuation.py``.
 """
 from __future__ import annotations
@@ -65,6 +68,26 @@ def main() -> None:
               f"{m.evacuee_road_person_h:,.0f} | {wait_h:,.0f} | {full_h:,.0f} | {forced} | "
               f"{m.exposed_en_route_persons:,.0f} | "
               f"{m.exposed_en_route_person_min:,.0f} | {wall:.1f} s |", flush=True)
+    import functools
+
+    import sim.drill.engine as engine
+    from sim.drill.evac_traffic import LinkQueues
+
+    print("\n| stuck time | person-h on road | last on road | person-min in risk zone | groups forced |")
+    print("| --- | --- | --- | --- | --- |")
+    try:
+        for stuck in (60.0, 300.0, 900.0, 3600.0):
+            engine.LinkQueues = functools.partial(LinkQueues, stuck_s=stuck)
+            r = D.run(city, p, start=sc.start)
+            plan = p.plans[0].name
+            m = r.metrics().set_index("plan").loc[plan]
+            pp = r.tables["people"]
+            on = pp[(pp.plan == plan) & (pp.evacuating > 0.5)]
+            forced = next(run.queues.forced for run in r.runs if run.plan.name == plan)
+            print(f"| {stuck:,.0f} s | {m.evacuee_road_person_h:,.0f} | {on.t_s.max() / 3600:.2f} h | "
+                  f"{m.exposed_en_route_person_min:,.0f} | {forced} |", flush=True)
+    finally:
+        engine.LinkQueues = LinkQueues
 
 
 if __name__ == "__main__":

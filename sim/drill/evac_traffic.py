@@ -34,7 +34,7 @@ import simpy
 
 from sim.drill.network import PlanAgain, RoadState, Trip
 from sim.drill.td_kernels import earliest_arrivals
-from sim.point_queue import JAM_SPACING_M, EntryQueues, service_s, storage_pcu
+from sim.point_queue import JAM_SPACING_M, STUCK_S, EntryQueues, service_s, storage_pcu
 from twin.errors import InputError
 
 REPLAN_QUEUE_S = 60.0
@@ -45,16 +45,18 @@ longer than when it planned."""
 class LinkQueues:
     """The entry queue of every road link, shared by the evacuee groups of one plan run; with
     ``spillback`` each link also holds at most its storage (lane-metres / :data:`JAM_SPACING_M`
-    car units) and a full link holds the groups behind it (:mod:`sim.point_queue`)."""
+    car units) and a full link holds the groups behind it, for at most ``stuck_s``
+    (:mod:`sim.point_queue`)."""
 
-    def __init__(self, env: simpy.Environment, road: RoadState, *, spillback: bool = True):
+    def __init__(self, env: simpy.Environment, road: RoadState, *, spillback: bool = True,
+                 stuck_s: float = STUCK_S):
         self.env, self.road = env, road
         self.capacity_vph = np.array([float(road.g.edges[e]["capacity_vph"]) for e in road.edge_keys])
         self.free_at_s = np.full(len(road.edge_keys), -np.inf)  # entry free of the groups queued so far
         self.lanes = np.array([float(road.g.edges[e].get("lanes", 1)) for e in road.edge_keys])
         self.storage_pcu = np.array([storage_pcu(m, n) for m, n in zip(road.length_m, self.lanes)]) \
             if spillback else None
-        self._entries = EntryQueues(env, self.free_at_s, self.storage_pcu)
+        self._entries = EntryQueues(env, self.free_at_s, self.storage_pcu, stuck_s)
         self._out = out_links(road)
         # per group held: (t at the entry, link, wait s, persons, s of the wait the link was full)
         self.held: list[tuple[float, int, float, float, float]] = []
