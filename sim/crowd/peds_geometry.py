@@ -17,7 +17,7 @@ import shapely.validation
 from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from sim.crowd import peds_kernels as K
+from sim.crowd import fmm
 from twin.errors import InputError
 
 NAV_WALL_AVOID_M = 0.2  # band along walls where routes cost more (Geometry.from_polygon)
@@ -102,13 +102,13 @@ class Geometry:
         if wall_avoid_m > 0.0 and wall_slowness > 0.0:
             dwall = ndimage.distance_transform_edt(valid) * cell_m - 0.5 * cell_m
             slow += wall_slowness * np.clip(1.0 - dwall / wall_avoid_m, 0.0, 1.0)
-        travel = K.travel_time_fmm(valid, exit_mask, slow, cell_m)
-        ux, uy = K.descent_direction(travel, valid)
+        travel = fmm.travel_time_fmm(valid, exit_mask, slow, cell_m)
+        ux, uy = fmm.descent_direction(travel, valid)
         good = valid & ((ux != 0.0) | (uy != 0.0))
         if good.any():
             _, (jj, ii) = ndimage.distance_transform_edt(~good, return_indices=True)
             ux, uy = ux[jj, ii], uy[jj, ii]
-        reach = valid & (travel < K.INF)
+        reach = valid & (travel < fmm.INF)
         _, (jj, ii) = ndimage.distance_transform_edt(~reach, return_indices=True)
         route = travel[jj, ii]  # route length, extended to wall cells (bilinear lookups)
         # a point in the walkable area may sit in a cell whose centre is just outside it

@@ -14,9 +14,9 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import box
 
+from sim.crowd import fmm
 from sim.crowd import peds as P
 from sim.crowd import peds_validation as V
-from sim.crowd import peds_kernels as K
 from twin.errors import InputError
 
 pedpy = pytest.importorskip("pedpy")
@@ -62,7 +62,7 @@ def test_fast_marching_distance_matches_euclid():
         c = n // 2
         src = np.zeros((n, n), dtype=bool)
         src[c, c] = True
-        t = K.travel_time_fmm(np.ones((n, n), dtype=bool), src, np.ones((n, n)), h)
+        t = fmm.travel_time_fmm(np.ones((n, n), dtype=bool), src, np.ones((n, n)), h)
         j, i = np.mgrid[0:n, 0:n]
         d = h * np.hypot(i - c, j - c)
         ring = (d > 2.0) & (d < 5.0)
@@ -75,7 +75,7 @@ def test_fast_marching_distance_matches_euclid():
     n = 60
     src = np.zeros((n, n), dtype=bool)
     src[:, -1] = True
-    t = K.travel_time_fmm(np.ones((n, n), dtype=bool), src, np.ones((n, n)), 0.1)
+    t = fmm.travel_time_fmm(np.ones((n, n), dtype=bool), src, np.ones((n, n)), 0.1)
     assert np.allclose(t, 0.1 * (n - 1 - np.arange(n))[None, :].repeat(n, 0))
 
 
