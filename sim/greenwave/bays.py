@@ -93,6 +93,20 @@ def bay_lengths_m(corridor: Corridor) -> np.ndarray:
     return out
 
 
+def has_bays(corridor: Corridor) -> np.ndarray:
+    """bool (n, 2, 2) like :func:`bay_lengths_m`: whether each main-street approach has a left / right bay
+    once resolved (a given length > 0; under the design rule, a turning share and room on the link).
+    Needs no cycle, so Webster's method can form its lane groups from it (:mod:`sim.greenwave.webster`)."""
+    links = approach_links_m(corridor)
+    out = np.zeros((len(corridor), 2, 2), bool)
+    for i, it in enumerate(corridor.intersections):
+        for d in range(2):
+            for s, share in enumerate((it.turn_left, it.turn_right)):
+                val = getattr(it, FIELDS[d][s])
+                out[i, d, s] = (share > 0.0 and links[i, d] > LINK_MARGIN_M) if val is None else float(val) > 0.0
+    return out
+
+
 def with_bays(corridor: Corridor) -> Corridor:
     """A copy of ``corridor`` with every bay length resolved to a number (the design rule for those
     left None), so that the geometry stays put when the demand is scaled later (time-of-day periods)."""
@@ -109,5 +123,5 @@ def describe(corridor: Corridor) -> list[dict[str, float | str]]:
             for i, it in enumerate(corridor.intersections)]
 
 
-__all__ = ["design_bay_m", "design_cycle_s", "bay_lengths_m", "approach_links_m", "with_bays", "describe",
+__all__ = ["design_bay_m", "design_cycle_s", "bay_lengths_m", "has_bays", "approach_links_m", "with_bays", "describe",
            "BAY_M_PER_VEH", "MIN_BAY_M", "LINK_MARGIN_M"]

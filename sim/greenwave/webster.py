@@ -9,6 +9,10 @@ Webster, F. V. (1958) *Traffic Signal Settings*, Road Research Technical Paper 3
   ``d = C(1-l)^2 / (2(1-l x)) + x^2 / (2 q (1-x)) - 0.65 (C/q^2)^(1/3) x^(2+5l)``,
   l = g/C, x = q / (s g / C) the degree of saturation.
 
+Flow ratios and degrees of saturation are those of lane groups (HCM 2000 ch. 16): a turn bay
+(:mod:`sim.greenwave.bays`) takes its turners out of the through lanes into a one-lane group of its
+own; without a bay they share the through lanes (left turners there only in two-phase plans).
+
 Permitted left turns (no protected window) are checked against the capacity of gap acceptance
 in the oncoming stream (:func:`permitted_left_capacity_vph`); that check is reported with the degrees
 of saturation but does not set the cycle (a permitted left over capacity needs its own phase, not a
@@ -25,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.greenwave.bays import has_bays
 from sim.greenwave.corridor import movement_volumes_vph
 from sim.greenwave.plan import MOVEMENTS, Corridor, Intersection, Phase, Plan, SignalTiming
 from twin.errors import InputError
@@ -82,20 +87,41 @@ def min_greens_s(it: Intersection, *, yellow_s: float = 3.0, all_red_s: float = 
             "main_out": min_green_s, "main_in": min_green_s, "left": min_green_s}
 
 
-def _phase_ratios(it: Intersection, q: np.ndarray, seq: str, left_lanes: int) -> list[tuple[str, float]]:
-    """(phase name, critical flow ratio y) in phase order for one intersection.
+def _through_groups(it: Intersection, q: np.ndarray, d: int, bay: np.ndarray, lefts: bool) -> list[tuple[float, int]]:
+    """Lane groups (veh/h, lanes) of main-street approach ``d`` (0 out, 1 in) that its through green
+    serves, besides a left-turn bay: the through lanes with the right turners unless they have a bay
+    (``bay[d, 1]``; then the bay is a one-lane group), and the left turners when ``lefts`` (a two-phase
+    plan with no left bay: they turn from the inner through lane). HCM 2000 ch. 16 lane groups."""
+    flow = float(q[d]) + (float(q[2 + d]) if lefts else 0.0)  # q[d]: through + right
+    lanes = it.lanes_out if d == 0 else it.lanes_in
+    if not bay[d, 1] or it.turn_right <= 0.0:
+        return [(flow, lanes)]
+    q_right = float(q[d]) * it.turn_right / (1.0 - it.turn_left) if it.turn_left < 1.0 else 0.0
+    return [(flow - q_right, lanes), (q_right, 1)]
 
-    Two-phase plans serve left turners permissively in the through lanes; with protected left phases the
-    left turners use ``left_lanes`` lanes of their own. Side approaches take half the side volume each.
+
+def _phase_ratios(it: Intersection, q: np.ndarray, seq: str, left_lanes: int, bay: np.ndarray) -> list[tuple[str, float]]:
+    """(phase name, critical flow ratio y) in phase order for one intersection; ``bay`` (2, 2): its
+    approaches' left / right bays (:func:`sim.greenwave.bays.has_bays`).
+
+    A phase's y is that of its critical lane group (:func:`_through_groups`). Two-phase plans serve
+    left turners permissively: from the inner through lane, or from their bay as a one-lane group at
+    the unopposed saturation flow (a lower bound; their gap-acceptance capacity is checked apart, see
+    :func:`_saturation`). With protected left phases the left turners use ``left_lanes`` lanes of
+    their own. Side approaches take half the side volume each.
     """
     s = it.sat_flow_vphpl
-    q_out, q_in, ql_out, ql_in, q_side = (float(v) for v in q)
-    y_side = 0.5 * q_side / (it.side_lanes * s)
-    if seq == "two_phase" or (ql_out <= 0 and ql_in <= 0):
-        y_main = max((q_out + ql_out) / (it.lanes_out * s), (q_in + ql_in) / (it.lanes_in * s))
+    ql = (float(q[2]), float(q[3]))
+    y_side = 0.5 * float(q[4]) / (it.side_lanes * s)
+
+    def y_through(d: int, lefts: bool) -> float:
+        return max(f / (n * s) for f, n in _through_groups(it, q, d, bay, lefts))
+
+    if seq == "two_phase" or (ql[0] <= 0 and ql[1] <= 0):
+        y_main = max(max(y_through(d, not bay[d, 0]), ql[d] / s if bay[d, 0] else 0.0) for d in range(2))
         return [("main", y_main), ("side", y_side)]
-    yo, yi = q_out / (it.lanes_out * s), q_in / (it.lanes_in * s)
-    ylo, yli = ql_out / (left_lanes * s), ql_in / (left_lanes * s)
+    yo, yi = y_through(0, False), y_through(1, False)
+    ylo, yli = ql[0] / (left_lanes * s), ql[1] / (left_lanes * s)
     if seq == "lead_lead":
         return [("left", max(ylo, yli)), ("main", max(yo, yi)), ("side", y_side)]
     if seq == "lag_lag":
@@ -148,11 +174,11 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         raise InputError(f"cycle range {cycle_min_s:g}-{cycle_max_s:g} s: expected 0 < cycle_min_s <= cycle_max_s")
     if yellow_s < 0 or all_red_s < 0:
         raise InputError(f"yellow_s {yellow_s:g} / all_red_s {all_red_s:g}: expected non-negative seconds")
-    vols = movement_volumes_vph(corridor)
+    vols, bays = movement_volumes_vph(corridor), has_bays(corridor)
     inter_s = yellow_s + all_red_s
     ratios, c0, big_y, lost, need, mins_all = [], [], [], [], [], []
-    for it, q in zip(corridor.intersections, vols):
-        ph = _phase_ratios(it, q, phase_sequence, left_lanes)
+    for it, q, bay in zip(corridor.intersections, vols, bays):
+        ph = _phase_ratios(it, q, phase_sequence, left_lanes, bay)
         mins = min_greens_s(it, yellow_s=yellow_s, all_red_s=all_red_s, lane_width_m=lane_width_m,
                             ped_walk_s=ped_walk_s, ped_speed_m_s=ped_speed_m_s, min_green_s=min_green_s)
         y = float(sum(v for _, v in ph))
@@ -169,8 +195,8 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         return [_signal_timing(ph, L, c, mins, yellow_s, all_red_s) for ph, L, mins in zip(ratios, lost, mins_all)]
 
     def max_x(c: float) -> float:
-        return max(max(_saturation(it, q, t, left_lanes, permitted=False)[0].values(), default=0.0)
-                   for it, q, t in zip(corridor.intersections, vols, timings_at(c)))
+        return max(max(_saturation(it, q, t, left_lanes, bay, permitted=False)[0].values(), default=0.0)
+                   for it, q, t, bay in zip(corridor.intersections, vols, timings_at(c), bays))
 
     if cycle_s is None:
         c = min(max(c0[crit], cycle_min_s, max(need)), cycle_max_s)
@@ -188,9 +214,9 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         raise InputError(f"{key} s: too short for the minimum greens at {corridor.intersections[k].name!r} "
                          f"(pedestrian crossings, yellow and all-red); expected at least {need[k]:.1f} s")
     timings, x_all, d_all, greens_all = timings_at(c), [], [], []
-    for it, q, t in zip(corridor.intersections, vols, timings):
+    for it, q, t, bay in zip(corridor.intersections, vols, timings, bays):
         greens_all.append({p.name: p.green_s for p in t.phases})
-        xs, ds = _saturation(it, q, t, left_lanes)
+        xs, ds = _saturation(it, q, t, left_lanes, bay)
         x_all.append(xs)
         d_all.append(ds)
         over = {m: round(v, 2) for m, v in xs.items() if v > 1.0 and is_permitted_left(t, m)}
@@ -252,15 +278,18 @@ def permitted_left_capacity_vph(opposing_vph: float, opposing_sat_vph: float, gr
 def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list[dict[str, float]]:
     """Degree of saturation x = q / (s g / C) of every movement at every signal of any plan on the
     corridor's volumes (the check Webster's start plan gets, for the plans actually reported)."""
-    vols = movement_volumes_vph(corridor)
-    return [_saturation(it, q, t, left_lanes)[0] for it, q, t in zip(corridor.intersections, vols, plan.timings)]
+    vols, bays = movement_volumes_vph(corridor), has_bays(corridor)
+    return [_saturation(it, q, t, left_lanes, bay)[0]
+            for it, q, t, bay in zip(corridor.intersections, vols, plan.timings, bays)]
 
 
-def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int,
+def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: int, bay: np.ndarray,
                 permitted: bool = True) -> tuple[dict, dict]:
     """Degree of saturation x = q / (s g / C) and Webster delay per movement of one intersection;
     ``permitted``: also x of each permitted left turn against its gap-acceptance capacity
-    (:func:`permitted_left_capacity_vph`; no delay), keyed "left_out" / "left_in"."""
+    (:func:`permitted_left_capacity_vph`; no delay), keyed "left_out" / "left_in". A main-street
+    movement's x is that of its most saturated lane group (:func:`_through_groups`), its delay the
+    flow-weighted mean of its lane groups' (HCM 2000 eq. 16-10, approach delay)."""
     has_left = any(p.name != "main" and p.name != "side" for p in t.phases)
     xs, ds = {}, {}
     for m in MOVEMENTS:
@@ -273,20 +302,23 @@ def _saturation(it: Intersection, q: np.ndarray, t: SignalTiming, left_lanes: in
                 cap = permitted_left_capacity_vph(float(q[_MOVE_IDX[opp]]), it.sat_flow_vphpl * lanes_opp, g,
                                                   t.cycle_s - g_opp, t.cycle_s)
                 xs[m] = float(flow / cap) if cap > 0 else float("inf")
-            continue  # in two-phase plans its flow also counts in the through movement's x (below)
-        if m == "out":
-            lanes, flow = it.lanes_out, flow + (0 if has_left else float(q[_MOVE_IDX["left_out"]]))
-        elif m == "in":
-            lanes, flow = it.lanes_in, flow + (0 if has_left else float(q[_MOVE_IDX["left_in"]]))
+            continue  # without a bay its flow also counts in the through movement's x (below)
+        if m in ("out", "in"):
+            d = 0 if m == "out" else 1
+            groups = _through_groups(it, q, d, bay, not has_left and not bay[d, 0])
         elif m == "side":
-            lanes, flow = it.side_lanes, 0.5 * flow  # one approach
+            groups = [(0.5 * flow, it.side_lanes)]  # one approach
         else:
-            lanes = left_lanes
-        _, green, _ = t.window(m)
-        sat = it.sat_flow_vphpl * lanes
-        lam = green / t.cycle_s
-        xs[m] = float(flow / (sat * lam)) if lam > 0 else float("inf")
-        ds[m] = float(webster_delay_s(t.cycle_s, lam, flow, sat)) if lam > 0 else float("inf")
+            groups = [(flow, left_lanes)]
+        lam = t.window(m)[1] / t.cycle_s
+        if lam <= 0:
+            xs[m] = ds[m] = float("inf")
+            continue
+        sats = [it.sat_flow_vphpl * n for _, n in groups]
+        xs[m] = float(max(f / (sat * lam) for (f, _), sat in zip(groups, sats)))
+        total = sum(f for f, _ in groups)
+        ds[m] = float(sum(f * webster_delay_s(t.cycle_s, lam, f, sat) for (f, _), sat in zip(groups, sats)) / total
+                      if total > 0 else webster_delay_s(t.cycle_s, lam, 0.0, sats[0]))
     return xs, ds
 
 

@@ -181,8 +181,41 @@ def test_webster_delay_terms():
         assert 0.05 <= d3 / (d1 + d2 - d3) <= 0.15
 
 
+@pytest.mark.parametrize("bays, y_main", [
+    ((0.0, 0.0), 1500 / 3600),  # no bays: every turner in the two through lanes
+    ((0.0, 50.0), (1500 * 0.7 + 150) / 3600),  # right bay: the lefts still turn from the inner lane
+    ((50.0, 50.0), 1500 * 0.7 / 3600),  # both: the through lanes carry the through traffic only
+    ((None, None), 1500 * 0.7 / 3600),  # the design rule builds both bays
+])
+def test_webster_two_phase_lane_groups(bays, y_main):
+    """HCM 2000 ch. 16 lane groups in a two-phase plan: a turn bay takes its turners out of the through
+    lanes' flow ratio (one signal, two lanes each way, 1500 / 1200 veh/h, 10 % left, 20 % right;
+    s = 1800 veh/h/lane). The bays' own one-lane groups (300 and 150 veh/h) are below the through
+    lanes'. The through movement's x at the plan's green is its through lanes' flow over their
+    capacity, and its delay the flow-weighted mean of Webster's delay of its lane groups."""
+    from sim.greenwave.webster import plan_saturation, webster_delay_s
+
+    bl, br = bays
+    it = Intersection(node=0, name="X", pos_m=250.0, x=0.0, y=0.0, lanes_out=2, lanes_in=2, side_lanes=1,
+                      side_volume_vph=300.0, turn_left=0.1, turn_right=0.2, side_to_main=0.0,
+                      bay_left_out_m=bl, bay_left_in_m=bl, bay_right_out_m=br, bay_right_in_m=br)
+    cor = Corridor("one", "", [it], 500.0, 50.0, 1500.0, 1200.0)
+    p = webster_timing(cor, cycle_s=60.0)
+    assert p.meta["flow_ratios"][0]["main"] == pytest.approx(y_main, rel=1e-12)
+    t = p.timings[0]
+    lam = t.window("out")[1] / 60.0
+    thru = 1500 * (0.7 if br != 0.0 else 0.9) + (150 if bl == 0.0 else 0.0)
+    assert plan_saturation(cor, p)[0]["out"] == pytest.approx(thru / (3600 * lam), rel=1e-12)
+    d_out = p.meta["delay_s"][0]["out"]
+    if br == 0.0:
+        assert d_out == pytest.approx(webster_delay_s(60.0, lam, thru, 3600.0), rel=1e-12)
+    else:
+        mix = (thru * webster_delay_s(60.0, lam, thru, 3600.0) + 300 * webster_delay_s(60.0, lam, 300.0, 1800.0))
+        assert d_out == pytest.approx(mix / (thru + 300), rel=1e-12)
+
+
 def test_webster_warns_over_capacity_naming_the_intersection(sample_city):
-    cor = corridor_from_name(sample_city.roads, "Renmin Road", demand={"Jiefang Road": {"side_volume_vph": 4000}})
+    cor = corridor_from_name(sample_city.roads, "Renmin Road", demand={"Jiefang Road": {"side_volume_vph": 4500}})
     with pytest.warns(UserWarning, match="Jiefang Road"):
         p = webster_timing(cor, cycle_s=90.0)
     k = [i.name for i in cor.intersections].index("Jiefang Road")
@@ -211,9 +244,10 @@ def test_webster_lengthens_the_cycle_when_minimum_greens_bind(sample_city):
     it, t = cor.intersections[k], auto.timings[k]
     x_side = (it.side_volume_vph / 2) / (it.sat_flow_vphpl * it.side_lanes * t.window("side")[1] / t.cycle_s)
     assert plan_saturation(cor, auto)[k]["side"] == pytest.approx(x_side, rel=1e-12)
-    # the benchmark corridor's Webster plan (x up to 0.93 at 87 s) is unchanged by the rule
+    # the benchmark corridor: at Webster's own cycle (56.6 s, 57 whole) the minimum greens leave the
+    # first signal's outbound through lanes at x 1.02; the rule lengthens the cycle to 62 s (0.94)
     base = webster_timing(corridor_from_name(sample_city.roads, "Renmin Road"))
-    assert base.cycle_s == 87.0
+    assert base.meta["c0_s"][0] == pytest.approx(56.6, abs=0.1) and base.cycle_s == 62.0
 
 
 # ------------------------------------------------------------------------------------- the sample city

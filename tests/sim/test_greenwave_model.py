@@ -344,8 +344,9 @@ def test_band_plans_are_measured_at_their_own_link_speeds(sample_city):
 
 
 @pytest.mark.parametrize("vol_out,words", [
-    (6500.0, r"demand at or above the saturation flow.*'out': 1\.2"),  # 6500 / (3 x 1800) = 1.20: no timing serves it
-    (4000.0, r"degree of saturation above 1 .*lengthen the cycle"),  # y = 0.74 < 1 but x > 1 at ~55 % green
+    # the through lanes (the turners have bays): 7500 x 0.8 / (3 x 1800) = 1.11, no timing serves it
+    (7500.0, r"demand at or above the saturation flow.*'out': 1\.11"),
+    (6500.0, r"degree of saturation above 1 .*lengthen the cycle"),  # y = 0.96 < 1 but x > 1 at ~67 % green
     # 4000 veh/h each way: where a direction enters, the oncoming lefts face its full stream and
     # (HCM gap acceptance) reach x = 1.07; the remedy named is a protected phase, not the cycle
     (4001.0, r"permitted left turns above their capacity.*\{'left_in': 1\.07\}.*protected phase"),
