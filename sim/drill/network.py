@@ -435,6 +435,17 @@ class RoadState(TripExposure):
             return ""
         return "; ".join(self._reasons(e, t, protected, closed_only=True))
 
+    def in_closed_zone(self, xy: np.ndarray, t: float) -> np.ndarray:
+        """Per point: every link leaving its nearest node is closed at t, some of them to all but
+        protected resources (inside a closed toxic zone): a vehicle that sets off there can only
+        leave through the zone."""
+        n, _ = self._snap(xy)
+        j = self._interval(t)
+        shut = np.zeros(len(self.nodes), bool)
+        shut[self._ea[(self._U[j] <= 0.0) & (self._P[j] > 0.0)]] = True
+        shut[self._ea[self._U[j] > 0.0]] = False
+        return shut[n]
+
     def edge_label(self, e: int) -> str:
         u, v, _ = self.edge_keys[e]
         return self._names[e] or f"{u}->{v}"

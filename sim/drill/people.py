@@ -19,6 +19,9 @@ EVAC_SUBGROUPS = 4
 """Fewest departure groups per building group and shelter (Rayleigh mid-quantiles)."""
 EVAC_GROUP_PCU = 20.0
 """Most passenger-car units in one evacuee vehicle group (as sim.hazmat's group_vehicles)."""
+LEAVING_ZONE_PENALTY = 10.0
+"""Least cost of a second in the risk zone for evacuees setting off inside the closed zone (the
+default ``evacuation_zone_penalty``)."""
 
 
 class PeopleMixin:
@@ -75,11 +78,21 @@ class PeopleMixin:
             return
         sh = self.prep.shelters.set_index("name").loc[open_]
         cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
-        # the costs of the routes the evacuees will take (round the risk zone where worth it)
-        cost = self.road.travel_times(gxy, sh[["x_m", "y_m"]].to_numpy(float), now,
-                                      avoid_penalty=self.plan.evacuation_zone_penalty)
+        # the costs of the routes the evacuees will take (round the risk zone where worth it; out
+        # through the closed zone for those inside it)
+        inside = self.road.in_closed_zone(gxy, now)
+        cost = np.empty((len(gxy), len(open_)))
+        sxy = sh[["x_m", "y_m"]].to_numpy(float)
+        for ins in (False, True):
+            rows = inside == ins
+            if rows.any():
+                prot, pen = self._route_mode(ins)
+                cost[rows] = self.road.travel_times(gxy[rows], sxy, now, protected=np.full(rows.sum(), prot),
+                                                    avoid_penalty=pen)
         x, unshel = assign_to_shelters(persons, cap, cost)
         self.say("evacuate", f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings to {len(open_)} shelters"
+                 + (f", {persons[inside].sum():.0f} of them from inside the closed zone, which they drive out "
+                    "through" if inside.any() else "")
                  + (f"; {unshel:.0f} find no room or route and stay" if unshel > 0.5 else ""), why)
         for gi, (_, g) in enumerate(groups):
             for sj, s in enumerate(open_):
@@ -94,6 +107,14 @@ class PeopleMixin:
                     self.env.process(self._evac_trip(np.asarray(g), share / k, tuple(gxy[gi]), s,
                                                      (sh.x_m[s], sh.y_m[s]), float(t)))
 
+    def _route_mode(self, inside: bool) -> tuple[bool, float]:
+        """(protected, zone penalty) of an evacuee group's routes. One that sets off inside the
+        closed (red) zone drives out through it, as a protected team may, each second in the risk
+        zone costing at least :data:`LEAVING_ZONE_PENALTY`: the quickest way out, not the fastest
+        way through; the others keep out of it."""
+        pen = self.plan.evacuation_zone_penalty
+        return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
+
     def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str, sxy: tuple, delay: float):
         yield self.env.timeout(delay)
         take = np.minimum(self.prep.buildings.population.to_numpy(float)[bidx] * share, self.in_place[bidx])
@@ -104,10 +125,11 @@ class PeopleMixin:
         self._on_road(n)
         self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
+        prot, pen = self._route_mode(bool(self.road.in_closed_zone(np.asarray([xy]), self.env.now)[0]))
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
                                                                 persons=n, sees_queues=self.plan.evacuation_sees_queues,
                                                                 zone_forecast=self.plan.evacuation_zone_forecast,
-                                                                avoid_penalty=self.plan.evacuation_zone_penalty))
+                                                                avoid_penalty=pen, protected=prot))
         hm = self.prep.hazmat
         if hm is not None:
             # counted when no route round the risk zone was worth its detour (or none existed);

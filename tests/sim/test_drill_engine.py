@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import html
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,9 @@ def test_zone_evacuation_takes_the_forecast_zone_and_counts_who_leaves_into_the_
     log = res.tables["log"]
     at = log[(log.plan == "fast") & (log.kind == "evacuate") & (log.t_s == 3600.0)].text.iloc[0]
     assert "persons from" in at and int(at.split("evacuate: ")[1].split(" persons")[0]) > 10000
+    # thousands set off where every road out lies in the closed red zone: they drive out through it
+    # (before, they found no route and stayed)
+    assert int(re.search(r"(\d+) of them from inside the closed zone", at).group(1)) > 1000
     ppl = res.tables["people"]
     for plan, grp in ppl.groupby("plan"):
         for k in ("left_in_cloud", "exposed_en_route", "exposed_en_route_person_min"):

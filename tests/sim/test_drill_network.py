@@ -428,6 +428,43 @@ def test_avoided_zone_costs_its_seconds_times_the_penalty_and_closes_nothing(g, 
         rs.route(a, b, 10.0, avoid_penalty=0.5)
 
 
+def test_inside_the_closed_zone_the_way_out_is_the_least_exposed_one(g, grid) -> None:
+    """The drill's toxic zone as prepare.py builds it: ZONE closed to all but protected resources
+    and avoided at the same level. From a node whose links all lie in the zone (``in_closed_zone``)
+    nothing unprotected leaves before the cloud goes; an evacuee group there drives as protected with
+    penalty P (:meth:`sim.drill.people.PeopleMixin._route_mode`), whose route is the cheapest
+    when each second in the zone costs P: networkx Dijkstra with the zone edges' times x P
+    (1e-6 s). Points away from the zone are not inside."""
+    zone = _hit(g, ZONE)
+    frames = np.stack([_rect_frame(grid, ZONE, 5e-3), np.zeros(grid.shape)])
+    rs = RoadState(g)
+    rs.add_zone(np.array([0.0, 3600.0]), frames, grid, 1e-3, label="red toxic zone")
+    rs.add_zone(np.array([0.0, 3600.0]), frames, grid, 1e-3, label="red toxic zone", avoid=True)
+    inner = [n for n in sorted({u for u, _, _ in zone}, key=str) if all(e in zone for e in g.out_edges(n, keys=True))]
+    xy_in = np.array([(g.nodes[n]["x"], g.nodes[n]["y"]) for n in inner])
+    rng = np.random.default_rng(11)
+    far = _points(g, rng, 400)
+    far = far[np.hypot(far[:, 0] - 0.5 * (ZONE[0] + ZONE[2]), far[:, 1] - 0.5 * (ZONE[1] + ZONE[3])) > 800.0][:40]
+    assert rs.in_closed_zone(xy_in, 10.0).all() and not rs.in_closed_zone(far, 10.0).any()
+    assert not rs.in_closed_zone(xy_in, 3600.0).any()  # the cloud has gone
+    P = 10.0
+    pen = _reference(g, slowed=zone, factor=1.0 / P)
+    n = 0
+    for a in xy_in:
+        for b in far[:5]:
+            assert math.isinf(rs.travel_times(a, b, 10.0, avoid_penalty=P)[0, 0])
+            tr = rs.route(a, b, 10.0, protected=True, avoid_penalty=P)
+            _check_trip(rs, tr, a, b, protected=True)
+            inside = sum(e[4] - e[3] for e in tr.edges if e[:3] in zone)
+            assert inside > 0.0
+            want = _ref_time(pen, g, a, b)
+            assert tr.duration_s + (P - 1.0) * inside == pytest.approx(want, abs=TOL_S)
+            assert rs.travel_times(a, b, 10.0, protected=np.array([True]), avoid_penalty=P)[0, 0] == \
+                pytest.approx(want, abs=TOL_S)
+            n += 1
+    assert n >= 10
+
+
 # ----------------------------------------------------------------------------- input and speed
 
 
