@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/greenwave.py [--seeds 3] [--duration 3600] [--warmup 600] [--dt 1.0]
         [--drain 600] [--iterations 100] [--optimise-cycle] [--through-weight 1] [--cycle-min 60] [--sumo-refs] [--bays design|none]
-        [--off-design "1.25,1;0.7,1;1,1.1"] [--permitted-left-gap 0] [--json out.json]
+        [--off-design "1.25,1;0.7,1;1,1.1"] [--permitted-left-gap 0] [--webster shared|lane-groups] [--json out.json]
 
 Scenario. The sample city's Renmin Road (``corridor_from_name(city.roads, "Renmin Road")``): 10 signals
 over 4350 m, 3 lanes each way, 60 km/h, with the corridor module's default peak-hour demand - 3315 veh/h
@@ -12,6 +12,12 @@ half of it joining the corridor. Webster (1958) gives a common cycle of 87 s wit
 saturation up to 0.93 (outbound at the first signal, inbound at the last). Turn bays
 (:mod:`sim.greenwave.bays`, GB 50647-2011 l_s = 9 N at that cycle): 40-75 m per approach, left and
 right (``--bays none``: no bays, turning vehicles turn from the outer through lanes).
+
+Webster's flow ratios. By default here (``--webster shared``, as the recorded issue-10 figures were
+measured) every turner counts in the through lanes, and the bays are sized at that 87-s cycle. The
+product forms lane groups (HCM 2000 ch. 16: each bay its own one-lane group), which gives this
+corridor a 62-s cycle, 30-55 m bays and a MAXBAND range of 62-77.5 s (``--webster lane-groups``;
+``--band-cycle-max`` widens that range).
 
 Permitted left turns. By default here (``--permitted-left-gap 0``, as the recorded issue-10 figures
 were measured) they go on the through green without yielding, in both simulators. The product's
@@ -86,6 +92,7 @@ from sim.greenwave import microsim as ms  # noqa: E402
 from sim.greenwave import sumo as gs  # noqa: E402
 from sim.greenwave.kernels import ORIG_SIDE0  # noqa: E402
 from sim.greenwave.bays import describe as describe_bays  # noqa: E402
+from sim.greenwave.bays import with_bays  # noqa: E402
 from sim.greenwave.corridor import apply_edits, corridor_from_name, current_plan  # noqa: E402
 from sim.greenwave.maxband import band_of, joiner_clearance_frac, maxband  # noqa: E402
 from sim.greenwave.optimise import STOP_PENALTY_S, eval_seeds, optimise_plan, performance_index  # noqa: E402
@@ -225,7 +232,7 @@ def off_design(c: Corridor, plan: Plan, a: argparse.Namespace, modes: list[str],
 
 # ----------------------------------------------------------------------------- main
 def build_plans(c: Corridor, city: Any, a: argparse.Namespace) -> tuple[list[tuple[str, str, Plan]], dict]:
-    web = webster_timing(c)
+    web = webster_timing(c, lane_groups=a.lane_groups)
     web.name = "(a) Webster, offsets 0"
     cur = current_plan(c, city.roads)
     cur0 = cur.with_offsets(np.zeros(len(c)), name="(a') stored cycle/splits, offsets 0")
@@ -287,6 +294,10 @@ def main() -> None:
     ap.add_argument("--off-design", default="1.25,1;0.7,1;1,1.1",
                     help="(f) demand cases 'side,corridor' factors separated by ';' ('' to skip)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--webster", choices=["shared", "lane-groups"], default="shared",
+                    help="Webster's flow ratios: turners counted in the through lanes, as the recorded issue-10 "
+                         "figures were measured (the bays then sized at its 87-s cycle), or lane groups with "
+                         "each bay its own (the product's default since 2026-12-02)")
     ap.add_argument("--permitted-left-gap", type=float, default=0.0,
                     help="critical headway (s) of permitted left turns in both simulators (SUMO: a minor green "
                          "'g'); 0, as the recorded issue-10 figures were measured: they do not yield (the product's default is 4.5)")
@@ -301,10 +312,13 @@ def main() -> None:
     c = ms.padded(corridor_from_name(city.roads, "Renmin Road"), 100.0)
     if a.bays == "none":
         c = apply_edits(c, {"*": {"bay_left_m": 0.0, "bay_right_m": 0.0}})
+    a.lane_groups = a.webster == "lane-groups"
+    c = with_bays(c, webster_timing(c, lane_groups=a.lane_groups).cycle_s)  # sized at the Webster cycle used
     its = c.intersections
     gap = a.permitted_left_gap
     print("permitted left turns: " + (f"yield, critical headway {gap:g} s" if gap > 0 else "do not yield"))
-    x = plan_saturation(c, webster_timing(c))
+    print(f"Webster: {'lane groups (each bay its own)' if a.lane_groups else 'turners counted in the through lanes'}")
+    x = plan_saturation(c, webster_timing(c, lane_groups=a.lane_groups), lane_groups=a.lane_groups)
     print("permitted-left degree of saturation at Webster's cycle (HCM capacity), out / in: "
           + "; ".join(f"{it.name} {d.get('left_out', float('nan')):.2f} / {d.get('left_in', float('nan')):.2f}"
                       for it, d in zip(its, x)))

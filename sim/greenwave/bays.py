@@ -62,17 +62,20 @@ def approach_links_m(corridor: Corridor) -> np.ndarray:
     return np.stack([up_out, up_in], axis=1)
 
 
-def bay_lengths_m(corridor: Corridor) -> np.ndarray:
+def bay_lengths_m(corridor: Corridor, cycle_s: float | None = None) -> np.ndarray:
     """float64 (n, 2, 2): bay length per signal (corridor order), direction (out, in) and side (left,
     right), metres; the design rule where the intersection leaves it None (capped at the link less
-    :data:`LINK_MARGIN_M`). A given length longer than that raises :class:`InputError`."""
+    :data:`LINK_MARGIN_M`), at ``cycle_s`` (default :func:`design_cycle_s`). A given length longer
+    than that raises :class:`InputError`."""
     n = len(corridor)
     out = np.zeros((n, 2, 2))
     its = corridor.intersections
     need_rule = any(getattr(it, f) is None for it in its for fs in FIELDS for f in fs)
     links = approach_links_m(corridor)
     if need_rule:
-        cyc = design_cycle_s(corridor)
+        cyc = design_cycle_s(corridor) if cycle_s is None else float(cycle_s)
+        if not (np.isfinite(cyc) and cyc > 0.0):
+            raise InputError(f"cycle_s {cycle_s!r}: expected the cycle the bays are sized for, seconds > 0")
         arr = np.stack(arrivals_vph(corridor), axis=1)  # (n, 2) arriving main-street volume
     for i, it in enumerate(its):
         for d in range(2):
@@ -107,10 +110,11 @@ def has_bays(corridor: Corridor) -> np.ndarray:
     return out
 
 
-def with_bays(corridor: Corridor) -> Corridor:
-    """A copy of ``corridor`` with every bay length resolved to a number (the design rule for those
-    left None), so that the geometry stays put when the demand is scaled later (time-of-day periods)."""
-    b = bay_lengths_m(corridor)
+def with_bays(corridor: Corridor, cycle_s: float | None = None) -> Corridor:
+    """A copy of ``corridor`` with every bay length resolved to a number (the design rule at
+    ``cycle_s`` for those left None, :func:`bay_lengths_m`), so that the geometry stays put when the
+    demand is scaled later (time-of-day periods)."""
+    b = bay_lengths_m(corridor, cycle_s)
     its = [replace(it, **{FIELDS[d][s]: float(b[i, d, s]) for d in range(2) for s in range(2)})
            for i, it in enumerate(corridor.intersections)]
     return replace(corridor, intersections=its)

@@ -154,7 +154,7 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
                    yellow_s: float = 3.0, all_red_s: float = 2.0, cycle_min_s: float = 60.0,
                    cycle_max_s: float = 150.0, left_lanes: int = 1, lane_width_m: float = 3.5,
                    ped_walk_s: float = 7.0, ped_speed_m_s: float = 1.2, min_green_s: float = 5.0,
-                   round_cycle: bool = True, x_max: float = 0.95) -> Plan:
+                   round_cycle: bool = True, x_max: float = 0.95, lane_groups: bool = True) -> Plan:
     """Webster timings for every signal of the corridor on one common cycle, offsets 0.
 
     Each intersection's optimum cycle C0 (Webster 1958) is computed from its critical flow ratios; the
@@ -166,7 +166,8 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
     shortest at which every degree of saturation is at most ``x_max`` (0.95: Webster's own cycle gives
     x = Y C0 / (C0 - L), about 0.9 at heavy loads). ``meta`` reports per intersection C0, Y, the lost
     time, the degree of saturation x and Webster delay per movement; a ``warnings.warn`` names every
-    intersection where some x > 1 at the cycle used.
+    intersection where some x > 1 at the cycle used. ``lane_groups=False`` ignores the turn bays: every
+    turner counts in the through lanes (the method the issue-10 benchmark was built with).
     """
     if phase_sequence not in SEQUENCES:
         raise InputError(f"phase_sequence {phase_sequence!r}: expected one of {list(SEQUENCES)}")
@@ -174,7 +175,7 @@ def webster_timing(corridor: Corridor, *, cycle_s: float | None = None, phase_se
         raise InputError(f"cycle range {cycle_min_s:g}-{cycle_max_s:g} s: expected 0 < cycle_min_s <= cycle_max_s")
     if yellow_s < 0 or all_red_s < 0:
         raise InputError(f"yellow_s {yellow_s:g} / all_red_s {all_red_s:g}: expected non-negative seconds")
-    vols, bays = movement_volumes_vph(corridor), has_bays(corridor)
+    vols, bays = movement_volumes_vph(corridor), _bays(corridor, lane_groups)
     inter_s = yellow_s + all_red_s
     ratios, c0, big_y, lost, need, mins_all = [], [], [], [], [], []
     for it, q, bay in zip(corridor.intersections, vols, bays):
@@ -275,10 +276,16 @@ def permitted_left_capacity_vph(opposing_vph: float, opposing_sat_vph: float, gr
     return float(3600.0 * (s_p * g_u + sneakers) / cycle_s)
 
 
-def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1) -> list[dict[str, float]]:
+def _bays(corridor: Corridor, lane_groups: bool) -> np.ndarray:
+    """The turn bays that form lane groups (:func:`sim.greenwave.bays.has_bays`), none without lane groups."""
+    return has_bays(corridor) if lane_groups else np.zeros((len(corridor), 2, 2), bool)
+
+
+def plan_saturation(corridor: Corridor, plan: Plan, left_lanes: int = 1,
+                    lane_groups: bool = True) -> list[dict[str, float]]:
     """Degree of saturation x = q / (s g / C) of every movement at every signal of any plan on the
     corridor's volumes (the check Webster's start plan gets, for the plans actually reported)."""
-    vols, bays = movement_volumes_vph(corridor), has_bays(corridor)
+    vols, bays = movement_volumes_vph(corridor), _bays(corridor, lane_groups)
     return [_saturation(it, q, t, left_lanes, bay)[0]
             for it, q, t, bay in zip(corridor.intersections, vols, plan.timings, bays)]
 

@@ -202,6 +202,9 @@ def test_webster_two_phase_lane_groups(bays, y_main):
     cor = Corridor("one", "", [it], 500.0, 50.0, 1500.0, 1200.0)
     p = webster_timing(cor, cycle_s=60.0)
     assert p.meta["flow_ratios"][0]["main"] == pytest.approx(y_main, rel=1e-12)
+    # without lane groups (the issue-10 benchmark's set-up) every turner counts in the through lanes
+    shared = webster_timing(cor, cycle_s=60.0, lane_groups=False).meta["flow_ratios"][0]["main"]
+    assert shared == pytest.approx(1500 / 3600, rel=1e-12)
     t = p.timings[0]
     lam = t.window("out")[1] / 60.0
     thru = 1500 * (0.7 if br != 0.0 else 0.9) + (150 if bl == 0.0 else 0.0)

@@ -126,6 +126,16 @@ def test_design_rule_and_edits():
         apply_edits(c, {"X": {"bay_left_m": -5.0}})
     with pytest.raises(InputError, match="bay_left_out_m 390 m.*at most 385"):
         bays.bay_lengths_m(apply_edits(c, {"X": {"bay_left_out_m": 390.0}}))
+    # the rule at a given cycle (331.5 left turners/h out, none in): 75 m at 87 s, 50 m at 60 s
+    # (N = 5.5, 9 N = 49.7 m); a given length stays
+    it = Intersection(0, "X", 400.0, 400.0, 0.0, side_volume_vph=0.0, turn_left=0.1, turn_right=0.0,
+                      bay_left_in_m=20.0)
+    rule = Corridor("bay", "EPSG:3857", [it], 800.0, 60.0, 3315.0, 0.0)
+    for cyc, want in ((87.0, 75.0), (60.0, 50.0)):
+        at = bays.with_bays(rule, cycle_s=cyc).intersections[0]
+        assert (at.bay_left_out_m, at.bay_left_in_m, at.bay_right_out_m) == (want, 20.0, 0.0)
+    with pytest.raises(InputError, match="cycle_s"):
+        bays.bay_lengths_m(rule, cycle_s=0.0)
 
 
 # ----------------------------------------------------------------------------- SUMO
