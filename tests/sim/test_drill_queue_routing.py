@@ -163,6 +163,37 @@ def test_the_zone_is_weighed_when_the_group_gets_in_after_its_queue():
     assert rs.time_at_or_above_on_trip(tr, 1e-3) == 0.0
 
 
+def test_a_queue_is_exposed_on_the_link_it_stands_on():
+    """Three groups of 20 car units leave A together for B, blind to the queues: A-C (200 s,
+    10,000 veh/h: 7.2 s a group at its entry), then C-X (1,200 veh/h: 60 s a group), so they wait
+    0, 52.8 and 112.8 s at C. A cloud over A-C's middle holds each group for its wait at A, its
+    drive on A-C and its wait at C (it queues on A-C): from its first node to its entry into C-X.
+    A cloud over C-X's middle holds it only for its 100 s on C-X (1e-6 s)."""
+    g = _two_routes(300.0, 450.0, approach_s=200.0)
+    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
+                  "EPSG:32649")
+    rows, cols = np.indices(grid.shape)
+    x, y = grid.xy(rows, cols)
+    rects = {"AC": (x > 399900.0) & (x < 400100.0) & (y > 2848400.0) & (y < 2849600.0),
+             "CX": (x > 399700.0) & (x < 399800.0) & (y > 2850200.0) & (y < 2850300.0)}
+    for name, rect in rects.items():
+        env = simpy.Environment()
+        rs = RoadState(g)
+        rs.add_zone(np.array([0.0]), np.where(rect, 5e-3, 0.0)[None], grid, 1e-3, label="cloud", avoid=True)
+        assert {rs.edge_keys[i][:2] for i in np.flatnonzero(rs.in_avoided_zone(0.0))} == {(name[0], name[1])}
+        q = LinkQueues(env, rs)
+        procs = [env.process(q.drive(_xy(g, "A"), _xy(g, "B"), 20.0)) for _ in range(3)]
+        env.run()
+        for k, p in enumerate(procs):
+            tr = p.value[0]
+            (_, _, _, in_ac, out_ac), (_, _, _, in_cx, out_cx) = tr.edges[:2]
+            assert out_ac == pytest.approx(200.0 + 7.2 * k, abs=1e-6)
+            assert in_cx - out_ac == pytest.approx(max(60.0 * k - 7.2 * k, 0.0), abs=1e-6)
+            want = in_cx - float(tr.times_s[1]) if name == "AC" else out_cx - in_cx
+            assert rs.time_at_or_above_on_trip(tr, 1e-3) == pytest.approx(want, abs=1e-6)
+            assert rs.peak_on_trip(tr) == 5e-3
+
+
 def test_queue_records_of_a_link():
     """Three groups of 20 car units (50 persons each) leave C together blind to the queues: all
     take X, whose 1,200 veh/h entry takes 60 s per group. The second and third wait 60 and 120 s;
