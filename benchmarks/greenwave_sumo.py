@@ -7,7 +7,8 @@ Method. Corridor: the sample city's Renmin Road (``corridor_from_name(city.roads
 Road")``: 10 signals over 4350 m, 3 lanes each way, 60 km/h, its default demand) or the
 hand-built corridor of the same geometry at 1200 veh/h each way, side streets 400 veh/h (1 lane),
 10 % left and 10 % right turns, half the side traffic joining; both with left- and right-turn bays
-by the design rule of :mod:`sim.greenwave.bays` (pockets in SUMO). Plan: cycle 100 s, main 60 s
+by the design rule of :mod:`sim.greenwave.bays` at the corridor's Webster cycle (lane groups since
+2026-12-02: 62 s on Renmin Road, 30-55 m bays; pockets in SUMO). Plan: cycle 100 s, main 60 s
 (green 55 + yellow 3 + all-red 2), side 40 s (35 + 3 + 2), offsets for a one-way (out)
 progression at 50 km/h (offset = position / 13.9 m/s). For each seed and step length, ours
 (``microsim.simulate``) and SUMO (``sumo.write_sumo`` + ``run_sumo`` through libsumo) run the

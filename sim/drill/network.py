@@ -320,7 +320,8 @@ class RoadState(HazardInput, TripExposure):
     def in_closed_zone(self, xy: np.ndarray, t: float) -> np.ndarray:
         """Per point: every link leaving its nearest node is closed at t, some of them to all but
         protected resources (inside a closed toxic zone): a vehicle that sets off there can only
-        leave through the zone."""
+        leave through the zone. A node with an open link is not inside, also in an enclave of open
+        roads that the zone cuts off (below its level: people there shelter in place)."""
         n, _ = self._snap(xy)
         j = self._interval(t)
         shut = np.zeros(len(self.nodes), bool)

@@ -19,26 +19,34 @@ class TripExposure:
         """(edge id, from, to, largest ``kind`` value meanwhile) for each stretch of ``trip``: the
         time on each edge, and before it any wait at its start node (a queue at its entry, or no
         open route), counted on the edge the vehicle waits on, the one it came along (the queue
-        stands on it), or on the first edge for a wait before it. Values: the frames holding at
-        some time in the stretch, the worse of each interval's two frames, as the routing sees
-        them. Nothing when no layer of that kind exists."""
+        stands on it), or on the first edge for a wait before it; a trip that ends unreachable
+        waits at its last node on its last edge (one stuck at its first node has no edge and adds
+        nothing). Values: the frames holding at some time in the stretch, the worse of each
+        interval's two frames, as the routing sees them. Nothing when no layer of that kind exists."""
         layers = [L for L in self._layers if L.kind == kind]
+        if not layers:
+            return
         t_node = float(trip.times_s[1]) if len(trip.times_s) > 1 else trip.t_depart_s
         prev = None
-        for u, v, k, t_in, t1 in trip.edges if layers else ():
+        stretches: list[tuple[int, float, float]] = []
+        for u, v, k, t_in, t1 in trip.edges:
             e = self._eid[(u, v, k)]
-            stretches = ((e if prev is None else prev, t_node, t_in), (e, t_in, t1)) if t_in > t_node \
-                else ((e, min(t_node, t_in), t1),)
-            for ee, a, b in stretches:
-                peak = 0.0
-                for L in layers:
-                    k1 = int(np.searchsorted(L.times_s, b, side="left")) - 1  # frames starting before the end
-                    if k1 < 0:
-                        continue
-                    k0 = max(int(np.searchsorted(L.times_s, a, side="right")) - 1, 0)
-                    peak = max(peak, float(L.value[k0:k1 + 1, ee].max()))
-                yield ee, a, b, peak
+            if t_in > t_node:
+                stretches += [(e if prev is None else prev, t_node, t_in), (e, t_in, t1)]
+            else:
+                stretches.append((e, min(t_node, t_in), t1))
             t_node, prev = t1, e
+        if not trip.reachable and prev is not None and float(trip.times_s[-1]) > t_node:
+            stretches.append((prev, t_node, float(trip.times_s[-1])))
+        for e, a, b in stretches:
+            peak = 0.0
+            for L in layers:
+                k1 = int(np.searchsorted(L.times_s, b, side="left")) - 1  # frames starting before the end
+                if k1 < 0:
+                    continue
+                k0 = max(int(np.searchsorted(L.times_s, a, side="right")) - 1, 0)
+                peak = max(peak, float(L.value[k0:k1 + 1, e].max()))
+            yield e, a, b, peak
 
     def peak_on_trip(self, trip: "Trip", kind: str = "toxic") -> float:
         """Largest value of the ``kind`` layers (e.g. toxic concentration, the frames' units) on

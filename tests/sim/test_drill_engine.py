@@ -205,7 +205,7 @@ def test_zone_evacuation_takes_the_forecast_zone_and_counts_who_leaves_into_the_
     log = res.tables["log"]
     at = log[(log.plan == "fast") & (log.kind == "evacuate") & (log.t_s == 3600.0)].text.iloc[0]
     assert "persons from" in at and int(at.split("evacuate: ")[1].split(" persons")[0]) > 10000
-    # thousands set off where every road out lies in the closed red zone: they drive out through it
+    # thousands set off inside the closed red zone (every link from their node closed): they drive out
     # (before, they found no route and stayed)
     assert int(re.search(r"(\d+) of them from inside the closed zone", at).group(1)) > 1000
     ppl = res.tables["people"]

@@ -5,6 +5,8 @@ predicted free times (sim.point_queue.EntryQueues.free_at_s) against the times g
 get in."""
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import simpy
 from affine import Affine
 
 from sim.drill.evac_traffic import LinkQueues
-from sim.drill.network import RoadState
+from sim.drill.network import Closure, RoadState
 from sim.point_queue import EntryQueues
 from terrain.raster import Raster
 from twin.roads import straight_edge
@@ -192,6 +194,49 @@ def test_a_queue_is_exposed_on_the_link_it_stands_on():
             want = in_cx - float(tr.times_s[1]) if name == "AC" else out_cx - in_cx
             assert rs.time_at_or_above_on_trip(tr, 1e-3) == pytest.approx(want, abs=1e-6)
             assert rs.peak_on_trip(tr) == 5e-3
+
+
+def test_a_stuck_vehicle_is_exposed_where_it_waits():
+    """C-X (100 s) under a cloud from 0 to 300 s (its last frame is clear); Y-B closed throughout
+    and X-B from 50 s. A vehicle leaving C at 0 takes X, finds X-B closed at 100 s, waits at X for the
+    next change (300 s), still finds no way and ends unreachable: 100 s driving C-X and 200 s
+    waiting at its end, 300 s in the cloud (1e-6 s)."""
+    g = _two_routes(300.0, 450.0)
+    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
+                  "EPSG:32649")
+    rows, cols = np.indices(grid.shape)
+    x, y = grid.xy(rows, cols)
+    rect = (x > 399700.0) & (x < 399800.0) & (y > 2850200.0) & (y < 2850300.0)  # round C-X's middle
+    rs = RoadState(g)
+    rs.add_zone(np.array([0.0, 300.0]), np.stack([np.where(rect, 5e-3, 0.0), np.zeros(grid.shape)]), grid, 1e-3,
+                label="cloud", avoid=True)
+    rs.add(Closure((("Y", "B", 0),), 0.0, math.inf, "manual", "test"))
+    rs.add(Closure((("X", "B", 0),), 50.0, math.inf, "manual", "test"))
+    tr = rs.route(_xy(g, "C"), _xy(g, "B"), 0.0)
+    assert not tr.reachable and [e[:2] for e in tr.edges] == [("C", "X")]
+    assert float(tr.times_s[-1]) == pytest.approx(300.0, abs=1e-6)
+    assert rs.time_at_or_above_on_trip(tr, 1e-3) == pytest.approx(300.0, abs=1e-6)
+
+
+def test_only_a_node_inside_the_closed_zone_drives_out():
+    """D - A - Z - S in a line, the links at Z closed to all but protected resources (a toxic
+    zone round Z). From Z every link leaving is closed: inside, and out to the shelter S only as
+    a protected vehicle. A and the dead end D beyond it keep an open link: an enclave that the
+    zone cuts off, not inside; evacuees there find no route and shelter in place."""
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for n, yy in {"D": -1000.0, "A": -500.0, "Z": 0.0, "S": 1000.0}.items():
+        g.add_node(n, x=400000.0, y=2850000.0 + yy)
+    for u, v in (("D", "A"), ("A", "Z"), ("Z", "S")):
+        for a, b in ((u, v), (v, u)):
+            g.add_edge(a, b, length_m=500.0, speed_kph=36.0, capacity_vph=1800.0, geometry=straight_edge(g, a, b))
+    rs = RoadState(g)
+    rs.add(Closure((("A", "Z"), ("Z", "A"), ("Z", "S"), ("S", "Z")), 0.0, math.inf, "toxic", "red zone",
+                   avoidable_by_protected=True))
+    xy = np.array([_xy(g, n) for n in ("Z", "A", "D")])
+    assert rs.in_closed_zone(xy, 10.0).tolist() == [True, False, False]
+    assert np.isinf(rs.travel_times(xy, _xy(g, "S"), 10.0)).all()
+    prot = rs.travel_times(xy, _xy(g, "S"), 10.0, protected=np.ones(3, bool))[:, 0]
+    assert prot == pytest.approx([50.0, 100.0, 150.0], abs=1e-6)  # 500-m links at 36 km/h: 50 s each
 
 
 def test_queue_records_of_a_link():
