@@ -38,6 +38,15 @@ def _two_routes(short_s: float, long_s: float, approach_s: float = 0.0) -> nx.Mu
     return g
 
 
+def _grid() -> tuple[Raster, np.ndarray, np.ndarray]:
+    """A 20 m raster over the test graphs and its cell centres' x, y."""
+    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
+                  "EPSG:32649")
+    rows, cols = np.indices(grid.shape)
+    x, y = grid.xy(rows, cols)
+    return grid, x, y
+
+
 def _xy(g: nx.MultiDiGraph, n: str) -> np.ndarray:
     return np.array([g.nodes[n]["x"], g.nodes[n]["y"]])
 
@@ -114,10 +123,7 @@ def test_the_risk_zone_is_weighed_where_the_forecast_puts_it():
     so it takes Y, arriving at 450 s with no time in the zone. Weighing the zone as it is when
     it plans, it takes X, arrives at 300 s and drives 150 s in the zone."""
     g = _two_routes(300.0, 450.0)
-    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
-                  "EPSG:32649")
-    rows, cols = np.indices(grid.shape)
-    x, y = grid.xy(rows, cols)
+    grid, x, y = _grid()
     rect = (x > 399600.0) & (x < 399900.0) & (y > 2850800.0) & (y < 2851200.0)  # round X-B's middle
     frames = np.stack([np.zeros(grid.shape), np.zeros(grid.shape), np.where(rect, 5e-3, 0.0)])
     out = {}
@@ -145,10 +151,7 @@ def test_the_zone_is_weighed_when_the_group_gets_in_after_its_queue():
     zone weighed at the free-flow times (X-B from 100 to 300 s) it would take X and spend 80 s
     in the zone."""
     g = _two_routes(300.0, 450.0)
-    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
-                  "EPSG:32649")
-    rows, cols = np.indices(grid.shape)
-    x, y = grid.xy(rows, cols)
+    grid, x, y = _grid()
     rect = (x > 399600.0) & (x < 399900.0) & (y > 2850800.0) & (y < 2851200.0)
     frames = np.stack([np.zeros(grid.shape), np.zeros(grid.shape), np.where(rect, 5e-3, 0.0)])
     env = simpy.Environment()
@@ -172,10 +175,7 @@ def test_a_queue_is_exposed_on_the_link_it_stands_on():
     drive on A-C and its wait at C (it queues on A-C): from its first node to its entry into C-X.
     A cloud over C-X's middle holds it only for its 100 s on C-X (1e-6 s)."""
     g = _two_routes(300.0, 450.0, approach_s=200.0)
-    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
-                  "EPSG:32649")
-    rows, cols = np.indices(grid.shape)
-    x, y = grid.xy(rows, cols)
+    grid, x, y = _grid()
     rects = {"AC": (x > 399900.0) & (x < 400100.0) & (y > 2848400.0) & (y < 2849600.0),
              "CX": (x > 399700.0) & (x < 399800.0) & (y > 2850200.0) & (y < 2850300.0)}
     for name, rect in rects.items():
@@ -202,10 +202,7 @@ def test_a_stuck_vehicle_is_exposed_where_it_waits():
     next change (300 s), still finds no way and ends unreachable: 100 s driving C-X and 200 s
     waiting at its end, 300 s in the cloud (1e-6 s)."""
     g = _two_routes(300.0, 450.0)
-    grid = Raster(np.zeros((225, 100), np.float32), Affine(20.0, 0.0, 399000.0, 0.0, -20.0, 2852000.0),
-                  "EPSG:32649")
-    rows, cols = np.indices(grid.shape)
-    x, y = grid.xy(rows, cols)
+    grid, x, y = _grid()
     rect = (x > 399700.0) & (x < 399800.0) & (y > 2850200.0) & (y < 2850300.0)  # round C-X's middle
     rs = RoadState(g)
     rs.add_zone(np.array([0.0, 300.0]), np.stack([np.where(rect, 5e-3, 0.0), np.zeros(grid.shape)]), grid, 1e-3,
