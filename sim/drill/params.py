@@ -234,9 +234,9 @@ class Plan(_Strict):
                                            "the risk zone (risk_zone) of the toxic cloud counts as this many, so a "
                                            "route goes round the zone when the detour takes less than (penalty - 1) "
                                            "x the time inside it; 1: routes keep out of the red zone only (it is "
-                                           "closed to them, except to groups that set off inside it (every link from their node closed): those "
-                                           "drive out by the way least time in the risk zone, a second there "
-                                           "counting at least 10)")
+                                           "closed to them, except to groups that set off inside it, every link "
+                                           "from their node closed: those drive out by the way with least time in "
+                                           "the risk zone, a second there counting at least 10)")
     evacuation_sees_queues: bool = Field(True, description="evacuees' route choice sees the queues at link entries "
                                          "(live-traffic navigation: a link costs its time plus the wait behind the "
                                          "groups already queued for it, and a group plans again at a queue much "

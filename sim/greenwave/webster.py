@@ -100,7 +100,8 @@ def _through_groups(it: Intersection, q: np.ndarray, d: int, bay: np.ndarray, le
     return [(flow - q_right, lanes), (q_right, 1)]
 
 
-def _phase_ratios(it: Intersection, q: np.ndarray, seq: str, left_lanes: int, bay: np.ndarray) -> list[tuple[str, float]]:
+def _phase_ratios(it: Intersection, q: np.ndarray, seq: str, left_lanes: int,
+                  bay: np.ndarray) -> list[tuple[str, float]]:
     """(phase name, critical flow ratio y) in phase order for one intersection; ``bay`` (2, 2): its
     approaches' left / right bays (:func:`sim.greenwave.bays.has_bays`).
 
