@@ -1,12 +1,15 @@
 """Evacuee routing in the shipped storm-night drill: the same drill with the evacuees' route
 choice seeing the link-entry queues or not, weighing the risk zone where the forecast puts it
-or where it is, and with the risk-zone penalty of the plan (10) or none (1).
+or where it is, with the risk-zone penalty of the plan (10) or none (1), and with the persons who
+find no shelter place driving out of the danger area (the default) or staying in place.
 
 Each variant reruns ``sim.drill.run`` on ``scenarios/drill_flood_hazmat.yaml`` (hazards cached
 after the first run) and prints, for its first plan: evacuees on the road at once (max), the
 last time one is on the road, person-hours on the roads (``evacuee_road_person_h``),
 person-hours waiting at link entries (sum of ``evac_queues``), evacuees whose drive meets the
-risk zone's level of the cloud and their person-minutes there, and the run time.
+risk zone's level of the cloud and their person-minutes there, the persons out of the danger
+area without a shelter place at the end, the person-minutes indoors in air at the risk zone's
+level, and the run time.
 
 Then the default variant again with spill-back's stuck time (a group waiting that long for
 room on a full link gets on anyway) at 60, 300 (the default), 900 and 3,600 s.
@@ -21,15 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's), spill-back
-    ("queues seen, forecast zone (default)", True, True, None, True),
-    ("queues seen, forecast zone, point queues", True, True, None, False),
-    ("queues seen, zone as planned", True, False, None, True),
-    ("blind to queues, forecast zone", False, True, None, True),
-    ("blind to queues, zone as planned", False, False, None, True),
-    ("blind to queues, point queues", False, False, None, False),
-    ("queues seen, penalty 1 (fastest)", True, True, 1.0, True),
-    ("blind to queues, penalty 1", False, False, 1.0, True),
+VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's), spill-back, without a place
+    ("queues seen, forecast zone (default)", True, True, None, True, "leave"),
+    ("no shelter place: stay in place", True, True, None, True, "stay"),
+    ("queues seen, forecast zone, point queues", True, True, None, False, "leave"),
+    ("queues seen, zone as planned", True, False, None, True, "leave"),
+    ("blind to queues, forecast zone", False, True, None, True, "leave"),
+    ("blind to queues, zone as planned", False, False, None, True, "leave"),
+    ("blind to queues, point queues", False, False, None, False, "leave"),
+    ("queues seen, penalty 1 (fastest)", True, True, 1.0, True, "leave"),
+    ("blind to queues, penalty 1", False, False, 1.0, True, "leave"),
 ]
 
 
@@ -43,13 +47,15 @@ def main() -> None:
     city = load_city(sc.city)
     D.run(city, p, start=sc.start)  # computes and caches the flood
     print("| variant | max on road | last on road | person-h on road | person-h waiting | of it at full links "
-          "| groups forced (gridlock) | exposed evacuees | person-min in risk zone | run |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for label, sees, forecast, penalty, spill in VARIANTS:
+          "| groups forced (gridlock) | exposed evacuees | person-min in risk zone | out of the area "
+          "| indoor person-min at risk | run |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, sees, forecast, penalty, spill, without in VARIANTS:
         q = p.model_copy(deep=True)
         for pl in q.plans:
             pl.evacuation_sees_queues, pl.evacuation_zone_forecast = sees, forecast
             pl.evacuation_spillback = spill
+            pl.evacuation_without_place = without
             if penalty is not None:
                 pl.evacuation_zone_penalty = penalty
         t0 = time.perf_counter()
@@ -67,7 +73,8 @@ def main() -> None:
         print(f"| {label} | {pp.evacuating.max():,.0f} | {on.t_s.max() / 3600:.2f} h | "
               f"{m.evacuee_road_person_h:,.0f} | {wait_h:,.0f} | {full_h:,.0f} | {forced} | "
               f"{m.exposed_en_route_persons:,.0f} | "
-              f"{m.exposed_en_route_person_min:,.0f} | {wall:.1f} s |", flush=True)
+              f"{m.exposed_en_route_person_min:,.0f} | {m.left_area_end:,.0f} | {m.indoor_at_risk_person_min:,.0f} | "
+              f"{wall:.1f} s |", flush=True)
     import functools
 
     import sim.drill.engine as engine

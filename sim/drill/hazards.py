@@ -51,6 +51,17 @@ def frame_index(times_s: np.ndarray, t: float) -> int:
     return int(np.searchsorted(times_s, t + 1e-9, side="right")) - 1
 
 
+def seconds_held(flags: np.ndarray, times_s: np.ndarray, t0_s: float, t1_s: float) -> np.ndarray:
+    """Seconds in [t0_s, t1_s] that each column of the frame flags (nf, n) holds true, frame k
+    holding from ``times_s[k]`` to the next frame's time (the last to t1_s; nothing before the
+    first)."""
+    if len(times_s) == 0:
+        return np.zeros(np.shape(flags)[1:])
+    lo = np.clip(times_s, t0_s, t1_s)
+    hi = np.clip(np.append(times_s[1:], max(t1_s, times_s[-1])), t0_s, t1_s)
+    return (hi - lo) @ np.asarray(flags, float)
+
+
 # --------------------------------------------------------------------------- flood
 @dataclass
 class FloodFrames:

@@ -250,6 +250,11 @@ class Plan(_Strict):
                                        "groups on the links behind, whatever their way on (spatial queue: a link "
                                        "holds lane-metres / 7 m car units; sim.point_queue); false: point queues at "
                                        "link entries that never block the junctions behind")
+    evacuation_without_place: Literal["leave", "stay"] = Field(
+        "leave", description="persons an evacuation order covers who find no shelter place (the open shelters "
+        "are full): 'leave', they drive out of the danger area by the way of least cost to the nearest point "
+        "the hazard forecast never puts at risk (family, friends, a hotel: not a shelter) and count as out of "
+        "the area; 'stay', they stay in place")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

@@ -1,5 +1,5 @@
-"""People in a drill plan's run: per building in place, evacuating or sheltered (their sum is
-conserved), evacuee vehicle groups on the roads (:mod:`sim.drill.evac_traffic`), the indoor air
+"""People in a drill plan's run: per building in place, evacuating, sheltered or out of the danger
+area with no shelter place (their sum is conserved), evacuee vehicle groups on the roads (:mod:`sim.drill.evac_traffic`), the indoor air
 of every building, and the series and tables the review reads. A mixin of
 :class:`sim.drill.engine.PlanRun`, whose clock (``env``), log (``say``), road state and link
 queues it uses."""
@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.drill.hazards import frame_index
-from sim.hazmat.exposure import indoor_step
+from sim.drill.hazards import frame_index, seconds_held
+from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_step
 from sim.hazmat.impacts import assign_to_shelters, evacuation_pcu, rayleigh_quantiles
 
 EVAC_SUBGROUPS = 4
@@ -39,6 +39,7 @@ class PeopleMixin:
         self.ordered = np.zeros(len(b), bool)
         self.evacuating = 0.0
         self.sheltered = 0.0
+        self.left_area = 0.0  # evacuees who found no shelter place and drove out of the danger area
         self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
         self.exposed_en_route_person_s = 0.0  # and their person-seconds on roads at that level, queues included
@@ -53,11 +54,16 @@ class PeopleMixin:
         self.c_in = np.zeros(len(b))
         self.indoor_hit = np.zeros(len(b), bool)
         self.indoor_at_risk = 0.0
+        self.indoor_at_risk_person_s = 0.0  # person-seconds indoors with the air at the risk zone's level
         self.people_rows: list[dict] = []
         self.shelter_rows: list[dict] = []
 
     # ------------------------------------------------------------------ evacuation
     def evacuate(self, act: Any, label: str, why: str) -> None:
+        """An evacuation order: the persons in place in its area, grouped by their nearest road
+        node, go to the open safe shelters (transportation LP on the route costs, within the places
+        left); those who find no place drive out of the danger area or stay
+        (``evacuation_without_place``). Each group sets off in Rayleigh-timed subgroups."""
         now = self.env.now
         sel = self.prep.buildings_in(act, now) & ~self.ordered & (self.in_place > 0)
         if not sel.any():
@@ -68,44 +74,90 @@ class PeopleMixin:
         b = self.prep.buildings
         idx = np.flatnonzero(sel)
         node = np.asarray(b.node.to_numpy())[idx]
-        groups = pd.Series(idx).groupby(node)
-        open_ = [s for s in self.shelter_load if s in self.shelter_open and self.prep.shelter_safe(s, now)]
-        persons = np.array([self.in_place[g].sum() for _, g in groups], float)
-        gxy = np.array([[b.x_m.to_numpy()[g].mean(), b.y_m.to_numpy()[g].mean()] for _, g in groups], float)
-        if not open_:
-            self.say("evacuate", f"{label}: evacuation ordered for {persons.sum():.0f} persons but no shelter is open "
-                     "and safe; they stay in place", why)
-            return
-        sh = self.prep.shelters.set_index("name").loc[open_]
-        cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
-        # the costs of the routes the evacuees will take (round the risk zone where worth it; out
-        # through the closed zone for those inside it)
+        groups = [np.asarray(g) for _, g in pd.Series(idx).groupby(node)]
+        persons = np.array([self.in_place[g].sum() for g in groups], float)
+        gxy = np.array([[b.x_m.to_numpy()[g].mean(), b.y_m.to_numpy()[g].mean()] for g in groups], float)
         inside = self.road.in_closed_zone(gxy, now)
-        cost = np.empty((len(gxy), len(open_)))
+        open_ = [s for s in self.shelter_load if s in self.shelter_open and self.prep.shelter_safe(s, now)]
+        sh = self.prep.shelters.set_index("name").loc[open_]
         sxy = sh[["x_m", "y_m"]].to_numpy(float)
+        x = np.zeros((len(groups), len(open_)))
+        if open_:
+            cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
+            x, _ = assign_to_shelters(persons, cap, self._evac_costs(gxy, inside, sxy, now))
+        left = np.maximum(persons - x.sum(axis=1), 0.0)
+        left[left < 0.5] = 0.0
+        out_xy = np.full((len(groups), 2), np.nan)
+        if self.plan.evacuation_without_place == "leave" and left.any():
+            out_xy[left > 0] = self._ways_out(gxy[left > 0], inside[left > 0], now)
+        leaving = np.where(np.isfinite(out_xy[:, 0]), left, 0.0)
+        staying = left - leaving
+        msg = f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings"
+        if inside.any():
+            msg += f", {persons[inside].sum():.0f} of them from inside the closed zone, which they drive out through"
+        msg += (f"; {x.sum():.0f} to {len(open_)} open safe shelters" if open_ else "; no shelter is open and safe")
+        if leaving.sum() > 0:
+            msg += (f"; {leaving.sum():.0f} find no shelter place and drive out of the danger area (to the nearest "
+                    "point the forecast keeps out of it)")
+        if staying.sum() > 0:
+            stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
+            g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
+            msg += (f"; {staying.sum():.0f} find no place or way out and stay (forecast "
+                    f"{np.average(g_s, weights=staying) / 60:.0f} min at risk in place on average)")
+        self.say("evacuate", msg, why)
+        for gi, g in enumerate(groups):
+            trips = [(float(x[gi, sj]), s, tuple(sxy[sj])) for sj, s in enumerate(open_)]
+            trips.append((float(leaving[gi]), None, tuple(out_xy[gi])))
+            for p, s, dxy in trips:
+                if p < 0.5:
+                    continue
+                if s is not None:
+                    self.shelter_booked[s] += p
+                pcu = evacuation_pcu(p, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
+                k = max(EVAC_SUBGROUPS, math.ceil(pcu / EVAC_GROUP_PCU))
+                for t in rayleigh_quantiles(k, act.spec.departure_mean_min * 60.0):
+                    self.env.process(self._evac_trip(g, p / persons[gi] / k, tuple(gxy[gi]), s, dxy, float(t)))
+
+    def _evac_costs(self, gxy: np.ndarray, inside: np.ndarray, dxy: np.ndarray, now: float) -> np.ndarray:
+        """(groups, destinations) costs of the routes the evacuees will take: round the risk zone
+        where worth it, out through the closed zone for those inside it (:meth:`_route_mode`)."""
+        cost = np.full((len(gxy), len(dxy)), np.inf)
         for ins in (False, True):
             rows = inside == ins
             if rows.any():
                 prot, pen = self._route_mode(ins)
-                cost[rows] = self.road.travel_times(gxy[rows], sxy, now, protected=np.full(rows.sum(), prot),
+                cost[rows] = self.road.travel_times(gxy[rows], dxy, now, protected=np.full(rows.sum(), prot),
                                                     avoid_penalty=pen)
-        x, unshel = assign_to_shelters(persons, cap, cost)
-        self.say("evacuate", f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings to {len(open_)} shelters"
-                 + (f", {persons[inside].sum():.0f} of them from inside the closed zone, which they drive out "
-                    "through" if inside.any() else "")
-                 + (f"; {unshel:.0f} find no room or route and stay" if unshel > 0.5 else ""), why)
-        for gi, (_, g) in enumerate(groups):
-            for sj, s in enumerate(open_):
-                p = float(x[gi, sj])
-                if p < 0.5:
-                    continue
-                self.shelter_booked[s] += p
-                share = p / persons[gi]
-                pcu = evacuation_pcu(p, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
-                k = max(EVAC_SUBGROUPS, math.ceil(pcu / EVAC_GROUP_PCU))
-                for t in rayleigh_quantiles(k, act.spec.departure_mean_min * 60.0):
-                    self.env.process(self._evac_trip(np.asarray(g), share / k, tuple(gxy[gi]), s,
-                                                     (sh.x_m[s], sh.y_m[s]), float(t)))
+        return cost
+
+    def _ways_out(self, gxy: np.ndarray, inside: np.ndarray, now: float) -> np.ndarray:
+        """Per group: the road node the hazard forecast never puts at risk from ``now`` to the
+        drill's end (:meth:`sim.drill.prepare.Prepared.out_of_danger`) that its route reaches at
+        least cost; NaN where none is reachable."""
+        nodes = self.road.node_xy[self.prep.out_of_danger(self.road.node_xy, now)]
+        out = np.full((len(gxy), 2), np.nan)
+        if len(nodes):
+            cost = self._evac_costs(gxy, inside, nodes, now)
+            best = np.argmin(cost, axis=1)
+            ok = np.isfinite(cost[np.arange(len(gxy)), best])
+            out[ok] = nodes[best[ok]]
+        return out
+
+    def _seconds_at_risk_staying(self, bidx: np.ndarray, now: float) -> np.ndarray:
+        """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be
+        at risk if they stayed, by the hazard frames as forecast: their indoor air at or above the
+        risk zone's level (one-box model from its present state at the building's present air
+        changes, :func:`sim.hazmat.exposure.indoor_seconds_at_or_above`), plus the time the flood
+        is deeper than ``risk_depth_m`` at the building."""
+        p = self.prep
+        out = np.zeros(len(bidx))
+        if p.hazmat is not None:
+            out += indoor_seconds_at_or_above(self.c_in[bidx], p.building_conc[:, bidx], p.hazmat.times_s,
+                                              self.ach[bidx], p.hazmat.thresholds[p.params.risk_zone],
+                                              now, p.duration_s)
+        if p.flood is not None:
+            out += seconds_held(p.flood_risk[:, bidx], p.flood.times_s, now, p.duration_s)
+        return out
 
     def _route_mode(self, inside: bool) -> tuple[bool, float]:
         """(protected, zone penalty) of an evacuee group's routes. One that sets off inside the
@@ -115,7 +167,9 @@ class PeopleMixin:
         pen = self.plan.evacuation_zone_penalty
         return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
 
-    def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str, sxy: tuple, delay: float):
+    def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str | None, sxy: tuple, delay: float):
+        """One subgroup's trip from buildings ``bidx`` (``share`` of their population) to ``shelter``
+        at ``sxy``, or, with ``shelter`` None, out of the danger area to the point ``sxy``."""
         yield self.env.timeout(delay)
         take = np.minimum(self.prep.buildings.population.to_numpy(float)[bidx] * share, self.in_place[bidx])
         n = float(take.sum())
@@ -142,12 +196,17 @@ class PeopleMixin:
             yield self.env.timeout(max(float(trip.times_s[-1]) - self.env.now, 0.0))  # stuck at its last node
             self._on_road(-n)
             self.in_place[bidx] += take
-            self.shelter_booked[shelter] -= n
-            self.say("evacuate", f"{n:.0f} persons cannot reach {shelter}; back in place", "no open route")
+            if shelter is not None:
+                self.shelter_booked[shelter] -= n
+            self.say("evacuate", f"{n:.0f} persons cannot reach {shelter or 'a way out of the danger area'}; back "
+                     "in place", "no open route")
             return
         # the persons count as arrived when the group's middle vehicle has
         yield self.env.timeout(max(trip.t_arrive_s + 0.5 * spread - self.env.now, 0.0))
         self._on_road(-n)
+        if shelter is None:
+            self.left_area += n
+            return
         self.sheltered += n
         self.shelter_load[shelter] += n
 
@@ -163,10 +222,12 @@ class PeopleMixin:
             k = frame_index(hm.times_s, self.env.now)
             cout = self.prep.building_conc[k] if k >= 0 else np.zeros_like(self.c_in)
             self.c_in = indoor_step(self.c_in, cout, self.ach, dt_s)
-            new = (self.c_in >= thr) & ~self.indoor_hit
+            hit = self.c_in >= thr
+            new = hit & ~self.indoor_hit
             if new.any():
                 self.indoor_hit |= new
                 self.indoor_at_risk += float(self.in_place[new].sum())
+            self.indoor_at_risk_person_s += float(self.in_place[hit].sum()) * dt_s
             yield self.env.timeout(dt_s)
 
     def _sampler(self):
@@ -185,12 +246,15 @@ class PeopleMixin:
         self._on_road(0.0)
         t = float(self.env.now)
         inp = float(self.in_place[self.flagged].sum())
-        self.people_rows.append({"plan": self.plan.name, "t_s": t, "at_risk": inp + self.evacuating + self.sheltered,
+        self.people_rows.append({"plan": self.plan.name, "t_s": t,
+                                 "at_risk": inp + self.evacuating + self.sheltered + self.left_area,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
+                                 "left_area": self.left_area,
                                  "left_in_cloud": self.left_in_cloud, "exposed_en_route": self.exposed_en_route,
                                  "exposed_en_route_person_min": self.exposed_en_route_person_s / 60.0,
                                  "road_person_h": self.road_person_s / 3600.0,
                                  "indoor_at_risk": self.indoor_at_risk,
+                                 "indoor_at_risk_person_min": self.indoor_at_risk_person_s / 60.0,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons
         for s, load in self.shelter_load.items():

@@ -406,6 +406,27 @@ class Prepared:
                     return False
         return True
 
+    def out_of_danger(self, xy: np.ndarray, t: float) -> np.ndarray:
+        """Per point: from ``t`` to the drill's end the hazard frames (as forecast) never put it at
+        risk: below the toxic ``risk_zone``'s level and the flood no deeper than ``risk_depth_m``."""
+        xy = np.asarray(xy, float).reshape(-1, 2)
+        layers = []  # (frame times, frames, grid, the frames' values at risk)
+        if self.hazmat is not None:
+            thr = self.hazmat.thresholds[self.params.risk_zone]
+            layers.append((self.hazmat.times_s, self.hazmat.conc, self.hazmat.grid, lambda v: v >= thr))
+        if self.flood is not None:
+            layers.append((self.flood.times_s, self.flood.depth_m, self.flood.ground,
+                           lambda v: v > self.params.risk_depth_m))
+        ok = np.ones(len(xy), bool)
+        for times, frames, grid, at_risk in layers:
+            k = max(hz.frame_index(times, t), 0)
+            rr, cc = grid.rowcol(xy[:, 0], xy[:, 1])
+            ny, nx = grid.shape
+            on = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+            peak = frames[k:, np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)].max(axis=0, initial=0.0)
+            ok &= ~(on & at_risk(peak))
+        return ok
+
     # ------------------------------------------------------------------ shared helpers
     def clock(self, t_s: float) -> str:
         """Wall-clock HH:MM of drill time ``t_s``."""

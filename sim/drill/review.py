@@ -56,10 +56,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "incidents_closed": ("incidents closed by the end of the drill", "higher"),
     "close_last_s": ("time until the last incident was closed", "lower"),
     "people_at_risk_peak": ("peak persons at risk", ""),
-    "evacuated_by_end_share": ("persons at risk who are in a shelter at the end", "higher"),
+    "evacuated_by_end_share": ("persons at risk who are in a shelter or out of the danger area at the end",
+                               "higher"),
     "sheltered_end": ("persons in shelters at the end", "higher"),
+    "left_area_end": ("persons who found no shelter place and drove out of the danger area "
+                      "(evacuation_without_place: leave)", ""),
     "in_place_end": ("persons still in place in the danger zone at the end", "lower"),
-    "evacuated_90_s": ("time from which at least 90 % of the persons at risk stay sheltered to the end", "lower"),
+    "evacuated_90_s": ("time from which at least 90 % of the persons at risk stay sheltered or out of the danger "
+                       "area to the end", "lower"),
     "left_in_cloud_persons": ("evacuees who set off while the toxic zone covered their building (sheltering in "
                               "place until it passes protects them better)", "lower"),
     "exposed_en_route_persons": ("evacuees whose drive to the shelter crosses the risk zone's level of the toxic "
@@ -72,6 +76,8 @@ METRICS: dict[str, tuple[str, str]] = {
                               "spreads them over the roads)", "lower"),
     "indoor_at_risk_persons": ("persons still in their building when its indoor air reached the risk zone's level "
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
+    "indoor_at_risk_person_min": ("person-minutes indoors with the indoor air at the risk zone's level (those who "
+                                  "stay, or have not yet left, where the cloud gets in)", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
     "shelters_over_capacity": ("shelters that were over capacity at some time", "lower"),
     "shelter_overflow_peak_persons": ("peak persons above capacity, summed over shelters", "lower"),
@@ -145,11 +151,15 @@ def plan_metrics(tasks: pd.DataFrame, incidents: pd.DataFrame, needs: pd.DataFra
 def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     nan = math.nan
     if not len(pp):
-        return {k: nan for k in ("people_at_risk_peak", "evacuated_by_end_share", "sheltered_end", "in_place_end",
+        return {k: nan for k in ("people_at_risk_peak", "evacuated_by_end_share", "sheltered_end", "left_area_end",
+                                 "in_place_end",
                                  "evacuated_90_s", "left_in_cloud_persons", "exposed_en_route_persons",
-                                 "exposed_en_route_person_min", "evacuee_road_person_h", "indoor_at_risk_persons")}
+                                 "exposed_en_route_person_min", "evacuee_road_person_h", "indoor_at_risk_persons",
+                                 "indoor_at_risk_person_min")}
     pp = pp.sort_values("t_s", kind="stable")
-    t, risk, shel = _f(pp["t_s"]), _f(pp["at_risk"]), _f(pp["sheltered"])
+    if "left_area" not in pp:  # tables saved before persons could leave the area without a shelter place
+        pp = pp.assign(left_area=0.0)
+    t, risk, shel = _f(pp["t_s"]), _f(pp["at_risk"]), _f(pp["sheltered"]) + _f(pp["left_area"])  # safe
     end = pp.iloc[-1]
     # 90 % sheltered from then on: a share reached early (the first hazard's few people) and lost
     # again when a later hazard puts many more at risk does not count
@@ -159,15 +169,18 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     while k < len(t) and risk[k] <= 0:
         k += 1
     return {"people_at_risk_peak": float(risk.max()),
-            "evacuated_by_end_share": float(end["sheltered"] / end["at_risk"]) if end["at_risk"] > 0 else nan,
-            "sheltered_end": float(end["sheltered"]), "in_place_end": float(end["in_place"]),
+            "evacuated_by_end_share": float(shel[-1] / end["at_risk"]) if end["at_risk"] > 0 else nan,
+            "sheltered_end": float(end["sheltered"]), "left_area_end": float(end["left_area"]),
+            "in_place_end": float(end["in_place"]),
             "evacuated_90_s": float(t[k]) if k < len(t) else (math.inf if risk.max() > 0 else nan),
             "left_in_cloud_persons": float(end["left_in_cloud"]) if "left_in_cloud" in pp else nan,
             "exposed_en_route_persons": float(end["exposed_en_route"]) if "exposed_en_route" in pp else nan,
             "exposed_en_route_person_min": (float(end["exposed_en_route_person_min"])
                                             if "exposed_en_route_person_min" in pp else nan),
             "evacuee_road_person_h": float(end["road_person_h"]) if "road_person_h" in pp else nan,
-            "indoor_at_risk_persons": float(end["indoor_at_risk"]) if "indoor_at_risk" in pp else nan}
+            "indoor_at_risk_persons": float(end["indoor_at_risk"]) if "indoor_at_risk" in pp else nan,
+            "indoor_at_risk_person_min": (float(end["indoor_at_risk_person_min"])
+                                          if "indoor_at_risk_person_min" in pp else nan)}
 
 
 def _shelter_metrics(sh: pd.DataFrame) -> dict[str, float]:

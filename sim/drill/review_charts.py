@@ -296,8 +296,8 @@ def _style_panel(ax, title: str) -> None:
 
 @_chart
 def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
-    """Persons in place / evacuating / sheltered (stacked) and at risk (line) over time, one
-    panel per plan."""
+    """Persons in place / evacuating / sheltered / out of the area (stacked) and at risk (line)
+    over time, one panel per plan."""
     people = _check_people(people)
     plans = _plans(people)
     if not plans:
@@ -307,16 +307,17 @@ def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
     for ax, p in zip(axes, plans):
         pp = _of(people, p).sort_values("t_s", kind="stable")
         x = clock.x(_f(pp["t_s"]))
-        ax.stackplot(x, _f(pp["in_place"]), _f(pp["evacuating"]), _f(pp["sheltered"]),
-                     colors=("#fdae6b", "#fee08b", "#74c476"), labels=("in place", "evacuating", "sheltered"),
+        ax.stackplot(x, _f(pp["in_place"]), _f(pp["evacuating"]), _f(pp["sheltered"]), _f(pp["left_area"]),
+                     colors=("#fdae6b", "#fee08b", "#74c476", "#9ecae1"),
+                     labels=("in place", "evacuating", "sheltered", "out of the area (no shelter place)"),
                      alpha=0.9, lw=0)
         ax.plot(x, _f(pp["at_risk"]), color="black", lw=1.2, label="at risk (total)")
         end = pp.iloc[-1]
-        share = end["sheltered"] / end["at_risk"] if end["at_risk"] > 0 else math.nan
+        share = (end["sheltered"] + end["left_area"]) / end["at_risk"] if end["at_risk"] > 0 else math.nan
         _style_panel(ax, f"{lab[p]}: peak {pp['at_risk'].max():,.0f} at risk, "
-                         f"{100 * share:.0f} % sheltered at the end")
+                         f"{100 * share:.0f} % sheltered or out of the area at the end")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=7, frameon=False)
     clock.style(axes[-1])
     fig.suptitle("Persons at risk, evacuating and sheltered", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))

@@ -30,7 +30,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "log": ("plan", "t_s", "kind", "text", "reason"),
 }
 
-PEOPLE_TOL = 1e-6  # persons: at_risk must equal in_place + evacuating + sheltered to this
+PEOPLE_TOL = 1e-6  # persons: at_risk must equal in_place + evacuating + sheltered + left_area to this
 
 _PLAN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf")
 
@@ -50,17 +50,20 @@ def _check(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _check_people(people: pd.DataFrame) -> pd.DataFrame:
-    """Persons are conserved: at_risk = in_place + evacuating + sheltered (to 1e-6 persons)."""
+    """Persons are conserved: at_risk = in_place + evacuating + sheltered + left_area (to 1e-6
+    persons). ``left_area`` (out of the danger area with no shelter place) may be missing: 0."""
     people = _check(people, "people")
-    p = people[["at_risk", "in_place", "evacuating", "sheltered"]].to_numpy(float)
+    if "left_area" not in people.columns:
+        people = people.assign(left_area=0.0)
+    p = people[["at_risk", "in_place", "evacuating", "sheltered", "left_area"]].to_numpy(float)
     if len(p) and not np.isfinite(p).all():
-        raise InputError("people at_risk/in_place/evacuating/sheltered non-finite: expected finite persons")
+        raise InputError("people at_risk/in_place/evacuating/sheltered/left_area non-finite: expected finite persons")
     gap = np.abs(p[:, 0] - p[:, 1:].sum(axis=1)) if len(p) else np.zeros(0)
     if len(gap) and gap.max() > PEOPLE_TOL:
         i = int(np.argmax(gap))
         row = people.iloc[i]
         raise InputError(f"people plan {row['plan']} t_s {row['t_s']}: at_risk {p[i, 0]:g} != in_place + evacuating"
-                         f" + sheltered {p[i, 1:].sum():g}; expected equal within {PEOPLE_TOL:g} persons")
+                         f" + sheltered + left_area {p[i, 1:].sum():g}; expected equal within {PEOPLE_TOL:g} persons")
     if len(p) and (p < -PEOPLE_TOL).any():
         raise InputError("people counts negative: expected persons >= 0")
     return people

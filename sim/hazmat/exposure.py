@@ -41,6 +41,36 @@ def indoor_step(cin: np.ndarray, cout: np.ndarray, ach_per_h, dt_s: float) -> np
     return cout + (cin - cout) * np.exp(-np.asarray(ach_per_h, float) / 3600.0 * dt_s)
 
 
+def indoor_seconds_at_or_above(cin: np.ndarray, frames: np.ndarray, frame_times_s: np.ndarray, ach_per_h,
+                               level: float, t0_s: float, t1_s: float) -> np.ndarray:
+    """Seconds in [t0_s, t1_s] that the indoor air of each point is at or above ``level``, from
+    its concentration ``cin`` at t0_s, under outdoor frames (nf, npts) each holding from its time
+    to the next (none before the first, the last to t1_s).
+
+    Exact for held frames: over an interval of held outdoor C the one-box solution
+    c(τ) = C + (c0 − C) e^(−λτ) (:func:`indoor_step`) is monotone, so it crosses ``level`` at most
+    once, at τ* = ln((c0 − C)/(level − C)) / λ."""
+    c = np.asarray(cin, float).copy()
+    lam = np.broadcast_to(np.asarray(ach_per_h, float) / 3600.0, c.shape)
+    edges = np.unique(np.clip(np.concatenate([[t0_s, t1_s], frame_times_s]), t0_s, t1_s))
+    out = np.zeros_like(c)
+    for a, b in zip(edges[:-1], edges[1:]):
+        k = int(np.searchsorted(frame_times_s, a + 1e-9, side="right")) - 1
+        cout = frames[k] if k >= 0 else np.zeros_like(c)
+        dt = b - a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau = np.log((c - cout) / (level - cout)) / lam  # crossing time, where there is one
+        tau = np.where(np.isfinite(tau) & (tau >= 0.0), tau, np.inf)
+        rising_in = (cout > c) & (cout >= level) & (c < level)  # crosses upward (or is level-bound)
+        falling_out = (cout < c) & (cout < level) & (c >= level)  # crosses downward
+        above = np.where(c >= level, dt, 0.0)
+        above = np.where(rising_in, np.clip(dt - tau, 0.0, dt), above)
+        above = np.where(falling_out, np.minimum(tau, dt), above)
+        out += above
+        c = indoor_step(c, cout, lam * 3600.0, dt)
+    return out
+
+
 def indoor_from_outdoor(cout: np.ndarray, ach_per_h: np.ndarray, dt_s: float) -> np.ndarray:
     """Indoor concentration (nt, npts) under the outdoor one ``cout`` sampled every ``dt_s`` from
     t = 0 (clean air indoors then), :func:`indoor_step` with C_out held over each step."""

@@ -95,7 +95,8 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
 
     Buildings are grouped on a ``cluster_m`` grid; routes minimise zone-penalised travel time;
     persons are assigned to shelters by a transportation LP (capacities, HiGHS) minimising
-    person-weighted route cost; then a SimPy model releases vehicle groups on a Rayleigh
+    person-weighted route cost, and, when places are short, red-zone persons before orange before
+    yellow; then a SimPy model releases vehicle groups on a Rayleigh
     departure curve (mean ``departure_mean_min``; Tweedie et al. 1986 use Rayleigh/Weibull
     response curves) and moves them link by link, each link a FIFO server passing vehicles at
     its capacity (Vickrey 1969) followed by its free-flow time; a link holds at most its
@@ -134,7 +135,10 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
             if o in dist:
                 cost[i, j] = dist[o]
                 paths[i, j] = pth[o][::-1]
-    assign, unshel = assign_to_shelters(cl.persons.to_numpy(), cap, cost)
+    # when places are short the inner zones go first: a zone's tier outweighs any route's cost
+    tier_s = (np.nanmax(cost[np.isfinite(cost)]) if np.isfinite(cost).any() else 0.0) + 1.0
+    assign, unshel = assign_to_shelters(cl.persons.to_numpy(), cap, cost,
+                                        stay_cost=(len(LEVELS) - 1 - cl.zone_rank.to_numpy()) * tier_s)
 
     rows, groups = [], []
     for i, r in cl.iterrows():
@@ -164,14 +168,21 @@ def evacuation_pcu(persons: float, vehicle_share: float, persons_per_vehicle: fl
     return persons * vehicle_share / persons_per_vehicle + BUS_PCU * persons * (1 - vehicle_share) / BUS_PERSONS
 
 
-def assign_to_shelters(persons: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, float]:
+def assign_to_shelters(persons: np.ndarray, cap: np.ndarray, cost: np.ndarray,
+                       stay_cost: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Transportation LP: persons of each cluster to shelters within capacity at least total
-    cost; people who fit nowhere (capacity or no route) stay unassigned at a high penalty."""
+    cost; people who fit nowhere (capacity or no route) stay unassigned at a high penalty, the
+    same for all, plus ``stay_cost`` (per person of each cluster, in the units of ``cost``): when
+    places are short they go to the clusters whose staying costs most net of their route's cost
+    (with none, to the cheapest routes)."""
     n, m = cost.shape
     if m == 0:
         return np.zeros((n, 0)), float(persons.sum())
+    stay = np.zeros(n) if stay_cost is None else np.asarray(stay_cost, float)
+    if stay.shape != (n,) or not np.isfinite(stay).all() or (stay < 0).any():
+        raise ValueError(f"stay_cost: expected {n} finite values >= 0, got {stay!r}")
     big = 1e3 * (np.nanmax(cost[np.isfinite(cost)]) if np.isfinite(cost).any() else 1.0) + 1e6
-    c = np.concatenate([np.where(np.isfinite(cost), cost, big * 10).ravel(), np.full(n, big)])
+    c = np.concatenate([np.where(np.isfinite(cost), cost, big * 10).ravel(), big + stay])
     a_eq = np.zeros((n, n * m + n))
     for i in range(n):
         a_eq[i, i * m:(i + 1) * m] = 1.0

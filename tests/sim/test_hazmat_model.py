@@ -156,6 +156,48 @@ def test_sheltering_against_a_passing_cloud_closed_form():
     assert cin[-1] == pytest.approx(cin[k] * np.exp(-lam * (t[-1] - t[k])), rel=1e-9)
 
 
+def test_indoor_time_above_a_level_follows_the_closed_form():
+    """One-box air, λ = 0.5 /h, clean at t0 = 0. Outdoor C = 1 from 600 s to 4200 s, then 0.
+    Indoors rises as 1 − e^(−λ(t − 600)) and crosses L = 0.3 at 600 + ln(1/0.7)/λ = 3168.0 s;
+    at 4200 s it is c1 = 1 − e^(−0.5) = 0.3935 and falls as c1 e^(−λ(t − 4200)), below L after
+    ln(c1/L)/λ = 1953.1 s more: 3032.0 + 1953.1 s above in all. A point whose air changes are 0
+    stays at its start; a level above the outdoor peak is never reached; the window cuts the count."""
+    lam = 0.5 / 3600.0
+    times = np.array([600.0, 4200.0])
+    frames = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    c0 = np.array([0.0, 0.0, 0.5, 0.0])
+    ach = np.array([0.5, 0.5, 0.0, 0.5])
+    lev = np.array([0.3, 0.3, 0.3, 1.5])
+    out = np.array([E.indoor_seconds_at_or_above(c0, frames, times, ach, L, 0.0, 20000.0)[i]
+                    for i, L in enumerate(lev)])
+    c1 = 1.0 - math.exp(-0.5)
+    up = 600.0 + math.log(1.0 / 0.7) / lam
+    want = 4200.0 - up + math.log(c1 / 0.3) / lam
+    assert out[0] == pytest.approx(want, rel=1e-9)
+    assert out[2] == pytest.approx(20000.0, rel=1e-12)  # no air changes: 0.5 held indoors throughout
+    assert out[3] == 0.0
+    # a window from 3600 s, starting from the indoor air then (the count is the rest of the above)
+    c_3600 = 1.0 - math.exp(-lam * 3000.0)
+    part = E.indoor_seconds_at_or_above(np.array([c_3600]), frames[:, :1], times, 0.5, 0.3, 3600.0, 5000.0)
+    assert part[0] == pytest.approx(5000.0 - 3600.0, rel=1e-9)  # above from 3168 s, still at 5000 s
+    # and it agrees with fine steps of the one-box model (trapezoid of the indicator, 1-s steps)
+    t = np.arange(0.0, 20000.0, 1.0)
+    cout = np.where((t >= 600.0) & (t < 4200.0), 1.0, 0.0)[:, None]
+    cin = E.indoor_from_outdoor(cout, np.array([0.5]), 1.0)[:, 0]
+    assert float((cin >= 0.3).sum()) == pytest.approx(want, abs=2.0)
+
+
+def test_seconds_held_counts_frames_inside_the_window():
+    """Frames at 0, 600 and 1200 s (the last holding to the window's end): a column true in the
+    first and last frames, seen from 300 s to 2000 s, holds 300 + 800 s."""
+    from sim.drill.hazards import seconds_held
+
+    flags = np.array([[True, False], [False, False], [True, True]])
+    got = seconds_held(flags, np.array([0.0, 600.0, 1200.0]), 300.0, 2000.0)
+    assert got.tolist() == [1100.0, 800.0]
+    assert seconds_held(flags, np.array([0.0, 600.0, 1200.0]), 2500.0, 2000.0).tolist() == [0.0, 0.0]
+
+
 def test_protective_series_per_building_use_follow_the_closed_form(sample_city):
     """A cloud of C0 = 1 for 600 s over two buildings: the home (default 0.5 air changes/h) peaks
     indoors at 1 − exp(−0.5 × 600/3600) = 0.080, the shop given 2 /h by use at 1 − exp(−2 × 600/3600)
@@ -273,6 +315,47 @@ def test_shelter_assignment_is_optimal_and_within_capacity():
     a_ub = np.kron(np.ones(6), np.eye(3))
     ref = linprog(c, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=served, method="highs")
     assert (x * cost).sum() == pytest.approx(ref.fun, rel=1e-7)
+
+
+def test_short_shelter_places_go_where_staying_costs_most_net_of_the_route():
+    """100 places for two clusters of 100: with no cost of staying the cheaper route (10 s
+    against 50 s) gets them; a cluster whose staying costs 100 s a person more takes them
+    (100 − 50 > 0 − 10); one whose staying costs 30 s more does not (30 − 50 < −10)."""
+    persons, cap, cost = np.array([100.0, 100.0]), np.array([100.0]), np.array([[50.0], [10.0]])
+    for stay, placed in ((None, [0.0, 100.0]), ([100.0, 0.0], [100.0, 0.0]), ([30.0, 0.0], [0.0, 100.0])):
+        x, unshel = imp.assign_to_shelters(persons, cap, cost, stay_cost=stay)
+        assert x[:, 0] == pytest.approx(placed, abs=1e-6) and unshel == pytest.approx(100.0, abs=1e-6)
+    with pytest.raises(ValueError, match="stay_cost"):
+        imp.assign_to_shelters(persons, cap, cost, stay_cost=[-1.0, 0.0])
+
+
+def test_hazmat_evacuation_shelters_the_red_zone_first(sample_city):
+    """Two clusters of 300 persons, red farther from the only shelter (150 places) than yellow:
+    the red cluster gets all 150 places, the yellow one none."""
+    g = nx.MultiDiGraph(crs=CRS_)
+    xs = [0.0, 1000.0, 3000.0]
+    for i, x in enumerate(xs):
+        g.add_node(i, x=402000.0 + x, y=2855000.0)
+    for u, v in ((0, 1), (1, 2)):
+        length = xs[v] - xs[u]
+        for a, b in ((u, v), (v, u)):
+            g.add_edge(a, b, length_m=length, speed_kph=36.0, capacity_vph=1800.0, lanes=1, name="",
+                       highway="primary", travel_time_s=length / 10.0,
+                       geometry=LineString([(402000.0 + xs[a], 2855000.0), (402000.0 + xs[b], 2855000.0)]))
+
+    class C:
+        roads, crs = g, CRS_
+        places = gpd.GeoDataFrame({"name": ["S"], "kind": ["shelter"], "attrs": [{"capacity_persons": 150}]},
+                                  geometry=[Point(402000.0, 2855000.0)], crs=CRS_)
+
+    ex = gpd.GeoDataFrame({"population": [300.0, 300.0], "zone": ["red", "yellow"]},
+                          geometry=[Point(402000.0 + 3000.0, 2855000.0).buffer(5),
+                                    Point(402000.0 + 1000.0, 2855000.0).buffer(5)], crs=CRS_)
+    zones = gpd.GeoDataFrame({"zone": []}, geometry=[], crs=CRS_)
+    ev = imp.evacuate(C, ex, zones, {}, Evacuation(zones=["red", "yellow"], cluster_m=200.0))
+    got = ev.clusters.groupby("zone").persons.sum()
+    assert got.get("red", 0.0) == pytest.approx(150.0, abs=1e-6) and got.get("yellow", 0.0) == 0.0
+    assert ev.unsheltered_persons == pytest.approx(450.0, abs=1e-6)
 
 
 def test_ensemble_without_spread_is_the_deterministic_plume():
