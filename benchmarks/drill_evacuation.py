@@ -9,7 +9,8 @@ last time one is on the road, person-hours on the roads (``evacuee_road_person_h
 person-hours waiting at link entries (sum of ``evac_queues``), evacuees whose drive meets the
 risk zone's level of the cloud and their person-minutes there, the persons out of the danger
 area without a shelter place at the end, the person-minutes indoors in air at the risk zone's
-level, and the run time.
+level, and the run time; then, for the default routing with either rule for those without a shelter
+place, every plan's person-minutes at the risk level on the roads and indoors.
 
 Then the default variant again with spill-back's stuck time (a group waiting that long for
 room on a full link gets on anyway) at 60, 300 (the default), 900 and 3,600 s.
@@ -50,6 +51,7 @@ def main() -> None:
           "| groups forced (gridlock) | exposed evacuees | person-min in risk zone | out of the area "
           "| indoor person-min at risk | run |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    every_plan = {}  # without-place mode -> the metrics of every plan, for the two default-routing variants
     for label, sees, forecast, penalty, spill, without in VARIANTS:
         q = p.model_copy(deep=True)
         for pl in q.plans:
@@ -64,6 +66,8 @@ def main() -> None:
         plan = q.plans[0].name
         pp = r.tables["people"]
         pp = pp[pp.plan == plan]
+        if sees and forecast and spill and penalty is None:
+            every_plan[without] = r.metrics().set_index("plan")
         m = r.metrics().set_index("plan").loc[plan]
         eq = r.tables["evac_queues"]
         wait_h = float(eq[eq.plan == plan].wait_person_h.sum()) if len(eq) else 0.0
@@ -75,6 +79,12 @@ def main() -> None:
               f"{m.exposed_en_route_persons:,.0f} | "
               f"{m.exposed_en_route_person_min:,.0f} | {m.left_area_end:,.0f} | {m.indoor_at_risk_person_min:,.0f} | "
               f"{wall:.1f} s |", flush=True)
+    print("\n| plan | no shelter place | person-min in risk zone on roads | indoor person-min at risk | together |")
+    print("| --- | --- | --- | --- | --- |")
+    for without, mt in every_plan.items():
+        for plan, m in mt.iterrows():
+            road, indoor = m.exposed_en_route_person_min, m.indoor_at_risk_person_min
+            print(f"| {plan} | {without} | {road:,.0f} | {indoor:,.0f} | {road + indoor:,.0f} |")
     import functools
 
     import sim.drill.engine as engine

@@ -10,7 +10,8 @@ the network changes on the way), waits until everything sent to its incident has
 and drives back. People in buildings reached by the hazards, or in an area ordered to evacuate,
 are tracked per building (:mod:`sim.drill.people`): in place, evacuating (Rayleigh departure
 curve, driving to the nearest open shelter with room in vehicle groups that queue at every
-link's entry, :mod:`sim.drill.evac_traffic`) or sheltered; their sum is conserved. Every
+link's entry, :mod:`sim.drill.evac_traffic`), sheltered, or out of the danger area (those who
+found no shelter place); their sum is conserved. Every
 decision goes to the log with its time and reason. Randomness (time on scene) is drawn per incident from the drill seed, so
 plans compare on the same draws and the same seed gives the same drill.
 """

@@ -85,11 +85,12 @@ class PeopleMixin:
         if open_:
             cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
             x, _ = assign_to_shelters(persons, cap, self._evac_costs(gxy, inside, sxy, now))
+            x[x < 0.5] = 0.0  # (LP slivers: no trip)
         left = np.maximum(persons - x.sum(axis=1), 0.0)
         left[left < 0.5] = 0.0
         out_xy = np.full((len(groups), 2), np.nan)
         if self.plan.evacuation_without_place == "leave" and left.any():
-            out_xy[left > 0] = self._ways_out(gxy[left > 0], inside[left > 0], now)
+            out_xy[left > 0] = self._ways_out(act, gxy[left > 0], inside[left > 0], now)
         leaving = np.where(np.isfinite(out_xy[:, 0]), left, 0.0)
         staying = left - leaving
         msg = f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings"
@@ -102,7 +103,9 @@ class PeopleMixin:
         if staying.sum() > 0:
             stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
             g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
-            msg += (f"; {staying.sum():.0f} find no place or way out and stay (forecast "
+            why_not = "no shelter place" if self.plan.evacuation_without_place == "stay" else \
+                "no shelter place and no way out of the area"
+            msg += (f"; {staying.sum():.0f} find {why_not} and stay (forecast "
                     f"{np.average(g_s, weights=staying) / 60:.0f} min at risk in place on average)")
         self.say("evacuate", msg, why)
         for gi, g in enumerate(groups):
@@ -130,11 +133,13 @@ class PeopleMixin:
                                                     avoid_penalty=pen)
         return cost
 
-    def _ways_out(self, gxy: np.ndarray, inside: np.ndarray, now: float) -> np.ndarray:
-        """Per group: the road node the hazard forecast never puts at risk from ``now`` to the
-        drill's end (:meth:`sim.drill.prepare.Prepared.out_of_danger`) that its route reaches at
-        least cost; NaN where none is reachable."""
-        nodes = self.road.node_xy[self.prep.out_of_danger(self.road.node_xy, now)]
+    def _ways_out(self, act: Any, gxy: np.ndarray, inside: np.ndarray, now: float) -> np.ndarray:
+        """Per group: the road node outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`)
+        that the hazard forecast never puts at risk from ``now`` to the drill's end
+        (:meth:`sim.drill.prepare.Prepared.out_of_danger`) and its route reaches at least cost; NaN
+        where none is reachable."""
+        xy = self.road.node_xy
+        nodes = xy[self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)]
         out = np.full((len(gxy), 2), np.nan)
         if len(nodes):
             cost = self._evac_costs(gxy, inside, nodes, now)
@@ -147,17 +152,17 @@ class PeopleMixin:
         """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be
         at risk if they stayed, by the hazard frames as forecast: their indoor air at or above the
         risk zone's level (one-box model from its present state at the building's present air
-        changes, :func:`sim.hazmat.exposure.indoor_seconds_at_or_above`), plus the time the flood
-        is deeper than ``risk_depth_m`` at the building."""
+        changes, :func:`sim.hazmat.exposure.indoor_seconds_at_or_above`) or the flood deeper than
+        ``risk_depth_m`` at the building (each second once)."""
         p = self.prep
-        out = np.zeros(len(bidx))
+        flood = (p.flood.times_s, p.flood_risk[:, bidx]) if p.flood is not None else None
         if p.hazmat is not None:
-            out += indoor_seconds_at_or_above(self.c_in[bidx], p.building_conc[:, bidx], p.hazmat.times_s,
+            return indoor_seconds_at_or_above(self.c_in[bidx], p.building_conc[:, bidx], p.hazmat.times_s,
                                               self.ach[bidx], p.hazmat.thresholds[p.params.risk_zone],
-                                              now, p.duration_s)
-        if p.flood is not None:
-            out += seconds_held(p.flood_risk[:, bidx], p.flood.times_s, now, p.duration_s)
-        return out
+                                              now, p.duration_s, or_flags=flood)
+        if flood is not None:
+            return seconds_held(flood[1], flood[0], now, p.duration_s)
+        return np.zeros(len(bidx))
 
     def _route_mode(self, inside: bool) -> tuple[bool, float]:
         """(protected, zone penalty) of an evacuee group's routes. One that sets off inside the

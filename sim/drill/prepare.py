@@ -319,10 +319,7 @@ class Prepared:
             ring = shapely.segmentize(b.geometry.buffer(fl.ground.res[0] * 0.75).exterior.values, fl.ground.res[0])
             counts = shapely.get_num_coordinates(ring)
             xy = shapely.get_coordinates(ring)
-            rr, cc = fl.ground.rowcol(xy[:, 0], xy[:, 1])
-            ny, nx = fl.ground.shape
-            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
-            rr, cc = np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)
+            rr, cc, ok = _cells(fl.ground, xy[:, 0], xy[:, 1])
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             self.building_depth = np.stack([np.maximum.reduceat(np.where(ok, d[rr, cc], 0.0), starts)
                                             for d in fl.depth_m])
@@ -330,10 +327,7 @@ class Prepared:
         self.zone_risk = np.zeros((0, nb), bool)
         if self.hazmat is not None:
             hm = self.hazmat
-            rr, cc = hm.grid.rowcol(self.buildings.x_m.to_numpy(), self.buildings.y_m.to_numpy())
-            ny, nx = hm.grid.shape
-            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
-            rr, cc = np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)
+            rr, cc, ok = _cells(hm.grid, self.buildings.x_m.to_numpy(), self.buildings.y_m.to_numpy())
             lev = self.params.risk_zone
             self.zone_risk = np.stack([ok & hm.mask(lev, k)[rr, cc] for k in range(len(hm.times_s))])
             # outdoor concentration (kg/m3) at each building in each frame, for the indoor air
@@ -362,27 +356,42 @@ class Prepared:
         return " or ".join(parts)
 
     def buildings_in(self, act: Resolved, t: float) -> np.ndarray:
-        a = act.spec
+        """Buildings inside the area of action ``act`` at ``t`` (:meth:`in_area`; the flood depth
+        is the building's, the deepest cell round its footprint)."""
         b = self.buildings
-        sel = np.ones(len(b), bool)
+        k = hz.frame_index(self.flood.times_s, t) if self.flood is not None else -1
+        depth = self.building_depth[k] if k >= 0 else None
+        return self.in_area(act, b[["x_m", "y_m"]].to_numpy(float), t, depth_m=depth)
+
+    def in_area(self, act: Resolved, xy: np.ndarray, t: float, depth_m: np.ndarray | None = None) -> np.ndarray:
+        """Per point: inside the area of action ``act`` at ``t``: its toxic zone (now or as
+        forecast), district, circle and flood depth, those it names. ``depth_m``: the depth to test
+        at each point (default: the flood frame's cell there)."""
+        a = act.spec
+        xy = np.asarray(xy, float).reshape(-1, 2)
+        x, y = xy[:, 0], xy[:, 1]
+        sel = np.ones(len(xy), bool)
         if a.zone is not None:
             hm = self.hazmat
             k = hz.frame_index(hm.times_s, t) if hm is not None else -1
             if k < 0:
-                return np.zeros(len(b), bool)
-            rr, cc = hm.grid.rowcol(b.x_m.to_numpy(), b.y_m.to_numpy())
-            ny, nx = hm.grid.shape
-            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+                return np.zeros(len(xy), bool)
+            rr, cc, ok = _cells(hm.grid, x, y)
             m = hm.forecast_mask(a.zone) if a.zone_when == "forecast" else hm.mask(a.zone, k)
-            sel &= ok & m[np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)]
+            sel &= ok & m[rr, cc]
         if a.district is not None:
             area = hz.area_of(a.district, self.city, self.districts, key=f"{act.key}.district")
-            sel &= shapely.contains_xy(area, b.x_m.to_numpy(), b.y_m.to_numpy())
+            sel &= shapely.contains_xy(area, x, y)
         if a.near is not None:
-            sel &= np.hypot(b.x_m.to_numpy() - act.xy[0], b.y_m.to_numpy() - act.xy[1]) <= a.radius_m
+            sel &= np.hypot(x - act.xy[0], y - act.xy[1]) <= a.radius_m
         if a.depth_above_m is not None:
             k = hz.frame_index(self.flood.times_s, t)
-            sel &= (self.building_depth[k] > a.depth_above_m) if k >= 0 else False
+            if k < 0:
+                return np.zeros(len(xy), bool)
+            if depth_m is None:
+                rr, cc, ok = _cells(self.flood.ground, x, y)
+                depth_m = np.where(ok, self.flood.depth_m[k][rr, cc], 0.0)
+            sel &= depth_m > a.depth_above_m
         return sel
 
     def _shelters(self) -> None:
@@ -400,9 +409,8 @@ class Prepared:
         if self.hazmat is not None:
             k = hz.frame_index(self.hazmat.times_s, t)
             if k >= 0:
-                rr, cc = self.hazmat.grid.rowcol(np.array([s.x_m]), np.array([s.y_m]))
-                ny, nx = self.hazmat.grid.shape
-                if 0 <= rr[0] < ny and 0 <= cc[0] < nx and self.hazmat.mask(self.params.risk_zone, k)[rr[0], cc[0]]:
+                rr, cc, on = _cells(self.hazmat.grid, np.array([s.x_m]), np.array([s.y_m]))
+                if on[0] and self.hazmat.mask(self.params.risk_zone, k)[rr[0], cc[0]]:
                     return False
         return True
 
@@ -420,10 +428,8 @@ class Prepared:
         ok = np.ones(len(xy), bool)
         for times, frames, grid, at_risk in layers:
             k = max(hz.frame_index(times, t), 0)
-            rr, cc = grid.rowcol(xy[:, 0], xy[:, 1])
-            ny, nx = grid.shape
-            on = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
-            peak = frames[k:, np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1)].max(axis=0, initial=0.0)
+            rr, cc, on = _cells(grid, xy[:, 0], xy[:, 1])
+            peak = frames[k:, rr, cc].max(axis=0, initial=0.0)
             ok &= ~(on & at_risk(peak))
         return ok
 
@@ -454,3 +460,11 @@ class Prepared:
                         kind="toxic", label=f"{risk} toxic zone", avoid=True)
         return rs
 
+
+def _cells(grid: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column of each point in ``grid`` (a :class:`terrain.raster.Raster`), clipped to
+    the grid, and whether the point is on it."""
+    rr, cc = grid.rowcol(np.asarray(x, float), np.asarray(y, float))
+    ny, nx = grid.shape
+    on = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+    return np.clip(rr, 0, ny - 1), np.clip(cc, 0, nx - 1), on

@@ -96,8 +96,8 @@ def plan_metrics(tasks: pd.DataFrame, incidents: pd.DataFrame, needs: pd.DataFra
     seconds, ``_share`` fraction 0..1, ``_km`` kilometres, counts otherwise).
 
     Responses count an incident never fully covered as ``inf``; ``on_target_share`` is over the
-    incidents that have a target. ``evacuated_by_end_share`` is sheltered / at_risk at the last
-    people time step. ``utilisation_*`` is busy_s / drill_s over the resources that worked."""
+    incidents that have a target. ``evacuated_by_end_share`` is (sheltered + left_area) / at_risk
+    at the last people time step. ``utilisation_*`` is busy_s / drill_s over the resources that worked."""
     tasks, incidents, needs = _check(tasks, "tasks"), _check(incidents, "incidents"), _check(needs, "needs")
     people, shelters, resources = _check_people(people), _check_shelters(shelters), _check_resources(resources)
     rows = []

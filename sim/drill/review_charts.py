@@ -319,7 +319,7 @@ def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=7, frameon=False)
     clock.style(axes[-1])
-    fig.suptitle("Persons at risk, evacuating and sheltered", fontsize=10)
+    fig.suptitle("Persons at risk: in place, evacuating, sheltered, out of the area", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig_png(fig)
 

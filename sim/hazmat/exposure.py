@@ -42,21 +42,27 @@ def indoor_step(cin: np.ndarray, cout: np.ndarray, ach_per_h, dt_s: float) -> np
 
 
 def indoor_seconds_at_or_above(cin: np.ndarray, frames: np.ndarray, frame_times_s: np.ndarray, ach_per_h,
-                               level: float, t0_s: float, t1_s: float) -> np.ndarray:
+                               level: float, t0_s: float, t1_s: float,
+                               or_flags: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Seconds in [t0_s, t1_s] that the indoor air of each point is at or above ``level``, from
-    its concentration ``cin`` at t0_s, under outdoor frames (nf, npts) each holding from its time
-    to the next (none before the first, the last to t1_s).
+    its concentration ``cin`` (npts,) at t0_s, under outdoor frames (nf, npts) each holding from
+    its time to the next (none before the first, the last to t1_s). ``or_flags`` = (times, flags
+    (nf2, npts)), held the same way: count also the seconds a flag holds (the union, each second
+    once; e.g. the flood deep at the building).
 
     Exact for held frames: over an interval of held outdoor C the one-box solution
     c(τ) = C + (c0 − C) e^(−λτ) (:func:`indoor_step`) is monotone, so it crosses ``level`` at most
     once, at τ* = ln((c0 − C)/(level − C)) / λ."""
     c = np.asarray(cin, float).copy()
     lam = np.broadcast_to(np.asarray(ach_per_h, float) / 3600.0, c.shape)
-    edges = np.unique(np.clip(np.concatenate([[t0_s, t1_s], frame_times_s]), t0_s, t1_s))
+    f_times, f_flags = or_flags if or_flags is not None else (np.zeros(0), np.zeros((0, c.size), bool))
+    edges = np.unique(np.clip(np.concatenate([[t0_s, t1_s], frame_times_s, f_times]), t0_s, t1_s))
     out = np.zeros_like(c)
     for a, b in zip(edges[:-1], edges[1:]):
         k = int(np.searchsorted(frame_times_s, a + 1e-9, side="right")) - 1
         cout = frames[k] if k >= 0 else np.zeros_like(c)
+        kf = int(np.searchsorted(f_times, a + 1e-9, side="right")) - 1
+        flag = f_flags[kf] if kf >= 0 else np.zeros(c.shape, bool)
         dt = b - a
         with np.errstate(divide="ignore", invalid="ignore"):
             tau = np.log((c - cout) / (level - cout)) / lam  # crossing time, where there is one
@@ -66,7 +72,7 @@ def indoor_seconds_at_or_above(cin: np.ndarray, frames: np.ndarray, frame_times_
         above = np.where(c >= level, dt, 0.0)
         above = np.where(rising_in, np.clip(dt - tau, 0.0, dt), above)
         above = np.where(falling_out, np.minimum(tau, dt), above)
-        out += above
+        out += np.where(flag, dt, above)
         c = indoor_step(c, cout, lam * 3600.0, dt)
     return out
 

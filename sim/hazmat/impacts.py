@@ -135,8 +135,9 @@ def evacuate(city: Any, exposed: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, by_z
             if o in dist:
                 cost[i, j] = dist[o]
                 paths[i, j] = pth[o][::-1]
-    # when places are short the inner zones go first: a zone's tier outweighs any route's cost
-    tier_s = (np.nanmax(cost[np.isfinite(cost)]) if np.isfinite(cost).any() else 0.0) + 1.0
+    # when places are short the inner zones go first: a zone's tier outweighs the route costs of any
+    # chain of reassignments that makes room (one route per shelter at most: m x the longest + 1)
+    tier_s = cost.shape[1] * (np.nanmax(cost[np.isfinite(cost)]) if np.isfinite(cost).any() else 0.0) + 1.0
     assign, unshel = assign_to_shelters(cl.persons.to_numpy(), cap, cost,
                                         stay_cost=(len(LEVELS) - 1 - cl.zone_rank.to_numpy()) * tier_s)
 

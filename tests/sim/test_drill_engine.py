@@ -288,12 +288,22 @@ def test_persons_without_a_shelter_place_drive_out_of_the_danger_area(drill, sam
     assert (ok[far_from_flood] == ~prep.zone_risk[k:, far_from_flood].any(axis=0)).all()
     assert not prep.out_of_danger(np.array([[(WET[0] + WET[2]) / 2, (WET[1] + WET[3]) / 2]]), 3600.0)[0]
     assert ok.any() and not ok.all()
+    # the way out of a group is a road node outside the order's area (the forecast red zone) that the
+    # forecast keeps out of danger, never just the group's own node inside it
+    run = next(r for r in res.runs if r.plan.name == "fast")
+    act = next(a for a in prep.actions["fast"] if a.spec.do == "evacuate" and a.spec.zone == "red")
+    home = xy[prep.in_area(act, xy, 3600.0)]
+    dest = run._ways_out(act, home, run.road.in_closed_zone(home, 3600.0), 3600.0)
+    found = np.isfinite(dest[:, 0])
+    assert found.mean() > 0.5
+    assert not prep.in_area(act, dest[found], 3600.0).any() and prep.out_of_danger(dest[found], 3600.0).all()
     doc = _drill(tmp, sample_city)
     doc["params"]["plans"] = [{**doc["params"]["plans"][1], "evacuation_without_place": "stay"}]
     stay = _run(tmp, doc, sample_city).tables
     txt = stay["log"][(stay["log"].kind == "evacuate") & (stay["log"].t_s == 3600.0)].text.iloc[0]
-    n_stay = int(re.search(r"(\d+) find no place or way out and stay \(forecast \d+ min at risk", txt).group(1))
-    assert n_stay == pytest.approx(n_leave + int(re.search(r"(\d+) find no place or way out", at).group(1)), abs=1)
+    n_stay = int(re.search(r"(\d+) find no shelter place and stay \(forecast \d+ min at risk", txt).group(1))
+    no_way = int(re.search(r"(\d+) find no shelter place and no way out of the area and stay", at).group(1))
+    assert n_stay == pytest.approx(n_leave + no_way, abs=1)
     s_end = stay["people"].sort_values("t_s").groupby("plan").last().loc["fast"]
     assert (stay["people"].left_area == 0.0).all()
     assert s_end.indoor_at_risk_person_min > end.loc["fast", "indoor_at_risk_person_min"] > 0.0

@@ -161,7 +161,8 @@ def test_indoor_time_above_a_level_follows_the_closed_form():
     Indoors rises as 1 − e^(−λ(t − 600)) and crosses L = 0.3 at 600 + ln(1/0.7)/λ = 3168.0 s;
     at 4200 s it is c1 = 1 − e^(−0.5) = 0.3935 and falls as c1 e^(−λ(t − 4200)), below L after
     ln(c1/L)/λ = 1953.1 s more: 3032.0 + 1953.1 s above in all. A point whose air changes are 0
-    stays at its start; a level above the outdoor peak is never reached; the window cuts the count."""
+    stays at its start; a level above the outdoor peak is never reached; the window cuts the count;
+    a flag held over [2000, 3600) s adds only its seconds before 3168 s."""
     lam = 0.5 / 3600.0
     times = np.array([600.0, 4200.0])
     frames = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
@@ -180,6 +181,10 @@ def test_indoor_time_above_a_level_follows_the_closed_form():
     c_3600 = 1.0 - math.exp(-lam * 3000.0)
     part = E.indoor_seconds_at_or_above(np.array([c_3600]), frames[:, :1], times, 0.5, 0.3, 3600.0, 5000.0)
     assert part[0] == pytest.approx(5000.0 - 3600.0, rel=1e-9)  # above from 3168 s, still at 5000 s
+    # with a second hazard flagged over [2000, 3600) s (a flood): the union counts each second once
+    flags = (np.array([2000.0, 3600.0]), np.array([[True], [False]]))
+    both = E.indoor_seconds_at_or_above(c0[:1], frames[:, :1], times, 0.5, 0.3, 0.0, 20000.0, or_flags=flags)
+    assert both[0] == pytest.approx(want + (up - 2000.0), rel=1e-9)
     # and it agrees with fine steps of the one-box model (trapezoid of the indicator, 1-s steps)
     t = np.arange(0.0, 20000.0, 1.0)
     cout = np.where((t >= 600.0) & (t < 4200.0), 1.0, 0.0)[:, None]
@@ -327,6 +332,13 @@ def test_short_shelter_places_go_where_staying_costs_most_net_of_the_route():
         assert x[:, 0] == pytest.approx(placed, abs=1e-6) and unshel == pytest.approx(100.0, abs=1e-6)
     with pytest.raises(ValueError, match="stay_cost"):
         imp.assign_to_shelters(persons, cap, cost, stay_cost=[-1.0, 0.0])
+    # two reds and an orange, two one-place shelters: the second red fits only if the first moves to
+    # the other shelter (route 100 s longer), so a tier must outweigh a chain of such moves
+    # (m x the longest route + 1, as sim.hazmat.impacts.evacuate sets it), not just one route
+    cost = np.array([[100.0, np.inf], [0.0, 100.0], [np.inf, 0.0]])
+    for tier, reds in ((101.0, 1.0), (201.0, 2.0)):
+        x, _ = imp.assign_to_shelters(np.ones(3), np.ones(2), cost, stay_cost=np.array([tier, tier, 0.0]))
+        assert x[:2].sum() == pytest.approx(reds, abs=1e-6)
 
 
 def test_hazmat_evacuation_shelters_the_red_zone_first(sample_city):
