@@ -332,7 +332,7 @@ def window_states(windows: np.ndarray, n_steps: int, dt_s: float) -> np.ndarray:
     w = np.ascontiguousarray(windows, dtype=float)
     out = np.empty((n_steps, w.shape[0], w.shape[1]), np.int8)
     for s in range(n_steps):
-        K.signal_states(w, s * dt_s, out[s])
+        K.signal_states(w, K.step_signal_time(s, dt_s), out[s])
     return out
 
 
@@ -519,7 +519,7 @@ def schedule_states(sched: WindowSchedule, n_steps: int, dt_s: float) -> np.ndar
     out = np.empty((n_steps, sched.windows.shape[1], len(MOVEMENTS)), np.int8)
     for s in range(n_steps):
         j = int(np.searchsorted(starts, s, side="right") - 1)
-        K.signal_states(sched.windows[j], s * dt_s, out[s])
+        K.signal_states(sched.windows[j], K.step_signal_time(s, dt_s), out[s])
     return out
 
 

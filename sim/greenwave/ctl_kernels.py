@@ -32,6 +32,7 @@ from sim.greenwave.kernels import (
     YELLOW,
     _advance,
     _at,
+    step_signal_time,
 )
 
 # Signals driven by a controller instead of fixed windows (see sim.greenwave.control): each
@@ -355,9 +356,10 @@ def ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc
             cs[i, CS_CLR_TO] = nx
             cf[i, CF_T_INT] = t
             if mode != CTL_MAX_PRESSURE and not pre:
-                # a green ending at its planned end (force-off, yield point): the controller acts at
-                # the first step after it, but the clearance runs from the planned end, as the plan's
-                # windows do, so the next phase keeps its planned start and its full green
+                # a green ending at its planned end (force-off, yield point): the controller acts in
+                # the step the end falls in (its clock is the step's end, kernel_core.step_signal_time),
+                # but the clearance runs from the planned end, as the plan's windows do, so the next
+                # phase keeps its planned start and its full green
                 hc = cs[i, CS_CUR]
                 s_, e_ = _planned(i, hc, nph, pf, cycoff)
                 if e_ <= t + T_EPS and e_ > t - cp[CP_DT] - T_EPS and \
@@ -541,14 +543,15 @@ def run_steps_ctl(step0, n_steps, par, seed, cp, nph, pkind, pserve, pf, cycoff,
     for st in range(n_steps):
         step = step0 + st
         t = step * dt
-        ev_dir = ctl_measure(t, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, side_nl, vf, vs, vi,
+        tc = step_signal_time(step, dt)  # the controllers' clock: a switch due within the step acts at its start
+        ev_dir = ctl_measure(tc, par, cp, nph, pserve, pkind, mu, rthru, s2m, js, jmap, nl, side_nl, vf, vs, vi,
                              fifo, fhc, sfifo, shc, pocket, bfifo, bhc, cs, call, lastocc, press, want, ev, cnt)
         if cyclic:
             for i in range(n):
                 for k in range(nph[i]):
                     pacc[i, k] += press[i, k] * dt
                 pacc[i, lastcol] += dt
-        ctl_update(t, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, pacc, want, ev_dir, sig)
+        ctl_update(tc, cp, nph, pkind, pserve, pf, cycoff, tgt, cs, cf, call, lastocc, press, pacc, want, ev_dir, sig)
         if step < sig_log.shape[0]:
             sig_log[step] = sig
         _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,

@@ -136,6 +136,20 @@ def uniform01(seed, vid, step):
     return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+SWITCH_EPS_S = 1e-4  # s: a switch due less than this before a step's end waits for the next step (SUMO keeps
+# time in whole ms; more than the controllers' time tolerance, ctl_kernels.T_EPS)
+
+
+@njit(cache=True)
+def step_signal_time(step, dt):
+    """The time whose plan state holds over step ``step`` ([step dt, (step + 1) dt)): just before
+    the step's end, so a switch due within the step takes effect for all of it, as SUMO's event
+    control runs every event due before the next step at the step's start (MSEventControl::execute;
+    a switch at a whole step is the same either way). A green of 32.5 s from a whole second thus
+    lasts 32 one-second steps, as in SUMO, not 33."""
+    return (step + 1) * dt - SWITCH_EPS_S
+
+
 @njit(cache=True)
 def signal_states(windows, t, sig):
     """GREEN/YELLOW/RED per (intersection, movement) at time ``t`` from the plan windows."""

@@ -39,6 +39,7 @@ of length ``side_len``; they discharge on the side window into the corridor (joi
 
 Signals. ``windows[i, m] = (cycle, green start on the corridor clock mod cycle, green, yellow)``
 per intersection ``i`` (corridor order) and movement ``m`` in (out, in, left_out, left_in, side).
+A switch due inside a step holds for the whole step, as in SUMO (``kernel_core.step_signal_time``).
 At red a vehicle stops at the line; at yellow it stops only if its braking distance at the
 comfortable deceleration ``b`` fits before the line (otherwise it goes).
 
@@ -62,7 +63,7 @@ from sim.greenwave.kernel_core import (
     R_STOPS, R_VID, N_RI, REC_END, REC_TURN, REC_SIDE, C_FREE_TOP, C_HWM, C_REC_N, C_IN, C_OUT,
     C_UPDATES, C_TRAJ_N, C_OVERFLOW, C_STEP, N_CNT, GREEN, YELLOW, RED, HALT_SPEED, POS_EPS,
     NUM_EPS, ORIG_SIDE0, brake_gap, max_safe_stop_speed, follow_speed, free_speed, next_speed,
-    uniform01, signal_states, line_speed, _at, _behind_leader, _slot, _push, _pop, _remove_at,
+    uniform01, signal_states, step_signal_time, line_speed, _at, _behind_leader, _slot, _push, _pop, _remove_at,
     _insert_at, _alloc, _release, _pop_past, _record, _turns_right, _side_target, _side_lane,
     _m_of, _turn_lane, _bay_side,
 )
@@ -96,7 +97,7 @@ def run_steps(step0, n_steps, par, seed, windows, js, jmap, nl, side_nl, prot_le
     for st in range(n_steps):
         step = step0 + st
         t = step * dt
-        signal_states(windows, t, sig)
+        signal_states(windows, step_signal_time(step, dt), sig)
         _advance(step, t, sig, par, seed, js, jmap, nl, side_nl, prot_left, bay, vf, vs, vi, vnew, free,
                  fifo, fhc, sfifo, shc, pocket, bfifo, bhc, block, dem_f, dem_i, dem_off, dem_ptr, rec_f, rec_i,
                  qmax, qmax_side, cnt, traj, traj_every, qcount, qside, coop)
@@ -537,7 +538,7 @@ __all__ = [  # the state layout and helpers are read as kernels.X by microsim, c
     'C_FREE_TOP', 'C_HWM', 'C_REC_N', 'C_IN', 'C_OUT', 'C_UPDATES', 'C_TRAJ_N', 'C_OVERFLOW',
     'C_STEP', 'N_CNT', 'GREEN', 'YELLOW', 'RED', 'HALT_SPEED', 'POS_EPS', 'NUM_EPS', 'ORIG_SIDE0',
     'brake_gap', 'max_safe_stop_speed', 'follow_speed', 'free_speed', 'next_speed', 'uniform01',
-    'signal_states', 'line_speed', '_at', '_behind_leader', '_slot', '_push', '_pop', '_remove_at',
+    'signal_states', 'step_signal_time', 'line_speed', '_at', '_behind_leader', '_slot', '_push', '_pop', '_remove_at',
     '_insert_at', '_alloc', '_release', '_pop_past', '_record', '_turns_right', '_side_target',
     '_side_lane', '_m_of', '_turn_lane', '_bay_side', 'run_steps', '_advance', '_insert_due',
 ]

@@ -67,8 +67,8 @@ def test_actuated_with_saturating_side_demand_is_the_fixed_plan():
 
 def test_actuated_serves_a_side_phase_whose_green_is_its_pedestrian_minimum():
     """A side green of exactly its pedestrians' minimum (19.5 s) after a main green ending off the
-    step grid (70.5 s): the controller acts at the first step after the planned end, half a step
-    late, and must still serve the side phase (it did not: the side street never got green). With
+    step grid (70.5 s): the controller acts in the step the planned end falls in, not on it, and
+    must still serve the side phase (it did not: the side street never got green). With
     a queue on every side approach the side share is the plan's 19.5 / 100 within one step a cycle."""
     c = _corridor(SMALL, side_vph=4000.0)
     ped = 7.0 + 6 * 3.5 / 1.2 - 5.0
