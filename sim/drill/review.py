@@ -329,6 +329,8 @@ def _fmt(metric: str, v) -> str:
         return "∞"
     if metric.endswith("_km") or metric.endswith("_km_total"):
         return f"{x:,.1f} km"
+    if "person" in metric or "people" in metric or metric.endswith("_end"):  # persons, person-time: whole
+        return f"{x:,.0f}"
     return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
 
 

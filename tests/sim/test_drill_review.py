@@ -309,3 +309,12 @@ def test_evacuated_90_counts_only_a_share_that_holds_to_the_end():
                        "sheltered": [0.0, 95.0, 100.0, 950.0], "in_place": [100.0, 5.0, 900.0, 50.0]})
     assert rv._people_metrics(pp)["evacuated_90_s"] == 10800.0
     assert rv._people_metrics(pp.iloc[:3])["evacuated_90_s"] == INF
+
+
+def test_person_counts_read_as_whole_persons():
+    """Persons and person-time are model estimates: the review shows them whole, other counts as
+    they are."""
+    assert rv._fmt("exposed_en_route_persons", 25744.44) == "25,744"
+    assert rv._fmt("indoor_at_risk_person_min", 2276015.36) == "2,276,015"
+    assert rv._fmt("left_area_end", 9221.4) == "9,221"
+    assert rv._fmt("unmet_needs", 3.0) == "3" and rv._fmt("utilisation_mean", 0.415) == "41.5 %"
