@@ -1,6 +1,7 @@
 """People in a drill plan's run: per building in place, evacuating, sheltered or out of the danger
-area with no shelter place (their sum is conserved), evacuee vehicle groups on the roads (:mod:`sim.drill.evac_traffic`), the indoor air
-of every building, and the series and tables the review reads. A mixin of
+area with no shelter place (their sum is conserved), evacuee vehicle groups on the roads
+(:mod:`sim.drill.evac_traffic`), the indoor air of every building, and the series and tables the
+review reads. A mixin of
 :class:`sim.drill.engine.PlanRun`, whose clock (``env``), log (``say``), road state and link
 queues it uses."""
 from __future__ import annotations
@@ -99,7 +100,7 @@ class PeopleMixin:
         msg += (f"; {x.sum():.0f} to {len(open_)} open safe shelters" if open_ else "; no shelter is open and safe")
         if leaving.sum() > 0:
             msg += (f"; {leaving.sum():.0f} find no shelter place and drive out of the danger area (to the nearest "
-                    "point the forecast keeps out of it)")
+                    "road point outside the order's area that the forecast keeps out of danger)")
         if staying.sum() > 0:
             stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
             g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
