@@ -1,7 +1,7 @@
 """Concentrations where people are: outdoor and indoor series at report points and at every
 populated building in a zone, the indoor one-box model, and the per-building series behind the
 protective-action screening (:mod:`sim.hazmat.protective`). Plain functions on the run's
-:class:`sim.hazmat.model.Dispersion` (its ``unit_fn``) and the city."""
+:class:`sim.hazmat.fields.Dispersion` (its ``unit_fn``) and the city."""
 from __future__ import annotations
 
 import math
@@ -15,7 +15,7 @@ from terrain.sample import sample
 from twin.city import City
 
 if TYPE_CHECKING:
-    from sim.hazmat.model import Dispersion
+    from sim.hazmat.fields import Dispersion
 
 
 def point_series(disp: Dispersion, city: City, points: list[tuple[str, float, float, float]], xy: tuple[float, float],

@@ -16,6 +16,8 @@ from shapely.geometry import LineString, Point, Polygon
 from sim.hazmat import impacts as imp
 from sim.hazmat import exposure as E
 from sim.hazmat import model as M
+from sim.hazmat import dispersion as Dsp
+from sim.hazmat import fields as Fld
 from sim.hazmat.ensemble import draw_members, exceedance_probability
 from sim.hazmat.kernels import plume_conc
 from sim.hazmat.params import Ensemble, Evacuation, Params
@@ -108,8 +110,8 @@ def test_retarded_time_plume_at_a_point(sample_city):
     met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
     src = M.make_source(chem, p.release, tank, met, p.duration_s)
     scheme, sp, _ = M.sigma_scheme(p, met)
-    grid = M.make_grid(sample_city, xy, p)
-    disp = M.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p)
+    grid = Fld.make_grid(sample_city, xy, p)
+    disp = Dsp.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p)
     x_dw = 500.0  # due south (wind from the north)
     t = np.arange(0.0, 1800.0, 10.0)
     pt = (xy[0], xy[1] - x_dw)
@@ -497,8 +499,8 @@ def test_short_release_puffs_give_the_plume_dosage(sample_city):
     met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
     src = M.make_source(chem, p.release, tank, met, p.duration_s)
     scheme, sp, _ = M.sigma_scheme(p, met)
-    grid = M.make_grid(sample_city, xy, p)
-    disp = M.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p)
+    grid = Fld.make_grid(sample_city, xy, p)
+    disp = Dsp.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p)
     assert disp.model == "Gaussian puffs (short release)"
     pt_x, pt_y = np.array([xy[0]]), np.array([xy[1] - 1200.0])
     t = np.arange(0.0, 1200.0, 10.0)

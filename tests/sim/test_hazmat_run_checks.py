@@ -11,6 +11,10 @@ import numpy as np
 import pytest
 
 from sim.hazmat import model as M
+from sim.hazmat import dispersion as Dsp
+from sim.hazmat import fields as Fld
+from sim.hazmat import met as Met
+from sim.hazmat import dense_puff as DP
 from sim.hazmat.kernels import plume_conc
 from sim.hazmat.params import Params
 
@@ -37,8 +41,8 @@ def _resolved(city, p: Params):
 
 def _disperse(city, p: Params):
     chem, xy, src, met, scheme, sp = _resolved(city, p)
-    grid = M.make_grid(city, xy, p)
-    return M.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p), xy, met, (scheme, sp)
+    grid = Fld.make_grid(city, xy, p)
+    return Dsp.disperse(grid, xy, p.release.height_m, src, chem, met, scheme, sp, p), xy, met, (scheme, sp)
 
 
 def _at(disp, x, y, t):
@@ -97,7 +101,7 @@ def test_receptors_follow_the_terrain_in_two_states(sample_city):
 
     p = _params(extent_m=2500, resolution_m=50)
     disp, xy, met, (scheme, sp) = _disperse(sample_city, p)
-    grid = M.make_grid(sample_city, xy, p)
+    grid = Fld.make_grid(sample_city, xy, p)
     z_src = float(sample(sample_city.terrain, np.array([xy[0]]), np.array([xy[1]]))[0])
     zg = sample(sample_city.terrain, grid.x, grid.y)
     ok = np.isfinite(zg)
@@ -140,7 +144,7 @@ def test_zone_that_reaches_the_grid_edge_grows_the_grid(sample_city):
         zones = M.zone_polygons(grid.raster.copy(disp.cmax), thr, xy, labels)
         out[name] = (grid, disp, zones)
     g, d, z = out["small"]
-    assert M.edge_max(d.cmax) < M.thresholds(chem, small, 299.15)[0]["yellow"]
+    assert Dsp.edge_max(d.cmax) < M.thresholds(chem, small, 299.15)[0]["yellow"]
     assert any("grid grown" in n for n in d.notes)
     assert g.raster.shape == out["big"][0].raster.shape  # grown twice, to the big window
     assert z.set_index("zone").reach_m["yellow"] == pytest.approx(
@@ -258,8 +262,8 @@ def test_dense_puff_centre_follows_the_wind_periods(sample_city):
     xy, _, _ = M.locate_release(sample_city, p.release)
     met = M.resolve_met(sample_city, p.weather, xy, p.release.height_m, None)
     src = M.make_source(chem, p.release, None, met, p.duration_s)
-    periods = M.wind_periods(met, p, p.release.height_m, at_10m=True)
-    puff = M.DensePuff(xy, periods, src, chem, met, 10.0, p.duration_s)
+    periods = Met.wind_periods(met, p, p.release.height_m, at_10m=True)
+    puff = DP.DensePuff(xy, periods, src, chem, met, 10.0, p.duration_s)
     assert puff.t_rel_s == pytest.approx(10.0) and puff.mass_kg == pytest.approx(1000.0)
     s, cx, cy = puff.centre(np.array([5.0, 1800.0]))
     assert s[0] == -1.0
