@@ -7,6 +7,7 @@ import heapq
 import numpy as np
 
 from sim.drill.network import RoadState, Trip, _TripLog
+from twin.errors import InputError
 
 
 def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndarray, t0: float, *,
@@ -21,6 +22,8 @@ def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndar
     :meth:`RoadState.route`, so its arrival is a lower bound for the adaptive trip."""
     st = state
     log = _TripLog(st, src_xy, dst_xy, t0, speed_factor)
+    if len(log.target_nodes) > 1:
+        raise InputError(f"dst_xy of {len(np.asarray(dst_xy).reshape(-1, 2))} points: expected one destination")
     ct = st._ct
     S = st._P if protected else st._U
     s, d, t_s = log.s, log.d, log.t_start

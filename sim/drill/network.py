@@ -94,8 +94,16 @@ class _TripLog:
         st._refresh()
         self.st, self.t0, self.sf = st, float(t0), float(speed_factor)
         (self.s,), (acc_s,) = st._snap(src_xy)
-        (self.d,), (self.acc_d,) = st._snap(dst_xy)
-        self.dst = np.asarray(dst_xy, float).reshape(2)
+        pts = np.asarray(dst_xy, float).reshape(-1, 2)
+        if not len(pts):
+            raise InputError("dst_xy: expected at least one destination point")
+        nodes, acc = st._snap(pts)
+        # each destination node with its nearest destination point (several points: any of them ends the trip)
+        order = np.lexsort((acc, nodes))
+        first = order[np.unique(nodes[order], return_index=True)[1]]
+        self.target_nodes, self.target_acc_m, self._target_pts = nodes[first], acc[first], pts[first]
+        self._target_of = {int(n): i for i, n in enumerate(self.target_nodes)}
+        self.end_at(int(self.target_nodes[0]))
         self.t_start = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))  # at the first node
         self.xs: list[np.ndarray] = [np.asarray(src_xy, float).reshape(1, 2), st.node_xy[self.s][None, :]]
         self.ts: list[np.ndarray] = [np.array([self.t0]), np.array([self.t_start])]
@@ -113,6 +121,15 @@ class _TripLog:
         self.edges.append((u, v, k, t, t + dt))
         self.length += float(st.length_m[e])
         return t + dt
+
+    def end_at(self, node: int) -> None:
+        """The trip ends at destination node ``node`` and its destination point (access leg)."""
+        i = self._target_of[node]
+        self.d, self.acc_d, self.dst = node, float(self.target_acc_m[i]), self._target_pts[i]
+
+    def target_costs(self, speed_factor: float = 1.0) -> np.ndarray:
+        """Per destination node: its access leg's time (s) at ``speed_factor``, a route's last cost."""
+        return self.target_acc_m / (ACCESS_SPEED_M_S * speed_factor)
 
     def wait(self, node: int, until: float) -> None:
         self.xs.append(self.st.node_xy[node][None, :])
@@ -355,20 +372,26 @@ class RoadState(HazardInput, TripExposure):
         csr = sparse.csr_matrix((wp[ok], (self._pa[ok], self._pb[ok])), shape=(n, n))
         return csr, np.where(np.isfinite(wp), best, -1)
 
-    def _plan_on(self, a: int, d: int, w: np.ndarray) -> tuple[float, list[int]] | None:
+    def _plan_on(self, a: int, d: int | np.ndarray, w: np.ndarray,
+                 end_cost: np.ndarray | None = None) -> tuple[float, list[int]] | None:
         """(cost, edge ids) of the cheapest route from node a to node d under edge costs ``w``
-        (one Dijkstra from a, not cached), or None."""
+        (one Dijkstra from a, not cached), or None. With an array of nodes ``d`` (and
+        ``end_cost``, each one's last cost, default 0): to the one of least route cost plus its
+        end cost, as through a super sink (Lu, George & Shekhar 2005, SSTD, LNCS 3633, 291-307)."""
         csr, best = self._csr(w)
         dist, pred = dijkstra(csr, directed=True, indices=a, return_predecessors=True)
-        if not np.isfinite(dist[d]):
+        ds = np.atleast_1d(np.asarray(d, np.int64))
+        tot = dist[ds] + (0.0 if end_cost is None else end_cost)
+        i = int(np.argmin(tot))
+        if not np.isfinite(tot[i]):
             return None
         path: list[int] = []
-        b = d
+        b = int(ds[i])
         while b != a:
             p = int(pred[b])
             path.append(int(best[self._pair[(p, b)]]))
             b = p
-        return float(dist[d]), path[::-1]
+        return float(tot[i]), path[::-1]
 
     def _tree(self, j: int, protected: bool, d: int, avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(cost to node d from every node, next node toward d) on state j: one Dijkstra on the
@@ -464,7 +487,11 @@ class RoadState(HazardInput, TripExposure):
         next edge when entering it and plan again if it is closed. An edge once entered is
         finished, at the speed of the state at entry. Where no route exists the vehicle waits at
         its node until the next change time; after the last change time the trip is unreachable
-        and ends there. (:meth:`drive` with every edge entered as soon as the vehicle is there.)"""
+        and ends there. (:meth:`drive` with every edge entered as soon as the vehicle is there.)
+
+        ``dst_xy`` may hold several points (k, 2), e.g. the road nodes outside a danger area: the
+        trip goes to whichever is cheapest to reach (route cost plus its access leg; chosen again
+        at every plan, as through a super sink)."""
         steps = self.drive(src_xy, dst_xy, t0, protected=protected, speed_factor=speed_factor, replan=replan,
                            avoid_penalty=avoid_penalty)
         try:
@@ -488,12 +515,16 @@ class RoadState(HazardInput, TripExposure):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = _TripLog(self, src_xy, dst_xy, t0, speed_factor)
         s, d, t = log.s, log.d, log.t_start
+        multi = len(log.target_nodes) > 1
+        to = f"any of {len(log.target_nodes)} destination nodes" if multi else f"node {self.nodes[d]}"
         replans: list[tuple[float, str]] = []
         waits: list[tuple[float, float, str]] = []
         cur, plan, plan_j, reachable = int(s), None, -1, True
         asked: str | None = None  # a PlanAgain's reason
         guard = 0
-        while cur != d:
+        while multi or cur != d:  # (with several destinations: until an empty plan, at the one chosen)
+            if multi and plan is not None and not plan:
+                break
             guard += 1
             if guard > 100 * (self._E + len(self._ct) + 10):
                 raise RuntimeError("route: no progress (internal error)")
@@ -502,10 +533,15 @@ class RoadState(HazardInput, TripExposure):
             blocked = plan is not None and f[plan[0]] <= 0.0
             if plan is None or blocked or (replan and j != plan_j) or asked:
                 w = None if costs is None else costs.weights(self, cur, j, t, protected, avoid_penalty, speed_factor)
-                new = self._plan(cur, d, j, protected, avoid_penalty) if w is None else self._plan_on(cur, d, w)
+                if multi:  # the costs of ``costs`` are times at the speed factor, the state's weights are not
+                    w = self._weights(j, protected, avoid_penalty) if w is None else w
+                    end_cost = log.target_costs(1.0 if costs is None else speed_factor)
+                    new = self._plan_on(cur, log.target_nodes, w, end_cost)
+                else:
+                    new = self._plan(cur, d, j, protected, avoid_penalty) if w is None else self._plan_on(cur, d, w)
                 if new is None:
                     tn = self._next_change(t)
-                    why = f"no open route from node {self.nodes[cur]} to node {self.nodes[d]}"
+                    why = f"no open route from node {self.nodes[cur]} to {to}"
                     if tn is None:
                         replans.append((t, why + " and no later change: unreachable"))
                         reachable = False
@@ -518,12 +554,16 @@ class RoadState(HazardInput, TripExposure):
                 if plan is not None:
                     w_old = self._weights(j, protected, avoid_penalty) if w is None else w
                     old_cost = float(np.sum(w_old[plan]))
+                    if multi:  # plus the last cost at the old plan's end
+                        old_cost += float(end_cost[log._target_of[int(self._eb[plan[-1]])]])
                     if old_cost <= cost_new * (1 + 1e-12) + 1e-9:
                         path_new = plan  # still a cheapest route: keep it (no spurious replans on ties)
                     elif path_new != plan:
                         replans.append((t, asked or self._replan_reason(plan, plan_j, j, t, protected,
                                                                        avoid_penalty)))
                 plan, plan_j, asked = path_new, j, None
+                if not plan:
+                    break  # at the destination chosen
             e = plan[0]
             t_in = yield e, t
             if isinstance(t_in, PlanAgain):
@@ -541,6 +581,8 @@ class RoadState(HazardInput, TripExposure):
             plan.pop(0)
             t = log.drive(e, t, f[e])
             cur = int(self._eb[e])
+        if reachable:
+            log.end_at(cur)  # (the one chosen, with several)
         return log.trip(t if reachable else None, replans, waits)
 
     def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool,

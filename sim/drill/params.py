@@ -252,9 +252,10 @@ class Plan(_Strict):
                                        "link entries that never block the junctions behind")
     evacuation_without_place: Literal["leave", "stay"] = Field(
         "leave", description="persons an evacuation order covers who find no shelter place (the open shelters "
-        "are full): 'leave', they drive out of the danger area by the way of least cost to the nearest point "
-        "the hazard forecast never puts at risk (family, friends, a hotel: not a shelter) and count as out of "
-        "the area; 'stay', they stay in place")
+        "are full): 'leave', they drive out of the danger area (family, friends, a hotel: not a shelter) to "
+        "whichever road point outside the order's area that the hazard forecast never puts at risk their route "
+        "reaches at least cost (queues included when evacuation_sees_queues; chosen again on the way) and count "
+        "as out of the area; 'stay', they stay in place")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

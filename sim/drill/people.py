@@ -89,18 +89,23 @@ class PeopleMixin:
             x[x < 0.5] = 0.0  # (LP slivers: no trip)
         left = np.maximum(persons - x.sum(axis=1), 0.0)
         left[left < 0.5] = 0.0
-        out_xy = np.full((len(groups), 2), np.nan)
+        exits = np.empty((0, 2))
+        can_leave = np.zeros(len(groups), bool)
         if self.plan.evacuation_without_place == "leave" and left.any():
-            out_xy[left > 0] = self._ways_out(act, gxy[left > 0], inside[left > 0], now)
-        leaving = np.where(np.isfinite(out_xy[:, 0]), left, 0.0)
+            exits = self._exits(act, now)
+            if len(exits):
+                rows = left > 0
+                can_leave[rows] = np.isfinite(self._evac_costs(gxy[rows], inside[rows], exits, now).min(axis=1))
+        leaving = np.where(can_leave, left, 0.0)
         staying = left - leaving
         msg = f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings"
         if inside.any():
             msg += f", {persons[inside].sum():.0f} of them from inside the closed zone, which they drive out through"
         msg += (f"; {x.sum():.0f} to {len(open_)} open safe shelters" if open_ else "; no shelter is open and safe")
         if leaving.sum() > 0:
-            msg += (f"; {leaving.sum():.0f} find no shelter place and drive out of the danger area (to the nearest "
-                    "road point outside the order's area that the forecast keeps out of danger)")
+            msg += (f"; {leaving.sum():.0f} find no shelter place and drive out of the danger area (to whichever "
+                    f"of the {len(exits)} road points outside the order's area that the forecast keeps out of danger "
+                    "their route reaches at least cost)")
         if staying.sum() > 0:
             stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
             g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
@@ -111,7 +116,7 @@ class PeopleMixin:
         self.say("evacuate", msg, why)
         for gi, g in enumerate(groups):
             trips = [(float(x[gi, sj]), s, tuple(sxy[sj])) for sj, s in enumerate(open_)]
-            trips.append((float(leaving[gi]), None, tuple(out_xy[gi])))
+            trips.append((float(leaving[gi]), None, exits))
             for p, s, dxy in trips:
                 if p < 0.5:
                     continue
@@ -134,20 +139,15 @@ class PeopleMixin:
                                                     avoid_penalty=pen)
         return cost
 
-    def _ways_out(self, act: Any, gxy: np.ndarray, inside: np.ndarray, now: float) -> np.ndarray:
-        """Per group: the road node outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`)
+    def _exits(self, act: Any, now: float) -> np.ndarray:
+        """(k, 2) the road nodes outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`)
         that the hazard forecast never puts at risk from ``now`` to the drill's end
-        (:meth:`sim.drill.prepare.Prepared.out_of_danger`) and its route reaches at least cost; NaN
-        where none is reachable."""
+        (:meth:`sim.drill.prepare.Prepared.out_of_danger`): the ways out of the danger area. A
+        group that leaves drives to whichever its route reaches at least cost, chosen again at
+        every plan (:meth:`sim.drill.network.RoadState.drive` with several destinations), so with
+        ``evacuation_sees_queues`` the groups spread over the exits as the queues grow."""
         xy = self.road.node_xy
-        nodes = xy[self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)]
-        out = np.full((len(gxy), 2), np.nan)
-        if len(nodes):
-            cost = self._evac_costs(gxy, inside, nodes, now)
-            best = np.argmin(cost, axis=1)
-            ok = np.isfinite(cost[np.arange(len(gxy)), best])
-            out[ok] = nodes[best[ok]]
-        return out
+        return xy[self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)]
 
     def _seconds_at_risk_staying(self, bidx: np.ndarray, now: float) -> np.ndarray:
         """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be
@@ -173,9 +173,10 @@ class PeopleMixin:
         pen = self.plan.evacuation_zone_penalty
         return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
 
-    def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str | None, sxy: tuple, delay: float):
+    def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str | None, sxy: Any, delay: float):
         """One subgroup's trip from buildings ``bidx`` (``share`` of their population) to ``shelter``
-        at ``sxy``, or, with ``shelter`` None, out of the danger area to the point ``sxy``."""
+        at ``sxy``, or, with ``shelter`` None, out of the danger area to whichever of the points
+        ``sxy`` (k, 2) its route reaches at least cost."""
         yield self.env.timeout(delay)
         take = np.minimum(self.prep.buildings.population.to_numpy(float)[bidx] * share, self.in_place[bidx])
         n = float(take.sum())

@@ -207,6 +207,50 @@ def test_closure_ahead_on_planned_path_forces_exact_replan(g, replan: bool) -> N
     assert trip.t_arrive_s >= base.t_arrive_s - 1e-9
 
 
+def test_several_destinations_take_the_cheapest_and_choose_again_when_it_is_cut_off(g) -> None:
+    """``dst_xy`` with several points (a super sink): the trip arrives at access + networkx
+    Dijkstra + access to the cheapest point (1e-6 s) and ends there; when every road into the
+    node chosen closes while it drives, it plans again at the next node and goes to the cheapest
+    of the others: t(node) + Dijkstra without those roads + access. One point: as before."""
+    rng = np.random.default_rng(7)
+    rs0 = RoadState(g)
+    h = _reference(g)
+    src, dst = _points(g, rng, 12), _points(g, rng, 4)
+    longest = None
+    for a in src:
+        ref = np.array([_ref_time(h, g, a, b) for b in dst])
+        i = int(np.argmin(ref))
+        trip = rs0.route(a, dst, 50.0)
+        _check_trip(rs0, trip, a, dst[i])
+        assert trip.duration_s == pytest.approx(ref[i], abs=TOL_S)
+        assert rs0.travel_times(a[None], dst, 50.0).min() == pytest.approx(ref[i], abs=TOL_S)
+        if len(trip.edges) >= 4 and (longest is None or len(trip.edges) > len(longest[1].edges)):
+            longest = (a, trip, i)
+    a, base, i = longest
+    nb = base.edges[-1][1]
+    into = [e for e in g.in_edges(nb, keys=True)]
+    t_c = base.edges[1][3] + 0.5 * (base.edges[1][4] - base.edges[1][3])  # while on the 2nd edge
+    rs = RoadState(g)
+    rs.add(Closure(tuple(into), t_c, math.inf, "manual", "blocked"))
+    trip = rs.route(a, dst, 50.0)
+    node, t_node = base.edges[1][1], base.edges[1][4]
+    hc = _reference(g, closed=into)
+    nodes = nearest_nodes(g, dst[:, 0], dst[:, 1])
+    left = []
+    for b, n in zip(dst, nodes):
+        acc = math.hypot(b[0] - g.nodes[n]["x"], b[1] - g.nodes[n]["y"]) / ACCESS_SPEED_M_S
+        try:
+            left.append(t_node + nx.shortest_path_length(hc, node, n, weight="travel_time_s") + acc)
+        except nx.NetworkXNoPath:
+            left.append(math.inf)
+    k = int(np.argmin(left))
+    assert nodes[k] != nb and len(trip.replans) == 1
+    _check_trip(rs, trip, a, dst[k])
+    assert trip.t_arrive_s == pytest.approx(left[k], abs=TOL_S)
+    with pytest.raises(InputError, match="expected one destination"):
+        time_dependent_fastest(rs, a, dst, 50.0)
+
+
 def test_waiting_for_a_cut_off_destination(g) -> None:
     """Every road into the destination node closed until T = 3000 s: a trip that finds no route
     waits at its node until T, then drives: arrival = T + Dijkstra(node -> dst) + access (1e-6 s),

@@ -348,3 +348,33 @@ def test_a_queue_that_fills_its_link_holds_evacuees_going_elsewhere():
     assert not any(q._entries.on_link.get(e, 0.0) > 1e-9 for e in range(len(q.road.edge_keys)))  # all off the road
     (_, _, _, c0), q0 = run(False)
     assert c0 == pytest.approx(18.5, abs=1e-6) and not q0.full_waits
+
+
+def test_groups_leaving_by_any_exit_spread_over_the_exits_as_the_queues_grow():
+    """Destinations {X, Y} (the ways out of a danger area, a super sink): C -> X takes 100 s and
+    C -> Y 150 s, each entry passing 1,200 veh/h (60 s per group of 20 car units). Six groups
+    that see the queues take the exit of earlier arrival, 100 + 60 n_X or 150 + 60 n_Y with n the
+    groups ahead (worked by hand): X Y X Y X Y, arriving 100, 150, 160, 210, 220, 270 s, and each
+    trip ends at its exit. Blind to the queues, all take X: 100 + 60 k s (1e-6 s)."""
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for n, (x, y) in {"C": (0, 0), "X": (-1000, 0), "Y": (1500, 0)}.items():
+        g.add_node(n, x=400000.0 + x, y=2850000.0 + y)
+    for v, t in (("X", 100.0), ("Y", 150.0)):
+        g.add_edge("C", v, length_m=t * V_M_S, speed_kph=V_M_S * 3.6, capacity_vph=1200.0,
+                   geometry=straight_edge(g, "C", v), name=f"C{v}")
+    exits = np.array([_xy(g, "X"), _xy(g, "Y")])
+
+    def run(sees: bool) -> list:
+        env = simpy.Environment()
+        q = LinkQueues(env, RoadState(g))
+        procs = [env.process(q.drive(_xy(g, "C"), exits, 20.0, sees_queues=sees)) for _ in range(6)]
+        env.run()
+        return [p.value[0] for p in procs]
+
+    seen, blind = run(True), run(False)
+    assert [t.edges[-1][1] for t in seen] == list("XYXYXY")
+    assert [t.t_arrive_s for t in seen] == pytest.approx([100, 150, 160, 210, 220, 270], abs=1e-6)
+    for t in seen:
+        assert np.allclose(t.xy[-1], _xy(g, t.edges[-1][1]), atol=1e-9)
+    assert [t.edges[-1][1] for t in blind] == ["X"] * 6
+    assert [t.t_arrive_s for t in blind] == pytest.approx([100 + 60 * k for k in range(6)], abs=1e-6)
