@@ -221,20 +221,24 @@ class PeopleMixin:
         """Every ``dt_s`` from the release: the indoor air of each building follows the outdoor
         frame holding then (:func:`sim.hazmat.exposure.indoor_step`, at the building's current air
         changes); buildings whose indoor air first reaches the risk zone's level add the persons
-        still inside."""
+        still inside, and the persons inside at the step's start count for the seconds of the
+        step their air is at that level (:func:`sim.hazmat.exposure.indoor_seconds_at_or_above`,
+        exact for the held frame)."""
         hm = self.prep.hazmat
         thr = hm.thresholds[self.prep.params.risk_zone]
         yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
         while True:
-            k = frame_index(hm.times_s, self.env.now)
+            now = float(self.env.now)
+            k = frame_index(hm.times_s, now)
             cout = self.prep.building_conc[k] if k >= 0 else np.zeros_like(self.c_in)
+            above_s = indoor_seconds_at_or_above(self.c_in, cout[None, :], np.array([now]), self.ach, thr,
+                                                 now, now + dt_s)
             self.c_in = indoor_step(self.c_in, cout, self.ach, dt_s)
-            hit = self.c_in >= thr
-            new = hit & ~self.indoor_hit
+            new = (above_s > 0.0) & ~self.indoor_hit
             if new.any():
                 self.indoor_hit |= new
                 self.indoor_at_risk += float(self.in_place[new].sum())
-            self.indoor_at_risk_person_s += float(self.in_place[hit].sum()) * dt_s
+            self.indoor_at_risk_person_s += float(self.in_place @ above_s)
             yield self.env.timeout(dt_s)
 
     def _sampler(self):

@@ -309,6 +309,34 @@ def test_persons_without_a_shelter_place_drive_out_of_the_danger_area(drill, sam
     assert s_end.indoor_at_risk_person_min > end.loc["fast", "indoor_at_risk_person_min"] > 0.0
 
 
+
+def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):
+    """A plan with no actions: everyone stays at home all drill at the default air changes, so
+    its person-minutes indoors at the risk level are sum(population x seconds the one-box indoor
+    air is at or above that level) / 60 over the hazmat frames from the release to the drill's
+    end, integrated exactly (sim.hazmat.exposure.indoor_seconds_at_or_above; the frames change
+    on the watch's 60-s grid), and the persons whose air reaches it are those buildings'
+    population. Relative tolerance 1e-9; taking each step's air at its end instead is off by up
+    to a step per building."""
+    from sim.hazmat.exposure import indoor_seconds_at_or_above
+
+    _, tmp = drill
+    doc = _drill(tmp, sample_city)
+    doc["params"]["plans"] = [{"name": "none", "dispatch_delay_min": 0, "actions": []}]
+    res = _run(tmp, doc, sample_city)
+    prep, run = res.prep, res.runs[0]
+    hm = prep.hazmat
+    assert np.allclose(np.mod(hm.times_s - hm.times_s[0], 60.0), 0.0)
+    thr = hm.thresholds[prep.params.risk_zone]
+    n = len(prep.buildings)
+    sec = indoor_seconds_at_or_above(np.zeros(n), prep.building_conc, hm.times_s,
+                                     np.full(n, prep.params.indoor_air_changes_per_h), thr, float(hm.times_s[0]),
+                                     prep.duration_s)
+    pop = prep.buildings.population.to_numpy(float)
+    assert not run.ordered.any() and (sec > 0).sum() > 10
+    assert run.indoor_at_risk_person_s == pytest.approx(float(pop @ sec), rel=1e-9)
+    assert run.indoor_at_risk == pytest.approx(float(pop[sec > 0].sum()), rel=1e-12)
+
 def test_same_seed_same_drill(drill, sample_city):
     res, tmp = drill
     again = _run(tmp, _drill(tmp, sample_city), sample_city)
