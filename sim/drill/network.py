@@ -103,6 +103,7 @@ class _TripLog:
         first = order[np.unique(nodes[order], return_index=True)[1]]
         self.target_nodes, self.target_acc_m, self._target_pts = nodes[first], acc[first], pts[first]
         self._target_of = {int(n): i for i, n in enumerate(self.target_nodes)}
+        self.target_key = tuple(int(n) for n in self.target_nodes)
         self.end_at(int(self.target_nodes[0]))
         self.t_start = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))  # at the first node
         self.xs: list[np.ndarray] = [np.asarray(src_xy, float).reshape(1, 2), st.node_xy[self.s][None, :]]
@@ -393,31 +394,37 @@ class RoadState(HazardInput, TripExposure):
             b = p
         return float(tot[i]), path[::-1]
 
-    def _tree(self, j: int, protected: bool, d: int, avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        """(cost to node d from every node, next node toward d) on state j: one Dijkstra on the
-        reversed graph, cached per (state, protected, destination, penalty)."""
+    def _tree(self, j: int, protected: bool, d: int | tuple[int, ...],
+              avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(cost to node d from every node, next node toward d, negative at d) on state j: one
+        Dijkstra on the reversed graph, cached per (state, protected, destination, penalty).
+        With a tuple of nodes ``d``: to the nearest of them (one search from all, ``min_only``)."""
         key = (j, bool(protected), d, float(avoid_penalty))
         tr = self._trees.get(key)
         if tr is None:
             if len(self._trees) > 4096:
                 self._trees.clear()
             net = self._net(j, protected, avoid_penalty)
-            dist, pred = dijkstra(net.csr_t, directed=True, indices=d, return_predecessors=True)
+            if isinstance(d, tuple):
+                dist, pred, _ = dijkstra(net.csr_t, directed=True, indices=np.asarray(d, np.int64),
+                                         return_predecessors=True, min_only=True)
+            else:
+                dist, pred = dijkstra(net.csr_t, directed=True, indices=d, return_predecessors=True)
             tr = (dist, pred)
             self._trees[key] = tr
         return tr
 
-    def _plan(self, a: int, d: int, j: int, protected: bool,
+    def _plan(self, a: int, d: int | tuple[int, ...], j: int, protected: bool,
               avoid_penalty: float = 1.0) -> tuple[float, list[int]] | None:
-        """(cost, edge ids) of the cheapest route from node a to node d on state j (the fastest
-        when ``avoid_penalty`` is 1), or None."""
+        """(cost, edge ids) of the cheapest route from node a to node d (or to the nearest of the
+        nodes of a tuple ``d``) on state j (the fastest when ``avoid_penalty`` is 1), or None."""
         dist, nxt = self._tree(j, protected, d, avoid_penalty)
         if not np.isfinite(dist[a]):
             return None
         net = self._net(j, protected, avoid_penalty)
         cost = float(dist[a])
         path: list[int] = []
-        while a != d:
+        while nxt[a] >= 0:  # (scipy marks the search's sources, the destinations, -9999)
             b = int(nxt[a])
             path.append(int(net.best_eid[self._pair[(a, b)]]))
             a = b
@@ -534,9 +541,12 @@ class RoadState(HazardInput, TripExposure):
             if plan is None or blocked or (replan and j != plan_j) or asked:
                 w = None if costs is None else costs.weights(self, cur, j, t, protected, avoid_penalty, speed_factor)
                 if multi:  # the costs of ``costs`` are times at the speed factor, the state's weights are not
-                    w = self._weights(j, protected, avoid_penalty) if w is None else w
-                    end_cost = log.target_costs(1.0 if costs is None else speed_factor)
-                    new = self._plan_on(cur, log.target_nodes, w, end_cost)
+                    end_cost = log.target_costs(1.0 if w is None else speed_factor)
+                    if w is None and not end_cost.any():  # (ways out at road nodes: the cached tree)
+                        new = self._plan(cur, log.target_key, j, protected, avoid_penalty)
+                    else:
+                        new = self._plan_on(cur, log.target_nodes, self._weights(j, protected, avoid_penalty)
+                                            if w is None else w, end_cost)
                 else:
                     new = self._plan(cur, d, j, protected, avoid_penalty) if w is None else self._plan_on(cur, d, w)
                 if new is None:

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.drill.hazards import frame_index, seconds_held
-from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_step
+from sim.drill.hazards import seconds_held
+from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_window
 from sim.hazmat.impacts import assign_to_shelters, evacuation_pcu, rayleigh_quantiles
 
 EVAC_SUBGROUPS = 4
@@ -222,18 +222,15 @@ class PeopleMixin:
         frame holding then (:func:`sim.hazmat.exposure.indoor_step`, at the building's current air
         changes); buildings whose indoor air first reaches the risk zone's level add the persons
         still inside, and the persons inside at the step's start count for the seconds of the
-        step their air is at that level (:func:`sim.hazmat.exposure.indoor_seconds_at_or_above`,
-        exact for the held frame)."""
+        step (up to the drill's end) their air is at that level, the one-box model integrated
+        exactly over the frames held meanwhile (:func:`sim.hazmat.exposure.indoor_window`)."""
         hm = self.prep.hazmat
         thr = hm.thresholds[self.prep.params.risk_zone]
         yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
         while True:
             now = float(self.env.now)
-            k = frame_index(hm.times_s, now)
-            cout = self.prep.building_conc[k] if k >= 0 else np.zeros_like(self.c_in)
-            above_s = indoor_seconds_at_or_above(self.c_in, cout[None, :], np.array([now]), self.ach, thr,
-                                                 now, now + dt_s)
-            self.c_in = indoor_step(self.c_in, cout, self.ach, dt_s)
+            above_s, self.c_in = indoor_window(self.c_in, self.prep.building_conc, hm.times_s, self.ach, thr, now,
+                                               min(now + dt_s, self.prep.duration_s))
             new = (above_s > 0.0) & ~self.indoor_hit
             if new.any():
                 self.indoor_hit |= new

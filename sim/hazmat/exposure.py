@@ -53,6 +53,13 @@ def indoor_seconds_at_or_above(cin: np.ndarray, frames: np.ndarray, frame_times_
     Exact for held frames: over an interval of held outdoor C the one-box solution
     c(τ) = C + (c0 − C) e^(−λτ) (:func:`indoor_step`) is monotone, so it crosses ``level`` at most
     once, at τ* = ln((c0 − C)/(level − C)) / λ."""
+    return indoor_window(cin, frames, frame_times_s, ach_per_h, level, t0_s, t1_s, or_flags)[0]
+
+
+def indoor_window(cin: np.ndarray, frames: np.ndarray, frame_times_s: np.ndarray, ach_per_h,
+                  level: float, t0_s: float, t1_s: float,
+                  or_flags: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`indoor_seconds_at_or_above`, the indoor concentration at t1_s), in one pass."""
     c = np.asarray(cin, float).copy()
     lam = np.broadcast_to(np.asarray(ach_per_h, float) / 3600.0, c.shape)
     f_times, f_flags = or_flags if or_flags is not None else (np.zeros(0), np.zeros((0, c.size), bool))
@@ -74,7 +81,7 @@ def indoor_seconds_at_or_above(cin: np.ndarray, frames: np.ndarray, frame_times_
         above = np.where(falling_out, np.minimum(tau, dt), above)
         out += np.where(flag, dt, above)
         c = indoor_step(c, cout, lam * 3600.0, dt)
-    return out
+    return out, c
 
 
 def indoor_from_outdoor(cout: np.ndarray, ach_per_h: np.ndarray, dt_s: float) -> np.ndarray:

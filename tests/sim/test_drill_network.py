@@ -211,7 +211,8 @@ def test_several_destinations_take_the_cheapest_and_choose_again_when_it_is_cut_
     """``dst_xy`` with several points (a super sink): the trip arrives at access + networkx
     Dijkstra + access to the cheapest point (1e-6 s) and ends there; when every road into the
     node chosen closes while it drives, it plans again at the next node and goes to the cheapest
-    of the others: t(node) + Dijkstra without those roads + access. One point: as before."""
+    of the others: t(node) + Dijkstra without those roads + access. Points on road nodes (no
+    access legs) take one cached search from all of them: the same arrival."""
     rng = np.random.default_rng(7)
     rs0 = RoadState(g)
     h = _reference(g)
@@ -226,6 +227,12 @@ def test_several_destinations_take_the_cheapest_and_choose_again_when_it_is_cut_
         assert rs0.travel_times(a[None], dst, 50.0).min() == pytest.approx(ref[i], abs=TOL_S)
         if len(trip.edges) >= 4 and (longest is None or len(trip.edges) > len(longest[1].edges)):
             longest = (a, trip, i)
+        # points on road nodes (no access legs: one cached search from all of them)
+        at_nodes = rs0.node_xy[rs0._snap(dst)[0]]
+        ref_n = np.array([_ref_time(h, g, a, b) for b in at_nodes])
+        tn = rs0.route(a, at_nodes, 50.0)
+        _check_trip(rs0, tn, a, at_nodes[int(np.argmin(ref_n))])
+        assert tn.duration_s == pytest.approx(ref_n.min(), abs=TOL_S)
     a, base, i = longest
     nb = base.edges[-1][1]
     into = [e for e in g.in_edges(nb, keys=True)]

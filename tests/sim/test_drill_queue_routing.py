@@ -378,3 +378,50 @@ def test_groups_leaving_by_any_exit_spread_over_the_exits_as_the_queues_grow():
         assert np.allclose(t.xy[-1], _xy(g, t.edges[-1][1]), atol=1e-9)
     assert [t.edges[-1][1] for t in blind] == ["X"] * 6
     assert [t.t_arrive_s for t in blind] == pytest.approx([100 + 60 * k for k in range(6)], abs=1e-6)
+
+
+def _exits_graph() -> nx.MultiDiGraph:
+    """C -> M (100 s) -> X (50 s) or -> Y (120 s), and C -> Z (50 s): the ways out X, Y, Z."""
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for n, (x, y) in {"C": (0, 0), "M": (1000, 0), "X": (1500, 0), "Y": (1000, 1200), "Z": (-500, 0)}.items():
+        g.add_node(n, x=400000.0 + x, y=2850000.0 + y)
+    for u, v, t in (("C", "M", 100.0), ("M", "X", 50.0), ("M", "Y", 120.0), ("C", "Z", 50.0)):
+        g.add_edge(u, v, length_m=t * V_M_S, speed_kph=V_M_S * 3.6, capacity_vph=10000.0,
+                   geometry=straight_edge(g, u, v), name=f"{u}{v}")
+    return g
+
+
+def test_the_way_out_counts_its_access_leg_at_the_vehicles_speed():
+    """Ways out at Z's node (50 s away) but ``a`` metres off it (access at 5 m/s) or at M (100 s):
+    the trip goes to the one of least route + access time, Z when 50 + a / 5 < 100 (a = 200 m:
+    arrival 90 s) and M when not (a = 300 m: 100 s). At half speed every time doubles and the
+    choice stays (a = 200 m: 180 s), also when the route costs see the (empty) queues, whose edge
+    times are at the vehicle's speed (1e-6 s)."""
+    g = _exits_graph()
+    rs = RoadState(g)
+    c, m, z = _xy(g, "C"), _xy(g, "M"), _xy(g, "Z")
+    for a, end, t in ((200.0, z + [0.0, -200.0], 90.0), (300.0, m, 100.0)):
+        trip = rs.route(c, np.array([m, z + [0.0, -a]]), 0.0)
+        assert np.allclose(trip.xy[-1], end) and trip.t_arrive_s == pytest.approx(t, abs=1e-6)
+    slow = rs.route(c, np.array([m, z + [0.0, -200.0]]), 0.0, speed_factor=0.5)
+    assert np.allclose(slow.xy[-1], z + [0.0, -200.0]) and slow.t_arrive_s == pytest.approx(180.0, abs=1e-6)
+    env = simpy.Environment()
+    q = LinkQueues(env, RoadState(g))
+    p = env.process(q.drive(c, np.array([m, z + [0.0, -200.0]]), 20.0, sees_queues=True, speed_factor=0.5))
+    env.run()
+    trip, _ = p.value
+    assert np.allclose(trip.xy[-1], z + [0.0, -200.0]) and trip.t_arrive_s == pytest.approx(180.0, abs=1e-6)
+
+
+def test_a_way_out_is_chosen_again_with_its_access_leg_when_the_road_slows():
+    """Ways out 300 m off X's node (60 s on foot-speed access) and at Y. From C: via X 100 + 50 +
+    60 = 210 s, via Y 100 + 120 = 220 s: it heads for X. At 50 s M -> X slows to half speed
+    (100 s); at M (100 s) X costs 100 + 60 = 160 s more and Y 120 s: it turns to Y and arrives
+    at 220 s (keeping X, counting its access leg only in the new plan, would give 260 s)."""
+    g = _exits_graph()
+    rs = RoadState(g)
+    rs.add(Closure((("M", "X", 0),), 50.0, math.inf, "incident", "one lane open", speed_factor=0.5))
+    x_off = _xy(g, "X") + [0.0, -300.0]
+    trip = rs.route(_xy(g, "C"), np.array([x_off, _xy(g, "Y")]), 0.0)
+    assert [e[:2] for e in trip.edges] == [("C", "M"), ("M", "Y")]
+    assert trip.t_arrive_s == pytest.approx(220.0, abs=1e-6) and len(trip.replans) == 1
