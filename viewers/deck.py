@@ -146,9 +146,11 @@ def layer_to_pydeck(layer: Layer, data: Any, deck_id: str, visible: bool, crs: C
         for r in _records(data, layer.tooltip, layer.title):
             p = r["geom"] if r["geom"].geom_type == "Point" else r["geom"].representative_point()
             label = str(getattr(r["row"], st["label_col"])) if st.get("label_col") else ""
-            rows.append({"pos": [round(p.x, 7), round(p.y, 7)], "color": r["color"], "tip": r["tip"], "label": label})
+            radius = float(getattr(r["row"], st["radius_col"])) if st.get("radius_col") else st.get("radius_m", 30.0)
+            rows.append({"pos": [round(p.x, 7), round(p.y, 7)], "color": r["color"], "tip": r["tip"], "label": label,
+                         "r": radius})
         out = [pdk.Layer("ScatterplotLayer", data=rows, get_position="pos", get_fill_color="color",
-                         get_radius=st.get("radius_m", 30.0), radius_min_pixels=st.get("min_px", 5), stroked=True,
+                         get_radius="r", radius_min_pixels=st.get("min_px", 5), stroked=True,
                          get_line_color=[255, 255, 255, 230], line_width_min_pixels=1.5, **common)]
         if st.get("label_col"):
             out.append(pdk.Layer("TextLayer", data=rows, get_position="pos", get_text="label", get_size=11, font_family=pdk.types.String("Helvetica, Arial, sans-serif"),

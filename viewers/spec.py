@@ -29,7 +29,8 @@ class Layer:
         the scenario start; the page shows, at slider time t, the last frame with time <= t
     legend : list of (label, RGBA) pairs, or a colour ramp dict {"ramp": [...], "vmin", "vmax", "unit"}
     tooltip : columns shown on hover (vector layers)
-    style : extra options (line width_m, point radius_m, opacity, extruded, elevation_col, wireframe)
+    style : extra options (line width_m or width_col, point radius_m or radius_col (m), opacity, extruded,
+            elevation_col, wireframe)
     visible : initial visibility
     """
 

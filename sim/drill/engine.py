@@ -494,7 +494,7 @@ class PlanRun(PeopleMixin):
         return {"tasks": tasks, "incidents": pd.DataFrame(irows), "needs": pd.DataFrame(nrows),
                 "people": pd.DataFrame(self.people_rows), "shelters": pd.DataFrame(self.shelter_rows),
                 "resources": res, "log": pd.DataFrame(self.log).sort_values("t_s", kind="stable").reset_index(drop=True),
-                "matchings": pd.DataFrame(self.matchings), "evac_queues": queues}
+                "matchings": pd.DataFrame(self.matchings), "evac_queues": queues, "ways_out": self._exits_table()}
 
 
 def nodes_of(g: Any, xy: np.ndarray) -> list:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from shapely.geometry import Point
 
 from sim.drill.hazards import seconds_held
 from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_window
@@ -58,6 +59,7 @@ class PeopleMixin:
         self.indoor_at_risk_person_s = 0.0  # person-seconds indoors with the air at the risk zone's level
         self.people_rows: list[dict] = []
         self.shelter_rows: list[dict] = []
+        self.exit_rows: list[dict] = []  # evacuee groups out of the danger area: where, when, how many
 
     # ------------------------------------------------------------------ evacuation
     def evacuate(self, act: Any, label: str, why: str) -> None:
@@ -213,6 +215,8 @@ class PeopleMixin:
         self._on_road(-n)
         if shelter is None:
             self.left_area += n
+            x, y = (float(v) for v in trip.xy[-1])
+            self.exit_rows.append({"t_s": float(self.env.now), "x_m": x, "y_m": y, "persons": n})
             return
         self.sheltered += n
         self.shelter_load[shelter] += n
@@ -274,18 +278,36 @@ class PeopleMixin:
         place of the city (name and distance from the link's middle), so unnamed links can be found."""
         q = self.queues.link_table()
         q.insert(0, "plan", self.plan.name)
-        g, places = self.road.g, self.prep.city.places
-        hw, near = [], []
-        for u, v, k in zip(q.u, q.v, q.k):
-            d = g.edges[u, v, k]
-            hw.append(str(d.get("highway") or ""))
-            if places is None or not len(places):
-                near.append("")
-                continue
-            mid = d["geometry"].interpolate(0.5, normalized=True)
-            dist = places.geometry.distance(mid).to_numpy()
-            i = int(np.argmin(dist))
-            near.append(f"{places.name.iloc[i]} ({dist[i]:.0f} m)")
-        q.insert(2, "road_class", hw)
-        q.insert(3, "near", near)
+        g = self.road.g
+        edges = [g.edges[u, v, k] for u, v, k in zip(q.u, q.v, q.k)]
+        q.insert(2, "road_class", [str(d.get("highway") or "") for d in edges])
+        q.insert(3, "near", self._near([d["geometry"].interpolate(0.5, normalized=True) for d in edges]))
         return q
+
+    def _exits_table(self) -> pd.DataFrame:
+        """One row per way out of the danger area that evacuees without a shelter place took
+        (``evacuation_without_place: leave``): where (its road node, the nearest place of the
+        city), the groups and persons that got out there and when the first and the last did;
+        most persons first. Where to post traffic police and signs on the night."""
+        cols = ["plan", "x_m", "y_m", "near", "groups", "persons", "first_s", "last_s"]
+        if not self.exit_rows:
+            return pd.DataFrame(columns=cols)
+        e = pd.DataFrame(self.exit_rows)
+        out = e.groupby(["x_m", "y_m"], sort=False).agg(groups=("persons", "size"), persons=("persons", "sum"),
+                                                        first_s=("t_s", "min"), last_s=("t_s", "max")).reset_index()
+        out.insert(0, "plan", self.plan.name)
+        out.insert(3, "near", self._near([Point(x, y) for x, y in zip(out.x_m, out.y_m)]))
+        out[["persons", "first_s", "last_s"]] = out[["persons", "first_s", "last_s"]].round(1)
+        return out[cols].sort_values("persons", ascending=False, kind="stable").reset_index(drop=True)
+
+    def _near(self, points: list) -> list[str]:
+        """The nearest place of the city to each shapely point, with its distance ("" without places)."""
+        places = self.prep.city.places
+        if places is None or not len(places):
+            return [""] * len(points)
+        out = []
+        for pt in points:
+            dist = places.geometry.distance(pt).to_numpy()
+            i = int(np.argmin(dist))
+            out.append(f"{places.name.iloc[i]} ({dist[i]:.0f} m)")
+        return out

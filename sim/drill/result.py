@@ -27,6 +27,9 @@ STATUS_RGBA = {"waiting": [230, 30, 30, 255], "responding": [250, 150, 0, 255], 
                "closed": [120, 120, 120, 200]}
 CLOSURE_RGBA = {"flood": [20, 90, 220, 255], "toxic": [150, 30, 160, 255], "landslide": [130, 80, 30, 255],
                 "incident": [20, 20, 20, 255], "manual": [20, 20, 20, 255]}
+WAY_OUT_RGBA = [20, 160, 170, 230]  # teal: not a hazard colour
+WAY_OUT_RADIUS_M = 30.0  # a way out's circle: this plus the next times sqrt(persons out there), m
+WAY_OUT_RADIUS_PER_SQRT_PERSON_M = 3.0
 QUEUE_CLASSES = [(60.0, [255, 160, 210, 255]), (300.0, [240, 40, 170, 255]), (900.0, [120, 0, 70, 255])]
 """(lowest wait s, colour) of the evacuee-queue classes: 1-5, 5-15, 15+ min (pinks, apart from the
 road classes' yellows and oranges, the flood's blues and the closures' purple and black)."""
@@ -53,7 +56,8 @@ class DrillResult:
     # ------------------------------------------------------------------ tables
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Review tables (tasks, incidents, needs, people, shelters, resources, log, matchings), all plans."""
+        """Review tables (tasks, incidents, needs, people, shelters, resources, log, matchings,
+        evac_queues, ways_out), all plans."""
         if "tables" not in self._cache:
             per = [r.tables() for r in self.runs]
             self._cache["tables"] = {k: pd.concat([p[k] for p in per if len(p[k])], ignore_index=True)
@@ -137,6 +141,8 @@ class DrillResult:
             lays.append(self._queues_layer(run0, times))
         lays.append(self._incidents_layer(times))
         lays.append(self._shelters_layer(times))
+        if run0.exit_rows:
+            lays.append(self._ways_out_layer(run0, times))
         for k, r in enumerate(self.runs):
             tr = self._trips(r)
             if tr:
@@ -248,6 +254,22 @@ class DrillResult:
                      tooltip=["shelter", "open", "load_persons", "capacity_persons", "load_pct"],
                      style={"radius_m": 60.0, "min_px": 7})
 
+    def _ways_out_layer(self, run: Any, times: list[float]) -> Layer:
+        """The ways out of the danger area that evacuees without a shelter place took: at each
+        frame time the persons out there so far (the circle's area grows with them)."""
+        e = pd.DataFrame(run.exit_rows)
+        frames = []
+        for t in times:
+            g = e[e.t_s <= t + 1e-9].groupby(["x_m", "y_m"]).persons.agg(["sum", "size"]).reset_index()
+            g = g.rename(columns={"sum": "persons_out", "size": "groups"})
+            g["persons_out"] = g.persons_out.round()
+            g["radius_m"] = WAY_OUT_RADIUS_M + WAY_OUT_RADIUS_PER_SQRT_PERSON_M * np.sqrt(g.persons_out)
+            g["color"] = [WAY_OUT_RGBA] * len(g)
+            frames.append((t, gpd.GeoDataFrame(g, geometry=gpd.points_from_xy(g.x_m, g.y_m), crs=self.city.crs)))
+        return Layer("ways_out", f"Ways out of the danger area ({run.plan.name}; no shelter place)", "points",
+                     frames=frames, legend=[("persons out there (area)", WAY_OUT_RGBA)],
+                     tooltip=["persons_out", "groups"], style={"radius_col": "radius_m", "min_px": 5})
+
     @staticmethod
     def _trips(run: Any) -> list[dict]:
         out = []
@@ -304,6 +326,6 @@ class DrillResult:
         files.append(rv.review_html(self.title, self.start, metrics=m, comparison=rv.compare(m) if len(self.runs) > 1
                                     else None, bottlenecks=rv.bottlenecks(t["tasks"], t["incidents"], t["needs"]),
                                     needs=t["needs"], log=t["log"], figures=self.figures(),
-                                    evac_queues=t.get("evac_queues"),
+                                    evac_queues=t.get("evac_queues"), ways_out=t.get("ways_out"),
                                     path=folder / "review.html"))
         return files

@@ -400,6 +400,25 @@ def _queues_html(q: pd.DataFrame, start: datetime | None, top: int = 8) -> str:
                    "queue then (lane length)", "person-hours waiting", "of them while the link was full"], rows)
 
 
+def _ways_out_html(w: pd.DataFrame, start: datetime | None, top: int = 8) -> str:
+    """The ways out most evacuees without a shelter place took, ``top`` per plan, and the share of
+    that plan's leavers each took."""
+    rows = []
+    for _, g in w.groupby("plan", sort=False):
+        total = float(_f(g["persons"]).sum())
+        for r in g.head(top).itertuples(index=False):
+            share = f"{r.persons / total:.0%}" if total > 0 else ""
+            rows.append([(_e(r.plan), ""), (_e(r.near), ""), (_e(f"{r.x_m:.0f}, {r.y_m:.0f}"), "n"),
+                         (_e(_fmt("n", r.groups)), "n"), (_e(f"{r.persons:,.0f}"), "n"), (_e(share), "n"),
+                         (_e(wall_clock(start, r.first_s)), "n"), (_e(wall_clock(start, r.last_s)), "n")])
+        if len(g) > top:
+            rest = g.iloc[top:]
+            rows.append([(_e(g.plan.iloc[0]), ""), (_e(f"{len(rest)} more ways out"), ""), ("", ""),
+                         (_e(_fmt("n", rest.groups.sum())), "n"), (_e(f"{rest.persons.sum():,.0f}"), "n"),
+                         (_e(f"{rest.persons.sum() / total:.0%}" if total > 0 else ""), "n"), ("", ""), ("", "")])
+    return _table(["plan", "nearest place", "x, y (m)", "groups", "persons", "share", "first out", "last out"], rows)
+
+
 def _queue_len(r) -> str:
     m = float(getattr(r, "queue_max_lane_m", math.nan))
     if math.isnan(m):
@@ -438,16 +457,18 @@ def _log_html(log: pd.DataFrame, plan: str, start: datetime | None) -> str:
 def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame, log: pd.DataFrame,
                 figures: list[tuple[str, bytes]], path: str | os.PathLike, comparison: pd.DataFrame | None = None,
                 metrics: pd.DataFrame | None = None, needs: pd.DataFrame | None = None,
-                evac_queues: pd.DataFrame | None = None, notes: list[str] | None = None) -> Path:
+                evac_queues: pd.DataFrame | None = None, ways_out: pd.DataFrame | None = None,
+                notes: list[str] | None = None) -> Path:
     """Write the after-action review as one self-contained HTML page (inline CSS, PNG charts as
     base64 data URIs, no external request; all text escaped) atomically to ``path``.
 
     Sections: summary comparison (``comparison``, or :func:`compare` of ``metrics`` when it is
     None), late dispatches and unmet needs (:func:`bottlenecks`), the needed/covered/missing
     totals per capability when ``needs`` is given, the links where evacuees queued longest when
-    ``evac_queues`` (the drill's table of that name) is given, charts, and the decision log of every plan
-    with Asia/Shanghai wall clock, drill time and the reason of each decision. ``notes`` are
-    shown under the title."""
+    ``evac_queues`` (the drill's table of that name) is given, the ways out of the danger area that
+    evacuees without a shelter place took when ``ways_out`` has rows, charts, and the decision log
+    of every plan with Asia/Shanghai wall clock, drill time and the reason of each decision.
+    ``notes`` are shown under the title."""
     log = _check(log, "log")
     if comparison is None and metrics is not None:
         comparison = compare(metrics)
@@ -472,6 +493,7 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
         parts.append(f'<p class="meta">{_e(n)}</p>')
     toc = [("summary", "Summary comparison"), ("late", "Bottlenecks: late dispatches"),
            ("unmet", "Unmet needs"), *([("queues", "Evacuation queues")] if evac_queues is not None else []),
+           *([("ways_out", "Ways out")] if ways_out is not None and len(ways_out) else []),
            ("charts", "Charts"), ("log", "Decision log")]
     parts.append("<p>" + " · ".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in toc) + "</p>")
     parts.append('<h2 id="summary">Summary comparison</h2>')
@@ -497,6 +519,13 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
                      "further on). Where the queue would not fit on any approach it is marked: it reaches back "
                      "through the junctions behind.</p>")
         parts.append(_queues_html(evac_queues, st))
+    if ways_out is not None and len(ways_out):
+        parts.append('<h2 id="ways_out">Ways out: where evacuees without a shelter place left the danger area</h2>')
+        parts.append('<p class="meta">The shelters were full for these evacuees, so they drove out of the danger '
+                     "area to whichever road point outside it their route reached at least cost, queues included: "
+                     "the points where most got out, per plan, with the first and the last group. Post traffic "
+                     "police and signs there, and keep the roads beyond them open.</p>")
+        parts.append(_ways_out_html(ways_out, st))
     parts.append('<h2 id="charts">Charts</h2>')
     keys = plan_labels(plans)
     aliased = [p for p in plans if keys[p] != f"plan {p}"]

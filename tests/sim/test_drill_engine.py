@@ -310,6 +310,35 @@ def test_persons_without_a_shelter_place_drive_out_of_the_danger_area(drill, sam
     assert s_end.indoor_at_risk_person_min > end.loc["fast", "indoor_at_risk_person_min"] > 0.0
 
 
+def test_ways_out_table_and_layer_account_for_every_person_who_left(drill, tmp_path):
+    """The 'ways_out' table: per plan, the persons out of the danger area summed over its ways out
+    equal the people table's left_area at the end (to the table's 0.1-person rounding); every
+    way out is a road node outside the order's area that the forecast keeps out of danger; the
+    leavers of 'fast' spread over more than one; the map layer's last frame holds them all, and
+    the review lists them."""
+    res, _ = drill
+    w = res.tables["ways_out"]
+    end = res.tables["people"].sort_values("t_s").groupby("plan").last()
+    got = w.groupby("plan").persons.sum()
+    for plan, left in end.left_area.items():
+        assert got.get(plan, 0.0) == pytest.approx(left, abs=0.05 * max(len(w), 1))  # (persons rounded to 0.1)
+    fast = w[w.plan == "fast"]
+    assert len(fast) > 1 and (fast.first_s <= fast.last_s).all() and (fast.groups >= 1).all()
+    prep = res.prep
+    act = next(a for a in prep.actions["fast"] if a.spec.do == "evacuate" and a.spec.zone == "red")
+    xy = fast[["x_m", "y_m"]].to_numpy(float)
+    node_xy = res.runs[1].road.node_xy
+    assert (np.min(np.hypot(*(xy[:, None, :] - node_xy[None]).transpose(2, 0, 1)), axis=1) < 1e-6).all()
+    assert not prep.in_area(act, xy, 3600.0).any() and prep.out_of_danger(xy, 3600.0).all()
+    lay = next(L for L in res.layers() if L.id == "ways_out")
+    last = lay.frames[-1][1]
+    run0 = res.runs[0].plan.name
+    assert last.persons_out.sum() == pytest.approx(round(end.loc[run0, "left_area"]), abs=len(last))
+    files = res.save(tmp_path)
+    page = next(f for f in files if f.name == "review.html").read_text(encoding="utf-8")
+    assert "Ways out: where evacuees without a shelter place left the danger area" in page
+    assert (tmp_path / "ways_out.csv").exists()
+
 def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):
     """A plan with no actions, in a drill that ends 30 s into a 60-s step of the indoor watch:
     everyone stays at home all drill at the default air changes, so its person-minutes indoors at
