@@ -1,7 +1,8 @@
 """Evacuee routing in the shipped storm-night drill: the same drill with the evacuees' route
 choice seeing the link-entry queues or not, weighing the risk zone where the forecast puts it
 or where it is, with the risk-zone penalty of the plan (10) or none (1), and with the persons who
-find no shelter place driving out of the danger area (the default) or staying in place.
+find no shelter place driving out of the danger area (the default) or staying in place, and with
+their ways out kept at least 1 km from the release (``evacuation_isolation_m``).
 
 Each variant reruns ``sim.drill.run`` on ``scenarios/drill_flood_hazmat.yaml`` (hazards cached
 after the first run) and prints, for its first plan: evacuees on the road at once (max), the
@@ -25,9 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's), spill-back, without a place
+VARIANTS = [  # label, sees queues, zone forecast, penalty (None: the plan's), spill-back, without a place[, isolation m]
     ("queues seen, forecast zone (default)", True, True, None, True, "leave"),
     ("no shelter place: stay in place", True, True, None, True, "stay"),
+    ("ways out at least 1 km from the release", True, True, None, True, "leave", 1000.0),
     ("queues seen, forecast zone, point queues", True, True, None, False, "leave"),
     ("queues seen, zone as planned", True, False, None, True, "leave"),
     ("blind to queues, forecast zone", False, True, None, True, "leave"),
@@ -52,12 +54,13 @@ def main() -> None:
           "| indoor person-min at risk | run |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     every_plan = {}  # without-place mode -> the metrics of every plan, for the two default-routing variants
-    for label, sees, forecast, penalty, spill, without in VARIANTS:
+    for label, sees, forecast, penalty, spill, without, *iso in VARIANTS:
         q = p.model_copy(deep=True)
         for pl in q.plans:
             pl.evacuation_sees_queues, pl.evacuation_zone_forecast = sees, forecast
             pl.evacuation_spillback = spill
             pl.evacuation_without_place = without
+            pl.evacuation_isolation_m = iso[0] if iso else 0.0
             if penalty is not None:
                 pl.evacuation_zone_penalty = penalty
         t0 = time.perf_counter()
@@ -66,7 +69,7 @@ def main() -> None:
         plan = q.plans[0].name
         pp = r.tables["people"]
         pp = pp[pp.plan == plan]
-        if sees and forecast and spill and penalty is None:
+        if sees and forecast and spill and penalty is None and not iso:
             every_plan[without] = r.metrics().set_index("plan")
         m = r.metrics().set_index("plan").loc[plan]
         eq = r.tables["evac_queues"]

@@ -256,6 +256,11 @@ class Plan(_Strict):
         "whichever road point outside the order's area that the hazard forecast never puts at risk their route "
         "reaches at least cost (queues included when evacuation_sees_queues; chosen again on the way) and count "
         "as out of the area; 'stay', they stay in place")
+    evacuation_isolation_m: float = Field(
+        0.0, ge=0.0, le=50_000.0, description="ways out of the danger area (evacuation_without_place: leave) lie "
+        "at least this far (m) from the hazmat release, whatever the forecast wind: an isolation circle round the "
+        "source, as the Emergency Response Guidebook sets one per chemical and spill size, so that evacuees do "
+        "not gather next to the leak upwind of it; 0: the forecast alone decides")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

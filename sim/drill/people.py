@@ -144,12 +144,17 @@ class PeopleMixin:
     def _exits(self, act: Any, now: float) -> np.ndarray:
         """(k, 2) the road nodes outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`)
         that the hazard forecast never puts at risk from ``now`` to the drill's end
-        (:meth:`sim.drill.prepare.Prepared.out_of_danger`): the ways out of the danger area. A
+        (:meth:`sim.drill.prepare.Prepared.out_of_danger`) and that lie at least
+        ``evacuation_isolation_m`` from the hazmat release: the ways out of the danger area. A
         group that leaves drives to whichever its route reaches at least cost, chosen again at
         every plan (:meth:`sim.drill.network.RoadState.drive` with several destinations), so with
         ``evacuation_sees_queues`` the groups spread over the exits as the queues grow."""
         xy = self.road.node_xy
-        return xy[self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)]
+        ok = self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)
+        hm, iso = self.prep.hazmat, self.plan.evacuation_isolation_m
+        if hm is not None and iso > 0.0:
+            ok &= np.hypot(xy[:, 0] - hm.source_xy[0], xy[:, 1] - hm.source_xy[1]) >= iso
+        return xy[ok]
 
     def _seconds_at_risk_staying(self, bidx: np.ndarray, now: float) -> np.ndarray:
         """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be

@@ -339,6 +339,27 @@ def test_ways_out_table_and_layer_account_for_every_person_who_left(drill, tmp_p
     assert "Ways out: where evacuees without a shelter place left the danger area" in page
     assert (tmp_path / "ways_out.csv").exists()
 
+def test_ways_out_keep_the_isolation_distance_from_the_release(drill, sample_city):
+    """'fast' with ``evacuation_isolation_m`` 1,500 m: every way out its leavers take lies at least
+    that far from the chlorine tank, whatever the forecast wind, where by default some lie closer
+    (the forecast alone keeps them out of the cloud, upwind of the leak); the same persons still
+    leave (the option moves where they go, not who goes)."""
+    res, tmp = drill
+    src = np.asarray(res.prep.hazmat.source_xy, float)
+
+    def dist(w):
+        return np.hypot(w.x_m.to_numpy() - src[0], w.y_m.to_numpy() - src[1])
+
+    w0 = res.tables["ways_out"]
+    w0 = w0[w0.plan == "fast"]
+    assert dist(w0).min() < 1500.0
+    doc = _drill(tmp, sample_city)
+    doc["params"]["plans"] = [{**doc["params"]["plans"][1], "evacuation_isolation_m": 1500.0}]
+    iso = _run(tmp, doc, sample_city)
+    w1 = iso.tables["ways_out"]
+    assert len(w1) and dist(w1).min() >= 1500.0
+    assert w1.persons.sum() == pytest.approx(w0.persons.sum(), rel=0.02)
+
 def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):
     """A plan with no actions, in a drill that ends 30 s into a 60-s step of the indoor watch:
     everyone stays at home all drill at the default air changes, so its person-minutes indoors at
