@@ -60,7 +60,8 @@ def main() -> None:
     a = ap.parse_args()
     if not a.no_matching:
         from drill_matching import bench
-        from sim.drill.matching import match, random_instance
+        from sim.drill.match_inputs import random_instance
+        from sim.drill.matching import match
         from sim.drill.rules import load_rules
 
         res, incs, tt = random_instance(50, 10, seed=99)

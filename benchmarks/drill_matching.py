@@ -1,7 +1,7 @@
 """Time of the drill resource matching (sim/drill/matching.py): 200 resources x 50 incidents
 (target < 1 s) and 1,000 x 200.
 
-Instances come from :func:`sim.drill.matching.random_instance`: a realistic mix of teams,
+Instances come from :func:`sim.drill.match_inputs.random_instance`: a realistic mix of teams,
 equipment, depot supplies and experts at random points of a 20 km square in 3 x 3
 districts, incidents of all six types with mostly low grades, needs from the default rules
 table, travel time = 1.3 x straight distance at 36 km/h with 15 % log-normal noise. Each
@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from sim.drill.matching import match, random_instance
+from sim.drill.match_inputs import random_instance
+from sim.drill.matching import match
 from sim.drill.rules import load_rules
 
 

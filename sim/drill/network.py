@@ -41,7 +41,7 @@ from sim.flood.impacts import EdgeSampler
 from twin.errors import InputError
 from twin.routing import routable
 
-ACCESS_SPEED_M_S = 5.0  # same as matching.road_travel_times: 18 km/h on yards and lanes the graph lacks
+ACCESS_SPEED_M_S = 5.0  # same as match_inputs.road_travel_times: 18 km/h on yards and lanes the graph lacks
 
 
 class RouteCosts(Protocol):

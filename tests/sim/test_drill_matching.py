@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.drill.matching import match, random_instance, road_travel_times
+from sim.drill.match_inputs import random_instance, road_travel_times
+from sim.drill.matching import match
 from sim.drill.resources import load_resources, make_resources
 from sim.drill.rules import GRADES, INCIDENT_TYPES, Incident, Need, load_rules
 from twin.errors import InputError

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from sim.drill.matching import road_travel_times
+from sim.drill.match_inputs import road_travel_times
 from sim.drill.forecast_route import time_dependent_fastest
 from sim.drill.network import ACCESS_SPEED_M_S, Closure, RoadState, Trip, edges_of
 from sim.drill.rules import Incident
@@ -129,7 +129,7 @@ def test_static_closures_route_and_matrix_equal_networkx(g) -> None:
 
 
 def test_open_network_matches_matching_road_travel_times(g) -> None:
-    """With nothing closed, travel_times equals sim.drill.matching.road_travel_times (1e-6 s)."""
+    """With nothing closed, travel_times equals sim.drill.match_inputs.road_travel_times (1e-6 s)."""
     rng = np.random.default_rng(2)
     src, dst = _points(g, rng, 40), _points(g, rng, 9)
     res = pd.DataFrame({"x_m": src[:, 0], "y_m": src[:, 1]})
