@@ -6,7 +6,8 @@ import heapq
 
 import numpy as np
 
-from sim.drill.network import RoadState, Trip, _TripLog
+from sim.drill.network import RoadState
+from sim.drill.trips import Trip, TripLog
 from twin.errors import InputError
 
 
@@ -21,7 +22,7 @@ def time_dependent_fastest(state: RoadState, src_xy: np.ndarray, dst_xy: np.ndar
     setting exact (Orda & Rom 1990, J. ACM 37(3), 607-625). Same edge model as
     :meth:`RoadState.route`, so its arrival is a lower bound for the adaptive trip."""
     st = state
-    log = _TripLog(st, src_xy, dst_xy, t0, speed_factor)
+    log = TripLog(st, src_xy, dst_xy, t0, speed_factor)
     if len(log.target_nodes) > 1:
         raise InputError(f"dst_xy of {len(np.asarray(dst_xy).reshape(-1, 2))} points: expected one destination")
     ct = st._ct

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.drill.network import Trip
+    from sim.drill.trips import Trip
 
 
 class TripExposure:
