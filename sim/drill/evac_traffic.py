@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.drill.network import PlanAgain, RoadState, Trip
+from sim.drill.network import PlanAgain, RoadState
+from sim.drill.trips import Trip
 from sim.drill.td_kernels import earliest_arrivals
 from sim.point_queue import JAM_SPACING_M, STUCK_S, EntryQueues, service_s, storage_pcu
 from twin.errors import InputError

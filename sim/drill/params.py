@@ -260,7 +260,8 @@ class Plan(_Strict):
         0.0, ge=0.0, le=50_000.0, description="ways out of the danger area (evacuation_without_place: leave) lie "
         "at least this far (m) from the hazmat release, whatever the forecast wind: an isolation circle round the "
         "source, as the Emergency Response Guidebook sets one per chemical and spill size, so that evacuees do "
-        "not gather next to the leak upwind of it; 0: the forecast alone decides")
+        "not gather next to the leak upwind of it; 0: the forecast alone decides. Only with a hazmat release in the "
+        "drill; shelters are not held to it (they are judged by the hazard frames)")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

@@ -113,6 +113,9 @@ class PeopleMixin:
             g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
             why_not = "no shelter place" if self.plan.evacuation_without_place == "stay" else \
                 "no shelter place and no way out of the area"
+            if self.plan.evacuation_without_place == "leave" and self.plan.evacuation_isolation_m > 0 \
+                    and self.prep.hazmat is not None:
+                why_not += f" (ways out kept {self.plan.evacuation_isolation_m:,.0f} m from the release)"
             msg += (f"; {staying.sum():.0f} find {why_not} and stay (forecast "
                     f"{np.average(g_s, weights=staying) / 60:.0f} min at risk in place on average)")
         self.say("evacuate", msg, why)

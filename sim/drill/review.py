@@ -405,9 +405,9 @@ def _ways_out_html(w: pd.DataFrame, start: datetime | None, top: int = 8) -> str
     that plan's leavers each took."""
     rows = []
     for _, g in w.groupby("plan", sort=False):
-        total = float(_f(g["persons"]).sum())
+        total = float(np.nansum(_f(g["persons"])))
         for r in g.head(top).itertuples(index=False):
-            share = f"{r.persons / total:.0%}" if total > 0 else ""
+            share = f"{r.persons / total:.0%}" if total > 0 and np.isfinite(r.persons) else ""
             rows.append([(_e(r.plan), ""), (_e(r.near), ""), (_e(f"{r.x_m:.0f}, {r.y_m:.0f}"), "n"),
                          (_e(_fmt("n", r.groups)), "n"), (_e(f"{r.persons:,.0f}"), "n"), (_e(share), "n"),
                          (_e(wall_clock(start, r.first_s)), "n"), (_e(wall_clock(start, r.last_s)), "n")])
@@ -478,6 +478,8 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
         raise InputError("bottlenecks: expected the DataFrame returned by bottlenecks()")
     if needs is not None:
         needs = _check(needs, "needs")
+    if ways_out is not None:
+        ways_out = _check(ways_out, "ways_out")
     for cap, png in figures:
         if not isinstance(png, (bytes, bytearray)) or not bytes(png[:8]) == b"\x89PNG\r\n\x1a\n":
             raise InputError(f"figure {cap!r}: expected PNG bytes")
@@ -521,10 +523,12 @@ def review_html(title: str, start: datetime | None, *, bottlenecks: pd.DataFrame
         parts.append(_queues_html(evac_queues, st))
     if ways_out is not None and len(ways_out):
         parts.append('<h2 id="ways_out">Ways out: where evacuees without a shelter place left the danger area</h2>')
-        parts.append('<p class="meta">The shelters were full for these evacuees, so they drove out of the danger '
-                     "area to whichever road point outside it their route reached at least cost, queues included: "
-                     "the points where most got out, per plan, with the first and the last group. Post traffic "
-                     "police and signs there, and keep the roads beyond them open.</p>")
+        parts.append('<p class="meta">These evacuees found no shelter place (the open, safe shelters were full, or '
+                     "none was open), so they drove out of the danger area to whichever road point outside it their "
+                     "route reached at least cost (with the queues where the plan's evacuees see them, and outside "
+                     "its isolation circle round the release where it sets one): the points where most got out, "
+                     "per plan, with the first and the last group. Post traffic police and signs there, and keep "
+                     "the roads beyond them open.</p>")
         parts.append(_ways_out_html(ways_out, st))
     parts.append('<h2 id="charts">Charts</h2>')
     keys = plan_labels(plans)

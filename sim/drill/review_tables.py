@@ -28,6 +28,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "shelters": ("plan", "t_s", "shelter", "load_persons", "capacity_persons"),
     "resources": ("plan", "resource_id", "type", "busy_s", "drill_s"),
     "log": ("plan", "t_s", "kind", "text", "reason"),
+    "ways_out": ("plan", "x_m", "y_m", "near", "groups", "persons", "first_s", "last_s"),
 }
 
 PEOPLE_TOL = 1e-6  # persons: at_risk must equal in_place + evacuating + sheltered + left_area to this

@@ -1,5 +1,5 @@
 """How long a drive spends in a hazard: the peak and the time at or above a level of a hazard
-layer (toxic concentration, flood depth) on the edges of a :class:`sim.drill.network.Trip` while
+layer (toxic concentration, flood depth) on the edges of a :class:`sim.drill.trips.Trip` while
 it is on them, as :class:`sim.drill.network.RoadState` holds the layers. A mixin of
 ``RoadState`` (it reads the state's layers, ``_layers``, and edge ids, ``_eid``)."""
 from __future__ import annotations

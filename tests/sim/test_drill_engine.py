@@ -339,6 +339,7 @@ def test_ways_out_table_and_layer_account_for_every_person_who_left(drill, tmp_p
     assert "Ways out: where evacuees without a shelter place left the danger area" in page
     assert (tmp_path / "ways_out.csv").exists()
 
+
 def test_ways_out_keep_the_isolation_distance_from_the_release(drill, sample_city):
     """'fast' with ``evacuation_isolation_m`` 1,500 m: every way out its leavers take lies at least
     that far from the chlorine tank, whatever the forecast wind, where by default some lie closer
@@ -359,6 +360,7 @@ def test_ways_out_keep_the_isolation_distance_from_the_release(drill, sample_cit
     w1 = iso.tables["ways_out"]
     assert len(w1) and dist(w1).min() >= 1500.0
     assert w1.persons.sum() == pytest.approx(w0.persons.sum(), rel=0.02)
+
 
 def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):
     """A plan with no actions, in a drill that ends 30 s into a 60-s step of the indoor watch:

@@ -16,8 +16,9 @@ from shapely.geometry import box
 
 from sim.drill.match_inputs import road_travel_times
 from sim.drill.forecast_route import time_dependent_fastest
-from sim.drill.network import ACCESS_SPEED_M_S, Closure, RoadState, Trip, edges_of
+from sim.drill.network import Closure, RoadState, edges_of
 from sim.drill.rules import Incident
+from sim.drill.trips import ACCESS_SPEED_M_S, Trip
 from terrain.raster import Raster
 from twin.errors import InputError
 from twin.routing import edges_hitting, nearest_nodes, routable
