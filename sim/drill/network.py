@@ -286,16 +286,15 @@ class RoadState(HazardInput, TripExposure):
         csr = sparse.csr_matrix((wp[ok], (self._pa[ok], self._pb[ok])), shape=(n, n))
         return csr, np.where(np.isfinite(wp), best, -1)
 
-    def _plan_on(self, a: int, d: int | np.ndarray, w: np.ndarray,
-                 end_cost: np.ndarray | None = None) -> tuple[float, list[int]] | None:
-        """(cost, edge ids) of the cheapest route from node a to node d under edge costs ``w``
-        (one Dijkstra from a, not cached), or None. With an array of nodes ``d`` (and
-        ``end_cost``, each one's last cost, default 0): to the one of least route cost plus its
-        end cost, as through a super sink (Lu, George & Shekhar 2005, SSTD, LNCS 3633, 291-307)."""
+    def _plan_on(self, a: int, d: np.ndarray, w: np.ndarray, end_cost: np.ndarray) -> tuple[float, list[int]] | None:
+        """(cost, edge ids) of the cheapest route from node a to one of the nodes ``d`` under edge
+        costs ``w`` (one Dijkstra from a, not cached), or None: to the one of least route cost
+        plus its ``end_cost``, as through a super sink (Lu, George & Shekhar 2005, SSTD, LNCS
+        3633, 291-307)."""
         csr, best = self._csr(w)
         dist, pred = dijkstra(csr, directed=True, indices=a, return_predecessors=True)
-        ds = np.atleast_1d(np.asarray(d, np.int64))
-        tot = dist[ds] + (0.0 if end_cost is None else end_cost)
+        ds = np.asarray(d, np.int64)
+        tot = dist[ds] + end_cost
         i = int(np.argmin(tot))
         if not np.isfinite(tot[i]):
             return None
@@ -307,30 +306,30 @@ class RoadState(HazardInput, TripExposure):
             b = p
         return float(tot[i]), path[::-1]
 
-    def _tree(self, j: int, protected: bool, d: int | tuple[int, ...],
+    def _tree(self, j: int, protected: bool, d: tuple[int, ...],
               avoid_penalty: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        """(cost to node d from every node, next node toward d, negative at d) on state j: one
-        Dijkstra on the reversed graph, cached per (state, protected, destination, penalty).
-        With a tuple of nodes ``d``: to the nearest of them (one search from all, ``min_only``)."""
+        """(cost to the nearest of the nodes ``d`` from every node, next node toward it, negative
+        at them) on state j: one Dijkstra on the reversed graph (from all of them, ``min_only``,
+        when several), cached per (state, protected, destinations, penalty)."""
         key = (j, bool(protected), d, float(avoid_penalty))
         tr = self._trees.get(key)
         if tr is None:
             if len(self._trees) > 4096:
                 self._trees.clear()
             net = self._net(j, protected, avoid_penalty)
-            if isinstance(d, tuple):
+            if len(d) > 1:
                 dist, pred, _ = dijkstra(net.csr_t, directed=True, indices=np.asarray(d, np.int64),
                                          return_predecessors=True, min_only=True)
             else:
-                dist, pred = dijkstra(net.csr_t, directed=True, indices=d, return_predecessors=True)
+                dist, pred = dijkstra(net.csr_t, directed=True, indices=d[0], return_predecessors=True)
             tr = (dist, pred)
             self._trees[key] = tr
         return tr
 
-    def _plan(self, a: int, d: int | tuple[int, ...], j: int, protected: bool,
+    def _plan(self, a: int, d: tuple[int, ...], j: int, protected: bool,
               avoid_penalty: float = 1.0) -> tuple[float, list[int]] | None:
-        """(cost, edge ids) of the cheapest route from node a to node d (or to the nearest of the
-        nodes of a tuple ``d``) on state j (the fastest when ``avoid_penalty`` is 1), or None."""
+        """(cost, edge ids) of the cheapest route from node a to the nearest of the nodes ``d``
+        on state j (the fastest when ``avoid_penalty`` is 1), or None."""
         dist, nxt = self._tree(j, protected, d, avoid_penalty)
         if not np.isfinite(dist[a]):
             return None
@@ -434,17 +433,15 @@ class RoadState(HazardInput, TripExposure):
         if not (math.isfinite(avoid_penalty) and avoid_penalty >= 1.0):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = TripLog(self, src_xy, dst_xy, t0, speed_factor)
-        s, d, t = log.s, log.d, log.t_start
+        t = log.t_start
         multi = len(log.target_nodes) > 1
-        to = f"any of {len(log.target_nodes)} destination nodes" if multi else f"node {self.nodes[d]}"
+        to = f"any of {len(log.target_nodes)} destination nodes" if multi else f"node {self.nodes[log.d]}"
         replans: list[tuple[float, str]] = []
         waits: list[tuple[float, float, str]] = []
-        cur, plan, plan_j, reachable = int(s), None, -1, True
+        cur, plan, plan_j, reachable = int(log.s), None, -1, True
         asked: str | None = None  # a PlanAgain's reason
         guard = 0
-        while multi or cur != d:  # (with several destinations: until an empty plan, at the one chosen)
-            if multi and plan is not None and not plan:
-                break
+        while plan is None or plan:  # until the plan is empty: at the destination (the one chosen, with several)
             guard += 1
             if guard > 100 * (self._E + len(self._ct) + 10):
                 raise RuntimeError("route: no progress (internal error)")
@@ -453,15 +450,14 @@ class RoadState(HazardInput, TripExposure):
             blocked = plan is not None and f[plan[0]] <= 0.0
             if plan is None or blocked or (replan and j != plan_j) or asked:
                 w = None if costs is None else costs.weights(self, cur, j, t, protected, avoid_penalty, speed_factor)
-                if multi:  # the costs of ``costs`` are times at the speed factor, the state's weights are not
-                    end_cost = log.target_costs(1.0 if w is None else speed_factor)
-                    if w is None and not end_cost.any():  # (ways out at road nodes: the cached tree)
-                        new = self._plan(cur, log.target_key, j, protected, avoid_penalty)
-                    else:
-                        new = self._plan_on(cur, log.target_nodes, self._weights(j, protected, avoid_penalty)
-                                            if w is None else w, end_cost)
+                # each destination's last cost (its access leg) where it decides between several; the
+                # costs of ``costs`` are times at the speed factor, the state's weights are not
+                end_cost = log.target_costs(1.0 if w is None else speed_factor) if multi else np.zeros(1)
+                if w is None and not end_cost.any():  # the cached tree (to the nearest of ways out at nodes)
+                    new = self._plan(cur, log.target_key, j, protected, avoid_penalty)
                 else:
-                    new = self._plan(cur, d, j, protected, avoid_penalty) if w is None else self._plan_on(cur, d, w)
+                    new = self._plan_on(cur, log.target_nodes, self._weights(j, protected, avoid_penalty)
+                                        if w is None else w, end_cost)
                 if new is None:
                     tn = self._next_change(t)
                     why = f"no open route from node {self.nodes[cur]} to {to}"
@@ -476,9 +472,7 @@ class RoadState(HazardInput, TripExposure):
                 cost_new, path_new = new
                 if plan is not None:
                     w_old = self._weights(j, protected, avoid_penalty) if w is None else w
-                    old_cost = float(np.sum(w_old[plan]))
-                    if multi:  # plus the last cost at the old plan's end
-                        old_cost += float(end_cost[log._target_of[int(self._eb[plan[-1]])]])
+                    old_cost = float(np.sum(w_old[plan])) + float(end_cost[log._target_of[int(self._eb[plan[-1]])]])
                     if old_cost <= cost_new * (1 + 1e-12) + 1e-9:
                         path_new = plan  # still a cheapest route: keep it (no spurious replans on ties)
                     elif path_new != plan:
@@ -505,7 +499,7 @@ class RoadState(HazardInput, TripExposure):
             t = log.drive(e, t, f[e])
             cur = int(self._eb[e])
         if reachable:
-            log.end_at(cur)  # (the one chosen, with several)
+            log.end_at(cur)
         return log.trip(t if reachable else None, replans, waits)
 
     def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool,
