@@ -11,7 +11,8 @@ person-hours waiting at link entries (sum of ``evac_queues``), evacuees whose dr
 risk zone's level of the cloud and their person-minutes there, the persons out of the danger
 area without a shelter place at the end, the person-minutes indoors in air at the risk zone's
 level, and the run time; then, for the default routing with either rule for those without a shelter
-place, every plan's person-minutes at the risk level on the roads and indoors.
+place, every plan's person-minutes at the risk level on the roads, indoors and in shelters at risk
+(with the persons who were in one).
 
 Then the default variant again with spill-back's stuck time (a group waiting that long for
 room on a full link gets on anyway) at 60, 300 (the default), 900 and 3,600 s.
@@ -82,12 +83,15 @@ def main() -> None:
               f"{m.exposed_en_route_persons:,.0f} | "
               f"{m.exposed_en_route_person_min:,.0f} | {m.left_area_end:,.0f} | {m.indoor_at_risk_person_min:,.0f} | "
               f"{wall:.1f} s |", flush=True)
-    print("\n| plan | no shelter place | person-min in risk zone on roads | indoor person-min at risk | together |")
-    print("| --- | --- | --- | --- | --- |")
+    print("\n| plan | no shelter place | person-min in risk zone on roads | indoor person-min at risk "
+          "| sheltered at risk: persons, person-min | together (person-min) |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for without, mt in every_plan.items():
         for plan, m in mt.iterrows():
-            road, indoor = m.exposed_en_route_person_min, m.indoor_at_risk_person_min
-            print(f"| {plan} | {without} | {road:,.0f} | {indoor:,.0f} | {road + indoor:,.0f} |")
+            road, indoor, shel = m.exposed_en_route_person_min, m.indoor_at_risk_person_min, \
+                m.sheltered_at_risk_person_min
+            print(f"| {plan} | {without} | {road:,.0f} | {indoor:,.0f} | {m.sheltered_at_risk_persons:,.0f}, "
+                  f"{shel:,.0f} | {road + indoor + shel:,.0f} |")
     import functools
 
     import sim.drill.engine as engine

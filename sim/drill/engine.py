@@ -399,6 +399,8 @@ class PlanRun(PeopleMixin):
             self.dispatch(f"{label} ({why})")
         elif a.do == "evacuate":
             self.evacuate(act, label, why)
+        elif a.do == "relocate":
+            self.relocate(act, label, why)
         elif a.do == "shelter_in_place":
             sel = self.prep.buildings_in(act, self.env.now) & (self.in_place > 0)
             self.ach[sel] = np.minimum(self.ach[sel], self.prep.params.shelter_air_changes_per_h)
@@ -439,9 +441,10 @@ class PlanRun(PeopleMixin):
     # ------------------------------------------------------------------ hazards and series
     def _hazard_watch(self):
         """At each hazard frame: flag the buildings the hazards reach (their people are at risk),
-        and retry the needs still unmet, since the network has changed."""
+        note the shelters at risk, and retry the needs still unmet, since the network has changed."""
         for t in self.prep.hazard_times:
             yield self.env.timeout(max(t - self.env.now, 0.0))
+            self._shelter_risk()
             if any(not math.isfinite(i.closed_s) and i.remaining() for i in self.incidents.values()):
                 self.request_dispatch("the road network changed (hazard update)")
             newly = self.prep.at_risk(t) & ~self.flagged

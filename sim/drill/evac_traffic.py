@@ -133,18 +133,21 @@ class LinkQueues:
         return service_s(pcu, self.capacity_at(e, t))
 
     def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False,
-              zone_forecast: bool = False, persons: float = 0.0, **route_kw: Any):
+              zone_forecast: bool = False, forecast_from_s: float = -np.inf, persons: float = 0.0,
+              **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
         the adaptive route (``route_kw`` as for :meth:`RoadState.route`; with ``sees_queues``
         the route also weighs the queues, with ``zone_forecast`` the avoided zone where it will
-        be, :class:`EvacueeCosts`), held at link entries by the groups ahead. Its value is (the
+        be once the forecast is known, from ``forecast_from_s``, :class:`EvacueeCosts`), held at
+        link entries by the groups ahead. Its value is (the
         :class:`Trip` of the head, the group's spread in s: its last vehicle arrives ``spread``
         after ``trip.t_arrive_s``). The process ends at the head's last node; the caller waits
         for the arrival. ``persons`` (on board) only counts in :meth:`link_table`."""
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env
-        costs = EvacueeCosts(self.free_at_s, self._out, sees_queues=sees_queues, zone_forecast=zone_forecast) \
+        costs = EvacueeCosts(self.free_at_s, self._out, sees_queues=sees_queues, zone_forecast=zone_forecast,
+                             forecast_from_s=forecast_from_s) \
             if sees_queues or zone_forecast else None
         steps = self.road.drive(src_xy, dst_xy, env.now, costs=costs, **route_kw)
         spread, on = 0.0, None  # on: the link the group is on (None: not on the road yet)
@@ -192,7 +195,8 @@ class EvacueeCosts:
       group would get there;
     - with ``zone_forecast``, the avoided zone where the hazard forecast puts it when the group
       would be on the link (when it gets in, after that wait, or when it leaves), not where it
-      is when the route is planned.
+      is when the route is planned; only for plans made from ``forecast_from_s`` on (when the
+      hazard is known: a route planned before a release cannot foresee its cloud).
 
     Arrivals are the earliest ones with those waits (:func:`sim.drill.td_kernels.earliest_arrivals`,
     not knowing the groups that join later). A second in the avoided zone costs ``avoid_penalty``
@@ -200,16 +204,18 @@ class EvacueeCosts:
     up the links into it)."""
 
     def __init__(self, free_at_s: np.ndarray, out: tuple[np.ndarray, np.ndarray], *, sees_queues: bool = True,
-                 zone_forecast: bool = True, replan_queue_s: float = REPLAN_QUEUE_S):
+                 zone_forecast: bool = True, forecast_from_s: float = -np.inf,
+                 replan_queue_s: float = REPLAN_QUEUE_S):
         self.free_at_s, self.out = free_at_s, out  # out: out_links() of the road state
         self.sees_queues, self.zone_forecast = bool(sees_queues), bool(zone_forecast)
+        self.forecast_from_s = float(forecast_from_s)
         self.replan_queue_s = float(replan_queue_s)
         self.planned_wait_s = np.zeros(len(free_at_s))
 
     def weights(self, st: RoadState, cur: int, j: int, t: float, protected: bool, avoid_penalty: float,
                 speed_factor: float) -> np.ndarray | None:
         queues = self.sees_queues and bool((self.free_at_s > t).any())
-        forecast = self.zone_forecast and avoid_penalty != 1.0 and bool(st._A.any())
+        forecast = self.zone_forecast and t >= self.forecast_from_s and avoid_penalty != 1.0 and bool(st._A.any())
         if not (queues or forecast):
             self.planned_wait_s = np.zeros(len(self.free_at_s))
             return None

@@ -174,14 +174,17 @@ class Action(Trigger):
     footprint, or where the cloud is now: ``zone_when``), flood depth above
     ``depth_above_m`` within ``radius_m`` of a place, a district, or buildings within ``radius_m``
     of a place), ``shelter_in_place`` (the same areas: windows shut, ventilation off, so the
-    building's air changes drop to ``shelter_air_changes_per_h``), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
+    building's air changes drop to ``shelter_air_changes_per_h``), ``relocate`` (the persons in the
+    named shelters, or all, that the hazard forecast known then puts at risk before the drill's end
+    move to safe shelters with places or out of the danger area, as an evacuation does; one check
+    at the action's time), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
     a file arriving after ``arrive_after_min`` at a place), ``dispatch`` (match and send resources to
     the open incidents now; with ``auto_dispatch`` the plan does this on every new incident anyway).
     """
 
     name: str = ""
-    do: Literal["warn", "open_shelters", "close_roads", "evacuate", "shelter_in_place", "preposition", "mutual_aid",
-                "dispatch"]
+    do: Literal["warn", "open_shelters", "close_roads", "evacuate", "shelter_in_place", "relocate", "preposition",
+                "mutual_aid", "dispatch"]
     text: str = ""
     shelters: list[str] | Literal["all"] = "all"
     roads: list[str] = Field(default_factory=list)
@@ -257,11 +260,12 @@ class Plan(_Strict):
         "reaches at least cost (queues included when evacuation_sees_queues; chosen again on the way) and count "
         "as out of the area; 'stay', they stay in place")
     evacuation_isolation_m: float = Field(
-        0.0, ge=0.0, le=50_000.0, description="ways out of the danger area (evacuation_without_place: leave) lie "
-        "at least this far (m) from the hazmat release, whatever the forecast wind: an isolation circle round the "
-        "source, as the Emergency Response Guidebook sets one per chemical and spill size, so that evacuees do "
-        "not gather next to the leak upwind of it; 0: the forecast alone decides. Only with a hazmat release in the "
-        "drill; shelters are not held to it (they are judged by the hazard frames)")
+        0.0, ge=0.0, le=50_000.0, description="once the hazmat release is known, evacuees are sent only to "
+        "shelters and ways out of the danger area (evacuation_without_place: leave) at least this far (m) from it, "
+        "whatever the forecast wind: an isolation circle round the source, as the Emergency Response Guidebook sets "
+        "one per chemical and spill size, so that evacuees do not gather next to the leak upwind of it; 0: the "
+        "forecast alone decides (both are always kept to places the known forecast keeps out of danger to the "
+        "drill's end)")
     actions: list[Action] = Field(default_factory=list)
 
     @field_validator("name")

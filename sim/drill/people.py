@@ -7,6 +7,7 @@ queues it uses."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,20 @@ EVAC_GROUP_PCU = 20.0
 LEAVING_ZONE_PENALTY = 10.0
 """Least cost of a second in the risk zone for evacuees setting off inside the closed zone (the
 default ``evacuation_zone_penalty``)."""
+
+
+@dataclass
+class Allocation:
+    """Where the groups of an evacuation or relocation order go (:meth:`PeopleMixin._allocate`)."""
+
+    shelters: list[str]  # the usable shelters
+    set_aside: list[str]  # open and safe now, but not safe to go to (forecast, isolation circle)
+    shelter_xy: np.ndarray  # (len(shelters), 2)
+    x: np.ndarray  # (groups, shelters) persons sent
+    exits: np.ndarray  # (k, 2) ways out of the danger area
+    leaving: np.ndarray  # (groups,) persons driving out of the danger area
+    staying: np.ndarray  # (groups,) persons with neither
+    inside: np.ndarray  # (groups,) set off inside the closed zone
 
 
 class PeopleMixin:
@@ -56,6 +71,13 @@ class PeopleMixin:
         self.c_in = np.zeros(len(b))
         self.indoor_hit = np.zeros(len(b), bool)
         self.indoor_at_risk = 0.0
+        # sheltered persons whose shelter is at risk (open-air sites: outdoor air, flood at the site),
+        # :meth:`_shelter_risk`: the shelters at risk now, the most persons each held while at risk,
+        # and the person-seconds (kept exactly by :meth:`_shelter_tick`)
+        self.shelter_at_risk: set[str] = set()
+        self.shelter_hit_persons = dict.fromkeys(sh.name, 0.0)
+        self.sheltered_at_risk_person_s = 0.0
+        self._shelter_t = 0.0
         self.indoor_at_risk_person_s = 0.0  # person-seconds indoors with the air at the risk zone's level
         self.people_rows: list[dict] = []
         self.shelter_rows: list[dict] = []
@@ -80,11 +102,53 @@ class PeopleMixin:
         groups = [np.asarray(g) for _, g in pd.Series(idx).groupby(node)]
         persons = np.array([self.in_place[g].sum() for g in groups], float)
         gxy = np.array([[b.x_m.to_numpy()[g].mean(), b.y_m.to_numpy()[g].mean()] for g in groups], float)
+        go = self._allocate(persons, gxy, now, act)
+        msg = f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings" + self._allocation_text(go, persons, now)
+        if go.staying.sum() > 0:
+            stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
+            g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
+            msg += (f"; {go.staying.sum():.0f} find {self._why_staying(now)} and stay (forecast "
+                    f"{np.average(g_s, weights=go.staying) / 60:.0f} min at risk in place on average)")
+        self.say("evacuate", msg, why)
+        self._set_off([("buildings", g) for g in groups], persons, gxy, go, act.spec.departure_mean_min * 60.0)
+
+    def relocate(self, act: Any, label: str, why: str) -> None:
+        """A relocation order: the persons in the named (or all) shelters that are no longer safe
+        to be sent to (:meth:`_safe_to_go`: the hazard forecast known now puts them at risk before
+        the drill's end, or they lie in the isolation circle) or at risk now leave them, each
+        shelter's persons as one group, for the other usable shelters with places (the same LP as
+        :meth:`evacuate`), or out of the danger area (``evacuation_without_place``); those who
+        find neither stay in their shelter. Rayleigh-timed subgroups as an evacuation."""
+        now = self.env.now
+        names = [s for s in (self.shelter_load if act.spec.shelters == "all" else act.spec.shelters)
+                 if self.shelter_load[s] > 0.5]
+        if names:
+            xy = self.prep.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float)
+            ok = self._safe_to_go(xy, now)
+            names = [s for s, k in zip(names, ok) if not k or not self.prep.shelter_safe(s, now)]
+        if not names:
+            self.say("relocate", f"{label}: no occupied shelter is at risk", why)
+            return
+        persons = np.array([self.shelter_load[s] for s in names], float)
+        gxy = self.prep.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float)
+        go = self._allocate(persons, gxy, now, None)
+        msg = (f"{label}: {persons.sum():.0f} persons in {len(names)} shelters at risk ({', '.join(names)})"
+               + self._allocation_text(go, persons, now))
+        if go.staying.sum() > 0:
+            msg += f"; {go.staying.sum():.0f} find {self._why_staying(now)} and stay in their shelter"
+        self.say("relocate", msg, why)
+        self._set_off([("shelter", s) for s in names], persons, gxy, go, act.spec.departure_mean_min * 60.0)
+
+    def _allocate(self, persons: np.ndarray, gxy: np.ndarray, now: float, act: Any | None) -> "Allocation":
+        """Where groups of ``persons`` at ``gxy`` go at ``now``: the usable shelters by the
+        transportation LP on their route costs within the places left, then, with
+        ``evacuation_without_place: leave``, the ways out of the danger area (outside the area of
+        ``act`` where given) for those whose route reaches one; the rest stay."""
         inside = self.road.in_closed_zone(gxy, now)
-        open_ = [s for s in self.shelter_load if s in self.shelter_open and self.prep.shelter_safe(s, now)]
+        open_, unsafe = self._usable_shelters(now)
         sh = self.prep.shelters.set_index("name").loc[open_]
         sxy = sh[["x_m", "y_m"]].to_numpy(float)
-        x = np.zeros((len(groups), len(open_)))
+        x = np.zeros((len(persons), len(open_)))
         if open_:
             cap = np.array([max(sh.capacity_persons[s] - self.shelter_booked[s], 0.0) for s in open_], float)
             x, _ = assign_to_shelters(persons, cap, self._evac_costs(gxy, inside, sxy, now))
@@ -92,36 +156,47 @@ class PeopleMixin:
         left = np.maximum(persons - x.sum(axis=1), 0.0)
         left[left < 0.5] = 0.0
         exits = np.empty((0, 2))
-        can_leave = np.zeros(len(groups), bool)
+        can_leave = np.zeros(len(persons), bool)
         if self.plan.evacuation_without_place == "leave" and left.any():
             exits = self._exits(act, now)
             if len(exits):
                 rows = left > 0
                 can_leave[rows] = np.isfinite(self._evac_costs(gxy[rows], inside[rows], exits, now).min(axis=1))
         leaving = np.where(can_leave, left, 0.0)
-        staying = left - leaving
-        msg = f"{label}: {persons.sum():.0f} persons from {len(idx)} buildings"
-        if inside.any():
-            msg += f", {persons[inside].sum():.0f} of them from inside the closed zone, which they drive out through"
-        msg += (f"; {x.sum():.0f} to {len(open_)} open safe shelters" if open_ else "; no shelter is open and safe")
-        if leaving.sum() > 0:
-            msg += (f"; {leaving.sum():.0f} find no shelter place and drive out of the danger area (to whichever "
-                    f"of the {len(exits)} road points outside the order's area that the forecast keeps out of danger "
-                    "their route reaches at least cost)")
-        if staying.sum() > 0:
-            stay_s = self._seconds_at_risk_staying(idx, now)  # idx is sorted: a group's positions in it
-            g_s = np.array([np.average(stay_s[np.searchsorted(idx, g)], weights=self.in_place[g]) for g in groups])
-            why_not = "no shelter place" if self.plan.evacuation_without_place == "stay" else \
-                "no shelter place and no way out of the area"
-            if self.plan.evacuation_without_place == "leave" and self.plan.evacuation_isolation_m > 0 \
-                    and self.prep.hazmat is not None:
-                why_not += f" (ways out kept {self.plan.evacuation_isolation_m:,.0f} m from the release)"
-            msg += (f"; {staying.sum():.0f} find {why_not} and stay (forecast "
-                    f"{np.average(g_s, weights=staying) / 60:.0f} min at risk in place on average)")
-        self.say("evacuate", msg, why)
-        for gi, g in enumerate(groups):
-            trips = [(float(x[gi, sj]), s, tuple(sxy[sj])) for sj, s in enumerate(open_)]
-            trips.append((float(leaving[gi]), None, exits))
+        return Allocation(open_, unsafe, sxy, x, exits, leaving, left - leaving, inside)
+
+    def _allocation_text(self, go: "Allocation", persons: np.ndarray, now: float) -> str:
+        """The log's account of an allocation: who drives out through the closed zone, to the
+        shelters (and which were set aside, why), out of the danger area."""
+        msg = ""
+        if go.inside.any():
+            msg += f", {persons[go.inside].sum():.0f} of them from inside the closed zone, which they drive out through"
+        msg += (f"; {go.x.sum():.0f} to {len(go.shelters)} open safe shelters" if go.shelters
+                else "; no shelter is open and safe")
+        if go.set_aside:
+            msg += f" ({', '.join(go.set_aside)} not used: {self._safe_rule(now)})"
+        if go.leaving.sum() > 0:
+            msg += (f"; {go.leaving.sum():.0f} find no shelter place and drive out of the danger area (to whichever "
+                    f"of the {len(go.exits)} road points outside the order's area that the forecast keeps out of "
+                    "danger their route reaches at least cost)")
+        return msg
+
+    def _why_staying(self, now: float) -> str:
+        why_not = "no shelter place" if self.plan.evacuation_without_place == "stay" else \
+            "no shelter place and no way out of the area"
+        if self.plan.evacuation_without_place == "leave" and self.plan.evacuation_isolation_m > 0 \
+                and self.prep.hazmat_known(now):
+            why_not += f" (ways out kept {self.plan.evacuation_isolation_m:,.0f} m from the release)"
+        return why_not
+
+    def _set_off(self, origins: list[tuple[str, Any]], persons: np.ndarray, gxy: np.ndarray, go: "Allocation",
+                 departure_mean_s: float) -> None:
+        """Book the shelter places of an allocation and start its trips: each group's share for
+        each destination in Rayleigh-timed subgroups (at least :data:`EVAC_SUBGROUPS`, at most
+        :data:`EVAC_GROUP_PCU` car units each)."""
+        for gi, origin in enumerate(origins):
+            trips = [(float(go.x[gi, sj]), s, tuple(go.shelter_xy[sj])) for sj, s in enumerate(go.shelters)]
+            trips.append((float(go.leaving[gi]), None, go.exits))
             for p, s, dxy in trips:
                 if p < 0.5:
                     continue
@@ -129,8 +204,9 @@ class PeopleMixin:
                     self.shelter_booked[s] += p
                 pcu = evacuation_pcu(p, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
                 k = max(EVAC_SUBGROUPS, math.ceil(pcu / EVAC_GROUP_PCU))
-                for t in rayleigh_quantiles(k, act.spec.departure_mean_min * 60.0):
-                    self.env.process(self._evac_trip(g, p / persons[gi] / k, tuple(gxy[gi]), s, dxy, float(t)))
+                for t in rayleigh_quantiles(k, departure_mean_s):
+                    self.env.process(self._evac_trip(origin, p / persons[gi] / k, tuple(gxy[gi]), s, dxy, float(t),
+                                                     persons[gi]))
 
     def _evac_costs(self, gxy: np.ndarray, inside: np.ndarray, dxy: np.ndarray, now: float) -> np.ndarray:
         """(groups, destinations) costs of the routes the evacuees will take: round the risk zone
@@ -144,30 +220,53 @@ class PeopleMixin:
                                                     avoid_penalty=pen)
         return cost
 
-    def _exits(self, act: Any, now: float) -> np.ndarray:
-        """(k, 2) the road nodes outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`)
-        that the hazard forecast never puts at risk from ``now`` to the drill's end
-        (:meth:`sim.drill.prepare.Prepared.out_of_danger`) and that lie at least
-        ``evacuation_isolation_m`` from the hazmat release: the ways out of the danger area. A
+    def _exits(self, act: Any | None, now: float) -> np.ndarray:
+        """(k, 2) the road nodes outside the order's area (:meth:`sim.drill.prepare.Prepared.in_area`;
+        any without an order ``act``) that are safe places to go (:meth:`_safe_to_go`): the ways out of the danger area. A
         group that leaves drives to whichever its route reaches at least cost, chosen again at
         every plan (:meth:`sim.drill.network.RoadState.drive` with several destinations), so with
         ``evacuation_sees_queues`` the groups spread over the exits as the queues grow."""
         xy = self.road.node_xy
-        ok = self.prep.out_of_danger(xy, now) & ~self.prep.in_area(act, xy, now)
+        ok = self._safe_to_go(xy, now)
+        return xy[ok & ~self.prep.in_area(act, xy, now)] if act is not None else xy[ok]
+
+    def _safe_to_go(self, xy: np.ndarray, now: float) -> np.ndarray:
+        """Per point: a place evacuees may be sent to at ``now``: the hazard forecast known then
+        never puts it at risk to the drill's end (:meth:`sim.drill.prepare.Prepared.out_of_danger`),
+        and once the hazmat release is known it lies at least ``evacuation_isolation_m`` from it."""
+        ok = self.prep.out_of_danger(xy, now)
         hm, iso = self.prep.hazmat, self.plan.evacuation_isolation_m
-        if hm is not None and iso > 0.0:
+        if iso > 0.0 and self.prep.hazmat_known(now):
             ok &= np.hypot(xy[:, 0] - hm.source_xy[0], xy[:, 1] - hm.source_xy[1]) >= iso
-        return xy[ok]
+        return ok
+
+    def _safe_rule(self, now: float) -> str:
+        """The rule of :meth:`_safe_to_go` at ``now``, for the log."""
+        iso = self.plan.evacuation_isolation_m
+        return ("the forecast puts them at risk before the drill's end"
+                + (f" or they lie within {iso:,.0f} m of the release" if iso > 0 and self.prep.hazmat_known(now) else ""))
+
+    def _usable_shelters(self, now: float) -> tuple[list[str], list[str]]:
+        """(usable, set aside): of the open shelters, those safe now
+        (:meth:`sim.drill.prepare.Prepared.shelter_safe`) and safe to go to (:meth:`_safe_to_go`:
+        the same forecast and isolation rule as the ways out), and those open and safe now that
+        the rule sets aside."""
+        safe = [s for s in self.shelter_load if s in self.shelter_open and self.prep.shelter_safe(s, now)]
+        if not safe:
+            return [], []
+        ok = self._safe_to_go(self.prep.shelters.set_index("name").loc[safe, ["x_m", "y_m"]].to_numpy(float), now)
+        return [s for s, k in zip(safe, ok) if k], [s for s, k in zip(safe, ok) if not k]
 
     def _seconds_at_risk_staying(self, bidx: np.ndarray, now: float) -> np.ndarray:
         """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be
-        at risk if they stayed, by the hazard frames as forecast: their indoor air at or above the
+        at risk if they stayed, by the hazard frames as forecast (the hazmat release once known,
+        :meth:`sim.drill.prepare.Prepared.hazmat_known`): their indoor air at or above the
         risk zone's level (one-box model from its present state at the building's present air
         changes, :func:`sim.hazmat.exposure.indoor_seconds_at_or_above`) or the flood deeper than
         ``risk_depth_m`` at the building (each second once)."""
         p = self.prep
         flood = (p.flood.times_s, p.flood_risk[:, bidx]) if p.flood is not None else None
-        if p.hazmat is not None:
+        if p.hazmat_known(now):
             return indoor_seconds_at_or_above(self.c_in[bidx], p.building_conc[:, bidx], p.hazmat.times_s,
                                               self.ach[bidx], p.hazmat.thresholds[p.params.risk_zone],
                                               now, p.duration_s, or_flags=flood)
@@ -183,23 +282,24 @@ class PeopleMixin:
         pen = self.plan.evacuation_zone_penalty
         return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
 
-    def _evac_trip(self, bidx: np.ndarray, share: float, xy: tuple, shelter: str | None, sxy: Any, delay: float):
-        """One subgroup's trip from buildings ``bidx`` (``share`` of their population) to ``shelter``
-        at ``sxy``, or, with ``shelter`` None, out of the danger area to whichever of the points
-        ``sxy`` (k, 2) its route reaches at least cost."""
+    def _evac_trip(self, origin: tuple[str, Any], share: float, xy: tuple, shelter: str | None, sxy: Any,
+                   delay: float, persons: float):
+        """One subgroup's trip from ``origin`` (``("buildings", indices)``: ``share`` of their
+        population; ``("shelter", name)``: ``share`` of the ``persons`` it held at the order) to
+        ``shelter`` at ``sxy``, or, with ``shelter`` None, out of the danger area to whichever of
+        the points ``sxy`` (k, 2) its route reaches at least cost."""
         yield self.env.timeout(delay)
-        take = np.minimum(self.prep.buildings.population.to_numpy(float)[bidx] * share, self.in_place[bidx])
-        n = float(take.sum())
+        take = self._take(origin, share, persons)
+        n = float(np.sum(take))
         if n <= 0.0:
             return
-        self.in_place[bidx] -= take
         self._on_road(n)
-        self.left_in_cloud += float(take[self.prep.in_cloud(self.env.now)[bidx]].sum())  # counted as they set off
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         prot, pen = self._route_mode(bool(self.road.in_closed_zone(np.asarray([xy]), self.env.now)[0]))
         trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
                                                                 persons=n, sees_queues=self.plan.evacuation_sees_queues,
                                                                 zone_forecast=self.plan.evacuation_zone_forecast,
+                                                                forecast_from_s=self.prep.hazmat_known_s,
                                                                 avoid_penalty=pen, protected=prot))
         hm = self.prep.hazmat
         if hm is not None:
@@ -212,11 +312,11 @@ class PeopleMixin:
         if not trip.reachable:
             yield self.env.timeout(max(float(trip.times_s[-1]) - self.env.now, 0.0))  # stuck at its last node
             self._on_road(-n)
-            self.in_place[bidx] += take
+            self._put_back(origin, take)
             if shelter is not None:
                 self.shelter_booked[shelter] -= n
             self.say("evacuate", f"{n:.0f} persons cannot reach {shelter or 'a way out of the danger area'}; back "
-                     "in place", "no open route")
+                     + ("in place" if origin[0] == "buildings" else f"in {origin[1]}"), "no open route")
             return
         # the persons count as arrived when the group's middle vehicle has
         yield self.env.timeout(max(trip.t_arrive_s + 0.5 * spread - self.env.now, 0.0))
@@ -226,8 +326,65 @@ class PeopleMixin:
             x, y = (float(v) for v in trip.xy[-1])
             self.exit_rows.append({"t_s": float(self.env.now), "x_m": x, "y_m": y, "persons": n})
             return
+        self._shelter_tick()
         self.sheltered += n
         self.shelter_load[shelter] += n
+        if shelter in self.shelter_at_risk:
+            self.shelter_hit_persons[shelter] = max(self.shelter_hit_persons[shelter], self.shelter_load[shelter])
+
+    def _take(self, origin: tuple[str, Any], share: float, persons: float) -> Any:
+        """Persons leaving ``origin`` now (:meth:`_evac_trip`), counted out of it: an array over
+        the buildings, or a number for a shelter. Those who set off where the toxic zone is now
+        count in ``left_in_cloud``."""
+        now = self.env.now
+        kind, where = origin
+        if kind == "buildings":
+            take = np.minimum(self.prep.buildings.population.to_numpy(float)[where] * share, self.in_place[where])
+            self.in_place[where] -= take
+            self.left_in_cloud += float(take[self.prep.in_cloud(now)[where]].sum())
+            return take
+        self._shelter_tick()
+        take = min(persons * share, self.shelter_load[where])
+        self.shelter_load[where] -= take
+        self.shelter_booked[where] -= take
+        self.sheltered -= take
+        s = self.prep.shelters.set_index("name").loc[where]
+        if self.prep.in_cloud_at(np.array([[s.x_m, s.y_m]]), now)[0]:
+            self.left_in_cloud += take
+        return take
+
+    def _put_back(self, origin: tuple[str, Any], take: Any) -> None:
+        """Persons of a trip that cannot go on, back where they set off from."""
+        kind, where = origin
+        if kind == "buildings":
+            self.in_place[where] += take
+            return
+        self._shelter_tick()
+        self.shelter_load[where] += take
+        self.shelter_booked[where] += take
+        self.sheltered += take
+
+    def _shelter_tick(self) -> None:
+        """``sheltered_at_risk_person_s`` integrates the persons in shelters at risk up to now
+        (loads and the set at risk change only at arrivals and hazard frames, where this is called)."""
+        now = float(self.env.now)
+        self.sheltered_at_risk_person_s += sum(self.shelter_load[s] for s in self.shelter_at_risk) * (now - self._shelter_t)
+        self._shelter_t = now
+
+    def _shelter_risk(self) -> None:
+        """At a hazard frame: the shelters at risk now (:meth:`sim.drill.prepare.Prepared.shelter_safe`:
+        flood at the site deeper than ``risk_depth_m`` or the outdoor air at the risk zone's level;
+        the sites are open-air, so their persons breathe it); the log names those that hold persons."""
+        now = float(self.env.now)
+        self._shelter_tick()
+        at = {s for s in self.shelter_load if not self.prep.shelter_safe(s, now)}
+        for s in sorted(at - self.shelter_at_risk):
+            if self.shelter_load[s] > 0.5:
+                self.say("risk", f"{self.shelter_load[s]:.0f} persons in shelter {s}, which is now at risk",
+                         self.prep.risk_reason(now).replace("the building", "the shelter"))
+        self.shelter_at_risk = at
+        for s in at:
+            self.shelter_hit_persons[s] = max(self.shelter_hit_persons[s], self.shelter_load[s])
 
     def _indoor_watch(self, dt_s: float = 60.0):
         """Every ``dt_s`` from the release: the indoor air of each building follows the outdoor
@@ -251,7 +408,10 @@ class PeopleMixin:
             yield self.env.timeout(dt_s)
 
     def _sampler(self):
+        """Every frame interval, once the events already due then (hazard frames, arrivals) have
+        run, so that a row holds the state at its time."""
         while True:
+            yield self.env.timeout(0.0)
             self._sample()
             yield self.env.timeout(self.prep.params.frame_interval_s)
 
@@ -264,6 +424,7 @@ class PeopleMixin:
 
     def _sample(self) -> None:
         self._on_road(0.0)
+        self._shelter_tick()
         t = float(self.env.now)
         inp = float(self.in_place[self.flagged].sum())
         self.people_rows.append({"plan": self.plan.name, "t_s": t,
@@ -275,11 +436,14 @@ class PeopleMixin:
                                  "road_person_h": self.road_person_s / 3600.0,
                                  "indoor_at_risk": self.indoor_at_risk,
                                  "indoor_at_risk_person_min": self.indoor_at_risk_person_s / 60.0,
+                                 "sheltered_at_risk": sum(self.shelter_hit_persons.values()),
+                                 "sheltered_at_risk_person_min": self.sheltered_at_risk_person_s / 60.0,
                                  "population_in_place_total": float(self.in_place.sum())})
         caps = self.prep.shelters.set_index("name").capacity_persons
         for s, load in self.shelter_load.items():
             self.shelter_rows.append({"plan": self.plan.name, "t_s": t, "shelter": s, "load_persons": load,
-                                      "capacity_persons": float(caps[s]), "open": s in self.shelter_open})
+                                      "capacity_persons": float(caps[s]), "open": s in self.shelter_open,
+                                      "at_risk": s in self.shelter_at_risk})
 
     def _queue_table(self) -> pd.DataFrame:
         """:meth:`LinkQueues.link_table` with the plan, each link's road class and the nearest

@@ -7,6 +7,7 @@ roads, points outside the city, times outside the drill, conditions on a hazard 
 """
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -275,7 +276,7 @@ class Prepared:
             r.aid_rows = rows
         elif a.do == "close_roads":
             r.edges = self._edges(a.roads, a.near, a.radius_m, key)
-        elif a.do == "open_shelters" and a.shelters != "all":
+        elif a.do in ("open_shelters", "relocate") and a.shelters != "all":
             known = set(self.shelters.name)
             for s in a.shelters:
                 if s not in known:
@@ -403,23 +404,43 @@ class Prepared:
                                       "capacity_persons": cap})
 
     def shelter_safe(self, name: str, t: float) -> bool:
+        """Whether shelter ``name`` is safe at ``t``: the flood within 15 m of it no deeper than
+        ``risk_depth_m`` and the outdoor air there below the ``risk_zone``'s level (the sites are
+        open-air)."""
         s = self.shelters.set_index("name").loc[name]
         if self.flood is not None and self.flood.depth_at(s.x_m, s.y_m, t, 15.0) > self.params.risk_depth_m:
             return False
-        if self.hazmat is not None:
-            k = hz.frame_index(self.hazmat.times_s, t)
-            if k >= 0:
-                rr, cc, on = _cells(self.hazmat.grid, np.array([s.x_m]), np.array([s.y_m]))
-                if on[0] and self.hazmat.mask(self.params.risk_zone, k)[rr[0], cc[0]]:
-                    return False
-        return True
+        return not self.in_cloud_at(np.array([[s.x_m, s.y_m]]), t)[0]
+
+    def in_cloud_at(self, xy: np.ndarray, t: float) -> np.ndarray:
+        """Per point: inside the toxic ``risk_zone`` at ``t`` (none without a hazmat release or
+        before it)."""
+        xy = np.asarray(xy, float).reshape(-1, 2)
+        k = hz.frame_index(self.hazmat.times_s, t) if self.hazmat is not None else -1
+        if k < 0:
+            return np.zeros(len(xy), bool)
+        rr, cc, on = _cells(self.hazmat.grid, xy[:, 0], xy[:, 1])
+        return on & self.hazmat.mask(self.params.risk_zone, k)[rr, cc]
+
+    @property
+    def hazmat_known_s(self) -> float:
+        """Drill time from which the hazmat release is known (:meth:`hazmat_known`; inf without one)."""
+        return float(self.hazmat.t0_s) if self.hazmat is not None else math.inf
+
+    def hazmat_known(self, t: float) -> bool:
+        """Whether the hazmat release is known at drill time ``t``: from its start (its incident
+        opens then), not before. Decisions taken earlier (ways out, shelters, the forecast of
+        staying, zone-forecast routes) cannot plan round a leak that has not happened; the flood
+        is the rainstorm's forecast, known from the drill's start."""
+        return t >= self.hazmat_known_s
 
     def out_of_danger(self, xy: np.ndarray, t: float) -> np.ndarray:
-        """Per point: from ``t`` to the drill's end the hazard frames (as forecast) never put it at
-        risk: below the toxic ``risk_zone``'s level and the flood no deeper than ``risk_depth_m``."""
+        """Per point: from ``t`` to the drill's end the hazard frames known at ``t`` (as forecast,
+        :meth:`hazmat_known`) never put it at risk: below the toxic ``risk_zone``'s level and the
+        flood no deeper than ``risk_depth_m``."""
         xy = np.asarray(xy, float).reshape(-1, 2)
         layers = []  # (frame times, frames, grid, the frames' values at risk)
-        if self.hazmat is not None:
+        if self.hazmat_known(t):
             thr = self.hazmat.thresholds[self.params.risk_zone]
             layers.append((self.hazmat.times_s, self.hazmat.conc, self.hazmat.grid, lambda v: v >= thr))
         if self.flood is not None:

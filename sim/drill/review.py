@@ -78,6 +78,9 @@ METRICS: dict[str, tuple[str, str]] = {
                                "(one-box infiltration; a shelter-in-place order shuts the windows)", "lower"),
     "indoor_at_risk_person_min": ("person-minutes indoors with the indoor air at the risk zone's level (those who "
                                   "stay, or have not yet left, where the cloud gets in)", "lower"),
+    "sheltered_at_risk_persons": ("persons in a shelter while it was at risk (open-air site in the risk zone's "
+                                  "air or flooded deeper than risk_depth_m), the most each shelter held then", "lower"),
+    "sheltered_at_risk_person_min": ("person-minutes in shelters while they were at risk", "lower"),
     "shelter_peak_load_share": ("highest load / capacity of any shelter", "lower"),
     "shelters_over_capacity": ("shelters that were over capacity at some time", "lower"),
     "shelter_overflow_peak_persons": ("peak persons above capacity, summed over shelters", "lower"),
@@ -155,7 +158,8 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
                                  "in_place_end",
                                  "evacuated_90_s", "left_in_cloud_persons", "exposed_en_route_persons",
                                  "exposed_en_route_person_min", "evacuee_road_person_h", "indoor_at_risk_persons",
-                                 "indoor_at_risk_person_min")}
+                                 "indoor_at_risk_person_min", "sheltered_at_risk_persons",
+                                 "sheltered_at_risk_person_min")}
     pp = pp.sort_values("t_s", kind="stable")
     if "left_area" not in pp:  # tables saved before persons could leave the area without a shelter place
         pp = pp.assign(left_area=0.0)
@@ -180,7 +184,10 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
             "evacuee_road_person_h": float(end["road_person_h"]) if "road_person_h" in pp else nan,
             "indoor_at_risk_persons": float(end["indoor_at_risk"]) if "indoor_at_risk" in pp else nan,
             "indoor_at_risk_person_min": (float(end["indoor_at_risk_person_min"])
-                                          if "indoor_at_risk_person_min" in pp else nan)}
+                                          if "indoor_at_risk_person_min" in pp else nan),
+            "sheltered_at_risk_persons": float(end["sheltered_at_risk"]) if "sheltered_at_risk" in pp else nan,
+            "sheltered_at_risk_person_min": (float(end["sheltered_at_risk_person_min"])
+                                             if "sheltered_at_risk_person_min" in pp else nan)}
 
 
 def _shelter_metrics(sh: pd.DataFrame) -> dict[str, float]:

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from sim.drill.review_tables import (TZ, _PLAN_COLOURS, _check, _check_people, _check_resources, _check_shelters,
-                                     _f, _late_by_s, _of, _plans)
+from sim.drill.review_tables import (PEOPLE_TOL, TZ, _PLAN_COLOURS, _check, _check_people, _check_resources,
+                                     _check_shelters, _f, _late_by_s, _of, _plans)
 from twin.errors import InputError
 from viewers.png import fig_png
 
@@ -327,7 +327,8 @@ def people_png(people: pd.DataFrame, *, start: datetime | None = None) -> bytes:
 @_chart
 def shelters_png(shelters: pd.DataFrame, *, start: datetime | None = None) -> bytes:
     """Load (solid) against capacity (dashed, same colour) of each shelter over time, one panel
-    per plan; loads above capacity are marked red."""
+    per plan; loads above capacity are marked red, loads while the shelter is at risk (``at_risk``
+    where the table has it) are drawn over in a thick black line."""
     shelters = _check_shelters(shelters)
     plans = _plans(shelters)
     if not plans:
@@ -347,14 +348,17 @@ def shelters_png(shelters: pd.DataFrame, *, start: datetime | None = None) -> by
             c = cmap(k % cmap.N)
             ax.plot(x, load, color=c, lw=1.5, label=f"{name} load")
             ax.plot(x, cap, color=c, lw=1.0, ls="--", label=f"{name} capacity")
-            over = load > cap
+            over = load > cap + PEOPLE_TOL  # (as the review's shelters_over_capacity)
             if over.any():
                 ax.scatter(x[over], load[over], color="#d62728", s=8, zorder=5)
+            if "at_risk" in s:
+                ax.plot(x, np.where(s["at_risk"].to_numpy(bool), load, np.nan), color="black", lw=4.0,
+                        alpha=0.55, zorder=4, solid_capstyle="butt")
         peak = float(np.nanmax(_f(sh["load_persons"]) / _f(sh["capacity_persons"]))) if len(sh) else math.nan
         _style_panel(ax, f"{lab[p]}: peak load {100 * peak:.0f} % of capacity")
     axes[0].legend(fontsize=6, loc="upper left", ncol=2)
     clock.style(axes[-1])
-    fig.suptitle("Shelter load vs capacity (red dots: over capacity)", fontsize=10)
+    fig.suptitle("Shelter load vs capacity (red dots: over capacity; thick black: shelter at risk)", fontsize=10)
     fig.tight_layout()
     return fig_png(fig)
 
