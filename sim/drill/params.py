@@ -173,11 +173,13 @@ class Action(Trigger):
     (names or near a place), ``evacuate`` (an area: ``zone`` of the hazmat model (its forecast
     footprint, or where the cloud is now: ``zone_when``), flood depth above
     ``depth_above_m`` within ``radius_m`` of a place, a district, or buildings within ``radius_m``
-    of a place), ``shelter_in_place`` (the same areas: windows shut, ventilation off, so the
-    building's air changes drop to ``shelter_air_changes_per_h``), ``relocate`` (the persons in the
-    named shelters, or all, that the hazard forecast known then puts at risk before the drill's end
-    move to safe shelters with places or out of the danger area, as an evacuation does; one check
-    at the action's time), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
+    of a place; each group checks its destination again as it sets off and is sent elsewhere if
+    that is no longer safe to go to; groups already on the road go on), ``shelter_in_place`` (the
+    same areas: windows shut, ventilation off, so the building's air changes drop to
+    ``shelter_air_changes_per_h``), ``relocate`` (the persons in the named shelters, or all, in
+    shelters the hazard forecast known then puts at risk before the drill's end move to safe
+    shelters with places or out of the danger area, as an evacuation does; the shelters are chosen
+    at the action's time, so a later ``relocate`` catches those put at risk later), ``preposition`` (send resources to a staging place), ``mutual_aid`` (resources from
     a file arriving after ``arrive_after_min`` at a place), ``dispatch`` (match and send resources to
     the open incidents now; with ``auto_dispatch`` the plan does this on every new incident anyway).
     """
@@ -213,6 +215,9 @@ class Action(Trigger):
             raise ValueError("do mutual_aid: give 'resources_csv' and 'to' (where they report)")
         if self.do == "close_roads" and not self.roads and self.near is None:
             raise ValueError("do close_roads: give 'roads' (names) or 'near'")
+        if self.do == "relocate" and (self.zone or self.district or self.near):
+            raise ValueError("do relocate: takes 'shelters' (names or all), not an area ('zone', 'district', 'near'): "
+                             "it moves the persons of the shelters the forecast puts at risk")
         if self.zone is not None:
             z = self.zone.lower()
             z = {"aegl-3": "red", "aegl-2": "orange", "aegl-1": "yellow"}.get(z, z)

@@ -50,6 +50,10 @@ class PeopleMixin:
         sh = prep.shelters
         self.shelter_load = dict.fromkeys(sh.name, 0.0)
         self.shelter_booked = dict.fromkeys(sh.name, 0.0)
+        # persons a relocation order sends out of a shelter who have not set off yet (still in its
+        # load): a later order does not send them again
+        self.shelter_leaving = dict.fromkeys(sh.name, 0.0)
+        self.redirected: dict[str, float] = {}  # persons re-sent at set-off, by the destination they gave up
         b = prep.buildings
         self.in_place = b.population.to_numpy(float).copy()
         self.flagged = np.zeros(len(b), bool)
@@ -57,7 +61,9 @@ class PeopleMixin:
         self.evacuating = 0.0
         self.sheltered = 0.0
         self.left_area = 0.0  # evacuees who found no shelter place and drove out of the danger area
-        self.left_in_cloud = 0.0  # persons who set off while the toxic zone covered their building
+        # departures (persons, each time they set off) while the toxic zone covered their building or
+        # shelter
+        self.left_in_cloud = 0.0
         self.exposed_en_route = 0.0  # evacuees whose drive crosses the risk zone's level of the cloud
         self.exposed_en_route_person_s = 0.0  # and their person-seconds on roads at that level, queues included
         # evacuees' person-seconds on the roads (setting off to arriving or turning back, queues
@@ -68,7 +74,8 @@ class PeopleMixin:
         # per hour (lowered by a shelter-in-place order), concentration, and whether it has reached
         # the risk zone's level; persons still inside then are counted once
         self.ach = np.full(len(b), prep.params.indoor_air_changes_per_h)
-        self.c_in = np.zeros(len(b))
+        self.c_in = np.zeros(len(b))  # at the end of the indoor watch's current step
+        self._c_in_start = (-math.inf, self.c_in)  # the step's start time and concentration then
         self.indoor_hit = np.zeros(len(b), bool)
         self.indoor_at_risk = 0.0
         # sheltered persons whose shelter is at risk (open-air sites: outdoor air, flood at the site),
@@ -110,7 +117,8 @@ class PeopleMixin:
             msg += (f"; {go.staying.sum():.0f} find {self._why_staying(now)} and stay (forecast "
                     f"{np.average(g_s, weights=go.staying) / 60:.0f} min at risk in place on average)")
         self.say("evacuate", msg, why)
-        self._set_off([("buildings", g) for g in groups], persons, gxy, go, act.spec.departure_mean_min * 60.0)
+        self._set_off([("buildings", g, self.in_place[g].copy()) for g in groups], gxy, go,
+                      act.spec.departure_mean_min * 60.0, act)
 
     def relocate(self, act: Any, label: str, why: str) -> None:
         """A relocation order: the persons in the named (or all) shelters that are no longer safe
@@ -118,26 +126,36 @@ class PeopleMixin:
         the drill's end, or they lie in the isolation circle) or at risk now leave them, each
         shelter's persons as one group, for the other usable shelters with places (the same LP as
         :meth:`evacuate`), or out of the danger area (``evacuation_without_place``); those who
-        find neither stay in their shelter. Rayleigh-timed subgroups as an evacuation."""
+        find neither stay in their shelter. Rayleigh-timed subgroups as an evacuation; persons an
+        earlier order is already sending out of a shelter are not sent again."""
         now = self.env.now
-        names = [s for s in (self.shelter_load if act.spec.shelters == "all" else act.spec.shelters)
-                 if self.shelter_load[s] > 0.5]
+        names = [s for s in dict.fromkeys(self.shelter_load if act.spec.shelters == "all" else act.spec.shelters)
+                 if self._staying_in(s) > 0.5]
         if names:
             xy = self.prep.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float)
             ok = self._safe_to_go(xy, now)
             names = [s for s, k in zip(names, ok) if not k or not self.prep.shelter_safe(s, now)]
         if not names:
-            self.say("relocate", f"{label}: no occupied shelter is at risk", why)
+            leaving = sum(self.shelter_leaving.values())
+            self.say("relocate", f"{label}: no occupied shelter is at risk" + (
+                f" that an earlier order is not already emptying ({leaving:.0f} persons about to set off)"
+                if leaving > 0.5 else ""), why)
             return
-        persons = np.array([self.shelter_load[s] for s in names], float)
+        persons = np.array([self._staying_in(s) for s in names], float)
         gxy = self.prep.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float)
         go = self._allocate(persons, gxy, now, None)
-        msg = (f"{label}: {persons.sum():.0f} persons in {len(names)} shelters at risk ({', '.join(names)})"
-               + self._allocation_text(go, persons, now))
+        msg = (f"{label}: {persons.sum():.0f} persons in {len(names)} shelter{'s' if len(names) > 1 else ''} "
+               f"at risk ({', '.join(names)})" + self._allocation_text(go, persons, now, exclude=names,
+                                                                           order_area=False))
         if go.staying.sum() > 0:
             msg += f"; {go.staying.sum():.0f} find {self._why_staying(now)} and stay in their shelter"
         self.say("relocate", msg, why)
-        self._set_off([("shelter", s) for s in names], persons, gxy, go, act.spec.departure_mean_min * 60.0)
+        self._set_off([("shelter", s, float(n)) for s, n in zip(names, persons)], gxy, go,
+                      act.spec.departure_mean_min * 60.0, None)
+
+    def _staying_in(self, shelter: str) -> float:
+        """Persons in ``shelter`` that no relocation order is already sending elsewhere."""
+        return max(self.shelter_load[shelter] - self.shelter_leaving[shelter], 0.0)
 
     def _allocate(self, persons: np.ndarray, gxy: np.ndarray, now: float, act: Any | None) -> "Allocation":
         """Where groups of ``persons`` at ``gxy`` go at ``now``: the usable shelters by the
@@ -165,19 +183,23 @@ class PeopleMixin:
         leaving = np.where(can_leave, left, 0.0)
         return Allocation(open_, unsafe, sxy, x, exits, leaving, left - leaving, inside)
 
-    def _allocation_text(self, go: "Allocation", persons: np.ndarray, now: float) -> str:
+    def _allocation_text(self, go: "Allocation", persons: np.ndarray, now: float, exclude: Any = (),
+                         order_area: bool = True) -> str:
         """The log's account of an allocation: who drives out through the closed zone, to the
-        shelters (and which were set aside, why), out of the danger area."""
+        shelters (and which were set aside, why; not those in ``exclude``, the ones being emptied),
+        out of the danger area (outside the order's area with ``order_area``)."""
         msg = ""
         if go.inside.any():
             msg += f", {persons[go.inside].sum():.0f} of them from inside the closed zone, which they drive out through"
-        msg += (f"; {go.x.sum():.0f} to {len(go.shelters)} open safe shelters" if go.shelters
-                else "; no shelter is open and safe")
-        if go.set_aside:
-            msg += f" ({', '.join(go.set_aside)} not used: {self._safe_rule(now)})"
+        aside = [s for s in go.set_aside if s not in exclude]
+        msg += (f"; {go.x.sum():.0f} to {len(go.shelters)} open safe shelter{'s' if len(go.shelters) > 1 else ''}"
+                if go.shelters else "; no shelter is safe to go to" if aside else "; no shelter is open and safe")
+        if aside:
+            msg += f" ({', '.join(aside)} not used: {self._safe_rule(now)})"
         if go.leaving.sum() > 0:
+            where = "outside the order's area " if order_area else ""
             msg += (f"; {go.leaving.sum():.0f} find no shelter place and drive out of the danger area (to whichever "
-                    f"of the {len(go.exits)} road points outside the order's area that the forecast keeps out of "
+                    f"of the {len(go.exits)} road points {where}that the forecast keeps out of "
                     "danger their route reaches at least cost)")
         return msg
 
@@ -189,12 +211,15 @@ class PeopleMixin:
             why_not += f" (ways out kept {self.plan.evacuation_isolation_m:,.0f} m from the release)"
         return why_not
 
-    def _set_off(self, origins: list[tuple[str, Any]], persons: np.ndarray, gxy: np.ndarray, go: "Allocation",
-                 departure_mean_s: float) -> None:
+    def _set_off(self, origins: list[tuple[str, Any, Any]], gxy: np.ndarray, go: "Allocation",
+                 departure_mean_s: float, act: Any | None) -> None:
         """Book the shelter places of an allocation and start its trips: each group's share for
         each destination in Rayleigh-timed subgroups (at least :data:`EVAC_SUBGROUPS`, at most
-        :data:`EVAC_GROUP_PCU` car units each)."""
-        for gi, origin in enumerate(origins):
+        :data:`EVAC_GROUP_PCU` car units each). An origin is ``("buildings", indices, persons per
+        building)`` or ``("shelter", name, persons)``: the persons the allocation moves from it.
+        ``act``: the order (its area bounds the ways out; None for a relocation)."""
+        for gi, (kind, where, persons) in enumerate(origins):
+            total = float(np.sum(persons))
             trips = [(float(go.x[gi, sj]), s, tuple(go.shelter_xy[sj])) for sj, s in enumerate(go.shelters)]
             trips.append((float(go.leaving[gi]), None, go.exits))
             for p, s, dxy in trips:
@@ -204,9 +229,11 @@ class PeopleMixin:
                     self.shelter_booked[s] += p
                 pcu = evacuation_pcu(p, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
                 k = max(EVAC_SUBGROUPS, math.ceil(pcu / EVAC_GROUP_PCU))
+                planned = (kind, where, np.asarray(persons) * (p / total / k) if kind == "buildings" else p / k)
+                if kind == "shelter":
+                    self.shelter_leaving[where] += p
                 for t in rayleigh_quantiles(k, departure_mean_s):
-                    self.env.process(self._evac_trip(origin, p / persons[gi] / k, tuple(gxy[gi]), s, dxy, float(t),
-                                                     persons[gi]))
+                    self.env.process(self._evac_trip(planned, tuple(gxy[gi]), s, dxy, float(t), act))
 
     def _evac_costs(self, gxy: np.ndarray, inside: np.ndarray, dxy: np.ndarray, now: float) -> np.ndarray:
         """(groups, destinations) costs of the routes the evacuees will take: round the risk zone
@@ -267,7 +294,7 @@ class PeopleMixin:
         p = self.prep
         flood = (p.flood.times_s, p.flood_risk[:, bidx]) if p.flood is not None else None
         if p.hazmat_known(now):
-            return indoor_seconds_at_or_above(self.c_in[bidx], p.building_conc[:, bidx], p.hazmat.times_s,
+            return indoor_seconds_at_or_above(self._indoor_air(bidx, now), p.building_conc[:, bidx], p.hazmat.times_s,
                                               self.ach[bidx], p.hazmat.thresholds[p.params.risk_zone],
                                               now, p.duration_s, or_flags=flood)
         if flood is not None:
@@ -282,15 +309,32 @@ class PeopleMixin:
         pen = self.plan.evacuation_zone_penalty
         return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
 
-    def _evac_trip(self, origin: tuple[str, Any], share: float, xy: tuple, shelter: str | None, sxy: Any,
-                   delay: float, persons: float):
-        """One subgroup's trip from ``origin`` (``("buildings", indices)``: ``share`` of their
-        population; ``("shelter", name)``: ``share`` of the ``persons`` it held at the order) to
-        ``shelter`` at ``sxy``, or, with ``shelter`` None, out of the danger area to whichever of
-        the points ``sxy`` (k, 2) its route reaches at least cost."""
+    def _evac_trip(self, origin: tuple[str, Any, Any], xy: tuple, shelter: str | None, sxy: Any,
+                   delay: float, act: Any | None):
+        """One subgroup's trip from ``origin`` (as in :meth:`_set_off`, with this subgroup's
+        persons) to ``shelter`` at ``sxy``, or, with ``shelter`` None, out of the danger area to
+        whichever of the points ``sxy`` (k, 2) its route reaches at least cost. When it sets off
+        it checks its destination again: a shelter no longer usable (:meth:`_usable_shelters`), or
+        ways out none of which is still safe to go to, and the subgroup is allocated afresh
+        (:meth:`_redirect`); places booked for persons who are no longer there are released."""
         yield self.env.timeout(delay)
-        take = self._take(origin, share, persons)
+        kind, where, planned = origin
+        if kind == "shelter":
+            self.shelter_leaving[where] -= planned
+        now = float(self.env.now)
+        if shelter is not None and shelter not in self._usable_shelters(now)[0]:
+            self.shelter_booked[shelter] -= float(np.sum(planned))
+            self._redirect(origin, xy, shelter, act)
+            return
+        if shelter is None:
+            sxy = sxy[self._safe_to_go(sxy, now)]
+            if not len(sxy):
+                self._redirect(origin, xy, "the ways out of the danger area", act)
+                return
+        take = self._take(origin)
         n = float(np.sum(take))
+        if shelter is not None:
+            self.shelter_booked[shelter] -= float(np.sum(planned)) - n
         if n <= 0.0:
             return
         self._on_road(n)
@@ -332,19 +376,39 @@ class PeopleMixin:
         if shelter in self.shelter_at_risk:
             self.shelter_hit_persons[shelter] = max(self.shelter_hit_persons[shelter], self.shelter_load[shelter])
 
-    def _take(self, origin: tuple[str, Any], share: float, persons: float) -> Any:
-        """Persons leaving ``origin`` now (:meth:`_evac_trip`), counted out of it: an array over
-        the buildings, or a number for a shelter. Those who set off where the toxic zone is now
-        count in ``left_in_cloud``."""
+    def _redirect(self, origin: tuple[str, Any, Any], xy: tuple, gave_up: str, act: Any | None) -> None:
+        """A subgroup whose destination is no longer safe to go to when it sets off: its persons
+        still at the origin are allocated afresh (:meth:`_allocate`) and set off at once; the log
+        names the first re-sent from each destination given up."""
+        kind, where, planned = origin
+        avail = np.minimum(planned, self.in_place[where]) if kind == "buildings" else \
+            min(planned, self._staying_in(where))
+        n = float(np.sum(avail))
+        if n < 0.5:
+            return
+        now = float(self.env.now)
+        go = self._allocate(np.array([n]), np.array([xy], float), now, act)
+        if gave_up not in self.redirected:
+            self.say("evacuate", f"{n:.0f} persons setting off for {gave_up} are re-sent, and those after them "
+                     f"likewise ({self._safe_rule(now)})" + self._allocation_text(
+                         go, np.array([n]), now, exclude=[gave_up], order_area=act is not None),
+                     "destination no longer safe to go to")
+        self.redirected[gave_up] = self.redirected.get(gave_up, 0.0) + n
+        self._set_off([(kind, where, avail)], np.array([xy], float), go, 0.0, act)
+
+    def _take(self, origin: tuple[str, Any, Any]) -> Any:
+        """Persons leaving ``origin`` now (:meth:`_evac_trip`), as planned and still there, counted
+        out of it: an array over the buildings, or a number for a shelter. Those who set off where
+        the toxic zone is now count in ``left_in_cloud``."""
         now = self.env.now
-        kind, where = origin
+        kind, where, planned = origin
         if kind == "buildings":
-            take = np.minimum(self.prep.buildings.population.to_numpy(float)[where] * share, self.in_place[where])
+            take = np.minimum(planned, self.in_place[where])
             self.in_place[where] -= take
             self.left_in_cloud += float(take[self.prep.in_cloud(now)[where]].sum())
             return take
         self._shelter_tick()
-        take = min(persons * share, self.shelter_load[where])
+        take = min(planned, self.shelter_load[where])
         self.shelter_load[where] -= take
         self.shelter_booked[where] -= take
         self.sheltered -= take
@@ -353,9 +417,9 @@ class PeopleMixin:
             self.left_in_cloud += take
         return take
 
-    def _put_back(self, origin: tuple[str, Any], take: Any) -> None:
+    def _put_back(self, origin: tuple[str, Any, Any], take: Any) -> None:
         """Persons of a trip that cannot go on, back where they set off from."""
-        kind, where = origin
+        kind, where, _ = origin
         if kind == "buildings":
             self.in_place[where] += take
             return
@@ -363,6 +427,8 @@ class PeopleMixin:
         self.shelter_load[where] += take
         self.shelter_booked[where] += take
         self.sheltered += take
+        if where in self.shelter_at_risk:
+            self.shelter_hit_persons[where] = max(self.shelter_hit_persons[where], self.shelter_load[where])
 
     def _shelter_tick(self) -> None:
         """``sheltered_at_risk_person_s`` integrates the persons in shelters at risk up to now
@@ -386,6 +452,19 @@ class PeopleMixin:
         for s in at:
             self.shelter_hit_persons[s] = max(self.shelter_hit_persons[s], self.shelter_load[s])
 
+    def _indoor_air(self, bidx: np.ndarray, now: float) -> np.ndarray:
+        """Indoor concentration of buildings ``bidx`` at ``now`` (kg/m3): the indoor watch's state
+        at its current step's start carried to ``now`` (:func:`sim.hazmat.exposure.indoor_window`
+        at the present air changes), not ``c_in``, which already holds the step's end."""
+        t0, c0 = self._c_in_start
+        if not math.isfinite(t0):  # before the release: clean air
+            return self.c_in[bidx]
+        if now <= t0:
+            return c0[bidx]
+        hm = self.prep.hazmat
+        return indoor_window(c0[bidx], self.prep.building_conc[:, bidx], hm.times_s, self.ach[bidx],
+                             hm.thresholds[self.prep.params.risk_zone], t0, now)[1]
+
     def _indoor_watch(self, dt_s: float = 60.0):
         """Every ``dt_s`` from the release: the indoor air of each building follows the outdoor
         frame holding then (:func:`sim.hazmat.exposure.indoor_step`, at the building's current air
@@ -398,6 +477,7 @@ class PeopleMixin:
         yield self.env.timeout(max(float(hm.times_s[0]) - self.env.now, 0.0))
         while True:
             now = float(self.env.now)
+            self._c_in_start = (now, self.c_in)
             above_s, self.c_in = indoor_window(self.c_in, self.prep.building_conc, hm.times_s, self.ach, thr, now,
                                                min(now + dt_s, self.prep.duration_s))
             new = (above_s > 0.0) & ~self.indoor_hit

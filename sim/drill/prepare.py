@@ -432,7 +432,7 @@ class Prepared:
         opens then), not before. Decisions taken earlier (ways out, shelters, the forecast of
         staying, zone-forecast routes) cannot plan round a leak that has not happened; the flood
         is the rainstorm's forecast, known from the drill's start."""
-        return t >= self.hazmat_known_s
+        return t >= self.hazmat_known_s - 1e-9  # frame_index's tolerance
 
     def out_of_danger(self, xy: np.ndarray, t: float) -> np.ndarray:
         """Per point: from ``t`` to the drill's end the hazard frames known at ``t`` (as forecast,

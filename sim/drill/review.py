@@ -64,8 +64,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "in_place_end": ("persons still in place in the danger zone at the end", "lower"),
     "evacuated_90_s": ("time from which at least 90 % of the persons at risk stay sheltered or out of the danger "
                        "area to the end", "lower"),
-    "left_in_cloud_persons": ("evacuees who set off while the toxic zone covered their building (sheltering in "
-                              "place until it passes protects them better)", "lower"),
+    "left_in_cloud_persons": ("evacuees who set off while the toxic zone covered their building or shelter, "
+                              "counted at each departure (sheltering in place until it passes protects them "
+                              "better)", "lower"),
     "exposed_en_route_persons": ("evacuees whose drive to the shelter crosses the risk zone's level of the toxic "
                                  "cloud (their routes go round it where the detour is worth it, "
                                  "evacuation_zone_penalty)", "lower"),

@@ -352,7 +352,7 @@ def shelters_png(shelters: pd.DataFrame, *, start: datetime | None = None) -> by
             if over.any():
                 ax.scatter(x[over], load[over], color="#d62728", s=8, zorder=5)
             if "at_risk" in s:
-                ax.plot(x, np.where(s["at_risk"].to_numpy(bool), load, np.nan), color="black", lw=4.0,
+                ax.plot(x, np.where(s["at_risk"].fillna(False).to_numpy(bool), load, np.nan), color="black", lw=4.0,
                         alpha=0.55, zorder=4, solid_capstyle="butt")
         peak = float(np.nanmax(_f(sh["load_persons"]) / _f(sh["capacity_persons"]))) if len(sh) else math.nan
         _style_panel(ax, f"{lab[p]}: peak load {100 * peak:.0f} % of capacity")

@@ -121,23 +121,28 @@ def test_the_risk_zone_is_weighed_where_the_forecast_puts_it():
     (frames at 0, 150 and 300 s; nothing at t = 0). A group leaving C at 0 with penalty 10 and
     the forecast would be on X-B from 100 to 300 s, inside the zone: 100 + 10 x 200 s > 450 s,
     so it takes Y, arriving at 450 s with no time in the zone. Weighing the zone as it is when
-    it plans, it takes X, arrives at 300 s and drives 150 s in the zone."""
+    it plans, it takes X, arrives at 300 s and drives 150 s in the zone; so does a group whose
+    forecast is known only from 100 s (``forecast_from_s``: a release that has not happened when
+    it plans), by then committed to X-B."""
     g = _two_routes(300.0, 450.0)
     grid, x, y = _grid()
     rect = (x > 399600.0) & (x < 399900.0) & (y > 2850800.0) & (y < 2851200.0)  # round X-B's middle
     frames = np.stack([np.zeros(grid.shape), np.zeros(grid.shape), np.where(rect, 5e-3, 0.0)])
     out = {}
-    for fc in (True, False):
+    for fc, known_s in ((True, -np.inf), (False, -np.inf), ("late", 100.0)):
         env = simpy.Environment()
         rs = RoadState(g)
         rs.add_zone(np.array([0.0, 150.0, 300.0]), frames, grid, 1e-3, label="orange", avoid=True)
         assert {rs.edge_keys[i][:2] for i in np.flatnonzero(rs.in_avoided_zone(200.0))} == {("X", "B")}
         assert not rs.in_avoided_zone(0.0).any()
         q = LinkQueues(env, rs)
-        p = env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 20.0, zone_forecast=fc, avoid_penalty=10.0))
+        p = env.process(q.drive(_xy(g, "C"), _xy(g, "B"), 20.0, zone_forecast=bool(fc), forecast_from_s=known_s,
+                                avoid_penalty=10.0))
         env.run()
         out[fc] = (p.value[0], rs.time_at_or_above_on_trip(p.value[0], 1e-3))
-    (ahead, in_ahead), (blind, in_blind) = out[True], out[False]
+    (ahead, in_ahead), (blind, in_blind), (late, in_late) = out[True], out[False], out["late"]
+    assert _via(late) == "X" and late.t_arrive_s == pytest.approx(300.0, abs=1e-6)
+    assert in_late == pytest.approx(150.0, abs=1e-6)
     assert _via(ahead) == "Y" and ahead.t_arrive_s == pytest.approx(450.0, abs=1e-6) and in_ahead == 0.0
     assert _via(blind) == "X" and blind.t_arrive_s == pytest.approx(300.0, abs=1e-6)
     assert in_blind == pytest.approx(150.0, abs=1e-6)
