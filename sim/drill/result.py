@@ -27,6 +27,7 @@ STATUS_RGBA = {"waiting": [230, 30, 30, 255], "responding": [250, 150, 0, 255], 
                "closed": [120, 120, 120, 200]}
 CLOSURE_RGBA = {"flood": [20, 90, 220, 255], "toxic": [150, 30, 160, 255], "landslide": [130, 80, 30, 255],
                 "incident": [20, 20, 20, 255], "manual": [20, 20, 20, 255]}
+SHELTER_AT_RISK_RGBA = [90, 0, 110, 255]  # deep purple: a shelter holding persons while the hazards reach it
 WAY_OUT_RGBA = [20, 160, 170, 230]  # teal: not a hazard colour
 WAY_OUT_RADIUS_M = 30.0  # a way out's circle: this plus the next times sqrt(persons out there), m
 WAY_OUT_RADIUS_PER_SQRT_PERSON_M = 3.0
@@ -135,18 +136,18 @@ class DrillResult:
                     geometry=[s.runout.footprint for s in slides if s.t_s <= e.t_s], crs=crs)))
             lays.append(Layer("landslides", "Landslide debris", "polygons", frames=frames,
                               legend=[("debris", [120, 70, 20, 220])], tooltip=["name"]))
-        run0 = self.runs[0]
-        lays.append(self._closed_layer(run0, times))
-        if run0.queues.held:
-            lays.append(self._queues_layer(run0, times))
-        lays.append(self._incidents_layer(times))
-        lays.append(self._shelters_layer(times))
-        if run0.exit_rows:
-            lays.append(self._ways_out_layer(run0, times))
         for k, r in enumerate(self.runs):
+            # each plan's own layers, the first plan's shown (ids without a suffix), the others' in
+            # the layer list to switch to
+            plan_lays = [self._closed_layer(r, times), *([self._queues_layer(r, times)] if r.queues.held else []),
+                         self._incidents_layer(r, times), self._shelters_layer(r, times),
+                         *([self._ways_out_layer(r, times)] if r.exit_rows else [])]
+            for lay in plan_lays:
+                lay.id, lay.visible = (lay.id if k == 0 else f"{lay.id}_{k}"), k == 0
+            lays += plan_lays
             tr = self._trips(r)
             if tr:
-                lays.append(Layer(f"resources_{k}", f"Resources moving — {r.plan.name}", "trips", data=tr,
+                lays.append(Layer(f"resources_{k}", f"Resources moving ({r.plan.name})", "trips", data=tr,
                                   legend=[(t.replace("_", " "), c + [255]) for t, c in TYPE_RGBA.items()],
                                   style={"times": times, "trail_s": 240.0, "width_m": 14.0, "min_px": 4},
                                   visible=k == 0))
@@ -204,11 +205,11 @@ class DrillResult:
                      legend=[(f"wait {lo / 60:g}+ min", c) for lo, c in QUEUE_CLASSES],
                      tooltip=["name", "wait_min"], style={"width_m": 26.0, "min_px": 6})
 
-    def _incidents_layer(self, times: list[float]) -> Layer:
+    def _incidents_layer(self, run: Any, times: list[float]) -> Layer:
         inc = self.tables["incidents"]
-        inc = inc[inc.plan == self.runs[0].plan.name]
+        inc = inc[inc.plan == run.plan.name]
         tasks = self.tables["tasks"]
-        tasks = tasks[tasks.plan == self.runs[0].plan.name] if len(tasks) else tasks
+        tasks = tasks[tasks.plan == run.plan.name] if len(tasks) else tasks
         frames = []
         for t in times:
             rows, geoms = [], []
@@ -224,14 +225,14 @@ class DrillResult:
                 geoms.append(Point(r.x_m, r.y_m))
             frames.append((t, gpd.GeoDataFrame(rows or {"incident": [], "status": [], "color": []}, geometry=geoms,
                                                crs=self.city.crs)))
-        return Layer("incidents", f"Incidents ({self.runs[0].plan.name})", "points", frames=frames,
+        return Layer("incidents", f"Incidents ({run.plan.name})", "points", frames=frames,
                      legend=[(k, v) for k, v in STATUS_RGBA.items()],
                      tooltip=["incident", "type", "grade", "name", "status"],
                      style={"radius_m": 45.0, "min_px": 8, "label_col": "incident"})
 
-    def _shelters_layer(self, times: list[float]) -> Layer:
+    def _shelters_layer(self, run: Any, times: list[float]) -> Layer:
         sh = self.tables["shelters"]
-        sh = sh[sh.plan == self.runs[0].plan.name]
+        sh = sh[sh.plan == run.plan.name]
         base = self.prep.shelters.set_index("name")
         frames = []
         for t in times:
@@ -242,16 +243,19 @@ class DrillResult:
                 load = float(last.load_persons.get(name, 0.0)) if last is not None else 0.0
                 opened = bool(last.open.get(name, False)) if last is not None else False
                 share = load / s.capacity_persons if s.capacity_persons else 0.0
-                col = [120, 120, 120, 200] if not opened else [30, 170, 60, 255] if share < 0.8 else \
-                    [250, 160, 0, 255] if share < 1.0 else [220, 30, 30, 255]
+                risk = bool(last.at_risk.get(name, False)) if last is not None and "at_risk" in last else False
+                col = SHELTER_AT_RISK_RGBA if risk and load >= 0.5 else [120, 120, 120, 200] if not opened else \
+                    [30, 170, 60, 255] if share < 0.8 else [250, 160, 0, 255] if share < 1.0 else [220, 30, 30, 255]
                 rows.append({"shelter": name, "open": opened, "load_persons": round(load),
-                             "capacity_persons": s.capacity_persons, "load_pct": round(100 * share, 1), "color": col})
+                             "capacity_persons": s.capacity_persons, "load_pct": round(100 * share, 1),
+                             "at_risk": risk, "color": col})
                 geoms.append(Point(s.x_m, s.y_m))
             frames.append((t, gpd.GeoDataFrame(rows, geometry=geoms, crs=self.city.crs)))
-        return Layer("shelter_load", f"Shelter load ({self.runs[0].plan.name})", "points", frames=frames,
+        return Layer("shelter_load", f"Shelter load ({run.plan.name})", "points", frames=frames,
                      legend=[("closed", [120, 120, 120, 200]), ("open, < 80 %", [30, 170, 60, 255]),
-                             ("80–100 %", [250, 160, 0, 255]), ("full", [220, 30, 30, 255])],
-                     tooltip=["shelter", "open", "load_persons", "capacity_persons", "load_pct"],
+                             ("80–100 %", [250, 160, 0, 255]), ("full", [220, 30, 30, 255]),
+                             ("persons in it at risk (cloud, flood)", SHELTER_AT_RISK_RGBA)],
+                     tooltip=["shelter", "open", "load_persons", "capacity_persons", "load_pct", "at_risk"],
                      style={"radius_m": 60.0, "min_px": 7})
 
     def _ways_out_layer(self, run: Any, times: list[float]) -> Layer:

@@ -330,10 +330,12 @@ def test_ways_out_table_and_layer_account_for_every_person_who_left(drill, tmp_p
     node_xy = res.runs[1].road.node_xy
     assert (np.min(np.hypot(*(xy[:, None, :] - node_xy[None]).transpose(2, 0, 1)), axis=1) < 1e-6).all()
     assert not prep.in_area(act, xy, 3600.0).any() and prep.out_of_danger(xy, 3600.0).all()
-    lay = next(L for L in res.layers() if L.id == "ways_out")
-    last = lay.frames[-1][1]
-    run0 = res.runs[0].plan.name
-    assert last.persons_out.sum() == pytest.approx(round(end.loc[run0, "left_area"]), abs=len(last))
+    lays = {L.id: L for L in res.layers()}
+    for k, run in enumerate(res.runs):  # each plan's own layer, the first plan's shown
+        lay = lays["ways_out" if k == 0 else f"ways_out_{k}"]
+        last = lay.frames[-1][1]
+        assert run.plan.name in lay.title and lay.visible == (k == 0)
+        assert last.persons_out.sum() == pytest.approx(round(end.loc[run.plan.name, "left_area"]), abs=len(last))
     files = res.save(tmp_path)
     page = next(f for f in files if f.name == "review.html").read_text(encoding="utf-8")
     assert "Ways out: where evacuees without a shelter place left the danger area" in page
@@ -398,7 +400,10 @@ def test_a_release_is_planned_round_only_once_known_and_its_shelters_counted(dri
     rel 1e-9; the log names the shelter). Plan 'late' orders the same at T+65 min, the release
     known: the forecast puts the shelter at risk, so it is set aside (the log says why), its
     persons drive out of the danger area to ways out the cloud never covers, and nobody is
-    sheltered at risk."""
+    sheltered at risk. Each plan's shelter layer on the map marks No.3 while it holds persons at
+    risk ('early' from the cloud's coming to its going, 'late' never)."""
+    from sim.drill.result import SHELTER_AT_RISK_RGBA
+
     _, tmp = drill
     doc = _drill(tmp, sample_city)
     doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / "cloud.nc", sample_city, NO3_XY, 300.0, 1200.0,
@@ -435,6 +440,15 @@ def test_a_release_is_planned_round_only_once_known_and_its_shelters_counted(dri
     assert l_.left_area > 100.0
     w = res.tables["ways_out"]
     assert prep.out_of_danger(w[w.plan == "late"][["x_m", "y_m"]].to_numpy(float), 3900.0).all()
+    lays = {lay.id: lay for lay in res.layers()}
+    for lid, plan, marked in (("shelter_load", "early", (4800.0, 8400.0)), ("shelter_load_1", "late", None)):
+        lay = lays[lid]
+        assert plan in lay.title and lay.visible == (plan == "early")
+        for t, gdf in lay.frames:
+            r = gdf.set_index("shelter").loc["No.3 Middle School playground"]
+            hit = marked is not None and marked[0] <= t < marked[1]
+            assert (list(r.color) == SHELTER_AT_RISK_RGBA) == hit and bool(r.at_risk) == (hit or (
+                plan == "late" and 4800.0 <= t < 8400.0)), (lid, t)
 
 
 def test_a_relocation_order_empties_the_shelters_the_forecast_puts_at_risk(drill, sample_city):
@@ -620,8 +634,17 @@ def test_road_closure_inject_closes_its_links_for_its_duration(drill):
 def test_layers_and_files(drill, tmp_path):
     res, _ = drill
     kinds = {lay.id: lay for lay in res.layers()}
-    for lid in ("flood_depth", "threat_zones", "roads_closed", "incidents", "shelter_load", "resources_0"):
+    for lid in ("flood_depth", "threat_zones", "roads_closed", "incidents", "shelter_load", "resources_0",
+                "roads_closed_1", "incidents_1", "shelter_load_1", "resources_1"):
         assert lid in kinds, lid
+    for k, run in enumerate(res.runs):  # every plan's state on the map, the first plan's shown
+        for lid in ("roads_closed", "incidents", "shelter_load"):
+            lay = kinds[lid if k == 0 else f"{lid}_{k}"]
+            assert run.plan.name in lay.title and lay.visible == (k == 0)
+    inc = res.tables["incidents"]
+    for k, run in enumerate(res.runs):
+        last = kinds["incidents" if k == 0 else f"incidents_{k}"].frames[-1][1]
+        assert len(last) == (inc.plan == run.plan.name).sum()
     trips = kinds["resources_0"].data
     assert all(np.all(np.diff(t["timestamps"]) >= -1e-9) for t in trips)
     ev = res.page_events()
