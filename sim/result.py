@@ -14,7 +14,8 @@ class Result(Protocol):
     title: str
     # optional: ``focus_bounds`` (left, bottom, right, top in the city CRS) where the page
     # opens; the city's extent when absent; ``page_events()`` -> list of {t_s, kind, text,
-    # reason} shown as a log that follows the page's time slider
+    # reason[, tag, layer]} shown as a log that follows the page's time slider (an entry with a
+    # layer id only while that layer is on)
 
     def summary(self) -> dict:
         """Metrics as plain JSON-able data, units in key names."""

@@ -57,8 +57,10 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
     figures : (caption, PNG bytes) shown in the side panel
     summary : metrics shown as a table in the side panel
     links : (label, relative href) links shown at the top (e.g. from the demo index)
-    events : time-stamped log entries ({t_s, kind, text, reason}) listed in a panel that follows the
-        slider (entries up to the slider time, the latest highlighted)
+    events : time-stamped log entries ({t_s, kind, text, reason}, optionally ``tag``, a label shown
+        before the kind, and ``layer``, a layer id: the entry is listed only while that layer is
+        on) in a panel that follows the slider (entries up to the slider time, the latest
+        highlighted)
     """
     deck_text, meta, meshes, frame_rows = page_payload(layers, crs=crs, title=title, view=view, start_iso=start_iso)
     figs = [(cap, "data:image/png;base64," + base64.b64encode(png).decode("ascii")) for cap, png in (figures or [])]
@@ -73,7 +75,8 @@ def write_page(layers: list[Layer], path: str | os.PathLike, *, crs: CRS, title:
         "/*__MESHES__*/null": json.dumps(meshes),
         "/*__FRAMES__*/null": json.dumps(frame_rows, separators=(",", ":")),
         "/*__EVENTS__*/null": json.dumps([{"t_s": float(e["t_s"]), "kind": str(e.get("kind", "")),
-                                           "text": str(e.get("text", "")), "reason": str(e.get("reason", ""))}
+                                           "text": str(e.get("text", "")), "reason": str(e.get("reason", "")),
+                                           "tag": str(e.get("tag", "")), "layer": str(e.get("layer", ""))}
                                           for e in (events or [])]),
     }
     for k, v in replacements.items():

@@ -287,11 +287,17 @@ class DrillResult:
         return out
 
     def page_events(self) -> list[dict]:
-        """The first plan's decision log for the page's event list (time, kind, text, reason)."""
+        """Every plan's decision log for the page's event list (time, kind, text, reason), each
+        entry tied to its plan's incidents layer (:meth:`layers`), so the list shows the log of
+        the plans on the map; tagged with the plan's name when there are several."""
         log = self.tables["log"]
-        log = log[log.plan == self.runs[0].plan.name]
-        return [{"t_s": float(r.t_s), "kind": r.kind, "text": r.text, "reason": r.reason}
-                for r in log.itertuples(index=False)]
+        out = []
+        for k, run in enumerate(self.runs):
+            tag = run.plan.name if len(self.runs) > 1 else ""
+            out += [{"t_s": float(r.t_s), "kind": r.kind, "text": r.text, "reason": r.reason, "tag": tag,
+                     "layer": "incidents" if k == 0 else f"incidents_{k}"}
+                    for r in log[log.plan == run.plan.name].itertuples(index=False)]
+        return sorted(out, key=lambda e: e["t_s"])  # stable: a plan's entries keep their order
 
     # ------------------------------------------------------------------ figures and files
     def figures(self) -> list[tuple[str, bytes]]:

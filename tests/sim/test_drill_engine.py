@@ -649,6 +649,13 @@ def test_layers_and_files(drill, tmp_path):
     assert all(np.all(np.diff(t["timestamps"]) >= -1e-9) for t in trips)
     ev = res.page_events()
     assert ev and all(e1["t_s"] <= e2["t_s"] for e1, e2 in zip(ev, ev[1:]))
+    log = res.tables["log"]
+    for k, run in enumerate(res.runs):  # every plan's log, tied to its incidents layer, tagged with its name
+        lid = "incidents" if k == 0 else f"incidents_{k}"
+        mine = [e for e in ev if e["layer"] == lid]
+        assert lid in kinds and {e["tag"] for e in mine} == {run.plan.name}
+        assert [e["text"] for e in mine] == log[log.plan == run.plan.name].text.tolist()
+    assert len(ev) == len(log)
     # evacuee queues: 'fast' orders thousands out of the red zone at once, so its groups queue
     q = res.tables["evac_queues"]
     fast = q[q.plan == "fast"]

@@ -185,10 +185,22 @@ def test_every_scenario_page_loads_offline_and_its_slider_moves_the_water(chromi
             changed = float((np.abs(first.astype(int) - mid.astype(int)).max(axis=-1) > 12).mean())
             assert changed > 0.001, f"{path.parent.name}: moving the slider changed {changed:.4%} of the map"
             events = page.pg.evaluate("EVENTS")
-            if events:  # the event log lists exactly the entries up to the slider time
-                shown = page.pg.evaluate("document.querySelectorAll('#evlist .ev:not(.future)').length")
-                assert shown == sum(e["t_s"] <= times[len(times) // 2] + 1e-9 for e in events), path.parent.name
+            if events:  # the event log lists exactly the entries up to the slider time of the layers on
+                t_mid = times[len(times) // 2] + 1e-9
+                listed = "document.querySelectorAll('#evlist .ev:not(.future):not(.off)').length"
+
+                def due(on):
+                    return sum(e["t_s"] <= t_mid and (not e["layer"] or on[e["layer"]]) for e in events)
+                on = page.pg.evaluate("citytwin.state.on")
+                shown = page.pg.evaluate(listed)
+                assert shown == due(on), path.parent.name
                 assert 0 < shown < len(events)
+                hidden = sorted({e["layer"] for e in events if e["layer"] and not on[e["layer"]]})
+                if hidden:  # a drill's other plans: their log appears with their layer
+                    page.pg.evaluate(f"citytwin.state.on['{hidden[0]}'] = true; citytwin.apply()")
+                    on[hidden[0]] = True
+                    more = page.pg.evaluate(listed)
+                    assert more == due(on) > shown, path.parent.name
         assert page.external == [] and page.errors == [], (path.parent.name, page.external, page.errors)
         page.pg.close()
 
