@@ -391,6 +391,16 @@ def _cloud_nc(path: Path, city, xy, half_m: float, on_s: float, off_s: float, co
     return path
 
 
+def _cloud_drill(tmp: Path, city, name: str = "cloud", xy=NO3_XY, half_m: float = 300.0) -> dict:
+    """The test drill without its events, its hazmat release at T+1 h a :func:`_cloud_nc` cloud
+    (orange level) round ``xy`` from 20 to 80 min after it."""
+    doc = _drill(tmp, city)
+    doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / f"{name}.nc", city, xy, half_m, 1200.0, 4800.0, 5e-5)),
+                               "at": "+1h", "incident_id": "HZ1", "grade": "II"}
+    doc["params"]["events"] = []
+    return doc
+
+
 def test_a_release_is_planned_round_only_once_known_and_its_shelters_counted(drill, sample_city):
     """A synthetic cloud over the No.3 Middle School playground from 20 to 80 min after a release
     at T+1 h (orange level, the risk zone). Plan 'early' sends the persons round it to that
@@ -405,11 +415,7 @@ def test_a_release_is_planned_round_only_once_known_and_its_shelters_counted(dri
     from sim.drill.result import SHELTER_AT_RISK_RGBA
 
     _, tmp = drill
-    doc = _drill(tmp, sample_city)
-    doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / "cloud.nc", sample_city, NO3_XY, 300.0, 1200.0,
-                                                       4800.0, 5e-5)),
-                               "at": "+1h", "incident_id": "HZ1", "grade": "II"}
-    doc["params"]["events"] = []
+    doc = _cloud_drill(tmp, sample_city)
     orders = [{"at": "18:00", "do": "open_shelters", "shelters": ["No.3 Middle School playground"]}]
     area = {"do": "evacuate", "near": {"xy": [NO3_XY[0] + 150.0, NO3_XY[1] + 150.0]}, "radius_m": 200,
             "departure_mean_min": 5}
@@ -461,11 +467,7 @@ def test_a_relocation_order_empties_the_shelters_the_forecast_puts_at_risk(drill
     sends nobody again (the same end state, rel 1e-9). The same order without a cloud coming
     moves nobody."""
     _, tmp = drill
-    doc = _drill(tmp, sample_city)
-    doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / "cloud.nc", sample_city, NO3_XY, 300.0, 1200.0,
-                                                       4800.0, 5e-5)),
-                               "at": "+1h", "incident_id": "HZ1", "grade": "II"}
-    doc["params"]["events"] = []
+    doc = _cloud_drill(tmp, sample_city)
     orders = [{"at": "18:00", "do": "open_shelters",
                "shelters": ["No.3 Middle School playground", "No.25 Middle School playground"]},
               {"at": "18:05", "do": "evacuate", "near": {"xy": [NO3_XY[0] + 150.0, NO3_XY[1] + 150.0]},
@@ -507,9 +509,7 @@ def test_a_relocation_order_empties_the_shelters_the_forecast_puts_at_risk(drill
     log2 = res2.tables["log"]
     assert "no occupied shelter is at risk that an earlier order is not already emptying" in \
         log2[log2.kind == "relocate"].text.iloc[1]
-    doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / "far.nc", sample_city, (404800.0, 2856000.0), 200.0,
-                                                       1200.0, 4800.0, 5e-5)),
-                               "at": "+1h", "incident_id": "HZ1", "grade": "II"}
+    doc["params"]["hazmat"] = _cloud_drill(tmp, sample_city, "far", (404800.0, 2856000.0), 200.0)["params"]["hazmat"]
     calm = _run(tmp, doc, sample_city)
     clog = calm.tables["log"]
     assert clog[clog.kind == "relocate"].text.iloc[0].endswith("no occupied shelter is at risk")
@@ -524,8 +524,7 @@ def test_groups_setting_off_once_their_shelter_is_known_unsafe_go_elsewhere(dril
     no cloud coming (the same allocation, made before anyone knew; rel 1e-9), both parts > 0,
     booked places end equal to loads, and persons are conserved at every sample."""
     _, tmp = drill
-    doc = _drill(tmp, sample_city)
-    doc["params"]["events"] = []
+    doc = _cloud_drill(tmp, sample_city)
     doc["params"]["plans"] = [{"name": "slow", "dispatch_delay_min": 0, "actions": [
         {"at": "18:00", "do": "open_shelters",
          "shelters": ["No.3 Middle School playground", "No.25 Middle School playground"]},
@@ -534,9 +533,7 @@ def test_groups_setting_off_once_their_shelter_is_known_unsafe_go_elsewhere(dril
     no3 = "No.3 Middle School playground"
     out = {}
     for name, xy in (("cloud", NO3_XY), ("calm", (404800.0, 2856000.0))):
-        doc["params"]["hazmat"] = {"netcdf": str(_cloud_nc(tmp / f"{name}.nc", sample_city, xy, 300.0, 1200.0,
-                                                           4800.0, 5e-5)),
-                                   "at": "+1h", "incident_id": "HZ1", "grade": "II"}
+        doc["params"]["hazmat"] = _cloud_drill(tmp, sample_city, name, xy)["params"]["hazmat"]
         res = _run(tmp, doc, sample_city)
         pp = res.tables["people"]
         total = float(res.prep.buildings.population.sum())
