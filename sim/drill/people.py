@@ -389,10 +389,12 @@ class PeopleMixin:
         now = float(self.env.now)
         go = self._allocate(np.array([n]), np.array([xy], float), now, act)
         if gave_up not in self.redirected:
-            self.say("evacuate", f"{n:.0f} persons setting off for {gave_up} are re-sent, and those after them "
-                     f"likewise ({self._safe_rule(now)})" + self._allocation_text(
-                         go, np.array([n]), now, exclude=[gave_up], order_area=act is not None),
-                     "destination no longer safe to go to")
+            msg = (f"{n:.0f} persons setting off for {gave_up} are re-sent, and those after them likewise "
+                   f"({self._safe_rule(now)})" + self._allocation_text(go, np.array([n]), now, exclude=[gave_up],
+                                                                        order_area=act is not None))
+            if go.staying.sum() > 0:
+                msg += f"; {go.staying.sum():.0f} find {self._why_staying(now)} and stay"
+            self.say("evacuate", msg, "destination no longer safe to go to")
         self.redirected[gave_up] = self.redirected.get(gave_up, 0.0) + n
         self._set_off([(kind, where, avail)], np.array([xy], float), go, 0.0, act)
 
