@@ -9,7 +9,13 @@
    the 90 % prediction intervals. Run twice: with the observed rain of the held-out days (a
    perfect weather forecast, the backtest's default) and without weather (the monthly
    climatology of the history, what a forecast made days ahead has).
-2. The derived (provisional) calendar against the official one for every year the
+2. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
+   the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
+   profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
+   the seasonal-naive baseline split by the same profile, the daily peak hour's error and time
+   shift, and the coverage of the 90 % slot intervals, with the within-day scatter
+   (Dirichlet-multinomial, the default) and without it (daily bounds times the share).
+3. The derived (provisional) calendar against the official one for every year the
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
@@ -59,6 +65,21 @@ def main() -> None:
               f"90 % interval coverage {100 * r.coverage:.1f} % (binomial s.e. {se:.1f} points)")
         print(f"  [{'PASS' if r.mape_model < r.mape_baseline else 'FAIL'}] the model beats the seasonal-naive "
               "baseline")
+    hourly = load_counts(DATA / "history_hourly_2026.csv", city)
+    for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
+        for scatter in (True, False):
+            t0 = time.perf_counter()
+            r = FB.backtest_within_day(daily, hourly, calendar=cal, weather=w, slot_scatter=scatter)
+            n_days = r.table.groupby(["spot", r.table["time"].dt.normalize()]).ngroups
+            print(f"\n== hourly backtest, {label}, slot intervals "
+                  f"{'with the within-day scatter' if scatter else 'daily bounds x share'}: "
+                  f"{len(r.by_holiday)} blocks, {len(r.table)} spot-hours ({n_days} spot-days), "
+                  f"{time.perf_counter() - t0:.1f} s")
+            for row in r.by_holiday.itertuples():
+                print(f"  {row.holiday:16s} {row.year}  WAPE model {100 * row.wape_model:5.1f} %  baseline "
+                      f"{100 * row.wape_baseline:5.1f} %  peak hour {100 * row.peak_mape:5.1f} % "
+                      f"(|shift| {row.peak_shift_h:.2f} h)  90 % coverage {100 * row.coverage:5.1f} %")
+            print(f"  overall: {r}")
     t0 = time.perf_counter()
     c = compare_with_official()
     both = c.days_off_match & c.makeup_match

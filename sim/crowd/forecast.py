@@ -15,9 +15,10 @@ linear in the number of spots.
 
 Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
 (workday, weekend, holiday day off) estimated from sub-daily counts; a 15-min step from an hourly
-profile shares each hour equally.  Intervals are the daily interval times the profile share (the
-within-day sampling noise is not added).  A day type missing from the profile counts falls back
-to another type, shown in the output's ``profile_day_type``.
+profile shares each hour equally.  Their intervals mix the daily predictive distribution with the
+day-to-day scatter of the slot counts round the profile (Dirichlet-multinomial, precision
+estimated from the same counts: :mod:`sim.crowd.forecast_within_day`).  A day type missing from
+the profile counts falls back to another type, shown in the output's ``profile_day_type``.
 
 The backtest on held-out holidays and the seasonal-naive baseline it is judged against are in
 :mod:`sim.crowd.forecast_backtest`.
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
+from sim.crowd.forecast_within_day import slot_intervals, within_day_profiles
 from sim.crowd.history import FREQS, resample_counts
 from twin.errors import InputError
 
@@ -238,32 +240,6 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
     return d[["time", "spot", "arrivals_persons"]].copy()
 
 
-def within_day_profiles(counts: pd.DataFrame, calendar: HolidayCalendar | None = None) -> pd.DataFrame:
-    """Share of the daily arrivals in each sub-daily slot, per spot and day type.
-
-    ``counts`` is a validated sub-daily series (:func:`sim.crowd.history.load_counts`).  Returns a
-    frame indexed by (spot, day_type, slot) with column ``share`` (each spot/day type sums to 1);
-    ``slot`` is the offset from midnight.  Ratio of sums over all days of that type.
-    """
-    f = counts.attrs.get("freq")
-    if f is None or f == "1D":
-        raise InputError(f"profile counts at {f}: expected a sub-daily step (15min, 30min or 1h)")
-    cal = calendar or HolidayCalendar()
-    c = counts.copy()
-    c["date"] = c["time"].dt.normalize()
-    days = cal.day_table(c["date"].min().date(), c["date"].max().date())
-    dtype = np.where(days["status"] == "day_off", "holiday",
-                     np.where(days["is_workday"], "workday", "weekend"))
-    c["day_type"] = pd.Series(dtype, index=days.index).reindex(c["date"]).to_numpy()
-    c["slot"] = c["time"] - c["date"]
-    num = c.groupby(["spot", "day_type", "slot"])["arrivals_persons"].sum()
-    den = c.groupby(["spot", "day_type"])["arrivals_persons"].sum()
-    share = (num / den.reindex(num.index.droplevel("slot")).to_numpy()).rename("share")
-    out = share.to_frame()
-    out.attrs["freq"] = f
-    return out
-
-
 def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
         weather: pd.DataFrame | None = None, profile_counts: pd.DataFrame | None = None,
         exclude: Iterable[tuple[str, str]] = (), interval: float = 0.9) -> DailyModel:
@@ -358,6 +334,16 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
     holiday, status, day_in_holiday, holiday_length_days, calendar_source, provisional.
     Rain from ``weather`` (else the model's weather, else the monthly climatology of the history).
     """
+    return _predict(model, start, end, spots, weather).drop(columns=list(_DIST))
+
+
+_DIST = ("_log_mean", "_log_se", "_df")  # the daily predictive distribution, for the sub-daily intervals
+
+
+def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
+             weather: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`predict_daily` plus the predictive distribution of log(1 + arrivals): Student t with
+    location ``_log_mean``, scale ``_log_se`` (parameter and residual variance) and ``_df``."""
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if e < s:
         raise InputError(f"forecast range {s.date()}..{e.date()}: expected start <= end")
@@ -367,10 +353,10 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
     if ahead_y > MAX_YEARS_AHEAD:
         warnings.warn(f"forecast to {e.date()}: {ahead_y:.1f} years past the last count ({last.date()}); the "
                       f"yearly trend is extrapolated that far (trust it up to about {MAX_YEARS_AHEAD:g} years)",
-                      stacklevel=2)
+                      stacklevel=3)
     wx = weather if weather is not None else model.weather
     rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False)
-    mean = np.empty(len(rows))
+    dist = np.empty((3, len(rows)))
     lo = np.empty(len(rows))
     hi = np.empty(len(rows))
     for sp, r in rows.groupby("spot", sort=False):
@@ -378,28 +364,37 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
         X = _design(r, model.t0, model.uplift).reindex(columns=f.columns, fill_value=0.0)
         group = np.where(r["status"].eq("day_off"), "holiday", "normal")
         w = 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
-        sf = f.result.get_prediction(X.to_numpy(), weights=w).summary_frame(alpha=1.0 - model.interval)
+        pr = f.result.get_prediction(X.to_numpy(), weights=w)
+        sf = pr.summary_frame(alpha=1.0 - model.interval)
         i = rows.index.get_indexer(r.index)
-        mean[i] = sf["mean"].to_numpy()
+        dist[0, i] = sf["mean"].to_numpy()
+        dist[1, i] = np.asarray(pr.se_obs)
+        dist[2, i] = float(f.result.df_resid)
         lo[i] = sf["obs_ci_lower"].to_numpy()
         hi[i] = sf["obs_ci_upper"].to_numpy()
     out = pd.DataFrame({
         "time": rows["time"], "spot": rows["spot"],
-        "arrivals_persons": np.expm1(mean),
+        "arrivals_persons": np.expm1(dist[0]),
         "lo_persons": np.maximum(np.expm1(lo), 0.0),
         "hi_persons": np.expm1(hi),
         "holiday": rows["holiday"], "status": rows["status"], "day_in_holiday": rows["day_in_holiday"],
         "holiday_length_days": rows["holiday_length_days"], "calendar_source": rows["source"],
-        "provisional": rows["provisional"]})
+        "provisional": rows["provisional"], **dict(zip(_DIST, dist))})
     out.attrs.update(interval=model.interval, freq="1D")
     return out.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
 
 
 def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence[str] | None = None,
-             weather: pd.DataFrame | None = None, capacities: pd.DataFrame | None = None) -> pd.DataFrame:
+             weather: pd.DataFrame | None = None, capacities: pd.DataFrame | None = None,
+             slot_scatter: bool = True, seed: int = 0) -> pd.DataFrame:
     """Arrivals at ``freq`` (``1D``, ``1h`` or ``15min``) for [start, end] (whole days).
 
-    Sub-daily steps need the model's within-day profiles (``fit(..., profile_counts=...)``).
+    Sub-daily steps need the model's within-day profiles (``fit(..., profile_counts=...)``); the
+    slot's arrivals are the daily median times the profile share (they add up to the day's), its
+    interval the mixture of the daily predictive distribution and the days' scatter round the
+    profile (:func:`sim.crowd.forecast_within_day.slot_intervals`, Monte Carlo with ``seed``);
+    ``slot_scatter=False`` gives the daily bounds times the share instead (every day exactly on
+    its profile: too narrow where real days scatter).
     With ``capacities`` (:func:`sim.crowd.capacity.scenic_capacities`) adds ``alert`` and
     ``alert_hi`` (at the upper bound): daily arrivals against the daily capacity, sub-daily
     occupancy (arrivals of the last average stay, ``occupancy_persons``) against the
@@ -407,48 +402,60 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
     """
     if freq not in ("1D", "1h", "15min"):
         raise InputError(f"freq {freq!r}: expected 1D, 1h or 15min")
-    day = predict_daily(model, start, end, spots=spots, weather=weather)
+    day = _predict(model, start, end, spots, weather)
     if freq == "1D":
-        out = day
+        out = day.drop(columns=list(_DIST))
     else:
-        if model.profiles is None:
-            raise InputError(f"freq {freq}: the model has no within-day profile; expected "
-                             f"fit(..., profile_counts=<sub-daily counts>)")
-        pf = model.profile_freq
-        if FREQS[freq] < FREQS[pf]:
-            split = int(FREQS[pf] / FREQS[freq])
-        elif FREQS[freq] == FREQS[pf]:
-            split = 1
-        else:
-            raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
-        prof = model.profiles["share"]
-        dtype = np.where(day["status"] == "day_off", "holiday",
-                         np.where((day["status"] == "makeup_workday") |
-                                  ((day["status"] == "normal") & (day["time"].dt.day_of_week < 5)),
-                                  "workday", "weekend"))
-        parts = []
-        slots_all = pd.timedelta_range("0h", "1D", freq=FREQS[pf], closed="left")
-        for (spot, dt_), g in day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False):
-            have = set(prof.index.droplevel("slot"))
-            key = next(((spot, t) for t in (dt_, "weekend", "workday", "holiday") if (spot, t) in have), None)
-            if key is None:
-                raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
-                                 f"counts for every forecast spot")
-            sh = prof.loc[key].reindex(slots_all, fill_value=0.0).to_numpy()
-            sh = np.repeat(sh / split, split)
-            offs = np.arange(len(sh)) * FREQS[freq]
-            n = len(g)
-            rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
-            rep["time"] = rep["time"] + np.tile(offs, n)
-            for c in ("arrivals_persons", "lo_persons", "hi_persons"):
-                rep[c] = rep[c].to_numpy() * np.tile(sh, n)
-            rep["profile_day_type"] = key[1]  # the profile used (another type if none was seen)
-            parts.append(rep.drop(columns="day_type"))
-        out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
-        out = out.reset_index(drop=True)
-        out.attrs.update(interval=model.interval, freq=freq)
+        out = _split_days(model, day, freq, slot_scatter, seed)
     if capacities is not None:
         out = _add_alerts(out, capacities, freq)
+    return out
+
+
+def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
+    """The daily forecast ``day`` (with its predictive distribution) split into ``freq`` slots."""
+    if model.profiles is None:
+        raise InputError(f"freq {freq}: the model has no within-day profile; expected "
+                         f"fit(..., profile_counts=<sub-daily counts>)")
+    pf = model.profile_freq
+    if FREQS[freq] < FREQS[pf]:
+        split = int(FREQS[pf] / FREQS[freq])
+    elif FREQS[freq] == FREQS[pf]:
+        split = 1
+    else:
+        raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
+    prof = model.profiles
+    have = set(prof.index.droplevel("slot"))
+    dtype = np.where(day["status"] == "day_off", "holiday",
+                     np.where((day["status"] == "makeup_workday") |
+                              ((day["status"] == "normal") & (day["time"].dt.day_of_week < 5)),
+                              "workday", "weekend"))
+    parts = []
+    slots_all = pd.timedelta_range("0h", "1D", freq=FREQS[pf], closed="left")
+    for k, ((spot, dt_), g) in enumerate(day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False)):
+        key = next(((spot, t) for t in (dt_, "weekend", "workday", "holiday") if (spot, t) in have), None)
+        if key is None:
+            raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
+                             f"counts for every forecast spot")
+        p = prof.loc[key].reindex(slots_all)
+        sh = np.repeat(p["share"].fillna(0.0).to_numpy() / split, split)
+        n = len(g)
+        rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
+        rep["time"] = rep["time"] + np.tile(np.arange(len(sh)) * FREQS[freq], n)
+        rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
+        if slot_scatter:
+            a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
+            lo, hi = slot_intervals(g["_log_mean"].to_numpy(), g["_log_se"].to_numpy(), g["_df"].to_numpy(),
+                                    np.tile(sh, (n, 1)), np.full(n, a), model.interval, seed=seed + k)
+            rep["lo_persons"], rep["hi_persons"] = lo.ravel(), hi.ravel()
+        else:
+            for c in ("lo_persons", "hi_persons"):
+                rep[c] = rep[c].to_numpy() * np.tile(sh, n)
+        rep["profile_day_type"] = key[1]  # the profile used (another type if none was seen)
+        parts.append(rep.drop(columns=["day_type", *_DIST]))
+    out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs.update(interval=model.interval, freq=freq)
     return out
 
 

@@ -163,9 +163,10 @@ def load_counts(source: str | Path | pd.DataFrame, city=None, *, spots: Sequence
 
 
 def resample_counts(counts: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Sum arrivals (and, on a forecast, its interval bounds ``lo_persons``/``hi_persons``: the
-    sub-daily bounds are the daily ones times the within-day share, so their sums give the daily
-    interval back) to the coarser step ``freq`` (``15min``, ``30min``, ``1h`` or ``1D``).
+    """Sum arrivals to the coarser step ``freq`` (``15min``, ``30min``, ``1h`` or ``1D``).
+
+    A forecast's interval bounds (``lo_persons``/``hi_persons``) are dropped: quantiles do not add
+    (the daily interval is :func:`sim.crowd.forecast.predict_daily`'s).
 
     Refuses finer steps (use a within-day profile) and partial periods at the series' ends.
     """
@@ -180,9 +181,8 @@ def resample_counts(counts: pd.DataFrame, freq: str) -> pd.DataFrame:
     step = FREQS[freq]
     per = int(step / FREQS[have])
     c = counts.assign(time=counts["time"].dt.floor(step))
-    cols = [k for k in ("arrivals_persons", "lo_persons", "hi_persons") if k in c]
     g = c.groupby(["spot", "time"], sort=True)
-    out = g[cols].sum().reset_index()
+    out = g[["arrivals_persons"]].sum().reset_index()
     n = g.size().reset_index(name="n")
     part = n[n["n"] != per]
     if not part.empty:

@@ -67,15 +67,15 @@ def replay_counts(counts: pd.DataFrame, start, end, spots: list[str] | None = No
     return out
 
 
-def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame, dict]:
-    """15-min gate counts per spot for the period (forecast, or the observed counts replayed)
-    and where they come from."""
+def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """15-min gate counts per spot for the period (forecast, or the observed counts replayed),
+    where they come from, and the daily counts (a forecast's with its daily interval)."""
     spots = _spot_list(city, p.spots)
     if p.arrivals == "observed":
         hourly = load_counts(p.hourly_csv, city)
         fc = replay_counts(hourly, p.start, p.end, spots, label=f"hourly_csv {p.hourly_csv}")
         return fc, {"source": f"observed counts ({p.hourly_csv.name}, {hourly.attrs['freq']} split evenly "
-                              f"into 15-min steps)"}
+                              f"into 15-min steps)"}, resample_counts(fc, "1D")
     daily = load_counts(p.history_csv, city)
     hourly = load_counts(p.hourly_csv, city)
     weather = load_weather(p.weather_csv) if p.weather_csv else None
@@ -83,7 +83,8 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame,
     # arrivals and their intervals only: the load and the alerts are the network simulation's
     # (a fixed-stay occupancy here would be a second, different load in the same output folder)
     fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots)
-    return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}
+    daily = F.predict_daily(model, pd.Timestamp(p.start), pd.Timestamp(p.end), spots=spots)
+    return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}, daily
 
 
 def run(city: City, params: Params, *, progress: bool = False,
@@ -98,7 +99,7 @@ def run(city: City, params: Params, *, progress: bool = False,
         return gate.run(city, params, progress=progress, start=start)
     t0 = time.perf_counter()
     cal = HolidayCalendar(params.holiday_table)
-    fc, info = arrivals(city, params, cal)
+    fc, info, daily = arrivals(city, params, cal)
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
     net_p = params.network
     cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())
@@ -108,5 +109,5 @@ def run(city: City, params: Params, *, progress: bool = False,
         info["first_visit_calibration"] = arr.attrs["calibration"]
     with progress_bar(progress, "crowd network"):
         net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures.as_dict() or None)
-    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=resample_counts(fc, "1D"), info=info,
+    return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily, info=info,
                        network=net, start=start, run_time_s=time.perf_counter() - t0)
