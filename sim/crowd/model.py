@@ -100,6 +100,13 @@ def run(city: City, params: Params, *, progress: bool = False,
     t0 = time.perf_counter()
     cal = HolidayCalendar(params.holiday_table)
     fc, info, daily = arrivals(city, params, cal)
+    record = None
+    if params.forecast_backtest:
+        from sim.crowd.backtest_report import track_record
+
+        with progress_bar(progress, "forecast backtest"):
+            record = track_record(load_counts(params.history_csv, city), load_counts(params.hourly_csv, city), cal,
+                                  load_weather(params.weather_csv) if params.weather_csv else None)
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
     net_p = params.network
     cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())
@@ -110,4 +117,4 @@ def run(city: City, params: Params, *, progress: bool = False,
     with progress_bar(progress, "crowd network"):
         net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures.as_dict() or None)
     return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily, info=info,
-                       network=net, start=start, run_time_s=time.perf_counter() - t0)
+                       network=net, start=start, run_time_s=time.perf_counter() - t0, track_record=record)

@@ -244,6 +244,9 @@ class Params(_Strict):
                                      "(groups, diversion, modes, shuttle, choice, per-spot values)")
     measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
                                       "reservation_cap, shuttle_headway_min, diversion, admission_stop")
+    forecast_backtest: StrictBool = Field(False, description="also backtest the forecast on the counts: the last two "
+                                          "years' Spring Festivals and National Days held out (daily; hourly where "
+                                          "hourly_csv holds them), reported beside the run")
     seed: int = 0
     spend_per_capita_cny: float = Field(150.0, ge=0, description="spend per tourist over the trip (CNY), for the "
                                         "spending estimate; split over the spots visited in proportion to entries")
@@ -259,6 +262,9 @@ class Params(_Strict):
             if need:
                 what = "a gate run from the forecast" if self.gate is not None else "the scenic network"
                 raise ValueError(f"{what} needs {', '.join(need)}")
+        if self.forecast_backtest and (self.arrivals != "forecast" or self.gate is not None):
+            raise ValueError("forecast_backtest: true needs the scenic network on arrivals: forecast (a replay or a "
+                             "gate run has no forecast to test)")
         if self.start is None or self.end is None:
             return self
         if self.end < self.start:

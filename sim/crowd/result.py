@@ -125,6 +125,7 @@ class CrowdResult:
     network: Any
     start: datetime | None = None
     run_time_s: float = 0.0
+    track_record: Any = None  # sim.crowd.backtest_report.ForecastTrackRecord (forecast_backtest: true)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -247,6 +248,8 @@ class CrowdResult:
                "shuttle": shuttle_summary(self.network),
                "measures": _measures_dict(self.params.measures),
                "run_time_s": round(self.run_time_s, 1)}
+        if self.track_record is not None:
+            out["forecast_backtest"] = self.track_record.summary()
         if self.daily is not None:
             out["daily_arrivals"] = {str(sp): [round(float(v), 0) for v in g.sort_values("time").arrivals_persons]
                                      for sp, g in self.daily.groupby("spot")}
@@ -385,6 +388,9 @@ class CrowdResult:
         if "figures" not in self._cache:
             self._cache["figures"] = [("Occupancy against capacity", self._occupancy_png()),
                                       ("Daily arrivals", self._daily_png())]
+            if self.track_record is not None:
+                self._cache["figures"].append(("Forecast against held-out holidays",
+                                               fig_png(self.track_record.figure())))
         return self._cache["figures"]
 
     def _occupancy_png(self) -> bytes:
@@ -487,6 +493,9 @@ class CrowdResult:
                 pyogrio.write_dataframe(h.assign(provisional=prov), gpkg, layer="tourist_traffic_hourly",
                                         driver="GPKG")
             files.append(gpkg)
-        for (cap, png), name in zip(self.figures(), ("occupancy.png", "daily_arrivals.png")):
+        if self.track_record is not None:
+            files.append(write_text_atomic(folder / "forecast_backtest.csv",
+                                           self.track_record.table().to_csv(index=False)))
+        for (cap, png), name in zip(self.figures(), ("occupancy.png", "daily_arrivals.png", "forecast_backtest.png")):
             files.append(save_png(png, folder / name))
         return files

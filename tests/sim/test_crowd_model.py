@@ -91,6 +91,34 @@ def test_provisional_flag_reaches_every_output(spring, tmp_path):
     assert all("PROVISIONAL" in L.title for L in spring.layers() if L.id == "spot_load")
 
 
+# ------------------------------------------------------------------ the forecast's track record
+def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
+    """forecast_backtest: true (shipped Spring Festival 2027 scenario): the last two years' Spring
+    Festivals and National Days held out daily, the 2026 ones also hourly (the hourly counts cover
+    2026); the model beats the seasonal naive at both steps and its 90 % intervals cover within 3
+    binomial s.e. (counted over spot-days) of 90 %; the table and the chart are saved."""
+    from pydantic import ValidationError
+
+    b = spring.summary()["forecast_backtest"]
+    d, w = b["daily"], b["within_day"]
+    assert d["held_out"] == ["spring_festival 2025", "national_day 2025", "spring_festival 2026", "national_day 2026"]
+    assert w["held_out"] == ["spring_festival 2026", "national_day 2026"] and w["step"] == "1h"
+    assert d["mape_model_pct"] < d["mape_seasonal_naive_pct"] and w["wape_model_pct"] < w["wape_seasonal_naive_pct"]
+    for r, n in ((d, d["spot_days"]), (w, w["slots"] / 24)):
+        assert abs(r["coverage_pct"] - 90) < 300 * np.sqrt(0.09 / n)
+    files = {f.name for f in spring.save(tmp_path)}
+    assert {"forecast_backtest.csv", "forecast_backtest.png"} <= files
+    t = pd.read_csv(tmp_path / "forecast_backtest.csv")
+    assert list(t["step"]) == ["1D"] * 4 + ["1h"] * 2
+    # the overall daily MAPE is the spot-day-weighted mean of the blocks'
+    days = t[t["step"] == "1D"]
+    assert (days["error_model_pct"] * days["days"]).sum() / days["days"].sum() == pytest.approx(
+        d["mape_model_pct"], abs=0.06)
+    with pytest.raises(ValidationError, match="forecast_backtest: true needs the scenic network on arrivals: "
+                                              "forecast"):
+        type(spring.params).model_validate({**spring.params.model_dump(), "arrivals": "observed"})
+
+
 # ------------------------------------------------------------------ a user holiday table in a scenario
 def test_holiday_table_in_a_scenario_places_the_holiday(sample_city, spring, tmp_path):
     """A table for the 2027 Spring Festival (days off Sat 6 - Fri 12 Feb, make-up working day
@@ -106,7 +134,8 @@ def test_holiday_table_in_a_scenario_places_the_holiday(sample_city, spring, tmp
     table.write_text("date,holiday,status\n" + "\n".join(rows) + "\n2027-02-13,spring_festival,makeup_workday\n",
                      encoding="utf-8")
     p = spring.params.model_copy(update={"holiday_table": table, "start": date(2027, 2, 5),
-                                         "end": date(2027, 2, 6), "measures": type(spring.params.measures)()})
+                                         "end": date(2027, 2, 6), "measures": type(spring.params.measures)(),
+                                         "forecast_backtest": False})
     res = run(sample_city, p)
     cal = res.calendar
     d5, d6 = pd.Timestamp("2027-02-05"), pd.Timestamp("2027-02-06")

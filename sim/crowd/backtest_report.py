@@ -1,0 +1,131 @@
+"""The forecast's track record inside a crowd run (``forecast_backtest: true``): the held-out
+backtests of :mod:`sim.crowd.forecast_backtest` on the run's own counts, as summary figures, a
+table and a chart a bureau can read before trusting the forecast."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.crowd import forecast_backtest as FB
+from sim.crowd.calendar import HolidayCalendar
+from twin.errors import InputError
+
+BLOCK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
+@dataclass
+class ForecastTrackRecord:
+    """Daily backtest (always) and the sub-daily one (where the sub-daily counts hold a block)."""
+
+    daily: FB.BacktestReport
+    within_day: FB.WithinDayReport | None
+    within_day_note: str = ""
+
+    def summary(self) -> dict:
+        d = self.daily
+        out: dict[str, Any] = {"daily": {
+            "held_out": [f"{r.holiday} {r.year}" for r in d.by_holiday.itertuples()],
+            "spot_days": len(d.table), "mape_model_pct": round(100 * d.mape_model, 1),
+            "mape_seasonal_naive_pct": round(100 * d.mape_baseline, 1),
+            "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1)}}
+        w = self.within_day
+        if w is None:
+            out["within_day"] = self.within_day_note
+        else:
+            out["within_day"] = {
+                "step": w.freq, "held_out": [f"{r.holiday} {r.year}" for r in w.by_holiday.itertuples()],
+                "slots": len(w.table), "wape_model_pct": round(100 * w.wape_model, 1),
+                "wape_seasonal_naive_pct": round(100 * w.wape_baseline, 1),
+                "peak_slot_error_pct": round(100 * w.peak_mape, 1), "peak_shift_h": round(w.peak_shift_h, 2),
+                "interval_pct": round(100 * w.interval), "coverage_pct": round(100 * w.coverage, 1)}
+        out["note"] = ("each held-out holiday forecast by a model fitted on the counts before it only; MAPE/WAPE "
+                       "against the seasonal naive (same holiday last year, scaled); coverage: share of the "
+                       "actual counts inside the prediction interval (open slots)")
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """One row per held-out block and step (1D, and the sub-daily step)."""
+        d = self.daily.by_holiday.rename(columns={"mape_model": "error_model", "mape_baseline": "error_baseline"})
+        d = d.assign(step="1D", error="MAPE")
+        parts = [d]
+        if self.within_day is not None:
+            w = self.within_day.by_holiday.rename(columns={"wape_model": "error_model",
+                                                           "wape_baseline": "error_baseline"})
+            parts.append(w.assign(step=self.within_day.freq, error="WAPE"))
+        t = pd.concat(parts, ignore_index=True)
+        for c in ("error_model", "error_baseline", "coverage", "peak_mape"):
+            if c in t:
+                t[c] = (100 * t[c]).round(2)
+        if "peak_shift_h" in t:
+            t["peak_shift_h"] = t["peak_shift_h"].round(2)
+        t = t.rename(columns={"error_model": "error_model_pct", "error_baseline": "error_baseline_pct",
+                              "coverage": "coverage_pct", "peak_mape": "peak_slot_error_pct"})
+        first = ["step", "holiday", "year", "days", "error", "error_model_pct", "error_baseline_pct", "coverage_pct"]
+        return t[first + [c for c in t.columns if c not in first]]
+
+    def figure(self) -> Any:
+        """Forecast against actual (log axes) for the held-out spot-days and, where held, the
+        sub-daily slots: median with its interval, one colour per held-out holiday."""
+        import matplotlib.pyplot as plt
+
+        panels = [("per spot-day", self.daily.table, "persons/day")]
+        if self.within_day is not None:
+            w = self.within_day.table
+            panels.append((f"per spot and {self.within_day.freq} (open slots)", w[w["arrivals_persons"] > 0],
+                           f"persons/{self.within_day.freq}"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels) + 0.6, 4.0), dpi=100)
+        axes = np.atleast_1d(axes)
+        colour = {b: BLOCK_COLOURS[i % len(BLOCK_COLOURS)]
+                  for i, b in enumerate(dict.fromkeys(self.daily.table["holiday_block"]))}
+        for ax, (what, t, unit) in zip(axes, panels):
+            for b in dict.fromkeys(t["holiday_block"]):
+                g = t[t["holiday_block"] == b]
+                a, f = g["actual_persons"].to_numpy(float), g["arrivals_persons"].to_numpy(float)
+                err = np.vstack([np.maximum(f - g["lo_persons"].to_numpy(float), 0.0),
+                                 np.maximum(g["hi_persons"].to_numpy(float) - f, 0.0)])
+                ax.errorbar(np.maximum(a, 0.5), np.maximum(f, 0.5), yerr=err, fmt="o", ms=2.5, lw=0.4,
+                            color=colour.get(b, "#7f7f7f"), alpha=0.7, label=b.replace("_", " "))
+            lo = max(0.5, float(np.nanmin(t[["actual_persons", "arrivals_persons"]].to_numpy()))) * 0.8
+            hi = float(np.nanmax(t[["actual_persons", "hi_persons"]].to_numpy())) * 1.2
+            ax.plot([lo, hi], [lo, hi], color="#444444", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_xlabel(f"actual ({unit})", fontsize=8)
+            ax.set_ylabel(f"forecast ({unit})", fontsize=8)
+            ax.set_title(what, fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.legend(fontsize=6, loc="upper left")
+        s = self.summary()
+        d = s["daily"]
+        text = (f"Held-out backtest: daily MAPE {d['mape_model_pct']} % (seasonal naive "
+                f"{d['mape_seasonal_naive_pct']} %), {d['coverage_pct']} % inside the {d['interval_pct']} % "
+                "interval")
+        if self.within_day is not None:
+            w = s["within_day"]
+            text += (f"; {w['step']} WAPE {w['wape_model_pct']} % ({w['wape_seasonal_naive_pct']} %), "
+                     f"{w['coverage_pct']} % inside")
+        fig.suptitle(text, fontsize=8)
+        fig.tight_layout()
+        return fig
+
+
+def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar: HolidayCalendar,
+                 weather: pd.DataFrame | None) -> ForecastTrackRecord:
+    """Backtest the forecast on the run's counts: the last two years' Spring Festivals and
+    National Days held out (daily), and every such block inside the sub-daily counts."""
+    daily = FB.backtest(history, calendar=calendar, weather=weather)
+    note = ""
+    within = None
+    if sub_daily is None:
+        note = "no sub-daily counts: the hourly backtest needs hourly_csv"
+    else:
+        try:
+            within = FB.backtest_within_day(history, sub_daily, calendar=calendar, weather=weather)
+        except InputError as e:  # the daily record stands; say why the sub-daily one is missing
+            note = str(e)
+    return ForecastTrackRecord(daily, within, note)
