@@ -26,7 +26,7 @@ also weigh the risk zone where the hazard forecast puts it when the group gets t
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -134,6 +134,7 @@ class LinkQueues:
 
     def drive(self, src_xy: Any, dst_xy: Any, pcu: float, *, sees_queues: bool = False,
               zone_forecast: bool = False, forecast_from_s: float = -np.inf, persons: float = 0.0,
+              redirect: Callable[[np.ndarray, float], "tuple[np.ndarray, str] | None"] | None = None,
               **route_kw: Any):
         """SimPy process: a group of ``pcu`` car units sets off from src now for dst, its head on
         the adaptive route (``route_kw`` as for :meth:`RoadState.route`; with ``sees_queues``
@@ -142,7 +143,9 @@ class LinkQueues:
         link entries by the groups ahead. Its value is (the
         :class:`Trip` of the head, the group's spread in s: its last vehicle arrives ``spread``
         after ``trip.t_arrive_s``). The process ends at the head's last node; the caller waits
-        for the arrival. ``persons`` (on board) only counts in :meth:`link_table`."""
+        for the arrival. ``persons`` (on board) only counts in :meth:`link_table`. ``redirect``
+        is asked at every node before the next link, with the node's coordinates and the time:
+        (new destination points, why) sends the group there from that node; None keeps it on."""
         if not (np.isfinite(pcu) and pcu > 0):
             raise InputError(f"pcu {pcu}: expected a finite number of passenger-car units > 0")
         env = self.env
@@ -156,6 +159,11 @@ class LinkQueues:
             while True:
                 if t > env.now:  # (no yield when it is there now: a queue joined now is seen at once)
                     yield env.timeout(t - env.now)
+                if redirect is not None:
+                    new = redirect(self.road.node_xy[int(self.road._ea[e])], float(env.now))
+                    if new is not None:
+                        e, t = steps.send(PlanAgain(new[1], dst_xy=new[0]))
+                        continue
                 why = None if costs is None else costs.recheck(self.road, e, env.now)
                 if why:
                     e, t = steps.send(PlanAgain(why))

@@ -56,9 +56,11 @@ class RouteCosts(Protocol):
 @dataclass(frozen=True)
 class PlanAgain:
     """Sent to :meth:`RoadState.drive` instead of an entry time: the vehicle is at its node at the
-    time yielded and wants a new plan from there (e.g. it finds a long queue), for ``reason``."""
+    time yielded and wants a new plan from there (e.g. it finds a long queue), for ``reason``;
+    with ``dst_xy`` (k, 2) to new destination points (it is sent elsewhere on its way)."""
 
     reason: str
+    dst_xy: Any = None
 
 
 @dataclass
@@ -426,7 +428,8 @@ class RoadState(HazardInput, TripExposure):
         """:meth:`route` one edge at a time, for a caller that holds vehicles before links (a queue
         at a link's entry, :mod:`sim.drill.evac_traffic`): yields (edge id, time the vehicle is
         at its start node) and takes the time it enters the edge (not earlier), or a
-        :class:`PlanAgain` to plan again from that node at that time. An edge closed while the
+        :class:`PlanAgain` to plan again from that node at that time (to new destination points
+        where it carries them; logged in the trip's replans). An edge closed while the
         vehicle waited is not entered: the route is planned again from that node. With ``costs``
         every plan uses its edge costs. Returns the :class:`Trip` as driven. Nothing may be added
         to the state (``add``, ``add_flood``, ``add_zone``) while a drive is under way."""
@@ -434,8 +437,7 @@ class RoadState(HazardInput, TripExposure):
             raise InputError(f"avoid_penalty {avoid_penalty}: expected a finite factor >= 1")
         log = TripLog(self, src_xy, dst_xy, t0, speed_factor)
         t = log.t_start
-        multi = len(log.target_nodes) > 1
-        to = f"any of {len(log.target_nodes)} destination nodes" if multi else f"node {self.nodes[log.d]}"
+        multi, to = self._targets_text(log)
         replans: list[tuple[float, str]] = []
         waits: list[tuple[float, float, str]] = []
         cur, plan, plan_j, reachable = int(log.s), None, -1, True
@@ -485,6 +487,11 @@ class RoadState(HazardInput, TripExposure):
             t_in = yield e, t
             if isinstance(t_in, PlanAgain):
                 asked = t_in.reason or "asked to plan again"
+                if t_in.dst_xy is not None:
+                    log.retarget(t_in.dst_xy)
+                    multi, to = self._targets_text(log)
+                    replans.append((t, asked))
+                    plan = None  # (the old route may not reach the new destination)
                 continue
             if t_in is not None and not math.isfinite(t_in):
                 raise InputError(f"drive: entry time {t_in}: expected a finite drill time")
@@ -501,6 +508,12 @@ class RoadState(HazardInput, TripExposure):
         if reachable:
             log.end_at(cur)
         return log.trip(t if reachable else None, replans, waits)
+
+    def _targets_text(self, log: TripLog) -> tuple[bool, str]:
+        """(several destination nodes?, their name for the log) of a trip."""
+        if len(log.target_nodes) > 1:
+            return True, f"any of {len(log.target_nodes)} destination nodes"
+        return False, f"node {self.nodes[log.d]}"
 
     def _replan_reason(self, plan: list[int], j_old: int, j: int, t: float, protected: bool,
                        avoid_penalty: float = 1.0) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
+from sim.drill import hazards as hz
 from sim.drill.hazards import seconds_held
 from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_window
 from sim.hazmat.impacts import assign_to_shelters, evacuation_pcu, rayleigh_quantiles
@@ -25,6 +26,16 @@ EVAC_GROUP_PCU = 20.0
 LEAVING_ZONE_PENALTY = 10.0
 """Least cost of a second in the risk zone for evacuees setting off inside the closed zone (the
 default ``evacuation_zone_penalty``)."""
+
+
+@dataclass
+class _Destination:
+    """Where an evacuee group on the road is going: a shelter and its xy (a tuple), or the ways
+    out (shelter None, xy (k, 2)); ``settled`` once it was found unsafe with nowhere else to go."""
+
+    shelter: str | None
+    xy: Any
+    settled: bool = False
 
 
 @dataclass
@@ -54,6 +65,8 @@ class PeopleMixin:
         # load): a later order does not send them again
         self.shelter_leaving = dict.fromkeys(sh.name, 0.0)
         self.redirected: dict[str, float] = {}  # persons re-sent at set-off, by the destination they gave up
+        self.redirected_en_route: dict[str, float] = {}  # persons sent elsewhere on their way, likewise
+        self._usable_cache: tuple[Any, tuple[list[str], list[str]]] = (None, ([], []))
         b = prep.buildings
         self.in_place = b.population.to_numpy(float).copy()
         self.flagged = np.zeros(len(b), bool)
@@ -278,11 +291,21 @@ class PeopleMixin:
         (:meth:`sim.drill.prepare.Prepared.shelter_safe`) and safe to go to (:meth:`_safe_to_go`:
         the same forecast and isolation rule as the ways out), and those open and safe now that
         the rule sets aside."""
-        safe = [s for s in self.shelter_load if s in self.shelter_open and self.prep.shelter_safe(s, now)]
-        if not safe:
-            return [], []
-        ok = self._safe_to_go(self.prep.shelters.set_index("name").loc[safe, ["x_m", "y_m"]].to_numpy(float), now)
-        return [s for s, k in zip(safe, ok) if k], [s for s, k in zip(safe, ok) if not k]
+        p = self.prep
+        # the answer changes only with the hazard frames, the release becoming known and the open
+        # shelters (asked at every node of every evacuee drive)
+        key = (hz.frame_index(p.flood.times_s, now) if p.flood is not None else None,
+               hz.frame_index(p.hazmat.times_s, now) if p.hazmat is not None else None,
+               p.hazmat_known(now), frozenset(self.shelter_open))
+        if self._usable_cache[0] == key:
+            return self._usable_cache[1]
+        safe = [s for s in self.shelter_load if s in self.shelter_open and p.shelter_safe(s, now)]
+        out: tuple[list[str], list[str]] = ([], [])
+        if safe:
+            ok = self._safe_to_go(p.shelters.set_index("name").loc[safe, ["x_m", "y_m"]].to_numpy(float), now)
+            out = ([s for s, k in zip(safe, ok) if k], [s for s, k in zip(safe, ok) if not k])
+        self._usable_cache = (key, out)
+        return out
 
     def _seconds_at_risk_staying(self, bidx: np.ndarray, now: float) -> np.ndarray:
         """Seconds from ``now`` to the drill's end that the persons of buildings ``bidx`` would be
@@ -316,7 +339,9 @@ class PeopleMixin:
         whichever of the points ``sxy`` (k, 2) its route reaches at least cost. When it sets off
         it checks its destination again: a shelter no longer usable (:meth:`_usable_shelters`), or
         ways out none of which is still safe to go to, and the subgroup is allocated afresh
-        (:meth:`_redirect`); places booked for persons who are no longer there are released."""
+        (:meth:`_redirect`); places booked for persons who are no longer there are released. On
+        its way it checks again at every node and is sent elsewhere from there
+        (:meth:`_redirect_en_route`)."""
         yield self.env.timeout(delay)
         kind, where, planned = origin
         if kind == "shelter":
@@ -340,11 +365,13 @@ class PeopleMixin:
         self._on_road(n)
         pcu = evacuation_pcu(n, self.prep.params.evacuation_car_share, self.prep.params.persons_per_vehicle)
         prot, pen = self._route_mode(bool(self.road.in_closed_zone(np.asarray([xy]), self.env.now)[0]))
-        trip, spread = yield self.env.process(self.queues.drive(xy, sxy, pcu,
-                                                                persons=n, sees_queues=self.plan.evacuation_sees_queues,
-                                                                zone_forecast=self.plan.evacuation_zone_forecast,
-                                                                forecast_from_s=self.prep.hazmat_known_s,
-                                                                avoid_penalty=pen, protected=prot))
+        dest = _Destination(shelter, sxy)
+        trip, spread = yield self.env.process(self.queues.drive(
+            xy, sxy, pcu, persons=n, sees_queues=self.plan.evacuation_sees_queues,
+            zone_forecast=self.plan.evacuation_zone_forecast, forecast_from_s=self.prep.hazmat_known_s,
+            avoid_penalty=pen, protected=prot,
+            redirect=lambda at, t: self._redirect_en_route(dest, n, at, t, act)))
+        shelter = dest.shelter
         hm = self.prep.hazmat
         if hm is not None:
             # counted when no route round the risk zone was worth its detour (or none existed);
@@ -375,6 +402,75 @@ class PeopleMixin:
         self.shelter_load[shelter] += n
         if shelter in self.shelter_at_risk:
             self.shelter_hit_persons[shelter] = max(self.shelter_hit_persons[shelter], self.shelter_load[shelter])
+
+    def _redirect_en_route(self, dest: "_Destination", n: float, at: np.ndarray, now: float,
+                           act: Any | None) -> "tuple[np.ndarray, str] | None":
+        """Asked at every node of an evacuee group's drive (:meth:`LinkQueues.drive`'s
+        ``redirect``): where its destination is no longer safe to go to by the rule of the
+        set-off check (a shelter no longer usable, :meth:`_usable_shelters`; ways out that the
+        known forecast now puts at risk, :meth:`_safe_to_go`), the group (``n`` persons) goes on
+        from the node ``at`` to the cheapest usable shelter with places for all of it, else out
+        of the danger area (``evacuation_without_place: leave``), its places booked and the old
+        ones released; with neither it goes on as it was (logged). Ways out of which some are
+        still safe: the others are dropped. Logged once per destination given up."""
+        if dest.settled:
+            return None
+        s = dest.shelter
+        if s is not None:
+            if s in self._usable_shelters(now)[0]:
+                return None
+            gave_up = s
+        else:
+            ok = self._safe_to_go(dest.xy, now)
+            if ok.all():
+                return None
+            if ok.any():
+                dest.xy = dest.xy[ok]
+                return dest.xy, "ways out the forecast now puts at risk dropped"
+            gave_up = "the ways out of the danger area"
+        to_s, to_xy = self._en_route_target(n, at, now, act, gave_up)
+        first = gave_up not in self.redirected_en_route
+        if to_xy is None:
+            dest.settled = True
+            if first:
+                self.redirected_en_route[gave_up] = 0.0
+                self.say("evacuate", f"{n:.0f} persons on their way to {gave_up} find no other shelter place"
+                         + ("" if self.plan.evacuation_without_place == "stay" else " and no way out of the area")
+                         + " and go on", "destination no longer safe to go to")
+            return None
+        if s is not None:
+            self.shelter_booked[s] -= n
+        if to_s is not None:
+            self.shelter_booked[to_s] += n
+        dest.shelter, dest.xy = to_s, to_xy
+        self.redirected_en_route[gave_up] = self.redirected_en_route.get(gave_up, 0.0) + n
+        where = to_s or "out of the danger area"
+        if first:
+            self.say("evacuate", f"{n:.0f} persons on their way to {gave_up} are sent to {where} from the road, "
+                     f"and those after them likewise ({self._safe_rule(now)})", "destination no longer safe to go to")
+        return to_xy, f"{gave_up} no longer safe to go to: sent to {where}"
+
+    def _en_route_target(self, n: float, at: np.ndarray, now: float, act: Any | None,
+                         gave_up: str) -> tuple[str | None, Any]:
+        """(shelter, its xy as a tuple) of the cheapest usable shelter other than ``gave_up`` with
+        places for ``n`` persons reached from ``at``; else (None, the ways out (k, 2)) where
+        persons may leave and one is reached; else (None, None)."""
+        xy = np.asarray(at, float).reshape(1, 2)
+        inside = self.road.in_closed_zone(xy, now)
+        sh = self.prep.shelters.set_index("name")
+        cand = [s for s in self._usable_shelters(now)[0]
+                if s != gave_up and sh.capacity_persons[s] - self.shelter_booked[s] >= n - 0.5]
+        if cand:
+            sxy = sh.loc[cand, ["x_m", "y_m"]].to_numpy(float)
+            cost = self._evac_costs(xy, inside, sxy, now)[0]
+            i = int(np.argmin(cost))
+            if np.isfinite(cost[i]):
+                return cand[i], tuple(sxy[i])
+        if self.plan.evacuation_without_place == "leave":
+            exits = self._exits(act, now)
+            if len(exits) and np.isfinite(self._evac_costs(xy, inside, exits, now).min()):
+                return None, exits
+        return None, None
 
     def _redirect(self, origin: tuple[str, Any, Any], xy: tuple, gave_up: str, act: Any | None) -> None:
         """A subgroup whose destination is no longer safe to go to when it sets off: its persons
@@ -513,7 +609,9 @@ class PeopleMixin:
                                  "at_risk": inp + self.evacuating + self.sheltered + self.left_area,
                                  "in_place": inp, "evacuating": self.evacuating, "sheltered": self.sheltered,
                                  "left_area": self.left_area,
-                                 "left_in_cloud": self.left_in_cloud, "exposed_en_route": self.exposed_en_route,
+                                 "left_in_cloud": self.left_in_cloud,
+                                 "re_sent": sum(self.redirected.values()) + sum(self.redirected_en_route.values()),
+                                 "exposed_en_route": self.exposed_en_route,
                                  "exposed_en_route_person_min": self.exposed_en_route_person_s / 60.0,
                                  "road_person_h": self.road_person_s / 3600.0,
                                  "indoor_at_risk": self.indoor_at_risk,

@@ -67,6 +67,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "left_in_cloud_persons": ("evacuees who set off while the toxic zone covered their building or shelter, "
                               "counted at each departure (sheltering in place until it passes protects them "
                               "better)", "lower"),
+    "re_sent_persons": ("evacuees sent elsewhere because the hazards known then ruled their destination out, "
+                        "when they set off or on their way", ""),
     "exposed_en_route_persons": ("evacuees whose drive to the shelter crosses the risk zone's level of the toxic "
                                  "cloud (their routes go round it where the detour is worth it, "
                                  "evacuation_zone_penalty)", "lower"),
@@ -157,7 +159,8 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
     if not len(pp):
         return {k: nan for k in ("people_at_risk_peak", "evacuated_by_end_share", "sheltered_end", "left_area_end",
                                  "in_place_end",
-                                 "evacuated_90_s", "left_in_cloud_persons", "exposed_en_route_persons",
+                                 "evacuated_90_s", "left_in_cloud_persons", "re_sent_persons",
+                                 "exposed_en_route_persons",
                                  "exposed_en_route_person_min", "evacuee_road_person_h", "indoor_at_risk_persons",
                                  "indoor_at_risk_person_min", "sheltered_at_risk_persons",
                                  "sheltered_at_risk_person_min")}
@@ -179,6 +182,7 @@ def _people_metrics(pp: pd.DataFrame) -> dict[str, float]:
             "in_place_end": float(end["in_place"]),
             "evacuated_90_s": float(t[k]) if k < len(t) else (math.inf if risk.max() > 0 else nan),
             "left_in_cloud_persons": float(end["left_in_cloud"]) if "left_in_cloud" in pp else nan,
+            "re_sent_persons": float(end["re_sent"]) if "re_sent" in pp else nan,
             "exposed_en_route_persons": float(end["exposed_en_route"]) if "exposed_en_route" in pp else nan,
             "exposed_en_route_person_min": (float(end["exposed_en_route_person_min"])
                                             if "exposed_en_route_person_min" in pp else nan),

@@ -50,10 +50,20 @@ class TripLog:
         st._refresh()
         self.st, self.t0, self.sf = st, float(t0), float(speed_factor)
         (self.s,), (acc_s,) = st._snap(src_xy)
+        self.retarget(dst_xy)
+        self.t_start = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))  # at the first node
+        self.xs: list[np.ndarray] = [np.asarray(src_xy, float).reshape(1, 2), st.node_xy[self.s][None, :]]
+        self.ts: list[np.ndarray] = [np.array([self.t0]), np.array([self.t_start])]
+        self.edges: list[tuple[Any, Any, Any, float, float]] = []
+        self.length = float(acc_s)
+
+    def retarget(self, dst_xy: np.ndarray) -> None:
+        """The trip's destination points (k, 2): any of them ends it. Set at the start, and again
+        where a vehicle on its way is sent elsewhere (:class:`sim.drill.network.PlanAgain`)."""
         pts = np.asarray(dst_xy, float).reshape(-1, 2)
         if not len(pts):
             raise InputError("dst_xy: expected at least one destination point")
-        nodes, acc = st._snap(pts)
+        nodes, acc = self.st._snap(pts)
         # each destination node with its nearest destination point (several points: any of them ends the trip)
         order = np.lexsort((acc, nodes))
         first = order[np.unique(nodes[order], return_index=True)[1]]
@@ -61,11 +71,6 @@ class TripLog:
         self._target_of = {int(n): i for i, n in enumerate(self.target_nodes)}
         self.target_key = tuple(int(n) for n in self.target_nodes)
         self.end_at(int(self.target_nodes[0]))
-        self.t_start = float(t0 + acc_s / (ACCESS_SPEED_M_S * speed_factor))  # at the first node
-        self.xs: list[np.ndarray] = [np.asarray(src_xy, float).reshape(1, 2), st.node_xy[self.s][None, :]]
-        self.ts: list[np.ndarray] = [np.array([self.t0]), np.array([self.t_start])]
-        self.edges: list[tuple[Any, Any, Any, float, float]] = []
-        self.length = float(acc_s)
 
     def drive(self, e: int, t: float, factor: float) -> float:
         """Drive edge ``e`` entered at ``t`` at ``factor`` x free flow; returns the exit time."""

@@ -515,6 +515,24 @@ def test_a_relocation_order_empties_the_shelters_the_forecast_puts_at_risk(drill
     assert clog[clog.kind == "relocate"].text.iloc[0].endswith("no occupied shelter is at risk")
 
 
+def _cloud_and_calm(tmp: Path, city, doc: dict) -> dict:
+    """``doc`` run with the :func:`_cloud_drill` cloud over No.3 ("cloud") and far from every
+    shelter ("calm"); in each, persons are conserved at every sample (rel 1e-12) and booked
+    shelter places end equal to the loads."""
+    out = {}
+    for name, xy in (("cloud", NO3_XY), ("calm", (404800.0, 2856000.0))):
+        doc["params"]["hazmat"] = _cloud_drill(tmp, city, name, xy)["params"]["hazmat"]
+        res = _run(tmp, doc, city)
+        total = float(res.prep.buildings.population.sum())
+        for r in res.tables["people"].itertuples(index=False):
+            assert r.population_in_place_total + r.evacuating + r.sheltered + r.left_area == \
+                pytest.approx(total, rel=1e-12)
+        run = res.runs[0]
+        assert run.shelter_booked == pytest.approx(run.shelter_load, abs=1e-6)
+        out[name] = res
+    return out
+
+
 def test_groups_setting_off_once_their_shelter_is_known_unsafe_go_elsewhere(drill, sample_city):
     """The cloud of the tests above (over No.3 from 20 min after the T+1 h release). An order at
     T+50 min sends the persons round No.3 there, their subgroups setting off over the next ~50 min
@@ -531,24 +549,43 @@ def test_groups_setting_off_once_their_shelter_is_known_unsafe_go_elsewhere(dril
         {"at": "18:50", "do": "evacuate", "near": {"xy": [NO3_XY[0] + 150.0, NO3_XY[1] + 150.0]},
          "radius_m": 200, "departure_mean_min": 20}]}]
     no3 = "No.3 Middle School playground"
-    out = {}
-    for name, xy in (("cloud", NO3_XY), ("calm", (404800.0, 2856000.0))):
-        doc["params"]["hazmat"] = _cloud_drill(tmp, sample_city, name, xy)["params"]["hazmat"]
-        res = _run(tmp, doc, sample_city)
-        pp = res.tables["people"]
-        total = float(res.prep.buildings.population.sum())
-        for r in pp.itertuples(index=False):
-            assert r.population_in_place_total + r.evacuating + r.sheltered + r.left_area == \
-                pytest.approx(total, rel=1e-12)
-        run = res.runs[0]
-        assert run.shelter_booked == pytest.approx(run.shelter_load, abs=1e-6)
-        out[name] = (run, res.tables["log"])
-    (run, log), (calm, _) = out["cloud"], out["calm"]
+    out = _cloud_and_calm(tmp, sample_city, doc)
+    (run, log), (calm, _) = ((r.runs[0], r.tables["log"]) for r in (out["cloud"], out["calm"]))
     assert calm.redirected == {} and calm.shelter_load[no3] > 100.0
     assert run.redirected[no3] > 1.0 and run.shelter_load[no3] > 1.0
     assert run.shelter_load[no3] + run.redirected[no3] == pytest.approx(calm.shelter_load[no3], rel=1e-9)
     re_sent = log[log.text.str.contains(f"setting off for {no3} are re-sent", regex=False)]
     assert len(re_sent) == 1 and re_sent.t_s.iloc[0] >= 3600.0
+
+
+def test_groups_on_their_way_when_their_shelter_becomes_unsafe_are_sent_elsewhere(drill, sample_city):
+    """The cloud of the tests above (over No.3 from 20 min after the T+1 h release). An order at
+    T+54 min sends 541 persons from ~900 m west of No.3 to No.3 and No.25 (mean departure 4 min,
+    the allocation made before anyone knows of the release). Groups still driving to No.3 when
+    the release becomes known are sent on to No.25 from the next node (logged once, at or after
+    T+1 h); those setting off later are re-sent at set-off. Against the same drill with the cloud
+    elsewhere (same allocation): No.3's load plus the persons re-sent on the way and at set-off
+    equals its load there, and No.25's load is the calm one plus all of them (rel 1e-9; nobody
+    leaves the area); both re-sent parts > 0; booked places end equal to loads; persons
+    conserved at every sample."""
+    _, tmp = drill
+    doc = _cloud_drill(tmp, sample_city)
+    no3, no25 = "No.3 Middle School playground", "No.25 Middle School playground"
+    doc["params"]["plans"] = [{"name": "on the way", "dispatch_delay_min": 0, "actions": [
+        {"at": "18:00", "do": "open_shelters", "shelters": [no3, no25]},
+        {"at": "18:54", "do": "evacuate", "near": {"xy": [402400.0, 2852000.0]}, "radius_m": 250,
+         "departure_mean_min": 4}]}]
+    out = _cloud_and_calm(tmp, sample_city, doc)
+    run, log, m, calm = out["cloud"].runs[0], out["cloud"].tables["log"], out["cloud"].summary(), out["calm"].runs[0]
+    assert run.left_area == 0.0 and calm.left_area == 0.0
+    assert calm.redirected == {} and calm.redirected_en_route == {}
+    on_way, at_start = run.redirected_en_route[no3], run.redirected[no3]
+    assert on_way > 1.0 and at_start > 1.0
+    assert m["plans"]["on the way"]["re_sent_persons"] == pytest.approx(on_way + at_start, abs=0.5)
+    assert run.shelter_load[no3] + on_way + at_start == pytest.approx(calm.shelter_load[no3], rel=1e-9)
+    assert run.shelter_load[no25] == pytest.approx(calm.shelter_load[no25] + on_way + at_start, rel=1e-9)
+    sent = log[log.text.str.contains(f"on their way to {no3} are sent to {no25} from the road", regex=False)]
+    assert len(sent) == 1 and sent.t_s.iloc[0] >= 3600.0
 
 
 def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):

@@ -430,3 +430,30 @@ def test_a_way_out_is_chosen_again_with_its_access_leg_when_the_road_slows():
     trip = rs.route(_xy(g, "C"), np.array([x_off, _xy(g, "Y")]), 0.0)
     assert [e[:2] for e in trip.edges] == [("C", "M"), ("M", "Y")]
     assert trip.t_arrive_s == pytest.approx(220.0, abs=1e-6) and len(trip.replans) == 1
+
+
+def test_a_group_sent_elsewhere_on_its_way_drives_from_that_node_to_the_new_destination():
+    """A group leaves A for B; at C (after the 300-s approach) its ``redirect`` answers with X:
+    it drives C -> X (100 s at free flow) and its trip ends there at 400 s, the reason among its
+    replans. The callback is asked at every node before the next link with the node's
+    coordinates: at A, at C, and at C again for the new plan (X is the last node)."""
+    g = _two_routes(400.0, 800.0, approach_s=300.0)
+    env = simpy.Environment()
+    q = LinkQueues(env, RoadState(g))
+    asked: list = []
+
+    def redirect(at, t):
+        asked.append((tuple(np.round(at, 6)), t))
+        if np.allclose(at, _xy(g, "C")) and len(asked) == 2:  # (asked again at C once sent to X)
+            return _xy(g, "X")[None, :], "B no longer safe to go to"
+        return None
+
+    p = env.process(q.drive(_xy(g, "A"), _xy(g, "B"), 20.0, redirect=redirect))
+    env.run()
+    trip, _ = p.value
+    assert trip.reachable and trip.t_arrive_s == pytest.approx(400.0, abs=1e-9)
+    np.testing.assert_allclose(trip.xy[-1], _xy(g, "X"))
+    assert [e[:2] for e in trip.edges] == [("A", "C"), ("C", "X")]
+    assert (300.0, "B no longer safe to go to") in [(pytest.approx(t), r) for t, r in trip.replans]
+    assert [a for a, _ in asked] == [tuple(_xy(g, "A")), tuple(_xy(g, "C")), tuple(_xy(g, "C"))]
+    assert [t for _, t in asked] == [0.0, pytest.approx(300.0), pytest.approx(300.0)]
