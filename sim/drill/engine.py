@@ -451,7 +451,7 @@ class PlanRun(PeopleMixin):
             if newly.any():
                 self.flagged |= newly
                 self.say("risk", f"{self.in_place[newly].sum():.0f} more persons at risk in {int(newly.sum())} buildings",
-                         self.prep.risk_reason(t))
+                         self.prep.risk_reason(t, newly))
 
     # ------------------------------------------------------------------ tables
     def tables(self) -> dict[str, pd.DataFrame]:

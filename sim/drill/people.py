@@ -145,8 +145,7 @@ class PeopleMixin:
         names = [s for s in dict.fromkeys(self.shelter_load if act.spec.shelters == "all" else act.spec.shelters)
                  if self._staying_in(s) > 0.5]
         if names:
-            xy = self.prep.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float)
-            ok = self._safe_to_go(xy, now)
+            ok = self._shelters_to_go(names, now)
             names = [s for s, k in zip(names, ok) if not k or not self.prep.shelter_safe(s, now)]
         if not names:
             leaving = sum(self.shelter_leaving.values())
@@ -274,11 +273,24 @@ class PeopleMixin:
         """Per point: a place evacuees may be sent to at ``now``: the hazard forecast known then
         never puts it at risk to the drill's end (:meth:`sim.drill.prepare.Prepared.out_of_danger`),
         and once the hazmat release is known it lies at least ``evacuation_isolation_m`` from it."""
-        ok = self.prep.out_of_danger(xy, now)
+        return self.prep.out_of_danger(xy, now) & self._outside_isolation(xy, now)
+
+    def _outside_isolation(self, xy: np.ndarray, now: float) -> np.ndarray:
+        """Per point: at least ``evacuation_isolation_m`` from the hazmat release, once it is known."""
+        xy = np.asarray(xy, float).reshape(-1, 2)
         hm, iso = self.prep.hazmat, self.plan.evacuation_isolation_m
         if iso > 0.0 and self.prep.hazmat_known(now):
-            ok &= np.hypot(xy[:, 0] - hm.source_xy[0], xy[:, 1] - hm.source_xy[1]) >= iso
-        return ok
+            return np.hypot(xy[:, 0] - hm.source_xy[0], xy[:, 1] - hm.source_xy[1]) >= iso
+        return np.ones(len(xy), bool)
+
+    def _shelters_to_go(self, names: list[str], now: float) -> np.ndarray:
+        """Per shelter: safe to send persons to at ``now`` by the rule of :meth:`_safe_to_go`, the
+        forecast judged at the site as while it holds persons
+        (:meth:`sim.drill.prepare.Prepared.shelter_hazards` to the drill's end)."""
+        p = self.prep
+        ok = np.array([not p.shelter_hazards(s, now, to_end=True) for s in names], bool)
+        return ok & self._outside_isolation(p.shelters.set_index("name").loc[names, ["x_m", "y_m"]].to_numpy(float),
+                                            now)
 
     def _safe_rule(self, now: float) -> str:
         """The rule of :meth:`_safe_to_go` at ``now``, for the log."""
@@ -288,9 +300,9 @@ class PeopleMixin:
 
     def _usable_shelters(self, now: float) -> tuple[list[str], list[str]]:
         """(usable, set aside): of the open shelters, those safe now
-        (:meth:`sim.drill.prepare.Prepared.shelter_safe`) and safe to go to (:meth:`_safe_to_go`:
-        the same forecast and isolation rule as the ways out), and those open and safe now that
-        the rule sets aside."""
+        (:meth:`sim.drill.prepare.Prepared.shelter_safe`) and safe to go to (:meth:`_shelters_to_go`:
+        the forecast and isolation rule of the ways out), and those open and safe now that the
+        rule sets aside."""
         p = self.prep
         # the answer changes only with the hazard frames, the release becoming known and the open
         # shelters (asked at every node of every evacuee drive)
@@ -302,7 +314,7 @@ class PeopleMixin:
         safe = [s for s in self.shelter_load if s in self.shelter_open and p.shelter_safe(s, now)]
         out: tuple[list[str], list[str]] = ([], [])
         if safe:
-            ok = self._safe_to_go(p.shelters.set_index("name").loc[safe, ["x_m", "y_m"]].to_numpy(float), now)
+            ok = self._shelters_to_go(safe, now)
             out = ([s for s, k in zip(safe, ok) if k], [s for s, k in zip(safe, ok) if not k])
         self._usable_cache = (key, out)
         return out
@@ -541,11 +553,12 @@ class PeopleMixin:
         the sites are open-air, so their persons breathe it); the log names those that hold persons."""
         now = float(self.env.now)
         self._shelter_tick()
-        at = {s for s in self.shelter_load if not self.prep.shelter_safe(s, now)}
+        hit = {s: self.prep.shelter_hazards(s, now) for s in self.shelter_load}
+        at = {s for s, why in hit.items() if why}
         for s in sorted(at - self.shelter_at_risk):
             if self.shelter_load[s] > 0.5:
                 self.say("risk", f"{self.shelter_load[s]:.0f} persons in shelter {s}, which is now at risk",
-                         self.prep.risk_reason(now).replace("the building", "the shelter"))
+                         " and ".join(hit[s]))
         self.shelter_at_risk = at
         for s in at:
             self.shelter_hit_persons[s] = max(self.shelter_hit_persons[s], self.shelter_load[s])

@@ -44,6 +44,11 @@ class Resolved:
     aid_rows: Any = None
 
 
+SHELTER_FLOOD_RADIUS_M = 15.0
+"""A shelter site is flooded when the flood within this distance of it is deeper than
+``risk_depth_m`` (its access and its edge, not only the centroid's cell)."""
+
+
 class Prepared:
     """Shared inputs of all plan variants of one drill (see the module docstring)."""
 
@@ -348,13 +353,17 @@ class Prepared:
             return self.zone_risk[k]
         return np.zeros(len(self.buildings), bool)
 
-    def risk_reason(self, t: float) -> str:
+    def risk_reason(self, t: float, which: np.ndarray) -> str:
+        """Why the buildings ``which`` (mask) are at risk at ``t`` (:meth:`at_risk`): each hazard
+        that reaches some of them, with how many."""
         parts = []
-        if self.flood is not None and hz.frame_index(self.flood.times_s, t) >= 0:
-            parts.append(f"flood deeper than {self.params.risk_depth_m:g} m at the building")
-        if self.hazmat is not None and hz.frame_index(self.hazmat.times_s, t) >= 0:
-            parts.append(f"inside the {self.params.risk_zone} toxic zone")
-        return " or ".join(parts)
+        if self.flood is not None and (k := hz.frame_index(self.flood.times_s, t)) >= 0:
+            if n := int((self.flood_risk[k] & which).sum()):
+                parts.append(f"flood deeper than {self.params.risk_depth_m:g} m at the building ({n})")
+        if self.hazmat is not None and (k := hz.frame_index(self.hazmat.times_s, t)) >= 0:
+            if n := int((self.zone_risk[k] & which).sum()):
+                parts.append(f"inside the {self.params.risk_zone} toxic zone ({n})")
+        return " and ".join(parts)
 
     def buildings_in(self, act: Resolved, t: float) -> np.ndarray:
         """Buildings inside the area of action ``act`` at ``t`` (:meth:`in_area`; the flood depth
@@ -403,14 +412,48 @@ class Prepared:
         self.shelters = pd.DataFrame({"name": sh["name"].to_numpy(), "x_m": c.x.to_numpy(), "y_m": c.y.to_numpy(),
                                       "capacity_persons": cap})
 
+    def _shelter_series(self, name: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(deepest flood within :data:`SHELTER_FLOOD_RADIUS_M` of the site at each flood frame,
+        m; the outdoor air at the site at each hazmat frame, kg/m3), None without that hazard."""
+        cache = self.__dict__.setdefault("_shelter_cache", {})
+        if name not in cache:
+            s = self.shelters.set_index("name").loc[name]
+            fl = hm = None
+            if self.flood is not None:
+                fl = np.array([self.flood._window(self.flood.depth_m[k], s.x_m, s.y_m, SHELTER_FLOOD_RADIUS_M)
+                               .max(initial=0.0) for k in range(len(self.flood.times_s))], float)
+            if self.hazmat is not None:
+                rr, cc, on = _cells(self.hazmat.grid, np.array([s.x_m]), np.array([s.y_m]))
+                hm = self.hazmat.conc[:, rr[0], cc[0]].astype(float) * float(on[0])
+            cache[name] = (fl, hm)
+        return cache[name]
+
+    def shelter_hazards(self, name: str, t: float, *, to_end: bool = False) -> list[str]:
+        """What puts shelter ``name`` at risk at ``t`` (the sites are open-air): the flood within
+        :data:`SHELTER_FLOOD_RADIUS_M` of it deeper than ``risk_depth_m``, the outdoor air there at
+        the ``risk_zone``'s level; empty when safe. With ``to_end``, from ``t`` to the drill's end
+        by the frames known at ``t`` (:meth:`hazmat_known`), as :meth:`out_of_danger` judges a
+        point, so a shelter is judged the same way when it is chosen and while it holds persons."""
+        fl, hm = self._shelter_series(name)
+        out = []
+        k = hz.frame_index(self.flood.times_s, t) if fl is not None else -1
+        if fl is not None and (to_end or k >= 0):
+            d = float(fl[max(k, 0):].max(initial=0.0) if to_end else fl[k])
+            if d > self.params.risk_depth_m:
+                out.append(f"flood {d:.2f} m within {SHELTER_FLOOD_RADIUS_M:g} m of the site"
+                           + (" (forecast)" if to_end else ""))
+        if hm is not None and (self.hazmat_known(t) if to_end else hz.frame_index(self.hazmat.times_s, t) >= 0):
+            k = max(hz.frame_index(self.hazmat.times_s, t), 0)
+            c = float(hm[k:].max(initial=0.0) if to_end else hm[k])
+            if c >= self.hazmat.thresholds[self.params.risk_zone]:
+                out.append(f"outdoor air in the {self.params.risk_zone} toxic zone" + (" (forecast)" if to_end else ""))
+        return out
+
     def shelter_safe(self, name: str, t: float) -> bool:
         """Whether shelter ``name`` is safe at ``t``: the flood within 15 m of it no deeper than
         ``risk_depth_m`` and the outdoor air there below the ``risk_zone``'s level (the sites are
-        open-air)."""
-        s = self.shelters.set_index("name").loc[name]
-        if self.flood is not None and self.flood.depth_at(s.x_m, s.y_m, t, 15.0) > self.params.risk_depth_m:
-            return False
-        return not self.in_cloud_at(np.array([[s.x_m, s.y_m]]), t)[0]
+        open-air): :meth:`shelter_hazards` names none."""
+        return not self.shelter_hazards(name, t)
 
     def in_cloud_at(self, xy: np.ndarray, t: float) -> np.ndarray:
         """Per point: inside the toxic ``risk_zone`` at ``t`` (none without a hazmat release or

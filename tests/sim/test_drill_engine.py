@@ -588,6 +588,46 @@ def test_groups_on_their_way_when_their_shelter_becomes_unsafe_are_sent_elsewher
     assert len(sent) == 1 and sent.t_s.iloc[0] >= 3600.0
 
 
+def test_a_shelter_is_judged_by_the_same_rule_when_chosen_and_while_it_holds_persons(drill, sample_city):
+    """A flood that covers only the 20-m cell next to No.25's site (0.1 m more every 10 min from
+    T+30 min, 1 m at most), never the site's own cell: a point forecast at the site would call it out of
+    danger, but the shelter rule (flood within 15 m, as while it holds persons) forecasts it
+    flooded. So an order at T+10 min sends nobody there (the log says it is not used) though it
+    is open and safe then; from T+80 min, when that cell passes risk_depth_m (0.5 m), the shelter
+    is at risk, and shelter_hazards (the reason the log gives) names the flood and its depth."""
+    import xarray as xr
+
+    from sim.drill.prepare import SHELTER_FLOOD_RADIUS_M
+
+    _, tmp = drill
+    no25, xy = "No.25 Middle School playground", (403274.0, 2852937.0)
+    l, b, r, t = sample_city.bounds
+    xs, ys = np.arange(l + 10.0, r, 20.0), np.arange(t - 10.0, b, -20.0)
+    i, j = int(np.argmin(np.abs(ys - xy[1]))), int(np.argmin(np.abs(xs - xy[0])))
+    times = np.arange(0.0, 13 * DT, DT)
+    depth = np.zeros((len(times), len(ys), len(xs)), np.float32)
+    depth[:, i, j - 1] = np.clip(0.1 * (np.arange(len(times)) - 2), 0.0, 1.0)
+    assert abs(xs[j - 1] + 10.0 - xy[0]) <= SHELTER_FLOOD_RADIUS_M  # the wet cell's edge is within 15 m
+    f = tmp / "next_cell.nc"
+    xr.Dataset({"depth": (("time", "y", "x"), depth)}, coords={"time": times, "y": ys, "x": xs}).to_netcdf(f)
+    doc = _drill(tmp, sample_city)
+    doc["params"].update(flood={"netcdf": str(f)}, events=[], hazmat=None, plans=[
+        {"name": "one", "dispatch_delay_min": 0, "actions": [
+            {"at": "18:00", "do": "open_shelters", "shelters": [no25, "No.3 Middle School playground"]},
+            {"at": "18:10", "do": "evacuate", "near": {"xy": [xy[0] + 150.0, xy[1] + 150.0]}, "radius_m": 150,
+             "departure_mean_min": 5}]}])
+    res = _run(tmp, doc, sample_city)
+    prep = res.prep
+    assert prep.out_of_danger(np.array([xy]), 0.0)[0]  # the site's own cell never floods
+    assert prep.shelter_safe(no25, 4200.0) and not prep.shelter_safe(no25, 4800.0)
+    assert prep.shelter_hazards(no25, 600.0, to_end=True) == ["flood 1.00 m within 15 m of the site (forecast)"]
+    assert prep.shelter_hazards(no25, 4800.0) == ["flood 0.60 m within 15 m of the site"]
+    run = res.runs[0]
+    assert run.shelter_load[no25] == 0.0 and run.shelter_load["No.3 Middle School playground"] > 100.0
+    log = res.tables["log"]
+    assert f"{no25} not used: the forecast puts them at risk" in log[log.kind == "evacuate"].text.iloc[0]
+
+
 def test_indoor_person_minutes_at_risk_are_the_one_box_integral(drill, sample_city):
     """A plan with no actions, in a drill that ends 30 s into a 60-s step of the indoor watch:
     everyone stays at home all drill at the default air changes, so its person-minutes indoors at
