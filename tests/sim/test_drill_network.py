@@ -484,7 +484,7 @@ def test_inside_the_closed_zone_the_way_out_is_the_least_exposed_one(g, grid) ->
     """The drill's toxic zone as prepare.py builds it: ZONE closed to all but protected resources
     and avoided at the same level. From a node whose links all lie in the zone (``in_closed_zone``)
     nothing unprotected leaves before the cloud goes; an evacuee group there drives as protected with
-    penalty P (:meth:`sim.drill.people.PeopleMixin._route_mode`), whose route is the cheapest
+    penalty P (:meth:`sim.drill.destinations.DestinationsMixin._route_mode`), whose route is the cheapest
     when each second in the zone costs P: networkx Dijkstra with the zone edges' times x P
     (1e-6 s). Points away from the zone are not inside."""
     zone = _hit(g, ZONE)
