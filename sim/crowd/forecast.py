@@ -398,7 +398,8 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
     With ``capacities`` (:func:`sim.crowd.capacity.scenic_capacities`) adds ``alert`` and
     ``alert_hi`` (at the upper bound): daily arrivals against the daily capacity, sub-daily
     occupancy (arrivals of the last average stay, ``occupancy_persons``) against the
-    instantaneous capacity (LB/T 034-2014; yellow 80 %, red 100 %).
+    instantaneous capacity (LB/T 034-2014; yellow 80 %, red 100 %); sub-daily ``alert_hi`` is
+    the occupancy of the day at its upper bound spread by the profile.
     """
     if freq not in ("1D", "1h", "15min"):
         raise InputError(f"freq {freq!r}: expected 1D, 1h or 15min")
@@ -409,7 +410,7 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
         out = _split_days(model, day, freq, slot_scatter, seed)
     if capacities is not None:
         out = _add_alerts(out, capacities, freq)
-    return out
+    return out.drop(columns=["_hi_day"], errors="ignore")
 
 
 def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
@@ -443,6 +444,7 @@ def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: b
         rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
         rep["time"] = rep["time"] + np.tile(np.arange(len(sh)) * FREQS[freq], n)
         rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
+        rep["_hi_day"] = rep["hi_persons"].to_numpy() * np.tile(sh, n)  # the day at its upper bound
         if slot_scatter:
             a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
             lo, hi = slot_intervals(g["_log_mean"].to_numpy(), g["_log_se"].to_numpy(), g["_df"].to_numpy(),
@@ -476,7 +478,9 @@ def _add_alerts(fc: pd.DataFrame, cap: pd.DataFrame, freq: str) -> pd.DataFrame:
             step_min = FREQS[freq] / pd.Timedelta("1min")
             g["occupancy_persons"] = occupancy_from_arrivals(g["arrivals_persons"].to_numpy(), step_min,
                                                              float(r["stay_h"]))
-            occ_hi = occupancy_from_arrivals(g["hi_persons"].to_numpy(), step_min, float(r["stay_h"]))
+            # the day at its upper bound, spread by the profile: slot quantiles do not add up to
+            # an occupancy's
+            occ_hi = occupancy_from_arrivals(g["_hi_day"].to_numpy(), step_min, float(r["stay_h"]))
             g["alert"] = alert_levels(g["occupancy_persons"].to_numpy(), r["instant_capacity_persons"])
             g["alert_hi"] = alert_levels(occ_hi, r["instant_capacity_persons"])
         out.append(g)

@@ -144,10 +144,12 @@ def test_provisional_spring_festival_forecast_is_marked_and_conserved(model, sam
     tot = q.groupby(["spot", q["time"].dt.normalize()])[["arrivals_persons"]].sum()
     ref = day.set_index(["spot", "time"]).loc[tot.index, ["arrivals_persons"]]
     assert np.allclose(tot.to_numpy(), ref.to_numpy(), rtol=1e-9)
-    q0 = F.forecast(model, "2027-02-07", "2027-02-08", freq="15min", slot_scatter=False)
+    q0 = F.forecast(model, "2027-02-07", "2027-02-08", freq="15min", slot_scatter=False, capacities=cap)
     tot0 = q0.groupby(["spot", q0["time"].dt.normalize()])[["lo_persons", "hi_persons"]].sum()
     assert np.allclose(tot0.to_numpy(), day.set_index(["spot", "time"]).loc[tot0.index, ["lo_persons", "hi_persons"]]
                        .to_numpy(), rtol=1e-9)
+    # the upper alert is the day at its upper bound spread by the profile, whatever the slot intervals
+    assert (q["alert_hi"] == q0["alert_hi"]).all()
     assert set(q["alert"]) <= {"green", "yellow", "red"} and "occupancy_persons" in q
 
 
