@@ -118,7 +118,12 @@ def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar
                  weather: pd.DataFrame | None) -> ForecastTrackRecord:
     """Backtest the forecast on the run's counts: the last two years' Spring Festivals and
     National Days held out (daily), and every such block inside the sub-daily counts."""
-    daily = FB.backtest(history, calendar=calendar, weather=weather)
+    try:
+        daily = FB.backtest(history, calendar=calendar, weather=weather)
+    except InputError as e:
+        raise InputError(f"forecast_backtest: {e} (it holds out the last two years' Spring Festivals and National "
+                         f"Days, each needing the year before it in history_csv; or set forecast_backtest: false)"
+                         ) from None
     note = ""
     within = None
     if sub_daily is None:

@@ -114,6 +114,17 @@ def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
     days = t[t["step"] == "1D"]
     assert (days["error_model_pct"] * days["days"]).sum() / days["days"].sum() == pytest.approx(
         d["mape_model_pct"], abs=0.06)
+    from sim.crowd.backtest_report import track_record
+    from sim.crowd.calendar import HolidayCalendar
+    from sim.crowd.history import load_counts
+    from twin.errors import InputError
+
+    short = load_counts(spring.params.history_csv, spring.city)
+    short = short[short["time"] >= "2025-06-01"]
+    short.attrs["freq"] = "1D"
+    with pytest.raises(InputError, match=r"forecast_backtest: backtest: spring_festival 2025 is not complete in the "
+                                         r"history \(2025-06-01..2026-12-31\).*or set forecast_backtest: false"):
+        track_record(short, None, HolidayCalendar(), None)
     with pytest.raises(ValidationError, match="forecast_backtest: true needs the scenic network on arrivals: "
                                               "forecast"):
         type(spring.params).model_validate({**spring.params.model_dump(), "arrivals": "observed"})
