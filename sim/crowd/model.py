@@ -82,9 +82,20 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame,
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
     # arrivals and their intervals only: the load and the alerts are the network simulation's
     # (a fixed-stay occupancy here would be a second, different load in the same output folder)
-    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots)
+    upper = p.demand == "upper"
+    # demand "upper": every day at its upper bound, spread by the profile (slot bounds from the
+    # daily ones, so that the 15-min counts add up to the day's)
+    fc = F.forecast(model, pd.Timestamp(p.start), pd.Timestamp(p.end), freq="15min", spots=spots,
+                    slot_scatter=not upper)
     daily = F.predict_daily(model, pd.Timestamp(p.start), pd.Timestamp(p.end), spots=spots)
-    return fc, {"source": "forecast (holiday-aware regression, statsmodels)"}, daily
+    info = {"source": "forecast (holiday-aware regression, statsmodels)"}
+    if upper:
+        level = f"{100 * model.interval:.0f} %"
+        fc = fc.assign(arrivals_persons=fc["hi_persons"])
+        daily = daily.assign(arrivals_persons=daily["hi_persons"]).drop(columns=["lo_persons", "hi_persons"])
+        info = {"source": f"forecast (holiday-aware regression, statsmodels) at the upper bound of its {level} "
+                          "interval", "demand": f"upper bound of the {level} prediction interval"}
+    return fc, info, daily
 
 
 def run(city: City, params: Params, *, progress: bool = False,

@@ -240,6 +240,9 @@ class Params(_Strict):
     end: date | None = None
     spots: list[str] | None = None
     arrivals: Literal["forecast", "observed"] = "forecast"
+    demand: Literal["median", "upper"] = Field("median", description="forecast arrivals to simulate: the median, "
+                                              "or every day at the upper bound of its prediction interval (a bad "
+                                              "day to plan the gates, shuttles and diversions for)")
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="the scenic network "
                                      "(groups, diversion, modes, shuttle, choice, per-spot values)")
     measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
@@ -262,6 +265,8 @@ class Params(_Strict):
             if need:
                 what = "a gate run from the forecast" if self.gate is not None else "the scenic network"
                 raise ValueError(f"{what} needs {', '.join(need)}")
+        if self.demand != "median" and self.arrivals != "forecast":
+            raise ValueError(f"demand: {self.demand} needs arrivals: forecast (observed counts have no interval)")
         if self.forecast_backtest and (self.arrivals != "forecast" or self.gate is not None):
             raise ValueError("forecast_backtest: true needs the scenic network on arrivals: forecast (a replay or a "
                              "gate run has no forecast to test)")

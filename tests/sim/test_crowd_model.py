@@ -130,6 +130,27 @@ def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
         type(spring.params).model_validate({**spring.params.model_dump(), "arrivals": "observed"})
 
 
+def test_upper_demand_runs_every_day_at_the_top_of_its_interval(sample_city, spring):
+    """demand: upper (same day, same model): the gate counts the network runs on are each day's
+    upper bound spread by the profile, so each spot's counts add up to its daily upper bound
+    (rel 1e-9), above the median run's; the summary says so; a replay has no interval to take."""
+    from pydantic import ValidationError
+
+    from sim.crowd import run
+
+    p = spring.params.model_copy(update={"demand": "upper", "forecast_backtest": False})
+    up = run(sample_city, p)
+    s = up.summary()
+    assert "upper bound of its 90 % interval" in s["arrivals"]
+    got = up.forecast.groupby("spot")["arrivals_persons"].sum()
+    hi = up.daily.groupby("spot")["arrivals_persons"].sum()
+    assert np.allclose(got.to_numpy(), hi.loc[got.index].to_numpy(), rtol=1e-9)
+    med = spring.forecast.groupby("spot")["arrivals_persons"].sum()
+    assert (got > 1.1 * med.loc[got.index]).all()
+    with pytest.raises(ValidationError, match="demand: upper needs arrivals: forecast"):
+        type(p).model_validate({**p.model_dump(), "arrivals": "observed"})
+
+
 # ------------------------------------------------------------------ a user holiday table in a scenario
 def test_holiday_table_in_a_scenario_places_the_holiday(sample_city, spring, tmp_path):
     """A table for the 2027 Spring Festival (days off Sat 6 - Fri 12 Feb, make-up working day
