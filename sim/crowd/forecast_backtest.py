@@ -62,6 +62,12 @@ def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: st
     return pd.DataFrame(rows)
 
 
+def _check_holidays(holidays: Sequence[str]) -> None:
+    for h in holidays:
+        if h not in HOLIDAYS:
+            raise InputError(f"backtest holiday {h!r}: expected one of {', '.join(HOLIDAYS)}")
+
+
 @dataclass
 class BacktestReport:
     """Per day and spot: actual, model median and interval, baseline; plus summaries."""
@@ -97,9 +103,7 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     days = _calendar_frame(cal, start, end)
     blocks = _block_starts(days)
     blocks = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["last"] <= end)]
-    for h in holidays:
-        if h not in HOLIDAYS:
-            raise InputError(f"backtest holiday {h!r}: expected one of {', '.join(HOLIDAYS)}")
+    _check_holidays(holidays)
     if years is None:
         ys = sorted(blocks["year"].unique())[-2:]
     else:
@@ -199,9 +203,7 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     freq = profile_counts.attrs.get("freq")
     if freq is None or freq == "1D":
         raise InputError(f"profile counts at {freq}: expected a sub-daily step (15min, 30min or 1h)")
-    for h in holidays:
-        if h not in HOLIDAYS:
-            raise InputError(f"backtest holiday {h!r}: expected one of {', '.join(HOLIDAYS)}")
+    _check_holidays(holidays)
     daily = _daily(history)
     s0, s1 = profile_counts["time"].min().normalize(), profile_counts["time"].max().normalize()
     blocks = _block_starts(_calendar_frame(cal, s0, s1))
@@ -210,6 +212,7 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     if sel.empty:
         raise InputError(f"backtest within the day: no complete {' or '.join(holidays)} block in the sub-daily "
                          f"counts ({s0.date()}..{s1.date()}) with two weeks of counts before it; expected one")
+    act = profile_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]]
     parts, summ = [], []
     for b in sel.sort_values("first").itertuples():
         train = daily[daily["time"] < b.first]
@@ -218,8 +221,7 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
         prof.attrs["freq"] = freq
         m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval, profile_counts=prof)
         fc = forecast(m, b.first, b.last, freq=freq, weather=weather, slot_scatter=slot_scatter, seed=seed)
-        act = profile_counts.rename(columns={"arrivals_persons": "actual_persons"})
-        t = fc.merge(act[["time", "spot", "actual_persons"]], on=["time", "spot"])
+        t = fc.merge(act, on=["time", "spot"])
         day = t["time"].dt.normalize()
         share = t["arrivals_persons"] / t.groupby(["spot", day])["arrivals_persons"].transform("sum")
         base = seasonal_naive(daily[daily["time"] <= b.last], cal, b.holiday, b.year)

@@ -67,18 +67,24 @@ def replay_counts(counts: pd.DataFrame, start, end, spots: list[str] | None = No
     return out
 
 
-def arrivals(city: City, p: Params, cal: HolidayCalendar) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+def forecast_inputs(city: City, p: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The forecast's counts, read and checked once: daily history, sub-daily counts, weather (or None)."""
+    return (load_counts(p.history_csv, city), load_counts(p.hourly_csv, city),
+            load_weather(p.weather_csv) if p.weather_csv else None)
+
+
+def arrivals(city: City, p: Params, cal: HolidayCalendar,
+             inputs: tuple | None = None) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """15-min gate counts per spot for the period (forecast, or the observed counts replayed),
-    where they come from, and the daily counts (a forecast's with its daily interval)."""
+    where they come from, and the daily counts (a forecast's with its daily interval).
+    ``inputs``: :func:`forecast_inputs`, where the caller has read them already."""
     spots = _spot_list(city, p.spots)
     if p.arrivals == "observed":
         hourly = load_counts(p.hourly_csv, city)
         fc = replay_counts(hourly, p.start, p.end, spots, label=f"hourly_csv {p.hourly_csv}")
         return fc, {"source": f"observed counts ({p.hourly_csv.name}, {hourly.attrs['freq']} split evenly "
                               f"into 15-min steps)"}, resample_counts(fc, "1D")
-    daily = load_counts(p.history_csv, city)
-    hourly = load_counts(p.hourly_csv, city)
-    weather = load_weather(p.weather_csv) if p.weather_csv else None
+    daily, hourly, weather = inputs or forecast_inputs(city, p)
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
     # arrivals and their intervals only: the load and the alerts are the network simulation's
     # (a fixed-stay occupancy here would be a second, different load in the same output folder)
@@ -110,14 +116,14 @@ def run(city: City, params: Params, *, progress: bool = False,
         return gate.run(city, params, progress=progress, start=start)
     t0 = time.perf_counter()
     cal = HolidayCalendar(params.holiday_table)
-    fc, info, daily = arrivals(city, params, cal)
+    inputs = forecast_inputs(city, params) if params.arrivals == "forecast" else None
+    fc, info, daily = arrivals(city, params, cal, inputs)
     record = None
-    if params.forecast_backtest:
+    if params.forecast_backtest:  # (only with arrivals: forecast, Params checks)
         from sim.crowd.backtest_report import track_record
 
         with progress_bar(progress, "forecast backtest"):
-            record = track_record(load_counts(params.history_csv, city), load_counts(params.hourly_csv, city), cal,
-                                  load_weather(params.weather_csv) if params.weather_csv else None)
+            record = track_record(*inputs[:2], cal, inputs[2])
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
     net_p = params.network
     cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())

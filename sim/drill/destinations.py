@@ -14,6 +14,8 @@ import numpy as np
 from sim.drill import hazards as hz
 from sim.hazmat.impacts import assign_to_shelters
 
+WAYS_OUT = "the ways out of the danger area"
+"""A group's destination in the log when it drives out of the danger area (no shelter place)."""
 LEAVING_ZONE_PENALTY = 10.0
 """Least cost of a second in the risk zone for evacuees setting off inside the closed zone (the
 default ``evacuation_zone_penalty``)."""
@@ -180,6 +182,16 @@ class DestinationsMixin:
         pen = self.plan.evacuation_zone_penalty
         return (True, max(pen, LEAVING_ZONE_PENALTY)) if inside else (False, pen)
 
+    def _still_safe(self, shelter: str | None, xy: Any, now: float) -> Any:
+        """The destination points a group bound for ``shelter`` at ``xy`` (or, with None, for the
+        ways out ``xy`` (k, 2)) may still go to at ``now``, by the rule of an order's allocation:
+        the shelter's while it is usable (:meth:`_usable_shelters`), the ways out still safe to go
+        to (:meth:`_safe_to_go`); None where none is."""
+        if shelter is not None:
+            return xy if shelter in self._usable_shelters(now)[0] else None
+        kept = xy[self._safe_to_go(xy, now)]
+        return kept if len(kept) else None
+
     def _redirect_en_route(self, dest: "_Destination", n: float, at: np.ndarray, now: float,
                            act: Any | None) -> "tuple[np.ndarray, str] | None":
         """Asked at every node of an evacuee group's drive (:meth:`LinkQueues.drive`'s
@@ -193,18 +205,13 @@ class DestinationsMixin:
         if dest.settled:
             return None
         s = dest.shelter
-        if s is not None:
-            if s in self._usable_shelters(now)[0]:
-                return None
-            gave_up = s
-        else:
-            ok = self._safe_to_go(dest.xy, now)
-            if ok.all():
-                return None
-            if ok.any():
-                dest.xy = dest.xy[ok]
-                return dest.xy, "ways out the forecast now puts at risk dropped"
-            gave_up = "the ways out of the danger area"
+        kept = self._still_safe(s, dest.xy, now)
+        if kept is not None:
+            if s is None and len(kept) < len(dest.xy):
+                dest.xy = kept
+                return kept, "ways out the forecast now puts at risk dropped"
+            return None
+        gave_up = s or WAYS_OUT
         to_s, to_xy = self._en_route_target(n, at, now, act, gave_up)
         first = gave_up not in self.redirected_en_route
         if to_xy is None:

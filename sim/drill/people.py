@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from sim.drill.destinations import Allocation, DestinationsMixin, _Destination
+from sim.drill.destinations import WAYS_OUT, Allocation, DestinationsMixin, _Destination
 from sim.drill.hazards import seconds_held
 from sim.hazmat.exposure import indoor_seconds_at_or_above, indoor_window
 from sim.hazmat.impacts import evacuation_pcu, rayleigh_quantiles
@@ -197,15 +197,13 @@ class PeopleMixin(DestinationsMixin):
         if kind == "shelter":
             self.shelter_leaving[where] -= planned
         now = float(self.env.now)
-        if shelter is not None and shelter not in self._usable_shelters(now)[0]:
-            self.shelter_booked[shelter] -= float(np.sum(planned))
-            self._redirect(origin, xy, shelter, act)
+        kept = self._still_safe(shelter, sxy, now)
+        if kept is None:
+            if shelter is not None:
+                self.shelter_booked[shelter] -= float(np.sum(planned))
+            self._redirect(origin, xy, shelter or WAYS_OUT, act)
             return
-        if shelter is None:
-            sxy = sxy[self._safe_to_go(sxy, now)]
-            if not len(sxy):
-                self._redirect(origin, xy, "the ways out of the danger area", act)
-                return
+        sxy = kept
         take = self._take(origin)
         n = float(np.sum(take))
         if shelter is not None:
