@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.crowd.calendar_days import (DERIVATION_YEARS, HOLIDAYS, SOURCES, STATUSES, HolidayBlock, _blocks_from_days,
@@ -40,6 +41,20 @@ from sim.crowd.calendar_derive import (KNOWN_DEVIATIONS, KNOWN_MAKEUP_DEVIATIONS
 from sim.crowd.calendar_table import (FESTIVAL_TOLERANCE_DAYS, _check_table_blocks, _table_year, festival_reference,
                                       load_holiday_table)
 from twin.errors import InputError
+
+
+def is_workday(status, weekday) -> np.ndarray:
+    """Whether each day is worked: a make-up working day, or a normal Monday-Friday
+    (``status`` as in :meth:`HolidayCalendar.day_table`, ``weekday`` 0 = Monday)."""
+    status, weekday = np.asarray(status), np.asarray(weekday)
+    return (status == "makeup_workday") | ((status == "normal") & (weekday < 5))
+
+
+def day_type(status, weekday) -> np.ndarray:
+    """The forecast's day type of each day: ``holiday`` (a day off in a holiday block),
+    ``workday`` (:func:`is_workday`) or ``weekend``."""
+    return np.where(np.asarray(status) == "day_off", "holiday",
+                    np.where(is_workday(status, weekday), "workday", "weekend"))
 
 
 class HolidayCalendar:
@@ -187,13 +202,12 @@ class HolidayCalendar:
         df = pd.DataFrame({"holiday": hol, "status": status, "day_in_holiday": pos,
                            "holiday_length_days": length, "source": src},
                           index=pd.DatetimeIndex(dates, name="date"))
-        df["is_workday"] = (df["status"] == "makeup_workday") | (
-            (df["status"] == "normal") & (df.index.day_of_week < 5))
+        df["is_workday"] = is_workday(df["status"], df.index.day_of_week)
         df["provisional"] = df["source"] == "provisional"
         return df
 
 
-__all__ = ["HolidayCalendar", "HolidayBlock", "HOLIDAYS", "STATUSES", "SOURCES", "DERIVATION_YEARS", "RULE_EPOCHS",
+__all__ = ["HolidayCalendar", "is_workday", "day_type", "HolidayBlock", "HOLIDAYS", "STATUSES", "SOURCES", "DERIVATION_YEARS", "RULE_EPOCHS",
            "MAKEUP_EPOCHS", "KNOWN_DEVIATIONS", "KNOWN_MAKEUP_DEVIATIONS", "FESTIVAL_TOLERANCE_DAYS", "statutory_days",
            "official_years", "official_blocks", "festival_dates", "festival_reference", "derive_blocks",
            "compare_with_official", "load_holiday_table"]

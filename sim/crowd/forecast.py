@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
+from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, day_type, festival_dates
 from sim.crowd.forecast_within_day import slot_intervals, within_day_profiles
 from sim.crowd.history import FREQS, resample_counts
 from twin.errors import InputError
@@ -427,10 +427,7 @@ def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: b
         raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
     prof = model.profiles
     have = set(prof.index.droplevel("slot"))
-    dtype = np.where(day["status"] == "day_off", "holiday",
-                     np.where((day["status"] == "makeup_workday") |
-                              ((day["status"] == "normal") & (day["time"].dt.day_of_week < 5)),
-                              "workday", "weekend"))
+    dtype = day_type(day["status"], day["time"].dt.day_of_week)
     parts = []
     slots_all = pd.timedelta_range("0h", "1D", freq=FREQS[pf], closed="left")
     for k, ((spot, dt_), g) in enumerate(day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False)):

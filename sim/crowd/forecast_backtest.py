@@ -165,21 +165,28 @@ class WithinDayReport:
                 f"interval coverage {100 * self.coverage:.1f} % (open slots)")
 
 
+def peak_slot_errors(t: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per spot-day of a slot table (time, spot, arrivals_persons = forecast, actual_persons):
+    the forecast's relative error at the actual peak slot, (forecast - actual) / actual, and
+    the time from the actual peak slot to the forecast's, h."""
+    g = t.assign(day=t["time"].dt.normalize()).groupby(["spot", "day"])
+    ia, im = g["actual_persons"].idxmax(), g["arrivals_persons"].idxmax()
+    pk_a, pk_m = t.loc[ia, "actual_persons"].to_numpy(float), t.loc[ia, "arrivals_persons"].to_numpy(float)
+    shift = (t.loc[im, "time"].to_numpy() - t.loc[ia, "time"].to_numpy()) / pd.Timedelta("1h")
+    return (pk_m - pk_a) / pk_a, shift.astype(float)
+
+
 def _slot_scores(t: pd.DataFrame) -> dict:
     """WAPE of model and baseline, peak-slot APE and |time shift| per spot-day, coverage of the
     open slots (forecast share > 0) of a slot table."""
     act = t["actual_persons"]
-    day = t["time"].dt.normalize()
-    g = t.assign(day=day).groupby(["spot", "day"])
-    ia, im = g["actual_persons"].idxmax(), g["arrivals_persons"].idxmax()
-    pk_a, pk_m = t.loc[ia, "actual_persons"].to_numpy(), t.loc[ia, "arrivals_persons"].to_numpy()
-    shift = (t.loc[im, "time"].to_numpy() - t.loc[ia, "time"].to_numpy()) / pd.Timedelta("1h")
+    pk_err, shift = peak_slot_errors(t)
     op = t["arrivals_persons"] > 0
     cov = ((act >= t["lo_persons"]) & (act <= t["hi_persons"]))[op]
     return {"wape_model": float((t["arrivals_persons"] - act).abs().sum() / act.sum()),
             "wape_baseline": float((t["baseline_persons"] - act).abs().sum() / act.sum()),
-            "peak_mape": float(np.mean(np.abs(pk_m - pk_a) / pk_a)),
-            "peak_shift_h": float(np.mean(np.abs(shift.astype(float)))), "coverage": float(cov.mean())}
+            "peak_mape": float(np.mean(np.abs(pk_err))),
+            "peak_shift_h": float(np.mean(np.abs(shift))), "coverage": float(cov.mean())}
 
 
 def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.crowd.calendar import HolidayCalendar
+from sim.crowd.calendar import HolidayCalendar, day_type
 from twin.errors import InputError
 
 DRAWS = 1000  # Monte Carlo draws per day: the 5 % / 95 % quantiles to about +-0.7 coverage points
@@ -42,9 +42,7 @@ def _typed(counts: pd.DataFrame, calendar: HolidayCalendar | None) -> pd.DataFra
     c = counts[["time", "spot", "arrivals_persons"]].copy()
     c["date"] = c["time"].dt.normalize()
     days = cal.day_table(c["date"].min().date(), c["date"].max().date())
-    dtype = np.where(days["status"] == "day_off", "holiday",
-                     np.where(days["is_workday"], "workday", "weekend"))
-    c["day_type"] = pd.Series(dtype, index=days.index).reindex(c["date"]).to_numpy()
+    c["day_type"] = pd.Series(day_type(days["status"], days.index.day_of_week), index=days.index).reindex(c["date"]).to_numpy()
     c["slot"] = c["time"] - c["date"]
     c.attrs["freq"] = f
     return c

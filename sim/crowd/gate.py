@@ -412,7 +412,7 @@ def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
 
     cal = HolidayCalendar(params.holiday_table)  # the file (None: official + derivation)
     days = cal.day_table(params.start, params.end)
-    fc, info, _ = arrivals(city, params.model_copy(update={"spots": [spot]}), cal)
+    fc, info = arrivals(city, params.model_copy(update={"spots": [spot]}), cal)[:2]
     sel = fc[fc["spot"] == spot]
     if sel.empty or not (sel["arrivals_persons"].max() > 0):
         raise InputError(f"gate.from_forecast: no forecast arrivals at {spot!r} between {params.start} and "

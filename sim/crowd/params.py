@@ -247,6 +247,9 @@ class Params(_Strict):
                                      "(groups, diversion, modes, shuttle, choice, per-spot values)")
     measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
                                       "reservation_cap, shuttle_headway_min, diversion, admission_stop")
+    forecast_origin: date | None = Field(None, description="the day the forecast is made: the model is fitted on the "
+                                         "counts before it (default: start); counts of the period itself, where the "
+                                         "files hold them, are what the forecast is checked against")
     forecast_backtest: StrictBool = Field(False, description="also backtest the forecast on the counts: the last two "
                                           "years' Spring Festivals and National Days held out (daily; hourly where "
                                           "hourly_csv holds them), reported beside the run")
@@ -270,10 +273,15 @@ class Params(_Strict):
         if self.forecast_backtest and (self.arrivals != "forecast" or self.gate is not None):
             raise ValueError("forecast_backtest: true needs the scenic network on arrivals: forecast (a replay or a "
                              "gate run has no forecast to test)")
+        if self.forecast_origin is not None and self.arrivals != "forecast":
+            raise ValueError("forecast_origin needs arrivals: forecast (a replay is not fitted)")
         if self.start is None or self.end is None:
             return self
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.forecast_origin is not None and self.forecast_origin > self.start:
+            raise ValueError(f"forecast_origin {self.forecast_origin} is after start {self.start}; expected the day "
+                             f"the forecast is made, on or before the period's first day")
         if (self.end - self.start).days > 31:
             raise ValueError("the simulated period is limited to 31 days")
         return self

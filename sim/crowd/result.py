@@ -126,6 +126,7 @@ class CrowdResult:
     start: datetime | None = None
     run_time_s: float = 0.0
     track_record: Any = None  # sim.crowd.backtest_report.ForecastTrackRecord (forecast_backtest: true)
+    forecast_check: Any = None  # sim.crowd.forecast_check.ForecastCheck (counts of the period exist)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -250,6 +251,8 @@ class CrowdResult:
                "run_time_s": round(self.run_time_s, 1)}
         if self.track_record is not None:
             out["forecast_backtest"] = self.track_record.summary()
+        if self.forecast_check is not None:
+            out["forecast_vs_counts"] = self.forecast_check.summary()
         if self.daily is not None:
             out["daily_arrivals"] = {str(sp): [round(float(v), 0) for v in g.sort_values("time").arrivals_persons]
                                      for sp, g in self.daily.groupby("spot")}
@@ -440,9 +443,16 @@ class CrowdResult:
                                                          np.maximum(hi[:, j] - val[:, j], 0.0)])
                 ax.bar(x - 0.4 + (j + 0.5) * width, val[:, j], width=width, yerr=err, capsize=1.5,
                        error_kw={"elinewidth": 0.6, "ecolor": "#444444"}, label=sp)
+            obs = self._counted_days(dates, spots)
+            if obs is not None:  # the counts of the period (the forecast checked against them)
+                xs = np.repeat(x[:, None], m, axis=1) - 0.4 + (np.arange(m)[None, :] + 0.5) * width
+                ax.plot(xs.ravel(), obs.ravel(), "k_", ms=7, mew=1.6, ls="none",
+                        label="counted (forecast fitted before %s)" % self.forecast_check.origin.date())
             ax.set_xticks(x, [d.strftime("%m-%d") for d in dates], rotation=0, fontsize=7)
             ax.set_xlim(-0.6, n - 0.4)
             top = float(np.nanmax(hi if hi is not None else val)) if val.size else 1.0
+            if obs is not None and np.isfinite(obs).any():
+                top = max(top, float(np.nanmax(obs)))
             ax.set_ylim(0, 1.35 * max(top, 1.0))  # room for the legend above the bars
             ax.legend(fontsize=6, ncol=3, loc="upper left")
             if lo is not None:
@@ -455,6 +465,13 @@ class CrowdResult:
         ax.set_title(self._mark(textwrap.fill(f"Daily {what} — {self.info.get('source')}", 90)), fontsize=8)
         fig.tight_layout()
         return fig
+
+    def _counted_days(self, dates: list[pd.Timestamp], spots: list[str]) -> np.ndarray | None:
+        """The counts of the chart's days (day, spot; NaN where none), None without a check."""
+        if self.forecast_check is None:
+            return None
+        pv = self.forecast_check.daily.pivot_table(index="time", columns="spot", values="actual_persons")
+        return pv.reindex(index=pd.DatetimeIndex(dates), columns=spots).to_numpy(float)
 
     # ---------------------------------------------------------------------------- save
     def save(self, folder: Path) -> list[Path]:
@@ -496,6 +513,10 @@ class CrowdResult:
         if self.track_record is not None:
             files.append(write_text_atomic(folder / "forecast_backtest.csv",
                                            self.track_record.table().to_csv(index=False)))
-        for (cap, png), name in zip(self.figures(), ("occupancy.png", "daily_arrivals.png", "forecast_backtest.png")):
+        if self.forecast_check is not None:
+            files.append(write_text_atomic(folder / "forecast_vs_counts.csv",
+                                           self.forecast_check.table().to_csv(index=False)))
+        names = ["occupancy.png", "daily_arrivals.png"] + (["forecast_backtest.png"] if self.track_record else [])
+        for (cap, png), name in zip(self.figures(), names):
             files.append(save_png(png, folder / name))
         return files

@@ -1,0 +1,150 @@
+"""The run's forecast against the counts of its own period, where the counts files hold them.
+
+A bureau forecasts a holiday before it (the model is fitted on the counts before the forecast
+origin only: :func:`sim.crowd.model.arrivals`) and, after it, asks how good that forecast was.
+This compares the forecast the run used (its median and interval, never the ``demand: upper``
+days) with the counts: per spot the total, the daily MAPE, the coverage of the daily intervals,
+the peak day; at the sub-daily counts' step the WAPE and the peak slot.  Errors as in the
+held-out backtest (:mod:`sim.crowd.forecast_backtest`; MAPE: Hyndman & Koehler 2006, IJF
+22(4):679; WAPE: Kolassa & Schuetz 2007, Foresight 6:40)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.crowd.forecast_backtest import peak_slot_errors
+from sim.crowd.history import resample_counts
+
+
+def _pct(x: float, nd: int = 1) -> float | None:
+    return round(100.0 * float(x), nd) if np.isfinite(x) else None
+
+
+@dataclass
+class ForecastCheck:
+    """Forecast against counts for the run's period.
+
+    ``daily``: time, spot, arrivals_persons (forecast median), lo_persons, hi_persons,
+    actual_persons (the spot-days with a count); ``sub_daily``: time, spot, arrivals_persons,
+    actual_persons at ``freq`` (None where the sub-daily counts do not cover the period)."""
+
+    origin: pd.Timestamp
+    interval: float
+    daily: pd.DataFrame
+    sub_daily: pd.DataFrame | None = None
+    freq: str | None = None
+
+    def by_spot(self) -> pd.DataFrame:
+        """One row per spot: days compared, totals, total error, daily MAPE, interval coverage,
+        the peak day (forecast and actual, date and persons); sub-daily WAPE and peak-slot error
+        and shift where the sub-daily counts cover the period."""
+        rows = []
+        for sp, g in self.daily.groupby("spot", sort=False):
+            f, a = g["arrivals_persons"].to_numpy(float), g["actual_persons"].to_numpy(float)
+            pos = a > 0
+            ia, im = int(np.argmax(a)), int(np.argmax(f))
+            rows.append({"spot": sp, "days": len(g), "forecast_persons": f.sum(), "actual_persons": a.sum(),
+                         "total_error_pct": 100.0 * (f.sum() / a.sum() - 1.0) if a.sum() > 0 else np.nan,
+                         "mape_pct": 100.0 * float(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any()
+                         else np.nan,
+                         "coverage_pct": 100.0 * float(np.mean((a >= g["lo_persons"].to_numpy(float))
+                                                               & (a <= g["hi_persons"].to_numpy(float)))),
+                         "peak_day_actual": g["time"].iloc[ia].date(), "peak_day_actual_persons": a[ia],
+                         "peak_day_forecast": g["time"].iloc[im].date(), "peak_day_forecast_persons": f[im]})
+        out = pd.DataFrame(rows)
+        if self.sub_daily is not None:
+            sub = []
+            for sp, g in self.sub_daily.groupby("spot", sort=False):
+                g = g.reset_index(drop=True)
+                err, shift = peak_slot_errors(g)
+                act = g["actual_persons"].to_numpy(float)
+                sub.append({"spot": sp,
+                            "wape_pct": 100.0 * np.abs(g["arrivals_persons"].to_numpy(float) - act).sum() / act.sum()
+                            if act.sum() > 0 else np.nan,
+                            "peak_slot_error_pct": 100.0 * float(np.mean(np.abs(err))),
+                            "peak_shift_h": float(np.mean(np.abs(shift)))})
+            out = out.merge(pd.DataFrame(sub), on="spot", how="left")
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        d = self.daily
+        a, f = d["actual_persons"].to_numpy(float), d["arrivals_persons"].to_numpy(float)
+        pos = a > 0
+        inside = (a >= d["lo_persons"].to_numpy(float)) & (a <= d["hi_persons"].to_numpy(float))
+        out: dict[str, Any] = {
+            "fitted_before": str(self.origin.date()),
+            "spot_days": int(len(d)),
+            "total_error_pct": _pct(f.sum() / a.sum() - 1.0) if a.sum() > 0 else None,
+            "mape_pct": _pct(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any() else None,
+            "interval_pct": round(100 * self.interval), "coverage_pct": _pct(np.mean(inside))}
+        if self.sub_daily is not None:
+            s = self.sub_daily
+            err, shift = peak_slot_errors(s.reset_index(drop=True))
+            out[self.freq] = {"wape_pct": _pct(np.abs(s["arrivals_persons"] - s["actual_persons"]).sum()
+                                               / s["actual_persons"].sum()),
+                              "peak_slot_error_pct": _pct(np.mean(np.abs(err))),
+                              "peak_shift_h": round(float(np.mean(np.abs(shift))), 2)}
+        spots = {}
+        for r in self.by_spot().itertuples():
+            row = {"forecast_persons": round(r.forecast_persons), "actual_persons": round(r.actual_persons),
+                   "total_error_pct": _r(r.total_error_pct), "mape_pct": _r(r.mape_pct),
+                   "coverage_pct": _r(r.coverage_pct),
+                   "peak_day_actual": f"{r.peak_day_actual} ({r.peak_day_actual_persons:.0f})",
+                   "peak_day_forecast": f"{r.peak_day_forecast} ({r.peak_day_forecast_persons:.0f})"}
+            if self.sub_daily is not None:
+                row.update(wape_pct=_r(r.wape_pct), peak_slot_error_pct=_r(r.peak_slot_error_pct),
+                           peak_shift_h=_r(r.peak_shift_h, 2))
+            spots[r.spot] = row
+        out["spots"] = spots
+        out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
+                       f"counts before {self.origin.date()}, against the counts of the period; the rain of "
+                       "weather_csv for the period is taken as its weather forecast")
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """Per spot-day: forecast, interval, actual, error and whether inside (the CSV)."""
+        t = self.daily[["time", "spot", "arrivals_persons", "lo_persons", "hi_persons", "actual_persons"]].copy()
+        t = t.rename(columns={"arrivals_persons": "forecast_persons"})
+        t["error_pct"] = np.where(t["actual_persons"] > 0,
+                                  100.0 * (t["forecast_persons"] / t["actual_persons"].where(t["actual_persons"] > 0)
+                                           - 1.0), np.nan)
+        t["inside_interval"] = (t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])
+        t["time"] = t["time"].dt.date
+        return t.round({"forecast_persons": 1, "lo_persons": 1, "hi_persons": 1, "error_pct": 2})
+
+
+def _r(x: Any, nd: int = 1) -> float | None:
+    return round(float(x), nd) if x is not None and np.isfinite(x) else None
+
+
+def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: pd.DataFrame,
+                   sub_counts: pd.DataFrame | None, origin: pd.Timestamp, interval: float) -> ForecastCheck | None:
+    """Compare a forecast with the counts of its days.
+
+    ``daily_fc``: :func:`sim.crowd.forecast.predict_daily` (median, lo/hi); ``sub_fc``: the
+    sub-daily median forecast (``attrs['freq']`` at or finer than the sub-daily counts') or
+    None; ``counts``: daily counts (any step, summed to days); ``sub_counts``: the sub-daily
+    counts or None.  None when no forecast day has a count.  A spot-day is compared where the
+    counts hold it; the sub-daily comparison only where the sub-daily counts cover every
+    forecast slot of the period (a part-covered day would distort the day's peak)."""
+    from sim.crowd.forecast import _daily
+
+    act = _daily(counts).rename(columns={"arrivals_persons": "actual_persons"})
+    d = daily_fc.merge(act, on=["time", "spot"], how="inner")
+    if d.empty:
+        return None
+    d = d.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
+    sub = freq = None
+    if sub_fc is not None and sub_counts is not None:
+        freq = sub_counts.attrs.get("freq")
+        f = resample_counts(sub_fc, freq)
+        s = f.merge(sub_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]],
+                    on=["time", "spot"], how="left")
+        if s["actual_persons"].notna().all():
+            sub = s.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
+        else:
+            freq = None
+    return ForecastCheck(pd.Timestamp(origin), interval, d, sub, freq)
