@@ -446,7 +446,7 @@ class CrowdResult:
             obs = self._counted_days(dates, spots)
             if obs is not None:  # the counts of the period (the forecast checked against them)
                 xs = np.repeat(x[:, None], m, axis=1) - 0.4 + (np.arange(m)[None, :] + 0.5) * width
-                ax.plot(xs.ravel(), obs.ravel(), "k_", ms=7, mew=1.6, ls="none",
+                ax.plot(xs.ravel(), obs.ravel(), "D", ms=3.2, mfc="white", mec="black", mew=0.8, ls="none",
                         label="counted (forecast fitted before %s)" % self.forecast_check.origin.date())
             ax.set_xticks(x, [d.strftime("%m-%d") for d in dates], rotation=0, fontsize=7)
             ax.set_xlim(-0.6, n - 0.4)

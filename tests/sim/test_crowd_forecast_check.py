@@ -186,3 +186,22 @@ def test_forecast_origin_errors(sample_city, national_day, inputs):
     p = national_day.model_copy(update={"forecast_origin": pd.Timestamp("2018-01-01").date()})
     with pytest.raises(InputError, match=r"history_csv .*history.csv: no counts before the forecast origin 2018-01-01"):
         arrivals(sample_city, p, HolidayCalendar(), inputs)
+
+
+def test_the_check_of_a_past_holiday_is_its_held_out_backtest(sample_city, national_day, inputs):
+    """National Day 2026 forecast by the run (origin 1 October) and held out by the rolling-origin
+    backtest (fitted on the days before the block) are one forecast: medians and bounds equal to
+    the bit, and the check's MAPE is the backtest's over the same spot-days."""
+    from sim.crowd import forecast_backtest as FB
+    from sim.crowd.calendar import HolidayCalendar
+    from sim.crowd.model import arrivals
+
+    cal = HolidayCalendar()
+    a = arrivals(sample_city, national_day, cal, inputs)
+    bt = FB.backtest(inputs[0], calendar=cal, weather=inputs[2], years=[2026], holidays=["national_day"]).table
+    m = a.check.daily.merge(bt, on=["time", "spot"], suffixes=("", "_bt"))
+    assert len(m) == len(a.check.daily) == 42
+    for c in ("arrivals_persons", "lo_persons", "hi_persons", "actual_persons"):
+        assert (m[c] == m[c + "_bt"]).all()
+    mape = float(np.mean(np.abs(m["arrivals_persons_bt"] - m["actual_persons_bt"]) / m["actual_persons_bt"]))
+    assert a.check.summary()["mape_pct"] == pytest.approx(100 * mape, abs=0.05)
