@@ -15,7 +15,11 @@
    the seasonal-naive baseline split by the same profile, the daily peak hour's error and time
    shift, and the coverage of the 90 % slot intervals, with the within-day scatter
    (Dirichlet-multinomial, the default) and without it (daily bounds times the share).
-3. The derived (provisional) calendar against the official one for every year the
+3. The within-day update (``forecast_backtest.backtest_update``): every day of those blocks,
+   the model fitted on the days before it, then at 10:00, 12:00 and 14:00 the rest of the day
+   forecast with the day's counts so far (``forecast_nowcast``) and without them; WAPE of the
+   remaining hours, APE of the day's total, coverage of the 90 % intervals.
+4. The derived (provisional) calendar against the official one for every year the
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
@@ -80,6 +84,16 @@ def main() -> None:
                       f"{100 * row.wape_baseline:5.1f} %  peak hour {100 * row.peak_mape:5.1f} % "
                       f"(|shift| {row.peak_shift_h:.2f} h)  90 % coverage {100 * row.coverage:5.1f} %")
             print(f"  overall: {r}")
+    for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
+        t0 = time.perf_counter()
+        u = FB.backtest_update(daily, hourly, calendar=cal, weather=w)
+        print(f"\n== within-day update, {label}: {u.table['holiday_block'].nunique()} blocks, "
+              f"{time.perf_counter() - t0:.1f} s (updated / plain forecast)")
+        for row in u.scores().itertuples():
+            print(f"  counted to {row.counted_to_h:02d}:00 ({row.spot_days} spot-days): rest of day WAPE "
+                  f"{100 * row.rest_wape_updated:4.1f} / {100 * row.rest_wape_plain:4.1f} %, day total MAPE "
+                  f"{100 * row.total_mape_updated:4.1f} / {100 * row.total_mape_plain:4.1f} %; 90 % coverage: "
+                  f"remaining open hours {100 * row.rest_coverage:4.1f} %, total {100 * row.total_coverage:4.1f} %")
     t0 = time.perf_counter()
     c = compare_with_official()
     both = c.days_off_match & c.makeup_match

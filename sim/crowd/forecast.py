@@ -413,44 +413,55 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
     return out.drop(columns=["_hi_day"], errors="ignore")
 
 
-def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
-    """The daily forecast ``day`` (with its predictive distribution) split into ``freq`` slots."""
+def _split_factor(model: DailyModel, freq: str) -> int:
+    """Slots of ``freq`` per profile slot (the profiles' step must be ``freq`` or coarser)."""
     if model.profiles is None:
         raise InputError(f"freq {freq}: the model has no within-day profile; expected "
                          f"fit(..., profile_counts=<sub-daily counts>)")
     pf = model.profile_freq
     if FREQS[freq] < FREQS[pf]:
-        split = int(FREQS[pf] / FREQS[freq])
-    elif FREQS[freq] == FREQS[pf]:
-        split = 1
-    else:
-        raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
-    prof = model.profiles
-    have = set(prof.index.droplevel("slot"))
+        return int(FREQS[pf] / FREQS[freq])
+    if FREQS[freq] == FREQS[pf]:
+        return 1
+    raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
+
+
+def day_shares(model: DailyModel, spot: str, day_type_: str, freq: str) -> tuple[np.ndarray, float, str]:
+    """A day's shares of its ``freq`` slots from midnight (a profile slot split evenly), the
+    Dirichlet-multinomial precision of the profile, and the day type whose profile it is (another
+    type where none was seen)."""
+    split = _split_factor(model, freq)
+    have = set(model.profiles.index.droplevel("slot"))
+    key = next(((spot, t) for t in (day_type_, "weekend", "workday", "holiday") if (spot, t) in have), None)
+    if key is None:
+        raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
+                         f"counts for every forecast spot")
+    p = model.profiles.loc[key].reindex(pd.timedelta_range("0h", "1D", freq=FREQS[model.profile_freq],
+                                                           closed="left"))
+    a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
+    return np.repeat(p["share"].fillna(0.0).to_numpy() / split, split), a, key[1]
+
+
+def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
+    """The daily forecast ``day`` (with its predictive distribution) split into ``freq`` slots."""
+    _split_factor(model, freq)
     dtype = day_type(day["status"], day["time"].dt.day_of_week)
     parts = []
-    slots_all = pd.timedelta_range("0h", "1D", freq=FREQS[pf], closed="left")
     for k, ((spot, dt_), g) in enumerate(day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False)):
-        key = next(((spot, t) for t in (dt_, "weekend", "workday", "holiday") if (spot, t) in have), None)
-        if key is None:
-            raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
-                             f"counts for every forecast spot")
-        p = prof.loc[key].reindex(slots_all)
-        sh = np.repeat(p["share"].fillna(0.0).to_numpy() / split, split)
+        sh, a, used = day_shares(model, spot, dt_, freq)
         n = len(g)
         rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
         rep["time"] = rep["time"] + np.tile(np.arange(len(sh)) * FREQS[freq], n)
         rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
         rep["_hi_day"] = rep["hi_persons"].to_numpy() * np.tile(sh, n)  # the day at its upper bound
         if slot_scatter:
-            a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
             lo, hi = slot_intervals(g["_log_mean"].to_numpy(), g["_log_se"].to_numpy(), g["_df"].to_numpy(),
                                     np.tile(sh, (n, 1)), np.full(n, a), model.interval, seed=seed + k)
             rep["lo_persons"], rep["hi_persons"] = lo.ravel(), hi.ravel()
         else:
             for c in ("lo_persons", "hi_persons"):
                 rep[c] = rep[c].to_numpy() * np.tile(sh, n)
-        rep["profile_day_type"] = key[1]  # the profile used (another type if none was seen)
+        rep["profile_day_type"] = used  # the profile used (another type if none was seen)
         parts.append(rep.drop(columns=["day_type", *_DIST]))
     out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
     out = out.reset_index(drop=True)

@@ -239,3 +239,84 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
         summ.append({"holiday": b.holiday, "year": b.year, "days": b.length_days, **_slot_scores(t)})
     table = pd.concat(parts, ignore_index=True)
     return WithinDayReport(table, pd.DataFrame(summ), freq, interval=interval, **_slot_scores(table))
+
+
+@dataclass
+class UpdateReport:
+    """Backtest of the within-day update: per (spot, day, hour counted to) the day's remaining
+    arrivals and total, forecast with and without the morning's counts."""
+
+    table: pd.DataFrame
+    freq: str
+    interval: float
+
+    def scores(self) -> pd.DataFrame:
+        """Per hour counted to: WAPE of the remaining slots and APE of the day's total (mean),
+        updated against the plain forecast; coverage of the remaining open slots' and of the
+        total's intervals (updated)."""
+        t = self.table
+        rows = []
+        for h, g in t.groupby("counted_to_h"):
+            rows.append({"counted_to_h": h, "spot_days": len(g),
+                         "rest_wape_updated": float(g["rest_abs_err_updated"].sum() / g["rest_actual"].sum()),
+                         "rest_wape_plain": float(g["rest_abs_err_plain"].sum() / g["rest_actual"].sum()),
+                         "total_mape_updated": float((g["total_updated"] / g["total_actual"] - 1).abs().mean()),
+                         "total_mape_plain": float((g["total_plain"] / g["total_actual"] - 1).abs().mean()),
+                         "rest_coverage": float(g["rest_inside"].sum() / g["rest_open"].sum()),
+                         "total_coverage": float(g["total_inside"].mean())})
+        return pd.DataFrame(rows)
+
+
+def backtest_update(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
+                    calendar: HolidayCalendar | None = None, weather: pd.DataFrame | None = None,
+                    holidays: Sequence[str] = ("spring_festival", "national_day"),
+                    hours: Sequence[int] = (10, 12, 14), interval: float = 0.9, seed: int = 0) -> UpdateReport:
+    """Each day of every held-out block of ``holidays`` inside the sub-daily counts (two weeks of
+    them before it): the model fitted on the days before that day (as a run made that day,
+    :func:`sim.crowd.arrivals.arrivals`), then at each of ``hours`` the rest of the day forecast
+    with the day's counts so far (:func:`sim.crowd.forecast_nowcast.nowcast`) and without them
+    (:func:`sim.crowd.forecast.forecast`), against the counts."""
+    from sim.crowd.forecast_nowcast import nowcast
+
+    cal = calendar or HolidayCalendar()
+    freq = profile_counts.attrs.get("freq")
+    if freq is None or freq == "1D":
+        raise InputError(f"profile counts at {freq}: expected a sub-daily step (15min, 30min or 1h)")
+    _check_holidays(holidays)
+    daily = _daily(history)
+    s0, s1 = profile_counts["time"].min().normalize(), profile_counts["time"].max().normalize()
+    blocks = _block_starts(_calendar_frame(cal, s0, s1))
+    sel = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["first"] >= s0 + pd.Timedelta(days=14))
+                 & (blocks["last"] <= min(s1, daily["time"].max()))]
+    if sel.empty:
+        raise InputError(f"backtest of the update: no complete {' or '.join(holidays)} block in the sub-daily "
+                         f"counts ({s0.date()}..{s1.date()}) with two weeks of counts before it; expected one")
+    act = profile_counts.set_index(["spot", "time"])["arrivals_persons"]
+    rows = []
+    for b in sel.sort_values("first").itertuples():
+        for day in pd.date_range(b.first, b.last, freq="D"):
+            train = daily[daily["time"] < day]
+            train.attrs["freq"] = "1D"
+            prof = profile_counts[profile_counts["time"] < day]
+            prof.attrs["freq"] = freq
+            m = fit(train, calendar=cal, weather=weather, interval=interval, profile_counts=prof)
+            plain = forecast(m, day, day, freq=freq, weather=weather, slot_scatter=False)
+            for h in hours:
+                origin = day + pd.Timedelta(hours=h)
+                fc, dd = nowcast(m, origin, day, profile_counts, freq=freq, weather=weather, seed=seed)
+                for sp, g in fc.groupby("spot"):
+                    a = act.loc[sp].reindex(g["time"]).to_numpy(float)
+                    pl = plain[(plain["spot"] == sp) & (plain["time"] >= origin)]["arrivals_persons"].to_numpy(float)
+                    tot = dd[dd["spot"] == sp].iloc[0]
+                    total = float(act.loc[sp].loc[day:day + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)].sum())
+                    open_ = g["arrivals_persons"].to_numpy() > 0
+                    inside = (a >= g["lo_persons"].to_numpy()) & (a <= g["hi_persons"].to_numpy())
+                    rows.append({"holiday_block": f"{b.holiday} {b.year}", "day": day, "spot": sp,
+                                 "counted_to_h": h, "rest_actual": a.sum(),
+                                 "rest_abs_err_updated": np.abs(g["arrivals_persons"].to_numpy() - a).sum(),
+                                 "rest_abs_err_plain": np.abs(pl - a).sum(),
+                                 "rest_open": int(open_.sum()), "rest_inside": int((inside & open_).sum()),
+                                 "total_actual": total, "total_updated": float(tot["arrivals_persons"]),
+                                 "total_plain": float(plain[plain["spot"] == sp]["arrivals_persons"].sum()),
+                                 "total_inside": bool(tot["lo_persons"] <= total <= tot["hi_persons"])})
+    return UpdateReport(pd.DataFrame(rows), freq, interval)

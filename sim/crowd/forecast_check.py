@@ -1,7 +1,7 @@
 """The run's forecast against the counts of its own period, where the counts files hold them.
 
 A bureau forecasts a holiday before it (the model is fitted on the counts before the forecast
-origin only: :func:`sim.crowd.model.arrivals`) and, after it, asks how good that forecast was.
+origin only: :func:`sim.crowd.arrivals.arrivals`) and, after it, asks how good that forecast was.
 This compares the forecast the run used (its median and interval, never the ``demand: upper``
 days) with the counts: per spot the total, the daily MAPE, the coverage of the daily intervals,
 the peak day; at the sub-daily counts' step the WAPE and the peak slot.  Errors as in the
@@ -99,8 +99,10 @@ class ForecastCheck:
                            peak_shift_h=_r(r.peak_shift_h, 2))
             spots[r.spot] = row
         out["spots"] = spots
+        part = (f"from {self.origin} (its day's total with the counts before it)" if self.origin != self.origin.normalize()
+                else "of the period")
         out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
-                       f"counts before {self.origin.date()}, against the counts of the period; the rain of "
+                       f"counts before {self.origin.date()}, against the counts {part}; the rain of "
                        "weather_csv for the period is taken as its weather forecast")
         return out
 

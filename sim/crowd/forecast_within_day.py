@@ -103,14 +103,28 @@ def slot_intervals(log_mean: np.ndarray, log_se: np.ndarray, df: np.ndarray, sha
     is beta-binomial with shares ``shares`` (days, slots) and precision ``precision`` (days;
     inf: binomial).  Quantiles of the mixture from the draws, with a fixed ``seed``.
     """
+    return split_quantiles(total_draws(log_mean, log_se, df, draws), shares, precision, interval, seed=seed)
+
+
+def total_draws(log_mean: np.ndarray, log_se: np.ndarray, df: np.ndarray, draws: int = DRAWS) -> np.ndarray:
+    """Daily totals (days, draws), persons: log(1 + N) ~ ``log_mean`` + ``log_se`` t(``df``) at
+    ``draws`` stratified quantiles, rounded."""
     from scipy.stats import t as student_t
 
-    shares = np.asarray(shares, float)
-    m, s = shares.shape
     u = (np.arange(draws) + 0.5) / draws
     z = student_t.ppf(u[None, :], np.asarray(df, float)[:, None])
-    tot = np.rint(np.maximum(np.expm1(np.asarray(log_mean, float)[:, None]
-                                      + np.asarray(log_se, float)[:, None] * z), 0.0)).astype(np.int64)
+    return np.rint(np.maximum(np.expm1(np.asarray(log_mean, float)[:, None]
+                                       + np.asarray(log_se, float)[:, None] * z), 0.0)).astype(np.int64)
+
+
+def split_quantiles(tot: np.ndarray, shares: np.ndarray, precision: np.ndarray, interval: float, *,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``interval`` of each slot's count, (days, slots) each, when a day's total is one of
+    ``tot`` (days, draws; equally likely) split Dirichlet-multinomially with ``shares`` (days,
+    slots) and ``precision`` (days; inf: multinomial margins, i.e. binomial)."""
+    shares = np.asarray(shares, float)
+    m, s = shares.shape
+    draws = tot.shape[1]
     a = np.asarray(precision, float)
     q = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0)
     lo = np.zeros((m, s))

@@ -402,13 +402,13 @@ def _segment_params(px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarr
 def gate_inflow(city: Any, params: Any, spot: str) -> tuple[float, dict]:
     """Persons/h at the gate and where the number comes from: ``gate.persons_per_hour``, or
     4 x the spot's peak 15-minute arrivals of the holiday-aware forecast over [start, end]
-    (:func:`sim.crowd.model.arrivals`, the forecast the scenic network runs on); then the info
+    (:func:`sim.crowd.arrivals.arrivals`, the forecast the scenic network runs on); then the info
     also says the calendar's source and whether it is ``provisional`` (derived, not official)."""
     g = params.gate
     if g.persons_per_hour is not None:
         return float(g.persons_per_hour), {"source": "given (gate.persons_per_hour)"}
     from sim.crowd.calendar import HolidayCalendar
-    from sim.crowd.model import arrivals
+    from sim.crowd.arrivals import arrivals
 
     cal = HolidayCalendar(params.holiday_table)  # the file (None: official + derivation)
     days = cal.day_table(params.start, params.end)

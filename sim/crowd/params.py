@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -247,9 +247,11 @@ class Params(_Strict):
                                      "(groups, diversion, modes, shuttle, choice, per-spot values)")
     measures: MeasureSettings = Field(default_factory=MeasureSettings, description="what-if: extra_gates, "
                                       "reservation_cap, shuttle_headway_min, diversion, admission_stop")
-    forecast_origin: date | None = Field(None, description="the day the forecast is made: the model is fitted on the "
-                                         "counts before it (default: start); counts of the period itself, where the "
-                                         "files hold them, are what the forecast is checked against")
+    forecast_origin: date | datetime | None = Field(
+        None, description="when the forecast is made (a date, or a local time on a step of the sub-daily counts): "
+        "the model is fitted on the days before it (default: start). Inside the period, a forecast made during the "
+        "holiday: the counts up to it, the rest of that day updated by them, the later days forecast. Counts of the "
+        "forecast part, where the files hold them, are what the forecast is checked against")
     forecast_backtest: StrictBool = Field(False, description="also backtest the forecast on the counts: the last two "
                                           "years' Spring Festivals and National Days held out (daily; hourly where "
                                           "hourly_csv holds them), reported beside the run")
@@ -279,9 +281,14 @@ class Params(_Strict):
             return self
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
-        if self.forecast_origin is not None and self.forecast_origin > self.start:
-            raise ValueError(f"forecast_origin {self.forecast_origin} is after start {self.start}; expected the day "
-                             f"the forecast is made, on or before the period's first day")
+        o = self.forecast_origin
+        if o is not None:
+            day = o.date() if isinstance(o, datetime) else o
+            inside = isinstance(o, datetime) and (o.hour, o.minute, o.second, o.microsecond) != (0, 0, 0, 0)
+            if day > self.end or (day == self.end and not inside):
+                raise ValueError(f"forecast_origin {o} is after the period {self.start}..{self.end}: every day of it "
+                                 f"is counted; expected an origin before the end (or arrivals: observed)")
+
         if (self.end - self.start).days > 31:
             raise ValueError("the simulated period is limited to 31 days")
         return self

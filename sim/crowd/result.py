@@ -212,6 +212,7 @@ class CrowdResult:
         cal = self.calendar
         hol = cal[cal.holiday.fillna("") != ""] if "holiday" in cal else cal.iloc[:0]
         out = {"arrivals": self.info.get("source"),
+               **{k: self.info[k] for k in ("fitted_on", "counted_to") if k in self.info},
                "provisional": self.provisional,
                "calendar": {"days": int(len(cal)),
                             "holiday_days_off": int((cal.status == "day_off").sum()) if "status" in cal else None,
@@ -448,6 +449,12 @@ class CrowdResult:
                 xs = np.repeat(x[:, None], m, axis=1) - 0.4 + (np.arange(m)[None, :] + 0.5) * width
                 ax.plot(xs.ravel(), obs.ravel(), "D", ms=3.2, mfc="white", mec="black", mew=0.8, ls="none",
                         label="counted (forecast fitted before %s)" % self.forecast_check.origin.date())
+            upto = self.info.get("counted_to") if isinstance(self.info, dict) else None
+            if upto is not None:  # whole days counted before a forecast made during the period
+                k = sum(d < pd.Timestamp(upto).normalize() for d in dates)
+                if k:
+                    ax.axvspan(-0.5, k - 0.5, color="#e8e8e8", zorder=0)
+                    ax.text(-0.45, 0.01, "counted", transform=ax.get_xaxis_transform(), fontsize=6, va="bottom")
             ax.set_xticks(x, [d.strftime("%m-%d") for d in dates], rotation=0, fontsize=7)
             ax.set_xlim(-0.6, n - 0.4)
             top = float(np.nanmax(hi if hi is not None else val)) if val.size else 1.0

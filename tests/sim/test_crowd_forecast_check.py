@@ -18,7 +18,7 @@ def national_day():
 
 @pytest.fixture(scope="module")
 def inputs(sample_city, national_day):
-    from sim.crowd.model import forecast_inputs
+    from sim.crowd.arrivals import forecast_inputs
 
     return forecast_inputs(sample_city, national_day)
 
@@ -41,7 +41,7 @@ def test_the_forecast_sees_no_count_on_or_after_its_origin(sample_city, national
     ten days earlier drops those days from the fit (the forecast changes) and tripling them then
     changes nothing either."""
     from sim.crowd.calendar import HolidayCalendar
-    from sim.crowd.model import arrivals
+    from sim.crowd.arrivals import arrivals
 
     cal = HolidayCalendar()
     p = national_day.model_copy(update={"end": national_day.start})
@@ -175,12 +175,13 @@ def test_forecast_origin_errors(sample_city, national_day, inputs):
     from pydantic import ValidationError
 
     from sim.crowd.calendar import HolidayCalendar
-    from sim.crowd.model import arrivals
+    from sim.crowd.arrivals import arrivals
     from sim.crowd.params import Params
 
     raw = national_day.model_dump()
-    with pytest.raises(ValidationError, match="forecast_origin 2026-10-02 is after start 2026-10-01"):
-        Params(**{**raw, "forecast_origin": "2026-10-02"})
+    with pytest.raises(ValidationError, match=r"forecast_origin 2026-10-07 is after the period 2026-10-01..2026-10-07"):
+        Params(**{**raw, "forecast_origin": "2026-10-07"})
+    assert Params(**{**raw, "forecast_origin": "2026-10-07T23:00"}).forecast_origin.hour == 23
     with pytest.raises(ValidationError, match="forecast_origin needs arrivals: forecast"):
         Params(**{**raw, "forecast_origin": "2026-09-01", "arrivals": "observed"})
     p = national_day.model_copy(update={"forecast_origin": pd.Timestamp("2018-01-01").date()})
@@ -194,7 +195,7 @@ def test_the_check_of_a_past_holiday_is_its_held_out_backtest(sample_city, natio
     the bit, and the check's MAPE is the backtest's over the same spot-days."""
     from sim.crowd import forecast_backtest as FB
     from sim.crowd.calendar import HolidayCalendar
-    from sim.crowd.model import arrivals
+    from sim.crowd.arrivals import arrivals
 
     cal = HolidayCalendar()
     a = arrivals(sample_city, national_day, cal, inputs)

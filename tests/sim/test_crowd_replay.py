@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.crowd import Params, run
-from sim.crowd.model import replay_counts
+from sim.crowd.arrivals import replay_counts
 from twin.errors import InputError
 
 BEIHU, YUXI, WANHUA = "Beihu Park", "Yuxi Ancient Street", "Wanhua Rock Cave"
