@@ -189,6 +189,35 @@ def _slot_scores(t: pd.DataFrame) -> dict:
             "peak_shift_h": float(np.mean(np.abs(shift))), "coverage": float(cov.mean())}
 
 
+def _sub_daily_blocks(history: pd.DataFrame, profile_counts: pd.DataFrame, cal: HolidayCalendar,
+                      holidays: Sequence[str], what: str) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """Daily counts, the sub-daily step, and the complete blocks of ``holidays`` inside the
+    sub-daily counts with two weeks of them before each (else a one-line error naming ``what``)."""
+    freq = profile_counts.attrs.get("freq")
+    if freq is None or freq == "1D":
+        raise InputError(f"profile counts at {freq}: expected a sub-daily step (15min, 30min or 1h)")
+    _check_holidays(holidays)
+    daily = _daily(history)
+    s0, s1 = profile_counts["time"].min().normalize(), profile_counts["time"].max().normalize()
+    blocks = _block_starts(_calendar_frame(cal, s0, s1))
+    sel = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["first"] >= s0 + pd.Timedelta(days=14))
+                 & (blocks["last"] <= min(s1, daily["time"].max()))]
+    if sel.empty:
+        raise InputError(f"{what}: no complete {' or '.join(holidays)} block in the sub-daily "
+                         f"counts ({s0.date()}..{s1.date()}) with two weeks of counts before it; expected one")
+    return daily, freq, sel
+
+
+def _known_before(daily: pd.DataFrame, profile_counts: pd.DataFrame,
+                  day: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The daily and sub-daily counts before ``day`` (a fit made that day)."""
+    train = daily[daily["time"] < day]
+    train.attrs["freq"] = "1D"
+    prof = profile_counts[profile_counts["time"] < day]
+    prof.attrs["freq"] = profile_counts.attrs["freq"]
+    return train, prof
+
+
 def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
                         calendar: HolidayCalendar | None = None, weather: pd.DataFrame | None = None,
                         holidays: Sequence[str] = ("spring_festival", "national_day"),
@@ -207,25 +236,11 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     slots.
     """
     cal = calendar or HolidayCalendar()
-    freq = profile_counts.attrs.get("freq")
-    if freq is None or freq == "1D":
-        raise InputError(f"profile counts at {freq}: expected a sub-daily step (15min, 30min or 1h)")
-    _check_holidays(holidays)
-    daily = _daily(history)
-    s0, s1 = profile_counts["time"].min().normalize(), profile_counts["time"].max().normalize()
-    blocks = _block_starts(_calendar_frame(cal, s0, s1))
-    sel = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["first"] >= s0 + pd.Timedelta(days=14))
-                 & (blocks["last"] <= min(s1, daily["time"].max()))]
-    if sel.empty:
-        raise InputError(f"backtest within the day: no complete {' or '.join(holidays)} block in the sub-daily "
-                         f"counts ({s0.date()}..{s1.date()}) with two weeks of counts before it; expected one")
+    daily, freq, sel = _sub_daily_blocks(history, profile_counts, cal, holidays, "backtest within the day")
     act = profile_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]]
     parts, summ = [], []
     for b in sel.sort_values("first").itertuples():
-        train = daily[daily["time"] < b.first]
-        train.attrs["freq"] = "1D"
-        prof = profile_counts[profile_counts["time"] < b.first]
-        prof.attrs["freq"] = freq
+        train, prof = _known_before(daily, profile_counts, b.first)
         m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval, profile_counts=prof)
         fc = forecast(m, b.first, b.last, freq=freq, weather=weather, slot_scatter=slot_scatter, seed=seed)
         t = fc.merge(act, on=["time", "spot"])
@@ -279,26 +294,12 @@ def backtest_update(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     from sim.crowd.forecast_nowcast import nowcast
 
     cal = calendar or HolidayCalendar()
-    freq = profile_counts.attrs.get("freq")
-    if freq is None or freq == "1D":
-        raise InputError(f"profile counts at {freq}: expected a sub-daily step (15min, 30min or 1h)")
-    _check_holidays(holidays)
-    daily = _daily(history)
-    s0, s1 = profile_counts["time"].min().normalize(), profile_counts["time"].max().normalize()
-    blocks = _block_starts(_calendar_frame(cal, s0, s1))
-    sel = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["first"] >= s0 + pd.Timedelta(days=14))
-                 & (blocks["last"] <= min(s1, daily["time"].max()))]
-    if sel.empty:
-        raise InputError(f"backtest of the update: no complete {' or '.join(holidays)} block in the sub-daily "
-                         f"counts ({s0.date()}..{s1.date()}) with two weeks of counts before it; expected one")
+    daily, freq, sel = _sub_daily_blocks(history, profile_counts, cal, holidays, "backtest of the update")
     act = profile_counts.set_index(["spot", "time"])["arrivals_persons"]
     rows = []
     for b in sel.sort_values("first").itertuples():
         for day in pd.date_range(b.first, b.last, freq="D"):
-            train = daily[daily["time"] < day]
-            train.attrs["freq"] = "1D"
-            prof = profile_counts[profile_counts["time"] < day]
-            prof.attrs["freq"] = freq
+            train, prof = _known_before(daily, profile_counts, day)
             m = fit(train, calendar=cal, weather=weather, interval=interval, profile_counts=prof)
             plain = forecast(m, day, day, freq=freq, weather=weather, slot_scatter=False)
             for h in hours:
