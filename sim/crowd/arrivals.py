@@ -152,12 +152,22 @@ def _forecast(p: Params, model: F.DailyModel, inputs: tuple, spots: list[str] | 
 
 
 def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame | None,
-                  interval: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  interval: float, cal: HolidayCalendar) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The forecast with the counted slots before it: whole days counted enter the daily frame
-    with their counts as bounds (the origin's day is the forecast's, its counts included)."""
+    with their counts as bounds (the origin's day is the forecast's, its counts included); the
+    counted rows get their days' calendar columns as the forecast's."""
     fc = fc.assign(counted=False)
     if counted is None:
         return fc, daily
+    days = cal.day_table(counted["time"].min().date(), counted["time"].max().date()).rename(
+        columns={"source": "calendar_source"})[["holiday", "status", "day_in_holiday", "holiday_length_days",
+                                                "calendar_source", "provisional"]]
+
+    def with_days(f: pd.DataFrame) -> pd.DataFrame:
+        return f.assign(_day=f["time"].dt.normalize()).merge(days, left_on="_day", right_index=True,
+                                                             how="left").drop(columns="_day")
+
+    counted = with_days(counted)
     day0 = fc["time"].min().normalize()
     full = counted[counted["time"] < day0]
     out = pd.concat([counted, fc], ignore_index=True).sort_values(["spot", "time"], kind="stable")
@@ -165,7 +175,7 @@ def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame |
     out.attrs.update(interval=interval, freq="15min")
     if len(full):
         d = resample_counts(full[["time", "spot", "arrivals_persons"]].assign(), "1D")
-        d = d.assign(lo_persons=d["arrivals_persons"], hi_persons=d["arrivals_persons"])
+        d = with_days(d.assign(lo_persons=d["arrivals_persons"], hi_persons=d["arrivals_persons"]))
         daily = pd.concat([d, daily], ignore_index=True).sort_values(["spot", "time"], kind="stable")
         daily = daily.reset_index(drop=True)
     daily.attrs.update(interval=interval, freq="1D")
@@ -195,7 +205,7 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     origin = forecast_origin(p)
     sub = fc[fc["time"] >= origin] if counted is not None else fc
     check = check_forecast(daily, sub, inputs[0], inputs[1], origin, model.interval)
-    fc, daily = _with_counted(fc, daily, counted, model.interval)
+    fc, daily = _with_counted(fc, daily, counted, model.interval, cal)
     info = {"source": "forecast (holiday-aware regression, statsmodels)",
             "fitted_on": f"counts before {origin.normalize().date()}"}
     if counted is not None:
