@@ -91,13 +91,38 @@ def counts_before(counts: pd.DataFrame, day: pd.Timestamp, label: str) -> pd.Dat
     return out
 
 
+def with_counted_days(daily: pd.DataFrame, sub: pd.DataFrame) -> pd.DataFrame:
+    """The daily counts extended by the whole days of the sub-daily counts that follow the daily
+    file's last day (every slot of every spot of the daily file counted): the first days of a
+    holiday under way, counted by the hour before they reach the daily file."""
+    per_day = int(pd.Timedelta(days=1) / FREQS[sub.attrs["freq"]])
+    spots = set(daily["spot"])
+    c = sub[sub["spot"].isin(spots)].assign(_day=sub["time"].dt.normalize())
+    g = c.groupby(["_day", "spot"])["arrivals_persons"].agg(["sum", "size"])
+    g = g[g["size"] == per_day].reset_index()
+    whole = g.groupby("_day")["spot"].nunique()
+    add, day = [], daily["time"].max() + pd.Timedelta(days=1)
+    while whole.get(day, 0) == len(spots):
+        add.append(g[g["_day"] == day])
+        day += pd.Timedelta(days=1)
+    if not add:
+        return daily
+    new = pd.concat(add).rename(columns={"_day": "time", "sum": "arrivals_persons"})[["time", "spot",
+                                                                                       "arrivals_persons"]]
+    out = pd.concat([daily, new.astype({"spot": daily["spot"].dtype})], ignore_index=True)
+    out = out.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
+    out.attrs.update(daily.attrs)
+    return out
+
+
 def training_inputs(p: Params, inputs: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """:func:`forecast_inputs` as known at the forecast origin: the complete days before it (the
-    weather whole: the period's rain is the weather forecast the model is given)."""
+    """:func:`forecast_inputs` as known at the forecast origin: the complete days before it, the
+    daily counts extended by the sub-daily ones (:func:`with_counted_days`; the weather whole: the
+    period's rain is the weather forecast the model is given)."""
     daily, hourly, weather = inputs
     day = forecast_origin(p).normalize()
-    return (counts_before(daily, day, f"history_csv {p.history_csv}"),
-            counts_before(hourly, day, f"hourly_csv {p.hourly_csv}"), weather)
+    known = counts_before(hourly, day, f"hourly_csv {p.hourly_csv}")
+    return (counts_before(with_counted_days(daily, known), day, f"history_csv {p.history_csv}"), known, weather)
 
 
 class Arrivals(NamedTuple):
@@ -204,7 +229,7 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     fc, daily, counted = _forecast(p, model, inputs, spots, upper)
     origin = forecast_origin(p)
     sub = fc[fc["time"] >= origin] if counted is not None else fc
-    check = check_forecast(daily, sub, inputs[0], inputs[1], origin, model.interval)
+    check = check_forecast(daily, sub, with_counted_days(inputs[0], inputs[1]), inputs[1], origin, model.interval)
     fc, daily = _with_counted(fc, daily, counted, model.interval, cal)
     info = {"source": "forecast (holiday-aware regression, statsmodels)",
             "fitted_on": f"counts before {origin.normalize().date()}"}

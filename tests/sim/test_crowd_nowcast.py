@@ -119,3 +119,30 @@ def test_update_backtest_on_the_sample_beats_the_plain_forecast(sample_city):
     assert r.spot_days == 49
     assert r.rest_wape_updated < r.rest_wape_plain and r.total_mape_updated < r.total_mape_plain / 3
     assert abs(r.rest_coverage - 0.9) < 3 * np.sqrt(0.09 / r.spot_days)
+
+
+def test_days_counted_by_the_hour_complete_the_daily_file(sample_city):
+    """A holiday under way: the daily file stops at 30 September, the hourly counts go on.  The
+    whole days 1-2 October of the hourly counts extend it (the sample's hours add up to its days),
+    so the run made on 3 October at 11:00 is the same, to the bit, as with the full daily file;
+    a day with a slot or a spot missing, and the days after it, are not added."""
+    from sim.crowd.arrivals import arrivals, forecast_inputs, with_counted_days
+    from sim.crowd.calendar import HolidayCalendar
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    p = p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11), "end": p.start.replace(day=4)})
+    full = forecast_inputs(sample_city, p)
+    cut = full[0][full[0]["time"] < pd.Timestamp("2026-10-01")].reset_index(drop=True)
+    cut.attrs.update(full[0].attrs)
+    a = arrivals(sample_city, p, HolidayCalendar(), full)
+    b = arrivals(sample_city, p, HolidayCalendar(), (cut, *full[1:]))
+    pd.testing.assert_frame_equal(a.fc, b.fc, check_exact=True)
+    pd.testing.assert_frame_equal(a.daily, b.daily, check_exact=True)
+    pd.testing.assert_frame_equal(a.check.daily, b.check.daily, check_exact=True)
+    h = full[1]
+    gap = h[~((h["spot"] == "Beihu Park") & (h["time"] == pd.Timestamp("2026-10-02 13:00")))].reset_index(drop=True)
+    gap.attrs.update(h.attrs)
+    assert with_counted_days(cut, gap)["time"].max() == pd.Timestamp("2026-10-01")
+    one = h[h["spot"] != "Beihu Park"].reset_index(drop=True)
+    one.attrs.update(h.attrs)
+    assert with_counted_days(cut, one) is cut
