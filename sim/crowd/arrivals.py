@@ -199,7 +199,9 @@ def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame |
     out = out.reset_index(drop=True)
     out.attrs.update(interval=interval, freq="15min")
     if len(full):
-        d = resample_counts(full[["time", "spot", "arrivals_persons"]].assign(), "1D")
+        whole = full[["time", "spot", "arrivals_persons"]]
+        whole.attrs["freq"] = "15min"
+        d = resample_counts(whole, "1D")
         d = with_days(d.assign(lo_persons=d["arrivals_persons"], hi_persons=d["arrivals_persons"]))
         daily = pd.concat([d, daily], ignore_index=True).sort_values(["spot", "time"], kind="stable")
         daily = daily.reset_index(drop=True)

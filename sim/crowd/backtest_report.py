@@ -116,13 +116,13 @@ class ForecastTrackRecord:
 
 def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar: HolidayCalendar,
                  weather: pd.DataFrame | None) -> ForecastTrackRecord:
-    """Backtest the forecast on the run's counts: the last two years' Spring Festivals and
+    """Backtest the forecast on the run's counts: the last two complete Spring Festivals and
     National Days held out (daily), and every such block inside the sub-daily counts."""
     try:
         daily = FB.backtest(history, calendar=calendar, weather=weather)
     except InputError as e:
-        raise InputError(f"forecast_backtest: {e} (it holds out the last two years' Spring Festivals and National "
-                         f"Days, each needing the year before it in history_csv; or set forecast_backtest: false)"
+        raise InputError(f"forecast_backtest: {e} (it holds out the last two complete Spring Festivals and National "
+                         f"Days in history_csv, each needing the year before it; or set forecast_backtest: false)"
                          ) from None
     note = ""
     within = None

@@ -91,8 +91,8 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
              holidays: Sequence[str] = ("spring_festival", "national_day"),
              years: Sequence[int] | None = None, interval: float = 0.9,
              exclude: Iterable[tuple[str, str]] = ()) -> BacktestReport:
-    """Rolling-origin backtest on held-out holiday blocks (default: the last two years' Spring
-    Festivals and National Days in the history).  For each block the model is fitted on the days
+    """Rolling-origin backtest on held-out holiday blocks (default: the last two complete blocks
+    of each of ``holidays`` in the history; ``years``: those years' blocks).  For each block the model is fitted on the days
     before it and forecasts the block's days (with the observed weather, i.e. a perfect weather
     forecast); the baseline is :func:`seasonal_naive`.  MAPE and interval coverage over all
     (spot, day) pairs."""
@@ -104,14 +104,15 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     blocks = _block_starts(days)
     blocks = blocks[blocks["holiday"].isin(list(holidays)) & (blocks["last"] <= end)]
     _check_holidays(holidays)
-    if years is None:
-        ys = sorted(blocks["year"].unique())[-2:]
+    if years is None:  # each holiday's last two complete blocks (a history ending inside a holiday)
+        sel = blocks.sort_values("first").groupby("holiday").tail(2)
+        missing = [f"{h} (two blocks)" for h in holidays if (sel["holiday"] == h).sum() < 2]
     else:
-        ys = list(years)
-    sel = blocks[blocks["year"].isin(ys)]
-    missing = [(h, y) for h in holidays for y in ys if not ((sel["holiday"] == h) & (sel["year"] == y)).any()]
+        sel = blocks[blocks["year"].isin(list(years))]
+        missing = [f"{h} {y}" for h in holidays for y in years
+                   if not ((sel["holiday"] == h) & (sel["year"] == y)).any()]
     if missing:
-        raise InputError(f"backtest: {missing[0][0]} {missing[0][1]} is not complete in the history "
+        raise InputError(f"backtest: {missing[0]} not complete in the history "
                          f"({start.date()}..{end.date()}); expected held-out holidays inside it")
     parts, summ = [], []
     for b in sel.sort_values("first").itertuples():

@@ -252,9 +252,10 @@ class Params(_Strict):
         "the model is fitted on the days before it (default: start). Inside the period, a forecast made during the "
         "holiday: the counts up to it, the rest of that day updated by them, the later days forecast. Counts of the "
         "forecast part, where the files hold them, are what the forecast is checked against")
-    forecast_backtest: StrictBool = Field(False, description="also backtest the forecast on the counts: the last two "
-                                          "years' Spring Festivals and National Days held out (daily; hourly where "
-                                          "hourly_csv holds them), reported beside the run")
+    forecast_backtest: StrictBool = Field(False, description="also backtest the forecast on the counts known at the "
+                                          "forecast origin: the last two complete Spring Festivals and National Days "
+                                          "held out (daily; hourly where hourly_csv holds them), reported beside the "
+                                          "run")
     seed: int = 0
     spend_per_capita_cny: float = Field(150.0, ge=0, description="spend per tourist over the trip (CNY), for the "
                                         "spending estimate; split over the spots visited in proportion to entries")

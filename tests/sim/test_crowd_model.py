@@ -122,8 +122,8 @@ def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
     short = load_counts(spring.params.history_csv, spring.city)
     short = short[short["time"] >= "2025-06-01"]
     short.attrs["freq"] = "1D"
-    with pytest.raises(InputError, match=r"forecast_backtest: backtest: spring_festival 2025 is not complete in the "
-                                         r"history \(2025-06-01..2026-12-31\).*or set forecast_backtest: false"):
+    with pytest.raises(InputError, match=r"forecast_backtest: backtest: spring_festival \(two blocks\) not complete "
+                                         r"in the history \(2025-06-01..2026-12-31\).*or set forecast_backtest: false"):
         track_record(short, None, HolidayCalendar(), None)
     with pytest.raises(ValidationError, match="forecast_backtest: true needs the scenic network on arrivals: "
                                               "forecast"):

@@ -146,3 +146,18 @@ def test_days_counted_by_the_hour_complete_the_daily_file(sample_city):
     one = h[h["spot"] != "Beihu Park"].reset_index(drop=True)
     one.attrs.update(h.attrs)
     assert with_counted_days(cut, one) is cut
+
+
+def test_track_record_of_a_run_made_during_the_holiday(sample_city):
+    """forecast_backtest: true on a run made on 3 October 2026: the counts known then hold no
+    complete National Day 2026, so each holiday's last two complete blocks are held out."""
+    from sim.crowd import run
+    from sim.crowd.params import MeasureSettings
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    p = p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11), "end": p.start.replace(day=3),
+                             "forecast_backtest": True, "measures": MeasureSettings()})
+    b = run(sample_city, p).summary()["forecast_backtest"]
+    assert b["daily"]["held_out"] == ["national_day 2024", "spring_festival 2025", "national_day 2025",
+                                      "spring_festival 2026"]
+    assert b["within_day"]["held_out"] == ["spring_festival 2026"]
