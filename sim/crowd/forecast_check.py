@@ -80,6 +80,16 @@ class ForecastCheck:
             "total_error_pct": _pct(f.sum() / a.sum() - 1.0) if a.sum() > 0 else None,
             "mape_pct": _pct(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any() else None,
             "interval_pct": round(100 * self.interval), "coverage_pct": _pct(np.mean(inside))}
+        day0 = self.origin.normalize()
+        if self.origin != day0 and (d["time"] == day0).any():  # the day updated by its counts so far
+            g = d[d["time"] == day0]
+            a0, f0 = g["actual_persons"].to_numpy(float), g["arrivals_persons"].to_numpy(float)
+            ok = a0 > 0
+            out["origin_day"] = {
+                "date": str(day0.date()), "counted_to": str(self.origin.time())[:5], "spots": int(len(g)),
+                "mape_pct": _pct(np.mean(np.abs(f0[ok] - a0[ok]) / a0[ok])) if ok.any() else None,
+                "coverage_pct": _pct(np.mean((a0 >= g["lo_persons"].to_numpy(float))
+                                             & (a0 <= g["hi_persons"].to_numpy(float))))}
         if self.sub_daily is not None:
             s = self.sub_daily
             err, shift = peak_slot_errors(s.reset_index(drop=True))

@@ -97,6 +97,11 @@ def test_a_run_made_during_the_holiday(sample_city):
             day = fc[(fc["spot"] == r.spot) & (fc["time"].dt.normalize() == r.time)]
             assert day["arrivals_persons"].sum() == pytest.approx(r.arrivals_persons, rel=1e-9)
     assert sorted(set(a.check.daily["time"].dt.day)) == [3, 4]
+    d3 = a.check.daily[a.check.daily["time"] == pd.Timestamp("2026-10-03")]
+    o = a.check.summary()["origin_day"]
+    assert o["counted_to"] == "11:00" and o["spots"] == 6
+    assert o["mape_pct"] == pytest.approx(100 * np.mean(np.abs(d3["arrivals_persons"] / d3["actual_persons"] - 1)),
+                                          abs=0.05)
     assert a.check.sub_daily["time"].min() == pd.Timestamp("2026-10-03 11:00")
     with pytest.raises(InputError, match="expected an origin on a step"):
         arrivals(sample_city, p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11, 30)}),
