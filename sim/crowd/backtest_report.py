@@ -23,6 +23,10 @@ class ForecastTrackRecord:
     daily: FB.BacktestReport
     within_day: FB.WithinDayReport | None
     within_day_note: str = ""
+    update: FB.UpdateReport | None = None  # a run made during the day: the update at that hour
+
+    def _update_scores(self) -> pd.DataFrame:
+        return self.update.scores(by=("holiday_block", "counted_to_h"))
 
     def summary(self) -> dict:
         d = self.daily
@@ -41,6 +45,18 @@ class ForecastTrackRecord:
                 "wape_seasonal_naive_pct": round(100 * w.wape_baseline, 1),
                 "peak_slot_error_pct": round(100 * w.peak_mape, 1), "peak_shift_h": round(w.peak_shift_h, 2),
                 "interval_pct": round(100 * w.interval), "coverage_pct": round(100 * w.coverage, 1)}
+        if self.update is not None:
+            u = self.update.scores().iloc[0]
+            out["within_day_update"] = {
+                "counted_to": f"{int(u.counted_to_h):02d}:{round(60 * (u.counted_to_h % 1)):02d}",
+                "held_out": list(dict.fromkeys(self.update.table["holiday_block"])), "spot_days": int(u.spot_days),
+                "rest_of_day_wape_pct": round(100 * u.rest_wape_updated, 1),
+                "rest_of_day_wape_plain_pct": round(100 * u.rest_wape_plain, 1),
+                "day_total_mape_pct": round(100 * u.total_mape_updated, 1),
+                "day_total_mape_plain_pct": round(100 * u.total_mape_plain, 1),
+                "interval_pct": round(100 * self.update.interval),
+                "coverage_rest_of_day_pct": round(100 * u.rest_coverage, 1),
+                "coverage_day_total_pct": round(100 * u.total_coverage, 1)}
         out["note"] = ("each held-out holiday forecast by a model fitted on the counts before it only; MAPE/WAPE "
                        "against the seasonal naive (same holiday last year, scaled); coverage: share of the "
                        "actual counts inside the prediction interval (open slots)")
@@ -49,12 +65,23 @@ class ForecastTrackRecord:
     def table(self) -> pd.DataFrame:
         """One row per held-out block and step (1D, and the sub-daily step)."""
         d = self.daily.by_holiday.rename(columns={"mape_model": "error_model", "mape_baseline": "error_baseline"})
-        d = d.assign(step="1D", error="MAPE")
+        d = d.assign(step="1D", error="MAPE", baseline="seasonal naive")
         parts = [d]
         if self.within_day is not None:
             w = self.within_day.by_holiday.rename(columns={"wape_model": "error_model",
                                                            "wape_baseline": "error_baseline"})
-            parts.append(w.assign(step=self.within_day.freq, error="WAPE"))
+            parts.append(w.assign(step=self.within_day.freq, error="WAPE", baseline="seasonal naive x profile"))
+        if self.update is not None:  # the plain forecast is the update's baseline
+            u = self._update_scores()
+            hb = u["holiday_block"].str.rsplit(" ", n=1, expand=True)
+            parts.append(pd.DataFrame({
+                "holiday": hb[0], "year": hb[1].astype(int),
+                "days": self.update.table.groupby("holiday_block")["day"].nunique().reindex(u["holiday_block"])
+                .to_numpy(),
+                "error_model": u["rest_wape_updated"], "error_baseline": u["rest_wape_plain"],
+                "coverage": u["rest_coverage"], "step": [f"{self.update.freq} from {h:g} h, updated"
+                                                         for h in u["counted_to_h"]], "error": "WAPE",
+                "baseline": "the forecast not updated"}))
         t = pd.concat(parts, ignore_index=True)
         for c in ("error_model", "error_baseline", "coverage", "peak_mape"):
             if c in t:
@@ -63,7 +90,8 @@ class ForecastTrackRecord:
             t["peak_shift_h"] = t["peak_shift_h"].round(2)
         t = t.rename(columns={"error_model": "error_model_pct", "error_baseline": "error_baseline_pct",
                               "coverage": "coverage_pct", "peak_mape": "peak_slot_error_pct"})
-        first = ["step", "holiday", "year", "days", "error", "error_model_pct", "error_baseline_pct", "coverage_pct"]
+        first = ["step", "holiday", "year", "days", "error", "error_model_pct", "baseline", "error_baseline_pct",
+                 "coverage_pct"]
         return t[first + [c for c in t.columns if c not in first]]
 
     def figure(self) -> Any:
@@ -109,15 +137,21 @@ class ForecastTrackRecord:
             w = s["within_day"]
             text += (f"; {w['step']} WAPE {w['wape_model_pct']} % ({w['wape_seasonal_naive_pct']} %), "
                      f"{w['coverage_pct']} % inside")
+        if self.update is not None:
+            u = s["within_day_update"]
+            text += (f"\nupdated with the counts to {u['counted_to']}: rest of day WAPE {u['rest_of_day_wape_pct']} % "
+                     f"(not updated {u['rest_of_day_wape_plain_pct']} %), {u['coverage_rest_of_day_pct']} % inside")
         fig.suptitle(text, fontsize=8)
         fig.tight_layout()
         return fig
 
 
 def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar: HolidayCalendar,
-                 weather: pd.DataFrame | None) -> ForecastTrackRecord:
+                 weather: pd.DataFrame | None, update_at_h: float | None = None) -> ForecastTrackRecord:
     """Backtest the forecast on the run's counts: the last two complete Spring Festivals and
-    National Days held out (daily), and every such block inside the sub-daily counts."""
+    National Days held out (daily), and every such block inside the sub-daily counts; with
+    ``update_at_h`` (a run made during the day) also the within-day update at that time of day
+    on those blocks."""
     try:
         daily = FB.backtest(history, calendar=calendar, weather=weather)
     except InputError as e:
@@ -133,4 +167,7 @@ def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar
             within = FB.backtest_within_day(history, sub_daily, calendar=calendar, weather=weather)
         except InputError as e:  # the daily record stands; say why the sub-daily one is missing
             note = str(e)
-    return ForecastTrackRecord(daily, within, note)
+    update = None
+    if within is not None and update_at_h is not None:
+        update = FB.backtest_update(history, sub_daily, calendar=calendar, weather=weather, hours=[update_at_h])
+    return ForecastTrackRecord(daily, within, note, update)

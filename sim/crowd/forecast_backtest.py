@@ -266,14 +266,14 @@ class UpdateReport:
     freq: str
     interval: float
 
-    def scores(self) -> pd.DataFrame:
-        """Per hour counted to: WAPE of the remaining slots and APE of the day's total (mean),
-        updated against the plain forecast; coverage of the remaining open slots' and of the
-        total's intervals (updated)."""
+    def scores(self, by: Sequence[str] = ("counted_to_h",)) -> pd.DataFrame:
+        """Per hour counted to (or per ``by`` columns of the table): WAPE of the remaining slots
+        and APE of the day's total (mean), updated against the plain forecast; coverage of the
+        remaining open slots' and of the total's intervals (updated)."""
         t = self.table
         rows = []
-        for h, g in t.groupby("counted_to_h"):
-            rows.append({"counted_to_h": h, "spot_days": len(g),
+        for key, g in t.groupby(list(by), sort=False):
+            rows.append({**dict(zip(by, key)), "spot_days": len(g),
                          "rest_wape_updated": float(g["rest_abs_err_updated"].sum() / g["rest_actual"].sum()),
                          "rest_wape_plain": float(g["rest_abs_err_plain"].sum() / g["rest_actual"].sum()),
                          "total_mape_updated": float((g["total_updated"] / g["total_actual"] - 1).abs().mean()),
@@ -286,12 +286,13 @@ class UpdateReport:
 def backtest_update(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
                     calendar: HolidayCalendar | None = None, weather: pd.DataFrame | None = None,
                     holidays: Sequence[str] = ("spring_festival", "national_day"),
-                    hours: Sequence[int] = (10, 12, 14), interval: float = 0.9, seed: int = 0) -> UpdateReport:
+                    hours: Sequence[float] = (10, 12, 14), interval: float = 0.9, seed: int = 0) -> UpdateReport:
     """Each day of every held-out block of ``holidays`` inside the sub-daily counts (two weeks of
     them before it): the model fitted on the days before that day (as a run made that day,
     :func:`sim.crowd.arrivals.arrivals`), then at each of ``hours`` the rest of the day forecast
     with the day's counts so far (:func:`sim.crowd.forecast_nowcast.nowcast`) and without them
-    (:func:`sim.crowd.forecast.forecast`), against the counts."""
+    (:func:`sim.crowd.forecast.forecast`), against the counts.  ``hours``: times of day, h, each
+    on a step of the sub-daily counts."""
     from sim.crowd.forecast_nowcast import nowcast
 
     cal = calendar or HolidayCalendar()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.crowd.arrivals import _spot_list, arrivals, forecast_inputs, training_inputs
+from sim.crowd.arrivals import _spot_list, arrivals, forecast_inputs, forecast_origin, training_inputs
 from sim.crowd.calendar import HolidayCalendar
 from sim.crowd.network import arrivals_from_forecast, default_config, drive_minutes, simulate_network
 from sim.crowd.params import Params
@@ -41,7 +41,10 @@ def run(city: City, params: Params, *, progress: bool = False,
 
         with progress_bar(progress, "forecast backtest"):  # on what was known at the forecast origin
             known, known_hourly, weather = training_inputs(params, inputs)
-            record = track_record(known, known_hourly, cal, weather)
+            origin = forecast_origin(params)
+            during = origin > pd.Timestamp(params.start) and origin != origin.normalize()
+            record = track_record(known, known_hourly, cal, weather,
+                                  (origin - origin.normalize()) / pd.Timedelta(hours=1) if during else None)
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
     net_p = params.network
     cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())

@@ -154,15 +154,25 @@ def test_days_counted_by_the_hour_complete_the_daily_file(sample_city):
 
 
 def test_track_record_of_a_run_made_during_the_holiday(sample_city):
-    """forecast_backtest: true on a run made on 3 October 2026: the counts known then hold no
-    complete National Day 2026, so each holiday's last two complete blocks are held out."""
+    """forecast_backtest: true on a run made on 3 October 2026 at 11:00: the counts known then
+    hold no complete National Day 2026, so each holiday's last two complete blocks are held out;
+    the track record adds the 11:00 update on the held-out blocks inside the hourly counts."""
     from sim.crowd import run
     from sim.crowd.params import MeasureSettings
 
     _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
     p = p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11), "end": p.start.replace(day=3),
                              "forecast_backtest": True, "measures": MeasureSettings()})
-    b = run(sample_city, p).summary()["forecast_backtest"]
+    r = run(sample_city, p)
+    b = r.summary()["forecast_backtest"]
     assert b["daily"]["held_out"] == ["national_day 2024", "spring_festival 2025", "national_day 2025",
                                       "spring_festival 2026"]
     assert b["within_day"]["held_out"] == ["spring_festival 2026"]
+    # and the update at the run's hour on the blocks inside the hourly counts, against not updating
+    u = b["within_day_update"]
+    assert u["counted_to"] == "11:00" and u["held_out"] == ["spring_festival 2026"] and u["spot_days"] == 9 * 7
+    assert u["rest_of_day_wape_pct"] < u["rest_of_day_wape_plain_pct"]
+    t = r.track_record.table()
+    row = t[t["step"] == "1h from 11 h, updated"].iloc[0]
+    assert row["error_model_pct"] == pytest.approx(u["rest_of_day_wape_pct"], abs=0.06)
+    assert row["baseline"] == "the forecast not updated"
