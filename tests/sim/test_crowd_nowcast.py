@@ -103,6 +103,14 @@ def test_a_run_made_during_the_holiday(sample_city):
     assert o["mape_pct"] == pytest.approx(100 * np.mean(np.abs(d3["arrivals_persons"] / d3["actual_persons"] - 1)),
                                           abs=0.05)
     assert a.check.sub_daily["time"].min() == pd.Timestamp("2026-10-03 11:00")
+    # demand: upper keeps the counts and puts the rest of each day at its upper bound: the 15-min
+    # counts add up to the daily bound, the updated day's included (rel 1e-9)
+    up = arrivals(sample_city, p.model_copy(update={"demand": "upper"}), HolidayCalendar(), inputs)
+    per_day = up.fc.groupby(["spot", up.fc["time"].dt.normalize()])["arrivals_persons"].sum()
+    bound = up.daily.set_index(["spot", "time"])["arrivals_persons"].reindex(per_day.index)
+    assert np.allclose(per_day.to_numpy(), bound.to_numpy(), rtol=1e-9)
+    assert (up.fc.loc[up.fc["counted"], "arrivals_persons"].to_numpy()
+            == fc.loc[fc["counted"], "arrivals_persons"].to_numpy()).all()
     with pytest.raises(InputError, match="expected an origin on a step"):
         arrivals(sample_city, p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11, 30)}),
                  HolidayCalendar(), inputs)
