@@ -121,8 +121,9 @@ def training_inputs(p: Params, inputs: tuple) -> tuple[pd.DataFrame, pd.DataFram
     period's rain is the weather forecast the model is given)."""
     daily, hourly, weather = inputs
     day = forecast_origin(p).normalize()
+    known_daily = counts_before(daily, day, f"history_csv {p.history_csv}")
     known = counts_before(hourly, day, f"hourly_csv {p.hourly_csv}")
-    return (counts_before(with_counted_days(daily, known), day, f"history_csv {p.history_csv}"), known, weather)
+    return with_counted_days(known_daily, known), known, weather
 
 
 class Arrivals(NamedTuple):

@@ -19,8 +19,27 @@ from sim.crowd.forecast_backtest import peak_slot_errors
 from sim.crowd.history import resample_counts
 
 
-def _pct(x: float, nd: int = 1) -> float | None:
-    return round(100.0 * float(x), nd) if np.isfinite(x) else None
+def _day_scores(d: pd.DataFrame) -> dict[str, float]:
+    """Total error, mean APE over the days with a count, and interval coverage (fractions) of
+    spot-day rows (arrivals_persons = forecast, lo/hi_persons, actual_persons)."""
+    f, a = d["arrivals_persons"].to_numpy(float), d["actual_persons"].to_numpy(float)
+    pos = a > 0
+    inside = (a >= d["lo_persons"].to_numpy(float)) & (a <= d["hi_persons"].to_numpy(float))
+    return {"total_error": f.sum() / a.sum() - 1.0 if a.sum() > 0 else np.nan,
+            "mape": float(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any() else np.nan,
+            "coverage": float(np.mean(inside)) if len(d) else np.nan}
+
+
+def _slot_scores(s: pd.DataFrame) -> dict[str, float]:
+    """WAPE (fraction), mean |peak-slot error| (fraction) and mean |peak shift| (h) of slot rows."""
+    err, shift = peak_slot_errors(s.reset_index(drop=True))
+    act = s["actual_persons"].to_numpy(float)
+    return {"wape": np.abs(s["arrivals_persons"].to_numpy(float) - act).sum() / act.sum() if act.sum() > 0
+            else np.nan, "peak_slot_error": float(np.mean(np.abs(err))), "peak_shift_h": float(np.mean(np.abs(shift)))}
+
+
+def _r(x: Any, nd: int = 1, scale: float = 1.0) -> float | None:
+    return round(scale * float(x), nd) if x is not None and np.isfinite(x) else None
 
 
 @dataclass
@@ -44,59 +63,43 @@ class ForecastCheck:
         rows = []
         for sp, g in self.daily.groupby("spot", sort=False):
             f, a = g["arrivals_persons"].to_numpy(float), g["actual_persons"].to_numpy(float)
-            pos = a > 0
             ia, im = int(np.argmax(a)), int(np.argmax(f))
+            sc = _day_scores(g)
             rows.append({"spot": sp, "days": len(g), "forecast_persons": f.sum(), "actual_persons": a.sum(),
-                         "total_error_pct": 100.0 * (f.sum() / a.sum() - 1.0) if a.sum() > 0 else np.nan,
-                         "mape_pct": 100.0 * float(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any()
-                         else np.nan,
-                         "coverage_pct": 100.0 * float(np.mean((a >= g["lo_persons"].to_numpy(float))
-                                                               & (a <= g["hi_persons"].to_numpy(float)))),
+                         "total_error_pct": 100.0 * sc["total_error"], "mape_pct": 100.0 * sc["mape"],
+                         "coverage_pct": 100.0 * sc["coverage"],
                          "peak_day_actual": g["time"].iloc[ia].date(), "peak_day_actual_persons": a[ia],
                          "peak_day_forecast": g["time"].iloc[im].date(), "peak_day_forecast_persons": f[im]})
         out = pd.DataFrame(rows)
         if self.sub_daily is not None:
             sub = []
             for sp, g in self.sub_daily.groupby("spot", sort=False):
-                g = g.reset_index(drop=True)
-                err, shift = peak_slot_errors(g)
-                act = g["actual_persons"].to_numpy(float)
-                sub.append({"spot": sp,
-                            "wape_pct": 100.0 * np.abs(g["arrivals_persons"].to_numpy(float) - act).sum() / act.sum()
-                            if act.sum() > 0 else np.nan,
-                            "peak_slot_error_pct": 100.0 * float(np.mean(np.abs(err))),
-                            "peak_shift_h": float(np.mean(np.abs(shift)))})
+                sc = _slot_scores(g)
+                sub.append({"spot": sp, "wape_pct": 100.0 * sc["wape"],
+                            "peak_slot_error_pct": 100.0 * sc["peak_slot_error"], "peak_shift_h": sc["peak_shift_h"]})
             out = out.merge(pd.DataFrame(sub), on="spot", how="left")
         return out
 
     def summary(self) -> dict[str, Any]:
         d = self.daily
-        a, f = d["actual_persons"].to_numpy(float), d["arrivals_persons"].to_numpy(float)
-        pos = a > 0
-        inside = (a >= d["lo_persons"].to_numpy(float)) & (a <= d["hi_persons"].to_numpy(float))
+        sc = _day_scores(d)
         out: dict[str, Any] = {
-            "fitted_before": str(self.origin.date()),
-            "spot_days": int(len(d)),
-            "total_error_pct": _pct(f.sum() / a.sum() - 1.0) if a.sum() > 0 else None,
-            "mape_pct": _pct(np.mean(np.abs(f[pos] - a[pos]) / a[pos])) if pos.any() else None,
-            "interval_pct": round(100 * self.interval), "coverage_pct": _pct(np.mean(inside))}
+            "fitted_before": str(self.origin.date()), "spot_days": int(len(d)),
+            "total_error_pct": _r(sc["total_error"], scale=100), "mape_pct": _r(sc["mape"], scale=100),
+            "interval_pct": round(100 * self.interval), "coverage_pct": _r(sc["coverage"], scale=100)}
         day0 = self.origin.normalize()
-        if self.origin != day0 and (d["time"] == day0).any():  # the day updated by its counts so far
+        during = self.origin != day0
+        if during and (d["time"] == day0).any():  # the day updated by its counts so far
             g = d[d["time"] == day0]
-            a0, f0 = g["actual_persons"].to_numpy(float), g["arrivals_persons"].to_numpy(float)
-            ok = a0 > 0
-            out["origin_day"] = {
-                "date": str(day0.date()), "counted_to": str(self.origin.time())[:5], "spots": int(len(g)),
-                "mape_pct": _pct(np.mean(np.abs(f0[ok] - a0[ok]) / a0[ok])) if ok.any() else None,
-                "coverage_pct": _pct(np.mean((a0 >= g["lo_persons"].to_numpy(float))
-                                             & (a0 <= g["hi_persons"].to_numpy(float))))}
+            sc = _day_scores(g)
+            out["origin_day"] = {"date": str(day0.date()), "counted_to": str(self.origin.time())[:5],
+                                 "spots": int(len(g)), "mape_pct": _r(sc["mape"], scale=100),
+                                 "coverage_pct": _r(sc["coverage"], scale=100)}
         if self.sub_daily is not None:
-            s = self.sub_daily
-            err, shift = peak_slot_errors(s.reset_index(drop=True))
-            out[self.freq] = {"wape_pct": _pct(np.abs(s["arrivals_persons"] - s["actual_persons"]).sum()
-                                               / s["actual_persons"].sum()),
-                              "peak_slot_error_pct": _pct(np.mean(np.abs(err))),
-                              "peak_shift_h": round(float(np.mean(np.abs(shift))), 2)}
+            sc = _slot_scores(self.sub_daily)
+            out[self.freq] = {"wape_pct": _r(sc["wape"], scale=100),
+                              "peak_slot_error_pct": _r(sc["peak_slot_error"], scale=100),
+                              "peak_shift_h": _r(sc["peak_shift_h"], 2)}
         spots = {}
         for r in self.by_spot().itertuples():
             row = {"forecast_persons": round(r.forecast_persons), "actual_persons": round(r.actual_persons),
@@ -109,8 +112,7 @@ class ForecastCheck:
                            peak_shift_h=_r(r.peak_shift_h, 2))
             spots[r.spot] = row
         out["spots"] = spots
-        part = (f"from {self.origin} (its day's total with the counts before it)" if self.origin != self.origin.normalize()
-                else "of the period")
+        part = f"from {self.origin} (its day's total with the counts before it)" if during else "of the period"
         out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
                        f"counts before {self.origin.date()}, against the counts {part}; the rain of "
                        "weather_csv for the period is taken as its weather forecast")
@@ -120,16 +122,11 @@ class ForecastCheck:
         """Per spot-day: forecast, interval, actual, error and whether inside (the CSV)."""
         t = self.daily[["time", "spot", "arrivals_persons", "lo_persons", "hi_persons", "actual_persons"]].copy()
         t = t.rename(columns={"arrivals_persons": "forecast_persons"})
-        t["error_pct"] = np.where(t["actual_persons"] > 0,
-                                  100.0 * (t["forecast_persons"] / t["actual_persons"].where(t["actual_persons"] > 0)
-                                           - 1.0), np.nan)
+        act = t["actual_persons"].where(t["actual_persons"] > 0)
+        t["error_pct"] = 100.0 * (t["forecast_persons"] / act - 1.0)
         t["inside_interval"] = (t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])
         t["time"] = t["time"].dt.date
         return t.round({"forecast_persons": 1, "lo_persons": 1, "hi_persons": 1, "error_pct": 2})
-
-
-def _r(x: Any, nd: int = 1) -> float | None:
-    return round(float(x), nd) if x is not None and np.isfinite(x) else None
 
 
 def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: pd.DataFrame,
