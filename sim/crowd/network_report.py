@@ -66,6 +66,25 @@ def raised_alerts(alerts: pd.DataFrame) -> int:
     return int((alerts["level"].map(rank) > alerts["previous"].map(rank)).sum())
 
 
+def alerts_ahead(alerts: pd.DataFrame, spots: list[str], now: pd.Timestamp) -> dict[str, dict[str, Any]]:
+    """For a run made during the day (counts to ``now``): per spot its alert level at ``now``, the
+    changes of the log after it that day ("HH:MM level", local time) and the first time it is at
+    red (``now`` if it already is; None if not that day) -- what a duty officer reads at ``now``."""
+    t = pd.to_datetime(alerts["time"]) if len(alerts) else pd.Series(dtype="datetime64[ns]")
+    end = now.normalize() + pd.Timedelta(days=1)
+    out = {}
+    for sp in spots:
+        sel = (alerts["spot"].astype(str) == sp).to_numpy() if len(alerts) else np.zeros(0, bool)
+        tm, lv = t[sel], alerts["level"][sel].astype(str)
+        before = lv[(tm <= now).to_numpy()]
+        level = before.iloc[-1] if len(before) else "green"
+        today = ((tm > now) & (tm < end)).to_numpy()
+        changes = [f"{x:%H:%M} {y}" for x, y in zip(tm[today], lv[today])]
+        red = "now" if level == "red" else next((c[:5] for c in changes if c.endswith(" red")), None)
+        out[sp] = {"level_now": level, "changes_today": changes, "red_from": red}
+    return out
+
+
 def alert_hours(net: Any) -> pd.DataFrame:
     """Per spot the exact hours at or above the yellow and the red threshold (``hours_yellow_or_red``,
     ``hours_red``), integrated from the network's threshold crossings (every change of a spot's

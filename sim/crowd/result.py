@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from sim.crowd.network_report import (  # noqa: F401  (hours_above, shuttle_summary re-exported)
-    alert_hours, hours_above, raised_alerts, shuttle_summary)
+    alert_hours, alerts_ahead, hours_above, raised_alerts, shuttle_summary)
 from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
 from twin.places import of_kind
@@ -250,6 +250,10 @@ class CrowdResult:
                "shuttle": shuttle_summary(self.network),
                "measures": _measures_dict(self.params.measures),
                "run_time_s": round(self.run_time_s, 1)}
+        if "counted_to" in self.info:  # a run made during the day: what is coming today
+            out["alerts_ahead_today"] = alerts_ahead(self.network.alerts, [str(s) for s in
+                                                                           self.network.steps.spot.values],
+                                                     pd.Timestamp(self.info["counted_to"]))
         if self.track_record is not None:
             out["forecast_backtest"] = self.track_record.summary()
         if self.forecast_check is not None:

@@ -184,3 +184,21 @@ def test_track_record_of_a_run_made_during_the_holiday(sample_city):
     row = t[t["step"] == "1h from 11 h, updated"].iloc[0]
     assert row["error_model_pct"] == pytest.approx(u["rest_of_day_wape_pct"], abs=0.06)
     assert row["baseline"] == "the forecast not updated"
+
+
+def test_alerts_ahead_read_the_log_after_the_counts():
+    """The duty officer's reading at 11:00: A went yellow at 09:30 and reaches red at 13:05, B is
+    green now and turns yellow at 16:00, C was red before 11:00; changes after midnight and
+    before 11:00 are not 'ahead'."""
+    from sim.crowd.network_report import alerts_ahead
+
+    log = pd.DataFrame({"time": pd.to_datetime(["2026-10-03 09:30", "2026-10-03 13:05", "2026-10-03 15:00",
+                                                "2026-10-03 16:00", "2026-10-03 10:00", "2026-10-04 09:00"]),
+                        "spot": ["A", "A", "A", "B", "C", "C"],
+                        "level": ["yellow", "red", "yellow", "yellow", "red", "green"],
+                        "previous": ["green", "yellow", "red", "green", "yellow", "red"]})
+    a = alerts_ahead(log, ["A", "B", "C", "D"], pd.Timestamp("2026-10-03 11:00"))
+    assert a["A"] == {"level_now": "yellow", "changes_today": ["13:05 red", "15:00 yellow"], "red_from": "13:05"}
+    assert a["B"] == {"level_now": "green", "changes_today": ["16:00 yellow"], "red_from": None}
+    assert a["C"] == {"level_now": "red", "changes_today": [], "red_from": "now"}
+    assert a["D"] == {"level_now": "green", "changes_today": [], "red_from": None}
