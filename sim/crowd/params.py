@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -284,6 +285,8 @@ class Params(_Strict):
             raise ValueError(f"end {self.end} is before start {self.start}")
         o = self.forecast_origin
         if o is not None:
+            if isinstance(o, datetime) and o.tzinfo is not None:  # local time, as the counts
+                o = o.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
             day = o.date() if isinstance(o, datetime) else o
             inside = isinstance(o, datetime) and (o.hour, o.minute, o.second, o.microsecond) != (0, 0, 0, 0)
             if day > self.end or (day == self.end and not inside):

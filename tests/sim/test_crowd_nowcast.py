@@ -202,3 +202,23 @@ def test_alerts_ahead_read_the_log_after_the_counts():
     assert a["B"] == {"level_now": "green", "changes_today": ["16:00 yellow"], "red_from": None}
     assert a["C"] == {"level_now": "red", "changes_today": [], "red_from": "now"}
     assert a["D"] == {"level_now": "green", "changes_today": [], "red_from": None}
+
+
+def test_a_run_during_the_holiday_needs_the_counts_up_to_its_origin(sample_city):
+    """Hourly counts that stop at 09:00 on 3 October cannot carry a forecast made at 11:00: a
+    one-line error names the spot, how much is counted and the origin.  An origin given with the
+    zone (+08:00) is the same local time as without it."""
+    from sim.crowd.arrivals import arrivals, forecast_inputs, forecast_origin
+    from sim.crowd.calendar import HolidayCalendar
+    from twin.errors import InputError
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day_live.yaml")
+    p = p.model_copy(update={"forecast_backtest": False, "end": p.start})
+    d, h, w = forecast_inputs(sample_city, p)
+    short = h[h["time"] < pd.Timestamp("2026-10-03 09:00")].reset_index(drop=True)
+    short.attrs.update(h.attrs)
+    with pytest.raises(InputError, match=r"hourly_csv .*: the counts of spot 'Beihu Park' cover 9 of the "
+                                         r"11 h from 2026-10-03 to the forecast origin 2026-10-03 11:00:00"):
+        arrivals(sample_city, p, HolidayCalendar(), (d, short, w))
+    zoned = p.model_copy(update={"forecast_origin": pd.Timestamp("2026-10-03T03:00Z").to_pydatetime()})
+    assert forecast_origin(zoned) == pd.Timestamp("2026-10-03 11:00")
