@@ -136,6 +136,7 @@ class Arrivals(NamedTuple):
     info: dict
     daily: pd.DataFrame
     check: ForecastCheck | None = None
+    plain_today: pd.DataFrame | None = None  # a run made during a day: that day's forecast not updated
 
 
 def _counted_part(p: Params, sub: pd.DataFrame, origin: pd.Timestamp,
@@ -245,4 +246,8 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
         daily = daily.assign(arrivals_persons=daily["hi_persons"]).drop(columns=["lo_persons", "hi_persons"])
         info.update(source=f"{info['source']} at the upper bound of its {level} interval",
                     demand=f"upper bound of the {level} prediction interval")
-    return Arrivals(fc, info, daily, check)
+    plain = None
+    if counted is not None:  # the day as forecast before it, beside its update
+        day0 = origin.normalize()
+        plain = F.forecast(model, day0, day0, freq="15min", spots=spots, slot_scatter=False)
+    return Arrivals(fc, info, daily, check, plain)

@@ -34,7 +34,7 @@ def run(city: City, params: Params, *, progress: bool = False,
     t0 = time.perf_counter()
     cal = HolidayCalendar(params.holiday_table)
     inputs = forecast_inputs(city, params) if params.arrivals == "forecast" else None
-    fc, info, daily, check = arrivals(city, params, cal, inputs)
+    fc, info, daily, check, plain_today = arrivals(city, params, cal, inputs)
     record = None
     if params.forecast_backtest:  # (only with arrivals: forecast, Params checks)
         from sim.crowd.backtest_report import track_record
@@ -56,4 +56,4 @@ def run(city: City, params: Params, *, progress: bool = False,
         net = simulate_network(city, arr, cfg, seed=params.seed, measures=params.measures.as_dict() or None)
     return CrowdResult(city=city, params=params, calendar=days, forecast=fc, daily=daily, info=info,
                        network=net, start=start, run_time_s=time.perf_counter() - t0, track_record=record,
-                       forecast_check=check)
+                       forecast_check=check, plain_today=plain_today)

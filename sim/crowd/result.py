@@ -127,6 +127,7 @@ class CrowdResult:
     run_time_s: float = 0.0
     track_record: Any = None  # sim.crowd.backtest_report.ForecastTrackRecord (forecast_backtest: true)
     forecast_check: Any = None  # sim.crowd.forecast_check.ForecastCheck (counts of the period exist)
+    plain_today: pd.DataFrame | None = None  # a run made during a day: that day's forecast not updated
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -399,7 +400,27 @@ class CrowdResult:
             if self.track_record is not None:
                 self._cache["figures"].append(("Forecast against held-out holidays",
                                                fig_png(self.track_record.figure())))
+            if self.plain_today is not None:
+                self._cache["figures"].append(("Today: counted, and the forecast updated", fig_png(self._today_figure())))
         return self._cache["figures"]
+
+    def _figure_files(self) -> list[str]:
+        """The file names of :meth:`figures`, in its order."""
+        return (["occupancy.png", "daily_arrivals.png"] + (["forecast_backtest.png"] if self.track_record else [])
+                + (["today.png"] if self.plain_today is not None else []))
+
+    def _today_figure(self) -> Any:
+        from sim.crowd.today_chart import today_figure
+
+        now = pd.Timestamp(self.info["counted_to"])
+        chk = self.forecast_check
+        later = None
+        if chk is not None and chk.sub_daily is not None:
+            later = chk.sub_daily[chk.sub_daily["time"].dt.normalize() == now.normalize()]
+            later.attrs["freq"] = chk.freq
+        title = self._mark(f"Arrivals on {now.date()}: counted to {now:%H:%M} (red line), then the forecast updated "
+                           "by those counts (blue) beside the forecast made before the day (grey)")
+        return today_figure(self.forecast, self.plain_today, now, later, textwrap.fill(title, 95))
 
     def _occupancy_png(self) -> bytes:
         return fig_png(self._occupancy_figure())
@@ -527,7 +548,6 @@ class CrowdResult:
         if self.forecast_check is not None:
             files.append(write_text_atomic(folder / "forecast_vs_counts.csv",
                                            self.forecast_check.table().to_csv(index=False)))
-        names = ["occupancy.png", "daily_arrivals.png"] + (["forecast_backtest.png"] if self.track_record else [])
-        for (cap, png), name in zip(self.figures(), names):
+        for (cap, png), name in zip(self.figures(), self._figure_files()):
             files.append(save_png(png, folder / name))
         return files

@@ -161,7 +161,7 @@ def test_days_counted_by_the_hour_complete_the_daily_file(sample_city):
     assert with_counted_days(cut, one) is cut
 
 
-def test_track_record_of_a_run_made_during_the_holiday(sample_city):
+def test_track_record_of_a_run_made_during_the_holiday(sample_city, tmp_path):
     """forecast_backtest: true on a run made on 3 October 2026 at 11:00: the counts known then
     hold no complete National Day 2026, so each holiday's last two complete blocks are held out;
     the track record adds the 11:00 update on the held-out blocks inside the hourly counts."""
@@ -184,6 +184,14 @@ def test_track_record_of_a_run_made_during_the_holiday(sample_city):
     row = t[t["step"] == "1h from 11 h, updated"].iloc[0]
     assert row["error_model_pct"] == pytest.approx(u["rest_of_day_wape_pct"], abs=0.06)
     assert row["baseline"] == "the forecast not updated"
+    # the day's chart: counted, updated (with its band), the forecast before the day, counted later
+    assert "today.png" in {f.name for f in r.save(tmp_path)}
+    import matplotlib.pyplot as plt
+
+    fig = r._today_figure()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "counted", "updated, 90 % band", "updated", "forecast before the day", "counted later"]
+    plt.close(fig)
 
 
 def test_alerts_ahead_read_the_log_after_the_counts():
