@@ -8,7 +8,9 @@ measure) entries against the gate counts per spot (``report().entries_vs_counts_
 yellow or red and at red per spot for the baseline, the scenario's measures and (National Day)
 ``demand: upper`` with them; closed-out persons; the shuttle fleet of the busiest day with and
 without empty runs (``shuttle.fleet``); and the inflow ``scenarios/crowd_gate_bottleneck.yaml``
-takes from the forecast (``sim.crowd.gate.gate_inflow``).  About 2 min.
+takes from the forecast (``sim.crowd.gate.gate_inflow``); for
+``scenarios/crowd_national_day_live.yaml`` (made at 11:00 on 3 October) the updated day against
+its counts, the update's track record and the alerts ahead that day.  About 1 min.
 
 Usage: ``python benchmarks/crowd_scenarios.py``
 """
@@ -76,11 +78,33 @@ def scenario(city, file: str) -> None:
               f"{f['total']} buses ({f['total_no_deadhead']} without empty runs), per line {f['per_line']}")
 
 
+def live(city) -> None:
+    """The run made during the holiday (3 October 11:00): the updated day against its counts,
+    the 11:00 update's track record, and what the duty officer reads for the rest of the day."""
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day_live.yaml")
+    t = time.perf_counter()
+    r = M.run(city, p)
+    s = r.summary()
+    print(f"\n## crowd_national_day_live.yaml ({time.perf_counter() - t:.0f} s): {s['arrivals']}")
+    o, chk = s["forecast_vs_counts"]["origin_day"], s["forecast_vs_counts"]
+    print(f"{o['date']} counted to {o['counted_to']}: day-total MAPE {o['mape_pct']} % over {o['spots']} spots, "
+          f"{o['coverage_pct']} % inside; the whole forecast part ({chk['spot_days']} spot-days) MAPE "
+          f"{chk['mape_pct']} %, {chk['coverage_pct']} % inside")
+    u = s["forecast_backtest"]["within_day_update"]
+    print(f"track record of the {u['counted_to']} update ({', '.join(u['held_out'])}, {u['spot_days']} spot-days): "
+          f"rest of day WAPE {u['rest_of_day_wape_pct']} % (not updated {u['rest_of_day_wape_plain_pct']} %), day "
+          f"total {u['day_total_mape_pct']} % ({u['day_total_mape_plain_pct']} %)")
+    for sp, a in s["alerts_ahead_today"].items():
+        print(f"  {sp}: {a['level_now']} now; later today {', '.join(a['changes_today']) or 'no change'}; red from "
+              f"{a['red_from']}")
+
+
 def main() -> None:
     warnings.simplefilter("ignore")
     city = load_city(ROOT / "data_samples" / "chenzhou")
     for f in ("crowd_national_day.yaml", "crowd_spring_festival_next.yaml"):
         scenario(city, f)
+    live(city)
     from sim.crowd.gate import gate_inflow
 
     _, g = load_scenario(ROOT / "scenarios" / "crowd_gate_bottleneck.yaml")
