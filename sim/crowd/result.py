@@ -19,6 +19,7 @@ import pyogrio
 
 from sim.crowd.network_report import (  # noqa: F401  (hours_above, shuttle_summary re-exported)
     alert_hours, alerts_ahead, hours_above, raised_alerts, shuttle_summary)
+from sim.crowd.run_charts import daily_figure, occupancy_figure
 from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
 from twin.places import of_kind
@@ -98,20 +99,6 @@ def traffic_frames(net: Any, every_steps: int) -> list[tuple[pd.Timestamp, gpd.G
             g["vc_ratio"] = np.where(cap[keep] > 0, pcu[keep] / cap[keep], np.nan)
         out.append((pd.Timestamp(lv.time.values[k0]), gpd.GeoDataFrame(g, geometry="geometry", crs=links.crs)))
     return out
-
-
-def daily_bars(daily: pd.DataFrame) -> tuple[list[pd.Timestamp], list[str], np.ndarray, np.ndarray | None,
-                                            np.ndarray | None]:
-    """The daily chart's data: dates, spots, arrivals (day, spot) and the interval bounds (day,
-    spot), None for replayed counts (no interval)."""
-    pv = daily.pivot_table(index="time", columns="spot", values="arrivals_persons", aggfunc="sum").sort_index()
-    dates = [pd.Timestamp(t) for t in pv.index]
-    spots = [str(c) for c in pv.columns]
-    lo = hi = None
-    if {"lo_persons", "hi_persons"} <= set(daily.columns):
-        lo, hi = (daily.pivot_table(index="time", columns="spot", values=c, aggfunc="sum").loc[pv.index, pv.columns]
-                  .to_numpy(float) for c in ("lo_persons", "hi_persons"))
-    return dates, spots, pv.to_numpy(float), lo, hi
 
 
 @dataclass
@@ -426,84 +413,24 @@ class CrowdResult:
         return fig_png(self._occupancy_figure())
 
     def _occupancy_figure(self) -> Any:
-        import matplotlib.pyplot as plt
-
-        s = self.network.steps
-        sps = [str(v) for v in s.spot.values]
-        fig, axes = plt.subplots(len(sps), 1, figsize=(7.5, 1.3 * len(sps) + 0.6), dpi=100, sharex=True)
-        axes = np.atleast_1d(axes)
-        t = pd.to_datetime(s.time.values)
-        for ax, sp in zip(axes, sps):
-            d = s.sel(spot=sp)
-            cap = float(d.capacity_persons)
-            ax.fill_between(t, np.asarray(d.occupancy_persons.values), color="#3182bd", alpha=0.6, lw=0)
-            if "occupancy_max_persons" in d:  # the alerts and the report's peak use the maximum of each step
-                ax.plot(t, np.asarray(d.occupancy_max_persons.values), color="#08306b", lw=0.6)
-            ax.axhline(cap, color="#d62728", lw=0.8)
-            ax.axhline(0.8 * cap, color="#e6b800", lw=0.8, ls="--")
-            ax.set_ylabel(textwrap.fill(sp, 14) + "\n(persons)", fontsize=7, rotation=0, ha="right", va="center")
-            ax.tick_params(labelsize=6)
-        axes[0].set_title(self._mark("persons inside: 15-min mean (blue), maximum (dark line); 80 % (yellow) and\n"
-                                     "100 % (red) of the instantaneous capacity"), fontsize=8)
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        return fig
+        return occupancy_figure(self.network.steps, self._mark(
+            "persons inside: 15-min mean (blue), maximum (dark line); 80 % (yellow) and\n"
+            "100 % (red) of the instantaneous capacity"))
 
     def _daily_png(self) -> bytes:
         return fig_png(self._daily_figure())
 
     def _daily_figure(self) -> Any:
-        """Grouped bars per day (x = 0..n-1, date labels), one bar per spot, with the forecast
-        interval as error bars (none for replayed counts)."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7.0, 3.4), dpi=100)
         what = "arrivals"
-        if self.daily is not None and len(self.daily):
-            dates, spots, val, lo, hi = daily_bars(self.daily)
-            n, m = val.shape
-            width = 0.8 / m
-            x = np.arange(n)
-            for j, sp in enumerate(spots):
-                err = None if lo is None else np.vstack([np.maximum(val[:, j] - lo[:, j], 0.0),
-                                                         np.maximum(hi[:, j] - val[:, j], 0.0)])
-                ax.bar(x - 0.4 + (j + 0.5) * width, val[:, j], width=width, yerr=err, capsize=1.5,
-                       error_kw={"elinewidth": 0.6, "ecolor": "#444444"}, label=sp)
-            obs = self._counted_days(dates, spots)
-            if obs is not None:  # the counts of the period (the forecast checked against them)
-                xs = np.repeat(x[:, None], m, axis=1) - 0.4 + (np.arange(m)[None, :] + 0.5) * width
-                ax.plot(xs.ravel(), obs.ravel(), "D", ms=3.2, mfc="white", mec="black", mew=0.8, ls="none",
-                        label="counted (forecast fitted before %s)" % self.forecast_check.origin.date())
-            upto = self.info.get("counted_to") if isinstance(self.info, dict) else None
-            if upto is not None:  # whole days counted before a forecast made during the period
-                k = sum(d < pd.Timestamp(upto).normalize() for d in dates)
-                if k:
-                    ax.axvspan(-0.5, k - 0.5, color="#e8e8e8", zorder=0)
-                    ax.text(-0.45, 0.01, "counted", transform=ax.get_xaxis_transform(), fontsize=6, va="bottom")
-            ax.set_xticks(x, [d.strftime("%m-%d") for d in dates], rotation=0, fontsize=7)
-            ax.set_xlim(-0.6, n - 0.4)
-            top = float(np.nanmax(hi if hi is not None else val)) if val.size else 1.0
-            if obs is not None and np.isfinite(obs).any():
-                top = max(top, float(np.nanmax(obs)))
-            ax.set_ylim(0, 1.35 * max(top, 1.0))  # room for the legend above the bars
-            ax.legend(fontsize=6, ncol=3, loc="upper left")
-            if lo is not None:
-                level = 100 * getattr(self.forecast, "attrs", {}).get("interval", 0.9)
-                what = f"arrivals with the {level:.0f} % interval"
-        ax.set_ylabel("arrivals (persons/day)")
-        caps = getattr(getattr(self.params, "measures", None), "reservation_cap", None)
-        if caps:
+        if self.daily is not None and {"lo_persons", "hi_persons"} <= set(self.daily.columns):
+            what = f"arrivals with the {100 * getattr(self.forecast, 'attrs', {}).get('interval', 0.9):.0f} % interval"
+        if getattr(getattr(self.params, "measures", None), "reservation_cap", None):
             what += " (demand, before the reservation caps)"
-        ax.set_title(self._mark(textwrap.fill(f"Daily {what} — {self.info.get('source')}", 90)), fontsize=8)
-        fig.tight_layout()
-        return fig
-
-    def _counted_days(self, dates: list[pd.Timestamp], spots: list[str]) -> np.ndarray | None:
-        """The counts of the chart's days (day, spot; NaN where none), None without a check."""
-        if self.forecast_check is None:
-            return None
-        pv = self.forecast_check.daily.pivot_table(index="time", columns="spot", values="actual_persons")
-        return pv.reindex(index=pd.DatetimeIndex(dates), columns=spots).to_numpy(float)
+        chk = self.forecast_check
+        return daily_figure(self.daily, self._mark(textwrap.fill(f"Daily {what} — {self.info.get('source')}", 90)),
+                            counts=None if chk is None else chk.daily,
+                            fitted_before=None if chk is None else chk.origin,
+                            counted_to=self.info.get("counted_to") if isinstance(self.info, dict) else None)
 
     # ---------------------------------------------------------------------------- save
     def save(self, folder: Path) -> list[Path]:
