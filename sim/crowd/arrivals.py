@@ -158,7 +158,8 @@ def _counted_part(p: Params, sub: pd.DataFrame, origin: pd.Timestamp,
     if len(short):
         sp = short.index[0]
         end = obs.loc[obs["spot"] == sp, "time"].max() + REPLAY_STEP
-        raise InputError(f"{label}: the counts of spot {sp!r} cover {n[sp] / 4:g} of the {need / 4:g} h from "
+        h = REPLAY_STEP / pd.Timedelta(hours=1)
+        raise InputError(f"{label}: the counts of spot {sp!r} cover {n[sp] * h:g} of the {need * h:g} h from "
                          f"{p.start} to the forecast origin {origin} (last up to {end}); expected every step "
                          f"before the origin counted")
     return obs.assign(lo_persons=obs["arrivals_persons"], hi_persons=obs["arrivals_persons"], counted=True)
