@@ -207,7 +207,8 @@ class HolidayCalendar:
         return df
 
 
-__all__ = ["HolidayCalendar", "is_workday", "day_type", "HolidayBlock", "HOLIDAYS", "STATUSES", "SOURCES", "DERIVATION_YEARS", "RULE_EPOCHS",
-           "MAKEUP_EPOCHS", "KNOWN_DEVIATIONS", "KNOWN_MAKEUP_DEVIATIONS", "FESTIVAL_TOLERANCE_DAYS", "statutory_days",
+__all__ = ["HolidayCalendar", "is_workday", "day_type", "HolidayBlock", "HOLIDAYS", "STATUSES", "SOURCES",
+           "DERIVATION_YEARS", "RULE_EPOCHS", "MAKEUP_EPOCHS", "KNOWN_DEVIATIONS", "KNOWN_MAKEUP_DEVIATIONS",
+           "FESTIVAL_TOLERANCE_DAYS", "statutory_days",
            "official_years", "official_blocks", "festival_dates", "festival_reference", "derive_blocks",
            "compare_with_official", "load_holiday_table"]

@@ -92,10 +92,10 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
              years: Sequence[int] | None = None, interval: float = 0.9,
              exclude: Iterable[tuple[str, str]] = ()) -> BacktestReport:
     """Rolling-origin backtest on held-out holiday blocks (default: the last two complete blocks
-    of each of ``holidays`` in the history; ``years``: those years' blocks).  For each block the model is fitted on the days
-    before it and forecasts the block's days (with the observed weather, i.e. a perfect weather
-    forecast); the baseline is :func:`seasonal_naive`.  MAPE and interval coverage over all
-    (spot, day) pairs."""
+    of each of ``holidays`` in the history; ``years``: those years' blocks).  For each block the
+    model is fitted on the days before it and forecasts the block's days (with the observed
+    weather, i.e. a perfect weather forecast); the baseline is :func:`seasonal_naive`.  MAPE and
+    interval coverage over all (spot, day) pairs."""
     cal = calendar or HolidayCalendar()
     daily = _daily(history)
     end = daily["time"].max()

@@ -150,8 +150,8 @@ def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: 
     if sub_fc is not None and sub_counts is not None:
         freq = sub_counts.attrs.get("freq")
         f = resample_counts(sub_fc, freq)
-        s = f.merge(sub_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]],
-                    on=["time", "spot"], how="left")
+        act = sub_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]]
+        s = f.merge(act, on=["time", "spot"], how="left")
         if s["actual_persons"].notna().all():
             sub = s.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
         else:

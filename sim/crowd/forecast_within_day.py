@@ -42,7 +42,8 @@ def _typed(counts: pd.DataFrame, calendar: HolidayCalendar | None) -> pd.DataFra
     c = counts[["time", "spot", "arrivals_persons"]].copy()
     c["date"] = c["time"].dt.normalize()
     days = cal.day_table(c["date"].min().date(), c["date"].max().date())
-    c["day_type"] = pd.Series(day_type(days["status"], days.index.day_of_week), index=days.index).reindex(c["date"]).to_numpy()
+    types = pd.Series(day_type(days["status"], days.index.day_of_week), index=days.index)
+    c["day_type"] = types.reindex(c["date"]).to_numpy()
     c["slot"] = c["time"] - c["date"]
     c.attrs["freq"] = f
     return c

@@ -388,7 +388,8 @@ class CrowdResult:
                 self._cache["figures"].append(("Forecast against held-out holidays",
                                                fig_png(self.track_record.figure())))
             if self.plain_today is not None:
-                self._cache["figures"].append(("Today: counted, and the forecast updated", fig_png(self._today_figure())))
+                self._cache["figures"].append(("Today: counted, and the forecast updated",
+                                               fig_png(self._today_figure())))
         return self._cache["figures"]
 
     def _figure_files(self) -> list[str]:
