@@ -88,8 +88,8 @@ class ForecastCheck:
             "total_error_pct": _r(sc["total_error"], scale=100), "mape_pct": _r(sc["mape"], scale=100),
             "interval_pct": round(100 * self.interval), "coverage_pct": _r(sc["coverage"], scale=100)}
         day0 = self.origin.normalize()
-        during = self.origin != day0
-        if during and (d["time"] == day0).any():  # the day updated by its counts so far
+        during = self.origin != day0 and bool((d["time"] == day0).any())  # made during a day of the period
+        if during:  # the day updated by its counts so far
             g = d[d["time"] == day0]
             sc = _day_scores(g)
             out["origin_day"] = {"date": str(day0.date()), "counted_to": str(self.origin.time())[:5],
@@ -112,7 +112,8 @@ class ForecastCheck:
                            peak_shift_h=_r(r.peak_shift_h, 2))
             spots[r.spot] = row
         out["spots"] = spots
-        part = f"from {self.origin} (its day's total with the counts before it)" if during else "of the period"
+        part = (f"from {self.origin} (its day's total with the counts before it)" if during
+                else "of the period" if self.origin <= d["time"].min() else f"from {day0.date()}")
         out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
                        f"counts before {self.origin.date()}, against the counts {part}; the rain of "
                        "weather_csv for the period is taken as its weather forecast")
