@@ -113,7 +113,7 @@ class ForecastCheck:
             spots[r.spot] = row
         out["spots"] = spots
         part = (f"from {self.origin} (its day's total with the counts before it)" if during
-                else "of the period" if self.origin <= d["time"].min() else f"from {day0.date()}")
+                else f"from {d['time'].min().date()}")
         out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
                        f"counts before {self.origin.date()}, against the counts {part}; the rain of "
                        "weather_csv for the period is taken as its weather forecast")

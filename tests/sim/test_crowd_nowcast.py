@@ -230,3 +230,18 @@ def test_a_run_during_the_holiday_needs_the_counts_up_to_its_origin(sample_city)
         arrivals(sample_city, p, HolidayCalendar(), (d, short, w))
     zoned = p.model_copy(update={"forecast_origin": pd.Timestamp("2026-10-03T03:00Z").to_pydatetime()})
     assert forecast_origin(zoned) == pd.Timestamp("2026-10-03 11:00")
+
+
+def test_an_origin_at_midnight_inside_the_period(sample_city):
+    """forecast_origin 2026-10-03 (a date) on the 1-7 October week: 1-2 October are the counts
+    (192 slots a spot), 3-7 October the forecast, checked from 3 October, with no updated day."""
+    from sim.crowd.arrivals import arrivals
+    from sim.crowd.calendar import HolidayCalendar
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    a = arrivals(sample_city, p.model_copy(update={"forecast_origin": pd.Timestamp("2026-10-03").date()}),
+                 HolidayCalendar())
+    assert (a.fc[a.fc["counted"]].groupby("spot").size() == 192).all()
+    assert a.check.daily["time"].min() == pd.Timestamp("2026-10-03") and len(a.check.daily) == 30
+    s = a.check.summary()
+    assert "origin_day" not in s and "against the counts from 2026-10-03;" in s["note"]
