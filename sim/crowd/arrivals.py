@@ -76,9 +76,8 @@ def forecast_inputs(city: City, p: Params) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 def forecast_origin(p: Params) -> pd.Timestamp:
     """When the forecast is made (``forecast_origin``, default the period's first day), local
-    time (Asia/Shanghai) without a zone, as the counts."""
-    t = pd.Timestamp(p.forecast_origin or p.start)
-    return t.tz_convert("Asia/Shanghai").tz_localize(None) if t.tzinfo is not None else t
+    time (Asia/Shanghai) without a zone, as the counts (:class:`Params` reads a zoned origin so)."""
+    return pd.Timestamp(p.forecast_origin or p.start)
 
 
 def counts_before(counts: pd.DataFrame, day: pd.Timestamp, label: str) -> pd.DataFrame:

@@ -25,9 +25,6 @@ class ForecastTrackRecord:
     within_day_note: str = ""
     update: FB.UpdateReport | None = None  # a run made during the day: the update at that hour
 
-    def _update_scores(self) -> pd.DataFrame:
-        return self.update.scores(by=("holiday_block", "counted_to_h"))
-
     def summary(self) -> dict:
         d = self.daily
         out: dict[str, Any] = {"daily": {
@@ -72,7 +69,7 @@ class ForecastTrackRecord:
                                                            "wape_baseline": "error_baseline"})
             parts.append(w.assign(step=self.within_day.freq, error="WAPE", baseline="seasonal naive x profile"))
         if self.update is not None:  # the plain forecast is the update's baseline
-            u = self._update_scores()
+            u = self.update.scores(by=("holiday_block", "counted_to_h"))
             hb = u["holiday_block"].str.rsplit(" ", n=1, expand=True)
             parts.append(pd.DataFrame({
                 "holiday": hb[0], "year": hb[1].astype(int),

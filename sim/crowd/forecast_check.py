@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.crowd.forecast_backtest import peak_slot_errors
 from sim.crowd.history import resample_counts
+from sim.result import rounded
 
 
 def _day_scores(d: pd.DataFrame) -> dict[str, float]:
@@ -36,10 +37,6 @@ def _slot_scores(s: pd.DataFrame) -> dict[str, float]:
     act = s["actual_persons"].to_numpy(float)
     return {"wape": np.abs(s["arrivals_persons"].to_numpy(float) - act).sum() / act.sum() if act.sum() > 0
             else np.nan, "peak_slot_error": float(np.mean(np.abs(err))), "peak_shift_h": float(np.mean(np.abs(shift)))}
-
-
-def _r(x: Any, nd: int = 1, scale: float = 1.0) -> float | None:
-    return round(scale * float(x), nd) if x is not None and np.isfinite(x) else None
 
 
 @dataclass
@@ -85,31 +82,31 @@ class ForecastCheck:
         sc = _day_scores(d)
         out: dict[str, Any] = {
             "fitted_before": str(self.origin.date()), "spot_days": int(len(d)),
-            "total_error_pct": _r(sc["total_error"], scale=100), "mape_pct": _r(sc["mape"], scale=100),
-            "interval_pct": round(100 * self.interval), "coverage_pct": _r(sc["coverage"], scale=100)}
+            "total_error_pct": rounded(100 * sc["total_error"], 1), "mape_pct": rounded(100 * sc["mape"], 1),
+            "interval_pct": round(100 * self.interval), "coverage_pct": rounded(100 * sc["coverage"], 1)}
         day0 = self.origin.normalize()
         during = self.origin != day0 and bool((d["time"] == day0).any())  # made during a day of the period
         if during:  # the day updated by its counts so far
             g = d[d["time"] == day0]
             sc = _day_scores(g)
             out["origin_day"] = {"date": str(day0.date()), "counted_to": str(self.origin.time())[:5],
-                                 "spots": int(len(g)), "mape_pct": _r(sc["mape"], scale=100),
-                                 "coverage_pct": _r(sc["coverage"], scale=100)}
+                                 "spots": int(len(g)), "mape_pct": rounded(100 * sc["mape"], 1),
+                                 "coverage_pct": rounded(100 * sc["coverage"], 1)}
         if self.sub_daily is not None:
             sc = _slot_scores(self.sub_daily)
-            out[self.freq] = {"wape_pct": _r(sc["wape"], scale=100),
-                              "peak_slot_error_pct": _r(sc["peak_slot_error"], scale=100),
-                              "peak_shift_h": _r(sc["peak_shift_h"], 2)}
+            out[self.freq] = {"wape_pct": rounded(100 * sc["wape"], 1),
+                              "peak_slot_error_pct": rounded(100 * sc["peak_slot_error"], 1),
+                              "peak_shift_h": rounded(sc["peak_shift_h"], 2)}
         spots = {}
         for r in self.by_spot().itertuples():
             row = {"forecast_persons": round(r.forecast_persons), "actual_persons": round(r.actual_persons),
-                   "total_error_pct": _r(r.total_error_pct), "mape_pct": _r(r.mape_pct),
-                   "coverage_pct": _r(r.coverage_pct),
+                   "total_error_pct": rounded(r.total_error_pct, 1), "mape_pct": rounded(r.mape_pct, 1),
+                   "coverage_pct": rounded(r.coverage_pct, 1),
                    "peak_day_actual": f"{r.peak_day_actual} ({r.peak_day_actual_persons:.0f})",
                    "peak_day_forecast": f"{r.peak_day_forecast} ({r.peak_day_forecast_persons:.0f})"}
             if self.sub_daily is not None:
-                row.update(wape_pct=_r(r.wape_pct), peak_slot_error_pct=_r(r.peak_slot_error_pct),
-                           peak_shift_h=_r(r.peak_shift_h, 2))
+                row.update(wape_pct=rounded(r.wape_pct, 1), peak_slot_error_pct=rounded(r.peak_slot_error_pct, 1),
+                           peak_shift_h=rounded(r.peak_shift_h, 2))
             spots[r.spot] = row
         out["spots"] = spots
         part = (f"from {self.origin} (its day's total with the counts before it)" if during

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from twin.scenario import ScenarioPath
 
@@ -263,6 +263,14 @@ class Params(_Strict):
     gate: GateParams | None = Field(None, description="present: the run is the pedestrian micro-simulation "
                                     "of this spot's gate area instead of the scenic network")
 
+    @field_validator("forecast_origin")
+    @classmethod
+    def _local_origin(cls, o: date | datetime | None) -> date | datetime | None:
+        """A zoned origin as local time (Asia/Shanghai) without a zone, as the counts."""
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            return o.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        return o
+
     @model_validator(mode="after")
     def _dates(self) -> "Params":
         if self.gate is None or self.gate.from_forecast:
@@ -285,14 +293,11 @@ class Params(_Strict):
             raise ValueError(f"end {self.end} is before start {self.start}")
         o = self.forecast_origin
         if o is not None:
-            if isinstance(o, datetime) and o.tzinfo is not None:  # local time, as the counts
-                o = o.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
             day = o.date() if isinstance(o, datetime) else o
             inside = isinstance(o, datetime) and (o.hour, o.minute, o.second, o.microsecond) != (0, 0, 0, 0)
             if day > self.end or (day == self.end and not inside):
                 raise ValueError(f"forecast_origin {o} is after the period {self.start}..{self.end}: every day of it "
                                  f"is counted; expected an origin before the end (or arrivals: observed)")
-
         if (self.end - self.start).days > 31:
             raise ValueError("the simulated period is limited to 31 days")
         return self

@@ -228,7 +228,7 @@ def test_a_run_during_the_holiday_needs_the_counts_up_to_its_origin(sample_city)
     with pytest.raises(InputError, match=r"hourly_csv .*: the counts of spot 'Beihu Park' cover 9 of the "
                                          r"11 h from 2026-10-03 to the forecast origin 2026-10-03 11:00:00"):
         arrivals(sample_city, p, HolidayCalendar(), (d, short, w))
-    zoned = p.model_copy(update={"forecast_origin": pd.Timestamp("2026-10-03T03:00Z").to_pydatetime()})
+    zoned = type(p).model_validate({**p.model_dump(), "forecast_origin": "2026-10-03T03:00Z"})
     assert forecast_origin(zoned) == pd.Timestamp("2026-10-03 11:00")
 
 
