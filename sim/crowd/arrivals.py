@@ -21,6 +21,7 @@ from sim.crowd.forecast_check import ForecastCheck, check_forecast
 from sim.crowd.forecast_nowcast import nowcast
 from sim.crowd.history import FREQS, load_counts, load_weather, resample_counts, spot_names
 from sim.crowd.params import Params
+from sim.crowd.peak_day import peak_day_probabilities
 from twin.city import City
 from twin.errors import InputError
 
@@ -164,18 +165,20 @@ def _counted_part(p: Params, sub: pd.DataFrame, origin: pd.Timestamp,
     return obs.assign(lo_persons=obs["arrivals_persons"], hi_persons=obs["arrivals_persons"], counted=True)
 
 
-def _forecast(p: Params, model: F.DailyModel, inputs: tuple, spots: list[str] | None,
-              upper: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """15-min and daily forecast (median and bounds) of the period as known at the origin, and the
-    counted 15-min slots before it (None for an origin at or before the period's start)."""
+def _forecast(p: Params, model: F.DailyModel, inputs: tuple, spots: list[str] | None, upper: bool
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict | None]:
+    """15-min and daily forecast (median and bounds) of the period as known at the origin, the
+    counted 15-min slots before it (None for an origin at or before the period's start) and, for
+    an origin during a day, per spot the draws of that day's total (else None)."""
     origin = forecast_origin(p)
     t0, t1 = pd.Timestamp(p.start), pd.Timestamp(p.end)
     if origin <= t0:
         return (F.forecast(model, t0, t1, freq="15min", spots=spots, slot_scatter=not upper),
-                F.predict_daily(model, t0, t1, spots=spots), None)
+                F.predict_daily(model, t0, t1, spots=spots), None, None)
     counted = _counted_part(p, inputs[1], origin, spots)
     fc, daily = nowcast(model, origin, t1, inputs[1], freq="15min", spots=spots, slot_scatter=not upper)
-    return fc, daily, counted
+    today = daily.attrs.pop("total_draws")
+    return fc, daily, counted, today if origin != origin.normalize() else None
 
 
 def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame | None,
@@ -184,6 +187,7 @@ def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame |
     with their counts as bounds (the origin's day is the forecast's, its counts included); the
     counted rows get their days' calendar columns as the forecast's."""
     fc = fc.assign(counted=False)
+    daily = daily.assign(counted=False)
     if counted is None:
         return fc, daily
     days = cal.day_table(counted["time"].min().date(), counted["time"].max().date()).rename(
@@ -204,11 +208,28 @@ def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame |
         whole = full[["time", "spot", "arrivals_persons"]]
         whole.attrs["freq"] = "15min"
         d = resample_counts(whole, "1D")
-        d = with_days(d.assign(lo_persons=d["arrivals_persons"], hi_persons=d["arrivals_persons"]))
+        d = with_days(d.assign(lo_persons=d["arrivals_persons"], hi_persons=d["arrivals_persons"], counted=True))
         daily = pd.concat([d, daily], ignore_index=True).sort_values(["spot", "time"], kind="stable")
         daily = daily.reset_index(drop=True)
     daily.attrs.update(interval=interval, freq="1D")
     return out, daily
+
+
+def _of_spots(inputs: tuple, spots: list[str] | None) -> tuple:
+    """The counts of the run's spots only (``spots``; None: the daily file's): a spot counted by
+    the hour but not in the daily file is not run, and a spot not run does not stop the hourly
+    counts of the others from extending the daily file (:func:`with_counted_days`)."""
+    daily, sub, weather = inputs
+    keep = set(spots) & set(daily["spot"]) if spots is not None else set(daily["spot"])
+    out = []
+    for c in (daily, sub):
+        if spots is not None and not set(spots) <= set(c["spot"]):  # the fit or the replay names what is missing
+            out.append(c)
+            continue
+        k = c[c["spot"].isin(keep)].reset_index(drop=True)
+        k.attrs.update(c.attrs)
+        out.append(k)
+    return (*out, weather)
 
 
 def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None = None) -> Arrivals:
@@ -222,7 +243,7 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
         fc = replay_counts(hourly, p.start, p.end, spots, label=f"hourly_csv {p.hourly_csv}")
         return Arrivals(fc, {"source": f"observed counts ({p.hourly_csv.name}, {hourly.attrs['freq']} split evenly "
                                        f"into 15-min steps)"}, resample_counts(fc, "1D"))
-    inputs = inputs or forecast_inputs(city, p)
+    inputs = _of_spots(inputs or forecast_inputs(city, p), spots)
     daily, hourly, weather = training_inputs(p, inputs)
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
     # arrivals and their intervals only: the load and the alerts are the network simulation's
@@ -230,11 +251,14 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     upper = p.demand == "upper"
     # demand "upper": every day at its upper bound, spread by the profile (slot bounds from the
     # daily ones, so that the 15-min counts add up to the day's)
-    fc, daily, counted = _forecast(p, model, inputs, spots, upper)
+    fc, daily, counted, today = _forecast(p, model, inputs, spots, upper)
     origin = forecast_origin(p)
-    sub = fc[fc["time"] >= origin] if counted is not None else fc
-    check = check_forecast(daily, sub, with_counted_days(inputs[0], inputs[1]), inputs[1], origin, model.interval)
     fc, daily = _with_counted(fc, daily, counted, model.interval, cal)
+    peak = peak_day_probabilities(model, daily, origin, today=today)
+    daily = daily.merge(peak, on=["time", "spot"], how="left")
+    sub = fc[(fc["time"] >= origin) & ~fc["counted"]]
+    check = check_forecast(daily[daily["time"] >= origin.normalize()], sub, with_counted_days(inputs[0], inputs[1]),
+                           inputs[1], origin, model.interval, peak=peak)
     info = {"source": "forecast (holiday-aware regression, statsmodels)",
             "fitted_on": f"counts before {origin.normalize().date()}"}
     if counted is not None:

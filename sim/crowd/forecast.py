@@ -119,11 +119,14 @@ def _uplifts(daily: pd.DataFrame, days: pd.DataFrame) -> dict[tuple[str, str, in
 
 @dataclass
 class SpotFit:
-    """One spot's fitted WLS regression, its regressor names and residual variance per day group."""
+    """One spot's fitted WLS regression, its regressor names, residual variance per day group and
+    the lag-1 autocorrelation of its whitened residuals over consecutive days (``lag1``: the
+    day-to-day correlation of the joint forecast, :mod:`sim.crowd.peak_day`)."""
 
     result: object
     columns: list[str]
     group_var: dict[str, float]
+    lag1: float = 0.0
 
 
 @dataclass
@@ -305,11 +308,29 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     y = np.log1p(r["arrivals_persons"].to_numpy())
     group = np.where(r["status"].eq("day_off"), "holiday", "normal")
     ols = OLS(y, Xa, hasconst=True).fit()
-    var = {g: float(np.var(ols.resid[group == g])) for g in ("holiday", "normal")
+    # each group's residual variance, unbiased for the parameters the fit spent on it: E[e_i^2] =
+    # sigma_i^2 (1 - h_ii), h the hat matrix's diagonal (Hoaglin & Welsch 1978, Am. Stat. 32(1):17).
+    # The holiday days carry most of the ~50 holiday parameters: their plain residual variance was
+    # about 1/3 too small, and the held-out holiday days' 90 % intervals covered 83 %
+    h = np.sum(np.linalg.qr(Xa, mode="reduced")[0] ** 2, axis=1)
+    e2 = np.asarray(ols.resid) ** 2
+    var = {g: float(e2[group == g].sum() / (1.0 - h[group == g]).sum()) for g in ("holiday", "normal")
            if (group == g).any()}
     w = 1.0 / np.array([var[g] for g in group])
     res = WLS(y, Xa, weights=w, hasconst=True).fit()
-    return SpotFit(res, list(X.columns), var)
+    e = np.asarray(res.wresid)
+    nxt = (r["time"].diff().dt.days == 1).to_numpy()[1:]  # pairs of consecutive days
+    lag1 = float(np.corrcoef(e[:-1][nxt], e[1:][nxt])[0, 1]) if nxt.sum() > 2 else 0.0
+    return SpotFit(res, list(X.columns), var, float(np.clip(np.nan_to_num(lag1), -0.9, 0.95)))
+
+
+def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted regressors of ``spot``'s rows ``r`` (from :func:`_rows`) and their WLS weights
+    (1 / residual variance of each row's day group)."""
+    f = model.fits[spot]
+    X = _design(r, model.t0, model.uplift).reindex(columns=f.columns, fill_value=0.0)
+    group = np.where(r["status"].eq("day_off"), "holiday", "normal")
+    return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
 
 
 def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
@@ -361,10 +382,8 @@ def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
     hi = np.empty(len(rows))
     for sp, r in rows.groupby("spot", sort=False):
         f = model.fits[sp]
-        X = _design(r, model.t0, model.uplift).reindex(columns=f.columns, fill_value=0.0)
-        group = np.where(r["status"].eq("day_off"), "holiday", "normal")
-        w = 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
-        pr = f.result.get_prediction(X.to_numpy(), weights=w)
+        X, w = spot_design(model, sp, r)
+        pr = f.result.get_prediction(X, weights=w)
         sf = pr.summary_frame(alpha=1.0 - model.interval)
         i = rows.index.get_indexer(r.index)
         dist[0, i] = sf["mean"].to_numpy()

@@ -3,7 +3,8 @@
 ``backtest`` holds out holidays (rolling origin: fit on everything before the block), and compares
 with the seasonal-naive baseline (same holiday last year, same day position, scaled by the ratio
 of the 4-week pre-holiday levels): MAPE (Hyndman & Koehler 2006, IJF 22(4):679) and the
-coverage of the prediction intervals.  ``backtest_within_day`` does the same at the sub-daily
+coverage of the prediction intervals, and which day of each block was the peak (the probability the
+forecast gave it, :mod:`sim.crowd.peak_day`).  ``backtest_within_day`` does the same at the sub-daily
 counts' step (WAPE, the daily peak slot, coverage).
 """
 from __future__ import annotations
@@ -70,7 +71,12 @@ def _check_holidays(holidays: Sequence[str]) -> None:
 
 @dataclass
 class BacktestReport:
-    """Per day and spot: actual, model median and interval, baseline; plus summaries."""
+    """Per day and spot: actual, model median and interval, baseline; plus summaries.  ``peak``:
+    per block of two days or more and spot, the probability the forecast gave the counted peak
+    day (``actual_prob``), its most likely day's (``likely_prob``), the probability the counted
+    peak would get if the forecast were right (``expected_prob``, the sum of the squared day
+    probabilities), whether the most likely day was the peak (``hit``) and whether the
+    baseline's largest day was (``naive_hit``)."""
 
     table: pd.DataFrame
     by_holiday: pd.DataFrame
@@ -78,6 +84,17 @@ class BacktestReport:
     mape_baseline: float
     coverage: float
     interval: float
+    peak: pd.DataFrame | None = None
+
+    def peak_scores(self) -> dict[str, float]:
+        """Over the blocks' spots: mean probability of the counted peak day (and its expectation
+        under the forecast: equal for a calibrated one), mean probability of the most likely day and how often it was the peak (equal for a calibrated forecast), the
+        baseline's hit rate and the uniform probability (mean 1 / days)."""
+        p = self.peak
+        return {"spot_blocks": len(p), "actual_prob": float(p["actual_prob"].mean()),
+                "expected_prob": float(p["expected_prob"].mean()),
+                "likely_prob": float(p["likely_prob"].mean()), "hit_rate": float(p["hit"].mean()),
+                "naive_hit_rate": float(p["naive_hit"].mean()), "uniform_prob": float((1.0 / p["days"]).mean())}
 
     def __str__(self) -> str:
         return (f"backtest on {len(self.by_holiday)} held-out holidays, {len(self.table)} spot-days: "
@@ -114,7 +131,7 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     if missing:
         raise InputError(f"backtest: {missing[0]} not complete in the history "
                          f"({start.date()}..{end.date()}); expected held-out holidays inside it")
-    parts, summ = [], []
+    parts, summ, peaks = [], [], []
     for b in sel.sort_values("first").itertuples():
         train = daily[daily["time"] < b.first]
         train.attrs["freq"] = "1D"
@@ -125,6 +142,8 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
         t = t.merge(base, on=["time", "spot"])
         t["holiday_block"] = f"{b.holiday} {b.year}"
         parts.append(t)
+        if b.length_days >= 2:
+            peaks.append(_peak_hits(m, t, b.first, weather))
         ape_m = (t["arrivals_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
         ape_b = (t["baseline_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
         cov = ((t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])).mean()
@@ -140,7 +159,23 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     act = table["actual_persons"]
     cov = (act >= table["lo_persons"]) & (act <= table["hi_persons"])
     return BacktestReport(table, pd.DataFrame(summ), float(ape_m.mean()), float(ape_b.mean()),
-                          float(cov.mean()), interval)
+                          float(cov.mean()), interval, pd.concat(peaks, ignore_index=True) if peaks else None)
+
+
+def _peak_hits(model, t: pd.DataFrame, first: pd.Timestamp, weather: pd.DataFrame | None) -> pd.DataFrame:
+    """One block's peak-day scores per spot (:class:`BacktestReport` ``peak``) from its table ``t``."""
+    from sim.crowd.peak_day import peak_day_probabilities
+
+    pk = peak_day_probabilities(model, t, first, weather=weather).merge(t, on=["time", "spot"])
+    rows = []
+    for sp, g in pk.sort_values("time").groupby("spot", sort=False):
+        ia = int(np.argmax(g["actual_persons"].to_numpy()))
+        im = int(np.argmax(g["peak_prob"].to_numpy()))
+        rows.append({"holiday_block": g["holiday_block"].iloc[0], "spot": sp, "days": len(g),
+                     "actual_prob": float(g["peak_prob"].iloc[ia]), "likely_prob": float(g["peak_prob"].iloc[im]),
+                     "expected_prob": float((g["peak_prob"] ** 2).sum()),
+                     "hit": ia == im, "naive_hit": ia == int(np.argmax(g["baseline_persons"].to_numpy()))})
+    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -169,12 +204,14 @@ class WithinDayReport:
 def peak_slot_errors(t: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per spot-day of a slot table (time, spot, arrivals_persons = forecast, actual_persons):
     the forecast's relative error at the actual peak slot, (forecast - actual) / actual, and
-    the time from the actual peak slot to the forecast's, h."""
+    the time from the actual peak slot to the forecast's, h.  Spot-days with no arrival in the
+    table's slots (a spot closed for the rest of a day under way) have no peak and are left out."""
     g = t.assign(day=t["time"].dt.normalize()).groupby(["spot", "day"])
     ia, im = g["actual_persons"].idxmax(), g["arrivals_persons"].idxmax()
     pk_a, pk_m = t.loc[ia, "actual_persons"].to_numpy(float), t.loc[ia, "arrivals_persons"].to_numpy(float)
     shift = (t.loc[im, "time"].to_numpy() - t.loc[ia, "time"].to_numpy()) / pd.Timedelta("1h")
-    return (pk_m - pk_a) / pk_a, shift.astype(float)
+    ok = pk_a > 0
+    return (pk_m[ok] - pk_a[ok]) / pk_a[ok], shift.astype(float)[ok]
 
 
 def _slot_scores(t: pd.DataFrame) -> dict:
@@ -239,7 +276,7 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     cal = calendar or HolidayCalendar()
     daily, freq, sel = _sub_daily_blocks(history, profile_counts, cal, holidays, "backtest within the day")
     act = profile_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]]
-    parts, summ = [], []
+    parts, summ, peaks = [], [], []
     for b in sel.sort_values("first").itertuples():
         train, prof = _known_before(daily, profile_counts, b.first)
         m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval, profile_counts=prof)
@@ -252,6 +289,8 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
                                          .merge(base, on=["time", "spot"], how="left")["baseline_persons"].to_numpy())
         t["holiday_block"] = f"{b.holiday} {b.year}"
         parts.append(t)
+        if b.length_days >= 2:
+            peaks.append(_peak_hits(m, t, b.first, weather))
         summ.append({"holiday": b.holiday, "year": b.year, "days": b.length_days, **_slot_scores(t)})
     table = pd.concat(parts, ignore_index=True)
     return WithinDayReport(table, pd.DataFrame(summ), freq, interval=interval, **_slot_scores(table))

@@ -4,7 +4,8 @@ A bureau forecasts a holiday before it (the model is fitted on the counts before
 origin only: :func:`sim.crowd.arrivals.arrivals`) and, after it, asks how good that forecast was.
 This compares the forecast the run used (its median and interval, never the ``demand: upper``
 days) with the counts: per spot the total, the daily MAPE, the coverage of the daily intervals,
-the peak day; at the sub-daily counts' step the WAPE and the peak slot.  Errors as in the
+the peak day (and the probability the forecast gave the day that was the peak:
+:mod:`sim.crowd.peak_day`); at the sub-daily counts' step the WAPE and the peak slot.  Errors as in the
 held-out backtest (:mod:`sim.crowd.forecast_backtest`; MAPE: Hyndman & Koehler 2006, IJF
 22(4):679; WAPE: Kolassa & Schuetz 2007, Foresight 6:40)."""
 from __future__ import annotations
@@ -45,13 +46,29 @@ class ForecastCheck:
 
     ``daily``: time, spot, arrivals_persons (forecast median), lo_persons, hi_persons,
     actual_persons (the spot-days with a count); ``sub_daily``: time, spot, arrivals_persons,
-    actual_persons at ``freq`` (None where the sub-daily counts do not cover the period)."""
+    actual_persons at ``freq`` (None where the sub-daily counts do not cover the period);
+    ``peak``: time, spot, peak_prob (:func:`sim.crowd.peak_day.peak_day_probabilities`),
+    actual_persons for the spots whose every day of the run is counted (else None)."""
 
     origin: pd.Timestamp
     interval: float
     daily: pd.DataFrame
     sub_daily: pd.DataFrame | None = None
     freq: str | None = None
+    peak: pd.DataFrame | None = None
+
+    def peak_scores(self) -> pd.DataFrame:
+        """Per spot of ``peak``: the counted peak day (and its count), the forecast's most likely
+        peak day, the probabilities it gave each, and the uniform probability (1 / days)."""
+        rows = []
+        for sp, g in self.peak.sort_values("time").groupby("spot", sort=False):
+            ia, im = int(np.argmax(g["actual_persons"].to_numpy())), int(np.argmax(g["peak_prob"].to_numpy()))
+            rows.append({"spot": sp, "peak_day_actual": g["time"].iloc[ia].date(),
+                         "peak_day_actual_persons": float(g["actual_persons"].iloc[ia]),
+                         "actual_prob": float(g["peak_prob"].iloc[ia]),
+                         "peak_day_likely": g["time"].iloc[im].date(), "likely_prob": float(g["peak_prob"].iloc[im]),
+                         "uniform_prob": 1.0 / len(g)})
+        return pd.DataFrame(rows)
 
     def by_spot(self) -> pd.DataFrame:
         """One row per spot: days compared, totals, total error, daily MAPE, interval coverage,
@@ -97,6 +114,16 @@ class ForecastCheck:
             out[self.freq] = {"wape_pct": rounded(100 * sc["wape"], 1),
                               "peak_slot_error_pct": rounded(100 * sc["peak_slot_error"], 1),
                               "peak_shift_h": rounded(sc["peak_shift_h"], 2)}
+        pk = self.peak_scores().set_index("spot") if self.peak is not None else None
+        if pk is not None and len(pk):
+            out["peak_day"] = {
+                "spots": int(len(pk)), "most_likely_right": int((pk["peak_day_likely"] == pk["peak_day_actual"]).sum()),
+                "mean_probability_of_the_counted_peak_pct": rounded(100 * pk["actual_prob"].mean(), 1),
+                "mean_probability_of_the_most_likely_pct": rounded(100 * pk["likely_prob"].mean(), 1),
+                "uniform_pct": rounded(100 * pk["uniform_prob"].mean(), 1),
+                "note": "the probability the forecast gave each day of being the spot's busiest of the run's days "
+                        "(joint draws of the days), against the counted busiest day; a calibrated forecast's most "
+                        "likely day is right about as often as its mean probability"}
         spots = {}
         for r in self.by_spot().itertuples():
             row = {"forecast_persons": round(r.forecast_persons), "actual_persons": round(r.actual_persons),
@@ -104,6 +131,11 @@ class ForecastCheck:
                    "coverage_pct": rounded(r.coverage_pct, 1),
                    "peak_day_actual": f"{r.peak_day_actual} ({r.peak_day_actual_persons:.0f})",
                    "peak_day_forecast": f"{r.peak_day_forecast} ({r.peak_day_forecast_persons:.0f})"}
+            if pk is not None and r.spot in pk.index:
+                q = pk.loc[r.spot]
+                row.update(peak_day_actual=f"{q.peak_day_actual} ({q.peak_day_actual_persons:.0f}; forecast "
+                                           f"probability {100 * q.actual_prob:.0f} %)",
+                           peak_day_forecast=f"{q.peak_day_likely} (most likely: {100 * q.likely_prob:.0f} %)")
             if self.sub_daily is not None:
                 row.update(wape_pct=rounded(r.wape_pct, 1), peak_slot_error_pct=rounded(r.peak_slot_error_pct, 1),
                            peak_shift_h=rounded(r.peak_shift_h, 2))
@@ -128,7 +160,8 @@ class ForecastCheck:
 
 
 def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: pd.DataFrame,
-                   sub_counts: pd.DataFrame | None, origin: pd.Timestamp, interval: float) -> ForecastCheck | None:
+                   sub_counts: pd.DataFrame | None, origin: pd.Timestamp, interval: float, *,
+                   peak: pd.DataFrame | None = None) -> ForecastCheck | None:
     """Compare a forecast with the counts of its days.
 
     ``daily_fc``: :func:`sim.crowd.forecast.predict_daily` (median, lo/hi); ``sub_fc``: the
@@ -136,11 +169,12 @@ def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: 
     None; ``counts``: daily counts (any step, summed to days); ``sub_counts``: the sub-daily
     counts or None.  None when no forecast day has a count.  A spot-day is compared where the
     counts hold it; the sub-daily comparison only where the sub-daily counts cover every
-    forecast slot of the period (a part-covered day would distort the day's peak)."""
+    forecast slot of the period (a part-covered day would distort the day's peak).  ``peak``: the
+    peak-day probabilities of the run's days; scored for the spots whose every one is counted."""
     from sim.crowd.forecast import _daily
 
-    act = _daily(counts).rename(columns={"arrivals_persons": "actual_persons"})
-    d = daily_fc.merge(act, on=["time", "spot"], how="inner")
+    act_days = _daily(counts).rename(columns={"arrivals_persons": "actual_persons"})
+    d = daily_fc.merge(act_days, on=["time", "spot"], how="inner")
     if d.empty:
         return None
     d = d.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
@@ -154,4 +188,8 @@ def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: 
             sub = s.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
         else:
             freq = None
-    return ForecastCheck(pd.Timestamp(origin), interval, d, sub, freq)
+    pk = None
+    if peak is not None:
+        pk = peak.merge(act_days, on=["time", "spot"], how="left")
+        pk = pk[pk.groupby("spot")["actual_persons"].transform(lambda v: v.notna().all())].reset_index(drop=True)
+    return ForecastCheck(pd.Timestamp(origin), interval, d, sub, freq, pk)

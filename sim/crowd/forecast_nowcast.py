@@ -51,6 +51,7 @@ class DayUpdate:
     rest_point: np.ndarray
     rest_lo: np.ndarray
     rest_hi: np.ndarray
+    total_draws: np.ndarray  # stratified quantiles of the day's total (persons)
 
 
 def _log_likelihood(n: np.ndarray, x: float, s: float, a: float) -> np.ndarray:
@@ -73,8 +74,11 @@ def posterior_total_draws(log_mean: float, log_se: float, df: float, x: float, s
     from scipy.stats import t as student_t
 
     u = (np.arange(draws) + 0.5) / draws
-    if s <= 0.0:
-        return np.maximum(np.expm1(log_mean + log_se * student_t.ppf(u, df)), 0.0)
+    if s <= 0.0:  # the profile expects nobody yet: the count only says N >= x (the prior truncated there)
+        if x > 0:
+            f0 = student_t.cdf((np.log1p(x) - log_mean) / log_se, df)
+            u = f0 + u * (1.0 - f0)
+        return np.maximum(np.expm1(log_mean + log_se * student_t.ppf(u, df)), x)
     # grid over log(1 + N), coarse over the prior's and the likelihood's ranges (peak near x / s,
     # log sd about sqrt((1 - s) / (s (a + 1)) + (1 - s) / x)), then fine where the posterior lives
     lik_c = np.log1p(x / s)
@@ -94,7 +98,7 @@ def posterior_total_draws(log_mean: float, log_se: float, df: float, x: float, s
     w = np.exp(lp - lp.max())
     cdf = np.cumsum(w)
     cdf /= cdf[-1]
-    return np.maximum(np.interp(u, cdf, np.expm1(g)), x)
+    return np.maximum(np.rint(np.interp(u, cdf, np.expm1(g))), x)  # whole persons: a closed-out day is x
 
 
 def update_day(log_mean: float, log_se: float, df: float, shares: np.ndarray, precision: float,
@@ -103,15 +107,19 @@ def update_day(log_mean: float, log_se: float, df: float, shares: np.ndarray, pr
     ``x`` persons: posterior of the total and the remaining slots' forecast.
     ``log_mean``, ``log_se``, ``df``: the daily predictive distribution of log(1 + N)."""
     shares = np.asarray(shares, float)
-    s = float(shares[:k].sum())
-    tot = posterior_total_draws(log_mean, log_se, df, x, min(s, 1.0 - 1e-12), precision, draws)
     rest = shares[k:]
     left = float(rest.sum())
-    q = rest / left if left > 0 else np.zeros_like(rest)
+    if left <= 0.0:  # the profile has nobody after the origin (a spot closed by then): the day is x
+        tot = np.full(draws, float(x))
+        z = np.zeros_like(rest)
+        return DayUpdate(float(x), float(x), float(x), z, z, z.copy(), tot)
+    tot = posterior_total_draws(log_mean, log_se, df, x, min(float(shares[:k].sum()), 1.0 - 1e-12), precision,
+                                draws)
+    q = rest / left
     r = np.rint(np.maximum(tot - x, 0.0)).astype(np.int64)
     lo, hi = split_quantiles(r[None, :], q[None, :], np.array([precision * left]), interval, seed=seed)
     a_lo, med, a_hi = np.quantile(tot, ((1.0 - interval) / 2.0, 0.5, (1.0 + interval) / 2.0))
-    return DayUpdate(float(med), float(a_lo), float(a_hi), (med - x) * q, lo[0], hi[0])
+    return DayUpdate(float(med), float(a_lo), float(a_hi), (med - x) * q, lo[0], hi[0], tot)
 
 
 def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: str = "15min",
@@ -124,7 +132,8 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     ``observed``: sub-daily counts (time, spot, arrivals_persons) holding every slot of the
     origin's day before ``origin`` for the spots; ``origin`` on a ``freq`` step.  The origin
     day's row in the daily frame is its posterior median and bounds (the observed part
-    included).  ``slot_scatter=False``: the remaining slots' bounds are the day's posterior bounds
+    included); its ``attrs['total_draws']`` holds per spot the draws of that day's total
+    (:mod:`sim.crowd.peak_day`).  ``slot_scatter=False``: the remaining slots' bounds are the day's posterior bounds
     less the observed, split by the profile (as the plain forecast's)."""
     from sim.crowd.calendar import day_type
     from sim.crowd.forecast import _DIST, _predict, day_shares, forecast, predict_daily
@@ -135,7 +144,7 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     d0 = _predict(model, day0, day0, spots, weather)
     dtype = day_type(d0["status"], d0["time"].dt.day_of_week)
     obs = observed[(observed["time"] >= day0) & (observed["time"] < origin)]
-    parts, daily0 = [], []
+    parts, daily0, totals = [], [], {}
     for i in range(len(d0)):
         r = d0.iloc[i]
         sh, a, used = day_shares(model, r["spot"], dtype[i], freq)
@@ -152,6 +161,7 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
             rest["hi_persons"] = max(u.total_hi - x, 0.0) * q
         rest["profile_day_type"] = used
         parts.append(rest)
+        totals[r["spot"]] = u.total_draws
         daily0.append({"time": day0, "spot": r["spot"], "arrivals_persons": u.total_median,
                        "lo_persons": u.total_lo, "hi_persons": u.total_hi, "counted_persons": x})
     fc = pd.concat(parts, ignore_index=True)
@@ -167,5 +177,5 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     fc = fc.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
     fc.attrs.update(interval=model.interval, freq=freq)
     day = day.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
-    day.attrs.update(interval=model.interval, freq="1D")
+    day.attrs.update(interval=model.interval, freq="1D", total_draws=totals)
     return fc, day

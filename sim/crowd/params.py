@@ -294,10 +294,9 @@ class Params(_Strict):
         o = self.forecast_origin
         if o is not None:
             day = o.date() if isinstance(o, datetime) else o
-            inside = isinstance(o, datetime) and (o.hour, o.minute, o.second, o.microsecond) != (0, 0, 0, 0)
-            if day > self.end or (day == self.end and not inside):
+            if day > self.end:  # at midnight of the last day, only the days before it are counted
                 raise ValueError(f"forecast_origin {o} is after the period {self.start}..{self.end}: every day of it "
-                                 f"is counted; expected an origin before the end (or arrivals: observed)")
+                                 f"is counted; expected an origin on or before its last day (or arrivals: observed)")
         if (self.end - self.start).days > 31:
             raise ValueError("the simulated period is limited to 31 days")
         return self

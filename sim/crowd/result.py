@@ -19,6 +19,8 @@ import pyogrio
 
 from sim.crowd.network_report import (  # noqa: F401  (hours_above, shuttle_summary re-exported)
     alert_hours, alerts_ahead, hours_above, raised_alerts, shuttle_summary)
+from sim.crowd.history import resample_counts
+from sim.crowd.peak_day import peak_day_summary
 from sim.crowd.run_charts import daily_figure, occupancy_figure
 from sim.result import rounded as _r
 from twin.atomic import write_text_atomic
@@ -249,6 +251,10 @@ class CrowdResult:
         if self.daily is not None:
             out["daily_arrivals"] = {str(sp): [round(float(v), 0) for v in g.sort_values("time").arrivals_persons]
                                      for sp, g in self.daily.groupby("spot")}
+            if "peak_prob" in self.daily:
+                out["peak_day"] = {"spots": peak_day_summary(self.daily),
+                                   "note": "per spot the probability that each day is its busiest of the run's days "
+                                           "(joint draws of the forecast days; counted days at their counts)"}
         return out
 
     # ------------------------------------------------------------------------ layers
@@ -434,6 +440,18 @@ class CrowdResult:
                             counted_to=self.info.get("counted_to") if isinstance(self.info, dict) else None)
 
     # ---------------------------------------------------------------------------- save
+    def _daily_table(self) -> pd.DataFrame:
+        """The run's days per spot: arrivals (forecast median or count), interval, whether counted
+        and the probability of being the spot's busiest day (per cent)."""
+        d = self.daily if self.daily is not None else resample_counts(self.forecast, "1D")
+        cols = [c for c in ("time", "spot", "arrivals_persons", "lo_persons", "hi_persons", "counted", "peak_prob",
+                            "holiday", "day_in_holiday", "provisional") if c in d]
+        t = d[cols].rename(columns={"peak_prob": "peak_day_pct"}).sort_values(["spot", "time"], kind="stable")
+        if "peak_day_pct" in t:
+            t["peak_day_pct"] = (100.0 * t["peak_day_pct"]).round(1)
+        t["time"] = pd.to_datetime(t["time"]).dt.date
+        return t.round({"arrivals_persons": 1, "lo_persons": 1, "hi_persons": 1})
+
     def save(self, folder: Path) -> list[Path]:
         folder = Path(folder)
         prov, src = self.provisional, self.calendar_sources
@@ -445,6 +463,7 @@ class CrowdResult:
         alerts["load_pct"] = (100.0 * alerts["occupancy_persons"] / alerts["capacity_persons"]).round(1)
         alerts = alerts.assign(provisional=prov)
         files = [write_text_atomic(folder / "arrivals_15min.csv", self.forecast.to_csv(index=False)),
+                 write_text_atomic(folder / "daily_arrivals.csv", self._daily_table().to_csv(index=False)),
                  write_text_atomic(folder / "report.csv", self.report().to_csv(index=False)),
                  write_text_atomic(folder / "alerts.csv", alerts.to_csv(index=False))]
         nc = folder / "network.nc"

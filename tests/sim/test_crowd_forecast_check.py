@@ -179,8 +179,9 @@ def test_forecast_origin_errors(sample_city, national_day, inputs):
     from sim.crowd.params import Params
 
     raw = national_day.model_dump()
-    with pytest.raises(ValidationError, match=r"forecast_origin 2026-10-07 is after the period 2026-10-01..2026-10-07"):
-        Params(**{**raw, "forecast_origin": "2026-10-07"})
+    with pytest.raises(ValidationError, match=r"forecast_origin 2026-10-08 is after the period 2026-10-01..2026-10-07"):
+        Params(**{**raw, "forecast_origin": "2026-10-08"})
+    assert Params(**{**raw, "forecast_origin": "2026-10-07"}).forecast_origin.day == 7  # midnight: 1-6 counted
     assert Params(**{**raw, "forecast_origin": "2026-10-07T23:00"}).forecast_origin.hour == 23
     with pytest.raises(ValidationError, match="forecast_origin needs arrivals: forecast"):
         Params(**{**raw, "forecast_origin": "2026-09-01", "arrivals": "observed"})

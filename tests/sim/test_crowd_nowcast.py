@@ -245,3 +245,109 @@ def test_an_origin_at_midnight_inside_the_period(sample_city):
     assert a.check.daily["time"].min() == pd.Timestamp("2026-10-03") and len(a.check.daily) == 30
     s = a.check.summary()
     assert "origin_day" not in s and "against the counts from 2026-10-03;" in s["note"]
+
+
+def test_a_run_during_the_holiday_on_15_min_counts(sample_city, tmp_path):
+    """Gate counts every 15 min (the sample's hours split into quarters that add up to the hour),
+    loaded from a CSV, forecast made on 3 October at 11:15: the counted slots are the quarters to
+    11:00-11:15 exactly, the first forecast slot is 11:15, 1-2 October add up to the history's days
+    (rel 1e-9), 3 October's updated total is within 5 % of its count at every spot (as on the
+    hourly counts), and an origin at 11:20 is off the 15-min step and refused."""
+    from sim.crowd.arrivals import arrivals, forecast_inputs
+    from sim.crowd.calendar import HolidayCalendar
+    from sim.crowd.history import load_counts
+    from twin.errors import InputError
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    p = p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11, 15), "end": p.start.replace(day=3)})
+    d, h, w = forecast_inputs(sample_city, p)
+    c = h["arrivals_persons"].to_numpy().astype(np.int64)
+    q = np.stack([c // 4 + (c % 4 > k) for k in range(4)], axis=1).ravel()
+    quarters = pd.DataFrame({"time": (h["time"].to_numpy()[:, None]
+                                      + np.arange(0, 60, 15).astype("timedelta64[m]")[None, :]).ravel(),
+                             "spot": np.repeat(h["spot"].to_numpy(), 4), "count": q})
+    assert (q.reshape(-1, 4).sum(axis=1) == c).all()
+    path = tmp_path / "counts_15min.csv"
+    quarters.assign(time=quarters["time"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(path, index=False)
+    h15 = load_counts(path, sample_city)
+    assert h15.attrs["freq"] == "15min"
+    a = arrivals(sample_city, p, HolidayCalendar(), (d, h15, w))
+    fc = a.fc
+    assert fc.loc[fc["counted"], "time"].max() == pd.Timestamp("2026-10-03 11:00")
+    assert fc.loc[~fc["counted"], "time"].min() == pd.Timestamp("2026-10-03 11:15")
+    got = fc[fc["counted"]].set_index(["spot", "time"])["arrivals_persons"]
+    want = h15.set_index(["spot", "time"])["arrivals_persons"].reindex(got.index)
+    assert np.array_equal(got.to_numpy(), want.to_numpy())
+    hist = d.set_index(["time", "spot"])["arrivals_persons"]
+    for r in a.daily.itertuples():
+        if r.time < pd.Timestamp("2026-10-03"):
+            assert r.arrivals_persons == pytest.approx(hist[(r.time, r.spot)], rel=1e-9)
+        else:
+            assert r.arrivals_persons == pytest.approx(hist[(r.time, r.spot)], rel=0.05)
+    with pytest.raises(InputError, match="expected an origin on a step"):
+        arrivals(sample_city, p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11, 20)}),
+                 HolidayCalendar(), (d, h15, w))
+
+
+def test_a_day_closed_out_or_counted_before_its_profile_opens():
+    """Counted past the profile's last open slot: the day is the count exactly (no Monte Carlo,
+    no negative or fractional remainder).  Persons counted in slots the profile has empty (share
+    0 so far): the day's total is at least the count (the prior truncated at it), every remaining
+    slot >= 0.  Otherwise the totals are whole persons."""
+    m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
+    k = int(np.flatnonzero(P)[-1]) + 1
+    u = update_day(m, se, df, P, a, k, 7321.0, 0.9)
+    assert (u.total_median, u.total_lo, u.total_hi) == (7321.0, 7321.0, 7321.0)
+    assert not u.rest_point.any() and not u.rest_lo.any() and not u.rest_hi.any()
+    early = update_day(m, se, df, P, a, 5, 9000.0, 0.9)  # P is 0 before 08:00
+    assert early.total_lo >= 9000.0 and (early.total_draws >= 9000.0).all()
+    assert (early.rest_point >= 0).all() and (early.rest_lo >= 0).all()
+    mid = update_day(m, se, df, P, a, 12, 3000.0, 0.9)
+    assert (mid.total_draws == np.rint(mid.total_draws)).all() and mid.total_draws.min() >= 3000.0
+
+
+def test_the_run_keeps_to_its_spots_and_its_last_day(sample_city):
+    """A spot counted by the hour but missing from the daily file is not run; a spot in neither the
+    scenario's list nor the hourly counts does not stop the hourly counts of the run's spots from
+    extending a daily file that ends on 30 September (same run to the bit); an origin at midnight
+    of the period's last day is accepted (6 days counted), the next midnight refused."""
+    from sim.crowd.arrivals import arrivals, forecast_inputs
+    from sim.crowd.calendar import HolidayCalendar
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    p = p.model_copy(update={"forecast_origin": datetime(2026, 10, 3, 11), "end": p.start.replace(day=4)})
+    d, h, w = forecast_inputs(sample_city, p)
+    assert "Xiangnan Folk Museum" in set(d["spot"]) - set(p.spots)
+
+    def part(f, keep):
+        out = f[keep(f)].reset_index(drop=True)
+        out.attrs.update(f.attrs)
+        return out
+
+    full = arrivals(sample_city, p, HolidayCalendar(), (d, h, w))
+    cut = arrivals(sample_city, p, HolidayCalendar(), (part(d, lambda f: f["time"] < pd.Timestamp("2026-10-01")),
+                                                        part(h, lambda f: f["spot"] != "Xiangnan Folk Museum"), w))
+    pd.testing.assert_frame_equal(full.fc, cut.fc, check_exact=True)
+    pd.testing.assert_frame_equal(full.daily, cut.daily, check_exact=True)
+    no_beihu = arrivals(sample_city, p.model_copy(update={"spots": None}), HolidayCalendar(),
+                        (part(d, lambda f: f["spot"] != "Beihu Park"), h, w))
+    assert "Beihu Park" not in set(no_beihu.fc["spot"]) and no_beihu.fc["spot"].nunique() == 6
+    assert (no_beihu.fc.groupby("spot").size() == 4 * 96).all()
+    _, q = load_scenario(ROOT / "scenarios" / "crowd_national_day.yaml")
+    last = type(q).model_validate({**q.model_dump(), "forecast_origin": "2026-10-07"})
+    a = arrivals(sample_city, last, HolidayCalendar(), (d, h, w))
+    assert a.daily.groupby("spot")["counted"].sum().eq(6).all()
+    with pytest.raises(ValueError, match="is after the period"):
+        type(q).model_validate({**q.model_dump(), "forecast_origin": "2026-10-08"})
+
+
+def test_peak_slot_errors_leave_out_days_with_no_arrival():
+    """A spot closed for the rest of a day under way has no peak slot there: it is left out, not
+    a 0/0 that turns the mean into NaN."""
+    from sim.crowd.forecast_backtest import peak_slot_errors
+
+    t = pd.DataFrame({"time": pd.to_datetime(["2026-10-03 20:00", "2026-10-03 21:00", "2026-10-04 10:00",
+                                              "2026-10-04 11:00"]),
+                      "spot": "A", "arrivals_persons": [0.0, 0.0, 90.0, 120.0], "actual_persons": [0.0, 0.0, 100.0, 80.0]})
+    err, shift = peak_slot_errors(t)
+    assert err.tolist() == [-0.1] and shift.tolist() == [1.0]

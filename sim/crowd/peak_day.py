@@ -1,0 +1,98 @@
+"""Which day of the period will be each spot's busiest: the probability of every day.
+
+The bureau sets its staff, shuttles and traffic control by the peak day. The forecast's medians
+name one, but the middle days of a golden week are often within a few per cent of each other,
+so the day with the largest median is often not the busiest (National Day 2026 on the sample:
+the right day at 1 spot of 6).  What the forecast does know is each day's chance.
+
+The days of one spot are drawn jointly from the daily model's predictive distribution
+(:mod:`sim.crowd.forecast`): log(1 + N) over the days ~ multivariate Student t with the fit's
+residual degrees of freedom, location the regression's mean and scale matrix
+
+    X Sigma_beta X' + s^2 W^-1/2 R W^-1/2,
+
+the parameters' uncertainty (shared by the days: a level set too high is too high on every day)
+plus the residuals', correlated from day to day as AR(1), R_ij = rho^|i - j| with rho the
+lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``).  Its diagonal is the
+daily interval's variance (statsmodels' ``se_obs``), so each day's margin is unchanged.
+Predictive distribution of the normal linear model: Gelman et al., *Bayesian Data Analysis*
+(3rd ed., 2013), Sec. 14.2; the multivariate t as a normal over the square root of a scaled
+chi-square: Kotz & Nadarajah, *Multivariate t Distributions* (2004), eq. (1.1).
+A day's probability is the share of draws in which it is the largest.  Days already counted
+are fixed at their counts; a day under way (a run made during it) is drawn from its update
+(:func:`sim.crowd.forecast_nowcast.posterior_total_draws`), independently of the later days.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+DRAWS = 4000  # joint draws per spot: a probability of 0.3 to about +-0.7 points (1 s.e.)
+
+
+def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame | None = None
+                           ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, float]:
+    """The days of [start, end], the location (days,) and scale matrix (days, days) of
+    log(1 + arrivals) of ``spot`` and the degrees of freedom (module docstring)."""
+    from sim.crowd.forecast import _rows, spot_design
+
+    r = _rows([spot], pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), model.calendar,
+              weather if weather is not None else model.weather, model.rain_clim, strict=False)
+    f = model.fits[spot]
+    X, w = spot_design(model, spot, r)
+    res = f.result
+    lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
+    d = 1.0 / np.sqrt(w)
+    scale = X @ np.asarray(res.cov_params()) @ X.T + float(res.scale) * np.outer(d, d) * f.lag1 ** lag
+    return pd.DatetimeIndex(r["time"]), X @ np.asarray(res.params), scale, float(res.df_resid)
+
+
+def joint_draws(loc: np.ndarray, scale: np.ndarray, df: float, draws: int, rng: np.random.Generator
+                ) -> np.ndarray:
+    """(days, draws) arrivals (persons, >= 0) from the multivariate t of log(1 + N)."""
+    z = np.linalg.cholesky(scale + 1e-12 * np.eye(len(loc))) @ rng.standard_normal((len(loc), draws))
+    return np.maximum(np.expm1(loc[:, None] + z / np.sqrt(rng.chisquare(df, draws) / df)[None, :]), 0.0)
+
+
+def peak_shares(draws: np.ndarray) -> np.ndarray:
+    """Share of the draws (columns) in which each day (row) is the largest (ties: the first)."""
+    return np.bincount(np.argmax(draws, axis=0), minlength=draws.shape[0]) / draws.shape[1]
+
+
+def peak_day_probabilities(model, daily: pd.DataFrame, origin: pd.Timestamp, *,
+                           today: Mapping[str, np.ndarray] | None = None, weather: pd.DataFrame | None = None,
+                           draws: int = DRAWS, seed: int = 0) -> pd.DataFrame:
+    """Per spot-day of ``daily`` (time, spot, arrivals_persons: the run's days) the probability
+    ``peak_prob`` that the day is the spot's busiest of them.  Days before ``origin``'s day are
+    counted (fixed); ``today``: per spot the draws of the total of ``origin``'s day where the run
+    is made during it; the later days are drawn jointly (module docstring)."""
+    day0 = pd.Timestamp(origin).normalize()
+    rng = np.random.default_rng(seed)
+    out = []
+    for sp, g in daily.sort_values("time").groupby("spot", sort=False):
+        times = pd.DatetimeIndex(g["time"])
+        d = np.repeat(g["arrivals_persons"].to_numpy(float)[:, None], draws, axis=1)
+        first = day0
+        if today is not None and sp in today and (times == day0).any():
+            d[times == day0] = rng.permutation(np.resize(np.asarray(today[sp], float), draws))
+            first = day0 + pd.Timedelta(days=1)
+        ahead = times >= first
+        if ahead.any():
+            t, loc, scale, df = joint_log_distribution(model, sp, times[ahead][0], times[-1], weather)
+            d[ahead] = joint_draws(loc, scale, df, draws, rng)[t.get_indexer(times[ahead])]
+        out.append(pd.DataFrame({"time": times, "spot": sp, "peak_prob": peak_shares(d)}))
+    return pd.concat(out, ignore_index=True)
+
+
+def peak_day_summary(peak: pd.DataFrame) -> dict:
+    """Per spot: the most likely peak day and its probability, and every day's (per cent)."""
+    spots = {}
+    for sp, g in peak.sort_values("time").groupby("spot", sort=True):
+        i = int(np.argmax(g["peak_prob"].to_numpy()))
+        spots[str(sp)] = {"most_likely": str(g["time"].iloc[i].date()),
+                          "probability_pct": round(100.0 * float(g["peak_prob"].iloc[i]), 1),
+                          "by_day_pct": {str(t.date()): round(100.0 * float(p), 1)
+                                         for t, p in zip(g["time"], g["peak_prob"])}}
+    return spots
