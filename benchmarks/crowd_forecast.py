@@ -9,17 +9,23 @@
    the 90 % prediction intervals. Run twice: with the observed rain of the held-out days (a
    perfect weather forecast, the backtest's default) and without weather (the monthly
    climatology of the history, what a forecast made days ahead has).
-2. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
+2. Every holiday block of 2021-2026 (all seven holidays; each fitted on the days before it):
+   the daily 90 % intervals' coverage and the peak day (``sim.crowd.peak_day``): the mean
+   probability the forecast gave the counted peak day against its expectation under the forecast
+   (sum of the squared day probabilities), how often the most likely day was the peak against
+   its mean probability (equal for a calibrated forecast; reliability by probability bin), last
+   year's peak day (seasonal naive) and a uniform guess.
+3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
    the seasonal-naive baseline split by the same profile, the daily peak hour's error and time
    shift, and the coverage of the 90 % slot intervals, with the within-day scatter
    (Dirichlet-multinomial, the default) and without it (daily bounds times the share).
-3. The within-day update (``forecast_backtest.backtest_update``): every day of those blocks,
+4. The within-day update (``forecast_backtest.backtest_update``): every day of those blocks,
    the model fitted on the days before it, then at 10:00, 12:00 and 14:00 the rest of the day
    forecast with the day's counts so far (``forecast_nowcast``) and without them; WAPE of the
    remaining hours, APE of the day's total, coverage of the 90 % intervals.
-4. The derived (provisional) calendar against the official one for every year the
+5. The derived (provisional) calendar against the official one for every year the
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
@@ -33,16 +39,52 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.crowd import forecast_backtest as FB  # noqa: E402
-from sim.crowd.calendar import HolidayCalendar, compare_with_official  # noqa: E402
+from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, compare_with_official  # noqa: E402
 from sim.crowd.history import load_counts, load_weather  # noqa: E402
 from twin.city import load_city  # noqa: E402
+from twin.errors import InputError  # noqa: E402
 
 DATA = ROOT / "data_samples" / "chenzhou_crowd"
+
+
+def peak_days(daily, cal, wx, years=range(2021, 2027)) -> None:
+    """Section 2 of the module docstring."""
+    t0 = time.perf_counter()
+    tables, peaks = [], []
+    for h in HOLIDAYS:
+        for y in years:
+            try:
+                r = FB.backtest(daily, calendar=cal, weather=wx, holidays=[h], years=[y])
+            except InputError:  # a block merged into another (Mid-Autumn 2023 and 2025 in National Day)
+                continue
+            tables.append(r.table)
+            if r.peak is not None:
+                peaks.append(r.peak)
+    t, p = pd.concat(tables), pd.concat(peaks)
+    inside = (t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])
+    ape = ((t["arrivals_persons"] - t["actual_persons"]).abs() / t["actual_persons"]).mean()
+    print(f"\n== every held-out holiday block {min(years)}-{max(years)}, observed rain: {t['holiday_block'].nunique()} "
+          f"blocks, {len(t)} spot-days, {time.perf_counter() - t0:.1f} s")
+    print(f"  daily MAPE {100 * ape:.1f} %, 90 % interval coverage {100 * inside.mean():.1f} % (binomial s.e. "
+          f"{100 * np.sqrt(0.09 / len(t)):.1f} points)")
+    se = 100 * np.sqrt(0.25 / len(p))
+    print(f"  peak day, {len(p)} spot-blocks of 2 days or more (s.e. about {se:.1f} points): counted peak's "
+          f"probability {100 * p['actual_prob'].mean():.1f} % (expected under the forecast "
+          f"{100 * p['expected_prob'].mean():.1f} %); most likely day right {100 * p['hit'].mean():.1f} % "
+          f"(stated {100 * p['likely_prob'].mean():.1f} %); last year's peak day right "
+          f"{100 * p['naive_hit'].mean():.1f} %; uniform {100 * (1 / p['days']).mean():.1f} %")
+    for b, g in p.groupby(pd.cut(p["likely_prob"], [0.0, 0.45, 0.6, 0.8, 1.0]), observed=True):
+        print(f"    most likely day stated {b}: {len(g):3d} spot-blocks, stated {100 * g['likely_prob'].mean():.1f} %, "
+              f"right {100 * g['hit'].mean():.1f} %")
+    for h, g in p.groupby(p["holiday_block"].str.rsplit(" ", n=1).str[0]):
+        print(f"    {h:16s} {len(g):3d} spot-blocks: right {100 * g['hit'].mean():5.1f} % (stated "
+              f"{100 * g['likely_prob'].mean():5.1f} %), last year's {100 * g['naive_hit'].mean():5.1f} %")
 
 
 def main() -> None:
@@ -69,6 +111,7 @@ def main() -> None:
               f"90 % interval coverage {100 * r.coverage:.1f} % (binomial s.e. {se:.1f} points)")
         print(f"  [{'PASS' if r.mape_model < r.mape_baseline else 'FAIL'}] the model beats the seasonal-naive "
               "baseline")
+    peak_days(daily, cal, wx)
     hourly = load_counts(DATA / "history_hourly_2026.csv", city)
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         for scatter in (True, False):

@@ -53,7 +53,8 @@ def daily_figure(daily: pd.DataFrame | None, title: str, *, counts: pd.DataFrame
     """Grouped bars per day (x = 0..n-1, date labels), one bar per spot, with the forecast
     interval as error bars (none for replayed counts); ``counts`` (time, spot, actual_persons:
     the counts the forecast is checked against) as open diamonds; the whole days counted before
-    a forecast made during the period (``counted_to``) shaded."""
+    a forecast made during the period (``counted_to``) shaded; with ``peak_prob`` in ``daily``
+    (:mod:`sim.crowd.peak_day`), each spot's most likely peak day marked with its probability."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.0, 3.4), dpi=100)
@@ -67,6 +68,14 @@ def daily_figure(daily: pd.DataFrame | None, title: str, *, counts: pd.DataFrame
                                                      np.maximum(hi[:, j] - val[:, j], 0.0)])
             ax.bar(x - 0.4 + (j + 0.5) * width, val[:, j], width=width, yerr=err, capsize=1.5,
                    error_kw={"elinewidth": 0.6, "ecolor": "#444444"}, label=sp)
+        if "peak_prob" in daily:  # each spot's most likely busiest day, with its chance
+            pk = daily.pivot_table(index="time", columns="spot", values="peak_prob").loc[dates, spots].to_numpy(float)
+            top_bar = hi if hi is not None else val
+            for j in range(m):
+                i = int(np.argmax(pk[:, j]))
+                ax.text(x[i] - 0.4 + (j + 0.5) * width, top_bar[i, j], f" {100 * pk[i, j]:.0f}%", rotation=90,
+                        fontsize=5.5, ha="center", va="bottom", color="#333333")
+            ax.plot([], [], ls="none", label="n%: chance of being the spot's busiest day, on its most likely day")
         obs = None
         if counts is not None:  # the counts of the period (the forecast checked against them)
             pv = counts.pivot_table(index="time", columns="spot", values="actual_persons")
