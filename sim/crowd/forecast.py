@@ -8,7 +8,8 @@ last; the Spring Festival by lunar day, the eve = -1, plus its last day), block 
 year's same-holiday uplift of the spot (log ratio of its block mean to the 4 weeks before).  A
 log-linear multiplicative model is the standard form for tourism demand with calendar effects
 (Song & Li 2008, Tourism Management 29(2):203).  Two-step feasible GLS: residual variance
-estimated separately for holiday days off and other days, then WLS; prediction intervals are the
+estimated separately for holiday days off and other days (each corrected for the parameters
+fitted on its days by the hat matrix's diagonal), then WLS; prediction intervals are the
 model's predictive distribution (``get_prediction(..., weights).summary_frame()`` obs interval:
 parameter and residual variance, Student t), back-transformed.  One model per spot keeps the fit
 linear in the number of spots.
