@@ -255,10 +255,13 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     origin = forecast_origin(p)
     fc, daily = _with_counted(fc, daily, counted, model.interval, cal)
     peak = peak_day_probabilities(model, daily, origin, today=today)
+    ahead = daily[daily["time"] >= origin.normalize()]  # what the forecast is checked on
+    # the check scores the busiest of those days (a peak counted before the origin is no forecast's)
+    peak_ahead = peak if counted is None else peak_day_probabilities(model, ahead, origin, today=today)
     daily = daily.merge(peak, on=["time", "spot"], how="left")
     sub = fc[(fc["time"] >= origin) & ~fc["counted"]]
-    check = check_forecast(daily[daily["time"] >= origin.normalize()], sub, with_counted_days(inputs[0], inputs[1]),
-                           inputs[1], origin, model.interval, peak=peak)
+    check = check_forecast(ahead, sub, with_counted_days(inputs[0], inputs[1]), inputs[1], origin, model.interval,
+                           peak=peak_ahead)
     info = {"source": "forecast (holiday-aware regression, statsmodels)",
             "fitted_on": f"counts before {origin.normalize().date()}"}
     if counted is not None:

@@ -294,11 +294,18 @@ def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     return model
 
 
+def _too_few(r: pd.DataFrame, k: int) -> None:
+    raise InputError(f"history: spot {r['spot'].iloc[0]!r} has {len(r)} days for {k} regressors, too few to "
+                     f"estimate the day-to-day scatter; expected a longer history (a year or more)")
+
+
 def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> SpotFit:
     """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS."""
     X = _design(r, t0, uplift)
     X = X.loc[:, (X != 0).any(axis=0)]
     Xa = X.to_numpy()
+    if Xa.shape[0] <= Xa.shape[1]:
+        _too_few(r, Xa.shape[1])
     # drop columns that add nothing (a holiday absent from the window, collinear codes):
     # R of the QR decomposition has a ~0 diagonal entry for each dependent column
     rd = np.abs(np.diag(np.linalg.qr(Xa, mode="r")))
@@ -313,10 +320,15 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     # sigma_i^2 (1 - h_ii), h the hat matrix's diagonal (Hoaglin & Welsch 1978, Am. Stat. 32(1):17).
     # The holiday days carry most of the ~50 holiday parameters: their plain residual variance was
     # about 1/3 too small, and the held-out holiday days' 90 % intervals covered 83 %
-    h = np.sum(np.linalg.qr(Xa, mode="reduced")[0] ** 2, axis=1)
+    dof = np.clip(1.0 - np.sum(np.linalg.qr(Xa, mode="reduced")[0] ** 2, axis=1), 0.0, 1.0)
     e2 = np.asarray(ols.resid) ** 2
-    var = {g: float(e2[group == g].sum() / (1.0 - h[group == g]).sum()) for g in ("holiday", "normal")
-           if (group == g).any()}
+    if dof.sum() < 1.0:
+        _too_few(r, Xa.shape[1])
+    pooled = float(e2.sum() / dof.sum())
+    # a group whose every day has its own parameter (a short history with one holiday block) has
+    # no residual degrees of freedom left: it takes the pooled variance
+    var = {g: float(e2[group == g].sum() / dof[group == g].sum()) if dof[group == g].sum() >= 1.0 else pooled
+           for g in ("holiday", "normal") if (group == g).any()}
     w = 1.0 / np.array([var[g] for g in group])
     res = WLS(y, Xa, weights=w, hasconst=True).fit()
     e = np.asarray(res.wresid)

@@ -87,9 +87,10 @@ class BacktestReport:
     peak: pd.DataFrame | None = None
 
     def peak_scores(self) -> dict[str, float]:
-        """Over the blocks' spots: mean probability of the counted peak day (and its expectation
-        under the forecast: equal for a calibrated one), mean probability of the most likely day and how often it was the peak (equal for a calibrated forecast), the
-        baseline's hit rate and the uniform probability (mean 1 / days)."""
+        """Over the blocks' spots: mean probability of the counted peak day and its expectation
+        under the forecast, mean probability of the most likely day and how often it was the peak
+        (each pair equal for a calibrated forecast), the baseline's hit rate and the uniform
+        probability (mean 1 / days)."""
         p = self.peak
         return {"spot_blocks": len(p), "actual_prob": float(p["actual_prob"].mean()),
                 "expected_prob": float(p["expected_prob"].mean()),
@@ -276,7 +277,7 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
     cal = calendar or HolidayCalendar()
     daily, freq, sel = _sub_daily_blocks(history, profile_counts, cal, holidays, "backtest within the day")
     act = profile_counts.rename(columns={"arrivals_persons": "actual_persons"})[["time", "spot", "actual_persons"]]
-    parts, summ, peaks = [], [], []
+    parts, summ = [], []
     for b in sel.sort_values("first").itertuples():
         train, prof = _known_before(daily, profile_counts, b.first)
         m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval, profile_counts=prof)
@@ -289,8 +290,6 @@ def backtest_within_day(history: pd.DataFrame, profile_counts: pd.DataFrame, *,
                                          .merge(base, on=["time", "spot"], how="left")["baseline_persons"].to_numpy())
         t["holiday_block"] = f"{b.holiday} {b.year}"
         parts.append(t)
-        if b.length_days >= 2:
-            peaks.append(_peak_hits(m, t, b.first, weather))
         summ.append({"holiday": b.holiday, "year": b.year, "days": b.length_days, **_slot_scores(t)})
     table = pd.concat(parts, ignore_index=True)
     return WithinDayReport(table, pd.DataFrame(summ), freq, interval=interval, **_slot_scores(table))

@@ -47,8 +47,8 @@ class ForecastCheck:
     ``daily``: time, spot, arrivals_persons (forecast median), lo_persons, hi_persons,
     actual_persons (the spot-days with a count); ``sub_daily``: time, spot, arrivals_persons,
     actual_persons at ``freq`` (None where the sub-daily counts do not cover the period);
-    ``peak``: time, spot, peak_prob (:func:`sim.crowd.peak_day.peak_day_probabilities`),
-    actual_persons for the spots whose every day of the run is counted (else None)."""
+    ``peak``: time, spot, peak_prob (:func:`sim.crowd.peak_day.peak_day_probabilities` over the
+    forecast's days), actual_persons for the spots whose every such day is counted (else None)."""
 
     origin: pd.Timestamp
     interval: float
@@ -121,9 +121,9 @@ class ForecastCheck:
                 "mean_probability_of_the_counted_peak_pct": rounded(100 * pk["actual_prob"].mean(), 1),
                 "mean_probability_of_the_most_likely_pct": rounded(100 * pk["likely_prob"].mean(), 1),
                 "uniform_pct": rounded(100 * pk["uniform_prob"].mean(), 1),
-                "note": "the probability the forecast gave each day of being the spot's busiest of the run's days "
-                        "(joint draws of the days), against the counted busiest day; a calibrated forecast's most "
-                        "likely day is right about as often as its mean probability"}
+                "note": "the probability the forecast gave each day it forecast of being the spot's busiest of "
+                        "them (joint draws of the days), against the counted busiest of them; a calibrated "
+                        "forecast's most likely day is right about as often as its mean probability"}
         spots = {}
         for r in self.by_spot().itertuples():
             row = {"forecast_persons": round(r.forecast_persons), "actual_persons": round(r.actual_persons),
@@ -170,7 +170,8 @@ def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: 
     counts or None.  None when no forecast day has a count.  A spot-day is compared where the
     counts hold it; the sub-daily comparison only where the sub-daily counts cover every
     forecast slot of the period (a part-covered day would distort the day's peak).  ``peak``: the
-    peak-day probabilities of the run's days; scored for the spots whose every one is counted."""
+    probabilities of each forecast day of being the busiest of them; scored for the spots with
+    two days or more, every one counted."""
     from sim.crowd.forecast import _daily
 
     act_days = _daily(counts).rename(columns={"arrivals_persons": "actual_persons"})
@@ -191,5 +192,7 @@ def check_forecast(daily_fc: pd.DataFrame, sub_fc: pd.DataFrame | None, counts: 
     pk = None
     if peak is not None:
         pk = peak.merge(act_days, on=["time", "spot"], how="left")
-        pk = pk[pk.groupby("spot")["actual_persons"].transform(lambda v: v.notna().all())].reset_index(drop=True)
+        full = pk.groupby("spot")["actual_persons"].transform(lambda v: v.notna().all() and len(v) >= 2)
+        pk = pk[full.astype(bool)].reset_index(drop=True) if len(pk) else pk
+        pk = pk if len(pk) else None
     return ForecastCheck(pd.Timestamp(origin), interval, d, sub, freq, pk)

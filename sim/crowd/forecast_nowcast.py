@@ -133,8 +133,8 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     origin's day before ``origin`` for the spots; ``origin`` on a ``freq`` step.  The origin
     day's row in the daily frame is its posterior median and bounds (the observed part
     included); its ``attrs['total_draws']`` holds per spot the draws of that day's total
-    (:mod:`sim.crowd.peak_day`).  ``slot_scatter=False``: the remaining slots' bounds are the day's posterior bounds
-    less the observed, split by the profile (as the plain forecast's)."""
+    (:mod:`sim.crowd.peak_day`).  ``slot_scatter=False``: the remaining slots' bounds are the
+    day's posterior bounds less the observed, split by the profile (as the plain forecast's)."""
     from sim.crowd.calendar import day_type
     from sim.crowd.forecast import _DIST, _predict, day_shares, forecast, predict_daily
 

@@ -52,7 +52,12 @@ def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame |
 def joint_draws(loc: np.ndarray, scale: np.ndarray, df: float, draws: int, rng: np.random.Generator
                 ) -> np.ndarray:
     """(days, draws) arrivals (persons, >= 0) from the multivariate t of log(1 + N)."""
-    z = np.linalg.cholesky(scale + 1e-12 * np.eye(len(loc))) @ rng.standard_normal((len(loc), draws))
+    try:
+        f = np.linalg.cholesky(scale + 1e-12 * float(np.max(np.diag(scale))) * np.eye(len(loc)))
+    except np.linalg.LinAlgError:  # semi-definite to rounding (nearly collinear days): the eigen square root
+        w, v = np.linalg.eigh(scale)
+        f = v * np.sqrt(np.clip(w, 0.0, None))
+    z = f @ rng.standard_normal((len(loc), draws))
     return np.maximum(np.expm1(loc[:, None] + z / np.sqrt(rng.chisquare(df, draws) / df)[None, :]), 0.0)
 
 
@@ -71,7 +76,7 @@ def peak_day_probabilities(model, daily: pd.DataFrame, origin: pd.Timestamp, *,
     day0 = pd.Timestamp(origin).normalize()
     rng = np.random.default_rng(seed)
     out = []
-    for sp, g in daily.sort_values("time").groupby("spot", sort=False):
+    for sp, g in daily.sort_values(["spot", "time"], kind="stable").groupby("spot", sort=False):
         times = pd.DatetimeIndex(g["time"])
         d = np.repeat(g["arrivals_persons"].to_numpy(float)[:, None], draws, axis=1)
         first = day0

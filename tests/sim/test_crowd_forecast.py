@@ -89,6 +89,25 @@ def test_residual_variance_per_day_group_is_the_generators(model, data):
         assert np.mean(r) == pytest.approx(1.0, abs=0.1), (g, r)
 
 
+def test_a_short_history_with_one_holiday_block_still_fits(data):
+    """Two months, August-September 2026: the only holiday days off (Mid-Autumn, 3 days) each
+    have their own parameter, so that group has no residual degrees of freedom; it takes the
+    pooled variance (finite, positive, the normal days') and National Day's intervals are finite.
+    Five days cannot carry the model's regressors at all: a one-line error naming the spot."""
+    d = data["daily"]
+    short = d[(d["time"] >= pd.Timestamp("2026-08-01")) & (d["time"] <= pd.Timestamp("2026-09-30"))]
+    short.attrs.update(d.attrs)
+    m = F.fit(short, weather=data["weather"])
+    f = m.fits[SUXIAN]
+    assert f.group_var["holiday"] == f.group_var["normal"] and 0 < f.group_var["normal"] < 1
+    p = F.predict_daily(m, "2026-10-01", "2026-10-07", weather=data["weather"])
+    assert np.isfinite(p[["lo_persons", "hi_persons"]].to_numpy()).all() and (p["hi_persons"] > p["lo_persons"]).all()
+    tiny = d[(d["time"] >= pd.Timestamp("2026-08-01")) & (d["time"] <= pd.Timestamp("2026-08-05"))]
+    tiny.attrs.update(d.attrs)
+    with pytest.raises(InputError, match=r"history: spot .* has 5 days for \d+ regressors, too few"):
+        F.fit(tiny, weather=data["weather"])
+
+
 def test_within_day_profile_recovers_the_generators_shape(model):
     b = _builder()
     prof = model.profiles["share"]

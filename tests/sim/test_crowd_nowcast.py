@@ -348,6 +348,7 @@ def test_peak_slot_errors_leave_out_days_with_no_arrival():
 
     t = pd.DataFrame({"time": pd.to_datetime(["2026-10-03 20:00", "2026-10-03 21:00", "2026-10-04 10:00",
                                               "2026-10-04 11:00"]),
-                      "spot": "A", "arrivals_persons": [0.0, 0.0, 90.0, 120.0], "actual_persons": [0.0, 0.0, 100.0, 80.0]})
+                      "spot": "A", "arrivals_persons": [0.0, 0.0, 90.0, 120.0],
+                      "actual_persons": [0.0, 0.0, 100.0, 80.0]})
     err, shift = peak_slot_errors(t)
     assert err.tolist() == [-0.1] and shift.tolist() == [1.0]
