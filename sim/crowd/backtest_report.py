@@ -32,6 +32,13 @@ class ForecastTrackRecord:
             "spot_days": len(d.table), "mape_model_pct": round(100 * d.mape_model, 1),
             "mape_seasonal_naive_pct": round(100 * d.mape_baseline, 1),
             "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1)}}
+        if d.peak is not None and len(d.peak):  # which day was the busiest (sim.crowd.peak_day)
+            p = d.peak_scores()
+            out["daily"]["peak_day"] = {
+                "spot_blocks": p["spot_blocks"], "most_likely_right_pct": round(100 * p["hit_rate"], 1),
+                "most_likely_stated_pct": round(100 * p["likely_prob"], 1),
+                "last_years_peak_day_right_pct": round(100 * p["naive_hit_rate"], 1),
+                "uniform_pct": round(100 * p["uniform_prob"], 1)}
         w = self.within_day
         if w is None:
             out["within_day"] = self.within_day_note

@@ -176,6 +176,10 @@ def test_track_record_of_a_run_made_during_the_holiday(sample_city, tmp_path):
     assert b["daily"]["held_out"] == ["national_day 2024", "spring_festival 2025", "national_day 2025",
                                       "spring_festival 2026"]
     assert b["within_day"]["held_out"] == ["spring_festival 2026"]
+    # the busiest day of each held-out block of each spot: the report's rates are the peak table's
+    pk = r.track_record.daily.peak
+    assert b["daily"]["peak_day"]["spot_blocks"] == len(pk) == 4 * 7  # the files' seven spots
+    assert b["daily"]["peak_day"]["most_likely_right_pct"] == round(100 * pk["hit"].mean(), 1)
     # and the update at the run's hour on the blocks inside the hourly counts, against not updating
     u = b["within_day_update"]
     assert u["counted_to"] == "11:00" and u["held_out"] == ["spring_festival 2026"] and u["spot_days"] == 9 * 7
