@@ -14,7 +14,10 @@
    probability the forecast gave the counted peak day against its expectation under the forecast
    (sum of the squared day probabilities), how often the most likely day was the peak against
    its mean probability (equal for a calibrated forecast; reliability by probability bin), last
-   year's peak day (seasonal naive) and a uniform guess.
+   year's peak day (seasonal naive) and a uniform guess.  Then the same blocks forecast before
+   the weather is known (the weather file cut the day before each block: its days take the
+   monthly climatology, with the rain term's variance, ``forecast.rain_variance``): MAPE and
+   coverage, also on the days of 10 mm or more and on the dry days.
 3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
@@ -85,6 +88,22 @@ def peak_days(daily, cal, wx, years=range(2021, 2027)) -> None:
     for h, g in p.groupby(p["holiday_block"].str.rsplit(" ", n=1).str[0]):
         print(f"    {h:16s} {len(g):3d} spot-blocks: right {100 * g['hit'].mean():5.1f} % (stated "
               f"{100 * g['likely_prob'].mean():5.1f} %), last year's {100 * g['naive_hit'].mean():5.1f} %")
+    t0 = time.perf_counter()
+    cut = []
+    for b in t.drop_duplicates("holiday_block").itertuples():
+        first = t.loc[t["holiday_block"] == b.holiday_block, "time"].min()
+        h, y = b.holiday_block.rsplit(" ", 1)
+        r = FB.backtest(daily, calendar=cal, weather=wx.loc[:first - pd.Timedelta(days=1)], holidays=[h],
+                        years=[int(y)])
+        cut.append(r.table)
+    c = pd.concat(cut)
+    rain = wx["rain_mm"].reindex(c["time"].to_numpy()).to_numpy()
+    inside = ((c["actual_persons"] >= c["lo_persons"]) & (c["actual_persons"] <= c["hi_persons"])).to_numpy()
+    ape = ((c["arrivals_persons"] - c["actual_persons"]).abs() / c["actual_persons"]).mean()
+    print(f"  the same blocks forecast on the climatology (weather file cut the day before each), "
+          f"{time.perf_counter() - t0:.1f} s: MAPE {100 * ape:.1f} %, 90 % coverage {100 * inside.mean():.1f} %; "
+          f"on the {int((rain >= 10).sum())} days of >= 10 mm {100 * inside[rain >= 10].mean():.1f} %, on the dry "
+          f"days {100 * inside[rain < 0.1].mean():.1f} %")
 
 
 def main() -> None:

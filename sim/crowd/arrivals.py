@@ -19,7 +19,7 @@ from sim.crowd import forecast as F
 from sim.crowd.calendar import HolidayCalendar
 from sim.crowd.forecast_check import ForecastCheck, check_forecast
 from sim.crowd.forecast_nowcast import nowcast
-from sim.crowd.history import FREQS, load_counts, load_weather, resample_counts, spot_names
+from sim.crowd.history import FREQS, load_counts, load_weather, load_weather_forecast, resample_counts, spot_names
 from sim.crowd.params import Params
 from sim.crowd.peak_day import peak_day_probabilities
 from twin.city import City
@@ -246,6 +246,8 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     inputs = _of_spots(inputs or forecast_inputs(city, p), spots)
     daily, hourly, weather = training_inputs(p, inputs)
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
+    if p.weather_forecast_csv is not None:  # the bureau's weather forecast for the days ahead
+        model.rain_forecast = load_weather_forecast(p.weather_forecast_csv)
     # arrivals and their intervals only: the load and the alerts are the network simulation's
     # (a fixed-stay occupancy here would be a second, different load in the same output folder)
     upper = p.demand == "upper"
@@ -264,6 +266,12 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
                            peak=peak_ahead)
     info = {"source": "forecast (holiday-aware regression, statsmodels)",
             "fitted_on": f"counts before {origin.normalize().date()}"}
+    if model.rain_forecast is not None:
+        f = model.rain_forecast.index
+        info["weather_forecast"] = f"{p.weather_forecast_csv.name}: {f.min().date()}..{f.max().date()}"
+        if check is not None:
+            check.weather_note = (f"the rain class probabilities of {p.weather_forecast_csv.name} are its weather "
+                                  f"forecast for {f.min().date()}..{f.max().date()}, weather_csv's rain for other days")
     if counted is not None:
         info.update(source=f"counts to {origin}, then the forecast updated by them (holiday-aware regression, "
                            f"statsmodels; within-day update)", counted_to=str(origin))

@@ -10,8 +10,10 @@ log-linear multiplicative model is the standard form for tourism demand with cal
 (Song & Li 2008, Tourism Management 29(2):203).  Two-step feasible GLS: residual variance
 estimated separately for holiday days off and other days (each corrected for the parameters
 fitted on its days by the hat matrix's diagonal), then WLS; prediction intervals are the
-model's predictive distribution (``get_prediction(..., weights).summary_frame()`` obs interval:
-parameter and residual variance, Student t), back-transformed.  One model per spot keeps the fit
+model's predictive distribution (``get_prediction(..., weights)``: parameter and residual
+variance, Student t; plus the variance of the rain term on days whose rain class is uncertain,
+from the climatology or a weather forecast's probabilities: :func:`rain_variance`),
+back-transformed.  One model per spot keeps the fit
 linear in the number of spots.
 
 Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
@@ -145,6 +147,7 @@ class DailyModel:
     interval: float
     profiles: pd.DataFrame | None = None
     profile_freq: str | None = None
+    rain_forecast: pd.DataFrame | None = None  # sim.crowd.history.load_weather_forecast: its days' rain
 
 
 def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> pd.DataFrame:
@@ -211,7 +214,18 @@ def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, i
 
 
 def _rain_columns(times: pd.Series, weather: pd.DataFrame | None, clim: np.ndarray,
-                  strict: bool) -> np.ndarray:
+                  strict: bool, forecast: pd.DataFrame | None = None) -> np.ndarray:
+    """Rain class fractions (n, 3) of each row: the observed class (one-hot), else the monthly
+    climatology; a ``forecast`` day (probabilities of each class) overrides both."""
+    out = _observed_rain(times, weather, clim, strict)
+    if forecast is not None:
+        p = forecast.reindex(pd.DatetimeIndex(times.dt.normalize()))
+        have = p.notna().all(axis=1).to_numpy()
+        out[have] = p.to_numpy()[have]
+    return out
+
+
+def _observed_rain(times: pd.Series, weather: pd.DataFrame | None, clim: np.ndarray, strict: bool) -> np.ndarray:
     dates = times.dt.normalize()
     if weather is None:
         return clim[dates.dt.month.to_numpy() - 1] if clim.any() else np.zeros((len(times), 3))
@@ -227,11 +241,12 @@ def _rain_columns(times: pd.Series, weather: pd.DataFrame | None, clim: np.ndarr
 
 
 def _rows(spots: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, cal: HolidayCalendar,
-          weather: pd.DataFrame | None, clim: np.ndarray, strict: bool) -> pd.DataFrame:
+          weather: pd.DataFrame | None, clim: np.ndarray, strict: bool,
+          forecast: pd.DataFrame | None = None) -> pd.DataFrame:
     days = _calendar_frame(cal, start, end)
     rows = pd.concat([days.reset_index().rename(columns={"date": "time"}).assign(spot=s) for s in spots],
                      ignore_index=True)
-    rain = _rain_columns(rows["time"], weather, clim, strict)
+    rain = _rain_columns(rows["time"], weather, clim, strict, forecast)
     rows["rain_light"], rows["rain_moderate"], rows["rain_heavy"] = rain.T
     return rows
 
@@ -346,6 +361,18 @@ def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.nda
     return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
 
 
+def rain_variance(model: "DailyModel", spot: str, r: pd.DataFrame) -> np.ndarray:
+    """Variance of the rain term of log(1 + arrivals) on days whose rain class is uncertain
+    (fractions p_k from the climatology or a weather forecast): sum p_k b_k^2 - (sum p_k b_k)^2
+    with the fitted class effects b_k (law of total variance over the day's class; 0 on a day of
+    known rain).  Added to the predictive variance, so that a forecast on climatology or on a 50 %
+    chance of heavy rain is as wide as that uncertainty."""
+    coef = dict(zip(model.fits[spot].columns, np.asarray(model.fits[spot].result.params)))
+    b = np.array([coef.get(f"rain:{name}", 0.0) for name, _ in RAIN_CLASSES])
+    p = r[["rain_light", "rain_moderate", "rain_heavy"]].to_numpy(float)
+    return np.maximum(p @ b ** 2 - (p @ b) ** 2, 0.0)
+
+
 def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
     if spots is None:
         return list(model.spots)
@@ -366,7 +393,8 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
 
     Columns: time, spot, arrivals_persons (median), lo_persons, hi_persons (central ``interval``),
     holiday, status, day_in_holiday, holiday_length_days, calendar_source, provisional.
-    Rain from ``weather`` (else the model's weather, else the monthly climatology of the history).
+    Rain from ``weather`` (else the model's weather, else the monthly climatology of the history);
+    the days of ``model.rain_forecast`` take its class probabilities.
     """
     return _predict(model, start, end, spots, weather).drop(columns=list(_DIST))
 
@@ -377,7 +405,8 @@ _DIST = ("_log_mean", "_log_se", "_df")  # the daily predictive distribution, fo
 def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
              weather: pd.DataFrame | None) -> pd.DataFrame:
     """:func:`predict_daily` plus the predictive distribution of log(1 + arrivals): Student t with
-    location ``_log_mean``, scale ``_log_se`` (parameter and residual variance) and ``_df``."""
+    location ``_log_mean``, scale ``_log_se`` (parameter, residual and uncertain-rain variance) and
+    ``_df``."""
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if e < s:
         raise InputError(f"forecast range {s.date()}..{e.date()}: expected start <= end")
@@ -389,21 +418,23 @@ def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
                       f"yearly trend is extrapolated that far (trust it up to about {MAX_YEARS_AHEAD:g} years)",
                       stacklevel=3)
     wx = weather if weather is not None else model.weather
-    rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False)
+    rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False, forecast=model.rain_forecast)
     dist = np.empty((3, len(rows)))
     lo = np.empty(len(rows))
     hi = np.empty(len(rows))
+    from scipy.stats import t as student_t
+
     for sp, r in rows.groupby("spot", sort=False):
         f = model.fits[sp]
         X, w = spot_design(model, sp, r)
         pr = f.result.get_prediction(X, weights=w)
-        sf = pr.summary_frame(alpha=1.0 - model.interval)
         i = rows.index.get_indexer(r.index)
-        dist[0, i] = sf["mean"].to_numpy()
-        dist[1, i] = np.asarray(pr.se_obs)
+        dist[0, i] = np.asarray(pr.predicted_mean)
+        dist[1, i] = np.sqrt(np.asarray(pr.se_obs) ** 2 + rain_variance(model, sp, r))
         dist[2, i] = float(f.result.df_resid)
-        lo[i] = sf["obs_ci_lower"].to_numpy()
-        hi[i] = sf["obs_ci_upper"].to_numpy()
+        q = student_t.ppf(0.5 + model.interval / 2.0, dist[2, i])
+        lo[i] = dist[0, i] - q * dist[1, i]
+        hi[i] = dist[0, i] + q * dist[1, i]
     out = pd.DataFrame({
         "time": rows["time"], "spot": rows["spot"],
         "arrivals_persons": np.expm1(dist[0]),

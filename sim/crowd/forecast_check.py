@@ -56,6 +56,7 @@ class ForecastCheck:
     sub_daily: pd.DataFrame | None = None
     freq: str | None = None
     peak: pd.DataFrame | None = None
+    weather_note: str = "the rain of weather_csv for the period is taken as its weather forecast"
 
     def peak_scores(self) -> pd.DataFrame:
         """Per spot of ``peak``: the counted peak day (and its count), the forecast's most likely
@@ -144,8 +145,7 @@ class ForecastCheck:
         part = (f"from {self.origin} (its day's total with the counts before it)" if during
                 else f"from {d['time'].min().date()}")
         out["note"] = (f"the forecast the run used (median and {100 * self.interval:.0f} % interval), fitted on the "
-                       f"counts before {self.origin.date()}, against the counts {part}; the rain of "
-                       "weather_csv for the period is taken as its weather forecast")
+                       f"counts before {self.origin.date()}, against the counts {part}; {self.weather_note}")
         return out
 
     def table(self) -> pd.DataFrame:

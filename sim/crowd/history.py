@@ -193,21 +193,48 @@ def resample_counts(counts: pd.DataFrame, freq: str) -> pd.DataFrame:
     return out
 
 
-def load_weather(source: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Daily weather: columns date, rain_mm (>= 0); returns a frame indexed by date, gap-free."""
-    df, label, line0 = _read(source, "weather")
-    df = _columns(df, label, ("date", "rain_mm")).reset_index(drop=True)
+def _dates(df: pd.DataFrame, label: str, line0: int) -> pd.Series:
+    """The ``date`` column parsed: whole days, each once."""
     t = _parse_times(df["date"], label, line0, "date")
     if (t != t.dt.normalize()).any():
         i = int(np.flatnonzero((t != t.dt.normalize()).to_numpy())[0])
         raise InputError(f"{label} row {i + line0}: date {df['date'].iloc[i]!r}: expected a date "
                          f"without time of day")
-    rain = _numbers(df["rain_mm"], label, line0, "rain_mm", lambda i: f" (date {t.iloc[i].date()})")
     dup = t.duplicated(keep=False)
     if dup.any():
         rows = np.flatnonzero(dup.to_numpy())[:2] + line0
         raise InputError(f"{label} rows {rows[0]} and {rows[1]}: date {t[dup].iloc[0].date()} given twice; "
                          f"expected one row per date")
+    return t
+
+
+RAIN_PROB_COLUMNS = ("p_light", "p_moderate", "p_heavy")
+
+
+def load_weather_forecast(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """A weather forecast: columns date and p_light, p_moderate, p_heavy, the forecast
+    probabilities of the day's rain class (CMA daily grades, GB/T 28592-2012: light 0.1-10 mm,
+    moderate 10-25 mm, heavy >= 25 mm; the rest of 1 dry); returns a frame indexed by date (days
+    may be missing: those keep the observed rain or the climatology)."""
+    df, label, line0 = _read(source, "weather forecast")
+    df = _columns(df, label, ("date", *RAIN_PROB_COLUMNS)).reset_index(drop=True)
+    t = _dates(df, label, line0)
+    p = np.stack([_numbers(df[c], label, line0, c, lambda i: f" (date {t.iloc[i].date()})")
+                  for c in RAIN_PROB_COLUMNS], axis=1)
+    bad = (p > 1.0).any(axis=1) | (p.sum(axis=1) > 1.0 + 1e-6)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{label} row {i + line0} (date {t.iloc[i].date()}): p_light + p_moderate + p_heavy = "
+                         f"{p[i].sum():g}; expected probabilities that add up to at most 1 (the rest is a dry day)")
+    return pd.DataFrame(p, columns=list(RAIN_PROB_COLUMNS), index=pd.DatetimeIndex(t, name="date")).sort_index()
+
+
+def load_weather(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Daily weather: columns date, rain_mm (>= 0); returns a frame indexed by date, gap-free."""
+    df, label, line0 = _read(source, "weather")
+    df = _columns(df, label, ("date", "rain_mm")).reset_index(drop=True)
+    t = _dates(df, label, line0)
+    rain = _numbers(df["rain_mm"], label, line0, "rain_mm", lambda i: f" (date {t.iloc[i].date()})")
     out = pd.DataFrame({"rain_mm": rain}, index=pd.DatetimeIndex(t, name="date")).sort_index()
     full = pd.date_range(out.index[0], out.index[-1], freq="D")
     if len(full) != len(out):

@@ -235,6 +235,11 @@ class Params(_Strict):
     history_csv: ScenarioPath | None = Field(None, description="daily counts: time, spot, count")
     hourly_csv: ScenarioPath | None = Field(None, description="sub-daily counts (within-day profiles; replay)")
     weather_csv: ScenarioPath | None = Field(None, description="daily rain: date, rain_mm")
+    weather_forecast_csv: ScenarioPath | None = Field(
+        None, description="the weather forecast for the forecast's days: date, p_light, p_moderate, p_heavy (the "
+        "probabilities of each daily rain class, GB/T 28592-2012: light 0.1-10 mm, moderate 10-25 mm, heavy >= 25 "
+        "mm; the rest dry). Its days override weather_csv's rain; an uncertain day's forecast is as wide as its "
+        "rain's effect is uncertain")
     holiday_table: ScenarioPath | None = Field(None, description="CSV/YAML of date, holiday, status for years the "
                                                "official package lacks")
     start: date | None = None
@@ -285,6 +290,9 @@ class Params(_Strict):
         if self.forecast_backtest and (self.arrivals != "forecast" or self.gate is not None):
             raise ValueError("forecast_backtest: true needs the scenic network on arrivals: forecast (a replay or a "
                              "gate run has no forecast to test)")
+        if self.weather_forecast_csv is not None and (self.weather_csv is None or self.arrivals != "forecast"):
+            raise ValueError("weather_forecast_csv needs arrivals: forecast and weather_csv (the rain effects are "
+                             "fitted on the observed rain)")
         if self.forecast_origin is not None and self.arrivals != "forecast":
             raise ValueError("forecast_origin needs arrivals: forecast (a replay is not fitted)")
         if self.start is None or self.end is None:

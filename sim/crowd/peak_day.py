@@ -13,8 +13,9 @@ residual degrees of freedom, location the regression's mean and scale matrix
 
 the parameters' uncertainty (shared by the days: a level set too high is too high on every day)
 plus the residuals', correlated from day to day as AR(1), R_ij = rho^|i - j| with rho the
-lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``).  Its diagonal is the
-daily interval's variance (statsmodels' ``se_obs``), so each day's margin is unchanged.
+lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``), plus on its diagonal
+the variance of a rain class not known yet (:func:`sim.crowd.forecast.rain_variance`, days
+independent).  Its diagonal is the daily interval's variance, so each day's margin is unchanged.
 Predictive distribution of the normal linear model: Gelman et al., *Bayesian Data Analysis*
 (3rd ed., 2013), Sec. 14.2; the multivariate t as a normal over the square root of a scaled
 chi-square: Kotz & Nadarajah, *Multivariate t Distributions* (2004), eq. (1.1).
@@ -36,16 +37,18 @@ def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame |
                            ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, float]:
     """The days of [start, end], the location (days,) and scale matrix (days, days) of
     log(1 + arrivals) of ``spot`` and the degrees of freedom (module docstring)."""
-    from sim.crowd.forecast import _rows, spot_design
+    from sim.crowd.forecast import _rows, rain_variance, spot_design
 
     r = _rows([spot], pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), model.calendar,
-              weather if weather is not None else model.weather, model.rain_clim, strict=False)
+              weather if weather is not None else model.weather, model.rain_clim, strict=False,
+              forecast=model.rain_forecast)
     f = model.fits[spot]
     X, w = spot_design(model, spot, r)
     res = f.result
     lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
     d = 1.0 / np.sqrt(w)
     scale = X @ np.asarray(res.cov_params()) @ X.T + float(res.scale) * np.outer(d, d) * f.lag1 ** lag
+    scale[np.diag_indices_from(scale)] += rain_variance(model, spot, r)  # each day's rain, independently
     return pd.DatetimeIndex(r["time"]), X @ np.asarray(res.params), scale, float(res.df_resid)
 
 
