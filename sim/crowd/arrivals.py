@@ -215,6 +215,20 @@ def _with_counted(fc: pd.DataFrame, daily: pd.DataFrame, counted: pd.DataFrame |
     return out, daily
 
 
+def _forecast_days(p: Params) -> pd.DataFrame:
+    """The weather forecast's days that the run forecasts (from the origin's day to the end); a
+    file that forecasts none of them (another year's, another holiday's) is an error."""
+    wf = load_weather_forecast(p.weather_forecast_csv)
+    first, last = forecast_origin(p).normalize(), pd.Timestamp(p.end)
+    use = wf.loc[(wf.index >= first) & (wf.index <= last)].copy()
+    if use.empty:
+        raise InputError(f"weather_forecast_csv {p.weather_forecast_csv}: its days {wf.index.min().date()}.."
+                         f"{wf.index.max().date()} miss the days forecast, {first.date()}..{last.date()}; expected "
+                         f"a weather forecast for them")
+    use.attrs["file_days"] = len(wf)
+    return use
+
+
 def _of_spots(inputs: tuple, spots: list[str] | None) -> tuple:
     """The counts of the run's spots only (``spots``; None: the daily file's): a spot counted by
     the hour but not in the daily file is not run, and a spot not run does not stop the hourly
@@ -247,7 +261,7 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
     daily, hourly, weather = training_inputs(p, inputs)
     model = F.fit(daily, calendar=cal, weather=weather, profile_counts=hourly)
     if p.weather_forecast_csv is not None:  # the bureau's weather forecast for the days ahead
-        model.rain_forecast = load_weather_forecast(p.weather_forecast_csv)
+        model.rain_forecast = _forecast_days(p)
     # arrivals and their intervals only: the load and the alerts are the network simulation's
     # (a fixed-stay occupancy here would be a second, different load in the same output folder)
     upper = p.demand == "upper"
@@ -268,7 +282,8 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
             "fitted_on": f"counts before {origin.normalize().date()}"}
     if model.rain_forecast is not None:
         f = model.rain_forecast.index
-        info["weather_forecast"] = f"{p.weather_forecast_csv.name}: {f.min().date()}..{f.max().date()}"
+        info["weather_forecast"] = (f"{p.weather_forecast_csv.name}: {f.min().date()}..{f.max().date()} "
+                                    f"({len(f)} of the {model.rain_forecast.attrs['file_days']} days of the file)")
         if check is not None:
             check.weather_note = (f"the rain class probabilities of {p.weather_forecast_csv.name} are its weather "
                                   f"forecast for {f.min().date()}..{f.max().date()}, weather_csv's rain for other days")

@@ -331,7 +331,8 @@ def test_the_spring_festival_scenario_reads_its_weather_forecast(sample_city):
     _, p = load_scenario(ROOT / "scenarios" / "crowd_spring_festival_next.yaml")
     p = p.model_copy(update={"forecast_backtest": False, "spots": [SUXIAN]})
     a = arrivals(sample_city, p, HolidayCalendar())
-    assert a.info["weather_forecast"] == "weather_forecast_2027-02-05.csv: 2027-02-05..2027-02-11"
+    assert a.info["weather_forecast"] == ("weather_forecast_2027-02-05.csv: 2027-02-05..2027-02-11 "
+                                          "(7 of the 7 days of the file)")
     plain = arrivals(sample_city, p.model_copy(update={"weather_forecast_csv": None}), HolidayCalendar())
     d = a.daily.set_index(["spot", "time"])["arrivals_persons"]
     c = plain.daily.set_index(["spot", "time"])["arrivals_persons"]
@@ -341,3 +342,23 @@ def test_the_spring_festival_scenario_reads_its_weather_forecast(sample_city):
     assert d[(SUXIAN, late)] == c[(SUXIAN, late)]
     with pytest.raises(ValidationError, match="weather_forecast_csv needs arrivals: forecast and weather_csv"):
         Params(**{**p.model_dump(), "weather_csv": None})
+
+
+def test_a_weather_forecast_for_other_days_is_refused(sample_city, tmp_path):
+    """A stale file (last year's dates) forecasts none of the run's days: a one-line error naming
+    it, not a run that says it used it; a file reaching past the period is used for its days."""
+    from sim.crowd.arrivals import arrivals
+    from twin.scenario import load_scenario
+
+    _, p = load_scenario(ROOT / "scenarios" / "crowd_spring_festival_next.yaml")
+    old = tmp_path / "old.csv"
+    old.write_text("date,p_light,p_moderate,p_heavy\n2026-02-05,0,0,1\n2026-02-06,0,0,1\n")
+    with pytest.raises(InputError, match=r"weather_forecast_csv .*old.csv: its days 2026-02-05..2026-02-06 miss "
+                                         r"the days forecast, 2027-02-05..2027-02-13"):
+        arrivals(sample_city, p.model_copy(update={"weather_forecast_csv": old, "forecast_backtest": False,
+                                                   "spots": [SUXIAN]}), HolidayCalendar())
+    long = tmp_path / "long.csv"
+    long.write_text("date,p_light,p_moderate,p_heavy\n2027-02-12,0,0,1\n2027-02-13,0,0,1\n2027-02-14,0,0,1\n")
+    a = arrivals(sample_city, p.model_copy(update={"weather_forecast_csv": long, "forecast_backtest": False,
+                                                   "spots": [SUXIAN]}), HolidayCalendar())
+    assert a.info["weather_forecast"] == "long.csv: 2027-02-12..2027-02-13 (2 of the 3 days of the file)"
