@@ -165,18 +165,13 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
 
 def _peak_hits(model, t: pd.DataFrame, first: pd.Timestamp, weather: pd.DataFrame | None) -> pd.DataFrame:
     """One block's peak-day scores per spot (:class:`BacktestReport` ``peak``) from its table ``t``."""
-    from sim.crowd.peak_day import peak_day_probabilities
+    from sim.crowd.peak_day import peak_day_probabilities, peak_scores
 
     pk = peak_day_probabilities(model, t, first, weather=weather).merge(t, on=["time", "spot"])
-    rows = []
-    for sp, g in pk.sort_values("time").groupby("spot", sort=False):
-        ia = int(np.argmax(g["actual_persons"].to_numpy()))
-        im = int(np.argmax(g["peak_prob"].to_numpy()))
-        rows.append({"holiday_block": g["holiday_block"].iloc[0], "spot": sp, "days": len(g),
-                     "actual_prob": float(g["peak_prob"].iloc[ia]), "likely_prob": float(g["peak_prob"].iloc[im]),
-                     "expected_prob": float((g["peak_prob"] ** 2).sum()),
-                     "hit": ia == im, "naive_hit": ia == int(np.argmax(g["baseline_persons"].to_numpy()))})
-    return pd.DataFrame(rows)
+    s = peak_scores(pk)
+    naive_day = pk.loc[pk.groupby("spot")["baseline_persons"].idxmax()].set_index("spot")["time"]
+    return s.assign(holiday_block=t["holiday_block"].iloc[0],
+                    naive_hit=s["peak_day_actual"].to_numpy() == naive_day.reindex(s["spot"]).to_numpy())
 
 
 @dataclass

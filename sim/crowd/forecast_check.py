@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.crowd.forecast_backtest import peak_slot_errors
 from sim.crowd.history import resample_counts
+from sim.crowd.peak_day import peak_scores
 from sim.result import rounded
 
 
@@ -61,15 +62,9 @@ class ForecastCheck:
     def peak_scores(self) -> pd.DataFrame:
         """Per spot of ``peak``: the counted peak day (and its count), the forecast's most likely
         peak day, the probabilities it gave each, and the uniform probability (1 / days)."""
-        rows = []
-        for sp, g in self.peak.sort_values("time").groupby("spot", sort=False):
-            ia, im = int(np.argmax(g["actual_persons"].to_numpy())), int(np.argmax(g["peak_prob"].to_numpy()))
-            rows.append({"spot": sp, "peak_day_actual": g["time"].iloc[ia].date(),
-                         "peak_day_actual_persons": float(g["actual_persons"].iloc[ia]),
-                         "actual_prob": float(g["peak_prob"].iloc[ia]),
-                         "peak_day_likely": g["time"].iloc[im].date(), "likely_prob": float(g["peak_prob"].iloc[im]),
-                         "uniform_prob": 1.0 / len(g)})
-        return pd.DataFrame(rows)
+        s = peak_scores(self.peak)
+        return s.assign(peak_day_actual=s["peak_day_actual"].dt.date, peak_day_likely=s["peak_day_likely"].dt.date,
+                        uniform_prob=1.0 / s["days"])
 
     def by_spot(self) -> pd.DataFrame:
         """One row per spot: days compared, totals, total error, daily MAPE, interval coverage,

@@ -94,6 +94,22 @@ def peak_day_probabilities(model, daily: pd.DataFrame, origin: pd.Timestamp, *,
     return pd.concat(out, ignore_index=True)
 
 
+def peak_scores(pk: pd.DataFrame) -> pd.DataFrame:
+    """Per spot of ``pk`` (time, spot, peak_prob, actual_persons): the days, the counted peak day
+    and its count, the forecast's most likely day, the probabilities it gave each, the counted
+    peak's expected probability were the forecast right (sum of the squared day probabilities)
+    and whether the most likely day was the peak (``hit``)."""
+    rows = []
+    for sp, g in pk.sort_values(["spot", "time"], kind="stable").groupby("spot", sort=False):
+        ia, im = int(np.argmax(g["actual_persons"].to_numpy())), int(np.argmax(g["peak_prob"].to_numpy()))
+        rows.append({"spot": sp, "days": len(g), "peak_day_actual": g["time"].iloc[ia],
+                     "peak_day_actual_persons": float(g["actual_persons"].iloc[ia]),
+                     "actual_prob": float(g["peak_prob"].iloc[ia]), "peak_day_likely": g["time"].iloc[im],
+                     "likely_prob": float(g["peak_prob"].iloc[im]), "expected_prob": float((g["peak_prob"] ** 2).sum()),
+                     "hit": ia == im})
+    return pd.DataFrame(rows)
+
+
 def peak_day_summary(peak: pd.DataFrame) -> dict:
     """Per spot: the most likely peak day and its probability, and every day's (per cent)."""
     spots = {}

@@ -19,7 +19,6 @@ import pyogrio
 
 from sim.crowd.network_report import (  # noqa: F401  (hours_above, shuttle_summary re-exported)
     alert_hours, alerts_ahead, hours_above, raised_alerts, shuttle_summary)
-from sim.crowd.history import resample_counts
 from sim.crowd.peak_day import peak_day_summary
 from sim.crowd.run_charts import daily_figure, occupancy_figure
 from sim.result import rounded as _r
@@ -443,7 +442,7 @@ class CrowdResult:
     def _daily_table(self) -> pd.DataFrame:
         """The run's days per spot: arrivals (forecast median or count), interval, whether counted
         and the probability of being the spot's busiest day (per cent)."""
-        d = self.daily if self.daily is not None else resample_counts(self.forecast, "1D")
+        d = self.daily
         cols = [c for c in ("time", "spot", "arrivals_persons", "lo_persons", "hi_persons", "counted", "peak_prob",
                             "holiday", "day_in_holiday", "provisional") if c in d]
         t = d[cols].rename(columns={"peak_prob": "peak_day_pct"}).sort_values(["spot", "time"], kind="stable")
@@ -463,9 +462,10 @@ class CrowdResult:
         alerts["load_pct"] = (100.0 * alerts["occupancy_persons"] / alerts["capacity_persons"]).round(1)
         alerts = alerts.assign(provisional=prov)
         files = [write_text_atomic(folder / "arrivals_15min.csv", self.forecast.to_csv(index=False)),
-                 write_text_atomic(folder / "daily_arrivals.csv", self._daily_table().to_csv(index=False)),
                  write_text_atomic(folder / "report.csv", self.report().to_csv(index=False)),
                  write_text_atomic(folder / "alerts.csv", alerts.to_csv(index=False))]
+        if self.daily is not None:
+            files.append(write_text_atomic(folder / "daily_arrivals.csv", self._daily_table().to_csv(index=False)))
         nc = folder / "network.nc"
         tmp = folder / "network.nc.tmp"
         ds = self.network.steps.copy()
