@@ -16,8 +16,9 @@
    its mean probability (equal for a calibrated forecast; reliability by probability bin), last
    year's peak day (seasonal naive) and a uniform guess.  Then the same blocks forecast before
    the weather is known (the weather file cut the day before each block: its days take the
-   monthly climatology, with the rain term's variance, ``forecast.rain_variance``): MAPE and
-   coverage, also on the days of 10 mm or more and on the dry days.
+   monthly climatology; a mixture over the rain classes, ``sim.crowd.forecast_mixture``): MAPE,
+   coverage, the share below and above the bounds, the mean width and interval score of log(1 + N)
+   (Gneiting & Raftery 2007), overall and by the day's observed rain.
 3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
@@ -32,7 +33,7 @@
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
-two years of the history).
+two years of the history); ``--blocks-only``: section 2 alone.
 """
 from __future__ import annotations
 
@@ -104,11 +105,27 @@ def peak_days(daily, cal, wx, years=range(2021, 2027)) -> None:
           f"{time.perf_counter() - t0:.1f} s: MAPE {100 * ape:.1f} %, 90 % coverage {100 * inside.mean():.1f} %; "
           f"on the {int((rain >= 10).sum())} days of >= 10 mm {100 * inside[rain >= 10].mean():.1f} %, on the dry "
           f"days {100 * inside[rain < 0.1].mean():.1f} %")
+    y, lo, hi = (np.log1p(c[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
+    score = interval_score(y, lo, hi, 0.1)
+    for name, sel in (("all", np.ones(len(c), bool)), ("dry", rain < 0.1), ("light", (rain >= 0.1) & (rain < 10)),
+                      (">= 10 mm", rain >= 10)):
+        below, above = (y < lo)[sel].mean(), (y > hi)[sel].mean()
+        print(f"    {name:9s} {int(sel.sum()):4d} spot-days: below / above the bounds {100 * below:4.1f} / "
+              f"{100 * above:4.1f} %, mean width {np.mean((hi - lo)[sel]):.3f}, interval score "
+              f"{np.mean(score[sel]):.3f} (log(1 + N))")
+
+
+def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float) -> np.ndarray:
+    """The interval score of a central (1 - alpha) interval (Gneiting & Raftery 2007, JASA 102:359,
+    eq. 43): its width plus 2 / alpha times the distance by which y falls outside; lower is better,
+    proper for the interval's two quantiles."""
+    return (hi - lo) + (2.0 / alpha) * (np.maximum(lo - y, 0.0) + np.maximum(y - hi, 0.0))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, nargs="*", default=None, help="held-out years (default: the last two)")
+    ap.add_argument("--blocks-only", action="store_true", help="only section 2 (every holiday block 2021-2026)")
     a = ap.parse_args()
     city = load_city(ROOT / "data_samples" / "chenzhou")
     daily = load_counts(DATA / "history.csv", city)
@@ -116,6 +133,9 @@ def main() -> None:
     cal = HolidayCalendar()
     print("history: SYNTHETIC sample counts (data_samples/chenzhou_crowd/README), "
           f"{daily['time'].min().date()}..{daily['time'].max().date()}, {daily['spot'].nunique()} spots")
+    if a.blocks_only:
+        peak_days(daily, cal, wx)
+        return
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         t0 = time.perf_counter()
         r = FB.backtest(daily, calendar=cal, weather=w, years=a.years)

@@ -11,10 +11,13 @@ log-linear multiplicative model is the standard form for tourism demand with cal
 estimated separately for holiday days off and other days (each corrected for the parameters
 fitted on its days by the hat matrix's diagonal), then WLS; prediction intervals are the
 model's predictive distribution (``get_prediction(..., weights)``: parameter and residual
-variance, Student t; plus the variance of the rain term on days whose rain class is uncertain,
-from the climatology or a weather forecast's probabilities: :func:`rain_variance`),
-back-transformed.  One model per spot keeps the fit
-linear in the number of spots.
+variance, Student t), back-transformed; on a day whose rain class is uncertain (the climatology
+or a weather forecast's probabilities) a mixture of those t over the classes
+(:mod:`sim.crowd.forecast_mixture`).  The point forecast is expm1 of the mean of log(1 + N):
+the median where the rain is known; on a day of uncertain rain it carries the expected rain
+effect (the mixture's median lies nearer the likeliest class and had the larger error: MAPE
+21.1 % against 20.6 % on every held-out block of 2021-2026 forecast on the climatology).  One
+model per spot keeps the fit linear in the number of spots.
 
 Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
 (workday, weekend, holiday day off) estimated from sub-daily counts; a 15-min step from an hourly
@@ -38,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, day_type, festival_dates
+from sim.crowd.forecast_mixture import COLUMNS as MIX_COLUMNS
+from sim.crowd.forecast_mixture import RAIN_COLUMNS, LogMixture
 from sim.crowd.forecast_within_day import slot_intervals, within_day_profiles
 from sim.crowd.history import FREQS, resample_counts
 from twin.errors import InputError
@@ -361,16 +366,22 @@ def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.nda
     return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
 
 
-def rain_variance(model: "DailyModel", spot: str, r: pd.DataFrame) -> np.ndarray:
-    """Variance of the rain term of log(1 + arrivals) on days whose rain class is uncertain
-    (fractions p_k from the climatology or a weather forecast): sum p_k b_k^2 - (sum p_k b_k)^2
-    with the fitted class effects b_k (law of total variance over the day's class; 0 on a day of
-    known rain).  Added to the predictive variance, so that a forecast on climatology or on a 50 %
-    chance of heavy rain is as wide as that uncertainty."""
+def rain_effects(model: "DailyModel", spot: str) -> np.ndarray:
+    """The fitted effects on log(1 + arrivals) of ``spot`` of each rain class (dry 0, light,
+    moderate, heavy; a class absent from the history 0)."""
     coef = dict(zip(model.fits[spot].columns, np.asarray(model.fits[spot].result.params)))
-    b = np.array([coef.get(f"rain:{name}", 0.0) for name, _ in RAIN_CLASSES])
-    p = r[["rain_light", "rain_moderate", "rain_heavy"]].to_numpy(float)
-    return np.maximum(p @ b ** 2 - (p @ b) ** 2, 0.0)
+    return np.array([0.0] + [coef.get(f"rain:{name}", 0.0) for name, _ in RAIN_CLASSES])
+
+
+def day_mixture(model: "DailyModel", spot: str, r: pd.DataFrame) -> LogMixture:
+    """The predictive distribution of log(1 + arrivals) of ``spot``'s rows ``r`` (from
+    :func:`_rows`): Student t, a mixture over the rain classes on days whose class is uncertain
+    (:mod:`sim.crowd.forecast_mixture`)."""
+    f = model.fits[spot]
+    X, w = spot_design(model, spot, r)
+    pr = f.result.get_prediction(X, weights=w)
+    return LogMixture.of_regression(np.asarray(pr.predicted_mean), np.asarray(pr.se_obs), float(f.result.df_resid),
+                                    r[list(RAIN_COLUMNS)].to_numpy(float), rain_effects(model, spot))
 
 
 def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
@@ -391,7 +402,8 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
                   weather: pd.DataFrame | None = None) -> pd.DataFrame:
     """Daily arrivals with the prediction interval, one row per (date, spot).
 
-    Columns: time, spot, arrivals_persons (median), lo_persons, hi_persons (central ``interval``),
+    Columns: time, spot, arrivals_persons (median; on a day of uncertain rain expm1 of the mean
+    of log(1 + N), module docstring), lo_persons, hi_persons (central ``interval``),
     holiday, status, day_in_holiday, holiday_length_days, calendar_source, provisional.
     Rain from ``weather`` (else the model's weather, else the monthly climatology of the history);
     the days of ``model.rain_forecast`` take its class probabilities.
@@ -399,14 +411,14 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
     return _predict(model, start, end, spots, weather).drop(columns=list(_DIST))
 
 
-_DIST = ("_log_mean", "_log_se", "_df")  # the daily predictive distribution, for the sub-daily intervals
+_DIST = ("_log_mean", *MIX_COLUMNS)  # the daily predictive distribution, for the sub-daily intervals
 
 
 def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
              weather: pd.DataFrame | None) -> pd.DataFrame:
-    """:func:`predict_daily` plus the predictive distribution of log(1 + arrivals): Student t with
-    location ``_log_mean``, scale ``_log_se`` (parameter, residual and uncertain-rain variance) and
-    ``_df``."""
+    """:func:`predict_daily` plus the predictive distribution of log(1 + arrivals) in the private
+    columns ``_DIST``: its mean ``_log_mean`` and the Student t mixture over the rain classes
+    (:class:`sim.crowd.forecast_mixture.LogMixture`, one t on days of known rain)."""
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if e < s:
         raise InputError(f"forecast range {s.date()}..{e.date()}: expected start <= end")
@@ -419,30 +431,20 @@ def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
                       stacklevel=3)
     wx = weather if weather is not None else model.weather
     rows = _rows(spots, s, e, model.calendar, wx, model.rain_clim, strict=False, forecast=model.rain_forecast)
-    dist = np.empty((3, len(rows)))
-    lo = np.empty(len(rows))
-    hi = np.empty(len(rows))
-    from scipy.stats import t as student_t
-
+    parts = []
     for sp, r in rows.groupby("spot", sort=False):
-        f = model.fits[sp]
-        X, w = spot_design(model, sp, r)
-        pr = f.result.get_prediction(X, weights=w)
-        i = rows.index.get_indexer(r.index)
-        dist[0, i] = np.asarray(pr.predicted_mean)
-        dist[1, i] = np.sqrt(np.asarray(pr.se_obs) ** 2 + rain_variance(model, sp, r))
-        dist[2, i] = float(f.result.df_resid)
-        q = student_t.ppf(0.5 + model.interval / 2.0, dist[2, i])
-        lo[i] = dist[0, i] - q * dist[1, i]
-        hi[i] = dist[0, i] + q * dist[1, i]
+        mix = day_mixture(model, sp, r)
+        lo, hi = mix.ppf([(1.0 - model.interval) / 2.0, (1.0 + model.interval) / 2.0]).T
+        parts.append(pd.DataFrame({"_lo": lo, "_hi": hi, "_log_mean": mix.mean, **mix.columns()}, index=r.index))
+    d = pd.concat(parts).loc[rows.index]
     out = pd.DataFrame({
         "time": rows["time"], "spot": rows["spot"],
-        "arrivals_persons": np.expm1(dist[0]),
-        "lo_persons": np.maximum(np.expm1(lo), 0.0),
-        "hi_persons": np.expm1(hi),
+        "arrivals_persons": np.expm1(d["_log_mean"]),
+        "lo_persons": np.maximum(np.expm1(d["_lo"]), 0.0),
+        "hi_persons": np.expm1(d["_hi"]),
         "holiday": rows["holiday"], "status": rows["status"], "day_in_holiday": rows["day_in_holiday"],
         "holiday_length_days": rows["holiday_length_days"], "calendar_source": rows["source"],
-        "provisional": rows["provisional"], **dict(zip(_DIST, dist))})
+        "provisional": rows["provisional"], **{c: d[c] for c in _DIST}})
     out.attrs.update(interval=model.interval, freq="1D")
     return out.sort_values(["spot", "time"], kind="stable").reset_index(drop=True)
 
@@ -518,8 +520,8 @@ def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: b
         rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
         rep["_hi_day"] = rep["hi_persons"].to_numpy() * np.tile(sh, n)  # the day at its upper bound
         if slot_scatter:
-            lo, hi = slot_intervals(g["_log_mean"].to_numpy(), g["_log_se"].to_numpy(), g["_df"].to_numpy(),
-                                    np.tile(sh, (n, 1)), np.full(n, a), model.interval, seed=seed + k)
+            lo, hi = slot_intervals(LogMixture.of_frame(g), np.tile(sh, (n, 1)), np.full(n, a), model.interval,
+                                    seed=seed + k)
             rep["lo_persons"], rep["hi_persons"] = lo.ravel(), hi.ravel()
         else:
             for c in ("lo_persons", "hi_persons"):

@@ -5,7 +5,8 @@ profile they say much about the day's total: if the share p of the day's arrival
 11:00 brought X persons, the day is near X / p. This combines that with the day's forecast by
 Bayes' rule, under the within-day model of :mod:`sim.crowd.forecast_within_day`:
 
-* prior: log(1 + N) ~ Student t (the daily regression's predictive distribution);
+* prior: log(1 + N) ~ Student t (the daily regression's predictive distribution; a mixture of t
+  over the rain classes on a day whose rain is not known, :mod:`sim.crowd.forecast_mixture`);
 * likelihood of the morning: under the Dirichlet-multinomial split the morning's count X is
   beta-binomial given N, with parameters (a S, a (1 - S)) for the observed slots' share S (the
   Dirichlet's aggregation property; a = inf: binomial (N, S));
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
 
+from sim.crowd.forecast_mixture import LogMixture
 from sim.crowd.forecast_within_day import DRAWS, split_quantiles
 from sim.crowd.history import FREQS
 
@@ -67,28 +69,27 @@ def _log_likelihood(n: np.ndarray, x: float, s: float, a: float) -> np.ndarray:
     return out
 
 
-def posterior_total_draws(log_mean: float, log_se: float, df: float, x: float, s: float, a: float,
-                          draws: int = DRAWS) -> np.ndarray:
+def posterior_total_draws(prior: LogMixture, x: float, s: float, a: float, draws: int = DRAWS) -> np.ndarray:
     """Day totals N (``draws`` stratified quantiles of the posterior, persons, >= x) given x
-    persons in the observed slots of share ``s``; ``s`` = 0 gives the prior's quantiles."""
-    from scipy.stats import t as student_t
-
+    persons in the observed slots of share ``s``; ``s`` = 0 gives the prior's quantiles.
+    ``prior``: the day's predictive distribution of log(1 + N) (one day)."""
     u = (np.arange(draws) + 0.5) / draws
     if s <= 0.0:  # the profile expects nobody yet: the count only says N >= x (the prior truncated there)
         if x > 0:
-            f0 = student_t.cdf((np.log1p(x) - log_mean) / log_se, df)
+            f0 = float(prior.cdf(np.array([[np.log1p(x)]]))[0, 0])
             u = f0 + u * (1.0 - f0)
-        return np.maximum(np.expm1(log_mean + log_se * student_t.ppf(u, df)), x)
+        return np.maximum(np.expm1(prior.ppf(u)[0]), x)
     # grid over log(1 + N), coarse over the prior's and the likelihood's ranges (peak near x / s,
     # log sd about sqrt((1 - s) / (s (a + 1)) + (1 - s) / x)), then fine where the posterior lives
     lik_c = np.log1p(x / s)
     lik_sd = np.sqrt((1.0 - s) / (s * (a + 1.0)) + (1.0 - s) / max(x, 1.0)) if np.isfinite(a) else \
         np.sqrt((1.0 - s) / max(x, 1.0))
-    lo = max(np.log1p(x), min(log_mean - _SPAN * log_se, lik_c - _SPAN * lik_sd))
-    hi = max(log_mean + _SPAN * log_se, lik_c + _SPAN * lik_sd, lo + 1e-6)
+    p_lo, p_hi, p_s = float(prior.loc.min()), float(prior.loc.max()), float(prior.scale[0])
+    lo = max(np.log1p(x), min(p_lo - _SPAN * p_s, lik_c - _SPAN * lik_sd))
+    hi = max(p_hi + _SPAN * p_s, lik_c + _SPAN * lik_sd, lo + 1e-6)
 
     def log_post(g: np.ndarray) -> np.ndarray:
-        return student_t.logpdf((g - log_mean) / log_se, df) + _log_likelihood(np.expm1(g), x, s, a)
+        return prior.logpdf(g[None, :])[0] + _log_likelihood(np.expm1(g), x, s, a)
 
     g = np.linspace(lo, hi, GRID)
     lp = log_post(g)
@@ -101,11 +102,11 @@ def posterior_total_draws(log_mean: float, log_se: float, df: float, x: float, s
     return np.maximum(np.rint(np.interp(u, cdf, np.expm1(g))), x)  # whole persons: a closed-out day is x
 
 
-def update_day(log_mean: float, log_se: float, df: float, shares: np.ndarray, precision: float,
-               k: int, x: float, interval: float, *, draws: int = DRAWS, seed: int = 0) -> DayUpdate:
+def update_day(prior: LogMixture, shares: np.ndarray, precision: float, k: int, x: float, interval: float, *,
+               draws: int = DRAWS, seed: int = 0) -> DayUpdate:
     """The day of profile ``shares`` (its slots, summing to 1) after its first ``k`` slots brought
     ``x`` persons: posterior of the total and the remaining slots' forecast.
-    ``log_mean``, ``log_se``, ``df``: the daily predictive distribution of log(1 + N)."""
+    ``prior``: the day's predictive distribution of log(1 + N) (one day)."""
     shares = np.asarray(shares, float)
     rest = shares[k:]
     left = float(rest.sum())
@@ -113,8 +114,7 @@ def update_day(log_mean: float, log_se: float, df: float, shares: np.ndarray, pr
         tot = np.full(draws, float(x))
         z = np.zeros_like(rest)
         return DayUpdate(float(x), float(x), float(x), z, z, z.copy(), tot)
-    tot = posterior_total_draws(log_mean, log_se, df, x, min(float(shares[:k].sum()), 1.0 - 1e-12), precision,
-                                draws)
+    tot = posterior_total_draws(prior, x, min(float(shares[:k].sum()), 1.0 - 1e-12), precision, draws)
     q = rest / left
     r = np.rint(np.maximum(tot - x, 0.0)).astype(np.int64)
     lo, hi = split_quantiles(r[None, :], q[None, :], np.array([precision * left]), interval, seed=seed)
@@ -143,13 +143,14 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     k = int((origin - day0) / step)
     d0 = _predict(model, day0, day0, spots, weather)
     dtype = day_type(d0["status"], d0["time"].dt.day_of_week)
+    prior = LogMixture.of_frame(d0)
     obs = observed[(observed["time"] >= day0) & (observed["time"] < origin)]
     parts, daily0, totals = [], [], {}
     for i in range(len(d0)):
         r = d0.iloc[i]
         sh, a, used = day_shares(model, r["spot"], dtype[i], freq)
         x = float(obs.loc[obs["spot"] == r["spot"], "arrivals_persons"].sum())
-        u = update_day(r["_log_mean"], r["_log_se"], r["_df"], sh, a, k, x, model.interval, seed=seed + i)
+        u = update_day(prior[i], sh, a, k, x, model.interval, seed=seed + i)
         q = sh[k:] / sh[k:].sum() if sh[k:].sum() > 0 else np.zeros(len(sh) - k)
         rest = d0.iloc[[i]].drop(columns=list(_DIST)).loc[lambda f: f.index.repeat(len(q))].reset_index(drop=True)
         rest["time"] = origin + np.arange(len(q)) * step

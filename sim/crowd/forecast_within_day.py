@@ -15,7 +15,7 @@ from Pearson's X^2 of each day against the profile, E[X^2] = C (K - 1) for K ope
 inflation factor of cluster-sampled multinomial counts (Brier 1980, Biometrika 67:591).
 
 A slot count's predictive distribution mixes the daily total's (Student t on log(1 + N), the
-daily regression of :mod:`sim.crowd.forecast`) with the beta-binomial margin of the split. A
+daily regression of :mod:`sim.crowd.forecast`; over the rain classes on a day of uncertain rain) with the beta-binomial margin of the split. A
 slot of share p gets Beta(a p, a (1 - p)) at any step (the Dirichlet's aggregation property),
 so a 15-min slot split from an hourly profile keeps the hourly a. The interval is the mixture's
 central quantiles by Monte Carlo with a fixed seed. Quantiles do not add: a day's slot bounds
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.calendar import HolidayCalendar, day_type
+from sim.crowd.forecast_mixture import LogMixture
 from twin.errors import InputError
 
 DRAWS = 1000  # Monte Carlo draws per day: the 5 % / 95 % quantiles to about +-0.7 coverage points
@@ -94,28 +95,24 @@ def dm_precision(x: np.ndarray, p: np.ndarray) -> float:
     return float(max((n.sum() - s) / (s - d), 1e-2))
 
 
-def slot_intervals(log_mean: np.ndarray, log_se: np.ndarray, df: np.ndarray, shares: np.ndarray,
-                   precision: np.ndarray, interval: float, *, draws: int = DRAWS,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def slot_intervals(dist: LogMixture, shares: np.ndarray, precision: np.ndarray, interval: float, *,
+                   draws: int = DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Central ``interval`` of each slot's arrivals (persons), (days, slots) each.
 
-    Per day: the daily total log(1 + N) ~ ``log_mean`` + ``log_se`` t(``df``) (the regression's
-    predictive distribution), taken at ``draws`` stratified quantiles; per slot the count given N
-    is beta-binomial with shares ``shares`` (days, slots) and precision ``precision`` (days;
-    inf: binomial).  Quantiles of the mixture from the draws, with a fixed ``seed``.
+    Per day: the daily total log(1 + N) ~ ``dist`` (the regression's predictive distribution:
+    Student t, a mixture over the rain classes on a day of uncertain rain), taken at ``draws``
+    stratified quantiles; per slot the count given N is beta-binomial with shares ``shares``
+    (days, slots) and precision ``precision`` (days; inf: binomial).  Quantiles of the mixture
+    from the draws, with a fixed ``seed``.
     """
-    return split_quantiles(total_draws(log_mean, log_se, df, draws), shares, precision, interval, seed=seed)
+    return split_quantiles(total_draws(dist, draws), shares, precision, interval, seed=seed)
 
 
-def total_draws(log_mean: np.ndarray, log_se: np.ndarray, df: np.ndarray, draws: int = DRAWS) -> np.ndarray:
-    """Daily totals (days, draws), persons: log(1 + N) ~ ``log_mean`` + ``log_se`` t(``df``) at
-    ``draws`` stratified quantiles, rounded."""
-    from scipy.stats import t as student_t
-
+def total_draws(dist: LogMixture, draws: int = DRAWS) -> np.ndarray:
+    """Daily totals (days, draws), persons: log(1 + N) ~ ``dist`` at ``draws`` stratified
+    quantiles, rounded."""
     u = (np.arange(draws) + 0.5) / draws
-    z = student_t.ppf(u[None, :], np.asarray(df, float)[:, None])
-    return np.rint(np.maximum(np.expm1(np.asarray(log_mean, float)[:, None]
-                                       + np.asarray(log_se, float)[:, None] * z), 0.0)).astype(np.int64)
+    return np.rint(np.maximum(np.expm1(dist.ppf(u)), 0.0)).astype(np.int64)
 
 
 def split_quantiles(tot: np.ndarray, shares: np.ndarray, precision: np.ndarray, interval: float, *,

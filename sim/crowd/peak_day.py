@@ -13,9 +13,10 @@ residual degrees of freedom, location the regression's mean and scale matrix
 
 the parameters' uncertainty (shared by the days: a level set too high is too high on every day)
 plus the residuals', correlated from day to day as AR(1), R_ij = rho^|i - j| with rho the
-lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``), plus on its diagonal
-the variance of a rain class not known yet (:func:`sim.crowd.forecast.rain_variance`, days
-independent).  Its diagonal is the daily interval's variance, so each day's margin is unchanged.
+lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``).  A day whose rain
+class is not known yet adds the location of a class drawn with its probabilities, independently
+of the other days (:mod:`sim.crowd.forecast_mixture`).  So each day's margin is the daily
+forecast's distribution.
 Predictive distribution of the normal linear model: Gelman et al., *Bayesian Data Analysis*
 (3rd ed., 2013), Sec. 14.2; the multivariate t as a normal over the square root of a scaled
 chi-square: Kotz & Nadarajah, *Multivariate t Distributions* (2004), eq. (1.1).
@@ -30,14 +31,17 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from sim.crowd.forecast_mixture import LogMixture
+
 DRAWS = 4000  # joint draws per spot: a probability of 0.3 to about +-0.7 points (1 s.e.)
 
 
 def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame | None = None
-                           ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, float]:
-    """The days of [start, end], the location (days,) and scale matrix (days, days) of
-    log(1 + arrivals) of ``spot`` and the degrees of freedom (module docstring)."""
-    from sim.crowd.forecast import _rows, rain_variance, spot_design
+                           ) -> tuple[pd.DatetimeIndex, LogMixture, np.ndarray]:
+    """The days of [start, end], their margins of log(1 + arrivals) of ``spot`` (each day's
+    mixture over its rain classes) and the scale matrix (days, days) of the t they share (module
+    docstring; its diagonal is the margins' squared scale)."""
+    from sim.crowd.forecast import _rows, day_mixture, spot_design
 
     r = _rows([spot], pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), model.calendar,
               weather if weather is not None else model.weather, model.rain_clim, strict=False,
@@ -48,20 +52,22 @@ def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame |
     lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
     d = 1.0 / np.sqrt(w)
     scale = X @ np.asarray(res.cov_params()) @ X.T + float(res.scale) * np.outer(d, d) * f.lag1 ** lag
-    scale[np.diag_indices_from(scale)] += rain_variance(model, spot, r)  # each day's rain, independently
-    return pd.DatetimeIndex(r["time"]), X @ np.asarray(res.params), scale, float(res.df_resid)
+    return pd.DatetimeIndex(r["time"]), day_mixture(model, spot, r), scale
 
 
-def joint_draws(loc: np.ndarray, scale: np.ndarray, df: float, draws: int, rng: np.random.Generator
-                ) -> np.ndarray:
-    """(days, draws) arrivals (persons, >= 0) from the multivariate t of log(1 + N)."""
+def joint_draws(margins: LogMixture, scale: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(days, draws) arrivals (persons, >= 0): log(1 + N) = a rain class's location drawn for each
+    day independently (``margins``) plus the days' multivariate t (``scale``, the margins' df)."""
+    n = len(margins)
     try:
-        f = np.linalg.cholesky(scale + 1e-12 * float(np.max(np.diag(scale))) * np.eye(len(loc)))
+        f = np.linalg.cholesky(scale + 1e-12 * float(np.max(np.diag(scale))) * np.eye(n))
     except np.linalg.LinAlgError:  # semi-definite to rounding (nearly collinear days): the eigen square root
         w, v = np.linalg.eigh(scale)
         f = v * np.sqrt(np.clip(w, 0.0, None))
-    z = f @ rng.standard_normal((len(loc), draws))
-    return np.maximum(np.expm1(loc[:, None] + z / np.sqrt(rng.chisquare(df, draws) / df)[None, :]), 0.0)
+    df = float(margins.df[0])
+    z = f @ rng.standard_normal((n, draws))
+    loc = margins.draw_locations(rng, draws)
+    return np.maximum(np.expm1(loc + z / np.sqrt(rng.chisquare(df, draws) / df)[None, :]), 0.0)
 
 
 def peak_shares(draws: np.ndarray) -> np.ndarray:
@@ -88,8 +94,8 @@ def peak_day_probabilities(model, daily: pd.DataFrame, origin: pd.Timestamp, *,
             first = day0 + pd.Timedelta(days=1)
         ahead = times >= first
         if ahead.any():
-            t, loc, scale, df = joint_log_distribution(model, sp, times[ahead][0], times[-1], weather)
-            d[ahead] = joint_draws(loc, scale, df, draws, rng)[t.get_indexer(times[ahead])]
+            t, margins, scale = joint_log_distribution(model, sp, times[ahead][0], times[-1], weather)
+            d[ahead] = joint_draws(margins, scale, draws, rng)[t.get_indexer(times[ahead])]
         out.append(pd.DataFrame({"time": times, "spot": sp, "peak_prob": peak_shares(d)}))
     return pd.concat(out, ignore_index=True)
 

@@ -99,7 +99,7 @@ def test_a_short_history_with_one_holiday_block_still_fits(data):
     short.attrs.update(d.attrs)
     m = F.fit(short, weather=data["weather"])
     f = m.fits[SUXIAN]
-    assert f.group_var["holiday"] == f.group_var["normal"] and 0 < f.group_var["normal"] < 1
+    assert f.group_var["holiday"] == pytest.approx(f.group_var["normal"], rel=1e-9) and 0 < f.group_var["normal"] < 1
     p = F.predict_daily(m, "2026-10-01", "2026-10-07", weather=data["weather"])
     assert np.isfinite(p[["lo_persons", "hi_persons"]].to_numpy()).all() and (p["hi_persons"] > p["lo_persons"]).all()
     tiny = d[(d["time"] >= pd.Timestamp("2026-08-01")) & (d["time"] <= pd.Timestamp("2026-08-05"))]
@@ -108,11 +108,17 @@ def test_a_short_history_with_one_holiday_block_still_fits(data):
         F.fit(tiny, weather=data["weather"])
 
 
-def test_an_uncertain_days_rain_widens_its_forecast(model, data):
-    """A weather forecast of 50 % heavy rain on 8 October 2026: the day's log-scale location is
-    the heavy-rain effect times 0.5 (beside a known dry day's) and its predictive variance is
-    statsmodels' se_obs^2 for that design plus p (1 - p) b_heavy^2 (the class effect's variance
-    over the day's two outcomes), rel 1e-9; a known dry day's is se_obs^2 alone."""
+def test_an_uncertain_days_rain_is_a_mixture_over_its_classes(model, data):
+    """A weather forecast of 50 % heavy rain on 8 October 2026: the day's log(1 + N) is an equal
+    mixture of two t, the known dry day's location and that plus the fitted heavy-rain effect b,
+    with statsmodels' se_obs for the day's expected design (rel 1e-9).  Its mean moves by b / 2,
+    its variance gains b^2 / 4 (law of total variance), its median is the midpoint (symmetry) and
+    its 5 / 95 % bounds solve 0.5 T((y - m) / s) + 0.5 T((y - m - b) / s) = u (brentq) to 1e-4 s;
+    a known dry day's bounds are the t's, m -+ t_0.95 se_obs (rel 1e-12)."""
+    from scipy.optimize import brentq
+    from scipy.stats import t as student_t
+
+    from sim.crowd.forecast_mixture import LogMixture
     from sim.crowd.history import load_weather_forecast
 
     day = pd.Timestamp("2026-10-08")
@@ -126,11 +132,26 @@ def test_an_uncertain_days_rain_widens_its_forecast(model, data):
     for name, m, forecast in (("dry", model, None), ("unsure", unsure_model, fc)):
         x, w = F.spot_design(m, SUXIAN, F._rows([SUXIAN], day, day, m.calendar, dry, m.rain_clim, strict=False,
                                                  forecast=forecast))
-        se_obs2 = float(np.asarray(f.result.get_prediction(x, weights=w).se_obs)[0] ** 2)
-        p = F._predict(m, day, day, [SUXIAN], dry).iloc[0]
-        out[name] = (p["_log_mean"], p["_log_se"] ** 2 - se_obs2)
-    assert out["unsure"][0] - out["dry"][0] == pytest.approx(0.5 * b, rel=1e-9)
-    assert out["unsure"][1] == pytest.approx(0.25 * b ** 2, rel=1e-9) and abs(out["dry"][1]) < 1e-12
+        pr = f.result.get_prediction(x, weights=w)
+        p = F._predict(m, day, day, [SUXIAN], dry)
+        out[name] = (p, LogMixture.of_frame(p), float(np.asarray(pr.se_obs)[0]), float(np.asarray(pr.predicted_mean)[0]))
+    p, mix, se, mean = out["unsure"]
+    m0 = out["dry"][3]
+    np.testing.assert_allclose(mix.w[0], [0.5, 0, 0, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(mix.loc[0, [0, 3]], [m0, m0 + b], rtol=1e-9)
+    assert mix.scale[0] == pytest.approx(se, rel=1e-9) and mix.mean[0] == pytest.approx(mean, rel=1e-9)
+    assert mix.mean[0] - m0 == pytest.approx(0.5 * b, rel=1e-9)
+    df = float(f.result.df_resid)
+    assert mix.variance[0] - se ** 2 * df / (df - 2) == pytest.approx(0.25 * b ** 2, rel=1e-9)
+    assert np.log1p(p["arrivals_persons"].iloc[0]) == pytest.approx(m0 + 0.5 * b, abs=1e-4 * se)
+    for col, u in (("lo_persons", 0.05), ("hi_persons", 0.95)):
+        want = brentq(lambda y: 0.5 * student_t.cdf((y - m0) / se, df) + 0.5 * student_t.cdf((y - m0 - b) / se, df) - u,
+                      m0 + b - 10 * se, m0 + 10 * se, xtol=1e-12)
+        assert np.log1p(p[col].iloc[0]) == pytest.approx(want, abs=1e-4 * se)
+    pd_, _, se_d, m_d = out["dry"]
+    q = student_t.ppf(0.95, df)
+    assert np.log1p(pd_["lo_persons"].iloc[0]) == pytest.approx(m_d - q * se_d, rel=1e-12)
+    assert np.log1p(pd_["hi_persons"].iloc[0]) == pytest.approx(m_d + q * se_d, rel=1e-12)
 
 
 def test_climatology_forecasts_cover_the_held_out_holidays(data):

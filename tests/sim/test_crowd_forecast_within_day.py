@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import t as student_t
 
 from sim.crowd import forecast_backtest as FB
+from sim.crowd.forecast_mixture import LogMixture
 from sim.crowd.forecast_within_day import dm_precision, slot_intervals
 from sim.crowd.history import load_counts, load_weather
 from tests.conftest import ROOT
@@ -58,7 +59,7 @@ def test_slot_bounds_are_the_daily_bounds_times_the_share_without_scatter():
     quantile expm1(m +- t_q se) times its share (closed form)."""
     p = _profile()
     m, se, df = np.array([np.log(1e9)]), np.array([0.2]), np.array([50.0])
-    lo, hi = slot_intervals(m, se, df, p[None, :], np.array([np.inf]), 0.9)
+    lo, hi = slot_intervals(LogMixture.student(m, se, df), p[None, :], np.array([np.inf]), 0.9)
     q = student_t.ppf(0.95, 50)
     op = p > 0
     np.testing.assert_allclose(lo[0, op], np.expm1(m - q * se) * p[op], rtol=0.01)
@@ -73,7 +74,7 @@ def test_slot_intervals_cover_at_their_nominal_rate_where_days_scatter():
     p, m, x = _days(50.0, seed=3)
     a = dm_precision(x, p)
     se, df = np.full(N_DAYS, 0.15), np.full(N_DAYS, 100.0)
-    lo, hi = slot_intervals(m, se, df, np.tile(p, (N_DAYS, 1)), np.full(N_DAYS, a), 0.9)
+    lo, hi = slot_intervals(LogMixture.student(m, se, df), np.tile(p, (N_DAYS, 1)), np.full(N_DAYS, a), 0.9)
     op = p > 0
     cov = ((x >= lo) & (x <= hi))[:, op].mean()
     assert abs(cov - 0.9) < 3 * np.sqrt(0.9 * 0.1 / N_DAYS)

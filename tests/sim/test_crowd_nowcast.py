@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy.stats import nbinom
 
+from sim.crowd.forecast_mixture import LogMixture
 from sim.crowd.forecast_nowcast import posterior_total_draws, update_day
 from sim.crowd.forecast_within_day import slot_intervals
 from tests.conftest import ROOT
@@ -23,10 +24,10 @@ def test_nothing_counted_is_the_plain_forecast():
     """k = 0: the day's median is the daily model's (rel 1e-3: quantile of 1,000 stratified
     draws) and the slots' bounds are slot_intervals' to the bit (same draws, same seed)."""
     m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
-    u = update_day(m, se, df, P, a, 0, 0.0, 0.9, seed=3)
+    u = update_day(LogMixture.student(m, se, df), P, a, 0, 0.0, 0.9, seed=3)
     assert u.total_median == pytest.approx(8000.0, rel=1e-3)
     assert u.rest_point == pytest.approx(u.total_median * P, rel=1e-12)
-    lo, hi = slot_intervals([m], [se], [df], P[None, :], np.array([a]), 0.9, seed=3)
+    lo, hi = slot_intervals(LogMixture.student(m, se, df), P[None, :], np.array([a]), 0.9, seed=3)
     assert (u.rest_lo == lo[0]).all() and (u.rest_hi == hi[0]).all()
 
 
@@ -35,13 +36,34 @@ def test_flat_prior_gives_the_negative_binomial_posterior():
     share s is negative binomial (x, s) (prior 1/N: C(N, x)/N = C(N-1, x-1)/x), whose median and
     5/95 % quantiles the update reproduces within 0.2 %."""
     x, s = 2000.0, 0.4
-    tot = posterior_total_draws(np.log1p(5000.0), 30.0, 1000.0, x, s, np.inf)
+    tot = posterior_total_draws(LogMixture.student(np.log1p(5000.0), 30.0, 1000.0), x, s, np.inf)
     for q in (0.05, 0.5, 0.95):
         assert np.quantile(tot, q) == pytest.approx(x + nbinom.ppf(q, x, s), rel=2e-3)
     # a tight prior 4x below the count pulls the posterior towards it (the t's tails let the count
     # win most of the way: between the two, nearer the count)
-    tight = posterior_total_draws(np.log1p(1250.0), 0.05, 1000.0, x, s, np.inf)
+    tight = posterior_total_draws(LogMixture.student(np.log1p(1250.0), 0.05, 1000.0), x, s, np.inf)
     assert np.sqrt(1250 * np.median(tot)) < np.median(tight) < 0.99 * np.median(tot)
+
+
+def test_a_prior_over_rain_classes_updates_as_the_exact_sum():
+    """A day whose rain is uncertain (prior: 60 % a dry-day t at 6,000, 40 % a wet-day t at 3,500)
+    with 1,500 counted in share 0.3 (a = 200): the update's quantiles are those of the exact
+    posterior summed over whole N, P(N) ~ p(log(1 + N)) / (1 + N) P(x | N), within 0.3 %; the
+    count, which points at 5,000, moves most of the weight to the dry class."""
+    from scipy.special import logsumexp
+
+    from sim.crowd.forecast_nowcast import _log_likelihood
+
+    prior = LogMixture(np.array([[0.6, 0.0, 0.0, 0.4]]), np.log1p([[6000.0, 6000.0, 6000.0, 3500.0]]),
+                       np.array([0.15]), np.array([30.0]))
+    x, s, a = 1500.0, 0.3, 200.0
+    tot = posterior_total_draws(prior, x, s, a)
+    n = np.arange(1500.0, 60001.0)
+    lp = prior.logpdf(np.log1p(n)[None, :])[0] - np.log1p(n) + _log_likelihood(n, x, s, a)
+    cdf = np.cumsum(np.exp(lp - logsumexp(lp)))
+    for q in (0.05, 0.5, 0.95):
+        assert np.quantile(tot, q) == pytest.approx(n[np.searchsorted(cdf, q)], rel=3e-3)
+    assert np.median(tot) > np.sqrt(6000.0 * 3500.0)
 
 
 def test_days_drawn_from_the_model_are_covered_at_the_nominal_rate():
@@ -57,7 +79,7 @@ def test_days_drawn_from_the_model_are_covered_at_the_nominal_rate():
     cov_t, cov_s, err = [], [], []
     for d in range(days):
         x = rng.multinomial(n[d], rng.dirichlet(a * np.where(P > 0, P, 1e-12)))
-        u = update_day(m, se, df, P, a, k, float(x[:k].sum()), 0.9, draws=400, seed=d)
+        u = update_day(LogMixture.student(m, se, df), P, a, k, float(x[:k].sum()), 0.9, draws=400, seed=d)
         cov_t.append(u.total_lo <= n[d] <= u.total_hi)
         open_ = P[k:] > 0
         cov_s.extend(((x[k:] >= u.rest_lo) & (x[k:] <= u.rest_hi))[open_])
@@ -300,13 +322,13 @@ def test_a_day_closed_out_or_counted_before_its_profile_opens():
     slot >= 0.  Otherwise the totals are whole persons."""
     m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
     k = int(np.flatnonzero(P)[-1]) + 1
-    u = update_day(m, se, df, P, a, k, 7321.0, 0.9)
+    u = update_day(LogMixture.student(m, se, df), P, a, k, 7321.0, 0.9)
     assert (u.total_median, u.total_lo, u.total_hi) == (7321.0, 7321.0, 7321.0)
     assert not u.rest_point.any() and not u.rest_lo.any() and not u.rest_hi.any()
-    early = update_day(m, se, df, P, a, 5, 9000.0, 0.9)  # P is 0 before 08:00
+    early = update_day(LogMixture.student(m, se, df), P, a, 5, 9000.0, 0.9)  # P is 0 before 08:00
     assert early.total_lo >= 9000.0 and (early.total_draws >= 9000.0).all()
     assert (early.rest_point >= 0).all() and (early.rest_lo >= 0).all()
-    mid = update_day(m, se, df, P, a, 12, 3000.0, 0.9)
+    mid = update_day(LogMixture.student(m, se, df), P, a, 12, 3000.0, 0.9)
     assert (mid.total_draws == np.rint(mid.total_draws)).all() and mid.total_draws.min() >= 3000.0
 
 

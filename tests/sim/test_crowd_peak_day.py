@@ -13,6 +13,7 @@ from scipy.stats import norm
 from sim.crowd import forecast as F
 from sim.crowd import forecast_backtest as FB
 from sim.crowd.calendar import HolidayCalendar
+from sim.crowd.forecast_mixture import LogMixture
 from sim.crowd.history import load_counts, load_weather
 from sim.crowd.peak_day import joint_draws, joint_log_distribution, peak_shares
 from tests.conftest import ROOT
@@ -36,9 +37,9 @@ def test_joint_margins_are_the_daily_predictive_distribution(data):
     train.attrs.update(daily.attrs)
     m = F.fit(train, weather=weather)
     d = F._predict(m, "2026-10-01", "2026-10-07", ["Beihu Park"], weather)
-    t, loc, scale, df = joint_log_distribution(m, "Beihu Park", "2026-10-01", "2026-10-07", weather)
-    assert list(t) == list(d["time"]) and df == d["_df"].iloc[0]
-    np.testing.assert_allclose(loc, d["_log_mean"].to_numpy(), rtol=1e-9)
+    t, margins, scale = joint_log_distribution(m, "Beihu Park", "2026-10-01", "2026-10-07", weather)
+    assert list(t) == list(d["time"]) and (margins.df == d["_df"].to_numpy()).all()
+    np.testing.assert_allclose(margins.mean, d["_log_mean"].to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(np.sqrt(np.diag(scale)), d["_log_se"].to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(scale, scale.T, rtol=1e-12)
     assert np.linalg.eigvalsh(scale).min() > 0 and (scale[~np.eye(7, dtype=bool)] > 0).all()
@@ -52,12 +53,27 @@ def test_two_days_match_the_normal_closed_form(rho):
     sd = np.array([0.15, 0.12])
     s = np.outer(sd, sd) * np.array([[1.0, rho], [rho, 1.0]])
     n = 200_000
-    p = peak_shares(joint_draws(mu, s, 1e6, n, np.random.default_rng(1)))
+    p = peak_shares(joint_draws(LogMixture.student(mu, sd, 1e6), s, n, np.random.default_rng(1)))
     want = norm.cdf((mu[0] - mu[1]) / np.sqrt(s[0, 0] + s[1, 1] - 2 * s[0, 1]))
     assert p[0] == pytest.approx(want, abs=4 * np.sqrt(want * (1 - want) / n))
-    three = peak_shares(joint_draws(np.full(3, 8.0), 0.02 * (0.5 * np.eye(3) + 0.5), 30.0, n,
-                                    np.random.default_rng(2)))
+    three = peak_shares(joint_draws(LogMixture.student(np.full(3, 8.0), np.sqrt(0.02), 30.0),
+                                    0.02 * (0.5 * np.eye(3) + 0.5), n, np.random.default_rng(2)))
     np.testing.assert_allclose(three, 1 / 3, atol=4 * np.sqrt(2 / 9 / n))
+
+
+def test_a_day_of_uncertain_rain_draws_its_classes():
+    """Two independent normal days, the first with a 30 % chance of heavy rain (its location 0.5
+    lower): P(day 1 busier) = 0.7 Phi((m1 - m2) / s) + 0.3 Phi((m1 - 0.5 - m2) / s), s^2 = s11 +
+    s22, within 4 Monte Carlo s.e. (200,000 draws)."""
+    w = np.array([[0.7, 0.0, 0.0, 0.3], [1.0, 0.0, 0.0, 0.0]])
+    loc = np.array([[8.1, 8.1, 8.1, 7.6], [8.0] * 4])
+    sd = np.array([0.15, 0.12])
+    n = 200_000
+    p = peak_shares(joint_draws(LogMixture(w, loc, sd, np.full(2, 1e6)), np.diag(sd ** 2), n,
+                                np.random.default_rng(3)))
+    s = np.sqrt((sd ** 2).sum())
+    want = 0.7 * norm.cdf(0.1 / s) + 0.3 * norm.cdf(-0.4 / s)
+    assert p[0] == pytest.approx(want, abs=4 * np.sqrt(want * (1 - want) / n))
 
 
 def test_held_out_holidays_are_covered_and_their_peak_days_calibrated(data):
@@ -119,5 +135,5 @@ def test_nearly_singular_days_still_draw():
     """Two days whose scale matrix is singular to rounding (eigenvalue -1e-9): the Cholesky
     factor fails, the eigen square root draws them (identical days: the first always wins)."""
     s = np.array([[1.0, 1.0 + 1e-9], [1.0 + 1e-9, 1.0]]) * 0.01
-    d = joint_draws(np.array([8.0, 8.0]), s, 50.0, 1000, np.random.default_rng(0))
+    d = joint_draws(LogMixture.student([8.0, 8.0], 0.1, 50.0), s, 1000, np.random.default_rng(0))
     assert np.isfinite(d).all() and np.allclose(d[0], d[1], rtol=1e-6)
