@@ -176,6 +176,30 @@ _CHUNK = 64  # agents per parallel work item
 STENCIL_HALF = 1  # cell list: cells of side cutoff/STENCIL_HALF, (2*STENCIL_HALF+1)^2 stencil
 
 
+@njit(cache=True, inline="always")
+def _stencil_cell(jj: int, q: int, ci: int, hs: int, ncx: int, allcols: bool, periodic: bool) -> int:
+    """Cell of column ``q`` of the stencil round cell column ``ci`` in row ``jj``: every column once
+    (``allcols``, a periodic row shorter than the stencil), wrapped (``periodic``), or -1 past
+    the grid's edge."""
+    if allcols:
+        return jj * ncx + q
+    ii = ci - hs + q
+    if periodic:
+        ii = ii % ncx
+    elif ii < 0 or ii >= ncx:
+        return -1
+    return jj * ncx + ii
+
+
+@njit(cache=True, inline="always")
+def _spacing_ahead(dx: float, dy: float, d: float, exi: float, eyi: float, lij: float, kappa: float) -> float:
+    """Spacing d - l_ij to the neighbour at (dx, dy), distance d, if it is ahead along e_i and
+    within kappa l_ij of its line (Tordeux et al. 2016's neighbour set); INF otherwise."""
+    if dx * exi + dy * eyi < 0.0 or abs(dy * exi - dx * eyi) > kappa * lij:
+        return INF
+    return d - lij
+
+
 @njit(cache=True, parallel=True)
 def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, fs: np.ndarray,
                 order: np.ndarray, n_act: int, v0: np.ndarray, tgap: np.ndarray,
@@ -250,15 +274,9 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, 
             overflow = False
             for jj in range(max(cj - hs, 0), min(cj + hs, ncy - 1) + 1):
                 for q in range(nox):
-                    if allcols:
-                        ii = q
-                    else:
-                        ii = ci - hs + q
-                        if periodic:
-                            ii = ii % ncx
-                        elif ii < 0 or ii >= ncx:
-                            continue
-                    c = jj * ncx + ii
+                    c = _stencil_cell(jj, q, ci, hs, ncx, allcols, periodic)
+                    if c < 0:
+                        continue
                     for m in range(cstart[c], cstart[c + 1]):
                         if m == k:
                             continue
@@ -343,30 +361,16 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, 
             for p in range(nn):
                 dx = nb_dx[p]
                 dy = nb_dy[p]
-                if dx * exi + dy * eyi < 0.0:
-                    continue
-                m = nb_m[p]
-                lij = ri + rs[m]
-                if abs(dy * exi - dx * eyi) > kappa * lij:
-                    continue
-                s = nb_d[p] - lij
-                if s < smin:
-                    if has_walls and not _visible(xi, yi, xi + dx, yi + dy, wc, wstart, wseg,
-                                                  sx0, sy0, sx1, sy1):
-                        continue
+                s = _spacing_ahead(dx, dy, nb_d[p], exi, eyi, ri + rs[nb_m[p]], kappa)
+                if s < smin and (not has_walls or _visible(xi, yi, xi + dx, yi + dy, wc, wstart, wseg,
+                                                           sx0, sy0, sx1, sy1)):
                     smin = s
-            if overflow:  # rare: more neighbours than the buffer holds; sweep the cells
+            if overflow:  # rare: more neighbours than the buffer holds; sweep the cells again
                 for jj in range(max(cj - hs, 0), min(cj + hs, ncy - 1) + 1):
                     for q in range(nox):
-                        if allcols:
-                            ii = q
-                        else:
-                            ii = ci - hs + q
-                            if periodic:
-                                ii = ii % ncx
-                            elif ii < 0 or ii >= ncx:
-                                continue
-                        c = jj * ncx + ii
+                        c = _stencil_cell(jj, q, ci, hs, ncx, allcols, periodic)
+                        if c < 0:
+                            continue
                         for m in range(cstart[c], cstart[c + 1]):
                             if m == k:
                                 continue
@@ -374,20 +378,12 @@ def _velocities(xs: np.ndarray, ys: np.ndarray, rs: np.ndarray, ts: np.ndarray, 
                             if periodic:
                                 dx -= period_x * math.floor(dx / period_x + 0.5)
                             dy = ys[m] - yi
-                            if dx * exi + dy * eyi < 0.0:
-                                continue
-                            lij = ri + rs[m]
-                            if abs(dy * exi - dx * eyi) > kappa * lij:
-                                continue
                             d2 = dx * dx + dy * dy
-                            if d2 > cut2:
+                            if d2 > cut2 or d2 == 0.0:
                                 continue
-                            s = math.sqrt(d2) - lij
-                            if s < smin:
-                                if has_walls and not _visible(xi, yi, xi + dx, yi + dy, wc,
-                                                              wstart, wseg, sx0, sy0, sx1,
-                                                              sy1):
-                                    continue
+                            s = _spacing_ahead(dx, dy, math.sqrt(d2), exi, eyi, ri + rs[m], kappa)
+                            if s < smin and (not has_walls or _visible(xi, yi, xi + dx, yi + dy, wc, wstart,
+                                                                       wseg, sx0, sy0, sx1, sy1)):
                                 smin = s
             v = min(v0[i], max(0.0, (smin - gap[i]) / tgap[i]))
             if gap[i] > 0.0:

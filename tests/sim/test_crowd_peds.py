@@ -96,6 +96,24 @@ def test_routes_around_an_obstacle():
     assert shapely.contains_xy(walk, res.trajectories.x, res.trajectories.y).all()
 
 
+def test_a_cutoff_past_the_neighbour_buffer_changes_nothing():
+    """1,500 agents at 4 /m2 walking north: with a 6 m cut-off each has about 450 neighbours in
+    range, more than the kernel's buffer (``_NB_MAX``), so the speed law's nearest agent ahead is
+    found by a second sweep of the cells; the first 5 steps equal those of the automatic cut-off
+    (2.55 m, no overflow) to the bit, since nobody beyond it matters (``auto_cutoff_m``).  With the
+    second sweep switched off the speeds differ by up to 1.7 m/s."""
+    from sim.crowd.peds_kernels import _NB_MAX
+
+    geo = P.Geometry.from_polygon(box(0, 0, 30, 30), [box(0, 29.5, 30, 30)], cell_m=0.25)
+    ag = P.make_agents(V.hex_positions(box(5, 5, 25, 25), 4.0, 1500, 0), P.CALIBRATED, 0)
+    assert math.pi * 6.0 ** 2 * 4.0 > 2 * _NB_MAX
+    runs = [P.simulate(geo, ag, dt=0.02, t_max=0.1, record_every=1, fields=False,
+                       params=replace(P.CALIBRATED, cutoff_m=c)).trajectories for c in (0.0, 6.0)]
+    assert len(runs[0]) == 6 * 1500
+    assert (runs[0].to_numpy() == runs[1].to_numpy()).all()
+    assert runs[0]["speed"].iloc[-1500:].std() > 0.01  # the crowd moves, at speeds its spacing sets
+
+
 def test_packed_narrow_door_passes_at_single_file_headway():
     # Seven agents packed round a 0.5 m door (a row along the wall face on both sides of the
     # mouth, three behind; v0 = 1.2 m/s, no one faster). The door only takes single file, so
