@@ -93,7 +93,8 @@ def daily_figure(daily: pd.DataFrame | None, title: str, *, counts: pd.DataFrame
         top = float(np.nanmax(hi if hi is not None else val)) if val.size else 1.0
         if obs is not None and np.isfinite(obs).any():
             top = max(top, float(np.nanmax(obs)))
-        ax.set_ylim(0, 1.35 * max(top, 1.0))  # room for the legend above the bars
+        # room for the legend above the bars (and for the peak-day labels on top of them)
+        ax.set_ylim(0, (1.5 if "peak_prob" in daily else 1.35) * max(top, 1.0))
         ax.legend(fontsize=6, ncol=3, loc="upper left")
     ax.set_ylabel("arrivals (persons/day)")
     ax.set_title(title, fontsize=8)
