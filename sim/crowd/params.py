@@ -238,8 +238,8 @@ class Params(_Strict):
     weather_forecast_csv: ScenarioPath | None = Field(
         None, description="the weather forecast for the forecast's days: date, p_light, p_moderate, p_heavy (the "
         "probabilities of each daily rain class, GB/T 28592-2012: light 0.1-10 mm, moderate 10-25 mm, heavy >= 25 "
-        "mm; the rest dry). Its days override weather_csv's rain; an uncertain day's forecast is as wide as its "
-        "rain's effect is uncertain")
+        "mm; the rest dry). Its days override weather_csv's rain; an uncertain day is forecast as a mixture over the "
+        "rain classes it may have (a chance of heavy rain stretches its interval downwards)")
     holiday_table: ScenarioPath | None = Field(None, description="CSV/YAML of date, holiday, status for years the "
                                                "official package lacks")
     start: date | None = None
