@@ -13,7 +13,8 @@
    the daily 90 % intervals' coverage and the peak day (``sim.crowd.peak_day``): the mean
    probability the forecast gave the counted peak day against its expectation under the forecast
    (sum of the squared day probabilities), how often the most likely day was the peak against
-   its mean probability (equal for a calibrated forecast; reliability by probability bin), last
+   its mean probability (equal for a calibrated forecast; the s.e. of the gap by resampling whole
+   blocks; reliability by probability bin), last
    year's peak day (seasonal naive) and a uniform guess.  Then the same blocks forecast before
    the weather is known (the weather file cut the day before each block: its days take the
    monthly climatology; a mixture over the rain classes, ``sim.crowd.forecast_mixture``): MAPE,
@@ -83,6 +84,14 @@ def peak_days(daily, cal, wx, years=range(2021, 2027)) -> None:
           f"{100 * p['expected_prob'].mean():.1f} %); most likely day right {100 * p['hit'].mean():.1f} % "
           f"(stated {100 * p['likely_prob'].mean():.1f} %); last year's peak day right "
           f"{100 * p['naive_hit'].mean():.1f} %; uniform {100 * (1 / p['days']).mean():.1f} %")
+    # the spot-blocks of one block share its calendar and weather, so their hits are not independent:
+    # the s.e. of (right - stated) by resampling whole blocks (bootstrap, 2,000 draws)
+    gap = (p["hit"].astype(float) - p["likely_prob"]).groupby(p["holiday_block"]).agg(["sum", "count"])
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, len(gap), (2000, len(gap)))
+    boot = gap["sum"].to_numpy()[k].sum(axis=1) / gap["count"].to_numpy()[k].sum(axis=1)
+    print(f"    right - stated {100 * gap['sum'].sum() / gap['count'].sum():+.1f} points, s.e. by resampling the "
+          f"{len(gap)} blocks {100 * boot.std():.1f} points")
     for b, g in p.groupby(pd.cut(p["likely_prob"], [0.0, 0.45, 0.6, 0.8, 1.0]), observed=True):
         print(f"    most likely day stated {b}: {len(g):3d} spot-blocks, stated {100 * g['likely_prob'].mean():.1f} %, "
               f"right {100 * g['hit'].mean():.1f} %")
