@@ -40,10 +40,10 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, day_type, festival_dates
+from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
 from sim.crowd.forecast_mixture import COLUMNS as MIX_COLUMNS
 from sim.crowd.forecast_mixture import RAIN_COLUMNS, LogMixture
-from sim.crowd.forecast_within_day import slot_intervals, within_day_profiles
+from sim.crowd.forecast_within_day import split_days, within_day_profiles
 from sim.crowd.history import FREQS, resample_counts
 from twin.errors import InputError
 
@@ -411,7 +411,7 @@ def predict_daily(model: DailyModel, start, end, *, spots: Sequence[str] | None 
     return _predict(model, start, end, spots, weather).drop(columns=list(_DIST))
 
 
-_DIST = ("_log_mean", *MIX_COLUMNS)  # the daily predictive distribution, for the sub-daily intervals
+_DIST = MIX_COLUMNS  # the daily predictive distribution (private columns), for the sub-daily intervals
 
 
 def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
@@ -435,7 +435,7 @@ def _predict(model: DailyModel, start, end, spots: Sequence[str] | None,
     for sp, r in rows.groupby("spot", sort=False):
         mix = day_mixture(model, sp, r)
         lo, hi = mix.ppf([(1.0 - model.interval) / 2.0, (1.0 + model.interval) / 2.0]).T
-        parts.append(pd.DataFrame({"_lo": lo, "_hi": hi, "_log_mean": mix.mean, **mix.columns()}, index=r.index))
+        parts.append(pd.DataFrame({"_lo": lo, "_hi": hi, **mix.columns()}, index=r.index))
     d = pd.concat(parts).loc[rows.index]
     out = pd.DataFrame({
         "time": rows["time"], "spot": rows["spot"],
@@ -472,66 +472,10 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
     if freq == "1D":
         out = day.drop(columns=list(_DIST))
     else:
-        out = _split_days(model, day, freq, slot_scatter, seed)
+        out = split_days(model, day, freq, slot_scatter, seed).drop(columns=list(_DIST))
     if capacities is not None:
         out = _add_alerts(out, capacities, freq)
     return out.drop(columns=["_hi_day"], errors="ignore")
-
-
-def _split_factor(model: DailyModel, freq: str) -> int:
-    """Slots of ``freq`` per profile slot (the profiles' step must be ``freq`` or coarser)."""
-    if model.profiles is None:
-        raise InputError(f"freq {freq}: the model has no within-day profile; expected "
-                         f"fit(..., profile_counts=<sub-daily counts>)")
-    pf = model.profile_freq
-    if FREQS[freq] < FREQS[pf]:
-        return int(FREQS[pf] / FREQS[freq])
-    if FREQS[freq] == FREQS[pf]:
-        return 1
-    raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
-
-
-def day_shares(model: DailyModel, spot: str, day_type_: str, freq: str) -> tuple[np.ndarray, float, str]:
-    """A day's shares of its ``freq`` slots from midnight (a profile slot split evenly), the
-    Dirichlet-multinomial precision of the profile, and the day type whose profile it is (another
-    type where none was seen)."""
-    split = _split_factor(model, freq)
-    have = set(model.profiles.index.droplevel("slot"))
-    key = next(((spot, t) for t in (day_type_, "weekend", "workday", "holiday") if (spot, t) in have), None)
-    if key is None:
-        raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
-                         f"counts for every forecast spot")
-    p = model.profiles.loc[key].reindex(pd.timedelta_range("0h", "1D", freq=FREQS[model.profile_freq],
-                                                           closed="left"))
-    a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
-    return np.repeat(p["share"].fillna(0.0).to_numpy() / split, split), a, key[1]
-
-
-def _split_days(model: DailyModel, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
-    """The daily forecast ``day`` (with its predictive distribution) split into ``freq`` slots."""
-    _split_factor(model, freq)
-    dtype = day_type(day["status"], day["time"].dt.day_of_week)
-    parts = []
-    for k, ((spot, dt_), g) in enumerate(day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False)):
-        sh, a, used = day_shares(model, spot, dt_, freq)
-        n = len(g)
-        rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
-        rep["time"] = rep["time"] + np.tile(np.arange(len(sh)) * FREQS[freq], n)
-        rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
-        rep["_hi_day"] = rep["hi_persons"].to_numpy() * np.tile(sh, n)  # the day at its upper bound
-        if slot_scatter:
-            lo, hi = slot_intervals(LogMixture.of_frame(g), np.tile(sh, (n, 1)), np.full(n, a), model.interval,
-                                    seed=seed + k)
-            rep["lo_persons"], rep["hi_persons"] = lo.ravel(), hi.ravel()
-        else:
-            for c in ("lo_persons", "hi_persons"):
-                rep[c] = rep[c].to_numpy() * np.tile(sh, n)
-        rep["profile_day_type"] = used  # the profile used (another type if none was seen)
-        parts.append(rep.drop(columns=["day_type", *_DIST]))
-    out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
-    out = out.reset_index(drop=True)
-    out.attrs.update(interval=model.interval, freq=freq)
-    return out
 
 
 def _add_alerts(fc: pd.DataFrame, cap: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -35,7 +35,7 @@ CLASSES = ("dry", "light", "moderate", "heavy")
 RAIN_COLUMNS = ("rain_light", "rain_moderate", "rain_heavy")  # the regression's class fractions
 _W = tuple(f"_w_{c}" for c in CLASSES)
 _LOC = tuple(f"_loc_{c}" for c in CLASSES)
-COLUMNS = ("_log_se", "_df", *_W, *_LOC)  # a days' frame's private columns holding the distribution
+COLUMNS = ("_log_mean", "_log_se", "_df", *_W, *_LOC)  # a days' frame's private columns: the distribution
 GRID = 2049  # points of the CDF grid a mixture's quantiles are interpolated on (about 0.005 s apart)
 _ONE = 1.0 - 1e-12
 
@@ -90,8 +90,8 @@ class LogMixture:
                    frame["_log_se"].to_numpy(float), frame["_df"].to_numpy(float))
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The frame columns :data:`COLUMNS` of these days."""
-        return {"_log_se": self.scale, "_df": self.df, **dict(zip(_W, self.w.T)), **dict(zip(_LOC, self.loc.T))}
+        """The frame columns :data:`COLUMNS` of these days (``_log_mean``: the mean, for reading)."""
+        return {"_log_mean": self.mean, "_log_se": self.scale, "_df": self.df, **dict(zip(_W, self.w.T)), **dict(zip(_LOC, self.loc.T))}
 
     def __len__(self) -> int:
         return len(self.w)

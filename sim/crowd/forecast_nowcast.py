@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.special import betaln, gammaln
 
 from sim.crowd.forecast_mixture import LogMixture
-from sim.crowd.forecast_within_day import DRAWS, split_quantiles
+from sim.crowd.forecast_within_day import DRAWS, day_shares, split_quantiles
 from sim.crowd.history import FREQS
 
 GRID = 4001  # points of the log(1 + N) grid
@@ -136,7 +136,7 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
     (:mod:`sim.crowd.peak_day`).  ``slot_scatter=False``: the remaining slots' bounds are the
     day's posterior bounds less the observed, split by the profile (as the plain forecast's)."""
     from sim.crowd.calendar import day_type
-    from sim.crowd.forecast import _DIST, _predict, day_shares, forecast, predict_daily
+    from sim.crowd.forecast import _DIST, _predict, forecast, predict_daily
 
     day0 = origin.normalize()
     step = FREQS[freq]

@@ -1,5 +1,6 @@
 """Within-day part of the arrival forecast: the profile of a day, how far real days scatter
-round it, and the prediction intervals of 15-min and hourly arrivals.
+round it, and the split of a daily forecast into 15-min or hourly arrivals with their prediction
+intervals (:func:`split_days`).
 
 A day's arrivals N at a spot are spread over its slots by a within-day profile p: the share of
 each slot, per spot and day type (workday, weekend, holiday day off), the ratio of sums over the
@@ -28,6 +29,7 @@ import pandas as pd
 
 from sim.crowd.calendar import HolidayCalendar, day_type
 from sim.crowd.forecast_mixture import LogMixture
+from sim.crowd.history import FREQS
 from twin.errors import InputError
 
 DRAWS = 1000  # Monte Carlo draws per day: the 5 % / 95 % quantiles to about +-0.7 coverage points
@@ -142,3 +144,63 @@ def split_quantiles(tot: np.ndarray, shares: np.ndarray, precision: np.ndarray, 
         lo[sl] = np.where(closed, 0.0, b[0])
         hi[sl] = np.where(closed, 0.0, b[1])
     return lo, hi
+
+
+def split_factor(model, freq: str) -> int:
+    """Slots of ``freq`` per profile slot of the daily model ``model``
+    (:class:`sim.crowd.forecast.DailyModel`; the profiles' step must be ``freq`` or coarser)."""
+    if model.profiles is None:
+        raise InputError(f"freq {freq}: the model has no within-day profile; expected "
+                         f"fit(..., profile_counts=<sub-daily counts>)")
+    pf = model.profile_freq
+    if FREQS[freq] < FREQS[pf]:
+        return int(FREQS[pf] / FREQS[freq])
+    if FREQS[freq] == FREQS[pf]:
+        return 1
+    raise InputError(f"freq {freq}: profiles are at {pf}; expected {pf} or finer")
+
+
+def day_shares(model, spot: str, day_type_: str, freq: str) -> tuple[np.ndarray, float, str]:
+    """A day's shares of its ``freq`` slots from midnight (a profile slot split evenly), the
+    Dirichlet-multinomial precision of the profile, and the day type whose profile it is (another
+    type where none was seen)."""
+    split = split_factor(model, freq)
+    have = set(model.profiles.index.droplevel("slot"))
+    key = next(((spot, t) for t in (day_type_, "weekend", "workday", "holiday") if (spot, t) in have), None)
+    if key is None:
+        raise InputError(f"profile: no sub-daily counts for spot {spot!r}; expected profile "
+                         f"counts for every forecast spot")
+    p = model.profiles.loc[key].reindex(pd.timedelta_range("0h", "1D", freq=FREQS[model.profile_freq],
+                                                           closed="left"))
+    a = float(p["precision"].dropna().iloc[0]) if "precision" in p else float("inf")
+    return np.repeat(p["share"].fillna(0.0).to_numpy() / split, split), a, key[1]
+
+
+def split_days(model, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
+    """The daily forecast ``day`` (with its predictive distribution in the private columns of
+    :mod:`sim.crowd.forecast_mixture`, kept) split into ``freq`` slots: the daily median times the
+    profile share, the interval by :func:`slot_intervals` (``slot_scatter``) or the daily bounds
+    times the share, and ``_hi_day``, the day at its upper bound spread by the profile."""
+    split_factor(model, freq)
+    dtype = day_type(day["status"], day["time"].dt.day_of_week)
+    parts = []
+    for k, ((spot, dt_), g) in enumerate(day.assign(day_type=dtype).groupby(["spot", "day_type"], sort=False)):
+        sh, a, used = day_shares(model, spot, dt_, freq)
+        n = len(g)
+        rep = g.loc[g.index.repeat(len(sh))].reset_index(drop=True)
+        rep["time"] = rep["time"] + np.tile(np.arange(len(sh)) * FREQS[freq], n)
+        rep["arrivals_persons"] = rep["arrivals_persons"].to_numpy() * np.tile(sh, n)
+        rep["_hi_day"] = rep["hi_persons"].to_numpy() * np.tile(sh, n)  # the day at its upper bound
+        if slot_scatter:
+            lo, hi = slot_intervals(LogMixture.of_frame(g), np.tile(sh, (n, 1)), np.full(n, a), model.interval,
+                                    seed=seed + k)
+            rep["lo_persons"], rep["hi_persons"] = lo.ravel(), hi.ravel()
+        else:
+            for c in ("lo_persons", "hi_persons"):
+                rep[c] = rep[c].to_numpy() * np.tile(sh, n)
+        rep["profile_day_type"] = used  # the profile used (another type if none was seen)
+        parts.append(rep.drop(columns=["day_type"]))
+    out = pd.concat(parts, ignore_index=True).sort_values(["spot", "time"], kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs.update(interval=model.interval, freq=freq)
+    return out
