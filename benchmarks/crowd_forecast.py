@@ -20,6 +20,9 @@
    monthly climatology; a mixture over the rain classes, ``sim.crowd.forecast_mixture``): MAPE,
    coverage, the share below and above the bounds, the mean width and interval score of log(1 + N)
    (Gneiting & Raftery 2007), overall and by the day's observed rain.
+   2b. The Spring Festivals and National Days of 2023-2026 forecast from 1, 36, 90 and 180 days
+   ahead (``backtest(lead_days=, weather_lead_days=)``: the counts and the weather stop that many
+   days before each block; the seasonal naive's level too): MAPE, coverage, interval score.
 3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
@@ -124,6 +127,21 @@ def peak_days(daily, cal, wx, years=range(2021, 2027)) -> None:
               f"{np.mean(score[sel]):.3f} (log(1 + N))")
 
 
+def leads(daily, cal, wx, years=(2023, 2024, 2025, 2026), lead_list=(1, 36, 90, 180)) -> None:
+    """Section 2b of the module docstring."""
+    print(f"\n== Spring Festivals and National Days {min(years)}-{max(years)} forecast from further ahead (counts and "
+          "weather stopping that many days before each block: the block on the monthly climatology)")
+    for lead in lead_list:
+        t0 = time.perf_counter()
+        r = FB.backtest(daily, calendar=cal, weather=wx, years=list(years), lead_days=lead, weather_lead_days=lead)
+        t = r.table
+        y, lo, hi = (np.log1p(t[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
+        print(f"  {lead:3d} days ahead: {len(t)} spot-days, MAPE {100 * r.mape_model:.1f} % (seasonal naive "
+              f"{100 * r.mape_baseline:.1f} %), 90 % coverage {100 * r.coverage:.1f} % (below / above "
+              f"{100 * (y < lo).mean():.1f} / {100 * (y > hi).mean():.1f} %), interval score "
+              f"{np.mean(interval_score(y, lo, hi, 0.1)):.3f}, {time.perf_counter() - t0:.1f} s")
+
+
 def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float) -> np.ndarray:
     """The interval score of a central (1 - alpha) interval (Gneiting & Raftery 2007, JASA 102:359,
     eq. 43): its width plus 2 / alpha times the distance by which y falls outside; lower is better,
@@ -160,6 +178,7 @@ def main() -> None:
         print(f"  [{'PASS' if r.mape_model < r.mape_baseline else 'FAIL'}] the model beats the seasonal-naive "
               "baseline")
     peak_days(daily, cal, wx)
+    leads(daily, cal, wx)
     hourly = load_counts(DATA / "history_hourly_2026.csv", city)
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         for scatter in (True, False):

@@ -24,6 +24,8 @@ class ForecastTrackRecord:
     within_day: FB.WithinDayReport | None
     within_day_note: str = ""
     update: FB.UpdateReport | None = None  # a run made during the day: the update at that hour
+    lead_days: int = 1  # the daily backtest's counts end this many days before each block, as the run's
+    weather_lead_days: int | None = None  # None: the held-out days' observed rain; else climatology
 
     def summary(self) -> dict:
         d = self.daily
@@ -31,7 +33,10 @@ class ForecastTrackRecord:
             "held_out": [f"{r.holiday} {r.year}" for r in d.by_holiday.itertuples()],
             "spot_days": len(d.table), "mape_model_pct": round(100 * d.mape_model, 1),
             "mape_seasonal_naive_pct": round(100 * d.mape_baseline, 1),
-            "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1)}}
+            "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1),
+            "lead_days": self.lead_days,
+            "weather": "the held-out days' observed rain (a perfect weather forecast)" if self.weather_lead_days is None
+            else f"known to {self.weather_lead_days} day(s) before each block, its days on the monthly climatology"}}
         if d.peak is not None and len(d.peak):  # which day was the busiest (sim.crowd.peak_day)
             p = d.peak_scores()
             out["daily"]["peak_day"] = {
@@ -61,7 +66,9 @@ class ForecastTrackRecord:
                 "interval_pct": round(100 * self.update.interval),
                 "coverage_rest_of_day_pct": round(100 * u.rest_coverage, 1),
                 "coverage_day_total_pct": round(100 * u.total_coverage, 1)}
-        out["note"] = ("each held-out holiday forecast by a model fitted on the counts before it only; MAPE/WAPE "
+        out["note"] = ("each held-out holiday forecast by a model fitted on the counts before it only (daily: "
+                       "ending lead_days before it, as this run's forecast; the sub-daily ones on the day "
+                       "before); MAPE/WAPE "
                        "against the seasonal naive (same holiday last year, scaled); coverage: share of the "
                        "actual counts inside the prediction interval (open slots)")
         return out
@@ -134,7 +141,9 @@ class ForecastTrackRecord:
             ax.legend(fontsize=6, loc="upper left")
         s = self.summary()
         d = s["daily"]
-        text = (f"Held-out backtest: daily MAPE {d['mape_model_pct']} % (seasonal naive "
+        ahead = "" if self.lead_days <= 1 else f" from {self.lead_days} days ahead"
+        ahead += "" if self.weather_lead_days is None else " on climatology"
+        text = (f"Held-out backtest: daily{ahead} MAPE {d['mape_model_pct']} % (seasonal naive "
                 f"{d['mape_seasonal_naive_pct']} %), {d['coverage_pct']} % inside the {d['interval_pct']} % "
                 "interval")
         if self.within_day is not None:
@@ -151,13 +160,16 @@ class ForecastTrackRecord:
 
 
 def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar: HolidayCalendar,
-                 weather: pd.DataFrame | None, update_at_h: float | None = None) -> ForecastTrackRecord:
+                 weather: pd.DataFrame | None, update_at_h: float | None = None, *, lead_days: int = 1,
+                 weather_lead_days: int | None = None) -> ForecastTrackRecord:
     """Backtest the forecast on the run's counts: the last two complete Spring Festivals and
-    National Days held out (daily), and every such block inside the sub-daily counts; with
-    ``update_at_h`` (a run made during the day) also the within-day update at that time of day
-    on those blocks."""
+    National Days held out (daily, from ``lead_days`` ahead with the weather known to
+    ``weather_lead_days`` before each block, as the run's own forecast: :func:`run_leads`), and
+    every such block inside the sub-daily counts; with ``update_at_h`` (a run made during the
+    day) also the within-day update at that time of day on those blocks."""
     try:
-        daily = FB.backtest(history, calendar=calendar, weather=weather)
+        daily = FB.backtest(history, calendar=calendar, weather=weather, lead_days=lead_days,
+                            weather_lead_days=weather_lead_days)
     except InputError as e:
         raise InputError(f"forecast_backtest: {e} (it holds out the last two complete Spring Festivals and National "
                          f"Days in history_csv, each needing the year before it; or set forecast_backtest: false)"
@@ -174,4 +186,16 @@ def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar
     update = None
     if within is not None and update_at_h is not None:
         update = FB.backtest_update(history, sub_daily, calendar=calendar, weather=weather, hours=[update_at_h])
-    return ForecastTrackRecord(daily, within, note, update)
+    return ForecastTrackRecord(daily, within, note, update, lead_days, weather_lead_days)
+
+
+def run_leads(known: pd.DataFrame, weather: pd.DataFrame | None, first_forecast_day: pd.Timestamp
+              ) -> tuple[int, int | None]:
+    """How far ahead a run forecasts: days from its last known count to its first forecast day
+    (1: the day before), and, where its weather file stops before that day, days from the weather's
+    last day (None: the weather covers it, or there is no weather)."""
+    day = pd.Timestamp(first_forecast_day).normalize()
+    lead = max(1, (day - pd.Timestamp(known["time"].max()).normalize()).days)
+    if weather is None or weather.index.max() >= day:
+        return lead, None
+    return lead, min(max(1, (day - weather.index.max().normalize()).days), lead)

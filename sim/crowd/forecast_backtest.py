@@ -22,9 +22,10 @@ from twin.errors import InputError
 
 
 def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: str, year: int,
-                   spots: Sequence[str] | None = None) -> pd.DataFrame:
+                   spots: Sequence[str] | None = None, lead_days: int = 1) -> pd.DataFrame:
     """Same holiday last year, scaled by the ratio of the spot's mean over the 4 weeks before
-    this year's and last year's blocks. The day it copies: for the festivals on the lunar calendar
+    this year's and last year's blocks (4 weeks ending ``lead_days`` days before each block: what
+    is known when the forecast is made that far ahead). The day it copies: for the festivals on the lunar calendar
     or a solar term (Spring Festival, Qingming, Dragon Boat, Mid-Autumn: :func:`festival_dates`)
     the day at the same offset from last year's festival date (lunar New Year's Eve to lunar New
     Year's Eve), so that a block starting on another lunar day does not shift the festival's own
@@ -44,8 +45,9 @@ def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: st
         raise InputError(f"baseline {holiday} {year}: history lacks {holiday} {year - 1}")
     pre = pd.Timedelta(days=PRE_HOLIDAY_DAYS)
     one = pd.Timedelta(days=1)
-    lvl_now = piv.loc[b["first"] - pre:b["first"] - one].mean()
-    lvl_then = piv.loc[a["first"] - pre:a["first"] - one].mean()
+    lead = pd.Timedelta(days=lead_days)
+    lvl_now = piv.loc[b["first"] - lead - pre + one:b["first"] - lead].mean()
+    lvl_then = piv.loc[a["first"] - lead - pre + one:a["first"] - lead].mean()
     scale = lvl_now / lvl_then
     n, m = int(b["length_days"]), int(a["length_days"])
     rows = []
@@ -108,12 +110,21 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
              weather: pd.DataFrame | None = None,
              holidays: Sequence[str] = ("spring_festival", "national_day"),
              years: Sequence[int] | None = None, interval: float = 0.9,
-             exclude: Iterable[tuple[str, str]] = ()) -> BacktestReport:
+             exclude: Iterable[tuple[str, str]] = (), lead_days: int = 1,
+             weather_lead_days: int | None = None) -> BacktestReport:
     """Rolling-origin backtest on held-out holiday blocks (default: the last two complete blocks
     of each of ``holidays`` in the history; ``years``: those years' blocks).  For each block the
-    model is fitted on the days before it and forecasts the block's days (with the observed
-    weather, i.e. a perfect weather forecast); the baseline is :func:`seasonal_naive`.  MAPE and
-    interval coverage over all (spot, day) pairs."""
+    model is fitted on the counts up to ``lead_days`` days before its first day (1: the day
+    before) and forecasts the block's days; the baseline is :func:`seasonal_naive`.  Weather: the
+    held-out days' observed rain (a perfect weather forecast) by default; with
+    ``weather_lead_days`` the weather file stops that many days before each block, so its days
+    take the monthly climatology (a forecast made before the weather is known; it cannot stop
+    before the counts: ``weather_lead_days`` <= ``lead_days``).  MAPE and interval coverage over
+    all (spot, day) pairs."""
+    if lead_days < 1 or (weather_lead_days is not None and not 1 <= weather_lead_days <= lead_days):
+        raise InputError(f"backtest lead_days {lead_days}, weather_lead_days {weather_lead_days}: expected "
+                         f"lead_days >= 1 and 1 <= weather_lead_days <= lead_days (the fit needs the rain of "
+                         f"every day it is fitted on)")
     cal = calendar or HolidayCalendar()
     daily = _daily(history)
     end = daily["time"].max()
@@ -134,17 +145,19 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
                          f"({start.date()}..{end.date()}); expected held-out holidays inside it")
     parts, summ, peaks = [], [], []
     for b in sel.sort_values("first").itertuples():
-        train = daily[daily["time"] < b.first]
+        train = daily[daily["time"] <= b.first - pd.Timedelta(days=lead_days)]
         train.attrs["freq"] = "1D"
-        m = fit(train, calendar=cal, weather=weather, exclude=exclude, interval=interval)
-        fc = predict_daily(m, b.first, b.last, weather=weather)
-        base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year)
+        wx = weather if weather is None or weather_lead_days is None else \
+            weather.loc[:b.first - pd.Timedelta(days=weather_lead_days)]
+        m = fit(train, calendar=cal, weather=wx, exclude=exclude, interval=interval)
+        fc = predict_daily(m, b.first, b.last, weather=wx)
+        base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year, lead_days=lead_days)
         t = fc.merge(daily.rename(columns={"arrivals_persons": "actual_persons"}), on=["time", "spot"])
         t = t.merge(base, on=["time", "spot"])
         t["holiday_block"] = f"{b.holiday} {b.year}"
         parts.append(t)
         if b.length_days >= 2:
-            peaks.append(_peak_hits(m, t, b.first, weather))
+            peaks.append(_peak_hits(m, t, b.first, wx))
         ape_m = (t["arrivals_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
         ape_b = (t["baseline_persons"] - t["actual_persons"]).abs() / t["actual_persons"]
         cov = ((t["actual_persons"] >= t["lo_persons"]) & (t["actual_persons"] <= t["hi_persons"])).mean()

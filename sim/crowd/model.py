@@ -37,14 +37,16 @@ def run(city: City, params: Params, *, progress: bool = False,
     fc, info, daily, check, plain_today = arrivals(city, params, cal, inputs)
     record = None
     if params.forecast_backtest:  # (only with arrivals: forecast, Params checks)
-        from sim.crowd.backtest_report import track_record
+        from sim.crowd.backtest_report import run_leads, track_record
 
         with progress_bar(progress, "forecast backtest"):  # on what was known at the forecast origin
             known, known_hourly, weather = training_inputs(params, inputs)
             origin = forecast_origin(params)
             during = origin > pd.Timestamp(params.start) and origin != origin.normalize()
+            lead, weather_lead = run_leads(known, weather, max(origin.normalize(), pd.Timestamp(params.start)))
             record = track_record(known, known_hourly, cal, weather,
-                                  (origin - origin.normalize()) / pd.Timedelta(hours=1) if during else None)
+                                  (origin - origin.normalize()) / pd.Timedelta(hours=1) if during else None,
+                                  lead_days=lead, weather_lead_days=weather_lead)
     days = cal.day_table(pd.Timestamp(params.start).date(), pd.Timestamp(params.end).date())
     net_p = params.network
     cfg = default_config(city, spots=_spot_list(city, params.spots), arrivals=fc, **net_p.config_overrides())

@@ -202,6 +202,37 @@ def test_within_day_profile_recovers_the_generators_shape(model):
 
 
 # ------------------------------------------------------------------ backtest
+def test_a_backtest_from_further_ahead_uses_only_what_was_known_then(data):
+    """National Day 2026 backtested from 30 days ahead: counts of the 29 days before the block
+    multiplied by 10 (and the weather of those days changed) leave the model's forecast and the
+    seasonal naive unchanged to the bit, while from 1 day ahead they move both; the weather
+    stopping 30 days ahead puts the block on the monthly climatology; a weather file that stops
+    before the counts is refused."""
+    d, cal, wx = data["daily"], data["calendar"], data["weather"]
+    first = pd.Timestamp("2026-10-01")
+    gap = (d["time"] > first - pd.Timedelta(days=30)) & (d["time"] < first)
+    bad = d.copy()
+    bad.loc[gap, "arrivals_persons"] *= 10
+    bad_wx = wx.copy()
+    bad_wx.loc[first - pd.Timedelta(days=29):first - pd.Timedelta(days=1), "rain_mm"] = 60.0
+    kw = dict(calendar=cal, holidays=["national_day"], years=[2026])
+    cols = ["arrivals_persons", "lo_persons", "hi_persons", "baseline_persons"]
+    a = FB.backtest(d, weather=wx, lead_days=30, weather_lead_days=30, **kw).table
+    b = FB.backtest(bad, weather=bad_wx, lead_days=30, weather_lead_days=30, **kw).table
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    near = FB.backtest(d, weather=wx, lead_days=1, **kw).table
+    near_bad = FB.backtest(bad, weather=wx, lead_days=1, **kw).table
+    assert (near_bad["arrivals_persons"] > 1.01 * near["arrivals_persons"]).all()
+    assert (near_bad["baseline_persons"] > 5 * near["baseline_persons"]).all()
+    m = F.fit(d[d["time"] <= first - pd.Timedelta(days=30)].assign(), calendar=cal,
+              weather=wx.loc[:first - pd.Timedelta(days=30)])
+    clim = F.predict_daily(m, "2026-10-01", "2026-10-07")
+    np.testing.assert_allclose(a.sort_values(["spot", "time"])["arrivals_persons"].to_numpy(),
+                               clim.sort_values(["spot", "time"])["arrivals_persons"].to_numpy(), rtol=1e-12)
+    with pytest.raises(InputError, match=r"backtest lead_days 5, weather_lead_days 10: expected"):
+        FB.backtest(d, weather=wx, lead_days=5, weather_lead_days=10, **kw)
+
+
 def test_backtest_beats_seasonal_naive_on_held_out_holidays(report):
     # held out: the Spring Festivals and National Days of 2025 and 2026
     assert sorted(zip(report.by_holiday["holiday"], report.by_holiday["year"])) == [

@@ -96,12 +96,16 @@ def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
     """forecast_backtest: true (shipped Spring Festival 2027 scenario): the last two years' Spring
     Festivals and National Days held out daily, the 2026 ones also hourly (the hourly counts cover
     2026); the model beats the seasonal naive at both steps and its 90 % intervals cover within 3
-    binomial s.e. (counted over spot-days) of 90 %; the table and the chart are saved."""
+    binomial s.e. (counted over spot-days) of 90 %; the table and the chart are saved.  The daily
+    backtest forecasts as far ahead as the run does: the counts and the weather end 31 December
+    2026, 36 days before the period, so each held-out block is forecast from 36 days ahead on the
+    climatology."""
     from pydantic import ValidationError
 
     b = spring.summary()["forecast_backtest"]
     d, w = b["daily"], b["within_day"]
     assert d["held_out"] == ["spring_festival 2025", "national_day 2025", "spring_festival 2026", "national_day 2026"]
+    assert d["lead_days"] == 36 and "climatology" in d["weather"]
     assert w["held_out"] == ["spring_festival 2026", "national_day 2026"] and w["step"] == "1h"
     assert d["mape_model_pct"] < d["mape_seasonal_naive_pct"] and w["wape_model_pct"] < w["wape_seasonal_naive_pct"]
     for r, n in ((d, d["spot_days"]), (w, w["slots"] / 24)):
