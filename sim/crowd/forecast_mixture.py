@@ -38,6 +38,8 @@ _LOC = tuple(f"_loc_{c}" for c in CLASSES)
 COLUMNS = ("_log_mean", "_log_se", "_df", *_W, *_LOC)  # a days' frame's private columns: the distribution
 GRID = 2049  # points of the CDF grid a mixture's quantiles are interpolated on (about 0.005 s apart)
 _ONE = 1.0 - 1e-12
+_FEW = 16  # quantiles per day up to which ppf bisects (all days at once); more: a CDF grid per day
+_BISECT_STEPS = 60  # halvings of a bracket about the class effects' spread wide: to ~1e-18 of it
 
 
 def class_weights(fractions: np.ndarray) -> np.ndarray:
@@ -76,12 +78,10 @@ class LogMixture:
     @classmethod
     def student(cls, loc, scale, df) -> "LogMixture":
         """Days of known rain class: one Student t each (location, scale, df: (n,) or scalars)."""
-        loc = np.atleast_1d(np.asarray(loc, float))
-        n = len(loc)
-        w = np.zeros((n, len(CLASSES)))
+        loc, scale, df = (np.array(v, float) for v in np.broadcast_arrays(np.atleast_1d(loc), scale, df))
+        w = np.zeros((len(loc), len(CLASSES)))
         w[:, 0] = 1.0
-        return cls(w, np.repeat(loc[:, None], len(CLASSES), axis=1), np.broadcast_to(np.asarray(scale, float), (n,)).copy(),
-                   np.broadcast_to(np.asarray(df, float), (n,)).copy())
+        return cls(w, np.repeat(loc[:, None], len(CLASSES), axis=1), scale, df)
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> "LogMixture":
@@ -130,18 +130,24 @@ class LogMixture:
     def ppf(self, u) -> np.ndarray:
         """Quantiles (n, m) of log(1 + N) at probabilities ``u`` (m,) or (n, m), in (0, 1).
 
-        A day of known class: the t's quantile exactly.  Otherwise the mixture's CDF on a grid
-        between bounds that must hold the quantiles (the lowest component's quantile of the
-        smallest u, the highest's of the largest), inverted by linear interpolation."""
+        A day of known class: the t's quantile exactly.  Otherwise between bounds that must hold
+        each quantile (the lowest component's quantile of u and the highest's): for a few
+        quantiles (the daily bounds) bisection on the mixture's CDF, all days at once, to 1e-12 of
+        the scale; for many (Monte Carlo draws) the CDF on a grid of :data:`GRID` points per day,
+        inverted by linear interpolation."""
         n = len(self)
-        u = np.broadcast_to(np.asarray(u, float), (n, np.shape(u)[-1]))
+        u = np.asarray(u, float)
+        u = np.broadcast_to(u if u.ndim else u[None], (n, u.shape[-1] if u.ndim else 1))
         out = np.empty(u.shape)
         one = self.w.max(axis=1) >= _ONE
         if one.any():
             k = np.argmax(self.w[one], axis=1)
             loc = self.loc[one][np.arange(one.sum()), k]
             out[one] = loc[:, None] + self.scale[one, None] * stdtrit(self.df[one, None], u[one])
-        for i in np.flatnonzero(~one):
+        mixed = np.flatnonzero(~one)
+        if len(mixed) and u.shape[1] <= _FEW:
+            out[mixed] = self[mixed]._bisect(u[mixed])
+        for i in mixed if u.shape[1] > _FEW else ():
             s, df, ui = self.scale[i], self.df[i], u[i]
             lo = self.loc[i].min() + s * stdtrit(df, ui.min())
             hi = self.loc[i].max() + s * stdtrit(df, ui.max())
@@ -149,6 +155,19 @@ class LogMixture:
             c = np.sum(self.w[i][None, :] * stdtr(df, (g[:, None] - self.loc[i][None, :]) / s), axis=1)
             out[i] = np.interp(ui, c, g)
         return out
+
+    def _bisect(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles (n, m) by bisection on the CDF, every day and probability at once."""
+        s, df = self.scale[:, None], self.df[:, None]
+        q = stdtrit(df, u)
+        lo = self.loc.min(axis=1)[:, None] + s * q
+        hi = self.loc.max(axis=1)[:, None] + s * q
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (lo + hi)
+            below = self.cdf(mid) < u
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
 
     def draw_locations(self, rng: np.random.Generator, m: int) -> np.ndarray:
         """(n, m) the location of a class drawn for each day and draw, independently (no draw,

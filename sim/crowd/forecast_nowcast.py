@@ -19,7 +19,9 @@ The posterior of log(1 + N) is computed on a grid (prior density times likelihoo
 generalised binomial coefficient through log-gamma, so the grid need not be integer); its
 ``draws`` stratified quantiles give the remaining slots' intervals by the same Monte Carlo as
 :func:`sim.crowd.forecast_within_day.slot_intervals`.  The remaining slots' point forecast is
-the posterior median of N less X, split by the remaining profile.  With no slot observed it is the plain forecast.
+the day's point less X, split by the remaining profile; the day's point is expm1 of the
+posterior mean of log(1 + N), as the daily forecast's is of its mean (the median where that is
+one t).  With no slot observed it is the plain forecast.
 Beta-binomial: Johnson, Kemp & Kotz, *Univariate Discrete Distributions* (3rd ed., 2005), 6.2.2.
 """
 from __future__ import annotations
@@ -42,12 +44,12 @@ _LIVE = 40.0  # the fine grid spans the coarse points within exp(-40) of the pos
 
 @dataclass
 class DayUpdate:
-    """One spot-day updated by its observed first slots: the posterior median of the day's total
-    (the forecast's point value is the median, as the daily model's), its ``interval`` bounds, and
-    per remaining slot the point forecast (median total less the observed, split by the remaining
-    profile) and bounds (persons)."""
+    """One spot-day updated by its observed first slots: the point of the day's total (expm1 of
+    the posterior mean of log(1 + N), as the daily forecast's point), its ``interval`` bounds, and
+    per remaining slot the point forecast (the day's point less the observed, split by the
+    remaining profile) and bounds (persons)."""
 
-    total_median: float
+    total_point: float
     total_lo: float
     total_hi: float
     rest_point: np.ndarray
@@ -69,16 +71,19 @@ def _log_likelihood(n: np.ndarray, x: float, s: float, a: float) -> np.ndarray:
     return out
 
 
-def posterior_total_draws(prior: LogMixture, x: float, s: float, a: float, draws: int = DRAWS) -> np.ndarray:
+def posterior_total_draws(prior: LogMixture, x: float, s: float, a: float, draws: int = DRAWS
+                          ) -> tuple[np.ndarray, float]:
     """Day totals N (``draws`` stratified quantiles of the posterior, persons, >= x) given x
-    persons in the observed slots of share ``s``; ``s`` = 0 gives the prior's quantiles.
-    ``prior``: the day's predictive distribution of log(1 + N) (one day)."""
+    persons in the observed slots of share ``s``, and the posterior mean of log(1 + N); ``s`` = 0
+    gives the prior's (truncated at x).  ``prior``: the day's predictive distribution of
+    log(1 + N) (one day)."""
     u = (np.arange(draws) + 0.5) / draws
     if s <= 0.0:  # the profile expects nobody yet: the count only says N >= x (the prior truncated there)
-        if x > 0:
-            f0 = float(prior.cdf(np.array([[np.log1p(x)]]))[0, 0])
-            u = f0 + u * (1.0 - f0)
-        return np.maximum(np.expm1(prior.ppf(u)[0]), x)
+        if x <= 0:
+            return np.maximum(np.expm1(prior.ppf(u)[0]), 0.0), float(prior.mean[0])
+        f0 = float(prior.cdf(np.array([[np.log1p(x)]]))[0, 0])
+        g = prior.ppf(f0 + u * (1.0 - f0))[0]
+        return np.maximum(np.expm1(g), x), float(np.mean(np.maximum(g, np.log1p(x))))
     # grid over log(1 + N), coarse over the prior's and the likelihood's ranges (peak near x / s,
     # log sd about sqrt((1 - s) / (s (a + 1)) + (1 - s) / x)), then fine where the posterior lives
     lik_c = np.log1p(x / s)
@@ -99,7 +104,8 @@ def posterior_total_draws(prior: LogMixture, x: float, s: float, a: float, draws
     w = np.exp(lp - lp.max())
     cdf = np.cumsum(w)
     cdf /= cdf[-1]
-    return np.maximum(np.rint(np.interp(u, cdf, np.expm1(g))), x)  # whole persons: a closed-out day is x
+    # whole persons: a closed-out day is x
+    return np.maximum(np.rint(np.interp(u, cdf, np.expm1(g))), x), float(np.sum(w * g) / np.sum(w))
 
 
 def update_day(prior: LogMixture, shares: np.ndarray, precision: float, k: int, x: float, interval: float, *,
@@ -114,12 +120,13 @@ def update_day(prior: LogMixture, shares: np.ndarray, precision: float, k: int, 
         tot = np.full(draws, float(x))
         z = np.zeros_like(rest)
         return DayUpdate(float(x), float(x), float(x), z, z, z.copy(), tot)
-    tot = posterior_total_draws(prior, x, min(float(shares[:k].sum()), 1.0 - 1e-12), precision, draws)
+    tot, g = posterior_total_draws(prior, x, min(float(shares[:k].sum()), 1.0 - 1e-12), precision, draws)
     q = rest / left
     r = np.rint(np.maximum(tot - x, 0.0)).astype(np.int64)
     lo, hi = split_quantiles(r[None, :], q[None, :], np.array([precision * left]), interval, seed=seed)
-    a_lo, med, a_hi = np.quantile(tot, ((1.0 - interval) / 2.0, 0.5, (1.0 + interval) / 2.0))
-    return DayUpdate(float(med), float(a_lo), float(a_hi), (med - x) * q, lo[0], hi[0], tot)
+    a_lo, a_hi = np.quantile(tot, ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0))
+    point = max(float(np.expm1(g)), x)
+    return DayUpdate(point, float(a_lo), float(a_hi), (point - x) * q, lo[0], hi[0], tot)
 
 
 def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: str = "15min",
@@ -131,7 +138,7 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
 
     ``observed``: sub-daily counts (time, spot, arrivals_persons) holding every slot of the
     origin's day before ``origin`` for the spots; ``origin`` on a ``freq`` step.  The origin
-    day's row in the daily frame is its posterior median and bounds (the observed part
+    day's row in the daily frame is its posterior point and bounds (the observed part
     included); its ``attrs['total_draws']`` holds per spot the draws of that day's total
     (:mod:`sim.crowd.peak_day`).  ``slot_scatter=False``: the remaining slots' bounds are the
     day's posterior bounds less the observed, split by the profile (as the plain forecast's)."""
@@ -163,7 +170,7 @@ def nowcast(model, origin: pd.Timestamp, end, observed: pd.DataFrame, *, freq: s
         rest["profile_day_type"] = used
         parts.append(rest)
         totals[r["spot"]] = u.total_draws
-        daily0.append({"time": day0, "spot": r["spot"], "arrivals_persons": u.total_median,
+        daily0.append({"time": day0, "spot": r["spot"], "arrivals_persons": u.total_point,
                        "lo_persons": u.total_lo, "hi_persons": u.total_hi, "counted_persons": x})
     fc = pd.concat(parts, ignore_index=True)
     day = d0.drop(columns=list(_DIST)).drop(columns=["arrivals_persons", "lo_persons", "hi_persons"]).merge(

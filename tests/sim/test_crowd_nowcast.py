@@ -21,12 +21,12 @@ P = np.array([0.0] * 8 + [0.05, 0.1, 0.15, 0.15, 0.12, 0.1, 0.1, 0.08, 0.07, 0.0
 
 
 def test_nothing_counted_is_the_plain_forecast():
-    """k = 0: the day's median is the daily model's (rel 1e-3: quantile of 1,000 stratified
-    draws) and the slots' bounds are slot_intervals' to the bit (same draws, same seed)."""
+    """k = 0: the day's point is the daily model's, expm1 of its mean (rel 1e-12), and the slots'
+    bounds are slot_intervals' to the bit (same draws, same seed)."""
     m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
     u = update_day(LogMixture.student(m, se, df), P, a, 0, 0.0, 0.9, seed=3)
-    assert u.total_median == pytest.approx(8000.0, rel=1e-3)
-    assert u.rest_point == pytest.approx(u.total_median * P, rel=1e-12)
+    assert u.total_point == pytest.approx(8000.0, rel=1e-12)
+    assert u.rest_point == pytest.approx(u.total_point * P, rel=1e-12)
     lo, hi = slot_intervals(LogMixture.student(m, se, df), P[None, :], np.array([a]), 0.9, seed=3)
     assert (u.rest_lo == lo[0]).all() and (u.rest_hi == hi[0]).all()
 
@@ -36,12 +36,12 @@ def test_flat_prior_gives_the_negative_binomial_posterior():
     share s is negative binomial (x, s) (prior 1/N: C(N, x)/N = C(N-1, x-1)/x), whose median and
     5/95 % quantiles the update reproduces within 0.2 %."""
     x, s = 2000.0, 0.4
-    tot = posterior_total_draws(LogMixture.student(np.log1p(5000.0), 30.0, 1000.0), x, s, np.inf)
+    tot, _ = posterior_total_draws(LogMixture.student(np.log1p(5000.0), 30.0, 1000.0), x, s, np.inf)
     for q in (0.05, 0.5, 0.95):
         assert np.quantile(tot, q) == pytest.approx(x + nbinom.ppf(q, x, s), rel=2e-3)
     # a tight prior 4x below the count pulls the posterior towards it (the t's tails let the count
     # win most of the way: between the two, nearer the count)
-    tight = posterior_total_draws(LogMixture.student(np.log1p(1250.0), 0.05, 1000.0), x, s, np.inf)
+    tight, _ = posterior_total_draws(LogMixture.student(np.log1p(1250.0), 0.05, 1000.0), x, s, np.inf)
     assert np.sqrt(1250 * np.median(tot)) < np.median(tight) < 0.99 * np.median(tot)
 
 
@@ -57,19 +57,26 @@ def test_a_prior_over_rain_classes_updates_as_the_exact_sum():
     prior = LogMixture(np.array([[0.6, 0.0, 0.0, 0.4]]), np.log1p([[6000.0, 6000.0, 6000.0, 3500.0]]),
                        np.array([0.15]), np.array([30.0]))
     x, s, a = 1500.0, 0.3, 200.0
-    tot = posterior_total_draws(prior, x, s, a)
+    tot, g = posterior_total_draws(prior, x, s, a)
     n = np.arange(1500.0, 60001.0)
     lp = prior.logpdf(np.log1p(n)[None, :])[0] - np.log1p(n) + _log_likelihood(n, x, s, a)
     cdf = np.cumsum(np.exp(lp - logsumexp(lp)))
     for q in (0.05, 0.5, 0.95):
         assert np.quantile(tot, q) == pytest.approx(n[np.searchsorted(cdf, q)], rel=3e-3)
+    pw = np.exp(lp - logsumexp(lp))
+    assert g == pytest.approx(np.sum(pw * np.log1p(n)), abs=1e-4)  # the day's point: E[log(1 + N) | x]
     assert np.median(tot) > np.sqrt(6000.0 * 3500.0)
+    # nothing counted yet (share 0): the point is the prior's, expm1 of its mean, as the plain
+    # forecast's, not its median (which a 40 % chance of the wet class puts elsewhere)
+    u = update_day(prior, np.r_[0.0, 0.0, np.full(10, 0.1)], a, 2, 0.0, 0.9)
+    assert u.total_point == pytest.approx(np.expm1(prior.mean[0]), rel=1e-12)
+    assert abs(np.median(u.total_draws) / u.total_point - 1) > 0.02
 
 
 def test_days_drawn_from_the_model_are_covered_at_the_nominal_rate():
     """400 days drawn from the model (log(1 + N) ~ t, Dirichlet-multinomial split, a = 400),
     counted up to 12:00 (share 0.57): the 90 % bounds of the total and of the afternoon's open
-    slots cover within 3 binomial s.e. of 90 %; the posterior median's RMS log error is the
+    slots cover within 3 binomial s.e. of 90 %; the posterior point's RMS log error is the
     posterior's own scale, sqrt(1 / (1/se^2 + 1/v)) with v = (1 - s)/(s (a + 1)) + (1 - s)/N
     (within 20 %), over five times smaller than the forecast's 0.3."""
     rng = np.random.default_rng(7)
@@ -83,7 +90,7 @@ def test_days_drawn_from_the_model_are_covered_at_the_nominal_rate():
         cov_t.append(u.total_lo <= n[d] <= u.total_hi)
         open_ = P[k:] > 0
         cov_s.extend(((x[k:] >= u.rest_lo) & (x[k:] <= u.rest_hi))[open_])
-        err.append(np.log(u.total_median) - np.log(n[d]))
+        err.append(np.log(u.total_point) - np.log(n[d]))
     for c in (cov_t, cov_s):
         assert abs(np.mean(c) - 0.9) < 3 * np.sqrt(0.09 / days)
     v = (1 - s) / (s * (a + 1)) + (1 - s) / 6000.0
@@ -323,7 +330,7 @@ def test_a_day_closed_out_or_counted_before_its_profile_opens():
     m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
     k = int(np.flatnonzero(P)[-1]) + 1
     u = update_day(LogMixture.student(m, se, df), P, a, k, 7321.0, 0.9)
-    assert (u.total_median, u.total_lo, u.total_hi) == (7321.0, 7321.0, 7321.0)
+    assert (u.total_point, u.total_lo, u.total_hi) == (7321.0, 7321.0, 7321.0)
     assert not u.rest_point.any() and not u.rest_lo.any() and not u.rest_hi.any()
     early = update_day(LogMixture.student(m, se, df), P, a, 5, 9000.0, 0.9)  # P is 0 before 08:00
     assert early.total_lo >= 9000.0 and (early.total_draws >= 9000.0).all()

@@ -100,8 +100,9 @@ def test_a_cutoff_past_the_neighbour_buffer_changes_nothing():
     """1,500 agents at 4 /m2 walking north: with a 6 m cut-off each has about 450 neighbours in
     range, more than the kernel's buffer (``_NB_MAX``), so the speed law's nearest agent ahead is
     found by a second sweep of the cells; the first 5 steps equal those of the automatic cut-off
-    (2.55 m, no overflow) to the bit, since nobody beyond it matters (``auto_cutoff_m``).  With the
-    second sweep switched off the speeds differ by up to 1.7 m/s."""
+    (2.55 m, no overflow) to the bit, since nobody beyond it matters (``auto_cutoff_m``), also
+    with two agents on one spot.  With the second sweep switched off the speeds differ by up to
+    1.7 m/s."""
     from sim.crowd.peds_kernels import _NB_MAX
 
     geo = P.Geometry.from_polygon(box(0, 0, 30, 30), [box(0, 29.5, 30, 30)], cell_m=0.25)
@@ -112,6 +113,11 @@ def test_a_cutoff_past_the_neighbour_buffer_changes_nothing():
     assert len(runs[0]) == 6 * 1500
     assert (runs[0].to_numpy() == runs[1].to_numpy()).all()
     assert runs[0]["speed"].iloc[-1500:].std() > 0.01  # the crowd moves, at speeds its spacing sets
+    # two agents on one spot (distance 0: no direction to a neighbour) are skipped by both sweeps alike
+    ag.x_m[1], ag.y_m[1] = ag.x_m[0], ag.y_m[0]
+    runs = [P.simulate(geo, ag, dt=0.02, t_max=0.1, record_every=1, fields=False,
+                       params=replace(P.CALIBRATED, cutoff_m=c)).trajectories for c in (0.0, 6.0)]
+    assert (runs[0].to_numpy() == runs[1].to_numpy()).all()
 
 
 def test_packed_narrow_door_passes_at_single_file_headway():
