@@ -178,7 +178,7 @@ def day_shares(model, spot: str, day_type_: str, freq: str) -> tuple[np.ndarray,
 
 def split_days(model, day: pd.DataFrame, freq: str, slot_scatter: bool, seed: int) -> pd.DataFrame:
     """The daily forecast ``day`` (with its predictive distribution in the private columns of
-    :mod:`sim.crowd.forecast_mixture`, kept) split into ``freq`` slots: the daily median times the
+    :mod:`sim.crowd.forecast_mixture`, kept) split into ``freq`` slots: the daily point times the
     profile share, the interval by :func:`slot_intervals` (``slot_scatter``) or the daily bounds
     times the share, and ``_hi_day``, the day at its upper bound spread by the profile."""
     split_factor(model, freq)
