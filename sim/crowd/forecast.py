@@ -455,8 +455,8 @@ def forecast(model: DailyModel, start, end, *, freq: str = "1D", spots: Sequence
     """Arrivals at ``freq`` (``1D``, ``1h`` or ``15min``) for [start, end] (whole days).
 
     Sub-daily steps need the model's within-day profiles (``fit(..., profile_counts=...)``); the
-    slot's arrivals are the daily point forecast times the profile share (they add up to the day's), its
-    interval the mixture of the daily predictive distribution and the days' scatter round the
+    slot's arrivals are the daily point forecast times the profile share (they add up to the
+    day's), its interval the mixture of the daily predictive distribution and the days' scatter round the
     profile (:func:`sim.crowd.forecast_within_day.slot_intervals`, Monte Carlo with ``seed``);
     ``slot_scatter=False`` gives the daily bounds times the share instead (every day exactly on
     its profile: too narrow where real days scatter).

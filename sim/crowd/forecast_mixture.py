@@ -91,7 +91,8 @@ class LogMixture:
 
     def columns(self) -> dict[str, np.ndarray]:
         """The frame columns :data:`COLUMNS` of these days (``_log_mean``: the mean, for reading)."""
-        return {"_log_mean": self.mean, "_log_se": self.scale, "_df": self.df, **dict(zip(_W, self.w.T)), **dict(zip(_LOC, self.loc.T))}
+        return {"_log_mean": self.mean, "_log_se": self.scale, "_df": self.df, **dict(zip(_W, self.w.T)),
+                **dict(zip(_LOC, self.loc.T))}
 
     def __len__(self) -> int:
         return len(self.w)

@@ -134,7 +134,8 @@ def test_an_uncertain_days_rain_is_a_mixture_over_its_classes(model, data):
                                                  forecast=forecast))
         pr = f.result.get_prediction(x, weights=w)
         p = F._predict(m, day, day, [SUXIAN], dry)
-        out[name] = (p, LogMixture.of_frame(p), float(np.asarray(pr.se_obs)[0]), float(np.asarray(pr.predicted_mean)[0]))
+        out[name] = (p, LogMixture.of_frame(p), float(np.asarray(pr.se_obs)[0]),
+                     float(np.asarray(pr.predicted_mean)[0]))
     p, mix, se, mean = out["unsure"]
     m0 = out["dry"][3]
     np.testing.assert_allclose(mix.w[0], [0.5, 0, 0, 0.5], rtol=1e-12)
