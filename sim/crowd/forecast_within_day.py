@@ -17,8 +17,9 @@ inflation factor of cluster-sampled multinomial counts (Brier 1980, Biometrika 6
 
 A slot count's predictive distribution mixes the daily total's (Student t on log(1 + N), the
 daily regression of :mod:`sim.crowd.forecast`; a mixture over the rain classes on a day of
-uncertain rain) with the beta-binomial margin of the split. A slot of share p gets Beta(a p, a (1 - p)) at any step (the Dirichlet's aggregation property),
-so a 15-min slot split from an hourly profile keeps the hourly a. The interval is the mixture's
+uncertain rain) with the beta-binomial margin of the split. A slot of share p gets
+Beta(a p, a (1 - p)) at any step (the Dirichlet's aggregation property), so a 15-min slot split
+from an hourly profile keeps the hourly a. The interval is the mixture's
 central quantiles by Monte Carlo with a fixed seed. Quantiles do not add: a day's slot bounds
 do not sum to its daily bounds.
 """
