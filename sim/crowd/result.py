@@ -447,7 +447,8 @@ class CrowdResult:
                             "holiday", "day_in_holiday", "provisional") if c in d]
         t = d[cols].rename(columns={"peak_prob": "peak_day_pct"}).sort_values(["spot", "time"], kind="stable")
         if "peak_day_pct" in t:
-            t["peak_day_pct"] = (100.0 * t["peak_day_pct"]).round(1)
+            # rounded as summary.json's peak_day (Python's round; numpy's differs on .x5 ties)
+            t["peak_day_pct"] = [round(100.0 * float(p), 1) for p in t["peak_day_pct"]]
         t["time"] = pd.to_datetime(t["time"]).dt.date
         return t.round({"arrivals_persons": 1, "lo_persons": 1, "hi_persons": 1})
 
