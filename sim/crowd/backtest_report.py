@@ -76,12 +76,14 @@ class ForecastTrackRecord:
     def table(self) -> pd.DataFrame:
         """One row per held-out block and step (1D, and the sub-daily step)."""
         d = self.daily.by_holiday.rename(columns={"mape_model": "error_model", "mape_baseline": "error_baseline"})
-        d = d.assign(step="1D", error="MAPE", baseline="seasonal naive")
+        d = d.assign(step="1D", error="MAPE", baseline="seasonal naive", lead_days=self.lead_days,
+                     weather="observed" if self.weather_lead_days is None else "climatology")
         parts = [d]
-        if self.within_day is not None:
+        if self.within_day is not None:  # (sub-daily: from the day before, on the observed rain)
             w = self.within_day.by_holiday.rename(columns={"wape_model": "error_model",
                                                            "wape_baseline": "error_baseline"})
-            parts.append(w.assign(step=self.within_day.freq, error="WAPE", baseline="seasonal naive x profile"))
+            parts.append(w.assign(step=self.within_day.freq, error="WAPE", baseline="seasonal naive x profile",
+                                  lead_days=1, weather="observed"))
         if self.update is not None:  # the plain forecast is the update's baseline
             u = self.update.scores(by=("holiday_block", "counted_to_h"))
             hb = u["holiday_block"].str.rsplit(" ", n=1, expand=True)
@@ -92,7 +94,7 @@ class ForecastTrackRecord:
                 "error_model": u["rest_wape_updated"], "error_baseline": u["rest_wape_plain"],
                 "coverage": u["rest_coverage"], "step": [f"{self.update.freq} from {h:g} h, updated"
                                                          for h in u["counted_to_h"]], "error": "WAPE",
-                "baseline": "the forecast not updated"}))
+                "baseline": "the forecast not updated", "lead_days": 0, "weather": "observed"}))
         t = pd.concat(parts, ignore_index=True)
         for c in ("error_model", "error_baseline", "coverage", "peak_mape"):
             if c in t:
@@ -148,8 +150,9 @@ class ForecastTrackRecord:
                 "interval")
         if self.within_day is not None:
             w = s["within_day"]
-            text += (f"; {w['step']} WAPE {w['wape_model_pct']} % ({w['wape_seasonal_naive_pct']} %), "
-                     f"{w['coverage_pct']} % inside")
+            text += ("\n" if ahead else "; ") + (
+                f"{w['step']}{' (from the day before, observed rain)' if ahead else ''} WAPE {w['wape_model_pct']} % "
+                f"({w['wape_seasonal_naive_pct']} %), {w['coverage_pct']} % inside")
         if self.update is not None:
             u = s["within_day_update"]
             text += (f"\nupdated with the counts to {u['counted_to']}: rest of day WAPE {u['rest_of_day_wape_pct']} % "
@@ -193,7 +196,9 @@ def run_leads(known: pd.DataFrame, weather: pd.DataFrame | None, first_forecast_
               ) -> tuple[int, int | None]:
     """How far ahead a run forecasts: days from its last known count to its first forecast day
     (1: the day before), and, where its weather file stops before that day, days from the weather's
-    last day (None: the weather covers it, or there is no weather)."""
+    last day (None: the weather covers it, or there is no weather).  Not replayed: a weather file
+    that stops inside the period (the backtest takes the block's observed rain) and the days of a
+    weather forecast (the backtest takes the climatology: there are no past forecasts)."""
     day = pd.Timestamp(first_forecast_day).normalize()
     lead = max(1, (day - pd.Timestamp(known["time"].max()).normalize()).days)
     if weather is None or weather.index.max() >= day:

@@ -46,6 +46,14 @@ def seasonal_naive(history: pd.DataFrame, calendar: HolidayCalendar, holiday: st
     pre = pd.Timedelta(days=PRE_HOLIDAY_DAYS)
     one = pd.Timedelta(days=1)
     lead = pd.Timedelta(days=lead_days)
+    if a["first"] - lead - pre + one < piv.index[0]:
+        raise InputError(f"baseline {holiday} {year}: from {lead_days} days ahead its level needs the counts of the "
+                         f"{PRE_HOLIDAY_DAYS} days to {(a['first'] - lead).date()}, before the history starts "
+                         f"({piv.index[0].date()}); expected a longer history or a shorter lead")
+    if a["last"] > b["first"] - lead:
+        raise InputError(f"baseline {holiday} {year}: from {lead_days} days ahead {holiday} {year - 1} (to "
+                         f"{a['last'].date()}) is not counted yet; expected lead_days up to "
+                         f"{(b['first'] - a['last']).days}")
     lvl_now = piv.loc[b["first"] - lead - pre + one:b["first"] - lead].mean()
     lvl_then = piv.loc[a["first"] - lead - pre + one:a["first"] - lead].mean()
     scale = lvl_now / lvl_then

@@ -119,6 +119,11 @@ class LogMixture:
         z = (np.asarray(y, float)[:, :, None] - self.loc[:, None, :]) / self.scale[:, None, None]
         return np.sum(self.w[:, None, :] * stdtr(self.df[:, None, None], z), axis=2)
 
+    def sf(self, y: np.ndarray) -> np.ndarray:
+        """P(log(1 + N) > y) for ``y`` (n, m), accurate far in the upper tail (not 1 - cdf)."""
+        z = (np.asarray(y, float)[:, :, None] - self.loc[:, None, :]) / self.scale[:, None, None]
+        return np.sum(self.w[:, None, :] * stdtr(self.df[:, None, None], -z), axis=2)
+
     def logpdf(self, y: np.ndarray) -> np.ndarray:
         """log density of log(1 + N) at ``y`` (n, m)."""
         from scipy.stats import t as student_t

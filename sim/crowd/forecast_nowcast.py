@@ -40,6 +40,9 @@ from sim.crowd.history import FREQS
 GRID = 4001  # points of the log(1 + N) grid
 _SPAN = 10.0  # grid half-width in the larger of the prior's and the likelihood's scales
 _LIVE = 40.0  # the fine grid spans the coarse points within exp(-40) of the posterior's peak
+# prior mass above a count in slots the profile leaves empty below which the day is taken as the
+# count (the truncated prior's quantiles would be lost to rounding next to 1)
+_FAR_TAIL = 1e-9
 
 
 @dataclass
@@ -81,8 +84,10 @@ def posterior_total_draws(prior: LogMixture, x: float, s: float, a: float, draws
     if s <= 0.0:  # the profile expects nobody yet: the count only says N >= x (the prior truncated there)
         if x <= 0:
             return np.maximum(np.expm1(prior.ppf(u)[0]), 0.0), float(prior.mean[0])
-        f0 = float(prior.cdf(np.array([[np.log1p(x)]]))[0, 0])
-        g = prior.ppf(f0 + u * (1.0 - f0))[0]
+        tail = float(prior.sf(np.array([[np.log1p(x)]]))[0, 0])
+        if tail < _FAR_TAIL:  # the count is far past what the prior allows: the day is the count
+            return np.full(draws, float(x)), float(np.log1p(x))
+        g = prior.ppf(1.0 - tail * (1.0 - u))[0]
         return np.maximum(np.expm1(g), x), float(np.mean(np.maximum(g, np.log1p(x))))
     # grid over log(1 + N), coarse over the prior's and the likelihood's ranges (peak near x / s,
     # log sd about sqrt((1 - s) / (s (a + 1)) + (1 - s) / x)), then fine where the posterior lives

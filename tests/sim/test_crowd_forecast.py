@@ -208,7 +208,8 @@ def test_a_backtest_from_further_ahead_uses_only_what_was_known_then(data):
     multiplied by 10 (and the weather of those days changed) leave the model's forecast and the
     seasonal naive unchanged to the bit, while from 1 day ahead they move both; the weather
     stopping 30 days ahead puts the block on the monthly climatology; a weather file that stops
-    before the counts is refused."""
+    before the counts is refused, and so is a seasonal naive whose last-year block is not counted
+    yet at the lead or whose level window starts before the history."""
     d, cal, wx = data["daily"], data["calendar"], data["weather"]
     first = pd.Timestamp("2026-10-01")
     gap = (d["time"] > first - pd.Timedelta(days=30)) & (d["time"] < first)
@@ -232,6 +233,15 @@ def test_a_backtest_from_further_ahead_uses_only_what_was_known_then(data):
                                clim.sort_values(["spot", "time"])["arrivals_persons"].to_numpy(), rtol=1e-12)
     with pytest.raises(InputError, match=r"backtest lead_days 5, weather_lead_days 10: expected"):
         FB.backtest(d, weather=wx, lead_days=5, weather_lead_days=10, **kw)
+    # the seasonal naive needs last year's block counted and its 4-week level inside the history
+    with pytest.raises(InputError, match=r"baseline national_day 2026: from 400 days ahead national_day 2025 \(to "
+                                         r"2025-10-08\) is not counted yet; expected lead_days up to 358"):
+        FB.backtest(d, weather=wx, lead_days=400, weather_lead_days=400, **kw)
+    late = d[d["time"] >= pd.Timestamp("2025-09-01")].assign()
+    late.attrs.update(d.attrs)
+    with pytest.raises(InputError, match=r"from 36 days ahead its level needs the counts of the 28 days to "
+                                         r"2025-08-26, before the history starts \(2025-09-01\)"):
+        FB.seasonal_naive(late, cal, "national_day", 2026, lead_days=36)
 
 
 def test_backtest_beats_seasonal_naive_on_held_out_holidays(report):

@@ -114,6 +114,7 @@ def test_forecast_backtest_is_reported_beside_the_run(spring, tmp_path):
     assert {"forecast_backtest.csv", "forecast_backtest.png"} <= files
     t = pd.read_csv(tmp_path / "forecast_backtest.csv")
     assert list(t["step"]) == ["1D"] * 4 + ["1h"] * 2
+    assert list(t["lead_days"]) == [36] * 4 + [1] * 2 and list(t["weather"]) == ["climatology"] * 4 + ["observed"] * 2
     # the overall daily MAPE is the spot-day-weighted mean of the blocks'
     days = t[t["step"] == "1D"]
     assert (days["error_model_pct"] * days["days"]).sum() / days["days"].sum() == pytest.approx(

@@ -326,7 +326,8 @@ def test_a_day_closed_out_or_counted_before_its_profile_opens():
     """Counted past the profile's last open slot: the day is the count exactly (no Monte Carlo,
     no negative or fractional remainder).  Persons counted in slots the profile has empty (share
     0 so far): the day's total is at least the count (the prior truncated at it), every remaining
-    slot >= 0.  Otherwise the totals are whole persons."""
+    slot >= 0; the count itself where the prior leaves next to nothing above it.  Otherwise the
+    totals are whole persons."""
     m, se, df, a = np.log1p(8000.0), 0.25, 60.0, 300.0
     k = int(np.flatnonzero(P)[-1]) + 1
     u = update_day(LogMixture.student(m, se, df), P, a, k, 7321.0, 0.9)
@@ -337,6 +338,10 @@ def test_a_day_closed_out_or_counted_before_its_profile_opens():
     assert (early.rest_point >= 0).all() and (early.rest_lo >= 0).all()
     mid = update_day(LogMixture.student(m, se, df), P, a, 12, 3000.0, 0.9)
     assert (mid.total_draws == np.rint(mid.total_draws)).all() and mid.total_draws.min() >= 3000.0
+    # far more counted before the profile opens than the prior allows (29,000 against a median of
+    # 17,000 at scale 0.05: prior mass above it ~1e-26): the day is the count, not NaN
+    far = update_day(LogMixture.student(np.log1p(17000.0), 0.05, 60.0), P, a, 5, 29000.0, 0.9)
+    assert (far.total_point, far.total_lo, far.total_hi) == (29000.0, 29000.0, 29000.0)
 
 
 def test_the_run_keeps_to_its_spots_and_its_last_day(sample_city):
