@@ -36,7 +36,9 @@ class ForecastTrackRecord:
             "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1),
             "lead_days": self.lead_days,
             "weather": "the held-out days' observed rain (a perfect weather forecast)" if self.weather_lead_days is None
-            else f"known to {self.weather_lead_days} day(s) before each block, its days on the monthly climatology"}}
+            else f"known to {self.weather_lead_days} day(s) before each block, its days on the monthly climatology"
+            if self.weather_lead_days > 0 else
+            f"known to day {1 - self.weather_lead_days} of each block, its later days on the monthly climatology"}}
         if d.peak is not None and len(d.peak):  # which day was the busiest (sim.crowd.peak_day)
             p = d.peak_scores()
             out["daily"]["peak_day"] = {
@@ -77,7 +79,8 @@ class ForecastTrackRecord:
         """One row per held-out block and step (1D, and the sub-daily step)."""
         d = self.daily.by_holiday.rename(columns={"mape_model": "error_model", "mape_baseline": "error_baseline"})
         d = d.assign(step="1D", error="MAPE", baseline="seasonal naive", lead_days=self.lead_days,
-                     weather="observed" if self.weather_lead_days is None else "climatology")
+                     weather="observed" if self.weather_lead_days is None else "climatology"
+                     if self.weather_lead_days > 0 else f"climatology after day {1 - self.weather_lead_days}")
         parts = [d]
         if self.within_day is not None:  # (sub-daily: from the day before, on the observed rain)
             w = self.within_day.by_holiday.rename(columns={"wape_model": "error_model",
@@ -144,7 +147,8 @@ class ForecastTrackRecord:
         s = self.summary()
         d = s["daily"]
         ahead = "" if self.lead_days <= 1 else f" from {self.lead_days} days ahead"
-        ahead += "" if self.weather_lead_days is None else " on climatology"
+        ahead += "" if self.weather_lead_days is None else " on climatology" if self.weather_lead_days > 0 else \
+            f" on climatology after day {1 - self.weather_lead_days}"
         text = (f"Held-out backtest: daily{ahead} MAPE {d['mape_model_pct']} % (seasonal naive "
                 f"{d['mape_seasonal_naive_pct']} %), {d['coverage_pct']} % inside the {d['interval_pct']} % "
                 "interval")
@@ -192,15 +196,15 @@ def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar
     return ForecastTrackRecord(daily, within, note, update, lead_days, weather_lead_days)
 
 
-def run_leads(known: pd.DataFrame, weather: pd.DataFrame | None, first_forecast_day: pd.Timestamp
-              ) -> tuple[int, int | None]:
+def run_leads(known: pd.DataFrame, weather: pd.DataFrame | None, first_forecast_day: pd.Timestamp,
+              last_forecast_day: pd.Timestamp) -> tuple[int, int | None]:
     """How far ahead a run forecasts: days from its last known count to its first forecast day
-    (1: the day before), and, where its weather file stops before that day, days from the weather's
-    last day (None: the weather covers it, or there is no weather).  Not replayed: a weather file
-    that stops inside the period (the backtest takes the block's observed rain) and the days of a
-    weather forecast (the backtest takes the climatology: there are no past forecasts)."""
+    (1: the day before), and, where its weather file stops before the last forecast day, days
+    from the weather's last day to the first forecast day (0 or less: it stops inside the
+    period; None: the weather covers the period, or there is no weather).  Not replayed: the days
+    of a weather forecast (the backtest takes the climatology: there are no past forecasts)."""
     day = pd.Timestamp(first_forecast_day).normalize()
     lead = max(1, (day - pd.Timestamp(known["time"].max()).normalize()).days)
-    if weather is None or weather.index.max() >= day:
+    if weather is None or weather.index.max() >= pd.Timestamp(last_forecast_day).normalize():
         return lead, None
-    return lead, min(max(1, (day - weather.index.max().normalize()).days), lead)
+    return lead, min((day - weather.index.max().normalize()).days, lead)

@@ -126,12 +126,13 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     before) and forecasts the block's days; the baseline is :func:`seasonal_naive`.  Weather: the
     held-out days' observed rain (a perfect weather forecast) by default; with
     ``weather_lead_days`` the weather file stops that many days before each block, so its days
-    take the monthly climatology (a forecast made before the weather is known; it cannot stop
-    before the counts: ``weather_lead_days`` <= ``lead_days``).  MAPE and interval coverage over
+    take the monthly climatology (a forecast made before the weather is known; 0 or less: it
+    stops inside the block, on its day 1 - ``weather_lead_days``; it cannot stop before the
+    counts: ``weather_lead_days`` <= ``lead_days``).  MAPE and interval coverage over
     all (spot, day) pairs."""
-    if lead_days < 1 or (weather_lead_days is not None and not 1 <= weather_lead_days <= lead_days):
+    if lead_days < 1 or (weather_lead_days is not None and weather_lead_days > lead_days):
         raise InputError(f"backtest lead_days {lead_days}, weather_lead_days {weather_lead_days}: expected "
-                         f"lead_days >= 1 and 1 <= weather_lead_days <= lead_days (the fit needs the rain of "
+                         f"lead_days >= 1 and weather_lead_days <= lead_days (the fit needs the rain of "
                          f"every day it is fitted on)")
     cal = calendar or HolidayCalendar()
     daily = _daily(history)

@@ -43,7 +43,8 @@ def run(city: City, params: Params, *, progress: bool = False,
             known, known_hourly, weather = training_inputs(params, inputs)
             origin = forecast_origin(params)
             during = origin > pd.Timestamp(params.start) and origin != origin.normalize()
-            lead, weather_lead = run_leads(known, weather, max(origin.normalize(), pd.Timestamp(params.start)))
+            lead, weather_lead = run_leads(known, weather, max(origin.normalize(), pd.Timestamp(params.start)),
+                                           pd.Timestamp(params.end))
             record = track_record(known, known_hourly, cal, weather,
                                   (origin - origin.normalize()) / pd.Timedelta(hours=1) if during else None,
                                   lead_days=lead, weather_lead_days=weather_lead)

@@ -209,7 +209,8 @@ def test_a_backtest_from_further_ahead_uses_only_what_was_known_then(data):
     seasonal naive unchanged to the bit, while from 1 day ahead they move both; the weather
     stopping 30 days ahead puts the block on the monthly climatology; a weather file that stops
     before the counts is refused, and so is a seasonal naive whose last-year block is not counted
-    yet at the lead or whose level window starts before the history."""
+    yet at the lead or whose level window starts before the history.  Weather stopping inside the
+    block: the days it covers are forecast on their observed rain, the rest on the climatology."""
     d, cal, wx = data["daily"], data["calendar"], data["weather"]
     first = pd.Timestamp("2026-10-01")
     gap = (d["time"] > first - pd.Timedelta(days=30)) & (d["time"] < first)
@@ -233,6 +234,23 @@ def test_a_backtest_from_further_ahead_uses_only_what_was_known_then(data):
                                clim.sort_values(["spot", "time"])["arrivals_persons"].to_numpy(), rtol=1e-12)
     with pytest.raises(InputError, match=r"backtest lead_days 5, weather_lead_days 10: expected"):
         FB.backtest(d, weather=wx, lead_days=5, weather_lead_days=10, **kw)
+    # the weather stopping inside the block (weather_lead_days -2: known to its day 3): its first
+    # three days are the observed-rain forecast's, the rest the climatology's, to the bit; a run
+    # whose weather file stops so gets that lead (run_leads)
+    from sim.crowd.backtest_report import run_leads
+
+    obs = FB.backtest(d, weather=wx, **kw).table.set_index(["spot", "time"])
+    clim1 = FB.backtest(d, weather=wx, weather_lead_days=1, **kw).table.set_index(["spot", "time"])
+    part = FB.backtest(d, weather=wx, weather_lead_days=-2, **kw).table.set_index(["spot", "time"])
+    early = part.index.get_level_values("time") <= first + pd.Timedelta(days=2)
+    for c in ("arrivals_persons", "lo_persons", "hi_persons"):
+        assert (part.loc[early, c] == obs.loc[part.index[early], c]).all()
+        assert (part.loc[~early, c] == clim1.loc[part.index[~early], c]).all()
+    assert not (obs.loc[part.index[~early], "lo_persons"] == clim1.loc[part.index[~early], "lo_persons"]).all()
+    known = d[d["time"] < first]
+    assert run_leads(known, wx.loc[:"2026-10-03"], first, "2026-10-07") == (1, -2)
+    assert run_leads(known, wx, first, "2026-10-07") == (1, None)
+    assert run_leads(known, wx.loc[:"2026-09-30"], first, "2026-10-07") == (1, 1)
     # the seasonal naive needs last year's block counted and its 4-week level inside the history
     with pytest.raises(InputError, match=r"baseline national_day 2026: from 400 days ahead national_day 2025 \(to "
                                          r"2025-10-08\) is not counted yet; expected lead_days up to 358"):
