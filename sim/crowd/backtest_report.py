@@ -27,6 +27,16 @@ class ForecastTrackRecord:
     lead_days: int = 1  # the daily backtest's counts end this many days before each block, as the run's
     weather_lead_days: int | None = None  # None: the held-out days' observed rain; else climatology
 
+    def weather_used(self) -> tuple[str, str]:
+        """The daily backtest's weather: a sentence (summary) and a short label (table, chart)."""
+        w = self.weather_lead_days
+        if w is None:
+            return "the held-out days' observed rain (a perfect weather forecast)", "observed"
+        if w > 0:
+            return f"known to {w} day(s) before each block, its days on the monthly climatology", "climatology"
+        return (f"known to day {1 - w} of each block, its later days on the monthly climatology",
+                f"climatology after day {1 - w}")
+
     def summary(self) -> dict:
         d = self.daily
         out: dict[str, Any] = {"daily": {
@@ -35,10 +45,7 @@ class ForecastTrackRecord:
             "mape_seasonal_naive_pct": round(100 * d.mape_baseline, 1),
             "interval_pct": round(100 * d.interval), "coverage_pct": round(100 * d.coverage, 1),
             "lead_days": self.lead_days,
-            "weather": "the held-out days' observed rain (a perfect weather forecast)" if self.weather_lead_days is None
-            else f"known to {self.weather_lead_days} day(s) before each block, its days on the monthly climatology"
-            if self.weather_lead_days > 0 else
-            f"known to day {1 - self.weather_lead_days} of each block, its later days on the monthly climatology"}}
+            "weather": self.weather_used()[0]}}
         if d.peak is not None and len(d.peak):  # which day was the busiest (sim.crowd.peak_day)
             p = d.peak_scores()
             out["daily"]["peak_day"] = {
@@ -79,8 +86,7 @@ class ForecastTrackRecord:
         """One row per held-out block and step (1D, and the sub-daily step)."""
         d = self.daily.by_holiday.rename(columns={"mape_model": "error_model", "mape_baseline": "error_baseline"})
         d = d.assign(step="1D", error="MAPE", baseline="seasonal naive", lead_days=self.lead_days,
-                     weather="observed" if self.weather_lead_days is None else "climatology"
-                     if self.weather_lead_days > 0 else f"climatology after day {1 - self.weather_lead_days}")
+                     weather=self.weather_used()[1])
         parts = [d]
         if self.within_day is not None:  # (sub-daily: from the day before, on the observed rain)
             w = self.within_day.by_holiday.rename(columns={"wape_model": "error_model",
@@ -147,8 +153,7 @@ class ForecastTrackRecord:
         s = self.summary()
         d = s["daily"]
         ahead = "" if self.lead_days <= 1 else f" from {self.lead_days} days ahead"
-        ahead += "" if self.weather_lead_days is None else " on climatology" if self.weather_lead_days > 0 else \
-            f" on climatology after day {1 - self.weather_lead_days}"
+        ahead += "" if self.weather_lead_days is None else f" on {self.weather_used()[1]}"
         text = (f"Held-out backtest: daily{ahead} MAPE {d['mape_model_pct']} % (seasonal naive "
                 f"{d['mape_seasonal_naive_pct']} %), {d['coverage_pct']} % inside the {d['interval_pct']} % "
                 "interval")
