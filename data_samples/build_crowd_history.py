@@ -146,9 +146,28 @@ def day_frame(start: str, end: str):
     return days
 
 
-def synth_daily(start: str = START, end: str = END, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Daily arrivals (time, spot, count) and weather (date, rain_mm), deterministic in ``seed``."""
+def level_drift(n: int, rho: float, sd_log: float, rng: np.random.Generator) -> np.ndarray:
+    """A stationary AR(1) series (lag-1 correlation ``rho``, standard deviation ``sd_log``) of
+    ``n`` days: a persistent multiplicative disturbance exp(a_t) of a spot's daily mean."""
+    eta = rng.normal(0.0, sd_log * np.sqrt(1.0 - rho ** 2), n)
+    a = np.empty(n)
+    a[0] = rng.normal(0.0, sd_log)
+    for i in range(1, n):
+        a[i] = rho * a[i - 1] + eta[i]
+    return a
+
+
+def synth_daily(start: str = START, end: str = END, seed: int = SEED,
+                drift: tuple[float, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily arrivals (time, spot, count) and weather (date, rain_mm), deterministic in ``seed``.
+
+    ``drift`` (rho, sd_log): each spot's mean also carries a persistent disturbance
+    (:func:`level_drift`, its own random stream, so the other draws are those of ``drift=None``):
+    weeks above or below the calendar's expectation, as real series have (an event, a promotion,
+    a road closed).  The shipped sample has none; tests and benchmarks of the forecast's
+    carried level use it."""
     rng = np.random.default_rng(seed)
+    drift_rng = np.random.default_rng(seed + 7)
     days = day_frame(start, end)
     dates = days.index
     weather = synth_weather(dates, rng)
@@ -164,6 +183,8 @@ def synth_daily(start: str = START, end: str = END, seed: int = SEED) -> tuple[p
         hol = status == "day_off"
         dayf = np.where(hol, 1.0 + p["share"] * (days["holiday_multiplier"].to_numpy() - 1.0), dayf)
         mean = mean * dayf * rain_factor(weather["rain_mm"].to_numpy(), p["outdoor"])
+        if drift is not None:
+            mean = mean * np.exp(level_drift(len(dates), drift[0], drift[1], drift_rng))
         lam = rng.gamma(1.0 / DISPERSION, DISPERSION * mean)
         count = rng.poisson(lam)
         rows.append(pd.DataFrame({"time": dates, "spot": name, "count": count}))

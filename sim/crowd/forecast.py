@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
+from sim.crowd.forecast_ar import Drift, carried_prediction, fit_ar_noise, fit_gls, is_persistent
 from sim.crowd.forecast_mixture import COLUMNS as MIX_COLUMNS
 from sim.crowd.forecast_mixture import RAIN_COLUMNS, LogMixture
 from sim.crowd.forecast_within_day import split_days, within_day_profiles
@@ -127,14 +128,18 @@ def _uplifts(daily: pd.DataFrame, days: pd.DataFrame) -> dict[tuple[str, str, in
 
 @dataclass
 class SpotFit:
-    """One spot's fitted WLS regression, its regressor names, residual variance per day group and
+    """One spot's fitted regression, its regressor names, residual variance per day group and
     the lag-1 autocorrelation of its whitened residuals over consecutive days (``lag1``: the
-    day-to-day correlation of the joint forecast, :mod:`sim.crowd.peak_day`)."""
+    day-to-day correlation of the joint forecast, :mod:`sim.crowd.peak_day`).
+
+    Where that is significantly positive the residuals carry a drift (:mod:`sim.crowd.forecast_ar`,
+    ``drift``; None: independent days) and ``result`` is the GLS fit under those errors."""
 
     result: object
     columns: list[str]
     group_var: dict[str, float]
     lag1: float = 0.0
+    drift: Drift | None = None
 
 
 @dataclass
@@ -266,12 +271,14 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
 
 def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
         weather: pd.DataFrame | None = None, profile_counts: pd.DataFrame | None = None,
-        exclude: Iterable[tuple[str, str]] = (), interval: float = 0.9) -> DailyModel:
+        exclude: Iterable[tuple[str, str]] = (), interval: float = 0.9, carry_level: bool = True) -> DailyModel:
     """Fit the daily model on validated counts (any step; summed to days).
 
     ``weather``: :func:`sim.crowd.history.load_weather` frame covering the history (optional).
     ``profile_counts``: sub-daily counts for the within-day profiles (needed for hourly output).
     ``exclude``: (start, end) date ranges left out of the fit (e.g. closures), by the user's choice.
+    ``carry_level``: spots whose residuals persist get AR(1) errors and their forecasts start from
+    the last counted days' level (:mod:`sim.crowd.forecast_ar`); False: independent days always.
     """
     if not 0.5 <= interval < 1.0:
         raise InputError(f"interval {interval!r}: expected a coverage in [0.5, 1)")
@@ -306,7 +313,7 @@ def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     fits: dict[str, SpotFit] = {}
     with _threadpool_limits(1):
         for sp, r in rows.groupby("spot", sort=True):
-            fits[sp] = _fit_spot(r, t0, uplift)
+            fits[sp] = _fit_spot(r, t0, uplift, carry_level)
     model = DailyModel(fits, spots, t0, daily, cal, weather, clim, uplift, interval)
     if profile_counts is not None:
         model.profiles = within_day_profiles(profile_counts, cal)
@@ -319,8 +326,10 @@ def _too_few(r: pd.DataFrame, k: int) -> None:
                      f"estimate the day-to-day scatter; expected a longer history (a year or more)")
 
 
-def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> SpotFit:
-    """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS."""
+def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float],
+              carry_level: bool = True) -> SpotFit:
+    """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS; then
+    GLS with persistent errors where the residuals persist (``carry_level``, :mod:`sim.crowd.forecast_ar`)."""
     X = _design(r, t0, uplift)
     X = X.loc[:, (X != 0).any(axis=0)]
     Xa = X.to_numpy()
@@ -353,8 +362,13 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     res = WLS(y, Xa, weights=w, hasconst=True).fit()
     e = np.asarray(res.wresid)
     nxt = (r["time"].diff().dt.days == 1).to_numpy()[1:]  # pairs of consecutive days
-    lag1 = float(np.corrcoef(e[:-1][nxt], e[1:][nxt])[0, 1]) if nxt.sum() > 2 else 0.0
-    return SpotFit(res, list(X.columns), var, float(np.clip(np.nan_to_num(lag1), -0.9, 0.95)))
+    lag1 = float(np.clip(np.nan_to_num(np.corrcoef(e[:-1][nxt], e[1:][nxt])[0, 1] if nxt.sum() > 2 else 0.0),
+                         -0.9, 0.95))
+    ar = fit_ar_noise(r["time"], e) if carry_level and is_persistent(lag1, int(nxt.sum())) else None
+    drift = None
+    if ar is not None:
+        res, drift = fit_gls(y, Xa, 1.0 / np.sqrt(w), r["time"], ar)
+    return SpotFit(res, list(X.columns), var, lag1, drift)
 
 
 def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -379,8 +393,12 @@ def day_mixture(model: "DailyModel", spot: str, r: pd.DataFrame) -> LogMixture:
     (:mod:`sim.crowd.forecast_mixture`)."""
     f = model.fits[spot]
     X, w = spot_design(model, spot, r)
-    pr = f.result.get_prediction(X, weights=w)
-    return LogMixture.of_regression(np.asarray(pr.predicted_mean), np.asarray(pr.se_obs), float(f.result.df_resid),
+    if f.drift is not None:
+        loc, se = carried_prediction(f.result, X, 1.0 / np.sqrt(w), f.drift, r["time"])
+    else:
+        pr = f.result.get_prediction(X, weights=w)
+        loc, se = np.asarray(pr.predicted_mean), np.asarray(pr.se_obs)
+    return LogMixture.of_regression(loc, se, float(f.result.df_resid),
                                     r[list(RAIN_COLUMNS)].to_numpy(float), rain_effects(model, spot))
 
 

@@ -119,7 +119,7 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
              holidays: Sequence[str] = ("spring_festival", "national_day"),
              years: Sequence[int] | None = None, interval: float = 0.9,
              exclude: Iterable[tuple[str, str]] = (), lead_days: int = 1,
-             weather_lead_days: int | None = None) -> BacktestReport:
+             weather_lead_days: int | None = None, carry_level: bool = True) -> BacktestReport:
     """Rolling-origin backtest on held-out holiday blocks (default: the last two complete blocks
     of each of ``holidays`` in the history; ``years``: those years' blocks).  For each block the
     model is fitted on the counts up to ``lead_days`` days before its first day (1: the day
@@ -128,8 +128,8 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     ``weather_lead_days`` the weather file stops that many days before each block, so its days
     take the monthly climatology (a forecast made before the weather is known; 0 or less: it
     stops inside the block, on its day 1 - ``weather_lead_days``; it cannot stop before the
-    counts: ``weather_lead_days`` <= ``lead_days``).  MAPE and interval coverage over
-    all (spot, day) pairs."""
+    counts: ``weather_lead_days`` <= ``lead_days``).  ``carry_level``: as :func:`fit`'s.  MAPE and
+    interval coverage over all (spot, day) pairs."""
     if lead_days < 1 or (weather_lead_days is not None and weather_lead_days > lead_days):
         raise InputError(f"backtest lead_days {lead_days}, weather_lead_days {weather_lead_days}: expected "
                          f"lead_days >= 1 and weather_lead_days <= lead_days (the fit needs the rain of "
@@ -158,7 +158,7 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
         train.attrs["freq"] = "1D"
         wx = weather if weather is None or weather_lead_days is None else \
             weather.loc[:b.first - pd.Timedelta(days=weather_lead_days)]
-        m = fit(train, calendar=cal, weather=wx, exclude=exclude, interval=interval)
+        m = fit(train, calendar=cal, weather=wx, exclude=exclude, interval=interval, carry_level=carry_level)
         fc = predict_daily(m, b.first, b.last, weather=wx)
         base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year, lead_days=lead_days)
         t = fc.merge(daily.rename(columns={"arrivals_persons": "actual_persons"}), on=["time", "spot"])

@@ -13,7 +13,9 @@ residual degrees of freedom, location the regression's mean and scale matrix
 
 the parameters' uncertainty (shared by the days: a level set too high is too high on every day)
 plus the residuals', correlated from day to day as AR(1), R_ij = rho^|i - j| with rho the
-lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``).  A day whose rain
+lag-1 autocorrelation of the fit's whitened residuals (``SpotFit.lag1``); for a spot whose
+residuals carry a drift, the GLS forecast's error covariance given the counted days
+(:mod:`sim.crowd.forecast_ar`).  A day whose rain
 class is not known yet adds the location of a class drawn with its probabilities, independently
 of the other days (:mod:`sim.crowd.forecast_mixture`).  So each day's margin is the daily
 forecast's distribution.
@@ -31,6 +33,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from sim.crowd.forecast_ar import carried_cov
 from sim.crowd.forecast_mixture import LogMixture
 
 DRAWS = 4000  # joint draws per spot: a probability of 0.3 to about +-0.7 points (1 s.e.)
@@ -48,10 +51,12 @@ def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame |
               forecast=model.rain_forecast)
     f = model.fits[spot]
     X, w = spot_design(model, spot, r)
-    res = f.result
-    lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
     d = 1.0 / np.sqrt(w)
-    scale = X @ np.asarray(res.cov_params()) @ X.T + float(res.scale) * np.outer(d, d) * f.lag1 ** lag
+    if f.drift is not None:
+        scale = carried_cov(f.result, X, d, f.drift, r["time"])
+    else:
+        lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
+        scale = X @ np.asarray(f.result.cov_params()) @ X.T + float(f.result.scale) * np.outer(d, d) * f.lag1 ** lag
     return pd.DatetimeIndex(r["time"]), day_mixture(model, spot, r), scale
 
 
