@@ -23,6 +23,13 @@
    2b. The Spring Festivals and National Days of 2023-2026 forecast from 1, 36, 90 and 180 days
    ahead (``backtest(lead_days=, weather_lead_days=)``: the counts and the weather stop that many
    days before each block; the seasonal naive's level too): MAPE, coverage, interval score.
+   2c. The recent level (``sim.crowd.forecast_ar``) on a SYNTHETIC history whose spots also drift
+   (``build_crowd_history.synth_daily(drift=(0.85, 0.15))``: AR(1) in log, lag-1 correlation
+   0.85, s.d. 0.15, as large as the day noise): the fitted phi per spot; the Spring Festivals,
+   May Days and National Days of 2023-2026 from 1 and 36 days ahead with the level carried and
+   without (``carry_level=False``), observed rain; and, since one history's blocks share its
+   draws, National Day 2025 from the day before over 24 independent histories (seeds 1-24):
+   coverage, the variance of the standardised log error (1 if the stated s.e. is right), RMSE.
 3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
@@ -37,7 +44,7 @@
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
-two years of the history); ``--blocks-only``: section 2 alone.
+two years of the history); ``--blocks-only``: section 2 alone; ``--level-only``: section 2c alone.
 """
 from __future__ import annotations
 
@@ -142,6 +149,71 @@ def leads(daily, cal, wx, years=(2023, 2024, 2025, 2026), lead_list=(1, 36, 90, 
               f"{np.mean(interval_score(y, lo, hi, 0.1)):.3f}, {time.perf_counter() - t0:.1f} s")
 
 
+def _drift_history(seed: int):
+    """(daily counts, weather) of the SYNTHETIC generator with the drift of section 2c."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bch", ROOT / "data_samples" / "build_crowd_history.py")
+    bch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bch)
+    daily, wx = bch.synth_daily(seed=seed, drift=(0.85, 0.15))
+    daily = daily.rename(columns={"count": "arrivals_persons"}).assign(time=lambda d: pd.to_datetime(d["time"]))
+    daily.attrs["freq"] = "1D"
+    return daily, load_weather(wx)
+
+
+def recent_level(cal, years=(2023, 2024, 2025, 2026), seeds=range(1, 25)) -> None:
+    """Section 2c of the module docstring."""
+    from sim.crowd import forecast as F
+
+    daily, wx = _drift_history(20190101)
+    print("\n== the recent level: SYNTHETIC history with a drift (AR(1) in log, lag-1 correlation 0.85, s.d. 0.15)")
+    for carry in (True, False):
+        t0 = time.perf_counter()
+        m = F.fit(daily, calendar=cal, weather=wx, carry_level=carry)
+        took = time.perf_counter() - t0
+        if carry:
+            print(f"  fit on 2019-2026 with the level carried {took:.1f} s; phi per spot (true 0.85): "
+                  + ", ".join(f"{f.drift.phi:.3f}" if f.drift else "not carried" for f in m.fits.values()))
+        else:
+            print(f"  fit without it {took:.1f} s")
+    hol = ("spring_festival", "may_day", "national_day")
+    for lead in (1, 36):
+        for carry in (True, False):
+            t0 = time.perf_counter()
+            r = FB.backtest(daily, calendar=cal, weather=wx, holidays=hol, years=list(years), lead_days=lead,
+                            carry_level=carry)
+            t = r.table
+            y, lo, hi = (np.log1p(t[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
+            print(f"  {lead:2d} days ahead, level {'carried' if carry else 'not carried'}: {len(r.by_holiday)} blocks, "
+                  f"{len(t)} spot-days, MAPE {100 * r.mape_model:.1f} % (seasonal naive {100 * r.mape_baseline:.1f} %), "
+                  f"90 % coverage {100 * r.coverage:.1f} %, interval score {np.mean(interval_score(y, lo, hi, 0.1)):.3f}, "
+                  f"{time.perf_counter() - t0:.1f} s")
+    first, last = pd.Timestamp("2025-10-01"), pd.Timestamp("2025-10-08")
+    rows = []
+    t0 = time.perf_counter()
+    for seed in seeds:
+        d, w = _drift_history(seed)
+        train = d[d["time"] < first]
+        train.attrs["freq"] = "1D"
+        for carry in (True, False):
+            m = F.fit(train, calendar=cal, weather=w, carry_level=carry)
+            fc = F._predict(m, first, last, None, w).merge(d.rename(columns={"arrivals_persons": "actual"}),
+                                                           on=["time", "spot"])
+            err = np.log1p(fc["actual"]) - fc["_log_mean"]
+            rows.append(pd.DataFrame({"carry": carry, "err": err, "z": err / fc["_log_se"],
+                                      "inside": (fc["actual"] >= fc["lo_persons"]) & (fc["actual"] <= fc["hi_persons"]),
+                                      "ape": (fc["arrivals_persons"] - fc["actual"]).abs() / fc["actual"]}))
+    t = pd.concat(rows)
+    n = int((t["carry"]).sum())
+    print(f"  National Day 2025 from the day before, {len(seeds)} independent histories ({n} spot-days each way, "
+          f"binomial s.e. of the coverage {100 * np.sqrt(0.09 / n):.1f} points), {time.perf_counter() - t0:.0f} s:")
+    for carry, g in t.groupby("carry", sort=False):
+        print(f"    level {'carried' if carry else 'not carried'}: MAPE {100 * g['ape'].mean():.1f} %, RMSE of log "
+              f"{np.sqrt((g['err'] ** 2).mean()):.3f}, 90 % coverage {100 * g['inside'].mean():.1f} %, "
+              f"var of the standardised error {g['z'].var():.2f}")
+
+
 def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float) -> np.ndarray:
     """The interval score of a central (1 - alpha) interval (Gneiting & Raftery 2007, JASA 102:359,
     eq. 43): its width plus 2 / alpha times the distance by which y falls outside; lower is better,
@@ -153,6 +225,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, nargs="*", default=None, help="held-out years (default: the last two)")
     ap.add_argument("--blocks-only", action="store_true", help="only section 2 (every holiday block 2021-2026)")
+    ap.add_argument("--level-only", action="store_true", help="only section 2c (the recent level)")
     a = ap.parse_args()
     city = load_city(ROOT / "data_samples" / "chenzhou")
     daily = load_counts(DATA / "history.csv", city)
@@ -162,6 +235,9 @@ def main() -> None:
           f"{daily['time'].min().date()}..{daily['time'].max().date()}, {daily['spot'].nunique()} spots")
     if a.blocks_only:
         peak_days(daily, cal, wx)
+        return
+    if a.level_only:
+        recent_level(cal)
         return
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         t0 = time.perf_counter()
@@ -179,6 +255,7 @@ def main() -> None:
               "baseline")
     peak_days(daily, cal, wx)
     leads(daily, cal, wx)
+    recent_level(cal)
     hourly = load_counts(DATA / "history_hourly_2026.csv", city)
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         for scatter in (True, False):

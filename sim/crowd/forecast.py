@@ -402,6 +402,15 @@ def day_mixture(model: "DailyModel", spot: str, r: pd.DataFrame) -> LogMixture:
                                     r[list(RAIN_COLUMNS)].to_numpy(float), rain_effects(model, spot))
 
 
+def recent_levels(model: DailyModel) -> dict[str, dict]:
+    """Per carried spot (:mod:`sim.crowd.forecast_ar`): how persistent its drift is per day, and how
+    far above or below its calendar's expectation it ran on its last counted day (what a forecast
+    starting after that day carries, fading by the persistence per day)."""
+    return {sp: {"persistence_per_day": round(f.drift.phi, 3), "level_pct": round(f.drift.last_level_pct(), 1),
+                 "on": str(f.drift.last_time.date())}
+            for sp, f in model.fits.items() if f.drift is not None}
+
+
 def _check_spots(model: DailyModel, spots: Sequence[str] | None) -> list[str]:
     if spots is None:
         return list(model.spots)

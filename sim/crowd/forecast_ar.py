@@ -59,7 +59,8 @@ class Drift:
     """The fitted drift of one spot's scaled residuals (module docstring): ``phi``, its variance
     ``ar_var`` (s_a^2), the day noise ``noise_var`` (r), on ``last_time`` (day T) its estimate
     ``last_mean`` (m_T) and error variance ``last_var`` (s_a^2 - g' Sigma^-1 g / sd_T^2, in the
-    scaled units), and ``xg`` = X' Sigma^-1 g / sd_T (p,), the regressors' share in m_T."""
+    scaled units), ``xg`` = X' Sigma^-1 g / sd_T (p,), the regressors' share in m_T, and ``last_sd``
+    the day group s.d. of day T (so the level on T is sd_T m_T in log(1 + N))."""
 
     phi: float
     ar_var: float
@@ -68,6 +69,11 @@ class Drift:
     last_mean: float
     last_var: float
     xg: np.ndarray
+    last_sd: float
+
+    def last_level_pct(self) -> float:
+        """How far above (+) or below (-) the calendar's expectation the spot ran on day T, %."""
+        return float(100.0 * np.expm1(self.last_sd * self.last_mean))
 
     def factors(self, times: pd.Series) -> np.ndarray:
         """phi^h of each day, h the days after T (0 for days not after it)."""
@@ -155,7 +161,7 @@ def fit_gls(y: np.ndarray, X: np.ndarray, sd: np.ndarray, times: pd.Series,
     s = float(res.scale)  # the whitened residuals' variance: Sigma's scale (about 1)
     last = EPOCH + pd.Timedelta(days=int(d[-1]))
     drift = Drift(phi, s * ar_var, s * noise_var, last, float(Wg @ W(u)),
-                  s * (ar_var - float(Wg @ Wg)), WX.T @ Wg)
+                  s * (ar_var - float(Wg @ Wg)), WX.T @ Wg, float(sd[-1]))
     return res, drift
 
 

@@ -119,14 +119,23 @@ def test_carried_forecast_equals_statsmodels_kalman_filter_with_regression_in_th
 def test_persistent_history_is_carried_with_its_phi_and_the_sample_is_not(sample_city):
     """SYNTHETIC history with a drift of lag-1 correlation 0.85 (build_crowd_history ``drift``):
     every spot is carried and its phi within 0.06 of 0.85 (about 3 s.e. at 8 years with a noise
-    as large as the drift).  The shipped sample (independent days given the calendar): no spot is
+    as large as the drift), and the level it reports on the last day is the generator's drift
+    within 3 s.d. of its stated error (sd_T^2 P_T).  The shipped sample (independent days given the calendar): no spot is
     carried, and its forecasts equal those of ``carry_level=False`` exactly."""
-    daily, wx = _builder().synth_daily(drift=(0.85, 0.15))
+    bch = _builder()
+    daily, wx = bch.synth_daily(drift=(0.85, 0.15))
+    rng = np.random.default_rng(bch.SEED + 7)  # the generator's drift stream, spot by spot
+    n = len(bch.day_frame(bch.START, bch.END))
+    truth = {sp: bch.level_drift(n, 0.85, 0.15, rng)[-1] for sp in bch.SPOTS}
     hist = F._daily(daily.rename(columns={"count": "arrivals_persons"}).assign(time=lambda x: pd.to_datetime(x["time"])))
     hist.attrs["freq"] = "1D"
     m = F.fit(hist, weather=load_weather(wx))
     phis = np.array([f.drift.phi for f in m.fits.values()])
     assert len(phis) == 7 and np.all(np.abs(phis - 0.85) < 0.06), phis
+    levels = F.recent_levels(m)
+    for sp, f in m.fits.items():
+        err = np.log1p(levels[sp]["level_pct"] / 100.0) - truth[sp]
+        assert levels[sp]["on"] == "2026-12-31" and abs(err) < 3.0 * f.drift.last_sd * np.sqrt(f.drift.last_var), sp
     h = load_counts(DATA / "history.csv", sample_city)
     sample_wx = load_weather(DATA / "weather.csv")
     on, off = F.fit(h, weather=sample_wx), F.fit(h, weather=sample_wx, carry_level=False)
