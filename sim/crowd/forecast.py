@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -158,6 +158,7 @@ class DailyModel:
     profiles: pd.DataFrame | None = None
     profile_freq: str | None = None
     rain_forecast: pd.DataFrame | None = None  # sim.crowd.history.load_weather_forecast: its days' rain
+    warned: set[str] = field(default_factory=set)  # warnings given on its forecasts (each once)
 
 
 def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> pd.DataFrame:
@@ -371,13 +372,56 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     return SpotFit(res, list(X.columns), var, lag1, drift)
 
 
-def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The fitted regressors of ``spot``'s rows ``r`` (from :func:`_rows`) and their WLS weights
-    (1 / residual variance of each row's day group)."""
+def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The fitted regressors of ``spot``'s rows ``r`` (from :func:`_rows`), their WLS weights
+    (1 / residual variance of each row's day group) and the (rows, rows) covariance that unseen
+    Spring Festival days add (:func:`_unseen_lunar_days`; None where there are none)."""
     f = model.fits[spot]
-    X = _design(r, model.t0, model.uplift).reindex(columns=f.columns, fill_value=0.0)
+    D = _design(r, model.t0, model.uplift)
+    X, extra, notes = _unseen_lunar_days(D, f, r["time"].to_numpy())
+    for note in notes:  # once per model (the spots share the calendar)
+        if note not in model.warned:
+            model.warned.add(note)
+            warnings.warn(note, stacklevel=3)
     group = np.where(r["status"].eq("day_off"), "holiday", "normal")
-    return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group])
+    return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group]), extra
+
+
+def _unseen_lunar_days(D: pd.DataFrame, f: SpotFit,
+                       times: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None, list[str]]:
+    """The design ``D`` (rows on the days ``times``) on the fitted columns, with each Spring
+    Festival day off whose lunar day the history never had (the 2026 block began on the 28th of
+    the 12th month, two days before New Year; the history's blocks on the eve or New Year) given
+    the nearest lunar day it had (ties toward New Year's Day), and the covariance that adds: the
+    lunar-day effects as a random walk, each day's step of variance v = the mean squared
+    difference of the fitted effects of adjacent lunar days, so a day k days from its neighbour
+    adds k v (two days extrapolated from the same neighbour on the same side share the shorter
+    walk); and a note naming the days.  Without this, such a day took New Year's Day's effect
+    with the usual interval (0.6 log error on the sample's 2026 first day)."""
+    X = D.reindex(columns=f.columns, fill_value=0.0)
+    lunar = [c for c in D.columns if c.startswith("sf_lunar_day:") and c not in f.columns]
+    if not lunar or "holiday:spring_festival" not in f.columns:
+        return X, None, []
+    coef = dict(zip(f.columns, np.asarray(f.result.params)))
+    seen = {0: 0.0} | {int(c.split(":")[1]): v for c, v in coef.items() if c.startswith("sf_lunar_day:")}
+    steps = [seen[d + 1] - seen[d] for d in seen if d + 1 in seen]
+    v = float(np.mean(np.square(steps))) if steps else 0.0
+    n = len(D)
+    notes: list[str] = []
+    near = np.zeros(n, dtype=int)  # the neighbour's lunar day of each extrapolated row
+    off = np.zeros(n, dtype=int)  # and how many lunar days from it (signed; 0: not extrapolated)
+    for c in lunar:
+        d = int(c.split(":")[1])
+        d0 = min(seen, key=lambda k: (abs(k - d), abs(k)))
+        rows = D[c].to_numpy() > 0
+        if d0 != 0:
+            X.loc[rows, f"sf_lunar_day:{d0}"] = 1.0
+        near[rows], off[rows] = d0, d - d0
+        days = ", ".join(sorted({str(t.date()) for t in pd.to_datetime(times[rows])}))
+        notes.append(f"Spring Festival day off {days}: lunar day {d:+d} from New Year, which the history never "
+                     f"had off: forecast from lunar day {d0:+d} with a wider interval")
+    same = np.equal.outer(near, near) & np.equal.outer(np.sign(off), np.sign(off)) & np.outer(off != 0, off != 0)
+    return X, v * np.where(same, np.minimum.outer(np.abs(off), np.abs(off)), 0).astype(float), notes
 
 
 def rain_effects(model: "DailyModel", spot: str) -> np.ndarray:
@@ -392,12 +436,14 @@ def day_mixture(model: "DailyModel", spot: str, r: pd.DataFrame) -> LogMixture:
     :func:`_rows`): Student t, a mixture over the rain classes on days whose class is uncertain
     (:mod:`sim.crowd.forecast_mixture`)."""
     f = model.fits[spot]
-    X, w = spot_design(model, spot, r)
+    X, w, extra = spot_design(model, spot, r)
     if f.drift is not None:
         loc, se = carried_prediction(f.result, X, 1.0 / np.sqrt(w), f.drift, r["time"])
     else:
         pr = f.result.get_prediction(X, weights=w)
         loc, se = np.asarray(pr.predicted_mean), np.asarray(pr.se_obs)
+    if extra is not None:
+        se = np.sqrt(se ** 2 + np.diag(extra))
     return LogMixture.of_regression(loc, se, float(f.result.df_resid),
                                     r[list(RAIN_COLUMNS)].to_numpy(float), rain_effects(model, spot))
 

@@ -50,13 +50,15 @@ def joint_log_distribution(model, spot: str, start, end, weather: pd.DataFrame |
               weather if weather is not None else model.weather, model.rain_clim, strict=False,
               forecast=model.rain_forecast)
     f = model.fits[spot]
-    X, w = spot_design(model, spot, r)
+    X, w, extra = spot_design(model, spot, r)
     d = 1.0 / np.sqrt(w)
     if f.drift is not None:
         scale = carried_cov(f.result, X, d, f.drift, r["time"])
     else:
         lag = np.abs(np.subtract.outer(np.arange(len(r)), np.arange(len(r))))
         scale = X @ np.asarray(f.result.cov_params()) @ X.T + float(f.result.scale) * np.outer(d, d) * f.lag1 ** lag
+    if extra is not None:
+        scale = scale + extra
     return pd.DatetimeIndex(r["time"]), day_mixture(model, spot, r), scale
 
 

@@ -130,8 +130,8 @@ def test_an_uncertain_days_rain_is_a_mixture_over_its_classes(model, data):
     b = dict(zip(f.columns, f.result.params))["rain:heavy"]
     out = {}
     for name, m, forecast in (("dry", model, None), ("unsure", unsure_model, fc)):
-        x, w = F.spot_design(m, SUXIAN, F._rows([SUXIAN], day, day, m.calendar, dry, m.rain_clim, strict=False,
-                                                 forecast=forecast))
+        x, w, _ = F.spot_design(m, SUXIAN, F._rows([SUXIAN], day, day, m.calendar, dry, m.rain_clim, strict=False,
+                                                    forecast=forecast))
         pr = f.result.get_prediction(x, weights=w)
         p = F._predict(m, day, day, [SUXIAN], dry)
         out[name] = (p, LogMixture.of_frame(p), float(np.asarray(pr.se_obs)[0]),
@@ -274,6 +274,39 @@ def test_backtest_beats_seasonal_naive_on_held_out_holidays(report):
     # 90 % intervals: coverage within 3 binomial standard deviations of 0.9
     n = len(report.table)
     assert abs(report.coverage - 0.9) < 3 * np.sqrt(0.9 * 0.1 / n)
+
+
+def test_a_spring_festival_day_the_history_never_had_takes_its_neighbours_effect_and_uncertainty(data):
+    """The official 2026 block begins on lunar day -2 (two days before New Year), which no earlier
+    block had off (they began on the eve or on New Year's Day).  Fitted on the counts before it,
+    that day is forecast from lunar day -1 with the lunar days' random-walk step added to its
+    variance, and a warning names it once per model.  Generator truth (build_crowd_history):
+    day -2 is 0.7 x a plain day, -1 0.35 x, New Year 1.5 x; taking New Year's effect, as before,
+    put 6 of the 7 spots' counts above the 90 % interval (forecasts 1.2-2.1 x the counts)."""
+    import warnings
+
+    d = data["daily"]
+    train = d[d["time"] < "2026-02-15"]
+    train.attrs.update(d.attrs)
+    m = F.fit(train, calendar=data["calendar"], weather=data["weather"])
+    with pytest.warns(UserWarning, match=r"2026-02-15: lunar day -2 .*never had off: forecast from lunar day -1") as w:
+        fc = F.predict_daily(m, "2026-02-15", "2026-02-23")
+    assert sum("lunar day -2" in str(x.message) for x in w) == 1
+    with warnings.catch_warnings():  # said once per model
+        warnings.simplefilter("error")
+        F.predict_daily(m, "2026-02-15", "2026-02-16")
+    f = m.fits[SUXIAN]
+    effects = {0: 0.0} | {int(c.split(":")[1]): b for c, b in zip(f.columns, f.result.params)
+                          if c.startswith("sf_lunar_day:")}
+    assert -2 not in effects and -1 in effects
+    step = np.mean([(effects[k + 1] - effects[k]) ** 2 for k in effects if k + 1 in effects])
+    first = fc[fc["time"] == "2026-02-15"].merge(d, on=["time", "spot"], suffixes=("", "_actual"))
+    eve = F._predict(m, "2026-02-16", "2026-02-16", [SUXIAN], None)
+    day1 = F._predict(m, "2026-02-15", "2026-02-15", [SUXIAN], None)
+    # the eve's design (its parameter uncertainty; the days' rain classes aside) plus one step
+    assert day1["_log_se"].iloc[0] ** 2 == pytest.approx(eve["_log_se"].iloc[0] ** 2 + step, rel=0.05)
+    act = first["arrivals_persons_actual"]
+    assert ((act >= first["lo_persons"]) & (act <= first["hi_persons"])).all(), first
 
 
 def test_seasonal_naive_is_last_years_day_scaled(data):
