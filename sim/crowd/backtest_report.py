@@ -3,6 +3,7 @@ backtests of :mod:`sim.crowd.forecast_backtest` on the run's own counts, as summ
 table and a chart a bureau can read before trusting the forecast."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from sim.crowd import forecast_backtest as FB
 from sim.crowd.calendar import HolidayCalendar
+from sim.crowd.forecast import UnseenDayWarning
 from twin.errors import InputError
 
 BLOCK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -178,7 +180,16 @@ def track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar
     National Days held out (daily, from ``lead_days`` ahead with the weather known to
     ``weather_lead_days`` before each block, as the run's own forecast: :func:`run_leads`), and
     every such block inside the sub-daily counts; with ``update_at_h`` (a run made during the
-    day) also the within-day update at that time of day on those blocks."""
+    day) also the within-day update at that time of day on those blocks.  A held-out day the
+    history before it never had (``forecast.UnseenDayWarning``) is not the run's forecast: not warned."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenDayWarning)
+        return _track_record(history, sub_daily, calendar, weather, update_at_h, lead_days, weather_lead_days)
+
+
+def _track_record(history: pd.DataFrame, sub_daily: pd.DataFrame | None, calendar: HolidayCalendar,
+                  weather: pd.DataFrame | None, update_at_h: float | None, lead_days: int,
+                  weather_lead_days: int | None) -> ForecastTrackRecord:
     try:
         daily = FB.backtest(history, calendar=calendar, weather=weather, lead_days=lead_days,
                             weather_lead_days=weather_lead_days)

@@ -372,6 +372,10 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     return SpotFit(res, list(X.columns), var, lag1, drift)
 
 
+class UnseenDayWarning(UserWarning):
+    """A forecast day the history has no example of (:func:`_unseen_lunar_days`)."""
+
+
 def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The fitted regressors of ``spot``'s rows ``r`` (from :func:`_rows`), their WLS weights
     (1 / residual variance of each row's day group) and the (rows, rows) covariance that unseen
@@ -382,7 +386,7 @@ def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.nda
     for note in notes:  # once per model (the spots share the calendar)
         if note not in model.warned:
             model.warned.add(note)
-            warnings.warn(note, stacklevel=3)
+            warnings.warn(note, UnseenDayWarning, stacklevel=3)
     group = np.where(r["status"].eq("day_off"), "holiday", "normal")
     return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group]), extra
 
