@@ -141,12 +141,17 @@ def leads(daily, cal, wx, years=(2023, 2024, 2025, 2026), lead_list=(1, 36, 90, 
     for lead in lead_list:
         t0 = time.perf_counter()
         r = FB.backtest(daily, calendar=cal, weather=wx, years=list(years), lead_days=lead, weather_lead_days=lead)
-        t = r.table
-        y, lo, hi = (np.log1p(t[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
-        print(f"  {lead:3d} days ahead: {len(t)} spot-days, MAPE {100 * r.mape_model:.1f} % (seasonal naive "
-              f"{100 * r.mape_baseline:.1f} %), 90 % coverage {100 * r.coverage:.1f} % (below / above "
-              f"{100 * (y < lo).mean():.1f} / {100 * (y > hi).mean():.1f} %), interval score "
-              f"{np.mean(interval_score(y, lo, hi, 0.1)):.3f}, {time.perf_counter() - t0:.1f} s")
+        print(f"  {lead:3d} days ahead: {_scores(r)}, {time.perf_counter() - t0:.1f} s")
+
+
+def _scores(r) -> str:
+    """A backtest report's spot-days, MAPE against the seasonal naive, coverage and the interval
+    score of log(1 + N)."""
+    t = r.table
+    y, lo, hi = (np.log1p(t[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
+    return (f"{len(t)} spot-days, MAPE {100 * r.mape_model:.1f} % (seasonal naive {100 * r.mape_baseline:.1f} %), "
+            f"90 % coverage {100 * r.coverage:.1f} % (below / above {100 * (y < lo).mean():.1f} / "
+            f"{100 * (y > hi).mean():.1f} %), interval score {np.mean(interval_score(y, lo, hi, 0.1)):.3f}")
 
 
 def _drift_history(seed: int):
@@ -183,12 +188,8 @@ def recent_level(cal, years=(2023, 2024, 2025, 2026), seeds=range(1, 25)) -> Non
             t0 = time.perf_counter()
             r = FB.backtest(daily, calendar=cal, weather=wx, holidays=hol, years=list(years), lead_days=lead,
                             carry_level=carry)
-            t = r.table
-            y, lo, hi = (np.log1p(t[k].to_numpy()) for k in ("actual_persons", "lo_persons", "hi_persons"))
             print(f"  {lead:2d} days ahead, level {'carried' if carry else 'not carried'}: {len(r.by_holiday)} blocks, "
-                  f"{len(t)} spot-days, MAPE {100 * r.mape_model:.1f} % (seasonal naive {100 * r.mape_baseline:.1f} %), "
-                  f"90 % coverage {100 * r.coverage:.1f} %, interval score {np.mean(interval_score(y, lo, hi, 0.1)):.3f}, "
-                  f"{time.perf_counter() - t0:.1f} s")
+                  f"{_scores(r)}, {time.perf_counter() - t0:.1f} s")
     first, last = pd.Timestamp("2025-10-01"), pd.Timestamp("2025-10-08")
     rows = []
     t0 = time.perf_counter()
