@@ -19,6 +19,12 @@ effect (the mixture's median lies nearer the likeliest class and had the larger 
 21.1 % against 20.6 % on every held-out block of 2021-2026 forecast on the climatology).  One
 model per spot keeps the fit linear in the number of spots.
 
+A spot whose residuals persist from day to day (it has run above or below its calendar for
+weeks) is refitted by GLS with drift-plus-noise errors, and its forecast starts from the last
+counted days' level (:mod:`sim.crowd.forecast_ar`).  A Spring Festival day off on a lunar day
+the history never had off takes the nearest lunar day's effect with a wider interval
+(:func:`_unseen_lunar_days`).
+
 Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
 (workday, weekend, holiday day off) estimated from sub-daily counts; a 15-min step from an hourly
 profile shares each hour equally.  Their intervals mix the daily predictive distribution with the
