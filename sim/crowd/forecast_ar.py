@@ -19,13 +19,13 @@ r [s = t]), s_a^2 = q / (1 - phi^2)):
   from a handful of blocks whose days share one drift, and the independent-days covariance
   counted each day as news, which made the intervals of holiday days too narrow;
 * a later day j, h_j days after the last counted day T, is predicted by the best linear
-  unbiased predictor (Goldberger 1962, JASA 57(298):369, eq. 3.12),
+  unbiased predictor (Goldberger 1962, JASA 57(298):369),
 
       y_j = x_j' b + c_j' Sigma^-1 (y - X b),   c_j = Cov(u_j, u) = sd_j phi^h_j g,
       g_t = sd_t s_a^2 phi^(T - t),
 
   i.e. x_j' b + sd_j phi^h_j m_T with m_T the drift on day T estimated from the residuals, and
-  its error covariance between days j and k (eq. 3.14 with the parameters' part)
+  its error covariance between days j and k (the coefficients' estimation error included)
 
       sd_j sd_k (s_a^2 phi^|h_j - h_k| - phi^(h_j + h_k) g' Sigma^-1 g + r [j = k])
       + (x_j - X' Sigma^-1 c_j)' V (x_k - X' Sigma^-1 c_k).
