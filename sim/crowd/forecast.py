@@ -369,8 +369,8 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     res = WLS(y, Xa, weights=w, hasconst=True).fit()
     e = np.asarray(res.wresid)
     nxt = (r["time"].diff().dt.days == 1).to_numpy()[1:]  # pairs of consecutive days
-    lag1 = float(np.clip(np.nan_to_num(np.corrcoef(e[:-1][nxt], e[1:][nxt])[0, 1] if nxt.sum() > 2 else 0.0),
-                         -0.9, 0.95))
+    lag1 = float(np.corrcoef(e[:-1][nxt], e[1:][nxt])[0, 1]) if nxt.sum() > 2 else 0.0
+    lag1 = float(np.clip(np.nan_to_num(lag1), -0.9, 0.95))
     ar = fit_ar_noise(r["time"], e) if carry_level and is_persistent(lag1, int(nxt.sum())) else None
     drift = None
     if ar is not None:

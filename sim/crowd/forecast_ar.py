@@ -77,7 +77,7 @@ class Drift:
 
     def factors(self, times: pd.Series) -> np.ndarray:
         """phi^h of each day, h the days after T (0 for days not after it)."""
-        h = (pd.to_datetime(pd.Series(times)) - self.last_time).dt.days.to_numpy()
+        h = _days(times) - _days([self.last_time])[0]
         return np.where(h >= 1, self.phi ** np.maximum(h, 1).astype(float), 0.0)
 
 
@@ -184,12 +184,12 @@ def carried_prediction(result, X: np.ndarray, sd: np.ndarray, drift: Drift,
 
 
 def carried_cov(result, X: np.ndarray, sd: np.ndarray, drift: Drift, times: pd.Series) -> np.ndarray:
-    """(days, days) forecast error covariance of log(1 + arrivals) of consecutive days ``times``
-    (module docstring); its diagonal is :func:`carried_prediction`'s variance."""
+    """(days, days) forecast error covariance of log(1 + arrivals) of the days ``times`` (module
+    docstring); its diagonal is :func:`carried_prediction`'s variance."""
     k = drift.factors(times)
     Z = _corrected(X, sd, k, drift)
-    n = len(sd)
-    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    d = _days(times)
+    lag = np.abs(np.subtract.outer(d, d)).astype(float)  # days apart, gaps counted
     kk = np.outer(k, k)
-    c = drift.ar_var * (drift.phi ** lag - kk) + drift.last_var * kk + drift.noise_var * np.eye(n)
+    c = drift.ar_var * (drift.phi ** lag - kk) + drift.last_var * kk + drift.noise_var * np.eye(len(d))
     return Z @ np.asarray(result.cov_params()) @ Z.T + np.outer(sd, sd) * c
