@@ -30,6 +30,12 @@
    without (``carry_level=False``), observed rain; and, since one history's blocks share its
    draws, National Day 2025 from the day before over 24 independent histories (seeds 1-24):
    coverage, the variance of the standardised log error (1 if the stated s.e. is right), RMSE.
+   2d. A holiday the history never had (``sim.crowd.forecast_unseen``): eight blocks (National
+   Day 2023-26, Spring Festival 2025-26, May Day 2025-26), each forecast from the 11 months of
+   counts before it, which hold no day of its holiday (nor, for National Day, of October):
+   MAPE, mean |log error|, bias, 90 % coverage and mean log width, with the unseen categories
+   borrowed from their kin and as before (``reference``: each such column read 0, emulated by
+   replacing ``forecast.borrow``).
 3. The same at the hourly step (``forecast_backtest.backtest_within_day``) on the blocks inside
    the sample's hourly counts (2026): daily model fitted on the days before each block, within-day
    profiles and their day-to-day scatter on the hourly counts before it; WAPE of the model and of
@@ -44,7 +50,8 @@
    ``chinesecalendar`` package covers: blocks of days off and make-up working days equal.
 
 Usage: ``python benchmarks/crowd_forecast.py [--years 2023 2024 2025 2026]`` (default: the last
-two years of the history); ``--blocks-only``: section 2 alone; ``--level-only``: section 2c alone.
+two years of the history); ``--blocks-only``: section 2 alone; ``--level-only``: section 2c alone;
+``--unseen-only``: section 2d alone.
 """
 from __future__ import annotations
 
@@ -215,6 +222,57 @@ def recent_level(cal, years=(2023, 2024, 2025, 2026), seeds=range(1, 25)) -> Non
               f"var of the standardised error {g['z'].var():.2f}")
 
 
+SHORT_HISTORIES = (  # (held-out block, history from, history to): 11 months without the block's holiday
+    ("national_day 2023 (8 days)", "2022-11-01", "2023-09-10", "2023-09-29", "2023-10-06"),
+    ("national_day 2024", "2023-11-01", "2024-09-10", "2024-10-01", "2024-10-07"),
+    ("national_day 2025 (8 days)", "2024-11-01", "2025-09-25", "2025-10-01", "2025-10-08"),
+    ("national_day 2026", "2025-11-01", "2026-09-20", "2026-10-01", "2026-10-07"),
+    ("spring_festival 2025", "2024-03-01", "2025-01-20", "2025-01-28", "2025-02-04"),
+    ("spring_festival 2026", "2025-03-01", "2026-02-10", "2026-02-15", "2026-02-23"),
+    ("may_day 2025", "2024-06-01", "2025-04-25", "2025-05-01", "2025-05-05"),
+    ("may_day 2026", "2025-06-01", "2026-04-25", "2026-05-01", "2026-05-05"))
+
+
+def short_histories(daily, cal, wx) -> None:
+    """Section 2d of the module docstring."""
+    import warnings
+
+    from sim.crowd import forecast as F
+
+    def reference(D, r, pos, columns, coef, seen):  # before: an unseen category silently read 0
+        return D.reindex(columns=columns, fill_value=0.0), None, []
+
+    print("\n== a holiday the history never had: 11 months of counts before each block, none of its holiday "
+          "(observed rain)")
+    tot = {}
+    for how in ("borrowed", "reference"):
+        rows = []
+        for name, a, b, s, e in SHORT_HISTORIES:
+            train = daily[(daily["time"] >= a) & (daily["time"] <= b)].copy()
+            train.attrs.update(daily.attrs)
+            m = F.fit(train, calendar=cal, weather=wx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", F.UnseenDayWarning)
+                saved = F.borrow
+                F.borrow = reference if how == "reference" else saved
+                try:
+                    p = F.predict_daily(m, s, e, weather=wx)
+                finally:
+                    F.borrow = saved
+            p = p.merge(daily.rename(columns={"arrivals_persons": "actual"}), on=["time", "spot"])
+            err = np.log1p(p["actual"]) - np.log1p(p["arrivals_persons"])
+            rows.append(pd.DataFrame({"block": name, "err": err, "ape": (p["arrivals_persons"] / p["actual"] - 1).abs(),
+                                      "inside": (p["actual"] >= p["lo_persons"]) & (p["actual"] <= p["hi_persons"]),
+                                      "width": np.log1p(p["hi_persons"]) - np.log1p(p["lo_persons"])}))
+        tot[how] = pd.concat(rows)
+    for how, t in tot.items():
+        print(f"  {how}: {len(t)} spot-days, MAPE {100 * t['ape'].mean():.1f} %, mean |log error| "
+              f"{t['err'].abs().mean():.3f}, bias {t['err'].mean():+.3f}, 90 % coverage {100 * t['inside'].mean():.1f} %")
+        for name, g in t.groupby("block", sort=False):
+            print(f"    {name:28s} MAPE {100 * g['ape'].mean():5.1f} %  |log| {g['err'].abs().mean():.3f}  "
+                  f"bias {g['err'].mean():+.3f}  coverage {100 * g['inside'].mean():5.1f} %  width {g['width'].mean():.2f}")
+
+
 def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float) -> np.ndarray:
     """The interval score of a central (1 - alpha) interval (Gneiting & Raftery 2007, JASA 102:359,
     eq. 43): its width plus 2 / alpha times the distance by which y falls outside; lower is better,
@@ -227,6 +285,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, nargs="*", default=None, help="held-out years (default: the last two)")
     ap.add_argument("--blocks-only", action="store_true", help="only section 2 (every holiday block 2021-2026)")
     ap.add_argument("--level-only", action="store_true", help="only section 2c (the recent level)")
+    ap.add_argument("--unseen-only", action="store_true", help="only section 2d (a holiday the history never had)")
     a = ap.parse_args()
     city = load_city(ROOT / "data_samples" / "chenzhou")
     daily = load_counts(DATA / "history.csv", city)
@@ -239,6 +298,9 @@ def main() -> None:
         return
     if a.level_only:
         recent_level(cal)
+        return
+    if a.unseen_only:
+        short_histories(daily, cal, wx)
         return
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         t0 = time.perf_counter()
@@ -257,6 +319,7 @@ def main() -> None:
     peak_days(daily, cal, wx)
     leads(daily, cal, wx)
     recent_level(cal)
+    short_histories(daily, cal, wx)
     hourly = load_counts(DATA / "history_hourly_2026.csv", city)
     for label, w in (("observed rain", wx), ("no weather (climatology)", None)):
         for scatter in (True, False):

@@ -282,6 +282,8 @@ def arrivals(city: City, p: Params, cal: HolidayCalendar, inputs: tuple | None =
             "fitted_on": f"counts before {origin.normalize().date()}"}
     if levels := F.recent_levels(model):
         info["recent_level"] = levels
+    if model.warned:  # days of a category the counts never had, and what they borrowed
+        info["unseen_days"] = sorted(model.warned)
     if model.rain_forecast is not None:
         f = model.rain_forecast.index
         info["weather_forecast"] = (f"{p.weather_forecast_csv.name}: {f.min().date()}..{f.max().date()} "

@@ -21,9 +21,9 @@ model per spot keeps the fit linear in the number of spots.
 
 A spot whose residuals persist from day to day (it has run above or below its calendar for
 weeks) is refitted by GLS with drift-plus-noise errors, and its forecast starts from the last
-counted days' level (:mod:`sim.crowd.forecast_ar`).  A Spring Festival day off on a lunar day
-the history never had off takes the nearest lunar day's effect with a wider interval
-(:func:`_unseen_lunar_days`).
+counted days' level (:mod:`sim.crowd.forecast_ar`).  A day of a category the history never had
+(a month, a holiday, a day position, a Spring Festival lunar day, a block length) borrows its
+kin's effect with a wider interval and a warning (:mod:`sim.crowd.forecast_unseen`).
 
 Hourly and 15-minute forecasts split each day by a within-day profile per spot and day type
 (workday, weekend, holiday day off) estimated from sub-daily counts; a 15-min step from an hourly
@@ -50,6 +50,7 @@ from sim.crowd.calendar import HOLIDAYS, HolidayCalendar, festival_dates
 from sim.crowd.forecast_ar import Drift, carried_prediction, fit_ar_noise, fit_gls, is_persistent
 from sim.crowd.forecast_mixture import COLUMNS as MIX_COLUMNS
 from sim.crowd.forecast_mixture import RAIN_COLUMNS, LogMixture
+from sim.crowd.forecast_unseen import Seen, borrow, seen_in
 from sim.crowd.forecast_within_day import split_days, within_day_profiles
 from sim.crowd.history import FREQS, resample_counts
 from twin.errors import InputError
@@ -92,6 +93,12 @@ def position_code(k: int, n: int) -> str:
     return "middle"
 
 
+def positions(rows: pd.DataFrame) -> np.ndarray:
+    """:func:`position_code` of each row (columns day_in_holiday, holiday_length_days)."""
+    return np.array([position_code(int(k), int(L)) for k, L in
+                     zip(rows["day_in_holiday"], rows["holiday_length_days"])], dtype=object)
+
+
 def _calendar_frame(cal: HolidayCalendar, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     days = cal.day_table(start.date(), end.date())
     cny = {y: pd.Timestamp(festival_dates(y)["spring_festival"]) for y in
@@ -99,7 +106,7 @@ def _calendar_frame(cal: HolidayCalendar, start: pd.Timestamp, end: pd.Timestamp
     year = days.index.year
     lunar = (days.index - pd.DatetimeIndex([cny[y] for y in year])).days
     days["sf_lunar_day"] = np.where(days["holiday"].eq("spring_festival") & days["status"].eq("day_off"),
-                                    np.clip(lunar, -2, 9), 99)
+                                    lunar, 99)
     return days
 
 
@@ -146,6 +153,7 @@ class SpotFit:
     group_var: dict[str, float]
     lag1: float = 0.0
     drift: Drift | None = None
+    seen: Seen | None = None  # the training rows' categories (:mod:`sim.crowd.forecast_unseen`)
 
 
 @dataclass
@@ -187,8 +195,7 @@ def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, i
     for j, (name, _) in enumerate(RAIN_CLASSES):
         cols[f"rain:{name}"] = rain[:, j]
     cols["makeup_workday"] = makeup.astype(float)
-    pos = np.array([position_code(int(k), int(L)) for k, L in
-                    zip(rows["day_in_holiday"], rows["holiday_length_days"])])
+    pos = positions(rows)
     sf = rows["sf_lunar_day"].to_numpy()
     length = rows["holiday_length_days"].to_numpy(dtype=float)
     for h in HOLIDAYS:
@@ -338,6 +345,7 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS; then
     GLS with persistent errors where the residuals persist (``carry_level``, :mod:`sim.crowd.forecast_ar`)."""
     X = _design(r, t0, uplift)
+    seen = seen_in(r, X, positions(r))
     X = X.loc[:, (X != 0).any(axis=0)]
     Xa = X.to_numpy()
     if Xa.shape[0] <= Xa.shape[1]:
@@ -375,63 +383,27 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
     drift = None
     if ar is not None:
         res, drift = fit_gls(y, Xa, 1.0 / np.sqrt(w), r["time"], ar)
-    return SpotFit(res, list(X.columns), var, lag1, drift)
+    return SpotFit(res, list(X.columns), var, lag1, drift, seen)
 
 
 class UnseenDayWarning(UserWarning):
-    """A forecast day the history has no example of (:func:`_unseen_lunar_days`)."""
+    """A forecast day of a category the history has no example of (:mod:`sim.crowd.forecast_unseen`)."""
 
 
 def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The fitted regressors of ``spot``'s rows ``r`` (from :func:`_rows`), their WLS weights
-    (1 / residual variance of each row's day group) and the (rows, rows) covariance that unseen
-    Spring Festival days add (:func:`_unseen_lunar_days`; None where there are none)."""
+    (1 / residual variance of each row's day group) and the (rows, rows) covariance that days of
+    categories the history never had add (:func:`sim.crowd.forecast_unseen.borrow`; None where
+    there are none)."""
     f = model.fits[spot]
-    D = _design(r, model.t0, model.uplift)
-    X, extra, notes = _unseen_lunar_days(D, f, r["time"].to_numpy())
+    X, extra, notes = borrow(_design(r, model.t0, model.uplift), r, positions(r), f.columns,
+                             np.asarray(f.result.params), f.seen)
     for note in notes:  # once per model (the spots share the calendar)
         if note not in model.warned:
             model.warned.add(note)
             warnings.warn(note, UnseenDayWarning, stacklevel=3)
     group = np.where(r["status"].eq("day_off"), "holiday", "normal")
     return X.to_numpy(), 1.0 / np.array([f.group_var.get(g, f.group_var["normal"]) for g in group]), extra
-
-
-def _unseen_lunar_days(D: pd.DataFrame, f: SpotFit,
-                       times: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None, list[str]]:
-    """The design ``D`` (rows on the days ``times``) on the fitted columns, with each Spring
-    Festival day off whose lunar day the history never had (the 2026 block began on the 28th of
-    the 12th month, two days before New Year; the history's blocks on the eve or New Year) given
-    the nearest lunar day it had (ties toward New Year's Day), and the covariance that adds: the
-    lunar-day effects as a random walk, each day's step of variance v = the mean squared
-    difference of the fitted effects of adjacent lunar days, so a day k days from its neighbour
-    adds k v (two days extrapolated from the same neighbour on the same side share the shorter
-    walk); and a note naming the days.  Without this, such a day took New Year's Day's effect
-    with the usual interval (0.6 log error on the sample's 2026 first day)."""
-    X = D.reindex(columns=f.columns, fill_value=0.0)
-    lunar = [c for c in D.columns if c.startswith("sf_lunar_day:") and c not in f.columns]
-    if not lunar or "holiday:spring_festival" not in f.columns:
-        return X, None, []
-    coef = dict(zip(f.columns, np.asarray(f.result.params)))
-    seen = {0: 0.0} | {int(c.split(":")[1]): v for c, v in coef.items() if c.startswith("sf_lunar_day:")}
-    steps = [seen[d + 1] - seen[d] for d in seen if d + 1 in seen]
-    v = float(np.mean(np.square(steps))) if steps else 0.0
-    n = len(D)
-    notes: list[str] = []
-    near = np.zeros(n, dtype=int)  # the neighbour's lunar day of each extrapolated row
-    off = np.zeros(n, dtype=int)  # and how many lunar days from it (signed; 0: not extrapolated)
-    for c in lunar:
-        d = int(c.split(":")[1])
-        d0 = min(seen, key=lambda k: (abs(k - d), abs(k)))
-        rows = D[c].to_numpy() > 0
-        if d0 != 0:
-            X.loc[rows, f"sf_lunar_day:{d0}"] = 1.0
-        near[rows], off[rows] = d0, d - d0
-        days = ", ".join(sorted({str(t.date()) for t in pd.to_datetime(times[rows])}))
-        notes.append(f"Spring Festival day off {days}: lunar day {d:+d} from New Year, which the history never "
-                     f"had off: forecast from lunar day {d0:+d} with a wider interval")
-    same = np.equal.outer(near, near) & np.equal.outer(np.sign(off), np.sign(off)) & np.outer(off != 0, off != 0)
-    return X, v * np.where(same, np.minimum.outer(np.abs(off), np.abs(off)), 0).astype(float), notes
 
 
 def rain_effects(model: "DailyModel", spot: str) -> np.ndarray:

@@ -200,9 +200,8 @@ class CrowdResult:
         rep = self.report()
         cal = self.calendar
         hol = cal[cal.holiday.fillna("") != ""] if "holiday" in cal else cal.iloc[:0]
-        out = {"arrivals": self.info.get("source"),
-               **{k: self.info[k] for k in ("fitted_on", "counted_to", "weather_forecast", "recent_level")
-                  if k in self.info},
+        keys = ("fitted_on", "counted_to", "weather_forecast", "recent_level", "unseen_days")
+        out = {"arrivals": self.info.get("source"), **{k: self.info[k] for k in keys if k in self.info},
                "provisional": self.provisional,
                "calendar": {"days": int(len(cal)),
                             "holiday_days_off": int((cal.status == "day_off").sum()) if "status" in cal else None,

@@ -92,7 +92,8 @@ def test_residual_variance_per_day_group_is_the_generators(model, data):
 def test_a_short_history_with_one_holiday_block_still_fits(data):
     """Two months, August-September 2026: the only holiday days off (Mid-Autumn, 3 days) each
     have their own parameter, so that group has no residual degrees of freedom; it takes the
-    pooled variance (finite, positive, the normal days') and National Day's intervals are finite.
+    pooled variance (finite, positive, the normal days') and National Day's intervals are finite;
+    National Day, which the two months never had, borrows Mid-Autumn's level (and says so).
     Five days cannot carry the model's regressors at all: a one-line error naming the spot."""
     d = data["daily"]
     short = d[(d["time"] >= pd.Timestamp("2026-08-01")) & (d["time"] <= pd.Timestamp("2026-09-30"))]
@@ -100,7 +101,9 @@ def test_a_short_history_with_one_holiday_block_still_fits(data):
     m = F.fit(short, weather=data["weather"])
     f = m.fits[SUXIAN]
     assert f.group_var["holiday"] == pytest.approx(f.group_var["normal"], rel=1e-9) and 0 < f.group_var["normal"] < 1
-    p = F.predict_daily(m, "2026-10-01", "2026-10-07", weather=data["weather"])
+    with pytest.warns(F.UnseenDayWarning, match=r"national_day days off \(2026-10-01 \.\. 2026-10-07\): no day of it in "
+                                                 r"the history: the mean effect of the other holidays' levels \(1\)"):
+        p = F.predict_daily(m, "2026-10-01", "2026-10-07", weather=data["weather"])
     assert np.isfinite(p[["lo_persons", "hi_persons"]].to_numpy()).all() and (p["hi_persons"] > p["lo_persons"]).all()
     tiny = d[(d["time"] >= pd.Timestamp("2026-08-01")) & (d["time"] <= pd.Timestamp("2026-08-05"))]
     tiny.attrs.update(d.attrs)
@@ -289,7 +292,7 @@ def test_a_spring_festival_day_the_history_never_had_takes_its_neighbours_effect
     train = d[d["time"] < "2026-02-15"]
     train.attrs.update(d.attrs)
     m = F.fit(train, calendar=data["calendar"], weather=data["weather"])
-    with pytest.warns(F.UnseenDayWarning, match=r"2026-02-15: lunar day -2 .*forecast from lunar day -1") as w:
+    with pytest.warns(F.UnseenDayWarning, match=r"lunar day -2 from New Year \(2026-02-15\).*forecast from lunar day -1,") as w:
         fc = F.predict_daily(m, "2026-02-15", "2026-02-23")
     assert sum("lunar day -2" in str(x.message) for x in w) == 1
     with warnings.catch_warnings():  # said once per model

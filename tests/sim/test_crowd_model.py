@@ -320,3 +320,28 @@ def test_daily_chart_bars_are_the_forecast_with_its_interval(sample_city):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["02-05", "02-06", "02-07"]
     assert "PROVISIONAL" in ax.get_title()
     plt.close(fig)
+
+
+def test_a_run_names_the_days_its_counts_never_had(sample_city, spring, tmp_path):
+    """A table that starts the 2027 Spring Festival on 3 Feb, lunar day -3 (New Year is 6 Feb;
+    the counts' earliest day off is lunar day -2, in 2026): the run forecasts that day from
+    lunar day -2 with a wider interval, says so in summary.json (``unseen_days``), and warns."""
+    from datetime import date
+
+    from sim.crowd import run
+    from sim.crowd.forecast import UnseenDayWarning
+
+    table = tmp_path / "sf2027.csv"
+    table.write_text("date,holiday,status\n" + "\n".join(f"2027-02-{d:02d},spring_festival,day_off"
+                                                          for d in range(3, 12)) + "\n", encoding="utf-8")
+    p = spring.params.model_copy(update={"holiday_table": table, "start": date(2027, 2, 3),
+                                         "end": date(2027, 2, 4), "measures": type(spring.params.measures)(),
+                                         "forecast_backtest": False, "weather_forecast_csv": None})
+    with pytest.warns(UnseenDayWarning, match="lunar day -3"):
+        res = run(sample_city, p)
+    notes = res.summary()["unseen_days"]
+    assert len(notes) == 1 and notes[0].startswith("Spring Festival day off on lunar day -3 from New Year "
+                                                   "(2027-02-03)") and "forecast from lunar day -2" in notes[0]
+    d = res.daily.set_index(["spot", "time"])
+    width = np.log(d["hi_persons"] / d["lo_persons"]).unstack("time")
+    assert (width[pd.Timestamp("2027-02-03")] > width[pd.Timestamp("2027-02-04")]).all()
