@@ -17,9 +17,12 @@ the kin differ:
   |u - a| v. Two days in the same gap share the bridge (covariance s (L - t) / L v for
   offsets s <= t in a gap of length L; min(|u|, |w|) v for the same walk);
 * exchangeable categories (a holiday's level, a position code such as ``third``, the length
-  slope of long blocks) take the mean effect of the other holidays that have it, with their
-  between-holiday variance (sample variance; one donor: its effect squared) shared by every day
-  that borrows it.
+  slope of long blocks) take the mean effect of the k other holidays that have it (a code none
+  has: all their days after the first), with the variance of a new member of the group, the
+  sample variance times (1 + 1/k) (one donor: its effect squared), shared by every day that
+  borrows it. A history without a Spring Festival has no lunar-day shape: each of its days
+  takes the borrowed level plus, on its own, the mean square of the other holidays' position
+  effects (the first day's 0 included).
 
 Both are linear combinations of fitted coefficients, so the parameter covariance of the
 borrowed effect comes with the regression's own prediction; this module adds the borrowing's
