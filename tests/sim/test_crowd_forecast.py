@@ -26,11 +26,16 @@ def _builder():
     return mod
 
 
+def sample_inputs(city) -> dict:
+    """The shipped SYNTHETIC counts (daily, hourly), weather and the official calendar."""
+    return {"daily": load_counts(DATA / "history.csv", city),
+            "hourly": load_counts(DATA / "history_hourly_2026.csv", city),
+            "weather": load_weather(DATA / "weather.csv"), "calendar": HolidayCalendar()}
+
+
 @pytest.fixture(scope="module")
 def data(sample_city):
-    return {"daily": load_counts(DATA / "history.csv", sample_city),
-            "hourly": load_counts(DATA / "history_hourly_2026.csv", sample_city),
-            "weather": load_weather(DATA / "weather.csv"), "calendar": HolidayCalendar()}
+    return sample_inputs(sample_city)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,13 @@ import pytest
 
 from sim.crowd import forecast as F
 from sim.crowd.forecast_unseen import ordered, walk_step
-from tests.sim.test_crowd_forecast import SUXIAN, data  # noqa: F401  (the module's fixture)
+from tests.sim.test_crowd_forecast import SUXIAN, sample_inputs
 from twin.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def data(sample_city):
+    return sample_inputs(sample_city)
 
 
 def _conditioned_walk(seen: list[int], unseen: list[int], lo: int, hi: int):

@@ -345,3 +345,26 @@ def test_a_run_names_the_days_its_counts_never_had(sample_city, spring, tmp_path
     d = res.daily.set_index(["spot", "time"])
     width = np.log(d["hi_persons"] / d["lo_persons"]).unstack("time")
     assert (width[pd.Timestamp("2027-02-03")] > width[pd.Timestamp("2027-02-04")]).all()
+
+
+def test_a_run_on_drifting_counts_reports_the_level_it_carries(sample_city, spring, tmp_path):
+    """SYNTHETIC counts whose spots drift (``build_crowd_history.synth_daily(drift=(0.85, 0.15))``,
+    lag-1 correlation 0.85): the run's summary.json names every spot's carried level, with its
+    persistence within 0.06 of the generator's 0.85 (the fit's scatter, tests/sim/
+    test_crowd_forecast_ar.py) and the last counted day."""
+    from datetime import date
+
+    from sim.crowd import run
+    from tests.sim.test_crowd_forecast import _builder
+
+    bch = _builder()
+    daily, wx = bch.synth_daily(drift=(0.85, 0.15))
+    hist, rain = tmp_path / "history.csv", tmp_path / "weather.csv"
+    daily.assign(time=pd.to_datetime(daily["time"]).dt.strftime("%Y-%m-%d")).to_csv(hist, index=False)
+    wx.assign(date=pd.to_datetime(wx["date"]).dt.strftime("%Y-%m-%d")).to_csv(rain, index=False)
+    p = spring.params.model_copy(update={"history_csv": hist, "weather_csv": rain, "weather_forecast_csv": None,
+                                         "start": date(2027, 2, 5), "end": date(2027, 2, 6),
+                                         "measures": type(spring.params.measures)(), "forecast_backtest": False})
+    levels = run(sample_city, p).summary()["recent_level"]
+    assert sorted(levels) == sorted(bch.SPOTS)
+    assert all(abs(v["persistence_per_day"] - 0.85) < 0.06 and v["on"] == "2026-12-31" for v in levels.values())
