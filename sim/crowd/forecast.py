@@ -134,8 +134,9 @@ def _uplifts(daily: pd.DataFrame, days: pd.DataFrame) -> dict[tuple[str, str, in
         pre = pre[normal.reindex(pre.index).fillna(False).to_numpy()]
         if len(blk) != b.length_days or len(pre) < 7:
             continue
-        for s in piv.columns:
-            out[(s, b.holiday, b.year)] = float(blk[s].mean() - pre[s].mean())
+        for s in piv.columns:  # a spot counted over the whole block and 7 of the days before it
+            if blk[s].notna().all() and pre[s].notna().sum() >= 7:
+                out[(s, b.holiday, b.year)] = float(blk[s].mean() - pre[s].mean())
     return out
 
 
@@ -173,6 +174,7 @@ class DailyModel:
     profile_freq: str | None = None
     rain_forecast: pd.DataFrame | None = None  # sim.crowd.history.load_weather_forecast: its days' rain
     warned: set[str] = field(default_factory=set)  # warnings given on its forecasts (each once)
+    short: frozenset[str] = frozenset()  # spots counted over less than the history (opened later...)
 
 
 def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> pd.DataFrame:
@@ -293,6 +295,8 @@ def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     ``exclude``: (start, end) date ranges left out of the fit (e.g. closures), by the user's choice.
     ``carry_level``: spots whose residuals persist get AR(1) errors and their forecasts start from
     the last counted days' level (:mod:`sim.crowd.forecast_ar`); False: independent days always.
+    Each spot is fitted on its own days, from its first count to its last (a spot opened after the
+    others were first counted); a day missing in between is an error.
     """
     if not 0.5 <= interval < 1.0:
         raise InputError(f"interval {interval!r}: expected a coverage in [0.5, 1)")
@@ -311,10 +315,15 @@ def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
                 clim[m] = frac[sel].mean(axis=0)
     rows = _rows(spots, start, end, cal, weather, clim, strict=weather is not None)
     rows = rows.merge(daily, on=["time", "spot"], how="left")
+    # each spot on its own counted days: a spot opened later (or closed earlier) than the others
+    # is fitted from its first to its last count, borrowing what those never had (forecast_unseen)
+    span = daily.groupby("spot")["time"].agg(["min", "max"])
+    rows = rows[(rows["time"] >= rows["spot"].map(span["min"])) &
+                (rows["time"] <= rows["spot"].map(span["max"]))].reset_index(drop=True)
     if rows["arrivals_persons"].isna().any():
         r = rows[rows["arrivals_persons"].isna()].iloc[0]
-        raise InputError(f"history: spot {r['spot']!r} has no count for {r['time'].date()}; "
-                         f"expected all spots over the same dates")
+        raise InputError(f"history: spot {r['spot']!r} has no count for {r['time'].date()}; expected a count "
+                         f"for every day from its first ({span.loc[r['spot'], 'min'].date()}) to its last")
     days = _calendar_frame(cal, start, end)
     uplift = _uplifts(daily, days)
     keep = np.ones(len(rows), dtype=bool)
@@ -328,7 +337,8 @@ def fit(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     with _threadpool_limits(1):
         for sp, r in rows.groupby("spot", sort=True):
             fits[sp] = _fit_spot(r, t0, uplift, carry_level)
-    model = DailyModel(fits, spots, t0, daily, cal, weather, clim, uplift, interval)
+    model = DailyModel(fits, spots, t0, daily, cal, weather, clim, uplift, interval,
+                       short=frozenset(span.index[(span["min"] > start) | (span["max"] < end)]))
     if profile_counts is not None:
         model.profiles = within_day_profiles(profile_counts, cal)
         model.profile_freq = model.profiles.attrs["freq"]
@@ -398,7 +408,8 @@ def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.nda
     f = model.fits[spot]
     X, extra, notes = borrow(_design(r, model.t0, model.uplift), r, positions(r), f.columns,
                              np.asarray(f.result.params), f.seen)
-    for note in notes:  # once per model (the spots share the calendar)
+    for note in notes:  # once per model (the spots share the calendar), per spot for a spot on its own days
+        note = f"{spot}: {note}" if spot in model.short else note
         if note not in model.warned:
             model.warned.add(note)
             warnings.warn(note, UnseenDayWarning, stacklevel=3)

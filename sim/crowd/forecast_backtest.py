@@ -9,6 +9,7 @@ counts' step (WAPE, the daily peak slot, coverage).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -163,6 +164,11 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
         base = seasonal_naive(daily[daily["time"] <= b.last].assign(), cal, b.holiday, b.year, lead_days=lead_days)
         t = fc.merge(daily.rename(columns={"arrivals_persons": "actual_persons"}), on=["time", "spot"])
         t = t.merge(base, on=["time", "spot"])
+        if (gone := t["baseline_persons"].isna()).any():  # a spot opened since last year's block
+            warnings.warn(f"backtest {b.holiday} {b.year}: {', '.join(sorted(t.loc[gone, 'spot'].unique()))} not "
+                          f"counted over {b.holiday} {b.year - 1} (no seasonal-naive baseline): left out of this "
+                          f"block's scores", stacklevel=2)
+            t = t[~gone]
         t["holiday_block"] = f"{b.holiday} {b.year}"
         parts.append(t)
         if b.length_days >= 2:

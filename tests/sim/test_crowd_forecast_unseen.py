@@ -144,3 +144,40 @@ def test_a_history_without_any_holiday_cannot_forecast_one(data):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", F.UnseenDayWarning)
             F.predict_daily(m, "2026-09-28", "2026-10-03")
+
+
+def test_a_spot_opened_later_is_fitted_on_its_own_days_and_leaves_the_others_unchanged(data):
+    """Suxian counted only from 20 Nov 2025 (a new spot), the six others from 2019: Suxian's model
+    is fitted on its own 305 days; the six others' forecasts equal, to the bit, those of the
+    same history without Suxian; National Day 2026, which Suxian never had, is borrowed and the
+    warning names the spot. A backtest leaves Suxian out of the blocks it has no last-year block
+    for (no seasonal-naive baseline) and says so. A day missing inside a spot's counts is an
+    error naming the spot and its first day."""
+    d, w = data["daily"], data["weather"]
+    cut = d[d["time"] <= "2026-09-20"]
+    late = cut[(cut["spot"] != SUXIAN) | (cut["time"] >= "2025-11-20")].copy()
+    late.attrs.update(d.attrs)
+    without = cut[cut["spot"] != SUXIAN].copy()
+    without.attrs.update(d.attrs)
+    m = F.fit(late, calendar=data["calendar"], weather=w)
+    assert int(m.fits[SUXIAN].result.nobs) == 305 and m.short == {SUXIAN}
+    with pytest.warns(F.UnseenDayWarning, match=rf"^{SUXIAN}: national_day days off \(2026-10-01 \.\. 2026-10-07\)"):
+        p = F.predict_daily(m, "2026-10-01", "2026-10-07", weather=w)
+    ref = F.predict_daily(F.fit(without, calendar=data["calendar"], weather=w), "2026-10-01", "2026-10-07",
+                          weather=w)
+    pd.testing.assert_frame_equal(p[p["spot"] != SUXIAN].reset_index(drop=True), ref)
+    full = d[(d["spot"] != SUXIAN) | (d["time"] >= "2025-11-20")].copy()
+    full.attrs.update(d.attrs)
+    from sim.crowd import forecast_backtest as FB
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", F.UnseenDayWarning)
+        with pytest.warns(UserWarning, match=rf"backtest national_day 2026: {SUXIAN} not counted over national_day "
+                                             r"2025 \(no seasonal-naive baseline\)"):
+            r = FB.backtest(full, calendar=data["calendar"], weather=w, holidays=("national_day",), years=[2026])
+    assert SUXIAN not in set(r.table["spot"]) and len(r.table) == 6 * 7
+    gap = late[~((late["spot"] == SUXIAN) & (late["time"] == "2026-03-03"))].copy()
+    gap.attrs.update(d.attrs)
+    with pytest.raises(InputError, match=rf"spot '{SUXIAN}' has no count for 2026-03-03; expected a count for every "
+                                         r"day from its first \(2025-11-20\) to its last"):
+        F.fit(gap, calendar=data["calendar"], weather=w)
