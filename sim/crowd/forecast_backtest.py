@@ -130,7 +130,8 @@ def backtest(history: pd.DataFrame, *, calendar: HolidayCalendar | None = None,
     take the monthly climatology (a forecast made before the weather is known; 0 or less: it
     stops inside the block, on its day 1 - ``weather_lead_days``; it cannot stop before the
     counts: ``weather_lead_days`` <= ``lead_days``).  ``carry_level``: as :func:`fit`'s.  MAPE and
-    interval coverage over all (spot, day) pairs."""
+    interval coverage over all (spot, day) pairs; a spot not counted over last year's block (opened
+    since) has no baseline and is left out of that block's scores, with a warning."""
     if lead_days < 1 or (weather_lead_days is not None and weather_lead_days > lead_days):
         raise InputError(f"backtest lead_days {lead_days}, weather_lead_days {weather_lead_days}: expected "
                          f"lead_days >= 1 and weather_lead_days <= lead_days (the fit needs the rain of "
