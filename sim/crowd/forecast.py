@@ -177,8 +177,10 @@ class DailyModel:
     short: frozenset[str] = frozenset()  # spots counted over less than the history (opened later...)
 
 
-def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float]) -> pd.DataFrame:
-    """Regressors of one spot's rows (columns time, spot, calendar columns, rain fractions)."""
+def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, int], float],
+            pos: np.ndarray) -> pd.DataFrame:
+    """Regressors of one spot's rows (columns time, spot, calendar columns, rain fractions) with
+    their day positions ``pos`` (:func:`positions`)."""
     n = len(rows)
     cols: dict[str, np.ndarray] = {}
     spot = rows["spot"].to_numpy()
@@ -197,7 +199,6 @@ def _design(rows: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, i
     for j, (name, _) in enumerate(RAIN_CLASSES):
         cols[f"rain:{name}"] = rain[:, j]
     cols["makeup_workday"] = makeup.astype(float)
-    pos = positions(rows)
     sf = rows["sf_lunar_day"].to_numpy()
     length = rows["holiday_length_days"].to_numpy(dtype=float)
     for h in HOLIDAYS:
@@ -354,8 +355,9 @@ def _fit_spot(r: pd.DataFrame, t0: pd.Timestamp, uplift: dict[tuple[str, str, in
               carry_level: bool = True) -> SpotFit:
     """Two-step feasible GLS of one spot: OLS, residual variance per day group, then WLS; then
     GLS with persistent errors where the residuals persist (``carry_level``, :mod:`sim.crowd.forecast_ar`)."""
-    X = _design(r, t0, uplift)
-    seen = seen_in(r, X, positions(r))
+    pos = positions(r)
+    X = _design(r, t0, uplift, pos)
+    seen = seen_in(r, X, pos)
     X = X.loc[:, (X != 0).any(axis=0)]
     Xa = X.to_numpy()
     if Xa.shape[0] <= Xa.shape[1]:
@@ -406,7 +408,8 @@ def spot_design(model: "DailyModel", spot: str, r: pd.DataFrame) -> tuple[np.nda
     categories the history never had add (:func:`sim.crowd.forecast_unseen.borrow`; None where
     there are none)."""
     f = model.fits[spot]
-    X, extra, notes = borrow(_design(r, model.t0, model.uplift), r, positions(r), f.columns,
+    pos = positions(r)
+    X, extra, notes = borrow(_design(r, model.t0, model.uplift, pos), r, pos, f.columns,
                              np.asarray(f.result.params), f.seen)
     for note in notes:  # once per model (the spots share the calendar), per spot for a spot on its own days
         note = f"{spot}: {note}" if spot in model.short else note

@@ -73,7 +73,7 @@ def seen_in(r: pd.DataFrame, D: pd.DataFrame, pos: np.ndarray) -> Seen:
                               for h in HOLIDAYS})
 
 
-def _days(times: np.ndarray, rows: np.ndarray) -> str:
+def _day_span(times: np.ndarray, rows: np.ndarray) -> str:
     d = sorted({t.date() for t in pd.to_datetime(times[rows])})
     return str(d[0]) if len(d) == 1 else f"{d[0]} .. {d[-1]}"
 
@@ -151,13 +151,13 @@ def borrow(D: pd.DataFrame, r: pd.DataFrame, pos: np.ndarray, columns: list[str]
             src = sorted({key for i, key, w in terms if rows[i] and w > 0})
             how = (f"interpolated between {label(src[0])} and {label(src[1])}" if len(src) == 2 else
                    f"forecast from {label(src[0])}")
-            notes.append(f"{what(int(x))} ({_days(times, rows)}): no day of it in the history: {how}, "
+            notes.append(f"{what(int(x))} ({_day_span(times, rows)}): no day of it in the history: {how}, "
                          f"with a wider interval")
 
     def pooled(cols: list[str], rows: np.ndarray, w, what: str, kin: str) -> None:
         have = [k for k in cols if k in c]
         if not have:
-            notes.append(f"{what} ({_days(times, rows)}): no day of it or of its kin in the history: it takes "
+            notes.append(f"{what} ({_day_span(times, rows)}): no day of it or of its kin in the history: it takes "
                          f"the reference effect, with no allowance in the interval")
             return
         vals = np.array([c[k] for k in have])
@@ -167,7 +167,7 @@ def borrow(D: pd.DataFrame, r: pd.DataFrame, pos: np.ndarray, columns: list[str]
         # a new member of the kin: its spread round their mean, and the mean's own (1 + 1/k)
         var = float(np.var(vals, ddof=1)) * (1.0 + 1.0 / len(vals)) if len(vals) > 1 else float(vals[0] ** 2)
         extra[:] += var * np.outer(a, a)
-        notes.append(f"{what} ({_days(times, rows)}): no day of it in the history: the mean effect of {kin} "
+        notes.append(f"{what} ({_day_span(times, rows)}): no day of it in the history: the mean effect of {kin} "
                      f"({len(have)}), their spread added to the interval")
 
     # months on a 12-month cycle (January the reference, effect 0)
@@ -191,7 +191,7 @@ def borrow(D: pd.DataFrame, r: pd.DataFrame, pos: np.ndarray, columns: list[str]
         shape = [v for k, v in c.items() if k.startswith("position:")]
         var = float(np.mean(np.square(shape + [0.0] * len(seen.holidays))))
         extra[np.diag_indices(n)] += np.where(sf, var, 0.0)
-        notes.append(f"Spring Festival days off ({_days(times, sf)}): none in the history: each takes the "
+        notes.append(f"Spring Festival days off ({_day_span(times, sf)}): none in the history: each takes the "
                      f"block's level, with the other holidays' spread of days round their first for its "
                      f"unknown lunar-day shape")
     # holidays: level, day positions, long-block length, each from the other holidays
@@ -204,7 +204,7 @@ def borrow(D: pd.DataFrame, r: pd.DataFrame, pos: np.ndarray, columns: list[str]
         if h not in seen.holidays:
             if not any(f"holiday:{g}" in c for g in others):
                 raise InputError(f"history: no holiday day off at all, so no level for {h} "
-                                 f"({_days(times, mh)}); expected a history with a holiday block (a year or more)")
+                                 f"({_day_span(times, mh)}); expected a history with a holiday block (a year or more)")
             pooled([f"holiday:{g}" for g in others], mh, 1.0, f"{h} days off", "the other holidays' levels")
         if h != "spring_festival":
             kin = [g for g in others if g != "spring_festival"]
@@ -229,6 +229,6 @@ def borrow(D: pd.DataFrame, r: pd.DataFrame, pos: np.ndarray, columns: list[str]
     for col in D.columns[(D != 0).any(axis=0).to_numpy()]:
         if col in seen.columns or col in ADJUSTMENTS or col.startswith(BORROWED):
             continue
-        notes.append(f"{col} ({_days(times, D[col].to_numpy() != 0)}): the history has no such day: it takes "
+        notes.append(f"{col} ({_day_span(times, D[col].to_numpy() != 0)}): the history has no such day: it takes "
                      f"the reference effect, with no allowance in the interval")
     return X, (extra if extra.any() else None), notes

@@ -21,6 +21,19 @@ def spring(sample_city):
     return run(sample_city, p)
 
 
+def _two_days(sample_city, spring, day: int, **update):
+    """The Spring Festival 2027 scenario run on 2027-02-``day`` and the day after, without its
+    measures or track record, with ``update`` to its parameters."""
+    from datetime import date
+
+    from sim.crowd import run
+
+    p = spring.params.model_copy(update={"start": date(2027, 2, day), "end": date(2027, 2, day + 1),
+                                         "measures": type(spring.params.measures)(), "forecast_backtest": False,
+                                         **update})
+    return run(sample_city, p)
+
+
 def test_next_spring_festival_is_provisional_and_conserves_people(spring):
     s = spring.summary()
     assert s["calendar"]["provisional"] and s["calendar"]["sources"] == ["provisional"]
@@ -162,18 +175,12 @@ def test_holiday_table_in_a_scenario_places_the_holiday(sample_city, spring, tmp
     Sat 13 Feb) replaces the derivation (days off 5 - 13 Feb): 5 Feb is a normal working day,
     6 Feb the first of 7 days off, taken from the table (not provisional), and the forecast
     follows."""
-    from datetime import date
-
-    from sim.crowd import run
 
     table = tmp_path / "sf2027.csv"
     rows = [f"2027-02-{d:02d},spring_festival,day_off" for d in range(6, 13)]
     table.write_text("date,holiday,status\n" + "\n".join(rows) + "\n2027-02-13,spring_festival,makeup_workday\n",
                      encoding="utf-8")
-    p = spring.params.model_copy(update={"holiday_table": table, "start": date(2027, 2, 5),
-                                         "end": date(2027, 2, 6), "measures": type(spring.params.measures)(),
-                                         "forecast_backtest": False})
-    res = run(sample_city, p)
+    res = _two_days(sample_city, spring, 5, holiday_table=table)
     cal = res.calendar
     d5, d6 = pd.Timestamp("2027-02-05"), pd.Timestamp("2027-02-06")
     assert cal.loc[d5, "status"] == "normal" and cal.loc[d5, "is_workday"]
@@ -326,19 +333,14 @@ def test_a_run_names_the_days_its_counts_never_had(sample_city, spring, tmp_path
     """A table that starts the 2027 Spring Festival on 3 Feb, lunar day -3 (New Year is 6 Feb;
     the counts' earliest day off is lunar day -2, in 2026): the run forecasts that day from
     lunar day -2 with a wider interval, says so in summary.json (``unseen_days``), and warns."""
-    from datetime import date
 
-    from sim.crowd import run
     from sim.crowd.forecast import UnseenDayWarning
 
     table = tmp_path / "sf2027.csv"
     table.write_text("date,holiday,status\n" + "\n".join(f"2027-02-{d:02d},spring_festival,day_off"
                                                           for d in range(3, 12)) + "\n", encoding="utf-8")
-    p = spring.params.model_copy(update={"holiday_table": table, "start": date(2027, 2, 3),
-                                         "end": date(2027, 2, 4), "measures": type(spring.params.measures)(),
-                                         "forecast_backtest": False, "weather_forecast_csv": None})
     with pytest.warns(UnseenDayWarning, match="lunar day -3"):
-        res = run(sample_city, p)
+        res = _two_days(sample_city, spring, 3, holiday_table=table, weather_forecast_csv=None)
     notes = res.summary()["unseen_days"]
     assert len(notes) == 1 and notes[0].startswith("Spring Festival day off on lunar day -3 from New Year "
                                                    "(2027-02-03)") and "forecast from lunar day -2" in notes[0]
@@ -352,9 +354,7 @@ def test_a_run_on_drifting_counts_reports_the_level_it_carries(sample_city, spri
     lag-1 correlation 0.85): the run's summary.json names every spot's carried level, with its
     persistence within 0.06 of the generator's 0.85 (the fit's scatter, tests/sim/
     test_crowd_forecast_ar.py) and the last counted day."""
-    from datetime import date
 
-    from sim.crowd import run
     from tests.sim.test_crowd_forecast import _builder
 
     bch = _builder()
@@ -362,9 +362,7 @@ def test_a_run_on_drifting_counts_reports_the_level_it_carries(sample_city, spri
     hist, rain = tmp_path / "history.csv", tmp_path / "weather.csv"
     daily.assign(time=pd.to_datetime(daily["time"]).dt.strftime("%Y-%m-%d")).to_csv(hist, index=False)
     wx.assign(date=pd.to_datetime(wx["date"]).dt.strftime("%Y-%m-%d")).to_csv(rain, index=False)
-    p = spring.params.model_copy(update={"history_csv": hist, "weather_csv": rain, "weather_forecast_csv": None,
-                                         "start": date(2027, 2, 5), "end": date(2027, 2, 6),
-                                         "measures": type(spring.params.measures)(), "forecast_backtest": False})
-    levels = run(sample_city, p).summary()["recent_level"]
+    levels = _two_days(sample_city, spring, 5, history_csv=hist, weather_csv=rain,
+                       weather_forecast_csv=None).summary()["recent_level"]
     assert sorted(levels) == sorted(bch.SPOTS)
     assert all(abs(v["persistence_per_day"] - 0.85) < 0.06 and v["on"] == "2026-12-31" for v in levels.values())
